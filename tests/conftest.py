@@ -1,0 +1,108 @@
+"""Test harness: a real PostgreSQL, a migrated template, a fresh database per test.
+
+The server is the embedded one, started once per run under pytest's temporary
+directory, or the one ``TEST_DATABASE_URL`` names (a superuser URL). On a named
+server the harness creates its own owner role and databases, all prefixed with
+a random run id, and drops them (and any API role it had to create) at the end:
+it touches nothing it did not create.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+
+import psycopg2
+import pytest
+from psycopg2 import sql
+
+from portal import db
+from tests.support import Database
+
+log = logging.getLogger(__name__)
+
+
+@pytest.fixture(scope="session")
+def admin_dsn(tmp_path_factory):
+    named = os.environ.get("TEST_DATABASE_URL")
+    if named:
+        yield named
+        return
+    server = db.start_embedded(tmp_path_factory.mktemp("embedded"))
+    yield db.embedded_admin_dsn(server)
+    server.cleanup()
+
+
+def _existing_roles(admin_dsn: str) -> set[str]:
+    with psycopg2.connect(admin_dsn) as conn, conn.cursor() as cur:
+        cur.execute("SELECT rolname FROM pg_roles")
+        roles = {row[0] for row in cur.fetchall()}
+    conn.close()
+    return roles
+
+
+@pytest.fixture(scope="session")
+def cluster(admin_dsn):
+    """Roles and a migrated template database for this run."""
+    run = "portal_test_" + secrets.token_hex(4)
+    owner, template = run + "_owner", run + "_template"
+    password = secrets.token_urlsafe(16)
+    had_authenticator = "authenticator" in _existing_roles(admin_dsn)
+    created = db.bootstrap_roles(
+        admin_dsn, owner, owner_password=password,
+        authenticator_password=None if had_authenticator else password)
+    db.create_database(admin_dsn, template, owner)
+    owner_dsn = db.with_dsn(admin_dsn, user=owner, password=password, dbname=template)
+    db.migrate(owner_dsn)
+    info = {"run": run, "owner": owner, "password": password, "template": template,
+            "authenticator_password": None if had_authenticator else password}
+    yield info
+    _drop_run(admin_dsn, run, created)
+
+
+def _drop_run(admin_dsn: str, run: str, created_roles: list[str]) -> None:
+    conn = psycopg2.connect(admin_dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (run + "%",))
+        for (name,) in cur.fetchall():
+            db.drop_database(admin_dsn, name)
+        # Roles this run created, dependents first; one still used elsewhere on
+        # a shared server is left in place, and said so.
+        for role in sorted(created_roles, key=lambda r: r != "authenticator"):
+            try:
+                cur.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+            except psycopg2.Error as exc:
+                log.warning("left role %s in place: %s", role, exc.pgerror)
+    conn.close()
+
+
+def _fresh_database(admin_dsn, cluster):
+    name = f"{cluster['run']}_{secrets.token_hex(4)}"
+    db.create_database(admin_dsn, name, cluster["owner"], template=cluster["template"])
+    database = Database(
+        owner_dsn=db.with_dsn(admin_dsn, user=cluster["owner"], password=cluster["password"], dbname=name),
+        app_dsn=db.with_dsn(admin_dsn, user="authenticator", password=cluster["authenticator_password"],
+                            dbname=name),
+    )
+    return name, database
+
+
+@pytest.fixture()
+def database(admin_dsn, cluster):
+    """A fresh database cloned from the migrated template, dropped afterwards."""
+    name, database = _fresh_database(admin_dsn, cluster)
+    yield database
+    database.close()
+    db.drop_database(admin_dsn, name)
+
+
+@pytest.fixture(scope="module")
+def module_database(admin_dsn, cluster):
+    """One database for a whole module: for read-mostly tables of cases that
+    each run in a rolled-back transaction (``db.attempt``)."""
+    name, database = _fresh_database(admin_dsn, cluster)
+    yield database
+    database.close()
+    db.drop_database(admin_dsn, name)

@@ -1,0 +1,242 @@
+"""What the tests share: a database handle that acts as a given user, and factories.
+
+Factories build the world as the owner (the way maintenance would), so that
+setting up a case never depends on the policies under test; the actions a
+test is about go through the API roles with ``db.act(actor)``, exactly as a
+web request will: one transaction that first sets role and claims.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import psycopg2
+import psycopg2.extras
+
+psycopg2.extras.register_uuid()
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who a statement runs as: a database role and the claims it carries."""
+    role: str
+    user_id: object = None
+    label: str = ""
+
+    @classmethod
+    def anon(cls):
+        return cls("anon", None, "anon")
+
+    @classmethod
+    def user(cls, user_id, label=""):
+        return cls("authenticated", user_id, label or str(user_id))
+
+    @classmethod
+    def service(cls):
+        return cls("service_role", None, "service_role")
+
+    def claims(self) -> str:
+        claims = {"role": self.role}
+        if self.user_id is not None:
+            claims["sub"] = str(self.user_id)
+        return json.dumps(claims)
+
+
+class Database:
+    """One test database: an owner connection and an app (authenticator) one."""
+
+    def __init__(self, owner_dsn: str, app_dsn: str):
+        self.owner_dsn, self.app_dsn = owner_dsn, app_dsn
+        self._owner = self._app = None
+
+    def connect_app(self):
+        """A new connection as authenticator (for tests that need several)."""
+        return psycopg2.connect(self.app_dsn)
+
+    @property
+    def owner(self):
+        if self._owner is None:
+            self._owner = psycopg2.connect(self.owner_dsn)
+            self._owner.autocommit = True
+        return self._owner
+
+    def rows(self, query, params=None):
+        """Run as the owner (RLS bypassed, as maintenance); return all rows."""
+        with self.owner.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+            cur.execute(query, params)
+            return cur.fetchall() if cur.description else []
+
+    def value(self, query, params=None):
+        with self.owner.cursor() as cur:
+            cur.execute(query, params)
+            row = cur.fetchone()
+            return row[0] if row else None
+
+    @contextmanager
+    def act(self, actor: Actor, conn=None):
+        """One transaction as ``actor``: committed on success, rolled back on error."""
+        if conn is None:
+            if self._app is None:
+                self._app = psycopg2.connect(self.app_dsn)
+            conn = self._app
+        with conn:  # commit, or roll back on an exception
+            with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+                set_context(cur, actor)
+                yield cur
+
+    @contextmanager
+    def attempt(self, actor: Actor):
+        """One transaction as ``actor`` that is always rolled back: for trying a
+        write and looking at its effect without keeping it."""
+        if self._app is None:
+            self._app = psycopg2.connect(self.app_dsn)
+        try:
+            with self._app.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+                set_context(cur, actor)
+                yield cur
+        finally:
+            self._app.rollback()
+
+    def close(self):
+        for conn in (self._owner, self._app):
+            if conn is not None:
+                conn.close()
+
+
+def set_context(cur, actor: Actor) -> None:
+    """Role and claims, transaction-local, in one statement (as a request does)."""
+    cur.execute("SELECT set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
+                (actor.role, actor.claims()))
+
+
+# --- factories ---------------------------------------------------------------------
+
+def _slug(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(4)}"
+
+
+def gen_org(db: Database, name: str = "Acme Learning") -> object:
+    return db.value("INSERT INTO organizations (name, slug) VALUES (%s, %s) RETURNING id",
+                    (name, _slug("org")))
+
+
+def gen_user(db: Database, role: str = "student", org=None, name: str | None = None,
+             email: str | None = None) -> object:
+    name = name or f"{role.title()} {secrets.token_hex(3)}"
+    email = email or f"{_slug(role)}@example.test"
+    return db.value(
+        "INSERT INTO users (email, full_name, role, organization_id) VALUES (%s, %s, %s, %s) RETURNING id",
+        (email, name, role, org))
+
+
+@dataclass
+class Course:
+    id: object
+    modules: list = field(default_factory=list)
+    lessons: list = field(default_factory=list)
+
+
+def gen_course(db: Database, instructor, *, status: str = "published", price="0", org=None,
+               lessons=("text", "text", "text"), certificate: bool = False,
+               title: str | None = None, passing_score: int = 70, video_minutes: int = 10) -> Course:
+    """A course with one module holding ``lessons`` (content types, in order)."""
+    course_id = db.value(
+        """INSERT INTO courses (title, slug, instructor_id, organization_id, status, price_amount,
+                                certificate_enabled)
+           VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+        (title or f"Course {secrets.token_hex(3)}", _slug("course"), instructor, org, status,
+         Decimal(price), certificate))
+    course = Course(course_id)
+    module = gen_module(db, course)
+    for kind in lessons:
+        gen_lesson(db, course, module, kind, passing_score=passing_score, video_minutes=video_minutes)
+    return course
+
+
+def gen_module(db: Database, course: Course, title: str = "Module") -> object:
+    module_id = db.value(
+        "INSERT INTO course_modules (course_id, title, position) VALUES (%s, %s, %s) RETURNING id",
+        (course.id, title, len(course.modules)))
+    course.modules.append(module_id)
+    return module_id
+
+
+def gen_lesson(db: Database, course: Course, module, kind: str = "text", *, passing_score: int = 70,
+               video_minutes: int = 10, preview: bool = False) -> object:
+    lesson_id = db.value(
+        """INSERT INTO course_lessons (module_id, course_id, title, position, content_type, video_url,
+                                       duration_minutes, passing_score, is_preview)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+        (module, course.id, f"Lesson {len(course.lessons) + 1}", len(course.lessons), kind,
+         "https://video.example.test/v" if kind == "video" else None,
+         video_minutes if kind == "video" else 5,
+         passing_score if kind == "quiz" else None, preview))
+    course.lessons.append(lesson_id)
+    return lesson_id
+
+
+def gen_workshop(db: Database, instructor, *, status: str = "published", price="0", capacity: int = 10,
+                 org=None, starts_in=timedelta(days=7), title: str | None = None) -> object:
+    start = datetime.now(timezone.utc) + starts_in
+    return db.value(
+        """INSERT INTO workshops (instructor_id, organization_id, title, slug, start_time, end_time,
+                                  capacity, price_amount, status, meeting_url)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'https://meet.example.test/w') RETURNING id""",
+        (instructor, org, title or f"Workshop {secrets.token_hex(3)}", _slug("workshop"), start,
+         start + timedelta(hours=2), capacity, Decimal(price), status))
+
+
+def enroll(db: Database, student, course_id) -> object:
+    """Enroll as the student, through enroll_in_course() (the one way in)."""
+    with db.act(Actor.user(student)) as cur:
+        cur.execute("SELECT enroll_in_course(%s) AS id", (course_id,))
+        return cur.fetchone()["id"]
+
+
+def pay(db: Database, enrollment_id) -> None:
+    """The payment provider confirms (service_role)."""
+    with db.act(Actor.service()) as cur:
+        cur.execute("SELECT confirm_course_payment(%s)", (enrollment_id,))
+
+
+def record_lesson(db: Database, student, enrollment_id, course: Course, lesson_id, *,
+                  status: str = "completed", watch: int = 0, score=None) -> None:
+    """The student records progress on a lesson (insert, or update when present)."""
+    with db.act(Actor.user(student)) as cur:
+        cur.execute(
+            """INSERT INTO lesson_progress (enrollment_id, lesson_id, user_id, course_id, status,
+                                            watch_time_seconds, quiz_score)
+               VALUES (%s, %s, %s, %s, %s, %s, %s)
+               ON CONFLICT (enrollment_id, lesson_id) DO UPDATE
+               SET status = EXCLUDED.status, watch_time_seconds = EXCLUDED.watch_time_seconds,
+                   quiz_score = EXCLUDED.quiz_score""",
+            (enrollment_id, lesson_id, student, course.id, status, watch, score))
+
+
+def complete_course(db: Database, student, course: Course, *, score=100) -> object:
+    """Enroll (and pay if needed), then complete every lesson; return the enrollment."""
+    enrollment = enroll(db, student, course.id)
+    if db.value("SELECT payment_status FROM course_enrollments WHERE id = %s", (enrollment,)) != "completed":
+        pay(db, enrollment)
+    kinds = dict(db.value("SELECT array_agg(ARRAY[id::text, content_type::text]) FROM course_lessons "
+                          "WHERE course_id = %s", (course.id,)))
+    for lesson in course.lessons:
+        record_lesson(db, student, enrollment, course, lesson,
+                      score=score if kinds[str(lesson)] == "quiz" else None)
+    return enrollment
+
+
+def register(db: Database, student, workshop_id) -> object:
+    with db.act(Actor.user(student)) as cur:
+        cur.execute("SELECT register_for_workshop(%s) AS id", (workshop_id,))
+        return cur.fetchone()["id"]
+
+
+def mismatches(db: Database) -> list:
+    """Rows whose stored figures differ from their recomputation (should be none)."""
+    return db.rows("SELECT * FROM verify_denormalized_figures()")
