@@ -1555,17 +1555,29 @@ BEGIN
 END
 $$;
 
+-- Only a seat is paid for: a waitlisted registration pays when it gets one.
 CREATE FUNCTION public.confirm_workshop_payment(p_registration_id uuid) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    r record;
 BEGIN
-    UPDATE public.workshop_registrations r
-    SET payment_status = 'completed', amount_paid = w.price_amount
-    FROM public.workshops w
-    WHERE r.id = p_registration_id AND w.id = r.workshop_id
-      AND r.payment_status IN ('pending', 'failed');
-    IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM public.workshop_registrations WHERE id = p_registration_id) THEN
+    SELECT reg.status, reg.payment_status, w.price_amount INTO r
+    FROM public.workshop_registrations reg JOIN public.workshops w ON w.id = reg.workshop_id
+    WHERE reg.id = p_registration_id
+    FOR NO KEY UPDATE OF reg;
+    IF NOT FOUND THEN
         RAISE EXCEPTION 'no such registration' USING ERRCODE = 'no_data_found';
     END IF;
+    IF r.payment_status IN ('completed', 'refunded') THEN
+        RETURN;
+    END IF;
+    IF r.status <> 'registered' THEN
+        RAISE EXCEPTION 'only a registered seat is paid for (this one is %)', r.status
+            USING ERRCODE = 'check_violation';
+    END IF;
+    UPDATE public.workshop_registrations
+    SET payment_status = 'completed', amount_paid = r.price_amount
+    WHERE id = p_registration_id;
 END
 $$;
 

@@ -52,7 +52,7 @@ def _student_journey(conn, students, paid, free, workshop, thread_no, ops):
              (free_enrollment, free.lessons[0], student, free.id))
         (registration,) = _one(conn, me, "SELECT register_for_workshop(%s)", (workshop,))
         (seat,) = _one(conn, me, "SELECT status::text FROM workshop_registrations WHERE id = %s", (registration,))
-        ops[0] += 9 + len(paid.lessons)
+        ops[0] += 8 + len(paid.lessons)  # every statement above is one transaction
         if seat == "registered":
             for _ in range(2):
                 _one(conn, service, "SELECT confirm_workshop_payment(%s)", (registration,))
@@ -112,10 +112,11 @@ def test_sixteen_connections_keep_every_figure_exact(database):
         t.join()
 
     assert errors == []
-    assert ops[0] >= 600
     students_total = THREADS * STUDENTS_PER_THREAD
     refunds = len(range(0, THREADS, 4))
     cancels = len(range(1, THREADS, 4))
+    # 556 transactions from the students' side: 11 per student, 2 per paid seat, refunds, cancels.
+    assert ops[0] == students_total * 11 + 2 * CAPACITY + refunds + cancels == 556
     a = database.rows("SELECT * FROM courses WHERE id = %s", (paid.id,))[0]
     assert a["enrolled_count"] == students_total - refunds
     assert a["completed_count"] == students_total - refunds
