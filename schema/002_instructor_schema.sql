@@ -164,7 +164,8 @@ CREATE TABLE public.student_activity (
     workshop_id   uuid REFERENCES public.workshops (id) ON DELETE SET NULL,
     lesson_id     uuid REFERENCES public.course_lessons (id) ON DELETE SET NULL,
     metadata      jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(metadata) = 'object'),
-    occurred_at   timestamptz NOT NULL DEFAULT now()
+    -- clock_timestamp(): the rows one statement logs keep their order in time.
+    occurred_at   timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 
 CREATE TABLE public.revenue_transactions (
@@ -962,9 +963,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     lesson record;
 BEGIN
-    PERFORM public.refresh_progress_figures(NEW.enrollment_id);
-    PERFORM public.advance_enrollment(NEW.enrollment_id);
-
+    -- The lesson's own events first, then the completion they may cause.
     SELECT content_type, passing_score INTO lesson FROM public.course_lessons WHERE id = NEW.lesson_id;
     IF TG_OP = 'INSERT' THEN
         PERFORM public.log_activity('lesson_started', NEW.user_id, NEW.course_id, NULL, NEW.lesson_id);
@@ -979,6 +978,8 @@ BEGIN
             NEW.user_id, NEW.course_id, NULL, NEW.lesson_id,
             jsonb_build_object('quiz_score', NEW.quiz_score, 'passing_score', lesson.passing_score));
     END IF;
+    PERFORM public.refresh_progress_figures(NEW.enrollment_id);
+    PERFORM public.advance_enrollment(NEW.enrollment_id);
     RETURN NULL;
 END
 $$;
@@ -1159,6 +1160,8 @@ BEGIN
                                    NEW.workshop_id, NULL, NEW.id, NEW.amount_paid, w.currency);
     ELSIF TG_OP = 'UPDATE' AND NEW.payment_status = 'refunded' AND OLD.payment_status <> 'refunded' THEN
         PERFORM public.record_refund(NULL, NEW.id);
+        PERFORM public.log_activity('refunded', NEW.user_id, NULL, NEW.workshop_id, NULL,
+                                    jsonb_build_object('status', NEW.status));
     END IF;
     RETURN NULL;
 END
@@ -1215,6 +1218,8 @@ LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.status = 'cancelled' AND OLD.status IS DISTINCT FROM 'cancelled' THEN
         NEW.cancelled_at := now();
+    ELSIF NEW.status <> 'cancelled' THEN
+        NEW.cancelled_at := NULL;
     END IF;
     IF NEW.status = 'attended' THEN
         NEW.attended_at := coalesce(NEW.attended_at, now());
@@ -2096,10 +2101,12 @@ LANGUAGE sql STABLE SECURITY INVOKER SET search_path = pg_catalog, public AS $$
     ORDER BY r.transaction_type
 $$;
 
--- The timeline, newest first. p_before pages on: pass the last row's
--- occurred_at to get the next page.
+-- The timeline, newest first. To page on, pass the last row's occurred_at
+-- and activity_id as p_before and p_before_id (a keyset: rows that share a
+-- time are neither lost nor repeated).
 CREATE FUNCTION public.get_instructor_recent_activity(p_instructor_id uuid, p_limit integer DEFAULT 50,
-                                                      p_before timestamptz DEFAULT NULL)
+                                                      p_before timestamptz DEFAULT NULL,
+                                                      p_before_id uuid DEFAULT NULL)
 RETURNS TABLE (activity_id uuid, activity_type public.activity_type, description text,
                student_id uuid, student_name text, student_avatar_url text,
                course_id uuid, course_title text, workshop_id uuid, workshop_title text,
@@ -2131,7 +2138,8 @@ LANGUAGE sql STABLE SECURITY INVOKER SET search_path = pg_catalog, public AS $$
     LEFT JOIN public.workshops w ON w.id = a.workshop_id
     LEFT JOIN public.course_lessons l ON l.id = a.lesson_id
     WHERE a.instructor_id = p_instructor_id
-      AND (p_before IS NULL OR a.occurred_at < p_before)
+      AND (p_before IS NULL
+           OR (a.occurred_at, a.id) < (p_before, coalesce(p_before_id, 'ffffffff-ffff-ffff-ffff-ffffffffffff')))
       AND public.can_view_instructor(p_instructor_id)
     ORDER BY a.occurred_at DESC, a.id DESC
     LIMIT least(greatest(coalesce(p_limit, 50), 1), 200)
@@ -2141,7 +2149,7 @@ GRANT EXECUTE ON FUNCTION
     public.get_instructor_dashboard_stats(uuid),
     public.get_instructor_student_progress(uuid, uuid),
     public.get_instructor_revenue_breakdown(uuid, timestamptz, timestamptz),
-    public.get_instructor_recent_activity(uuid, integer, timestamptz)
+    public.get_instructor_recent_activity(uuid, integer, timestamptz, uuid)
 TO authenticated;
 -- The figure definitions are safe to call: invoker rights, RLS applies.
 GRANT EXECUTE ON FUNCTION public.course_figures(uuid), public.workshop_figures(uuid),
@@ -2169,6 +2177,13 @@ FROM public.courses c
 LEFT JOIN public.course_enrollments e
        ON e.course_id = c.id AND e.status IN ('enrolled', 'in_progress', 'completed')
 LEFT JOIN public.student_progress s ON s.enrollment_id = e.id
+-- Only courses whose students the reader may see: a published course of
+-- someone else would otherwise show as empty, a wrong figure.
+WHERE NOT public.api_caller()
+   OR public.has_course_permission(c.id, 'view_content')
+   OR public.has_course_permission(c.id, 'manage_students')
+   OR c.organization_id = (SELECT public.admin_of_organization())
+   OR (SELECT public.is_platform_admin())
 GROUP BY c.id, c.instructor_id, c.title;
 GRANT SELECT ON public.student_engagement_summary TO authenticated;
 
