@@ -1247,6 +1247,18 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION public.guard_organizations() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF public.api_caller() AND NOT public.is_platform_admin() AND NEW.slug IS DISTINCT FROM OLD.slug THEN
+        PERFORM public.refuse('only an administrator changes an organization''s address');
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER guard_organizations BEFORE UPDATE ON public.organizations
+    FOR EACH ROW EXECUTE FUNCTION public.guard_organizations();
+
 CREATE FUNCTION public.guard_users() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -1381,12 +1393,18 @@ CREATE TRIGGER guard_course_reviews BEFORE UPDATE ON public.course_reviews
 CREATE FUNCTION public.check_co_teacher() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
-    teacher uuid := CASE TG_TABLE_NAME WHEN 'course_instructors' THEN NEW.instructor_id
-                                       ELSE NEW.facilitator_id END;
-    owner uuid := CASE TG_TABLE_NAME
-                      WHEN 'course_instructors' THEN (SELECT instructor_id FROM public.courses WHERE id = NEW.course_id)
-                      ELSE (SELECT instructor_id FROM public.workshops WHERE id = NEW.workshop_id) END;
+    teacher uuid;
+    owner uuid;
 BEGIN
+    -- Two branches: plpgsql resolves NEW's fields when a statement runs, so
+    -- each table's field is read only on that table.
+    IF TG_TABLE_NAME = 'course_instructors' THEN
+        teacher := NEW.instructor_id;
+        SELECT instructor_id INTO owner FROM public.courses WHERE id = NEW.course_id;
+    ELSE
+        teacher := NEW.facilitator_id;
+        SELECT instructor_id INTO owner FROM public.workshops WHERE id = NEW.workshop_id;
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM public.users WHERE id = teacher AND role = 'instructor' AND is_active) THEN
         RAISE EXCEPTION 'a co-teacher must be an active instructor' USING ERRCODE = 'check_violation';
     END IF;
@@ -1665,7 +1683,7 @@ GRANT SELECT ON ALL TABLES IN SCHEMA public TO service_role;
 
 -- organizations: members and admins read; admins create and delete; the
 -- organization's admin renames it and edits its settings.
-GRANT SELECT, INSERT (name, slug, settings), UPDATE (name, settings), DELETE
+GRANT SELECT, INSERT (name, slug, settings), UPDATE (name, slug, settings), DELETE
     ON public.organizations TO authenticated;
 CREATE POLICY organizations_read ON public.organizations FOR SELECT TO authenticated
     USING (id = (SELECT public.member_of_organization()) OR (SELECT public.is_platform_admin()));
@@ -1737,6 +1755,7 @@ CREATE POLICY courses_read ON public.courses FOR SELECT TO authenticated
     USING (is_published
            OR instructor_id = (SELECT auth.uid())
            OR public.has_course_permission(id, 'view_content')
+           OR public.has_course_permission(id, 'edit_content')
            OR organization_id = (SELECT public.admin_of_organization())
            OR (SELECT public.is_platform_admin())
            OR public.active_enrollment(id) IS NOT NULL);
@@ -1841,7 +1860,8 @@ GRANT SELECT ON public.student_activity TO authenticated;
 CREATE POLICY student_activity_read ON public.student_activity FOR SELECT TO authenticated
     USING (instructor_id = (SELECT auth.uid())
            OR student_id = (SELECT auth.uid())
-           OR (course_id IS NOT NULL AND public.has_course_permission(course_id, 'view_content'))
+           OR (course_id IS NOT NULL AND (public.has_course_permission(course_id, 'view_content')
+                                          OR public.has_course_permission(course_id, 'manage_students')))
            OR (workshop_id IS NOT NULL AND public.is_workshop_staff(workshop_id))
            OR coalesce(public.course_organization(course_id), public.workshop_organization(workshop_id))
               = (SELECT public.admin_of_organization())
@@ -1882,6 +1902,7 @@ CREATE POLICY course_reviews_read ON public.course_reviews FOR SELECT TO authent
     USING ((is_visible AND public.is_course_published(course_id))
            OR user_id = (SELECT auth.uid())
            OR public.has_course_permission(course_id, 'view_content')
+           OR public.has_course_permission(course_id, 'respond_reviews')
            OR (SELECT public.is_platform_admin()));
 CREATE POLICY course_reviews_create ON public.course_reviews FOR INSERT TO authenticated
     WITH CHECK (user_id = (SELECT auth.uid()) AND public.can_review_course(course_id));
@@ -1924,15 +1945,12 @@ CREATE POLICY workshop_feedback_delete ON public.workshop_feedback FOR DELETE TO
     USING ((SELECT public.is_platform_admin()));
 
 -- course_instructors: the owner manages co-teachers; a co-teacher sees their
--- own row; the co-teachers of a published course are public.
-GRANT SELECT ON public.course_instructors TO anon;
+-- own row. The public sees a published course's co-teachers by name and role
+-- only (not their permissions) through the course_teachers view (section 9).
 GRANT SELECT, INSERT (course_id, instructor_id, role, permissions), UPDATE (role, permissions), DELETE
     ON public.course_instructors TO authenticated;
-CREATE POLICY course_instructors_read_public ON public.course_instructors FOR SELECT TO anon
-    USING (public.is_course_published(course_id));
 CREATE POLICY course_instructors_read ON public.course_instructors FOR SELECT TO authenticated
-    USING (public.is_course_published(course_id)
-           OR instructor_id = (SELECT auth.uid())
+    USING (instructor_id = (SELECT auth.uid())
            OR public.is_course_owner(course_id)
            OR (SELECT public.is_platform_admin()));
 CREATE POLICY course_instructors_write ON public.course_instructors FOR ALL TO authenticated
@@ -2261,7 +2279,19 @@ FROM public.courses c
 JOIN public.course_modules m ON m.course_id = c.id
 LEFT JOIN public.course_lessons l ON l.module_id = m.id
 WHERE c.status = 'published';
-GRANT SELECT ON public.public_instructors, public.course_outline TO anon, authenticated;
+CREATE VIEW public.course_teachers AS
+SELECT c.id AS course_id, c.instructor_id, 'primary'::public.course_instructor_role AS role,
+       u.full_name, u.avatar_url
+FROM public.courses c JOIN public.users u ON u.id = c.instructor_id
+WHERE c.status = 'published'
+UNION ALL
+SELECT ci.course_id, ci.instructor_id, ci.role, u.full_name, u.avatar_url
+FROM public.course_instructors ci
+JOIN public.courses c ON c.id = ci.course_id
+JOIN public.users u ON u.id = ci.instructor_id
+WHERE c.status = 'published';
+GRANT SELECT ON public.public_instructors, public.course_outline, public.course_teachers
+    TO anon, authenticated;
 
 -- Archive: activity older than the given age moves to private storage (kept
 -- for audits, gone from the timeline). Returns the number of rows moved.

@@ -1,0 +1,921 @@
+"""The row-level security matrix: every table x every actor x select / insert / update / delete.
+
+The expectations come from shared/spec/access-model.md, not from the policies: where the
+database disagrees, the case fails. Where the model is silent the answer is "deny"; where it is
+ambiguous the reading taken is written next to the entry (look for "Reading:").
+
+How the table below reads
+-------------------------
+``MATRIX`` holds one ``T`` per table (every table of schemas public and private; a test checks
+none is missing). Each ``T`` has
+
+* ``select``: for every actor, the labels of the rows it must see, exactly (set equality of
+  primary keys), ``ALL`` for every seeded row of the table, or ``DENY`` when the role holds no
+  privilege on the table at all and the read raises 42501. Reading: a role that may see no row
+  of a table ever has no grant on it (PostgREST answers 401/403 rather than an empty list);
+  a role that may see some rows gets exactly those, and no row of the others.
+* ``insert``, ``update``, ``delete``: one statement (``W``) tried by every actor, with the actors
+  for whom it succeeds (``ok``: one row written, then ``check`` is read back inside the same
+  transaction), those for whom it raises 42501 (``deny``: a WITH CHECK violation, a missing
+  table or column grant, or a guard trigger), and a few other SQLSTATEs (``raises``).
+  Every other actor is filtered out by USING: the statement succeeds and touches zero rows.
+  anon and service_role hold no write grant on any table, so they are always ``deny``.
+
+``EXTRA`` lists the forgery attempts and the status moves one statement per table cannot show
+(stats columns, payment fields, review responses, enrollment and registration moves, ...),
+each one row: (id, actor, table, statement, expected outcome[, check]).
+
+Every case runs in ``Database.attempt`` (always rolled back) on one dataset seeded once per
+module through the real paths (enroll_in_course, confirm_course_payment, lesson progress,
+register_for_workshop, ...), so cases are independent. After a write attempt the table's
+contents, read as the owner, must equal what was seeded. Row labels are defined in ``seed``.
+
+Actors: anon; student (S1, a member of the organization, enrolled in three of the owner's
+courses); student2 (S2, pending on the owner's paid course, in progress on the standalone
+course); owner (the instructor of the organization who owns the org courses and workshops);
+other_instructor (an instructor of another organization); co_<permission> (a co-instructor of
+the owner's published course holding that single permission; co_none holds none; co_view and
+co_edit co-teach the draft course too); facilitator (of the owner's published and draft
+workshops); org_admin; other_org_admin; standalone (an instructor without organization);
+admin (platform admin); service (service_role). student3 (S3) appears in EXTRA only.
+
+Reading for service_role: the access model lists end users; service_role is the platform's own
+back end (README: the payment webhook). It reads every table of public (the back office), writes
+only through the functions granted to it, and reaches nothing in private.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import psycopg2
+import pytest
+
+from tests.support import (Actor, complete_course, enroll, gen_course, gen_lesson, gen_module, gen_org,
+                           gen_user, gen_workshop, pay, record_lesson, register)
+
+OK, ZERO, DENY = "ok", "zero rows", "42501"
+ALL = "all seeded rows"
+
+ACTORS = ("anon", "student", "student2", "owner", "other_instructor",
+          "co_view", "co_edit", "co_manage", "co_revenue", "co_respond", "co_none",
+          "facilitator", "org_admin", "other_org_admin", "standalone", "admin", "service")
+PERMISSIONS = ("view_content", "edit_content", "manage_students", "view_revenue", "respond_reviews")
+CO = {"co_view": "view_content", "co_edit": "edit_content", "co_manage": "manage_students",
+      "co_revenue": "view_revenue", "co_respond": "respond_reviews", "co_none": None}
+INSTRUCTORS = frozenset({"owner", "other_instructor", "standalone", "facilitator", *CO})
+EVERYONE = frozenset(ACTORS)
+NO_WRITE_GRANT = frozenset({"anon", "service"})
+OPS = ("select", "insert", "update", "delete")
+
+
+def reads(default=frozenset(), **who):
+    """What each actor sees; actors not named see ``default``."""
+    unknown = set(who) - set(ACTORS)
+    assert not unknown, unknown
+    return {actor: who.get(actor, default) for actor in ACTORS}
+
+
+@dataclass(frozen=True)
+class W:
+    """One write statement and who may run it (see the module docstring)."""
+    sql: str
+    ok: frozenset = frozenset()
+    deny: frozenset = frozenset()
+    raises: dict = field(default_factory=dict)
+    check: tuple | None = None          # (query, value): read back as the actor after a success
+
+    def outcome(self, actor):
+        if actor in self.raises:
+            return self.raises[actor]
+        if actor in self.ok:
+            return OK
+        if actor in self.deny or actor in NO_WRITE_GRANT:
+            return DENY
+        return ZERO
+
+
+def nobody(sql):
+    """A write no role may make directly (triggers, sign-up, maintenance): 42501 for all."""
+    return W(sql, deny=EVERYONE)
+
+
+@dataclass(frozen=True)
+class T:
+    name: str
+    key: str
+    select: dict
+    insert: W
+    update: W
+    delete: W
+
+
+# Label groups used below (rows are labelled in ``seed``).
+PUB_COURSES = {"c_pub", "c_i2", "c_sa"}
+OWN_MODULES = {"m_pub", "m_bonus", "m_draft", "m_arch"}
+PREVIEWS = {"l_pub1", "l_i2"}                       # preview lessons of published courses
+OWN_LESSONS = {"l_pub1", "l_pub2", "l_pub3", "l_bonus", "l_draft", "l_arch"}
+PUB_ENROLLMENTS = {"e_s1_pub", "e_s3_pub", "e_s2_pub"}
+PUB_PROGRESS = {"sp_s1_pub", "sp_s3_pub", "sp_s2_pub"}
+PUB_ACTIVITY = {"act_pub_s1", "act_pub_s2", "act_pub_s3"}
+WPUB_ACTIVITY = {"act_wpub_s1", "act_wpub_s2", "act_wpub_s3"}
+OWNER_ACTIVITY = PUB_ACTIVITY | WPUB_ACTIVITY | {"act_arch_s1", "act_wdone_s2"}
+PUB_CO_ROWS = {"ci_view", "ci_edit", "ci_manage", "ci_revenue", "ci_respond", "ci_none"}
+ALL_PERMISSIONS = json.dumps({p: True for p in PERMISSIONS})
+
+MATRIX = [
+    T("organizations", "id",
+      reads(anon=DENY, student={"org"}, owner={"org"}, org_admin={"org"},
+            other_instructor={"org2"}, other_org_admin={"org2"}, admin=ALL, service=ALL),
+      W("INSERT INTO organizations (name, slug) VALUES ('Matrix Org', 'matrix-org')",
+        ok={"admin"}, deny=EVERYONE - {"admin"},
+        check=("SELECT count(*) FROM organizations WHERE slug = 'matrix-org'", 1)),
+      W("UPDATE organizations SET name = 'Renamed Org' WHERE id = %(org)s", ok={"org_admin", "admin"},
+        check=("SELECT name FROM organizations WHERE id = %(org)s", "Renamed Org")),
+      # org3 has no members: deleting org2 would orphan its admin (a CHECK), not an RLS matter.
+      W("DELETE FROM organizations WHERE id = %(org3)s", ok={"admin"},
+        check=("SELECT count(*) FROM organizations WHERE id = %(org3)s", 0))),
+
+    # Reading: "instructors: basic fields of their students" covers a co-instructor who may see
+    # the course's enrollments (view_content or manage_students), and a workshop's facilitator.
+    T("users", "id",
+      reads(anon=DENY, student={"student"}, student2={"student2"},
+            owner={"owner", "student", "student2", "student3"},
+            other_instructor={"other_instructor"}, standalone={"standalone", "student2"},
+            co_view={"co_view", "student", "student2", "student3"},
+            co_manage={"co_manage", "student", "student2", "student3"},
+            co_edit={"co_edit"}, co_revenue={"co_revenue"}, co_respond={"co_respond"}, co_none={"co_none"},
+            facilitator={"facilitator", "student", "student2", "student3"},
+            org_admin={"org_admin", "owner", "student"},
+            other_org_admin={"other_org_admin", "other_instructor"}, admin=ALL, service=ALL),
+      nobody("INSERT INTO users (email, full_name) VALUES ('matrix@example.test', 'Matrix User')"),
+      W("UPDATE users SET full_name = 'Renamed Student' WHERE id = %(student)s", ok={"student", "admin"},
+        check=("SELECT full_name FROM users WHERE id = %(student)s", "Renamed Student")),
+      W("DELETE FROM users WHERE id = %(student2)s", ok={"admin"},
+        check=("SELECT count(*) FROM users WHERE id = %(student2)s", 0))),
+
+    T("instructor_profiles", "user_id",
+      reads(default=ALL),
+      nobody("INSERT INTO instructor_profiles (user_id) VALUES (%(student2)s)"),
+      W("UPDATE instructor_profiles SET headline = 'Matrix headline' WHERE user_id = %(owner)s",
+        ok={"owner", "admin"},
+        check=("SELECT headline FROM instructor_profiles WHERE user_id = %(owner)s", "Matrix headline")),
+      W("DELETE FROM instructor_profiles WHERE user_id = %(co_none)s", ok={"admin"},
+        check=("SELECT count(*) FROM instructor_profiles WHERE user_id = %(co_none)s", 0))),
+
+    T("instructor_settings", "user_id",
+      reads(anon=DENY, service=ALL, **{a: {a} for a in INSTRUCTORS}),
+      nobody("INSERT INTO instructor_settings (user_id) VALUES (%(student2)s)"),
+      W("UPDATE instructor_settings SET timezone = 'Europe/Paris' WHERE user_id = %(owner)s", ok={"owner"},
+        check=("SELECT timezone FROM instructor_settings WHERE user_id = %(owner)s", "Europe/Paris")),
+      nobody("DELETE FROM instructor_settings WHERE user_id = %(owner)s")),
+
+    # Reading: a co-instructor with edit_content may read the course they may edit (the model
+    # lets them update it, and an UPDATE cannot reach a row its author cannot read).
+    T("courses", "id",
+      reads(default=PUB_COURSES, student=PUB_COURSES | {"c_arch"}, owner=ALL,
+            co_view=PUB_COURSES | {"c_draft"}, co_edit=PUB_COURSES | {"c_draft"},
+            org_admin=ALL, admin=ALL, service=ALL),
+      W("INSERT INTO courses (title, slug, instructor_id) VALUES ('Matrix Course', 'matrix-course', %(me)s)",
+        ok=INSTRUCTORS, deny=EVERYONE - INSTRUCTORS,
+        check=("SELECT count(*) FROM courses WHERE slug = 'matrix-course'", 1)),
+      W("UPDATE courses SET title = 'Renamed course' WHERE id = %(c_pub)s", ok={"owner", "co_edit", "admin"},
+        check=("SELECT title FROM courses WHERE id = %(c_pub)s", "Renamed course")),
+      W("DELETE FROM courses WHERE id = %(c_draft)s", ok={"owner", "admin"},
+        check=("SELECT count(*) FROM courses WHERE id = %(c_draft)s", 0))),
+
+    # Reading: drip release concerns lessons; a module row is outline, which an enrolled
+    # student sees whole. anon gets the outline through the course_outline view (EXTRA).
+    T("course_modules", "id",
+      reads(anon=DENY, student={"m_pub", "m_bonus", "m_arch"}, student2={"m_sa"}, owner=OWN_MODULES,
+            other_instructor={"m_i2"}, standalone={"m_sa"},
+            co_view={"m_pub", "m_bonus", "m_draft"}, co_edit={"m_pub", "m_bonus", "m_draft"},
+            org_admin=OWN_MODULES, other_org_admin={"m_i2"}, admin=ALL, service=ALL),
+      W("INSERT INTO course_modules (course_id, title, position) VALUES (%(c_pub)s, 'Matrix module', 9)",
+        ok={"owner", "co_edit"}, deny=EVERYONE - {"owner", "co_edit"},
+        check=("SELECT count(*) FROM course_modules WHERE title = 'Matrix module'", 1)),
+      W("UPDATE course_modules SET title = 'Renamed module' WHERE id = %(m_bonus)s", ok={"owner", "co_edit"},
+        check=("SELECT title FROM course_modules WHERE id = %(m_bonus)s", "Renamed module")),
+      W("DELETE FROM course_modules WHERE id = %(m_bonus)s", ok={"owner", "co_edit"},
+        check=("SELECT count(*) FROM course_modules WHERE id = %(m_bonus)s", 0))),
+
+    # l_bonus is in a module that opens 30 days after enrollment: no student sees it yet.
+    T("course_lessons", "id",
+      reads(default=PREVIEWS, student=PREVIEWS | {"l_pub2", "l_pub3", "l_arch"},
+            student2=PREVIEWS | {"l_sa1", "l_sa2"}, standalone=PREVIEWS | {"l_sa1", "l_sa2"},
+            owner=OWN_LESSONS | PREVIEWS, org_admin=OWN_LESSONS | PREVIEWS,
+            co_view=PREVIEWS | {"l_pub2", "l_pub3", "l_bonus", "l_draft"},
+            co_edit=PREVIEWS | {"l_pub2", "l_pub3", "l_bonus", "l_draft"}, admin=ALL, service=ALL),
+      W("INSERT INTO course_lessons (module_id, course_id, title, position) "
+        "VALUES (%(m_bonus)s, %(c_pub)s, 'Matrix lesson', 9)",
+        ok={"owner", "co_edit"}, deny=EVERYONE - {"owner", "co_edit"},
+        check=("SELECT count(*) FROM course_lessons WHERE title = 'Matrix lesson'", 1)),
+      W("UPDATE course_lessons SET title = 'Renamed lesson' WHERE id = %(l_bonus)s", ok={"owner", "co_edit"},
+        check=("SELECT title FROM course_lessons WHERE id = %(l_bonus)s", "Renamed lesson")),
+      W("DELETE FROM course_lessons WHERE id = %(l_bonus)s", ok={"owner", "co_edit"},
+        check=("SELECT count(*) FROM course_lessons WHERE id = %(l_bonus)s", 0))),
+
+    # The update approves S2's pending (paid) enrollment. S2 reaches their own row but may
+    # only cancel it: the guard refuses the move (42501).
+    T("course_enrollments", "id",
+      reads(anon=DENY, student={"e_s1_pub", "e_s1_arch"}, student2={"e_s2_pub", "e_s2_sa"},
+            owner=PUB_ENROLLMENTS | {"e_s1_arch"}, standalone={"e_s2_sa"},
+            co_view=PUB_ENROLLMENTS, co_manage=PUB_ENROLLMENTS,
+            org_admin=PUB_ENROLLMENTS | {"e_s1_arch"}, admin=ALL, service=ALL),
+      nobody("INSERT INTO course_enrollments (course_id, user_id, status, payment_status) "
+             "VALUES (%(c_i2)s, %(me)s, 'enrolled', 'completed')"),
+      W("UPDATE course_enrollments SET status = 'enrolled' WHERE id = %(e_s2_pub)s",
+        ok={"owner", "co_manage"}, deny={"student2"},
+        check=("SELECT status::text FROM course_enrollments WHERE id = %(e_s2_pub)s", "enrolled")),
+      W("DELETE FROM course_enrollments WHERE id = %(e_s2_sa)s", ok={"admin"},
+        check=("SELECT count(*) FROM course_enrollments WHERE id = %(e_s2_sa)s", 0))),
+
+    # Reading: the unqualified "co" is limited by its permissions as for student_progress
+    # (view_content or manage_students). The model gives org admins no access here.
+    T("lesson_progress", "id",
+      reads(anon=DENY, student={"lp_s1_pub", "lp_s1_arch"}, student2={"lp_s2_sa"},
+            owner={"lp_s1_pub", "lp_s3_pub", "lp_s1_arch"}, standalone={"lp_s2_sa"},
+            co_view={"lp_s1_pub", "lp_s3_pub"}, co_manage={"lp_s1_pub", "lp_s3_pub"}, admin=ALL, service=ALL),
+      W("INSERT INTO lesson_progress (enrollment_id, lesson_id, user_id, course_id, status) "
+        "VALUES (%(e_s2_sa)s, %(l_sa2)s, %(me)s, %(c_sa)s, 'completed')",
+        ok={"student2"}, deny=EVERYONE - {"student2"},
+        check=("SELECT status::text FROM lesson_progress WHERE enrollment_id = %(e_s2_sa)s "
+               "AND lesson_id = %(l_sa2)s", "completed")),
+      W("UPDATE lesson_progress SET watch_time_seconds = 120 WHERE id = %(lp_s2_sa)s", ok={"student2"},
+        check=("SELECT watch_time_seconds FROM lesson_progress WHERE id = %(lp_s2_sa)s", 120)),
+      nobody("DELETE FROM lesson_progress WHERE id = %(lp_s2_sa)s")),
+
+    # Triggers only: the update is student2 forging their own progress, among others.
+    T("student_progress", "id",
+      reads(anon=DENY, student={"sp_s1_pub", "sp_s1_arch"}, student2={"sp_s2_pub", "sp_s2_sa"},
+            owner=PUB_PROGRESS | {"sp_s1_arch"}, standalone={"sp_s2_sa"},
+            co_view=PUB_PROGRESS, co_manage=PUB_PROGRESS,
+            org_admin=PUB_PROGRESS | {"sp_s1_arch"}, admin=ALL, service=ALL),
+      nobody("INSERT INTO student_progress (enrollment_id, user_id, course_id) "
+             "VALUES (%(e_s2_sa)s, %(student2)s, %(c_sa)s)"),
+      nobody("UPDATE student_progress SET progress_percentage = 100 WHERE id = %(sp_s2_sa)s"),
+      nobody("DELETE FROM student_progress WHERE id = %(sp_s2_sa)s")),
+
+    # Reading: "co for their co-taught courses" is limited by permissions as for the same
+    # students' progress (view_content or manage_students); a workshop's facilitator is its co.
+    T("student_activity", "id",
+      reads(anon=DENY, student={"act_pub_s1", "act_arch_s1", "act_wpub_s1"},
+            student2={"act_pub_s2", "act_sa_s2", "act_wpub_s2", "act_wdone_s2"},
+            owner=OWNER_ACTIVITY, standalone={"act_sa_s2"},
+            co_view=PUB_ACTIVITY, co_manage=PUB_ACTIVITY, facilitator=WPUB_ACTIVITY,
+            org_admin=OWNER_ACTIVITY, admin=ALL, service=ALL),
+      nobody("INSERT INTO student_activity (activity_type, instructor_id, student_id, course_id) "
+             "VALUES ('course_completed', %(owner)s, %(student2)s, %(c_pub)s)"),
+      nobody("UPDATE student_activity SET metadata = '{}' WHERE course_id = %(c_pub)s"),
+      nobody("DELETE FROM student_activity WHERE course_id = %(c_pub)s")),
+
+    # The model gives students no read of revenue rows (their payment is on the enrollment).
+    T("revenue_transactions", "id",
+      reads(anon=DENY, owner=ALL, co_revenue={"rev_s1_pub", "rev_s3_pub"}, org_admin=ALL,
+            admin=ALL, service=ALL),
+      nobody("INSERT INTO revenue_transactions (instructor_id, course_id, transaction_type, amount, "
+             "platform_fee_amount, instructor_earnings) "
+             "VALUES (%(owner)s, %(c_pub)s, 'course_enrollment', 1000, 200, 800)"),
+      # Payouts go through mark_payouts_paid() (EXTRA), never a direct UPDATE, admin included.
+      nobody("UPDATE revenue_transactions SET payout_status = 'paid', payout_date = now() "
+             "WHERE id = %(rev_s1_pub)s"),
+      nobody("DELETE FROM revenue_transactions WHERE id = %(rev_s1_pub)s")),
+
+    # Reading: "owner and co for their courses" means a co whose permissions concern reviews or
+    # content: view_content or respond_reviews (one cannot respond to a review one cannot read).
+    # r_hidden was hidden by an admin; the model gives org admins only the public ones.
+    T("course_reviews", "id",
+      reads(default={"r_pub"}, owner=ALL, co_view=ALL, co_respond=ALL, admin=ALL, service=ALL),
+      W("INSERT INTO course_reviews (course_id, user_id, rating, title) "
+        "VALUES (%(c_arch)s, %(me)s, 4, 'Matrix review')",
+        ok={"student"}, deny=EVERYONE - {"student"},
+        check=("SELECT count(*) FROM course_reviews WHERE course_id = %(c_arch)s", 1)),
+      # The text is the author's: the owner, co_respond and admin reach the row but may
+      # change only the response / the moderation fields, so the guard raises.
+      W("UPDATE course_reviews SET review_text = 'Edited text' WHERE id = %(r_pub)s",
+        ok={"student"}, deny={"owner", "co_respond", "admin"},
+        check=("SELECT review_text FROM course_reviews WHERE id = %(r_pub)s", "Edited text")),
+      W("DELETE FROM course_reviews WHERE id = %(r_pub)s", ok={"student", "admin"},
+        check=("SELECT count(*) FROM course_reviews WHERE id = %(r_pub)s", 0))),
+
+    # S1 attended and already left feedback: "once" makes a second one a unique violation.
+    T("workshop_feedback", "id",
+      reads(anon=DENY, student={"fb_s1"}, owner=ALL, facilitator=ALL, org_admin=ALL, admin=ALL, service=ALL),
+      W("INSERT INTO workshop_feedback (workshop_id, user_id, overall_satisfaction) "
+        "VALUES (%(w_pub)s, %(me)s, 4)",
+        deny=EVERYONE - {"student"}, raises={"student": "23505"}),
+      W("UPDATE workshop_feedback SET what_went_well = 'Edited' WHERE id = %(fb_s1)s", ok={"student"},
+        check=("SELECT what_went_well FROM workshop_feedback WHERE id = %(fb_s1)s", "Edited")),
+      W("DELETE FROM workshop_feedback WHERE id = %(fb_s1)s", ok={"admin"},
+        check=("SELECT count(*) FROM workshop_feedback WHERE id = %(fb_s1)s", 0))),
+
+    T("course_instructors", "id",
+      # The table holds the permissions: the owner, the co-teacher (own rows) and admins read
+      # it; the public's "names and roles only" is the course_teachers view (test below).
+      reads(anon=DENY, co_view={"ci_view", "ci_view_draft"}, co_edit={"ci_edit", "ci_edit_draft"},
+            co_manage={"ci_manage"}, co_revenue={"ci_revenue"}, co_respond={"ci_respond"},
+            co_none={"ci_none"}, owner=ALL, admin=ALL, service=ALL),
+      W("INSERT INTO course_instructors (course_id, instructor_id, permissions) "
+        "VALUES (%(c_pub)s, %(standalone)s, '{\"view_content\": true}')",
+        ok={"owner", "admin"}, deny=EVERYONE - {"owner", "admin"},
+        check=("SELECT count(*) FROM course_instructors WHERE course_id = %(c_pub)s "
+               "AND instructor_id = %(standalone)s", 1)),
+      W("UPDATE course_instructors SET role = 'assistant' WHERE id = %(ci_none)s", ok={"owner", "admin"},
+        check=("SELECT role::text FROM course_instructors WHERE id = %(ci_none)s", "assistant")),
+      W("DELETE FROM course_instructors WHERE id = %(ci_none)s", ok={"owner", "admin"},
+        check=("SELECT count(*) FROM course_instructors WHERE id = %(ci_none)s", 0))),
+
+    # w_done is completed (no longer published) and S2 was registered for it. Reading: the
+    # model's rule for archived courses ("a student keeps seeing an archived course they are
+    # enrolled in") applies to workshops too, so an attendee can still find it to leave feedback
+    # (a deliberate extension, documented in 002's workshops_read policy).
+    T("workshops", "id",
+      reads(default={"w_pub"}, student2={"w_pub", "w_done"}, owner=ALL, facilitator={"w_pub", "w_draft"}, org_admin=ALL,
+            admin=ALL, service=ALL),
+      W("INSERT INTO workshops (instructor_id, title, slug, start_time, end_time, capacity, meeting_url) "
+        "VALUES (%(me)s, 'Matrix Workshop', 'matrix-workshop', now() + interval '30 days', "
+        "now() + interval '30 days 2 hours', 5, 'https://meet.example.test/m')",
+        ok=INSTRUCTORS, deny=EVERYONE - INSTRUCTORS,
+        check=("SELECT count(*) FROM workshops WHERE slug = 'matrix-workshop'", 1)),
+      W("UPDATE workshops SET title = 'Renamed workshop' WHERE id = %(w_pub)s",
+        ok={"owner", "facilitator", "admin"},
+        check=("SELECT title FROM workshops WHERE id = %(w_pub)s", "Renamed workshop")),
+      W("DELETE FROM workshops WHERE id = %(w_draft)s", ok={"owner", "admin"},
+        check=("SELECT count(*) FROM workshops WHERE id = %(w_draft)s", 0))),
+
+    # The update marks S2's seat attended: staff only; S2 reaches the row, the guard refuses.
+    T("workshop_registrations", "id",
+      reads(anon=DENY, student={"reg_s1"}, student2={"reg_s2", "reg_s2_done"}, owner=ALL,
+            facilitator={"reg_s1", "reg_s2", "reg_s3"}, org_admin=ALL, admin=ALL, service=ALL),
+      nobody("INSERT INTO workshop_registrations (workshop_id, user_id, status, payment_status) "
+             "VALUES (%(w_pub)s, %(me)s, 'registered', 'completed')"),
+      W("UPDATE workshop_registrations SET status = 'attended' WHERE id = %(reg_s2)s",
+        ok={"owner", "facilitator"}, deny={"student2"},
+        check=("SELECT status::text FROM workshop_registrations WHERE id = %(reg_s2)s", "attended")),
+      W("DELETE FROM workshop_registrations WHERE id = %(reg_s2)s", ok={"admin"},
+        check=("SELECT count(*) FROM workshop_registrations WHERE id = %(reg_s2)s", 0))),
+
+    T("workshop_facilitators", "id",
+      reads(default={"f_pub"}, facilitator=ALL, owner=ALL, admin=ALL, service=ALL),
+      W("INSERT INTO workshop_facilitators (workshop_id, facilitator_id) VALUES (%(w_pub)s, %(standalone)s)",
+        ok={"owner", "admin"}, deny=EVERYONE - {"owner", "admin"},
+        check=("SELECT count(*) FROM workshop_facilitators WHERE workshop_id = %(w_pub)s "
+               "AND facilitator_id = %(standalone)s", 1)),
+      W("UPDATE workshop_facilitators SET role = 'assistant' WHERE id = %(f_pub)s", ok={"owner", "admin"},
+        check=("SELECT role::text FROM workshop_facilitators WHERE id = %(f_pub)s", "assistant")),
+      W("DELETE FROM workshop_facilitators WHERE id = %(f_pub)s", ok={"owner", "admin"},
+        check=("SELECT count(*) FROM workshop_facilitators WHERE id = %(f_pub)s", 0))),
+
+    # Not in the model: deny (service_role reads public, see the docstring).
+    T("schema_migrations", "name",
+      reads(default=DENY, service=ALL),
+      nobody("INSERT INTO schema_migrations (name, checksum) VALUES ('999_matrix.sql', 'x')"),
+      nobody("UPDATE schema_migrations SET checksum = 'x'"),
+      nobody("DELETE FROM schema_migrations")),
+
+    T("private.user_credentials", "user_id",
+      reads(default=DENY),
+      nobody("INSERT INTO private.user_credentials (user_id, password_hash) "
+             "VALUES (%(student2)s, '$argon2id$matrix')"),
+      nobody("UPDATE private.user_credentials SET password_hash = '$argon2id$forged'"),
+      nobody("DELETE FROM private.user_credentials")),
+
+    T("private.student_activity_archive", "id",
+      reads(default=DENY),
+      nobody("INSERT INTO private.student_activity_archive (activity_type, instructor_id, student_id) "
+             "VALUES ('enrolled', %(owner)s, %(student2)s)"),
+      nobody("UPDATE private.student_activity_archive SET metadata = '{}'"),
+      nobody("DELETE FROM private.student_activity_archive")),
+]
+TABLES = {t.name: t for t in MATRIX}
+
+
+@dataclass(frozen=True)
+class X:
+    """One extra case: ``expect`` is OK / ZERO / DENY / another SQLSTATE, or a set of row labels
+    of ``table`` that the statement's first column must return exactly."""
+    id: str
+    actor: str
+    table: str
+    sql: str
+    expect: object
+    check: tuple | None = None
+
+
+EXTRA = [
+    # courses: stats are the triggers' (whoever tries), ownership rules of create and delete.
+    X("courses-update_enrolled_count-owner", "owner", "courses",
+      "UPDATE courses SET enrolled_count = 99999 WHERE id = %(c_pub)s", DENY),
+    X("courses-update_average_rating-owner", "owner", "courses",
+      "UPDATE courses SET average_rating = 5 WHERE id = %(c_pub)s", DENY),
+    X("courses-update_total_revenue-owner", "owner", "courses",
+      "UPDATE courses SET total_revenue = 1000000 WHERE id = %(c_pub)s", DENY),
+    X("courses-update_review_count-co_edit", "co_edit", "courses",
+      "UPDATE courses SET review_count = 500 WHERE id = %(c_pub)s", DENY),
+    X("courses-update_enrolled_count-admin", "admin", "courses",
+      "UPDATE courses SET enrolled_count = 99999 WHERE id = %(c_pub)s", DENY),
+    X("courses-update_draft-co_edit", "co_edit", "courses",
+      "UPDATE courses SET title = 'Renamed draft' WHERE id = %(c_draft)s", OK,
+      ("SELECT title FROM courses WHERE id = %(c_draft)s", "Renamed draft")),
+    X("courses-delete_published-owner", "owner", "courses", "DELETE FROM courses WHERE id = %(c_pub)s", ZERO),
+    X("courses-delete_with_enrollments-owner", "owner", "courses",
+      "DELETE FROM courses WHERE id = %(c_arch)s", ZERO),
+    X("courses-insert_for_another_instructor-other_instructor", "other_instructor", "courses",
+      "INSERT INTO courses (title, slug, instructor_id) VALUES ('Forged', 'forged-course', %(owner)s)", DENY),
+    X("courses-insert_into_another_org-other_instructor", "other_instructor", "courses",
+      "INSERT INTO courses (title, slug, instructor_id, organization_id) "
+      "VALUES ('Forged', 'forged-course', %(me)s, %(org)s)", DENY),
+    X("courses-insert_into_own_org-owner", "owner", "courses",
+      "INSERT INTO courses (title, slug, instructor_id, organization_id) "
+      "VALUES ('Org course', 'org-course', %(me)s, %(org)s)", OK,
+      ("SELECT count(*) FROM courses WHERE slug = 'org-course'", 1)),
+    X("course_outline-select-anon", "anon", "course_lessons", "SELECT lesson_id FROM course_outline",
+      {"l_pub1", "l_pub2", "l_pub3", "l_bonus", "l_i2", "l_sa1", "l_sa2"}),
+
+    # instructor_profiles: stats and verification are not the instructor's.
+    X("instructor_profiles-update_total_students-owner", "owner", "instructor_profiles",
+      "UPDATE instructor_profiles SET total_students = 99999 WHERE user_id = %(owner)s", DENY),
+    X("instructor_profiles-update_average_rating-owner", "owner", "instructor_profiles",
+      "UPDATE instructor_profiles SET average_rating = 5 WHERE user_id = %(owner)s", DENY),
+    X("instructor_profiles-update_is_verified-owner", "owner", "instructor_profiles",
+      "UPDATE instructor_profiles SET is_verified = true WHERE user_id = %(owner)s", DENY),
+    X("instructor_profiles-update_is_featured-owner", "owner", "instructor_profiles",
+      "UPDATE instructor_profiles SET is_featured = true WHERE user_id = %(owner)s", DENY),
+    X("instructor_profiles-update_is_verified-admin", "admin", "instructor_profiles",
+      "UPDATE instructor_profiles SET is_verified = true WHERE user_id = %(owner)s", OK,
+      ("SELECT is_verified FROM instructor_profiles WHERE user_id = %(owner)s", True)),
+    X("instructor_profiles-update_total_students-admin", "admin", "instructor_profiles",
+      "UPDATE instructor_profiles SET total_students = 99999 WHERE user_id = %(owner)s", DENY),
+
+    # users: name and avatar only; role, organization, active and email are an admin's.
+    X("users-update_own_role-student", "student", "users",
+      "UPDATE users SET role = 'admin' WHERE id = %(me)s", DENY),
+    X("users-update_own_organization-student2", "student2", "users",
+      "UPDATE users SET organization_id = %(org)s WHERE id = %(me)s", DENY),
+    X("users-update_own_is_active-student", "student", "users",
+      "UPDATE users SET is_active = false WHERE id = %(me)s", DENY),
+    X("users-update_own_email-student", "student", "users",
+      "UPDATE users SET email = 'new-address@example.test' WHERE id = %(me)s", DENY),
+    X("users-update_own_avatar-student", "student", "users",
+      "UPDATE users SET avatar_url = 'https://img.example.test/me.png' WHERE id = %(me)s", OK,
+      ("SELECT avatar_url FROM users WHERE id = %(me)s", "https://img.example.test/me.png")),
+    X("users-deactivate-admin", "admin", "users",
+      "UPDATE users SET is_active = false WHERE id = %(student2)s", OK,
+      ("SELECT is_active FROM users WHERE id = %(student2)s", False)),
+    X("users-deactivate_member-org_admin", "org_admin", "users",
+      "UPDATE users SET is_active = false WHERE id = %(student)s", ZERO),
+
+    # organizations: "org admin (name, settings), admin": the column list binds the org admin only.
+    X("organizations-update_settings-org_admin", "org_admin", "organizations",
+      "UPDATE organizations SET settings = '{\"theme\": \"dark\"}' WHERE id = %(org)s", OK,
+      ("SELECT settings ->> 'theme' FROM organizations WHERE id = %(org)s", "dark")),
+    X("organizations-update_slug-org_admin", "org_admin", "organizations",
+      "UPDATE organizations SET slug = 'renamed-org' WHERE id = %(org)s", DENY),
+    X("organizations-update_slug-admin", "admin", "organizations",
+      "UPDATE organizations SET slug = 'renamed-org' WHERE id = %(org)s", OK,
+      ("SELECT slug::text FROM organizations WHERE id = %(org)s", "renamed-org")),
+
+    # course_enrollments: only enroll_in_course() creates; status moves are few; payment is the
+    # payment path's.
+    X("course_enrollments-insert_paid_as_enrolled-student2", "student2", "course_enrollments",
+      "INSERT INTO course_enrollments (course_id, user_id, status, payment_status, amount_paid) "
+      "VALUES (%(c_i2)s, %(me)s, 'enrolled', 'completed', 0)", DENY),
+    X("course_enrollments-enroll_function-student2", "student2", "course_enrollments",
+      "SELECT enroll_in_course(%(c_i2)s)", OK,
+      ("SELECT status::text || '/' || payment_status::text FROM course_enrollments "
+       "WHERE course_id = %(c_i2)s AND user_id = %(me)s", "pending/pending")),
+    X("course_enrollments-update_own_to_completed-student2", "student2", "course_enrollments",
+      "UPDATE course_enrollments SET status = 'completed' WHERE id = %(e_s2_sa)s", DENY),
+    X("course_enrollments-update_own_amount_paid-student2", "student2", "course_enrollments",
+      "UPDATE course_enrollments SET amount_paid = 0 WHERE id = %(e_s2_pub)s", DENY),
+    X("course_enrollments-update_own_payment_status-student2", "student2", "course_enrollments",
+      "UPDATE course_enrollments SET payment_status = 'completed' WHERE id = %(e_s2_sa)s", DENY),
+    X("course_enrollments-cancel_own-student2", "student2", "course_enrollments",
+      "UPDATE course_enrollments SET status = 'cancelled' WHERE id = %(e_s2_sa)s", OK,
+      ("SELECT status::text FROM course_enrollments WHERE id = %(e_s2_sa)s", "cancelled")),
+    X("course_enrollments-cancel_someone_elses-student", "student", "course_enrollments",
+      "UPDATE course_enrollments SET status = 'cancelled' WHERE id = %(e_s2_sa)s", ZERO),
+    X("course_enrollments-decline_pending-owner", "owner", "course_enrollments",
+      "UPDATE course_enrollments SET status = 'cancelled' WHERE id = %(e_s2_pub)s", OK,
+      ("SELECT status::text FROM course_enrollments WHERE id = %(e_s2_pub)s", "cancelled")),
+    X("course_enrollments-decline_pending-co_manage", "co_manage", "course_enrollments",
+      "UPDATE course_enrollments SET status = 'cancelled' WHERE id = %(e_s2_pub)s", OK,
+      ("SELECT status::text FROM course_enrollments WHERE id = %(e_s2_pub)s", "cancelled")),
+    X("course_enrollments-mark_completed-owner", "owner", "course_enrollments",
+      "UPDATE course_enrollments SET status = 'completed' WHERE id = %(e_s2_pub)s", DENY),
+    X("course_enrollments-mark_refunded-owner", "owner", "course_enrollments",
+      "UPDATE course_enrollments SET status = 'refunded' WHERE id = %(e_s1_pub)s", DENY),
+
+    # lesson_progress: one's own, on released lessons of an active enrollment.
+    X("lesson_progress-insert_for_someone_else-student", "student", "lesson_progress",
+      "INSERT INTO lesson_progress (enrollment_id, lesson_id, user_id, course_id, status) "
+      "VALUES (%(e_s2_sa)s, %(l_sa2)s, %(student2)s, %(c_sa)s, 'completed')", DENY),
+    X("lesson_progress-insert_unreleased_lesson-student", "student", "lesson_progress",
+      "INSERT INTO lesson_progress (enrollment_id, lesson_id, user_id, course_id, status) "
+      "VALUES (%(e_s1_pub)s, %(l_bonus)s, %(me)s, %(c_pub)s, 'completed')", DENY),
+    X("lesson_progress-insert_while_pending-student2", "student2", "lesson_progress",
+      "INSERT INTO lesson_progress (enrollment_id, lesson_id, user_id, course_id, status) "
+      "VALUES (%(e_s2_pub)s, %(l_pub2)s, %(me)s, %(c_pub)s, 'completed')", DENY),
+
+    # revenue: payouts through the admin's function only.
+    X("revenue_transactions-mark_payouts_paid-admin", "admin", "revenue_transactions",
+      "SELECT mark_payouts_paid(ARRAY[%(rev_s1_pub)s]::uuid[])", OK,
+      ("SELECT payout_status::text FROM revenue_transactions WHERE id = %(rev_s1_pub)s", "paid")),
+    X("revenue_transactions-mark_payouts_paid-owner", "owner", "revenue_transactions",
+      "SELECT mark_payouts_paid(ARRAY[%(rev_s1_pub)s]::uuid[])", DENY),
+
+    # course_reviews: the author writes the review, instructors the response, admins moderate.
+    X("course_reviews-write_response_on_own-student", "student", "course_reviews",
+      "UPDATE course_reviews SET instructor_response = 'Thanks, me' WHERE id = %(r_pub)s", DENY),
+    X("course_reviews-rewrite_rating-owner", "owner", "course_reviews",
+      "UPDATE course_reviews SET rating = 1 WHERE id = %(r_pub)s", DENY),
+    X("course_reviews-rewrite_text-co_respond", "co_respond", "course_reviews",
+      "UPDATE course_reviews SET review_text = 'Much better than I said' WHERE id = %(r_pub)s", DENY),
+    X("course_reviews-respond-owner", "owner", "course_reviews",
+      "UPDATE course_reviews SET instructor_response = 'Thank you!' WHERE id = %(r_pub)s", OK,
+      ("SELECT instructor_response FROM course_reviews WHERE id = %(r_pub)s", "Thank you!")),
+    X("course_reviews-respond-co_respond", "co_respond", "course_reviews",
+      "UPDATE course_reviews SET instructor_response = 'Thank you!' WHERE id = %(r_pub)s", OK,
+      ("SELECT instructor_response FROM course_reviews WHERE id = %(r_pub)s", "Thank you!")),
+    X("course_reviews-respond-co_view", "co_view", "course_reviews",
+      "UPDATE course_reviews SET instructor_response = 'Thank you!' WHERE id = %(r_pub)s", ZERO),
+    X("course_reviews-respond_hidden-co_respond", "co_respond", "course_reviews",
+      "UPDATE course_reviews SET instructor_response = 'Sorry to hear' WHERE id = %(r_hidden)s", OK,
+      ("SELECT instructor_response FROM course_reviews WHERE id = %(r_hidden)s", "Sorry to hear")),
+    X("course_reviews-insert_without_completion-student2", "student2", "course_reviews",
+      "INSERT INTO course_reviews (course_id, user_id, rating) VALUES (%(c_sa)s, %(me)s, 5)", DENY),
+    X("course_reviews-insert_while_pending-student2", "student2", "course_reviews",
+      "INSERT INTO course_reviews (course_id, user_id, rating) VALUES (%(c_pub)s, %(me)s, 5)", DENY),
+    # Reading: "once per course" is a uniqueness rule: a second review is a conflict (HTTP 409).
+    X("course_reviews-insert_second-student", "student", "course_reviews",
+      "INSERT INTO course_reviews (course_id, user_id, rating) VALUES (%(c_pub)s, %(me)s, 1)", "23505"),
+    X("course_reviews-insert_unverified-student", "student", "course_reviews",
+      "INSERT INTO course_reviews (course_id, user_id, rating, is_verified_purchase) "
+      "VALUES (%(c_arch)s, %(me)s, 4, false)", DENY),
+    X("course_reviews-update_helpful_count-student", "student", "course_reviews",
+      "UPDATE course_reviews SET helpful_count = 1000 WHERE id = %(r_pub)s", DENY),
+    X("course_reviews-hide-admin", "admin", "course_reviews",
+      "UPDATE course_reviews SET is_visible = false, moderation_reason = 'Spam' WHERE id = %(r_pub)s", OK,
+      ("SELECT is_visible FROM course_reviews WHERE id = %(r_pub)s", False)),
+    X("course_reviews-hide-owner", "owner", "course_reviews",
+      "UPDATE course_reviews SET is_visible = false WHERE id = %(r_pub)s", DENY),
+
+    X("workshop_feedback-insert_attendee-student3", "student3", "workshop_feedback",
+      "INSERT INTO workshop_feedback (workshop_id, user_id, overall_satisfaction) VALUES (%(w_pub)s, %(me)s, 5)",
+      OK, ("SELECT count(*) FROM workshop_feedback WHERE user_id = %(me)s", 1)),
+
+    # workshop_registrations: the student cancels, staff mark attendance, payment is not theirs.
+    X("workshop_registrations-cancel_own-student2", "student2", "workshop_registrations",
+      "UPDATE workshop_registrations SET status = 'cancelled' WHERE id = %(reg_s2)s", OK,
+      ("SELECT status::text FROM workshop_registrations WHERE id = %(reg_s2)s", "cancelled")),
+    X("workshop_registrations-cancel_someone_elses-student", "student", "workshop_registrations",
+      "UPDATE workshop_registrations SET status = 'cancelled' WHERE id = %(reg_s2)s", ZERO),
+    X("workshop_registrations-cancel-owner", "owner", "workshop_registrations",
+      "UPDATE workshop_registrations SET status = 'cancelled' WHERE id = %(reg_s2)s", DENY),
+    X("workshop_registrations-update_own_payment_status-student2", "student2", "workshop_registrations",
+      "UPDATE workshop_registrations SET payment_status = 'completed' WHERE id = %(reg_s2)s", DENY),
+
+    X("workshops-update_enrolled_count-owner", "owner", "workshops",
+      "UPDATE workshops SET enrolled_count = 99999 WHERE id = %(w_pub)s", DENY),
+    X("workshops-update_total_revenue-facilitator", "facilitator", "workshops",
+      "UPDATE workshops SET total_revenue = 1000000 WHERE id = %(w_pub)s", DENY),
+    X("workshops-delete_published-owner", "owner", "workshops", "DELETE FROM workshops WHERE id = %(w_pub)s", ZERO),
+
+    # course_instructors: the public may read names and roles of a published course's
+    # co-instructors, not their permissions.
+    # (The effect check reads updated_at, not permissions: see the two cases below.)
+    X("course_instructors-grant_permissions-owner", "owner", "course_instructors",
+      f"UPDATE course_instructors SET permissions = '{ALL_PERMISSIONS}' WHERE id = %(ci_none)s", OK,
+      ("SELECT updated_at = now() FROM course_instructors WHERE id = %(ci_none)s", True)),
+    X("course_instructors-grant_self_permissions-co_none", "co_none", "course_instructors",
+      f"UPDATE course_instructors SET permissions = '{ALL_PERMISSIONS}' WHERE id = %(ci_none)s", ZERO),
+    X("course_instructors-select_permissions-anon", "anon", "course_instructors",
+      "SELECT permissions FROM course_instructors WHERE course_id = %(c_pub)s", DENY),
+    X("course_instructors-select_permissions-student", "student", "course_instructors",
+      "SELECT permissions FROM course_instructors WHERE course_id = %(c_pub)s", set()),
+]
+
+
+# --- the dataset ---------------------------------------------------------------------
+
+@dataclass(repr=False)
+class World:
+    db: object
+    ids: dict            # table -> label -> set of keys
+    uid: dict            # actor -> user id (None for anon and service)
+    baseline: dict = field(default_factory=dict)
+
+    def __repr__(self):
+        return "World(seeded)"
+
+    def actor(self, name):
+        if name == "anon":
+            return Actor.anon()
+        if name == "service":
+            return Actor.service()
+        return Actor.user(self.uid[name], name)
+
+    def params(self, actor):
+        if "_single" not in self.__dict__:
+            self._single = {label: next(iter(keys)) for labels in self.ids.values()
+                            for label, keys in labels.items() if len(keys) == 1}
+        return {**self._single, "me": self.uid.get(actor)}
+
+    def keys(self, table, labels):
+        if labels == ALL:
+            return set().union(*self.ids[table].values())
+        missing = set(labels) - set(self.ids[table])
+        assert not missing, f"unknown labels for {table}: {missing}"
+        return set().union(*(self.ids[table][label] for label in labels))
+
+    def labels(self, table, keys):
+        """Labels of ``keys``; a group label shows how many of its rows are in: act_pub_s1[3/10]."""
+        shown = []
+        for label, group in sorted(self.ids[table].items()):
+            n = len(group & keys)
+            if n:
+                shown.append(label if n == len(group) else f"{label}[{n}/{len(group)}]")
+        known = set().union(*self.ids[table].values())
+        return shown + [f"unlabelled:{key}" for key in keys - known]
+
+    def fingerprint(self, table):
+        return self.db.value(f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
+                             f"FROM {table} t")
+
+
+def _as(db, actor, sql, params):
+    with db.act(actor) as cur:
+        cur.execute(sql, params)
+        return next(iter(cur.fetchone().values())) if cur.description else None
+
+
+def seed(db) -> World:
+    """One realistic world, built as the owner with the factories and through the real paths."""
+    org, org2, org3 = gen_org(db, "Acme Learning"), gen_org(db, "Globex Academy"), gen_org(db, "Empty Org")
+    u = {
+        "admin": gen_user(db, "admin", name="Platform Admin"),
+        "org_admin": gen_user(db, "org_admin", org=org, name="Acme Admin"),
+        "other_org_admin": gen_user(db, "org_admin", org=org2, name="Globex Admin"),
+        "owner": gen_user(db, "instructor", org=org, name="Olivia Owner"),
+        "other_instructor": gen_user(db, "instructor", org=org2, name="Gus Globex"),
+        "standalone": gen_user(db, "instructor", name="Sam Solo"),
+        "student": gen_user(db, "student", org=org, name="Stu One"),
+        "student2": gen_user(db, "student", name="Stu Two"),
+        "student3": gen_user(db, "student", name="Stu Three"),
+        "facilitator": gen_user(db, "instructor", name="Fay Facilitator"),
+    }
+    for co in CO:
+        u[co] = gen_user(db, "instructor", name=co.replace("_", " ").title())
+    s1, s3, own = (Actor.user(u[k]) for k in ("student", "student3", "owner"))
+
+    # Courses: the org's published (paid) course, a draft, one to be archived; another
+    # organization's paid course; a standalone instructor's free course.
+    c_pub = gen_course(db, u["owner"], price="49.99", org=org, lessons=(), title="Prompting at Work")
+    gen_lesson(db, c_pub, c_pub.modules[0], "text", preview=True)
+    gen_lesson(db, c_pub, c_pub.modules[0], "video")
+    gen_lesson(db, c_pub, c_pub.modules[0], "quiz")
+    c_draft = gen_course(db, u["owner"], status="draft", org=org, lessons=(), title="Next Season")
+    gen_lesson(db, c_draft, c_draft.modules[0], "text", preview=True)
+    c_arch = gen_course(db, u["owner"], org=org, lessons=("text",), title="Retired Basics")
+    c_i2 = gen_course(db, u["other_instructor"], price="19.00", org=org2, lessons=(), title="Globex 101")
+    gen_lesson(db, c_i2, c_i2.modules[0], "text", preview=True)
+    c_sa = gen_course(db, u["standalone"], lessons=("text", "text"), title="Solo Coaching")
+
+    # Co-instructors, each with exactly one permission (co_none: none), added by the owner
+    # through the API.
+    ci = {}
+    for co, perm in CO.items():
+        perms = json.dumps({p: p == perm for p in PERMISSIONS})
+        for course, suffix in [(c_pub, "")] + ([(c_draft, "_draft")] if co in ("co_view", "co_edit") else []):
+            ci["ci" + co[2:] + suffix] = _as(
+                db, own, "INSERT INTO course_instructors (course_id, instructor_id, permissions) "
+                         "VALUES (%s, %s, %s) RETURNING id", (course.id, u[co], perms))
+
+    # Enrollments, progress, revenue and reviews, through the real paths.
+    e = {"e_s1_pub": complete_course(db, u["student"], c_pub),
+         "e_s3_pub": complete_course(db, u["student3"], c_pub),
+         "e_s1_arch": complete_course(db, u["student"], c_arch)}
+    review = "INSERT INTO course_reviews (course_id, user_id, rating, title, review_text) " \
+             "VALUES (%s, %s, %s, %s, %s) RETURNING id"
+    r_pub = _as(db, s1, review, (c_pub.id, u["student"], 5, "Great", "Clear and practical."))
+    r_hidden = _as(db, s3, review, (c_pub.id, u["student3"], 2, "Meh", "Buy my course instead!"))
+    _as(db, Actor.user(u["admin"]), "UPDATE course_reviews SET is_visible = false, "
+        "moderation_reason = 'Advertising' WHERE id = %s", (r_hidden,))
+    _as(db, own, "UPDATE courses SET status = 'archived' WHERE id = %s", (c_arch.id,))
+    _as(db, own, "UPDATE instructor_settings SET auto_approve_enrollments = false WHERE user_id = %s",
+        (u["owner"],))
+    e["e_s2_pub"] = enroll(db, u["student2"], c_pub.id)        # pending: paid, awaiting approval
+    pay(db, e["e_s2_pub"])
+    e["e_s2_sa"] = enroll(db, u["student2"], c_sa.id)
+    record_lesson(db, u["student2"], e["e_s2_sa"], c_sa, c_sa.lessons[0])
+    # A bonus module released 30 days after enrollment.
+    m_bonus = gen_module(db, c_pub, "Bonus")
+    gen_lesson(db, c_pub, m_bonus, "text")
+    _as(db, own, "UPDATE courses SET drip_content = true, drip_schedule = jsonb_build_object(%s::text, 30) "
+                 "WHERE id = %s", (str(m_bonus), c_pub.id))
+
+    # Workshops: the org's published paid one (facilitated), a draft, one already held.
+    w_pub = gen_workshop(db, u["owner"], price="25.00", org=org, title="Live Prompt Clinic")
+    w_draft = gen_workshop(db, u["owner"], status="draft", org=org, title="Future Clinic")
+    w_done = gen_workshop(db, u["owner"], org=org, title="Last Month's Clinic")
+    f = {label: _as(db, own, "INSERT INTO workshop_facilitators (workshop_id, facilitator_id) "
+                             "VALUES (%s, %s) RETURNING id", (w, u["facilitator"]))
+         for label, w in (("f_pub", w_pub), ("f_draft", w_draft))}
+    reg = {"reg_s1": register(db, u["student"], w_pub), "reg_s3": register(db, u["student3"], w_pub),
+           "reg_s2": register(db, u["student2"], w_pub), "reg_s2_done": register(db, u["student2"], w_done)}
+    for label in ("reg_s1", "reg_s3"):
+        _as(db, Actor.service(), "SELECT confirm_workshop_payment(%s)", (reg[label],))
+    _as(db, own, "UPDATE workshop_registrations SET status = 'attended' WHERE id = %s", (reg["reg_s1"],))
+    _as(db, Actor.user(u["facilitator"]), "UPDATE workshop_registrations SET status = 'attended' "
+        "WHERE id = %s", (reg["reg_s3"],))
+    fb_s1 = _as(db, s1, "INSERT INTO workshop_feedback (workshop_id, user_id, overall_satisfaction, "
+                        "what_went_well, nps_score, would_recommend) VALUES (%s, %s, 5, 'Hands-on', 9, true) "
+                        "RETURNING id", (w_pub, u["student"]))
+    _as(db, own, "UPDATE workshops SET status = 'completed', start_time = now() - interval '30 days', "
+                 "end_time = now() - interval '30 days' + interval '2 hours' WHERE id = %s", (w_done,))
+
+    # Private tables: a password hash, and one activity row archived by maintenance.
+    db.rows("INSERT INTO private.user_credentials (user_id, password_hash) VALUES (%s, %s)",
+            (u["student"], "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"))
+    db.rows("UPDATE student_activity SET occurred_at = now() - interval '2 years' "
+            "WHERE student_id = %s AND course_id = %s AND activity_type = 'enrolled'", (u["student2"], c_sa.id))
+    assert db.value("SELECT archive_student_activity()") == 1
+
+    # Labels.
+    one = lambda mapping: {label: {key} for label, key in mapping.items()}  # noqa: E731
+    instructors = {k: u[k] for k in INSTRUCTORS}
+    courses = {"c_pub": c_pub, "c_draft": c_draft, "c_arch": c_arch, "c_i2": c_i2, "c_sa": c_sa}
+    ids = {
+        "organizations": one({"org": org, "org2": org2, "org3": org3}),
+        "users": one(u),
+        "instructor_profiles": one(instructors),
+        "instructor_settings": one(instructors),
+        "courses": one({k: c.id for k, c in courses.items()}),
+        "course_modules": one({"m_pub": c_pub.modules[0], "m_bonus": m_bonus, "m_draft": c_draft.modules[0],
+                               "m_arch": c_arch.modules[0], "m_i2": c_i2.modules[0], "m_sa": c_sa.modules[0]}),
+        "course_lessons": one({"l_pub1": c_pub.lessons[0], "l_pub2": c_pub.lessons[1], "l_pub3": c_pub.lessons[2],
+                               "l_bonus": c_pub.lessons[3], "l_draft": c_draft.lessons[0],
+                               "l_arch": c_arch.lessons[0], "l_i2": c_i2.lessons[0],
+                               "l_sa1": c_sa.lessons[0], "l_sa2": c_sa.lessons[1]}),
+        "course_enrollments": one(e),
+        "course_reviews": one({"r_pub": r_pub, "r_hidden": r_hidden}),
+        "workshop_feedback": one({"fb_s1": fb_s1}),
+        "course_instructors": one(ci),
+        "workshops": one({"w_pub": w_pub, "w_draft": w_draft, "w_done": w_done}),
+        "workshop_registrations": one(reg),
+        "workshop_facilitators": one(f),
+        "private.user_credentials": one({"cred_s1": u["student"]}),
+    }
+    by_enrollment = {key: label[2:] for label, key in e.items()}           # id -> "s1_pub"
+    groups = {t: {} for t in ("lesson_progress", "student_progress", "student_activity",
+                              "revenue_transactions", "schema_migrations", "private.student_activity_archive")}
+    for row in db.rows("SELECT id, enrollment_id FROM lesson_progress"):
+        groups["lesson_progress"].setdefault("lp_" + by_enrollment[row["enrollment_id"]], set()).add(row["id"])
+    for row in db.rows("SELECT id, enrollment_id FROM student_progress"):
+        groups["student_progress"].setdefault("sp_" + by_enrollment[row["enrollment_id"]], set()).add(row["id"])
+    item = {c_pub.id: "pub", c_arch.id: "arch", c_sa.id: "sa", w_pub: "wpub", w_done: "wdone"}
+    who = {u["student"]: "s1", u["student2"]: "s2", u["student3"]: "s3"}
+    for row in db.rows("SELECT id, student_id, coalesce(course_id, workshop_id) AS item FROM student_activity"):
+        label = f"act_{item[row['item']]}_{who[row['student_id']]}"
+        groups["student_activity"].setdefault(label, set()).add(row["id"])
+    sale = {e["e_s1_pub"]: "rev_s1_pub", e["e_s3_pub"]: "rev_s3_pub",
+            reg["reg_s1"]: "rev_s1_w", reg["reg_s3"]: "rev_s3_w"}
+    for row in db.rows("SELECT id, coalesce(enrollment_id, workshop_registration_id) AS item "
+                       "FROM revenue_transactions"):
+        groups["revenue_transactions"].setdefault(sale[row["item"]], set()).add(row["id"])
+    for row in db.rows("SELECT name FROM schema_migrations"):
+        groups["schema_migrations"]["mig_" + row["name"][:3]] = {row["name"]}
+    for n, row in enumerate(db.rows("SELECT id FROM private.student_activity_archive"), 1):
+        groups["private.student_activity_archive"][f"arch_{n}"] = {row["id"]}
+    ids.update(groups)
+
+    world = World(db, ids, {**u, "anon": None, "service": None})
+    # Every row of every table carries a label, so ALL and the sets above are exact.
+    for t in MATRIX:
+        stored = {r["k"] for r in db.rows(f"SELECT {t.key} AS k FROM {t.name}")}
+        assert stored == world.keys(t.name, ALL), f"unlabelled or missing rows in {t.name}"
+        world.baseline[t.name] = world.fingerprint(t.name)
+    return world
+
+
+@pytest.fixture(scope="module")
+def world(module_database):
+    return seed(module_database)
+
+
+# --- runners -------------------------------------------------------------------------
+
+@dataclass
+class Result:
+    error: str | None = None        # SQLSTATE
+    message: str = ""
+    rowcount: int | None = None
+    values: set | None = None       # first column of what the statement returned
+    checked: object = None
+
+    def describe(self, world=None, table=None):
+        if self.error:
+            return f"error {self.error} ({self.message.strip().splitlines()[0] if self.message else ''})"
+        if self.values is not None and world is not None:
+            return f"{self.rowcount} row(s): {world.labels(table, self.values)}"
+        return f"success, {self.rowcount} row(s)"
+
+
+def _hashable(value):
+    return json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else value
+
+
+def run(world, actor, sql, check=None):
+    """``sql`` as ``actor`` in a transaction that is always rolled back; after an error nothing
+    else runs in it."""
+    params = world.params(actor)
+    with world.db.attempt(world.actor(actor)) as cur:
+        try:
+            cur.execute(sql, params)
+        except psycopg2.Error as exc:
+            return Result(exc.pgcode, exc.pgerror or str(exc))
+        result = Result(rowcount=cur.rowcount)
+        if cur.description:
+            result.values = {_hashable(next(iter(row.values()))) for row in cur.fetchall()}
+        if check is not None:
+            cur.execute(check[0], params)
+            row = cur.fetchone()
+            result.checked = next(iter(row.values())) if row else None
+        return result
+
+
+def expect_rows(world, table, actor, sql, expected):
+    """A read: exactly the expected rows, or 42501."""
+    got = run(world, actor, sql)
+    if expected == DENY:
+        assert got.error == DENY, f"{actor}: {sql}\n  got {got.describe(world, table)}, expected 42501"
+        return
+    assert got.error is None, f"{actor}: {sql}\n  got {got.describe()}"
+    want = world.keys(table, expected)
+    extra, missing = world.labels(table, got.values - want), world.labels(table, want - got.values)
+    assert not extra and not missing, (f"{actor} sees {world.labels(table, got.values)}\n"
+                                       f"  access model: {world.labels(table, want)}\n"
+                                       f"  not allowed: {extra}; missing: {missing}")
+
+
+def expect_write(world, table, actor, sql, expected, check=None):
+    """A write: its outcome, then (as the owner) the table exactly as seeded."""
+    got = run(world, actor, sql, check if expected == OK else None)
+    where = f"{actor}: {sql}\n  got {got.describe()}, access model expects"
+    if expected == OK:
+        assert got.error is None and got.rowcount == 1, f"{where} one row written"
+        if check is not None:
+            assert got.checked == check[1], f"{where} {check[0]} = {check[1]!r}, read {got.checked!r}"
+    elif expected == ZERO:
+        assert got.error is None and got.rowcount == 0, f"{where} zero rows (filtered by USING)"
+    else:
+        assert got.error == expected, f"{where} error {expected}"
+    assert world.fingerprint(table) == world.baseline[table], f"{table} changed after a rolled-back attempt"
+
+
+# --- the tests -----------------------------------------------------------------------
+
+MATRIX_CASES = [pytest.param(t.name, op, actor, id=f"{t.name}-{op}-{actor}")
+                for t in MATRIX for op in OPS for actor in ACTORS]
+
+
+@pytest.mark.parametrize("table, op, actor", MATRIX_CASES)
+def test_matrix(world, table, op, actor):
+    """One cell of the matrix: ``actor`` runs ``op`` on ``table`` and gets what the access model says."""
+    spec = TABLES[table]
+    if op == "select":
+        expect_rows(world, table, actor, f"SELECT {spec.key} FROM {table}", spec.select[actor])
+    else:
+        write = getattr(spec, op)
+        expect_write(world, table, actor, write.sql, write.outcome(actor), write.check)
+
+
+@pytest.mark.parametrize("case", [pytest.param(x, id=x.id) for x in EXTRA])
+def test_extra(world, case):
+    """A forgery attempt or a status move: the outcome the access model gives it."""
+    if isinstance(case.expect, (set, frozenset)):
+        expect_rows(world, case.table, case.actor, case.sql, case.expect)
+    else:
+        expect_write(world, case.table, case.actor, case.sql, case.expect, case.check)
+
+
+def test_the_matrix_covers_every_table(module_database):
+    """Every table of schemas public and private has its row in MATRIX."""
+    tables = {r["name"] for r in module_database.rows(
+        "SELECT CASE schemaname WHEN 'public' THEN tablename ELSE schemaname || '.' || tablename END AS name "
+        "FROM pg_tables WHERE schemaname IN ('public', 'private')")}
+    assert tables == set(TABLES)
+
+
+@pytest.mark.parametrize("actor", ["anon", "student"])
+def test_the_public_sees_co_teachers_by_name_and_role_only(world, actor):
+    """course_teachers lists a published course's teachers (no permissions); a draft's none."""
+    with world.db.attempt(world.actor(actor)) as cur:
+        cur.execute("SELECT * FROM course_teachers WHERE course_id IN (%(c_pub)s, %(c_draft)s)",
+                    world.params(actor))
+        rows = cur.fetchall()
+        columns = [c.name for c in cur.description]
+    assert len(rows) == 1 + len(CO)  # c_pub's owner and its six co-instructors; nothing of c_draft
+    assert sorted(r["role"] for r in rows) == ["co-instructor"] * len(CO) + ["primary"]
+    assert "permissions" not in columns and "full_name" in columns
