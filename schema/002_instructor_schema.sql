@@ -1515,18 +1515,6 @@ BEGIN
 END
 $$;
 
--- A platform admin refunds from the back office; the payment service calls
--- refund_course_enrollment() directly.
-CREATE FUNCTION public.admin_refund_course_enrollment(p_enrollment_id uuid) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-BEGIN
-    IF NOT public.is_platform_admin() THEN
-        RAISE EXCEPTION 'only an administrator refunds' USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    PERFORM public.refund_course_enrollment(p_enrollment_id);
-END
-$$;
-
 -- Register the caller: a seat while there is one, else the waitlist. The
 -- workshop row lock serialises the capacity check.
 CREATE FUNCTION public.register_for_workshop(p_workshop_id uuid) RETURNS uuid
@@ -1617,15 +1605,20 @@ BEGIN
 END
 $$;
 
--- A platform admin refunds from the back office; the payment service calls
--- refund_workshop_registration() directly.
-CREATE FUNCTION public.admin_refund_workshop_registration(p_registration_id uuid) RETURNS void
+-- A platform admin refunds from the back office (an enrollment or a
+-- registration); the payment service calls the two functions above directly.
+CREATE FUNCTION public.admin_refund(p_enrollment_id uuid, p_registration_id uuid) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 BEGIN
     IF NOT public.is_platform_admin() THEN
         RAISE EXCEPTION 'only an administrator refunds' USING ERRCODE = 'insufficient_privilege';
     END IF;
-    PERFORM public.refund_workshop_registration(p_registration_id);
+    IF p_enrollment_id IS NOT NULL THEN
+        PERFORM public.refund_course_enrollment(p_enrollment_id);
+    END IF;
+    IF p_registration_id IS NOT NULL THEN
+        PERFORM public.refund_workshop_registration(p_registration_id);
+    END IF;
 END
 $$;
 
@@ -1652,8 +1645,7 @@ GRANT EXECUTE ON FUNCTION public.confirm_course_payment(uuid), public.confirm_wo
     TO service_role;
 GRANT EXECUTE ON FUNCTION public.refund_course_enrollment(uuid), public.refund_workshop_registration(uuid)
     TO service_role;
-GRANT EXECUTE ON FUNCTION public.admin_refund_course_enrollment(uuid),
-    public.admin_refund_workshop_registration(uuid) TO authenticated;
+GRANT EXECUTE ON FUNCTION public.admin_refund(uuid, uuid) TO authenticated;
 GRANT EXECUTE ON FUNCTION public.mark_payouts_paid(uuid[]) TO authenticated;
 -- Policies, guards and views call these as the caller.
 GRANT EXECUTE ON FUNCTION public.api_caller(), public.refuse(text) TO anon, authenticated, service_role;

@@ -900,6 +900,26 @@ def test_a_workshop_refund_is_logged_as_refunded(database):
     assert [(r["instructor_id"], r["workshop_id"]) for r in refunded] == [(teacher, workshop)]
 
 
+def test_a_platform_admin_refunds_from_the_back_office(database):
+    """admin_refund() refunds a seat or an enrollment for a platform admin, and no one else."""
+    teacher, student, admin = gen_user(database, "instructor"), gen_user(database), gen_user(database, "admin")
+    course = gen_course(database, teacher, price="10.00")
+    enrollment = enroll(database, student, course.id)
+    pay(database, enrollment)
+    workshop = gen_workshop(database, teacher, price="25.00")
+    registration = register(database, student, workshop)
+    confirm_seat(database, registration)
+    for refuser in (teacher, student):
+        with database.attempt(Actor.user(refuser)) as cur, pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cur.execute("SELECT admin_refund(%s, %s)", (enrollment, registration))
+    assert revenue_rows(database, transaction_type="refund") == []
+    run(database, admin, "SELECT admin_refund(%s, NULL)", (enrollment,))
+    run(database, admin, "SELECT admin_refund(NULL, %s)", (registration,))
+    refunds = revenue_rows(database, transaction_type="refund")
+    assert sorted(r["amount"] for r in refunds) == [D("-25.00"), D("-10.00")]
+    assert mismatches(database) == []
+
+
 def test_a_waitlisted_or_free_seat_is_never_charged(database):
     """No sale for a free seat; a waitlisted seat cannot be paid for."""
     teacher, s1, s2 = gen_user(database, "instructor"), gen_user(database), gen_user(database)
