@@ -1199,7 +1199,8 @@ $$;
 CREATE TRIGGER stamp_course BEFORE INSERT OR UPDATE ON public.courses
     FOR EACH ROW EXECUTE FUNCTION public.stamp_course();
 
-CREATE FUNCTION public.stamp_enrollment() RETURNS trigger
+-- Dates that follow an enrollment's or a registration's status.
+CREATE FUNCTION public.stamp_status_dates() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.status = 'cancelled' AND OLD.status IS DISTINCT FROM 'cancelled' THEN
@@ -1207,30 +1208,20 @@ BEGIN
     ELSIF NEW.status <> 'cancelled' THEN
         NEW.cancelled_at := NULL;
     END IF;
-    RETURN NEW;
-END
-$$;
-CREATE TRIGGER stamp_enrollment BEFORE UPDATE ON public.course_enrollments
-    FOR EACH ROW EXECUTE FUNCTION public.stamp_enrollment();
-
-CREATE FUNCTION public.stamp_registration() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF NEW.status = 'cancelled' AND OLD.status IS DISTINCT FROM 'cancelled' THEN
-        NEW.cancelled_at := now();
-    ELSIF NEW.status <> 'cancelled' THEN
-        NEW.cancelled_at := NULL;
-    END IF;
-    IF NEW.status = 'attended' THEN
-        NEW.attended_at := coalesce(NEW.attended_at, now());
-    ELSE
-        NEW.attended_at := NULL;
+    IF TG_TABLE_NAME = 'workshop_registrations' THEN  -- only registrations have attended_at
+        IF NEW.status = 'attended' THEN
+            NEW.attended_at := coalesce(NEW.attended_at, now());
+        ELSE
+            NEW.attended_at := NULL;
+        END IF;
     END IF;
     RETURN NEW;
 END
 $$;
-CREATE TRIGGER stamp_registration BEFORE UPDATE ON public.workshop_registrations
-    FOR EACH ROW EXECUTE FUNCTION public.stamp_registration();
+CREATE TRIGGER stamp_status_dates BEFORE UPDATE ON public.course_enrollments
+    FOR EACH ROW EXECUTE FUNCTION public.stamp_status_dates();
+CREATE TRIGGER stamp_status_dates BEFORE UPDATE ON public.workshop_registrations
+    FOR EACH ROW EXECUTE FUNCTION public.stamp_status_dates();
 
 -- Guards: what a row-level policy cannot say (which columns a given actor may
 -- change, which status moves are allowed). They bind the API roles only:

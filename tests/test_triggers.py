@@ -449,7 +449,7 @@ def test_pending_enrollment_declined_by_the_instructor(database):
     assert mismatches(database) == []
 
 
-def test_stamp_enrollment_sets_and_clears_cancelled_at(database):
+def test_stamp_status_dates_sets_and_clears_an_enrollments_cancelled_at(database):
     """cancelled_at is set on cancel and cleared when the student enrolls again."""
     teacher, student = gen_user(database, "instructor"), gen_user(database)
     course = gen_course(database, teacher)
@@ -518,7 +518,7 @@ def test_workshop_attendance(database):
     assert mismatches(database) == []
 
 
-def test_stamp_registration_clears_cancelled_at_on_re_registering(database):
+def test_stamp_status_dates_clears_a_registrations_cancelled_at_on_re_registering(database):
     """A cancelled registration registered again is no longer dated cancelled (as enrollments are)."""
     teacher, student = gen_user(database, "instructor"), gen_user(database)
     workshop = gen_workshop(database, teacher)
