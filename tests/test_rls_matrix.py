@@ -121,7 +121,6 @@ PUB_PROGRESS = {"sp_s1_pub", "sp_s3_pub", "sp_s2_pub"}
 PUB_ACTIVITY = {"act_pub_s1", "act_pub_s2", "act_pub_s3"}
 WPUB_ACTIVITY = {"act_wpub_s1", "act_wpub_s2", "act_wpub_s3"}
 OWNER_ACTIVITY = PUB_ACTIVITY | WPUB_ACTIVITY | {"act_arch_s1", "act_wdone_s2"}
-PUB_CO_ROWS = {"ci_view", "ci_edit", "ci_manage", "ci_revenue", "ci_respond", "ci_none"}
 ALL_PERMISSIONS = json.dumps({p: True for p in PERMISSIONS})
 
 MATRIX = [
