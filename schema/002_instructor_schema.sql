@@ -1444,7 +1444,12 @@ BEGIN
     SELECT id, status, payment_status INTO existing
     FROM public.course_enrollments WHERE course_id = c.id AND user_id = uid FOR NO KEY UPDATE;
     IF FOUND THEN
-        IF existing.status <> 'cancelled' THEN
+        IF existing.status = 'refunded' THEN
+            -- A sale is refunded once and never charged again (the revenue
+            -- constraints), so a refunded enrollment is not revived here.
+            RAISE EXCEPTION 'this enrollment was refunded; ask support to restore it'
+                USING ERRCODE = 'unique_violation';
+        ELSIF existing.status <> 'cancelled' THEN
             RAISE EXCEPTION 'already enrolled' USING ERRCODE = 'unique_violation';
         END IF;
         settled := c.price_amount = 0 OR existing.payment_status = 'completed';

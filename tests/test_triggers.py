@@ -803,6 +803,21 @@ def test_cancel_and_re_enroll_is_never_charged_twice(database):
     assert mismatches(database) == []
 
 
+def test_enrolling_again_is_refused_with_the_reason(database):
+    """An active enrollment is 'already enrolled'; a refunded one says so, and is not revived."""
+    teacher, student = gen_user(database, "instructor"), gen_user(database)
+    course = gen_course(database, teacher, price="49.99")
+    enrollment = enroll(database, student, course.id)
+    with pytest.raises(psycopg2.errors.UniqueViolation, match="already enrolled"):
+        enroll(database, student, course.id)
+    pay(database, enrollment)
+    refund_course(database, enrollment)
+    with pytest.raises(psycopg2.errors.UniqueViolation, match="was refunded"):
+        enroll(database, student, course.id)
+    assert enrollment_row(database, enrollment)["status"] == "refunded"
+    assert len(revenue_rows(database, enrollment_id=enrollment)) == 2  # the sale and its refund
+
+
 def test_a_paid_enrollment_awaiting_approval_is_charged_once_on_approval(database):
     """Paid but pending (no auto-approval): the sale is written when the instructor approves, once."""
     teacher, student = gen_user(database, "instructor"), gen_user(database)
