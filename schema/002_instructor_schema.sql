@@ -1238,59 +1238,34 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION public.guard_organizations() RETURNS trigger
+-- Columns only a platform admin changes, named as the trigger's arguments:
+-- an organization's address, a user's email, role, organization and active
+-- flag, an instructor's verification, a course's or workshop's owner.
+CREATE FUNCTION public.guard_admin_only_columns() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    col text;
 BEGIN
-    IF public.api_caller() AND NOT public.is_platform_admin() AND NEW.slug IS DISTINCT FROM OLD.slug THEN
-        PERFORM public.refuse('only an administrator changes an organization''s address');
+    IF public.api_caller() AND NOT public.is_platform_admin() THEN
+        FOREACH col IN ARRAY TG_ARGV LOOP
+            IF to_jsonb(NEW) -> col IS DISTINCT FROM to_jsonb(OLD) -> col THEN
+                PERFORM public.refuse(format('only an administrator changes %s.%s', TG_TABLE_NAME, col));
+            END IF;
+        END LOOP;
     END IF;
     RETURN NEW;
 END
 $$;
-CREATE TRIGGER guard_organizations BEFORE UPDATE ON public.organizations
-    FOR EACH ROW EXECUTE FUNCTION public.guard_organizations();
-
-CREATE FUNCTION public.guard_users() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF public.api_caller() AND NOT public.is_platform_admin()
-       AND (NEW.email, NEW.role, NEW.organization_id, NEW.is_active)
-           IS DISTINCT FROM (OLD.email, OLD.role, OLD.organization_id, OLD.is_active) THEN
-        PERFORM public.refuse('only an administrator changes email, role, organization or active');
-    END IF;
-    RETURN NEW;
-END
-$$;
-CREATE TRIGGER guard_users BEFORE UPDATE ON public.users
-    FOR EACH ROW EXECUTE FUNCTION public.guard_users();
-
-CREATE FUNCTION public.guard_instructor_profiles() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF public.api_caller() AND NOT public.is_platform_admin()
-       AND (NEW.is_verified, NEW.is_featured) IS DISTINCT FROM (OLD.is_verified, OLD.is_featured) THEN
-        PERFORM public.refuse('only an administrator verifies or features an instructor');
-    END IF;
-    RETURN NEW;
-END
-$$;
-CREATE TRIGGER guard_instructor_profiles BEFORE UPDATE ON public.instructor_profiles
-    FOR EACH ROW EXECUTE FUNCTION public.guard_instructor_profiles();
-
-CREATE FUNCTION public.guard_owner_change() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF public.api_caller() AND NOT public.is_platform_admin()
-       AND NEW.instructor_id IS DISTINCT FROM OLD.instructor_id THEN
-        PERFORM public.refuse('only an administrator hands a course or workshop to another instructor');
-    END IF;
-    RETURN NEW;
-END
-$$;
-CREATE TRIGGER guard_owner_change BEFORE UPDATE ON public.courses
-    FOR EACH ROW EXECUTE FUNCTION public.guard_owner_change();
-CREATE TRIGGER guard_owner_change BEFORE UPDATE ON public.workshops
-    FOR EACH ROW EXECUTE FUNCTION public.guard_owner_change();
+CREATE TRIGGER guard_admin_only_columns BEFORE UPDATE ON public.organizations
+    FOR EACH ROW EXECUTE FUNCTION public.guard_admin_only_columns('slug');
+CREATE TRIGGER guard_admin_only_columns BEFORE UPDATE ON public.users
+    FOR EACH ROW EXECUTE FUNCTION public.guard_admin_only_columns('email', 'role', 'organization_id', 'is_active');
+CREATE TRIGGER guard_admin_only_columns BEFORE UPDATE ON public.instructor_profiles
+    FOR EACH ROW EXECUTE FUNCTION public.guard_admin_only_columns('is_verified', 'is_featured');
+CREATE TRIGGER guard_admin_only_columns BEFORE UPDATE ON public.courses
+    FOR EACH ROW EXECUTE FUNCTION public.guard_admin_only_columns('instructor_id');
+CREATE TRIGGER guard_admin_only_columns BEFORE UPDATE ON public.workshops
+    FOR EACH ROW EXECUTE FUNCTION public.guard_admin_only_columns('instructor_id');
 
 -- Enrollment moves open to the API roles: the student cancels their own
 -- (pending, enrolled or in progress); the owner or a co-instructor with
