@@ -20,8 +20,17 @@ import psycopg2
 from portal import db
 
 
-def _owner_connection():
+def _migrated_urls():
+    """The database URLs, with every pending migration applied (and reported)."""
     urls, server = db.database_urls()
+    applied = db.migrate(urls.owner)
+    if applied:
+        click.echo(f"applied: {', '.join(applied)}")
+    return urls, server, applied
+
+
+def _owner_connection():
+    urls, server, _ = _migrated_urls()
     conn = psycopg2.connect(urls.owner)
     conn.autocommit = True
     return conn, urls, server
@@ -43,15 +52,15 @@ def db_group() -> None:
 @db_group.command()
 def migrate() -> None:
     """Apply pending schema/NNN_*.sql files (the embedded server when DATABASE_URL is unset)."""
-    urls, server = db.database_urls()  # migrates on the way
-    applied = db.migrate(urls.owner)
-    click.echo("database is up to date" if not applied else f"applied: {', '.join(applied)}")
+    _, _, applied = _migrated_urls()
+    if not applied:
+        click.echo("database is up to date")
 
 
 @db_group.command()
 def start() -> None:
     """Run the embedded server in the foreground and print its URLs; Ctrl-C stops it."""
-    urls, server = db.database_urls()
+    urls, server, _ = _migrated_urls()
     if server is None:
         raise click.UsageError("DATABASE_URL is set: there is no embedded server to run")
     click.echo(f"app URL   (authenticator): {urls.app}")

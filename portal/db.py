@@ -188,13 +188,11 @@ def drop_database(admin_dsn: str, name: str) -> None:
 
 
 def prepare(admin_dsn: str, database: str = DATABASE_NAME, owner: str = OWNER_ROLE) -> Urls:
-    """Roles, database and migrations on a server where ``admin_dsn`` is a superuser."""
+    """Roles and database on a server where ``admin_dsn`` is a superuser; migrating is the caller's."""
     bootstrap_roles(admin_dsn, owner)
     create_database(admin_dsn, database, owner)
-    urls = Urls(app=with_dsn(admin_dsn, user="authenticator", dbname=database),
+    return Urls(app=with_dsn(admin_dsn, user="authenticator", dbname=database),
                 owner=with_dsn(admin_dsn, user=owner, dbname=database))
-    migrate(urls.owner)
-    return urls
 
 
 # --- the embedded default ---------------------------------------------------------

@@ -168,3 +168,21 @@ def test_request_context_is_transaction_local(database):
             assert cur.fetchone() == ("authenticator", "")
     finally:
         conn.close()
+
+
+def test_the_maintenance_commands(database, monkeypatch):
+    """The CLI migrates (reporting what it applied), verifies and rebuilds as the owner."""
+    from click.testing import CliRunner
+
+    from portal.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", database.app_dsn)
+    monkeypatch.setenv("MIGRATION_DATABASE_URL", database.owner_dsn)
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "migrate"]).output == "database is up to date\n"
+    database.rows("UPDATE instructor_profiles SET total_courses = 7 "
+                  "WHERE user_id = %s", (gen_user(database, "instructor"),))
+    verify = runner.invoke(main, ["db", "verify"])
+    assert verify.exit_code == 1 and verify.output.endswith("1 mismatch(es)\n")
+    assert runner.invoke(main, ["db", "rebuild"]).output == "1 row(s) corrected\n"
+    assert runner.invoke(main, ["db", "verify"]).exit_code == 0
