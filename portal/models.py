@@ -1,0 +1,721 @@
+"""Peewee models of the public schema: one per table, view and materialized view.
+
+The SQL under ``schema/`` is the truth; these classes only describe it, and
+``tests/test_models.py`` compares them with the live catalog (columns, types,
+nullability, keys, enum labels) so they cannot drift. Nothing here ever calls
+``create_tables``.
+
+Conventions:
+
+* Every model binds to ``portal.db.database``, the proxy that
+  ``open_database`` points at the pool (as ``authenticator``: requests write
+  under row-level security and column-level grants).
+* No field has a Python default: the database's defaults apply (ids come from
+  ``gen_random_uuid()``, timestamps from ``now()``...). An insert sends only the
+  fields given, and Peewee reads the new id back with ``RETURNING``, so
+  ``Course.create(title=..., slug=..., instructor=...)`` gets its id from the
+  database. ``bulk_create`` does not fit this (it sends every column, the id
+  included): use ``insert_many`` with dicts of the columns to set.
+* ``only_save_dirty``: ``save()`` writes only the fields changed since the row
+  was loaded. The API roles may update only some columns (see the GRANTs in
+  002), and a full-row UPDATE would also touch columns no one may write.
+* Generated columns (``GeneratedBooleanField``) are read-only: the database
+  computes them, and naming one in an insert or update raises ``ValueError``.
+* Views and the materialized view are ``ReadOnlyModel``: every write raises
+  ``TypeError``.
+* Foreign keys are ``lazy_load=False``: ``enrollment.course`` is the id unless
+  the query joined the course (no hidden query per row, under whatever role
+  the request runs). Where the database has a composite key (a lesson's
+  course is its module's course), each column is modelled as its own foreign
+  key to the table it means.
+* Enums: the labels of each PostgreSQL enum live once, in a tuple constant
+  below (``ENUMS`` maps type name to labels); ``EnumField`` refuses any other
+  label before a query is sent.
+"""
+
+from __future__ import annotations
+
+from peewee import (BigIntegerField, BooleanField, CharField, CompositeKey, DateField,
+                    DecimalField, Field, FixedCharField, ForeignKeyField, IntegerField, Model,
+                    SmallIntegerField, TextField)
+from playhouse.postgres_ext import ArrayField, BinaryJSONField, DateTimeTZField, UUIDField
+
+from portal.db import database
+
+# --- enum labels: one place per PostgreSQL enum, in the database's order --------------
+
+USER_ROLES = ("student", "instructor", "org_admin", "admin")
+PAYMENT_STATUSES = ("pending", "completed", "failed", "refunded")
+LESSON_CONTENT_TYPES = ("text", "video", "quiz", "assignment")
+ENROLLMENT_STATUSES = ("pending", "enrolled", "in_progress", "completed", "cancelled", "refunded")
+LESSON_PROGRESS_STATUSES = ("not_started", "in_progress", "completed")
+WORKSHOP_STATUSES = ("draft", "published", "cancelled", "completed")
+REGISTRATION_STATUSES = ("registered", "waitlisted", "attended", "no_show", "cancelled")
+COURSE_STATUSES = ("draft", "published", "archived")
+WORKSHOP_TYPES = ("online", "in_person", "hybrid")
+ACTIVITY_TYPES = (
+    "enrolled", "enrollment_cancelled", "lesson_started", "lesson_completed",
+    "quiz_passed", "quiz_failed", "course_completed", "review_posted",
+    "workshop_registered", "workshop_cancelled", "workshop_attended",
+    "feedback_submitted", "refunded")
+TRANSACTION_TYPES = ("course_enrollment", "workshop_registration", "refund")
+PAYOUT_STATUSES = ("pending", "paid", "on_hold")
+COURSE_INSTRUCTOR_ROLES = ("primary", "co-instructor", "assistant")
+WORKSHOP_FACILITATOR_ROLES = ("primary", "co-facilitator", "assistant")
+
+ENUMS = {
+    "user_role": USER_ROLES,
+    "payment_status": PAYMENT_STATUSES,
+    "lesson_content_type": LESSON_CONTENT_TYPES,
+    "enrollment_status": ENROLLMENT_STATUSES,
+    "lesson_progress_status": LESSON_PROGRESS_STATUSES,
+    "workshop_status": WORKSHOP_STATUSES,
+    "registration_status": REGISTRATION_STATUSES,
+    "course_status": COURSE_STATUSES,
+    "workshop_type": WORKSHOP_TYPES,
+    "activity_type": ACTIVITY_TYPES,
+    "transaction_type": TRANSACTION_TYPES,
+    "payout_status": PAYOUT_STATUSES,
+    "course_instructor_role": COURSE_INSTRUCTOR_ROLES,
+    "workshop_facilitator_role": WORKSHOP_FACILITATOR_ROLES,
+}
+
+
+# --- field types ------------------------------------------------------------------
+
+class CITextField(TextField):
+    """``citext``: compared case-insensitively by the database."""
+    field_type = "CITEXT"
+
+
+class CharacterField(FixedCharField):
+    """``char(n)`` without Peewee's silent truncation: a wrong length reaches
+    the database's CHECK instead of being cut to fit."""
+
+    def adapt(self, value):
+        return CharField.adapt(self, value)
+
+
+class EnumField(CharField):
+    """A column of a PostgreSQL enum type: ``EnumField("user_role", USER_ROLES)``."""
+
+    def __init__(self, enum_name: str, labels: tuple[str, ...], *args, **kwargs):
+        self.enum_name = enum_name
+        self.labels = tuple(labels)
+        self.field_type = enum_name
+        super().__init__(*args, **kwargs)
+
+    def get_modifiers(self):
+        return None
+
+    def db_value(self, value):
+        if value is None:
+            return None
+        if value not in self.labels:
+            raise ValueError(f"{value!r} is not a {self.enum_name} (one of {', '.join(self.labels)})")
+        return super().db_value(value)
+
+
+class GeneratedBooleanField(BooleanField):
+    """A ``GENERATED ALWAYS ... STORED`` column: read it, never write it."""
+    generated = True
+
+
+def is_generated(field: Field) -> bool:
+    return getattr(field, "generated", False)
+
+
+def fk(model, column_name: str, backref: str = "+", **kwargs) -> ForeignKeyField:
+    """A foreign key on ``column_name``, never lazily loaded."""
+    return ForeignKeyField(model, column_name=column_name, backref=backref, lazy_load=False, **kwargs)
+
+
+def text_array(**kwargs) -> ArrayField:
+    """``text[]`` (no Peewee-made index: the SQL declares the GIN ones)."""
+    return ArrayField(TextField, index=False, **kwargs)
+
+
+def jsonb(**kwargs) -> BinaryJSONField:
+    return BinaryJSONField(index=False, **kwargs)
+
+
+def money(**kwargs) -> DecimalField:
+    """``numeric(12,2)``."""
+    return DecimalField(max_digits=12, decimal_places=2, **kwargs)
+
+
+def numeric(precision: int, scale: int, **kwargs) -> DecimalField:
+    return DecimalField(max_digits=precision, decimal_places=scale, **kwargs)
+
+
+def uuid_pk() -> UUIDField:
+    """``uuid PRIMARY KEY DEFAULT gen_random_uuid()``: omitted from inserts, read back."""
+    return UUIDField(primary_key=True)
+
+
+# --- bases ------------------------------------------------------------------------
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+        only_save_dirty = True
+
+    @classmethod
+    def _refuse_generated(cls, fields) -> None:
+        for field in fields:
+            if isinstance(field, str):
+                field = cls._meta.combined.get(field)
+            if isinstance(field, Field) and is_generated(field):
+                raise ValueError(f"{cls._meta.table_name}.{field.column_name} is generated by the "
+                                 f"database and cannot be written")
+
+    @classmethod
+    def insert(cls, __data=None, **insert):
+        data = cls._normalize_data(__data, insert)
+        if isinstance(data, dict):
+            cls._refuse_generated(data)
+        return super().insert(data)
+
+    @classmethod
+    def update(cls, __data=None, **update):
+        data = cls._normalize_data(__data, update)
+        cls._refuse_generated(data)
+        return super().update(data)
+
+    @classmethod
+    def insert_many(cls, rows, fields=None):
+        cls._refuse_generated(fields or ())
+        if isinstance(rows, (list, tuple)):
+            for row in rows:
+                if isinstance(row, dict):
+                    cls._refuse_generated(row)
+        return super().insert_many(rows, fields)
+
+    @classmethod
+    def insert_from(cls, query, fields):
+        cls._refuse_generated(fields)
+        return super().insert_from(query, fields)
+
+
+class ReadOnlyModel(BaseModel):
+    """A view or materialized view: rows are read, never written."""
+
+    @classmethod
+    def _refuse(cls, *args, **kwargs):
+        raise TypeError(f"{cls._meta.table_name} is a view: it is read-only")
+
+    insert = insert_many = insert_from = replace = replace_many = update = _refuse
+    delete = bulk_create = bulk_update = _refuse
+
+    def save(self, *args, **kwargs):
+        self._refuse()
+
+    def delete_instance(self, *args, **kwargs):
+        self._refuse()
+
+
+# --- 001: organizations, users, first shape of courses and workshops -------------
+
+class SchemaMigration(BaseModel):
+    """``schema_migrations``: written by ``portal.db.migrate`` only."""
+    name = TextField(primary_key=True)
+    checksum = TextField()
+    applied_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "schema_migrations"
+
+
+class Organization(BaseModel):
+    id = uuid_pk()
+    name = TextField()
+    slug = CITextField()
+    settings = jsonb()
+    created_at = DateTimeTZField()
+    updated_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "organizations"
+
+
+class User(BaseModel):
+    """``users``. Password hashes live in ``private.user_credentials``, out of
+    the API roles' reach, and have no model."""
+    id = uuid_pk()
+    email = CITextField()
+    full_name = TextField()
+    avatar_url = TextField(null=True)
+    role = EnumField("user_role", USER_ROLES)
+    organization = fk(Organization, "organization_id", "members", null=True)
+    is_active = BooleanField()
+    created_at = DateTimeTZField()
+    updated_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "users"
+
+
+class Course(BaseModel):
+    id = uuid_pk()
+    title = TextField()
+    slug = CITextField()
+    subtitle = TextField(null=True)
+    description = TextField(null=True)
+    thumbnail_url = TextField(null=True)
+    level = TextField()  # CHECK: beginner, intermediate, advanced, all_levels
+    language = TextField()
+    price_amount = money()
+    currency = CharacterField(max_length=3)
+    created_at = DateTimeTZField()
+    updated_at = DateTimeTZField()
+    instructor = fk(User, "instructor_id", "courses")
+    organization = fk(Organization, "organization_id", "courses", null=True)
+    status = EnumField("course_status", COURSE_STATUSES)
+    is_published = GeneratedBooleanField(null=True)  # GENERATED ALWAYS AS (status = 'published')
+    published_at = DateTimeTZField(null=True)
+    category = TextField(null=True)
+    tags = text_array()
+    what_you_will_learn = text_array()
+    target_audience = text_array()
+    enrolled_count = IntegerField()
+    completed_count = IntegerField()
+    average_rating = numeric(3, 2, null=True)
+    review_count = IntegerField()
+    total_revenue = money()
+    certificate_enabled = BooleanField()
+    certificate_template_url = TextField(null=True)
+    allow_comments = BooleanField()
+    allow_qa = BooleanField()
+    drip_content = BooleanField()
+    drip_schedule = jsonb()
+
+    class Meta:
+        table_name = "courses"
+
+
+class CourseModule(BaseModel):
+    id = uuid_pk()
+    course = fk(Course, "course_id", "modules")
+    title = TextField()
+    description = TextField(null=True)
+    position = IntegerField()
+    created_at = DateTimeTZField()
+    updated_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "course_modules"
+
+
+class CourseLesson(BaseModel):
+    """``course_lessons``: (module_id, course_id) is one composite key to the
+    module, so ``course`` is always the module's course."""
+    id = uuid_pk()
+    module = fk(CourseModule, "module_id", "lessons")
+    course = fk(Course, "course_id", "lessons")
+    title = TextField()
+    position = IntegerField()
+    content_type = EnumField("lesson_content_type", LESSON_CONTENT_TYPES)
+    body = TextField(null=True)
+    video_url = TextField(null=True)
+    duration_minutes = IntegerField()
+    is_preview = BooleanField()
+    quiz = jsonb(null=True)
+    passing_score = IntegerField(null=True)
+    created_at = DateTimeTZField()
+    updated_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "course_lessons"
+
+
+class CourseEnrollment(BaseModel):
+    """``course_enrollments``: made by ``enroll_in_course()``, not inserted directly."""
+    id = uuid_pk()
+    course = fk(Course, "course_id", "enrollments")
+    user = fk(User, "user_id", "enrollments")
+    status = EnumField("enrollment_status", ENROLLMENT_STATUSES)
+    amount_paid = money()
+    payment_status = EnumField("payment_status", PAYMENT_STATUSES)
+    enrolled_at = DateTimeTZField()
+    completed_at = DateTimeTZField(null=True)
+    cancelled_at = DateTimeTZField(null=True)
+    created_at = DateTimeTZField()
+    updated_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "course_enrollments"
+
+
+class LessonProgress(BaseModel):
+    """``lesson_progress``: user and course are the enrollment's (composite
+    keys), and the lesson is that course's."""
+    id = uuid_pk()
+    enrollment = fk(CourseEnrollment, "enrollment_id", "lesson_progress")
+    lesson = fk(CourseLesson, "lesson_id", "progress")
+    user = fk(User, "user_id", "lesson_progress")
+    course = fk(Course, "course_id", "lesson_progress")
+    status = EnumField("lesson_progress_status", LESSON_PROGRESS_STATUSES)
+    watch_time_seconds = IntegerField()
+    quiz_score = numeric(5, 2, null=True)
+    started_at = DateTimeTZField()
+    completed_at = DateTimeTZField(null=True)
+    created_at = DateTimeTZField()
+    updated_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "lesson_progress"
+
+
+class Workshop(BaseModel):
+    id = uuid_pk()
+    instructor = fk(User, "instructor_id", "workshops")
+    title = TextField()
+    slug = CITextField()
+    description = TextField(null=True)
+    start_time = DateTimeTZField()
+    end_time = DateTimeTZField()
+    timezone = TextField()
+    location = TextField(null=True)
+    meeting_url = TextField(null=True)
+    capacity = IntegerField()
+    price_amount = money()
+    currency = CharacterField(max_length=3)
+    status = EnumField("workshop_status", WORKSHOP_STATUSES)
+    created_at = DateTimeTZField()
+    updated_at = DateTimeTZField()
+    organization = fk(Organization, "organization_id", "workshops", null=True)
+    type = EnumField("workshop_type", WORKSHOP_TYPES)
+    is_published = GeneratedBooleanField(null=True)  # GENERATED ALWAYS AS (status = 'published')
+    tags = text_array()
+    prerequisites = text_array()
+    what_you_will_learn = text_array()
+    enrolled_count = IntegerField()
+    attended_count = IntegerField()
+    average_satisfaction = numeric(3, 2, null=True)
+    feedback_count = IntegerField()
+    total_revenue = money()
+    certificate_enabled = BooleanField()
+    certificate_template_url = TextField(null=True)
+
+    class Meta:
+        table_name = "workshops"
+
+
+class WorkshopRegistration(BaseModel):
+    """``workshop_registrations``: made by ``register_for_workshop()``."""
+    id = uuid_pk()
+    workshop = fk(Workshop, "workshop_id", "registrations")
+    user = fk(User, "user_id", "workshop_registrations")
+    status = EnumField("registration_status", REGISTRATION_STATUSES)
+    payment_status = EnumField("payment_status", PAYMENT_STATUSES)
+    amount_paid = money()
+    registered_at = DateTimeTZField()
+    attended_at = DateTimeTZField(null=True)
+    cancelled_at = DateTimeTZField(null=True)
+    created_at = DateTimeTZField()
+    updated_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "workshop_registrations"
+
+
+# --- 002: the instructor dashboard -----------------------------------------------
+
+class InstructorProfile(BaseModel):
+    """``instructor_profiles``: keyed by the user; the figures are maintained
+    by triggers."""
+    user = fk(User, "user_id", "instructor_profile", primary_key=True)
+    headline = TextField(null=True)
+    bio = TextField(null=True)
+    expertise_tags = text_array()
+    pillars = text_array()
+    education = jsonb()
+    certifications = jsonb()
+    work_experience = jsonb()
+    social_links = jsonb()
+    website_url = TextField(null=True)
+    is_verified = BooleanField()
+    is_featured = BooleanField()
+    total_students = IntegerField()
+    total_courses = IntegerField()
+    total_workshops = IntegerField()
+    average_rating = numeric(3, 2, null=True)
+    total_reviews = IntegerField()
+    created_at = DateTimeTZField()
+    updated_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "instructor_profiles"
+
+
+class InstructorSettings(BaseModel):
+    """``instructor_settings``: readable by the instructor alone.
+    ``payment_details`` holds ciphertext the application encrypts."""
+    user = fk(User, "user_id", "instructor_settings", primary_key=True)
+    email_notifications = jsonb()
+    push_notifications = jsonb()
+    auto_approve_enrollments = BooleanField()
+    allow_student_questions = BooleanField()
+    allow_course_reviews = BooleanField()
+    profile_visibility = TextField()  # CHECK: public, students, private
+    payment_method = TextField(null=True)  # CHECK: bank_transfer, paypal, stripe
+    payment_details = TextField(null=True)
+    payout_schedule = TextField()  # CHECK: weekly, biweekly, monthly
+    calendar_sync_enabled = BooleanField()
+    calendar_provider = TextField(null=True)  # CHECK: google, outlook, apple
+    timezone = TextField()
+    created_at = DateTimeTZField()
+    updated_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "instructor_settings"
+
+
+class StudentProgress(BaseModel):
+    """``student_progress``: one row per enrollment, maintained by triggers."""
+    id = uuid_pk()
+    enrollment = fk(CourseEnrollment, "enrollment_id", "student_progress")
+    user = fk(User, "user_id", "student_progress")
+    course = fk(Course, "course_id", "student_progress")
+    total_lessons = IntegerField()
+    completed_lessons = IntegerField()
+    progress_percentage = numeric(5, 2)
+    total_watch_time_seconds = BigIntegerField()
+    last_activity_at = DateTimeTZField(null=True)
+    total_quizzes = IntegerField()
+    passed_quizzes = IntegerField()
+    average_quiz_score = numeric(5, 2, null=True)
+    engagement_score = numeric(5, 2)
+    certificate_url = TextField(null=True)
+    created_at = DateTimeTZField()
+    updated_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "student_progress"
+
+
+class StudentActivity(BaseModel):
+    """``student_activity``: the instructor's timeline, written by triggers."""
+    id = uuid_pk()
+    activity_type = EnumField("activity_type", ACTIVITY_TYPES)
+    instructor = fk(User, "instructor_id", "timeline")
+    student = fk(User, "student_id", "activity")
+    course = fk(Course, "course_id", "activity", null=True)
+    workshop = fk(Workshop, "workshop_id", "activity", null=True)
+    lesson = fk(CourseLesson, "lesson_id", "activity", null=True)
+    metadata = jsonb()
+    occurred_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "student_activity"
+
+
+class RevenueTransaction(BaseModel):
+    """``revenue_transactions``: sales and refunds, written by the payment functions."""
+    id = uuid_pk()
+    instructor = fk(User, "instructor_id", "revenue_transactions")
+    student = fk(User, "student_id", "purchases", null=True)
+    course = fk(Course, "course_id", "revenue_transactions", null=True)
+    workshop = fk(Workshop, "workshop_id", "revenue_transactions", null=True)
+    enrollment = fk(CourseEnrollment, "enrollment_id", "revenue_transactions", null=True)
+    workshop_registration = fk(WorkshopRegistration, "workshop_registration_id",
+                               "revenue_transactions", null=True)
+    refund_of = fk("self", "refund_of", "refunds", null=True)
+    transaction_type = EnumField("transaction_type", TRANSACTION_TYPES)
+    amount = money()
+    currency = CharacterField(max_length=3)
+    platform_fee_percentage = numeric(5, 2)
+    platform_fee_amount = money()
+    instructor_earnings = money()
+    payment_status = EnumField("payment_status", PAYMENT_STATUSES)
+    payout_status = EnumField("payout_status", PAYOUT_STATUSES)
+    payout_date = DateTimeTZField(null=True)
+    transaction_date = DateTimeTZField()
+    metadata = jsonb()
+    created_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "revenue_transactions"
+
+
+class CourseReview(BaseModel):
+    id = uuid_pk()
+    course = fk(Course, "course_id", "reviews")
+    user = fk(User, "user_id", "course_reviews")
+    rating = SmallIntegerField()
+    title = TextField(null=True)
+    review_text = TextField(null=True)
+    content_quality_rating = SmallIntegerField(null=True)
+    instructor_rating = SmallIntegerField(null=True)
+    value_rating = SmallIntegerField(null=True)
+    instructor_response = TextField(null=True)
+    instructor_responded_at = DateTimeTZField(null=True)
+    responded_by = fk(User, "responded_by", null=True)
+    helpful_count = IntegerField()
+    is_verified_purchase = BooleanField()
+    is_visible = BooleanField()
+    moderation_reason = TextField(null=True)
+    moderated_at = DateTimeTZField(null=True)
+    moderated_by = fk(User, "moderated_by", null=True)
+    created_at = DateTimeTZField()
+    updated_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "course_reviews"
+
+
+class WorkshopFeedback(BaseModel):
+    id = uuid_pk()
+    workshop = fk(Workshop, "workshop_id", "feedback")
+    user = fk(User, "user_id", "workshop_feedback")
+    overall_satisfaction = SmallIntegerField()
+    content_rating = SmallIntegerField(null=True)
+    delivery_rating = SmallIntegerField(null=True)
+    interaction_rating = SmallIntegerField(null=True)
+    what_went_well = TextField(null=True)
+    what_could_improve = TextField(null=True)
+    nps_score = SmallIntegerField(null=True)
+    would_recommend = BooleanField(null=True)
+    created_at = DateTimeTZField()
+    updated_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "workshop_feedback"
+
+
+class CourseInstructor(BaseModel):
+    """``course_instructors``: co-instructors, with permissions in jsonb."""
+    id = uuid_pk()
+    course = fk(Course, "course_id", "co_instructors")
+    instructor = fk(User, "instructor_id", "co_taught_courses")
+    role = EnumField("course_instructor_role", COURSE_INSTRUCTOR_ROLES)
+    permissions = jsonb()
+    created_at = DateTimeTZField()
+    updated_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "course_instructors"
+
+
+class WorkshopFacilitator(BaseModel):
+    id = uuid_pk()
+    workshop = fk(Workshop, "workshop_id", "facilitators")
+    facilitator = fk(User, "facilitator_id", "facilitated_workshops")
+    role = EnumField("workshop_facilitator_role", WORKSHOP_FACILITATOR_ROLES)
+    created_at = DateTimeTZField()
+    updated_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "workshop_facilitators"
+
+
+# --- views (read-only) --------------------------------------------------------------
+
+class PublicInstructor(ReadOnlyModel):
+    """View ``public_instructors`` (read-only): the public face of active
+    instructors, readable by anon."""
+    id = UUIDField(primary_key=True)
+    full_name = TextField()
+    avatar_url = TextField(null=True)
+    headline = TextField(null=True)
+    bio = TextField(null=True)
+    expertise_tags = text_array()
+    pillars = text_array()
+    website_url = TextField(null=True)
+    social_links = jsonb()
+    is_verified = BooleanField()
+    is_featured = BooleanField()
+    total_students = IntegerField()
+    total_courses = IntegerField()
+    total_workshops = IntegerField()
+    average_rating = numeric(3, 2, null=True)
+    total_reviews = IntegerField()
+
+    class Meta:
+        table_name = "public_instructors"
+
+
+class CourseOutline(ReadOnlyModel):
+    """View ``course_outline`` (read-only): modules and lessons of published
+    courses, titles and durations only. A module without lessons has one row
+    with the lesson columns NULL, so there is no primary key."""
+    course = fk(Course, "course_id")
+    module = fk(CourseModule, "module_id")
+    module_title = TextField()
+    module_position = IntegerField()
+    lesson = fk(CourseLesson, "lesson_id", null=True)
+    lesson_title = TextField(null=True)
+    lesson_position = IntegerField(null=True)
+    content_type = EnumField("lesson_content_type", LESSON_CONTENT_TYPES, null=True)
+    duration_minutes = IntegerField(null=True)
+    is_preview = BooleanField(null=True)
+
+    class Meta:
+        table_name = "course_outline"
+        primary_key = False
+
+
+class CourseTeacher(ReadOnlyModel):
+    """View ``course_teachers`` (read-only): the owner (role 'primary') and the
+    co-instructors of published courses."""
+    course = fk(Course, "course_id")
+    instructor = fk(User, "instructor_id")
+    role = EnumField("course_instructor_role", COURSE_INSTRUCTOR_ROLES)
+    full_name = TextField()
+    avatar_url = TextField(null=True)
+
+    class Meta:
+        table_name = "course_teachers"
+        primary_key = CompositeKey("course", "instructor")
+
+
+class StudentEngagementSummary(ReadOnlyModel):
+    """View ``student_engagement_summary`` (read-only, security_invoker): per
+    course the reader may see, how engaged its students are."""
+    course = fk(Course, "course_id", primary_key=True)
+    instructor = fk(User, "instructor_id")
+    course_title = TextField()
+    student_count = IntegerField()
+    completed_students = IntegerField()
+    average_progress = numeric(5, 2)
+    average_engagement = numeric(5, 2)
+    average_quiz_score = numeric(5, 2)
+    active_last_7_days = IntegerField()
+    at_risk_students = IntegerField()
+    completion_rate = numeric(5, 2)
+
+    class Meta:
+        table_name = "student_engagement_summary"
+
+
+class InstructorMonthlyStats(ReadOnlyModel):
+    """Materialized view ``instructor_monthly_stats`` (read-only). No API role
+    may select it: requests read it through ``get_instructor_monthly_stats(id)``,
+    e.g. ``InstructorMonthlyStats.raw("SELECT * FROM get_instructor_monthly_stats(%s)",
+    uid)``; maintenance refreshes it."""
+    instructor = fk(User, "instructor_id")
+    month = DateField()
+    new_enrollments = IntegerField()
+    completions = IntegerField()
+    gross_revenue = money()
+    platform_fees = money()
+    net_revenue = money()
+    transaction_count = IntegerField()
+    new_reviews = IntegerField()
+    average_rating = numeric(3, 2, null=True)
+
+    class Meta:
+        table_name = "instructor_monthly_stats"
+        primary_key = CompositeKey("instructor", "month")
+
+
+TABLE_MODELS = (
+    SchemaMigration, Organization, User, Course, CourseModule, CourseLesson, CourseEnrollment,
+    LessonProgress, Workshop, WorkshopRegistration, InstructorProfile, InstructorSettings,
+    StudentProgress, StudentActivity, RevenueTransaction, CourseReview, WorkshopFeedback,
+    CourseInstructor, WorkshopFacilitator,
+)
+VIEW_MODELS = (PublicInstructor, CourseOutline, CourseTeacher, StudentEngagementSummary)
+MATERIALIZED_VIEW_MODELS = (InstructorMonthlyStats,)
+ALL_MODELS = TABLE_MODELS + VIEW_MODELS + MATERIALIZED_VIEW_MODELS
