@@ -28,27 +28,27 @@ def test_running_again_is_a_no_op(database):
 
 def test_a_new_file_is_applied_in_its_own_transaction(database, schema_copy):
     """A new numbered file is applied and recorded; the rest stay as they were."""
-    (schema_copy / "003_add_note.sql").write_text("CREATE TABLE public.note (id int);")
-    assert db.migrate(database.owner_dsn, schema_copy) == ["003_add_note.sql"]
-    assert database.value("SELECT count(*) FROM schema_migrations WHERE name = '003_add_note.sql'") == 1
+    (schema_copy / "999_add_note.sql").write_text("CREATE TABLE public.note (id int);")
+    assert db.migrate(database.owner_dsn, schema_copy) == ["999_add_note.sql"]
+    assert database.value("SELECT count(*) FROM schema_migrations WHERE name = '999_add_note.sql'") == 1
     assert database.value("SELECT to_regclass('public.note') IS NOT NULL")
 
 
 def test_a_failing_file_leaves_nothing_behind(database, schema_copy):
     """A file that fails half-way is rolled back whole and not recorded."""
-    (schema_copy / "003_broken.sql").write_text(
+    (schema_copy / "999_broken.sql").write_text(
         "CREATE TABLE public.half (id int);\nSELECT no_such_function();")
     with pytest.raises(psycopg2.errors.UndefinedFunction):
         db.migrate(database.owner_dsn, schema_copy)
     assert database.value("SELECT to_regclass('public.half')") is None
-    assert database.value("SELECT count(*) FROM schema_migrations WHERE name = '003_broken.sql'") == 0
+    assert database.value("SELECT count(*) FROM schema_migrations WHERE name = '999_broken.sql'") == 0
 
 
 def test_an_edited_applied_file_stops_the_run(database, schema_copy):
     """A changed checksum stops the run with a clear message, before anything new is applied."""
     edited = schema_copy / "002_instructor_schema.sql"
     edited.write_text(edited.read_text() + "\n-- an innocent edit\n")
-    (schema_copy / "003_later.sql").write_text("CREATE TABLE public.later (id int);")
+    (schema_copy / "999_later.sql").write_text("CREATE TABLE public.later (id int);")
     with pytest.raises(db.MigrationError, match="002_instructor_schema.sql was applied with checksum"
                                                 ".*never edited.*new numbered file"):
         db.migrate(database.owner_dsn, schema_copy)

@@ -386,6 +386,14 @@ MATRIX = [
              "VALUES ('enrolled', %(owner)s, %(student2)s)"),
       nobody("UPDATE private.student_activity_archive SET metadata = '{}'"),
       nobody("DELETE FROM private.student_activity_archive")),
+
+    # 003: failed sign-ins, reachable only through sign_in_throttled() and
+    # record_sign_in_failure().
+    T("private.sign_in_failures", "id",
+      reads(default=DENY),
+      nobody("INSERT INTO private.sign_in_failures (email, address) VALUES ('x@example.test', '127.0.0.1')"),
+      nobody("UPDATE private.sign_in_failures SET address = 'forged'"),
+      nobody("DELETE FROM private.sign_in_failures")),
 ]
 TABLES = {t.name: t for t in MATRIX}
 
@@ -768,7 +776,8 @@ def seed(db) -> World:
     }
     by_enrollment = {key: label[2:] for label, key in e.items()}           # id -> "s1_pub"
     groups = {t: {} for t in ("lesson_progress", "student_progress", "student_activity",
-                              "revenue_transactions", "schema_migrations", "private.student_activity_archive")}
+                              "revenue_transactions", "schema_migrations", "private.student_activity_archive",
+                              "private.sign_in_failures")}
     for row in db.rows("SELECT id, enrollment_id FROM lesson_progress"):
         groups["lesson_progress"].setdefault("lp_" + by_enrollment[row["enrollment_id"]], set()).add(row["id"])
     for row in db.rows("SELECT id, enrollment_id FROM student_progress"):
@@ -787,6 +796,8 @@ def seed(db) -> World:
         groups["schema_migrations"]["mig_" + row["name"][:3]] = {row["name"]}
     for n, row in enumerate(db.rows("SELECT id FROM private.student_activity_archive"), 1):
         groups["private.student_activity_archive"][f"arch_{n}"] = {row["id"]}
+    db.rows("SELECT record_sign_in_failure('someone@example.test', '192.0.2.1')")
+    groups["private.sign_in_failures"]["fail_1"] = {db.value("SELECT id FROM private.sign_in_failures")}
     ids.update(groups)
 
     world = World(db, ids, {**u, "anon": None, "service": None})
