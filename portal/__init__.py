@@ -1,0 +1,136 @@
+"""The instructor portal: ``create_app()`` builds the Flask application.
+
+Every request is one database transaction that first sets the role
+(``anon`` or ``authenticated``) and the claims: row-level security in the
+database decides what the request may see. See ``portal.db``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from flask import Flask, g, request, session
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+
+from portal import config as portal_config
+from portal import db, errors
+from portal.auth.queries import load_user
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+login_manager.login_view = "auth.sign_in"
+login_manager.login_message = "Please sign in to continue."
+login_manager.login_message_category = "info"
+# "strong": a session cookie replayed from another browser is dropped.
+login_manager.session_protection = "strong"
+
+# Endpoints that never touch the database (no transaction is opened).
+STATIC_ENDPOINTS = {"static", "assets.vendor"}
+
+BLUEPRINTS = ("auth", "dashboard", "courses", "workshops", "students", "revenue", "reviews",
+              "settings", "catalog", "admin")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app.config.update(portal_config.from_environment())
+    app.config.update(config or {})
+    portal_config.check(app.config)
+
+    db.open_database(app.config["DATABASE_URL"], max_connections=app.config["DATABASE_POOL_SIZE"])
+    # First, so that every later hook (CSRF included) runs inside the transaction.
+    _register_request_transaction(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.user_loader(_user_from_session)
+
+    from portal import assets
+    app.register_blueprint(assets.bp)
+    for name in BLUEPRINTS:
+        module = __import__(f"portal.{name}.routes", fromlist=["bp"])
+        app.register_blueprint(module.bp)
+    errors.register(app)
+    app.after_request(_security_headers)
+    _register_template_helpers(app)
+    logging.getLogger("portal").setLevel(logging.INFO)
+    return app
+
+
+# No inline script or style anywhere (htmx runs with allowEval off), so the
+# policy can be strict.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+                           "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")  # pages hold private figures
+    return response
+
+
+def _user_from_session(user_id: str):
+    return load_user(user_id)
+
+
+def _session_user_id():
+    """The user id the session claims, if it is a well-formed one."""
+    raw = session.get("_user_id")
+    try:
+        return uuid.UUID(raw) if raw else None
+    except (ValueError, TypeError):
+        return None
+
+
+def _register_request_transaction(app: Flask) -> None:
+    """One request, one transaction: role and claims first, commit or roll back last."""
+
+    @app.before_request
+    def open_transaction():
+        if request.endpoint in STATIC_ENDPOINTS:
+            return
+        db.database.connect(reuse_if_open=True)
+        g.transaction = db.database.atomic()
+        g.transaction.__enter__()
+        user_id = _session_user_id()
+        db.set_request_role(user_id)
+        # Load the user now, under their own claims; an account that is gone
+        # or deactivated makes the request anonymous again.
+        if user_id and not current_user.is_authenticated:
+            session.pop("_user_id", None)
+            db.set_request_role(None)
+
+    @app.after_request
+    def finish_transaction(response):
+        transaction = g.pop("transaction", None)
+        if transaction is not None:
+            failed = response.status_code >= 500 or g.get("database_failed", False)
+            if failed:
+                transaction.__exit__(RuntimeError, RuntimeError("request failed"), None)
+            else:
+                transaction.__exit__(None, None, None)  # commit; a failure here is a 500
+        return response
+
+    @app.teardown_request
+    def release_connection(exc):
+        transaction = g.pop("transaction", None)
+        if transaction is not None:  # the view raised: nothing it did is kept
+            transaction.__exit__(type(exc) if exc else RuntimeError, exc, None)
+        if not db.database.is_closed():
+            db.database.close()  # back to the pool, with no role and no claims
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from portal import assets, formatting
+    from portal.web import is_partial
+
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals.update(is_partial=is_partial, navigation=formatting.navigation,
+                                 vendor_version=assets.package_version)
+    app.jinja_env.filters.update(money=formatting.money, number=formatting.number,
+                                 rating=formatting.rating, when=formatting.when,
+                                 ago=formatting.ago)

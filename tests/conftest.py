@@ -106,3 +106,17 @@ def module_database(admin_dsn, cluster):
     yield database
     database.close()
     db.drop_database(admin_dsn, name)
+
+
+@pytest.fixture()
+def app(database):
+    """The web app on this test's database (pool of two connections as authenticator)."""
+    from tests.web import close_app, make_app
+    application = make_app(database)
+    yield application
+    close_app()
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()

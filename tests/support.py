@@ -240,3 +240,28 @@ def register(db: Database, student, workshop_id) -> object:
 def mismatches(db: Database) -> list:
     """Rows whose stored figures differ from their recomputation (should be none)."""
     return db.rows("SELECT * FROM verify_denormalized_figures()")
+
+
+# --- web --------------------------------------------------------------------------
+
+PASSWORD = "correct horse battery staple"
+_PASSWORD_HASH = None
+
+
+def password_hash() -> str:
+    """One argon2id hash of PASSWORD for every test account (hashing is slow on purpose)."""
+    global _PASSWORD_HASH
+    if _PASSWORD_HASH is None:
+        from portal.passwords import hash_password
+        _PASSWORD_HASH = hash_password(PASSWORD)
+    return _PASSWORD_HASH
+
+
+def gen_account(db: Database, role: str = "student", org=None, name: str | None = None,
+                email: str | None = None):
+    """A user who can sign in with PASSWORD; returns (id, email)."""
+    email = email or f"{_slug(role)}@example.test"
+    user_id = gen_user(db, role, org=org, name=name, email=email)
+    db.value("INSERT INTO private.user_credentials (user_id, password_hash) VALUES (%s, %s) RETURNING user_id",
+             (user_id, password_hash()))
+    return user_id, email

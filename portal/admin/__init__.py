@@ -1,0 +1,1 @@
+"""Administration: organization overview and platform moderation."""

@@ -1,0 +1,38 @@
+"""Auth forms. Their limits mirror the users table's CHECK constraints."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Regexp
+
+# users.email: '^[^@\s]+@[^@\s]+\.[^@\s]+$', at most 254 characters.
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("Email", filters=[_strip], validators=[
+        DataRequired("Enter your email."), Length(max=254)])
+    password = PasswordField("Password", validators=[
+        DataRequired("Enter your password."), Length(max=128)])
+
+
+class SignUpForm(FlaskForm):
+    full_name = StringField("Full name", filters=[_strip], validators=[
+        DataRequired("Enter your name."), Length(max=200, message="At most 200 characters.")])
+    email = EmailField("Email", filters=[_strip], validators=[
+        DataRequired("Enter your email."), Length(max=254, message="At most 254 characters."),
+        Regexp(EMAIL_PATTERN, message="Enter an email address like name@example.com.")])
+    # ASVS 2.1.1/2.1.2: at least 12 characters, and long passphrases allowed.
+    password = PasswordField("Password", description="At least 12 characters.", validators=[
+        DataRequired("Choose a password."),
+        Length(min=12, max=128, message="Use 12 to 128 characters.")])
+    role = RadioField("I want to", default="student", choices=[
+        SelectChoice("student", "Learn: take courses and join workshops"),
+        SelectChoice("instructor", "Teach: create courses and run workshops")],
+        validators=[DataRequired("Choose how you will use the portal.")])

@@ -1,0 +1,90 @@
+"""Sign-up, sign-in and sign-out: thin views over the auth queries."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app, flash, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from peewee import IntegrityError
+
+from portal import db, passwords
+from portal.auth import queries
+from portal.auth.forms import SignInForm, SignUpForm
+from portal.web import home_for, redirect_to, render, safe_next
+
+bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
+
+WRONG_CREDENTIALS = "That email and password do not match an account."
+THROTTLED = "Too many failed sign-ins. Please wait a few minutes and try again."
+
+
+def _start_session(user_id) -> None:
+    """A fresh session for the signed-in user: nothing from before survives
+    (no session fixation), and the request continues under their claims."""
+    session.clear()
+    db.set_request_role(user_id)
+    login_user(queries.load_user(user_id))
+    session.permanent = True
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():
+    next_url = safe_next(request.values.get("next"), "")
+    if current_user.is_authenticated:
+        return redirect_to(next_url or home_for(current_user))
+    form = SignInForm()
+    if not form.validate_on_submit():
+        return render("auth/sign_in.html", "auth/_sign_in_form.html", form=form, next_url=next_url,
+                      status=422 if form.is_submitted() else 200)
+    email, address = form.email.data, request.remote_addr or "unknown"
+    if queries.sign_in_throttled(email, address, current_app.config):
+        log.warning("sign-in throttled for an account or address")
+        form.form_errors.append(THROTTLED)
+        return render("auth/sign_in.html", "auth/_sign_in_form.html", form=form, next_url=next_url,
+                      status=429)
+    found = queries.credentials_for(email)
+    if not passwords.verify_password(found[1] if found else None, form.password.data):
+        queries.record_sign_in_failure(email, address)
+        form.form_errors.append(WRONG_CREDENTIALS)
+        return render("auth/sign_in.html", "auth/_sign_in_form.html", form=form, next_url=next_url,
+                      status=422)
+    user_id, stored_hash = found
+    _start_session(user_id)
+    if passwords.needs_rehash(stored_hash):
+        queries.set_own_password_hash(passwords.hash_password(form.password.data))
+    flash(f"Welcome back, {current_user.first_name}.", "success")
+    return redirect_to(next_url or home_for(current_user))
+
+
+@bp.route("/sign-up", methods=["GET", "POST"])
+def sign_up():
+    if current_user.is_authenticated:
+        return redirect_to(home_for(current_user))
+    form = SignUpForm()
+    if form.validate_on_submit():
+        try:
+            with db.database.atomic():  # a savepoint: a refused insert leaves the request usable
+                user_id = queries.sign_up(form.email.data, passwords.hash_password(form.password.data),
+                                          form.full_name.data, form.role.data)
+        except IntegrityError as exc:
+            if db.sqlstate(exc) != db.UNIQUE_VIOLATION:
+                raise  # any other refused value becomes the generic 422 (portal.errors)
+            form.email.errors.append("An account with this email already exists. Sign in instead.")
+        else:
+            _start_session(user_id)
+            flash("Your account is ready." + (" Start by creating your first course."
+                                              if form.role.data == "instructor" else ""), "success")
+            return redirect_to(home_for(current_user))
+    return render("auth/sign_up.html", "auth/_sign_up_form.html", form=form,
+                  status=422 if form.is_submitted() else 200)
+
+
+@bp.route("/sign-out", methods=["POST"])
+def sign_out():
+    logout_user()
+    session.clear()
+    db.set_request_role(None)
+    flash("You have signed out.", "info")
+    return redirect_to(url_for("auth.sign_in"))

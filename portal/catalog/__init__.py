@@ -1,0 +1,1 @@
+"""The student side: the course catalog and the student's own learning."""

@@ -1,0 +1,20 @@
+"""The student side: its pages arrive with the Learning issue."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from portal.web import placeholder, role_required
+
+bp = Blueprint("catalog", __name__)
+
+
+@bp.route("/catalog/")
+def index():
+    return placeholder("Catalog", "Browse published courses and workshops, and enroll.")
+
+
+@bp.route("/learning/")
+@role_required("student")
+def learning():
+    return placeholder("My learning", "Your courses, your progress and your certificates.")

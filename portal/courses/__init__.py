@@ -1,0 +1,1 @@
+"""Courses: create, structure, publish and co-teach your courses."""

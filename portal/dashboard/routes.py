@@ -1,0 +1,60 @@
+"""The instructor dashboard: thin views over ``dashboard.queries``."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from flask import Blueprint, abort, request, url_for
+from flask_login import current_user
+
+from portal.dashboard import queries
+from portal.formatting import viewer_zone
+from portal.web import home_for, redirect_to, render, role_required
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.route("/")
+def home():
+    """Each role's start page; anonymous visitors sign in."""
+    if not current_user.is_authenticated:
+        return redirect_to(url_for("auth.sign_in"))
+    return redirect_to(home_for(current_user))
+
+
+@bp.route("/dashboard")
+@role_required("instructor")
+def index():
+    stats = queries.dashboard_stats(current_user.id)
+    if stats is None:
+        abort(404)
+    activity, more = queries.older_activity(current_user.id)
+    trend = queries.daily_trend(current_user.id, viewer_zone().key)
+    return render("dashboard/index.html", stats=stats, cards=queries.CARDS, activity=activity, more=more,
+                  trend=trend, has_teaching=queries.has_teaching(current_user.id))
+
+
+def _cursor(prefix: str):
+    """A keyset cursor from the query string: (time, id), or (None, None); bad ones are a 400."""
+    moment, row_id = request.args.get(prefix), request.args.get(prefix + "_id")
+    if not moment:
+        return None, None
+    try:
+        return datetime.fromisoformat(moment), (uuid.UUID(row_id) if row_id else None)
+    except ValueError:
+        abort(400)
+
+
+@bp.route("/dashboard/activity")
+@role_required("instructor")
+def activity():
+    """Older rows (``before``), newer rows (``since``, used by the poller), or the first page."""
+    since, since_id = _cursor("since")
+    if since is not None:
+        rows = queries.newer_activity(current_user.id, since, since_id)
+        return render("dashboard/activity.html", "dashboard/_activity_newer.html", activity=rows,
+                      more=False, newest=rows[0] if rows else None)
+    before, before_id = _cursor("before")
+    rows, more = queries.older_activity(current_user.id, before, before_id)
+    return render("dashboard/activity.html", "dashboard/_activity_rows.html", activity=rows, more=more)

@@ -1,0 +1,70 @@
+"""Jinja filters and the navigation by role: how figures and times read on screen."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask_login import current_user
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
+
+NAVIGATION = {
+    "instructor": [("Dashboard", "dashboard.index"), ("Courses", "courses.index"),
+                   ("Workshops", "workshops.index"), ("Students", "students.index"),
+                   ("Revenue", "revenue.index"), ("Reviews", "reviews.index"),
+                   ("Settings", "settings.index")],
+    "student": [("Catalog", "catalog.index"), ("My learning", "catalog.learning")],
+    "org_admin": [("Organization", "admin.index")],
+    "admin": [("Moderation", "admin.index")],
+    None: [("Catalog", "catalog.index")],
+}
+
+
+def navigation():
+    role = current_user.role if current_user.is_authenticated else None
+    return NAVIGATION[role]
+
+
+def money(value, currency: str = "USD") -> str:
+    amount = Decimal(value or 0).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    symbol = CURRENCY_SYMBOLS.get(currency, currency + " ")
+    sign = "−" if amount < 0 else ""
+    return f"{sign}{symbol}{abs(amount):,.2f}"
+
+
+def number(value) -> str:
+    return f"{int(value or 0):,}"
+
+
+def rating(value) -> str:
+    return "—" if value is None else f"{Decimal(value):.2f}"
+
+
+def viewer_zone() -> ZoneInfo:
+    name = getattr(current_user, "timezone", None) or "UTC"
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def when(value: datetime | None, pattern: str = "%d %b %Y, %H:%M") -> str:
+    """A time in the viewer's zone (instructors set theirs; others see UTC)."""
+    if value is None:
+        return ""
+    return value.astimezone(viewer_zone()).strftime(pattern)
+
+
+def ago(value: datetime | None, now: datetime | None = None) -> str:
+    if value is None:
+        return ""
+    seconds = int(((now or datetime.now(timezone.utc)) - value).total_seconds())
+    for size, unit in ((86400 * 7, None), (86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            if unit is None:
+                return when(value, "%d %b %Y")
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "just now"

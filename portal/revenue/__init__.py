@@ -1,0 +1,1 @@
+"""Revenue: your sales, refunds, fees and payouts, by period and by course."""

@@ -1,0 +1,1 @@
+"""Reviews: read what students say and answer their reviews."""

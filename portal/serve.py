@@ -1,0 +1,108 @@
+"""``python -m portal run``: the whole portal from one command.
+
+Starts the embedded PostgreSQL (unless ``DATABASE_URL`` names a server),
+migrates, loads the demo data on the first run, and serves the app with
+gunicorn on 127.0.0.1 until Ctrl-C, which stops gunicorn and the embedded
+server together.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import click
+
+from portal import assets, db
+
+READY_TIMEOUT = 60  # seconds gunicorn may take to accept connections
+
+
+def worker_count() -> int:
+    """gunicorn's rule of thumb, 2 x cores + 1, capped so the pools stay small."""
+    return min(2 * (os.cpu_count() or 1) + 1, 9)
+
+
+def development_secret() -> str:
+    """A random secret kept under instance/ (mode 0600), so sessions survive
+    restarts without a secret in the repository or a shared default."""
+    path = db.INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        db.INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def wait_until_listening(host: str, port: int, process: subprocess.Popen) -> None:
+    """Return once ``host:port`` accepts connections; fail if gunicorn exits first."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise click.ClickException(f"gunicorn exited with status {process.returncode}")
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)  # a readiness poll, not a wait for a race
+    raise click.ClickException(f"gunicorn did not listen on {host}:{port} within {READY_TIMEOUT} s")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=worker_count(), show_default=True, type=int, help="gunicorn workers.")
+@click.option("--demo/--no-demo", default=None,
+              help="Load the demo data if it is missing (default: yes for the embedded server only).")
+def run(host: str, port: int, workers: int, demo: bool | None) -> None:
+    """Set up and serve the portal; print its URL and demo sign-ins."""
+    from portal import demo as demo_data
+
+    started = time.monotonic()
+    if assets.missing():
+        raise click.ClickException(f"front-end files missing ({', '.join(assets.missing())}): run `make setup`")
+    urls, server = db.database_urls()
+    applied = db.migrate(urls.owner)
+    if applied:
+        click.echo(f"applied migrations: {', '.join(applied)}")
+    with_demo = demo if demo is not None else server is not None
+    if with_demo:
+        click.echo("loading demo data (first run only)...")
+        if not demo_data.load_demo(urls):
+            click.echo("demo data already present")
+
+    environment = dict(os.environ, DATABASE_URL=urls.app)
+    if "SECRET_KEY" not in environment and environment.get("PORTAL_ENV") != "production":
+        environment["SECRET_KEY"] = development_secret()
+
+    command = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
+               "--access-logfile", "-", "--log-level", "warning", "wsgi:app"]
+    process = subprocess.Popen(command, env=environment, cwd=str(db.ROOT))
+    # SIGTERM (from a supervisor) stops everything the way Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        wait_until_listening(host, port, process)
+        click.echo(f"\nThe portal is running at http://{host}:{port}/ "
+                   f"(ready in {time.monotonic() - started:.1f} s, {workers} workers)")
+        if with_demo:
+            click.echo(f"Demo sign-ins (password: {demo_data.DEMO_PASSWORD}):")
+            for role, email in demo_data.DEMO_LOGINS:
+                click.echo(f"  {role:<22} {email}")
+        click.echo("Ctrl-C stops the portal and its database.\n")
+        process.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        click.echo("stopped")
+    # The embedded server stops when this process exits (cleanup_mode="stop").

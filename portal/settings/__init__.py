@@ -1,0 +1,1 @@
+"""Settings: your public profile, notifications, payouts and time zone."""

@@ -1,0 +1,15 @@
+"""Settings: the pages arrive with their own issue; the area and its access rule exist now."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from portal.web import placeholder, role_required
+
+bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+
+@bp.route("/")
+@role_required("instructor")
+def index():
+    return placeholder("Settings", "Your public profile, notifications, payouts and time zone.")

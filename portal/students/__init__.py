@@ -1,0 +1,1 @@
+"""Students: follow each student's progress and engagement across your courses."""

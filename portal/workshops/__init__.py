@@ -1,0 +1,1 @@
+"""Workshops: plan live workshops online, in person or hybrid, and follow their registrations."""

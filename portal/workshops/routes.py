@@ -1,0 +1,15 @@
+"""Workshops: the pages arrive with their own issue; the area and its access rule exist now."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from portal.web import placeholder, role_required
+
+bp = Blueprint("workshops", __name__, url_prefix="/workshops")
+
+
+@bp.route("/")
+@role_required("instructor")
+def index():
+    return placeholder("Workshops", "Plan live workshops online, in person or hybrid, and follow their registrations.")

@@ -1,0 +1,225 @@
+"""Sign-up, sign-in and sign-out over HTTP: good and bad credentials,
+throttling, CSRF, safe redirects, cookies and sessions."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal import config as portal_config
+from tests.support import PASSWORD, gen_account
+from tests.web import close_app, csrf_token, htmx, make_app, post, sign_in, text
+
+GENERIC = "That email and password do not match an account."
+
+
+def _sign_up(client, **fields):
+    data = {"full_name": "Grace Hopper", "email": "grace@example.test", "password": "a long passphrase",
+            "role": "student"}
+    data.update(fields)
+    return post(client, "/sign-up", data)
+
+
+def test_sign_in_page_has_a_csrf_protected_form(client):
+    """The sign-in page renders a form with a CSRF field and labelled inputs."""
+    page = text(client.get("/sign-in"))
+    assert 'name="csrf_token"' in page
+    assert '<label for="email">' in page and '<label for="password">' in page
+
+
+def test_student_signs_up_and_lands_on_their_learning(database, client):
+    """A student signs up, is signed in at once, and lands on My learning."""
+    response = _sign_up(client)
+    assert response.status_code == 303 and response.headers["Location"] == "/learning/"
+    row = database.rows("SELECT u.role::text AS role, c.password_hash FROM users u "
+                        "JOIN private.user_credentials c ON c.user_id = u.id WHERE u.email = %s",
+                        ("grace@example.test",))[0]
+    assert row["role"] == "student"
+    assert row["password_hash"].startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert PASSWORD not in row["password_hash"]
+    assert client.get("/learning/").status_code == 200
+
+
+def test_instructor_sign_up_creates_profile_and_default_settings(database, client):
+    """An instructor also gets a profile row and a settings row with the specification's defaults."""
+    assert _sign_up(client, role="instructor", email="ada@example.test").headers["Location"] == "/dashboard"
+    settings = database.rows("SELECT s.* FROM instructor_settings s JOIN users u ON u.id = s.user_id "
+                             "WHERE u.email = 'ada@example.test'")[0]
+    assert (settings["auto_approve_enrollments"], settings["allow_course_reviews"], settings["payout_schedule"],
+            settings["profile_visibility"], settings["timezone"]) == (True, True, "monthly", "public", "UTC")
+    assert settings["email_notifications"]["new_enrollment"] is True
+    assert database.value("SELECT count(*) FROM instructor_profiles p JOIN users u ON u.id = p.user_id "
+                          "WHERE u.email = 'ada@example.test'") == 1
+    page = text(client.get("/dashboard"))
+    assert "get your teaching started" in page, "a new instructor sees the next steps"
+
+
+@pytest.mark.parametrize("fields, field, message", [
+    ({"full_name": ""}, "full_name", "Enter your name."),
+    ({"full_name": "x" * 201}, "full_name", "At most 200 characters."),
+    ({"email": "not-an-email"}, "email", "Enter an email address like name@example.com."),
+    ({"email": ""}, "email", "Enter your email."),
+    ({"password": "short"}, "password", "Use 12 to 128 characters."),
+    ({"password": "x" * 129}, "password", "Use 12 to 128 characters."),
+    ({"role": "admin"}, "role", "Not a valid choice"),
+])
+def test_sign_up_bad_input_keeps_values_and_explains(database, client, fields, field, message):
+    """Bad sign-up input comes back 422 with the message on its field and the other values kept."""
+    response = _sign_up(client, **fields)
+    page = text(response)
+    assert response.status_code == 422
+    assert f'id="{field}-error"' in page and message in page
+    if field != "full_name":
+        assert 'value="Grace Hopper"' in page
+    assert database.value("SELECT count(*) FROM users") == 0
+
+
+def test_sign_up_with_a_taken_email_is_a_form_error(database, client):
+    """A second account with the same email (any case) is refused on the email field, not a 500."""
+    gen_account(database, "student", email="taken@example.test")
+    response = _sign_up(client, email="TAKEN@example.test")
+    assert response.status_code == 422
+    assert "already exists" in text(response)
+    assert database.value("SELECT count(*) FROM users") == 1
+
+
+def test_sign_in_good_credentials_renews_the_session(database, app):
+    """Signing in starts a new session: nothing from the anonymous one survives; cookie flags are set."""
+    user, email = gen_account(database, "instructor")
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["planted"] = "by someone else"
+    response = sign_in(client, email)
+    assert response.headers["Location"] == "/dashboard"
+    cookie = response.headers.getlist("Set-Cookie")[0]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    with client.session_transaction() as session:
+        assert "planted" not in session and session["_user_id"] == str(user)
+
+
+@pytest.mark.parametrize("which", ["wrong password", "unknown email"])
+def test_sign_in_bad_credentials_share_one_message(database, client, which):
+    """A wrong password and an unknown email get the same 422 message, and are counted."""
+    _, email = gen_account(database, "student")
+    if which == "unknown email":
+        email = "nobody@example.test"
+    response = post(client, "/sign-in", {"email": email, "password": "not the password"})
+    assert response.status_code == 422 and GENERIC in text(response)
+    assert f'value="{email}"' in text(response), "the email is kept"
+    assert database.value("SELECT count(*) FROM private.sign_in_failures WHERE email = %s", (email,)) == 1
+    with client.session_transaction() as session:
+        assert "_user_id" not in session
+
+
+def test_sign_in_is_throttled_per_account_across_workers(database):
+    """After the account's limit of failures even the right password is refused, in every worker."""
+    _, email = gen_account(database, "student")
+    worker_a = make_app(database, SIGN_IN_ACCOUNT_LIMIT=3).test_client()
+    for _ in range(3):
+        assert post(worker_a, "/sign-in", {"email": email, "password": "wrong guess!"}).status_code == 422
+    close_app()
+    # A second app instance (another gunicorn worker, its own pool) sees the same count.
+    worker_b = make_app(database, SIGN_IN_ACCOUNT_LIMIT=3).test_client()
+    response = post(worker_b, "/sign-in", {"email": email, "password": PASSWORD})
+    assert response.status_code == 429 and "Too many failed sign-ins" in text(response)
+    with worker_b.session_transaction() as session:
+        assert "_user_id" not in session
+    close_app()
+
+
+def test_sign_in_is_throttled_per_address(database):
+    """Failures spread over many emails from one address hit the address limit."""
+    _, email = gen_account(database, "student")
+    client = make_app(database, SIGN_IN_ADDRESS_LIMIT=4).test_client()
+    for n in range(4):
+        post(client, "/sign-in", {"email": f"guess{n}@example.test", "password": "wrong guess!"})
+    assert post(client, "/sign-in", {"email": email, "password": PASSWORD}).status_code == 429
+    other_address = post(client, "/sign-in", {"email": email, "password": PASSWORD},
+                         environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    assert other_address.status_code == 303, "another address is not affected"
+    close_app()
+
+
+def test_sign_in_without_csrf_token_is_refused(database, client):
+    """A sign-in form posted without its CSRF token is refused and signs nobody in."""
+    _, email = gen_account(database, "student")
+    response = post(client, "/sign-in", {"email": email, "password": PASSWORD}, csrf=False)
+    assert response.status_code == 400 and "expired" in text(response)
+    with client.session_transaction() as session:
+        assert "_user_id" not in session
+
+
+@pytest.mark.parametrize("path", ["/sign-up", "/sign-out"])
+def test_other_forms_without_csrf_token_are_refused(database, client, path):
+    """Sign-up and sign-out without a CSRF token are refused (400), nothing changes."""
+    _, email = gen_account(database, "student")
+    sign_in(client, email) if path == "/sign-out" else None
+    response = client.post(path, data={"full_name": "X Y", "email": "x@example.test",
+                                       "password": "a long passphrase", "role": "student"})
+    assert response.status_code == 400
+    assert database.value("SELECT count(*) FROM users") == 1
+    if path == "/sign-out":
+        assert client.get("/learning/").status_code == 200, "still signed in"
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("/courses/", "/courses/"),
+    ("https://evil.example/steal", "/dashboard"),
+    ("//evil.example/steal", "/dashboard"),
+    ("/\\evil.example", "/dashboard"),
+    ("javascript:alert(1)", "/dashboard"),
+])
+def test_next_redirects_only_to_local_paths(database, client, target, expected):
+    """``next`` is followed only when it is a path on this site."""
+    _, email = gen_account(database, "instructor")
+    response = post(client, "/sign-in", {"email": email, "password": PASSWORD, "next": target})
+    assert response.status_code == 303 and response.headers["Location"] == expected
+
+
+def test_protected_page_sends_anonymous_user_to_sign_in_and_back(database, client):
+    """An anonymous visit to the dashboard goes to sign-in with next, and back after signing in."""
+    response = client.get("/dashboard")
+    assert response.status_code == 303 and response.headers["Location"] == "/sign-in?next=/dashboard"
+    _, email = gen_account(database, "instructor")
+    page = text(client.get(response.headers["Location"]))
+    assert 'name="next" value="/dashboard"' in page
+
+
+def test_htmx_sign_in_answers_with_hx_redirect(database, client):
+    """Through htmx, success answers HX-Redirect and failure swaps the form fragment (422)."""
+    _, email = gen_account(database, "instructor")
+    token = csrf_token(client)
+    bad = client.post("/sign-in", data={"email": email, "password": "nope", "csrf_token": token}, headers=htmx())
+    assert bad.status_code == 422 and "<html" not in text(bad) and GENERIC in text(bad)
+    good = client.post("/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token},
+                       headers=htmx())
+    assert good.status_code == 204 and good.headers["HX-Redirect"] == "/dashboard"
+
+
+def test_sign_out_ends_the_session(database, client):
+    """Signing out (POST with CSRF) ends the session; the dashboard asks to sign in again."""
+    _, email = gen_account(database, "instructor")
+    sign_in(client, email)
+    response = post(client, "/sign-out", token_from="/dashboard")
+    assert response.status_code == 303 and response.headers["Location"] == "/sign-in"
+    assert client.get("/dashboard").status_code == 303
+    assert client.get("/sign-out").status_code == 405
+
+
+def test_deactivated_account_loses_its_session(database, client):
+    """A user deactivated after signing in is anonymous on the next request."""
+    user, email = gen_account(database, "instructor")
+    sign_in(client, email)
+    database.value("UPDATE users SET is_active = false WHERE id = %s RETURNING id", (user,))
+    assert client.get("/dashboard").status_code == 303
+    assert post(client, "/sign-in", {"email": email, "password": PASSWORD}).status_code == 422
+
+
+def test_production_refuses_the_development_secret(database, monkeypatch):
+    """Production mode will not start with the development secret; with a real one cookies are Secure."""
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(portal_config.ConfigError, match="SECRET_KEY"):
+        make_app(database, SECRET_KEY=portal_config.DEVELOPMENT_SECRET)
+    app = make_app(database, SECRET_KEY="x" * 40)
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    close_app()

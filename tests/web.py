@@ -1,0 +1,54 @@
+"""The HTTP layer's test harness: an app on the test database and a client
+that signs in and carries its CSRF token like a browser."""
+
+from __future__ import annotations
+
+import re
+
+from portal import create_app, db
+from tests.support import PASSWORD
+
+CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def make_app(database, **config):
+    settings = {"DATABASE_URL": database.app_dsn, "SECRET_KEY": "test-secret", "TESTING": True,
+                "DATABASE_POOL_SIZE": 2}
+    settings.update(config)
+    return create_app(settings)
+
+
+def close_app() -> None:
+    """Close every pooled connection (so the test database can be dropped)."""
+    if db.database.obj is not None:
+        db.database.close_all()
+
+
+def csrf_token(client, path: str = "/sign-in") -> str:
+    """The CSRF token of the client's session, read from a page's form."""
+    page = client.get(path).get_data(as_text=True)
+    match = CSRF_FIELD.search(page)
+    assert match, f"no CSRF field on {path}"
+    return match.group(1) or match.group(2)
+
+
+def post(client, path: str, data: dict | None = None, *, csrf: bool = True, token_from: str = "/sign-in",
+         **kwargs):
+    data = dict(data or {})
+    if csrf:
+        data["csrf_token"] = csrf_token(client, token_from)
+    return client.post(path, data=data, **kwargs)
+
+
+def sign_in(client, email: str, password: str = PASSWORD, **kwargs):
+    response = post(client, "/sign-in", {"email": email, "password": password}, **kwargs)
+    assert response.status_code in (303, 204), (response.status_code, response.get_data(as_text=True)[:500])
+    return response
+
+
+def htmx(**extra) -> dict:
+    return {"HX-Request": "true", **extra}
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
