@@ -1,12 +1,13 @@
-# The project's commands. `make test` is the one CI runs (see .ci/run).
+# The project's commands. `make run` serves the portal; `make test` is the one CI runs (see .ci/run).
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+CHROMIUM ?= /usr/bin/chromium
 SYSTEM_PG ?= host=127.0.0.1 port=5432 user=postgres dbname=postgres
 
-.PHONY: setup test test-system db migrate verify clean
+.PHONY: setup browser run demo test test-system db migrate verify clean
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed node_modules/.installed
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,16 +15,34 @@ $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PY) -m pip install --quiet -r requirements-test.txt
 	touch $@
 
-# The whole suite against a private embedded PostgreSQL (started and stopped by the tests).
-test: setup
+# htmx and Chart.js, pinned in package.json / package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Debian's chromium for the browser tests (never `playwright install`).
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "the browser tests need $(CHROMIUM): sudo apt-get install chromium" >&2; exit 1; fi; }
+
+# The portal: embedded PostgreSQL, migrations, demo data (first run), gunicorn on 127.0.0.1:5000.
+run: setup
+	$(PY) -m portal run
+
+demo: setup
+	$(PY) -m portal demo
+
+# The whole suite (SQL, HTTP, browser) against a private embedded PostgreSQL.
+test: setup browser
 	$(PY) -m pytest
 
 # The same suite against another server: a superuser URL; the tests create and
 # drop their own roles and databases there and touch nothing else.
-test-system: setup
+test-system: setup browser
 	TEST_DATABASE_URL="$(SYSTEM_PG)" $(PY) -m pytest
 
-# The embedded database, migrated, in the foreground until Ctrl-C.
+# The embedded database alone, migrated, in the foreground until Ctrl-C.
 db: setup
 	$(PY) -m portal db start
 
@@ -34,4 +53,4 @@ verify: setup
 	$(PY) -m portal db verify
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) node_modules instance .pytest_cache test-artifacts

@@ -33,6 +33,8 @@ MESSAGES = {
 
 def error_response(status: int, message: str | None = None):
     title, default = MESSAGES.get(status, MESSAGES[500])
+    if "transaction" not in g:  # a static file: no database, no page around the error
+        return f"{status} {title}", status, {"Content-Type": "text/plain; charset=utf-8"}
     context = {"status": status, "title": title, "message": message or default}
     if is_partial():
         # htmx swaps error fragments into the message area (see base.html's htmx-config).

@@ -1,0 +1,108 @@
+"""Every route as every kind of user: what each may open, and that nothing
+else is there. A route missing from ROUTES fails the coverage test."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import gen_account, gen_org
+from tests.web import close_app, htmx, make_app, sign_in
+
+ACTORS = ("anon", "student", "instructor", "org_admin", "admin")
+SIGN_IN = "sign in"  # anonymous users are redirected to the sign-in page
+
+# path -> expected status (or SIGN_IN) per actor, in ACTORS order.
+ROUTES = {
+    "/": (303, 303, 303, 303, 303),
+    "/sign-in": (200, 303, 303, 303, 303),
+    "/sign-up": (200, 303, 303, 303, 303),
+    "/dashboard": (SIGN_IN, 404, 200, 404, 404),
+    "/dashboard/activity": (SIGN_IN, 404, 200, 404, 404),
+    "/courses/": (SIGN_IN, 404, 200, 404, 404),
+    "/workshops/": (SIGN_IN, 404, 200, 404, 404),
+    "/students/": (SIGN_IN, 404, 200, 404, 404),
+    "/revenue/": (SIGN_IN, 404, 200, 404, 404),
+    "/reviews/": (SIGN_IN, 404, 200, 404, 404),
+    "/settings/": (SIGN_IN, 404, 200, 404, 404),
+    "/catalog/": (200, 200, 200, 200, 200),
+    "/learning/": (SIGN_IN, 200, 404, 404, 404),
+    "/admin/": (SIGN_IN, 404, 404, 200, 200),
+    "/static/vendor/htmx.min.js": (200,) * 5,
+    "/static/vendor/chart.umd.min.js": (200,) * 5,
+    "/static/vendor/unknown.js": (404,) * 5,
+    "/no-such-page": (404,) * 5,
+}
+POST_ONLY = {"/sign-out"}  # tested in test_web_auth (CSRF, method)
+
+HOME = {"student": "/learning/", "instructor": "/dashboard", "org_admin": "/admin/", "admin": "/admin/"}
+
+
+@pytest.fixture(scope="module")
+def clients(module_database):
+    """One signed-in client per actor, on one app for the module."""
+    app = make_app(module_database)
+    org = gen_org(module_database)
+    result = {"anon": app.test_client()}
+    for role in ACTORS[1:]:
+        _, email = gen_account(module_database, role, org=org if role == "org_admin" else None)
+        result[role] = app.test_client()
+        sign_in(result[role], email)
+    yield app, result
+    close_app()
+
+
+CASES = [(path, actor, expected[i]) for path, expected in ROUTES.items() for i, actor in enumerate(ACTORS)]
+
+
+@pytest.mark.parametrize("path, actor, expected", CASES, ids=[f"{p} as {a}" for p, a, _ in CASES])
+def test_route_as_actor(clients, path, actor, expected):
+    """Each route answers each actor as the table says; anonymous users are sent to sign in."""
+    _, by_actor = clients
+    response = by_actor[actor].get(path)
+    if expected == SIGN_IN:
+        assert response.status_code == 303
+        assert response.headers["Location"].startswith("/sign-in?next=")
+    else:
+        assert response.status_code == expected, response.get_data(as_text=True)[:300]
+    if response.status_code == 303 and path in ("/", "/sign-in", "/sign-up") and actor != "anon":
+        assert response.headers["Location"] == HOME[actor]
+
+
+@pytest.mark.parametrize("path", [p for p, e in ROUTES.items() if 200 in e and not p.startswith("/static")])
+def test_pages_answer_htmx_and_plain_requests(clients, path):
+    """A page answers a plain GET with a full page and sends Vary: HX-Request."""
+    _, by_actor = clients
+    actor = next(a for a, status in zip(ACTORS, ROUTES[path]) if status == 200)
+    page = by_actor[actor].get(path)
+    assert "<html" in page.get_data(as_text=True) and "HX-Request" in page.headers.get("Vary", "")
+    assert "Content-Security-Policy" in page.headers
+
+
+def test_every_route_is_in_the_table(clients):
+    """No route exists that this module does not test."""
+    app, _ = clients
+    known = set(ROUTES) | POST_ONLY | {"/static/<path:filename>", "/static/vendor/<name>"}
+    rules = {rule.rule for rule in app.url_map.iter_rules()}
+    assert rules - known == set()
+
+
+def test_page_has_landmarks_labels_and_role_navigation(clients):
+    """The layout has a skip link, landmarks, the CSRF header for htmx and the role's navigation."""
+    _, by_actor = clients
+    page = by_actor["instructor"].get("/dashboard").get_data(as_text=True)
+    for marker in ('class="skip-link" href="#main"', '<main id="main"', '<nav class="site-nav" aria-label="Main">',
+                   'hx-headers=\'{"X-CSRFToken": ', 'aria-current="page"', "/static/vendor/htmx.min.js?v=2."):
+        assert marker in page, marker
+    for label in ("Dashboard", "Courses", "Workshops", "Students", "Revenue", "Reviews", "Settings"):
+        assert f">{label}</a>" in page
+    student = by_actor["student"].get("/learning/").get_data(as_text=True)
+    assert ">My learning</a>" in student and ">Revenue</a>" not in student
+    admin = by_actor["admin"].get("/admin/").get_data(as_text=True)
+    assert ">Moderation</a>" in admin and ">Dashboard</a>" not in admin
+
+
+def test_htmx_request_for_a_hidden_page_is_a_404_fragment(clients):
+    """An htmx request for a page of another role gets the 404 fragment, not a page."""
+    _, by_actor = clients
+    response = by_actor["student"].get("/revenue/", headers=htmx())
+    assert response.status_code == 404 and "<html" not in response.get_data(as_text=True)
