@@ -6,6 +6,8 @@
     python -m portal db rebuild        recompute every figure (or --instructor ID)
     python -m portal db archive        move old activity out of the timeline
     python -m portal db refresh-stats  refresh the monthly stats materialized view
+    python -m portal demo [--scale N]  load the demo dataset (once) and print its sign-ins
+    python -m portal run               the whole portal: database, migrations, demo data, gunicorn
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import signal
 import click
 import psycopg2
 
-from portal import db
+from portal import db, serve
 
 
 def _migrated_urls():
@@ -112,3 +114,24 @@ def refresh_stats() -> None:
     with conn.cursor() as cur:
         cur.execute("SELECT refresh_instructor_monthly_stats()")
     click.echo("instructor_monthly_stats refreshed")
+
+
+@main.command()
+@click.option("--scale", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Multiply the students, courses and enrollments.")
+def demo(scale: int) -> None:
+    """Fill the database with the demo dataset (through the users' own paths) and print its logins."""
+    import time
+
+    from portal import demo as demo_data
+
+    urls, server, _ = _migrated_urls()
+    started = time.perf_counter()
+    if demo_data.load_demo(urls, scale=scale):
+        click.echo(f"demo data loaded in {time.perf_counter() - started:.1f} s")
+    else:
+        click.echo("demo data already present")
+    click.echo("\n".join(demo_data.login_lines()))
+
+
+main.add_command(serve.run)

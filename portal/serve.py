@@ -90,9 +90,7 @@ def run(host: str, port: int, workers: int, demo: bool | None) -> None:
         click.echo(f"\nThe portal is running at http://{host}:{port}/ "
                    f"(ready in {time.monotonic() - started:.1f} s, {workers} workers)")
         if with_demo:
-            click.echo(f"Demo sign-ins (password: {demo_data.DEMO_PASSWORD}):")
-            for role, email in demo_data.DEMO_LOGINS:
-                click.echo(f"  {role:<22} {email}")
+            click.echo("\n".join(demo_data.login_lines()))
         click.echo("Ctrl-C stops the portal and its database.\n")
         process.wait()
     except KeyboardInterrupt:
