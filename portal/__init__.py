@@ -44,7 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     _register_request_transaction(app)
     csrf.init_app(app)
     login_manager.init_app(app)
-    login_manager.user_loader(_user_from_session)
+    login_manager.user_loader(load_user)
 
     from portal import assets
     app.register_blueprint(assets.bp)
@@ -71,10 +71,6 @@ def _security_headers(response):
     if response.mimetype == "text/html":
         response.headers.setdefault("Cache-Control", "no-store")  # pages hold private figures
     return response
-
-
-def _user_from_session(user_id: str):
-    return load_user(user_id)
 
 
 def _session_user_id():

@@ -58,13 +58,14 @@ def when(value: datetime | None, pattern: str = "%d %b %Y, %H:%M") -> str:
 
 
 def ago(value: datetime | None, now: datetime | None = None) -> str:
+    """"5 minutes ago" within a week; the date after that."""
     if value is None:
         return ""
     seconds = int(((now or datetime.now(timezone.utc)) - value).total_seconds())
-    for size, unit in ((86400 * 7, None), (86400, "day"), (3600, "hour"), (60, "minute")):
+    if seconds >= 7 * 86400:
+        return when(value, "%d %b %Y")
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
         if seconds >= size:
-            if unit is None:
-                return when(value, "%d %b %Y")
             count = seconds // size
             return f"{count} {unit}{'s' if count != 1 else ''} ago"
     return "just now"
