@@ -39,6 +39,12 @@ def test_demo_instructor_sees_cards_activity_and_chart(demo_server, page):
     assert path.stat().st_size > 10_000
     assert page.console_errors == [], "no script or CSP errors"
 
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: nothing wider than the screen
+    page.reload()
+    expect(students).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "instructor-dashboard-phone")
+
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(f"{base}/sign-in")
     expect(page.locator("#messages")).to_contain_text("signed out")
@@ -56,7 +62,7 @@ def test_new_instructor_signs_up_and_sees_next_steps(demo_server, page):
     expect(page.locator("#password-error")).to_have_text("Use 12 to 128 characters.")
     expect(page.get_by_label("Full name")).to_have_value("Nova Teacher")
     page.get_by_label("Password").fill("a much longer passphrase")
-    page.get_by_role("button", name="Create account").click()
+    page.get_by_label("Password").press("Enter")  # the keyboard alone submits the form
     expect(page).to_have_url(f"{base}/dashboard")
     expect(page.get_by_role("heading", name="Let's get your teaching started")).to_be_visible()
     screenshot(page, "new-instructor-dashboard")
