@@ -15,6 +15,7 @@ NODE_MODULES = ROOT / "node_modules"
 VENDOR = {
     "htmx.min.js": ("htmx.org", "dist/htmx.min.js"),
     "chart.umd.min.js": ("chart.js", "dist/chart.umd.min.js"),
+    "Sortable.min.js": ("sortablejs", "Sortable.min.js"),
 }
 
 bp = Blueprint("assets", __name__)

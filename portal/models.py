@@ -610,6 +610,22 @@ class WorkshopFacilitator(BaseModel):
         table_name = "workshop_facilitators"
 
 
+class DripUnlock(BaseModel):
+    """``drip_unlocks`` (004): content opened early for one enrollment: the
+    whole course (no module, no lesson), one module or one lesson."""
+    id = uuid_pk()
+    enrollment = fk(CourseEnrollment, "enrollment_id", "drip_unlocks")
+    user = fk(User, "user_id", "drip_unlocks")
+    course = fk(Course, "course_id", "drip_unlocks")
+    module = fk(CourseModule, "module_id", "drip_unlocks", null=True)
+    lesson = fk(CourseLesson, "lesson_id", "drip_unlocks", null=True)
+    unlocked_by = fk(User, "unlocked_by", "drip_unlocks_given", null=True)
+    created_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "drip_unlocks"
+
+
 # --- views (read-only) --------------------------------------------------------------
 
 class PublicInstructor(ReadOnlyModel):
@@ -714,7 +730,7 @@ TABLE_MODELS = (
     SchemaMigration, Organization, User, Course, CourseModule, CourseLesson, CourseEnrollment,
     LessonProgress, Workshop, WorkshopRegistration, InstructorProfile, InstructorSettings,
     StudentProgress, StudentActivity, RevenueTransaction, CourseReview, WorkshopFeedback,
-    CourseInstructor, WorkshopFacilitator,
+    CourseInstructor, WorkshopFacilitator, DripUnlock,
 )
 VIEW_MODELS = (PublicInstructor, CourseOutline, CourseTeacher, StudentEngagementSummary)
 MATERIALIZED_VIEW_MODELS = (InstructorMonthlyStats,)

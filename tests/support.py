@@ -147,8 +147,8 @@ def gen_course(db: Database, instructor, *, status: str = "published", price="0"
     """A course with one module holding ``lessons`` (content types, in order)."""
     course_id = db.value(
         """INSERT INTO courses (title, slug, instructor_id, organization_id, status, price_amount,
-                                certificate_enabled)
-           VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+                                certificate_enabled, description)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, 'What this course teaches.') RETURNING id""",
         (title or f"Course {secrets.token_hex(3)}", _slug("course"), instructor, org, status,
          Decimal(price), certificate))
     course = Course(course_id)

@@ -325,6 +325,18 @@ MATRIX = [
       W("DELETE FROM course_instructors WHERE id = %(ci_none)s", ok={"owner", "admin"},
         check=("SELECT count(*) FROM course_instructors WHERE id = %(ci_none)s", 0))),
 
+    # 004: early unlocks. Unlocking is managing a student (owner, co with manage_students);
+    # those who read the course's students read them, and the student their own.
+    T("drip_unlocks", "id",
+      reads(anon=DENY, owner=ALL, co_view=ALL, co_manage=ALL, org_admin=ALL, admin=ALL, service=ALL),
+      W("INSERT INTO drip_unlocks (enrollment_id, user_id, course_id, lesson_id) "
+        "VALUES (%(e_s1_pub)s, %(student)s, %(c_pub)s, %(l_bonus)s)",
+        ok={"owner", "co_manage", "admin"}, deny=EVERYONE - {"owner", "co_manage", "admin"},
+        check=("SELECT count(*) FROM drip_unlocks WHERE enrollment_id = %(e_s1_pub)s", 1)),
+      nobody("UPDATE drip_unlocks SET module_id = NULL WHERE id = %(du_s3_pub)s"),
+      W("DELETE FROM drip_unlocks WHERE id = %(du_s3_pub)s", ok={"owner", "co_manage", "admin"},
+        check=("SELECT count(*) FROM drip_unlocks WHERE id = %(du_s3_pub)s", 0))),
+
     # w_done is completed (no longer published) and S2 was registered for it. Reading: the
     # model's rule for archived courses ("a student keeps seeing an archived course they are
     # enrolled in") applies to workshops too, so an attendee can still find it to leave feedback
@@ -721,6 +733,9 @@ def seed(db) -> World:
     gen_lesson(db, c_pub, m_bonus, "text")
     _as(db, own, "UPDATE courses SET drip_content = true, drip_schedule = jsonb_build_object(%s::text, 30) "
                  "WHERE id = %s", (str(m_bonus), c_pub.id))
+    # S3 may open the bonus module early (004's per-student unlock).
+    du_s3_pub = _as(db, own, "INSERT INTO drip_unlocks (enrollment_id, user_id, course_id, module_id) "
+                             "VALUES (%s, %s, %s, %s) RETURNING id", (e["e_s3_pub"], u["student3"], c_pub.id, m_bonus))
 
     # Workshops: the org's published paid one (facilitated), a draft, one already held.
     w_pub = gen_workshop(db, u["owner"], price="25.00", org=org, title="Live Prompt Clinic")
@@ -773,6 +788,7 @@ def seed(db) -> World:
         "workshop_registrations": one(reg),
         "workshop_facilitators": one(f),
         "private.user_credentials": one({"cred_s1": u["student"]}),
+        "drip_unlocks": one({"du_s3_pub": du_s3_pub}),
     }
     by_enrollment = {key: label[2:] for label, key in e.items()}           # id -> "s1_pub"
     groups = {t: {} for t in ("lesson_progress", "student_progress", "student_activity",

@@ -1,1 +1,1 @@
-"""Courses: create, structure, publish and co-teach your courses."""
+"""Courses: the instructor's workbench (list, details, curriculum, drip, team, insight)."""
