@@ -5,8 +5,9 @@
 --      module holding a lesson; a published course keeps its slug.
 --   2. curriculum positions: dense (0, 1, 2, ...) and unique per course
 --      (modules) and per module (lessons), also under concurrent edits.
---      Inserts append, deletes close the gap, and moves go through
---      move_module / move_lesson / shift_module / shift_lesson.
+--      Inserts append, deletes close the gap, and moves and deletes go
+--      through move_module / move_lesson / shift_module / shift_lesson /
+--      delete_module / delete_lesson.
 --   3. drip release: drip_schedule rules per module or per lesson, N days
 --      after enrollment or on a fixed date, and per-student early unlocks
 --      (drip_unlocks), read by lesson_released_for() and so by RLS.
@@ -109,20 +110,6 @@ BEGIN
     RETURN NEW;
 END
 $$;
--- A delete takes the lock before its row triggers run (002's progress trigger
--- locks enrollments), so every writer takes the outline lock first.
-CREATE FUNCTION public.lock_outline_of_row() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM public.lock_course_outline(OLD.course_id);
-    RETURN OLD;
-END
-$$;
-CREATE TRIGGER lock_outline_of_row BEFORE DELETE ON public.course_modules
-    FOR EACH ROW EXECUTE FUNCTION public.lock_outline_of_row();
-CREATE TRIGGER lock_outline_of_row BEFORE DELETE ON public.course_lessons
-    FOR EACH ROW EXECUTE FUNCTION public.lock_outline_of_row();
-
 CREATE TRIGGER append_position BEFORE INSERT ON public.course_modules
     FOR EACH ROW EXECUTE FUNCTION public.append_position();
 CREATE TRIGGER append_position BEFORE INSERT ON public.course_lessons
@@ -131,8 +118,10 @@ CREATE TRIGGER append_position BEFORE INSERT ON public.course_lessons
 -- Renumber a course's modules, or a module's lessons, 0..n-1 in their
 -- current order. One UPDATE: the deferrable unique keys are checked at the
 -- end of the statement, so positions may pass through each other.
+-- SECURITY INVOKER: called by a request, RLS decides (edit_content); called
+-- by the gap-closing trigger, it runs as that trigger's owner.
 CREATE FUNCTION public.renumber_modules(p_course_id uuid) RETURNS void
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE sql AS $$
     UPDATE public.course_modules m SET position = o.n
     FROM (SELECT id, row_number() OVER (ORDER BY position, id) - 1 AS n
           FROM public.course_modules WHERE course_id = p_course_id) o
@@ -140,13 +129,12 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 $$;
 
 CREATE FUNCTION public.renumber_lessons(p_module_id uuid) RETURNS void
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE sql AS $$
     UPDATE public.course_lessons l SET position = o.n
     FROM (SELECT id, row_number() OVER (ORDER BY position, id) - 1 AS n
           FROM public.course_lessons WHERE module_id = p_module_id) o
     WHERE l.id = o.id AND l.position <> o.n
 $$;
-REVOKE EXECUTE ON FUNCTION public.renumber_modules(uuid), public.renumber_lessons(uuid) FROM PUBLIC;
 
 -- A delete closes its gap (once per statement, for every parent it touched).
 -- Lessons deleted with their module find no module left and renumber nothing.
@@ -192,8 +180,7 @@ BEGIN
           FROM (SELECT id, position,
                        row_number() OVER (ORDER BY id = p_module_id, position, id) - 1 AS rn
                 FROM public.course_modules WHERE course_id = course) ranked) o
-    WHERE m.id = o.id AND m.position <> o.n;
-    PERFORM public.renumber_modules(course);
+    WHERE m.id = o.id AND m.position <> o.n;  -- ranks are dense, so the result is 0..n-1
 END
 $$;
 
@@ -223,10 +210,44 @@ BEGIN
           FROM (SELECT id, row_number() OVER (ORDER BY id = p_lesson_id, position, id) - 1 AS rn
                 FROM public.course_lessons WHERE module_id = p_module_id) ranked) o
     WHERE l.id = o.id AND l.position <> o.n;
-    PERFORM public.renumber_lessons(p_module_id);
     IF lesson.module_id <> p_module_id THEN
         PERFORM public.renumber_lessons(lesson.module_id);
     END IF;
+END
+$$;
+
+-- Delete a module (with its lessons) or a lesson, taking the outline lock
+-- first. A plain DELETE works too (RLS allows it to editors) and its gap is
+-- closed by the trigger above, but it locks the row before that trigger can
+-- take the outline lock, so it may deadlock with a concurrent move (and
+-- PostgreSQL then aborts one of them); the portal always uses these.
+CREATE FUNCTION public.delete_module(p_module_id uuid) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    course uuid := (SELECT course_id FROM public.course_modules WHERE id = p_module_id);
+BEGIN
+    IF course IS NULL THEN
+        RAISE EXCEPTION 'no such module' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    PERFORM public.require_content_editor(course);
+    PERFORM public.lock_course_outline(course);
+    DELETE FROM public.course_modules WHERE id = p_module_id;
+    RETURN FOUND;
+END
+$$;
+
+CREATE FUNCTION public.delete_lesson(p_lesson_id uuid) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    course uuid := (SELECT course_id FROM public.course_lessons WHERE id = p_lesson_id);
+BEGIN
+    IF course IS NULL THEN
+        RAISE EXCEPTION 'no such lesson' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    PERFORM public.require_content_editor(course);
+    PERFORM public.lock_course_outline(course);
+    DELETE FROM public.course_lessons WHERE id = p_lesson_id;
+    RETURN FOUND;
 END
 $$;
 
@@ -261,10 +282,9 @@ BEGIN
     FROM public.course_lessons l WHERE l.id = p_lesson_id;
 END
 $$;
-REVOKE EXECUTE ON FUNCTION public.move_module(uuid, integer), public.move_lesson(uuid, uuid, integer),
-    public.shift_module(uuid, integer), public.shift_lesson(uuid, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public.move_module(uuid, integer), public.move_lesson(uuid, uuid, integer),
-    public.shift_module(uuid, integer), public.shift_lesson(uuid, integer) TO authenticated;
+    public.shift_module(uuid, integer), public.shift_lesson(uuid, integer),
+    public.delete_module(uuid), public.delete_lesson(uuid) TO authenticated;
 
 -- 3. drip release -------------------------------------------------------------
 --
@@ -433,7 +453,7 @@ GRANT EXECUTE ON FUNCTION public.add_course_instructor(uuid, text, public.course
 -- {"questions": [{"prompt": text, "choices": [text, text, ...], "answer": index}, ...]}
 CREATE FUNCTION public.valid_quiz(p_quiz jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT jsonb_typeof(p_quiz -> 'questions') = 'array'
+    SELECT coalesce(jsonb_typeof(p_quiz -> 'questions') = 'array', false)
        AND jsonb_array_length(p_quiz -> 'questions') <= 100
        AND NOT EXISTS (
            SELECT 1 FROM jsonb_array_elements(p_quiz -> 'questions') q
@@ -452,6 +472,7 @@ ALTER TABLE public.course_lessons ADD CONSTRAINT quizzes_have_questions_with_ans
 -- Functions the API roles reach while they write (001 revokes EXECUTE from
 -- PUBLIC by default): the checks, the rule test and the outline lock.
 GRANT EXECUTE ON FUNCTION public.lock_course_outline(uuid), public.require_content_editor(uuid),
+    public.renumber_modules(uuid), public.renumber_lessons(uuid),
     public.is_iso_date(text), public.valid_drip_schedule(jsonb), public.valid_quiz(jsonb),
     public.drip_rule_met(jsonb, timestamptz, text)
     TO authenticated, service_role;

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support import gen_account, gen_org
+from tests.test_web_courses_access import ROUTES as COURSE_ROUTES
 from tests.web import close_app, htmx, make_app, sign_in
 
 ACTORS = ("anon", "student", "instructor", "org_admin", "admin")
@@ -29,10 +30,13 @@ ROUTES = {
     "/admin/": (SIGN_IN, 404, 404, 200, 200),
     "/static/vendor/htmx.min.js": (200,) * 5,
     "/static/vendor/chart.umd.min.js": (200,) * 5,
+    "/static/vendor/Sortable.min.js": (200,) * 5,
     "/static/vendor/unknown.js": (404,) * 5,
     "/no-such-page": (404,) * 5,
 }
 POST_ONLY = {"/sign-out"}  # tested in test_web_auth (CSRF, method)
+# Course routes other than the list: every teacher x every route in test_web_courses_access.
+COURSE_RULES = {route.rule for route in COURSE_ROUTES}
 
 HOME = {"student": "/learning/", "instructor": "/dashboard", "org_admin": "/admin/", "admin": "/admin/"}
 
@@ -81,7 +85,7 @@ def test_pages_answer_htmx_and_plain_requests(clients, path):
 def test_every_route_is_in_the_table(clients):
     """No route exists that this module does not test."""
     app, _ = clients
-    known = set(ROUTES) | POST_ONLY | {"/static/<path:filename>", "/static/vendor/<name>"}
+    known = set(ROUTES) | POST_ONLY | COURSE_RULES | {"/static/<path:filename>", "/static/vendor/<name>"}
     rules = {rule.rule for rule in app.url_map.iter_rules()}
     assert rules - known == set()
 

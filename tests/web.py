@@ -52,3 +52,22 @@ def htmx(**extra) -> dict:
 
 def text(response) -> str:
     return response.get_data(as_text=True)
+
+
+class QueryCounter:
+    """Counts the statements the app sends while active (``with QueryCounter() as counted``)."""
+
+    def __enter__(self):
+        self.count = 0
+        self.target = db.database.obj
+        original = self.target.execute_sql
+
+        def counting(sql, params=None, *args, **kwargs):
+            self.count += 1
+            return original(sql, params, *args, **kwargs)
+
+        self.target.execute_sql = counting
+        return self
+
+    def __exit__(self, *exc):
+        del self.target.execute_sql

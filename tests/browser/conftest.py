@@ -67,5 +67,7 @@ def page(browser):
 def screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    # caret="initial": Playwright would otherwise leave style="" on inputs, which the CSP reports
+    # when htmx later copies the attribute into a swapped form.
+    page.screenshot(path=str(path), full_page=True, caret="initial")
     return path

@@ -1,0 +1,267 @@
+"""Named queries of the course list, the details form and the lifecycle.
+
+Every query runs inside the request's transaction, under its role and claims:
+row-level security decides which courses exist for the user, and a write it
+refuses touches no row (the caller answers 404). Writes that may break a
+constraint run in a savepoint (``database.atomic()``) so that the request
+stays usable and the view can name the field at fault.
+
+The list costs two queries whatever the number of courses: one for the tab
+counts (all and matching, per status) and one for the page of rows. Its
+figures are the columns the triggers maintain on ``courses``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from math import ceil
+
+from peewee import JOIN, Case, IntegrityError, Value, fn
+from slugify import slugify
+
+from portal.db import constraint_name, database, error_message, sqlstate
+from portal.models import COURSE_STATUSES, Course, CourseEnrollment, CourseInstructor, CourseLesson, Organization
+
+PAGE_SIZE = 20
+SORTS = {"newest": "Newest", "enrollments": "Most enrolled", "rating": "Best rated", "revenue": "Highest revenue"}
+DEFAULT_SORT = "newest"
+TABS = ("all", *COURSE_STATUSES)
+DEFAULT_TAB = "all"
+
+SLUG_MAX = 100
+SLUG_CONSTRAINT = "courses_slug_key"
+CHECK_VIOLATION = "23514"
+# guard_course_lifecycle's message when a published course's slug changes.
+SLUG_LOCKED_MESSAGE = "a published course keeps its address"
+
+
+class SlugTaken(Exception):
+    """The slug belongs to another course (perhaps one the user cannot see)."""
+
+
+class SlugLocked(Exception):
+    """The course has been published: its slug no longer changes."""
+
+
+# --- the list -------------------------------------------------------------------
+
+
+@dataclass
+class Listing:
+    """One page of the signed-in instructor's courses, and what the page needs around it."""
+    rows: list[dict]
+    tab: str
+    q: str
+    sort: str
+    page: int
+    pages: int
+    counts: dict            # tab -> courses matching the search in that tab
+    total: int              # every course the instructor teaches, whatever the search or tab
+    matching: int           # courses matching the search in the current tab
+    page_size: int = PAGE_SIZE
+    sorts: dict = field(default_factory=lambda: dict(SORTS))
+    tabs: tuple = TABS
+
+    @property
+    def first_shown(self) -> int:
+        return (self.page - 1) * self.page_size + 1 if self.rows else 0
+
+    @property
+    def last_shown(self) -> int:
+        return (self.page - 1) * self.page_size + len(self.rows)
+
+    def args(self, **changes) -> dict:
+        """Query-string arguments for a link that keeps the current view but ``changes``."""
+        current = {"status": self.tab, "q": self.q, "sort": self.sort, "page": self.page}
+        current.update(changes)
+        return {"status": None if current["status"] == DEFAULT_TAB else current["status"],
+                "q": current["q"] or None,
+                "sort": None if current["sort"] == DEFAULT_SORT else current["sort"],
+                "page": None if (current["page"] or 1) <= 1 else current["page"]}
+
+
+def _teacher_join(instructor_id):
+    """Courses the instructor owns or co-teaches (RLS still decides which exist)."""
+    return (Course.instructor == instructor_id) | CourseInstructor.id.is_null(False)
+
+
+def _base(instructor_id, *columns):
+    return (Course.select(*columns)
+            .join(CourseInstructor, JOIN.LEFT_OUTER,
+                  on=((CourseInstructor.course == Course.id) & (CourseInstructor.instructor == instructor_id)))
+            .where(_teacher_join(instructor_id)))
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_condition(q: str):
+    """Title contains the words, or one of the tags starts with them (tags are lowercase)."""
+    term = " ".join(q.split()).lower()
+    if not term:
+        return None
+    # Tags never hold a newline (forms.parse_tags collapses whitespace), so
+    # "\n" + tags joined by "\n" matches a tag's start with one ILIKE.
+    tags = Value("\n").concat(fn.array_to_string(Course.tags, "\n"))
+    return Course.title.contains(term) | tags.contains("\n" + term)
+
+
+def _revenue_visible(instructor_id):
+    """The viewer owns the course or holds view_revenue on it."""
+    return ((Course.instructor == instructor_id)
+            | CourseInstructor.permissions.contains({"view_revenue": True}))
+
+
+def _order(sort: str, instructor_id):
+    newest = (Course.created_at.desc(), Course.id.desc())
+    if sort == "enrollments":
+        return (Course.enrolled_count.desc(), *newest)
+    if sort == "rating":
+        return (Course.average_rating.desc(nulls="LAST"), Course.review_count.desc(), *newest)
+    if sort == "revenue":
+        # Revenue the viewer may not see sorts as unknown (last), so the order
+        # does not leak it.
+        visible = Case(None, [(_revenue_visible(instructor_id), Course.total_revenue)], None)
+        return (visible.desc(nulls="LAST"), *newest)
+    return newest
+
+
+def course_list(instructor_id, *, tab: str = DEFAULT_TAB, q: str = "", sort: str = DEFAULT_SORT,
+                page: int = 1) -> Listing:
+    """The page of courses for the list (two queries: counts, then rows)."""
+    tab = tab if tab in TABS else DEFAULT_TAB
+    sort = sort if sort in SORTS else DEFAULT_SORT
+    q = " ".join((q or "").split())[:200]
+    match = search_condition(q)
+
+    matching = fn.COUNT(Course.id)
+    if match is not None:
+        matching = matching.filter(match)
+    count_rows = (_base(instructor_id, Course.status, fn.COUNT(Course.id).alias("total"),
+                        matching.alias("matching"))
+                  .group_by(Course.status).dicts())
+    counts = {status: 0 for status in TABS}
+    total = 0
+    for row in count_rows:
+        counts[row["status"]] = row["matching"]
+        counts["all"] += row["matching"]
+        total += row["total"]
+
+    in_tab = counts[tab]
+    pages = max(1, ceil(in_tab / PAGE_SIZE))
+    page = min(max(1, page), pages)
+    rows = []
+    if in_tab:
+        query = _base(instructor_id, Course.id, Course.title, Course.slug, Course.status, Course.category,
+                      Course.tags, Course.currency, Course.instructor, Course.created_at, Course.published_at,
+                      Course.enrolled_count, Course.completed_count, Course.average_rating, Course.review_count,
+                      Course.total_revenue, CourseInstructor.role.alias("teacher_role"),
+                      CourseInstructor.permissions.alias("teacher_permissions"))
+        if tab != "all":
+            query = query.where(Course.status == tab)
+        if match is not None:
+            query = query.where(match)
+        query = query.order_by(*_order(sort, instructor_id)).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        for row in query.dicts():
+            owner = row["instructor"] == instructor_id
+            granted = row["teacher_permissions"] or {}
+            row["role"] = "owner" if owner else row["teacher_role"]
+            row["can_view_content"] = owner or granted.get("view_content") is True
+            row["can_view_revenue"] = owner or granted.get("view_revenue") is True
+            rows.append(row)
+    return Listing(rows=rows, tab=tab, q=q, sort=sort, page=page, pages=pages, counts=counts, total=total,
+                   matching=in_tab)
+
+
+# --- one course's details --------------------------------------------------------
+
+def organizations(ids) -> dict:
+    """Names of the organizations among ``ids`` the user may read (id -> name)."""
+    wanted = [i for i in dict.fromkeys(ids) if i]
+    if not wanted:
+        return {}
+    return {row.id: row.name for row in
+            Organization.select(Organization.id, Organization.name).where(Organization.id.in_(wanted))}
+
+
+def has_lesson(course_id) -> bool:
+    return CourseLesson.select(CourseLesson.id).where(CourseLesson.course == course_id).exists()
+
+
+def missing_for_publishing(course: Course) -> list[str]:
+    """What publishing still needs, in plain words (empty when nothing)."""
+    missing = []
+    if not (course.description or "").strip():
+        missing.append("a description")
+    if not has_lesson(course.id):
+        missing.append("at least one module with a lesson")
+    return missing
+
+
+def enrollment_count(course_id) -> int:
+    """Every enrollment of the course, whatever its status (what blocks deleting)."""
+    return CourseEnrollment.select().where(CourseEnrollment.course == course_id).count()
+
+
+def slug_candidates(title: str):
+    """The slug made from ``title``, then with -2, -3 ... and at last a random suffix."""
+    base = slugify(title or "", max_length=SLUG_MAX, word_boundary=True) or "course"
+    yield base
+    for n in range(2, 51):
+        suffix = f"-{n}"
+        yield base[:SLUG_MAX - len(suffix)].rstrip("-") + suffix
+    for _ in range(5):
+        suffix = "-" + secrets.token_hex(3)
+        yield base[:SLUG_MAX - len(suffix)].rstrip("-") + suffix
+
+
+def _slug_write(write, slug: str | None, title: str):
+    """Run ``write(slug)`` in a savepoint: the typed slug once, or generated ones until one is free."""
+    for candidate in ([slug] if slug else slug_candidates(title)):
+        try:
+            with database.atomic():
+                return write(candidate)
+        except IntegrityError as exc:
+            if constraint_name(exc) == SLUG_CONSTRAINT:
+                if slug:
+                    raise SlugTaken() from exc
+                continue
+            if sqlstate(exc) == CHECK_VIOLATION and SLUG_LOCKED_MESSAGE in error_message(exc):
+                raise SlugLocked() from exc
+            raise
+    raise SlugTaken()
+
+
+def create_course(instructor_id, values: dict, slug: str | None) -> uuid.UUID:
+    """Insert a draft owned by the instructor; return its id. ``slug`` None: made from the title."""
+    def write(candidate):
+        return Course.insert(instructor=instructor_id, slug=candidate, **values).execute()
+    return _slug_write(write, slug, values["title"])
+
+
+def update_course(course_id, values: dict, slug: str | None) -> int:
+    """Update the details under RLS; return the rows touched (0: the user may not)."""
+    def write(candidate):
+        return Course.update(slug=candidate, **values).where(Course.id == course_id).execute()
+    return _slug_write(write, slug, values["title"])
+
+
+# --- lifecycle -------------------------------------------------------------------
+
+def set_status(course_id, old: str, new: str) -> int:
+    """Move the course from ``old`` to ``new`` under RLS, in a savepoint; return rows touched."""
+    with database.atomic():
+        return (Course.update(status=new)
+                .where((Course.id == course_id) & (Course.status == old)).execute())
+
+
+def delete_course(course_id) -> int:
+    """Delete under RLS (courses_delete: the owner's draft without enrollments); rows touched."""
+    try:
+        with database.atomic():
+            return Course.delete().where(Course.id == course_id).execute()
+    except IntegrityError:
+        return 0  # something still points at it (ON DELETE RESTRICT): not deletable
