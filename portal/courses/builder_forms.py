@@ -327,7 +327,7 @@ def drip_rules_form(item_ids, schedule: dict, drip_content: bool, blank: bool = 
     course's outline are ever read from a post."""
 
     class DripRulesForm(FlaskForm):
-        drip_content = BooleanField("Release content on a schedule (drip)")
+        drip_content = BooleanField("Release content over time (drip)")
 
     for item_id in item_ids:
         setattr(DripRulesForm, rule_key(item_id), FormField(RuleForm, label=""))

@@ -1,0 +1,130 @@
+"""An instructor builds a course from nothing to published, in a real browser."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from portal.demo import DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD
+from tests.browser.conftest import screenshot
+
+
+def _sign_in(page, base, email, password):
+    page.goto(f"{base}/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{base}/dashboard")
+
+
+def _add_lesson(page, module_title, title, kind, video_url=None):
+    form = page.get_by_role("form", name=f"Add a lesson to “{module_title}”")
+    form.get_by_label("Lesson title").fill(title)
+    form.get_by_label("Type").select_option(label=kind)
+    if video_url:
+        form.get_by_label("Video address").fill(video_url)
+    form.get_by_role("button", name="Add lesson").click()
+    expect(page.locator(".lesson", has_text=title)).to_be_visible()
+
+
+def test_create_structure_drip_share_and_publish_a_course(demo_server, page):
+    """Create a course, add two modules and three lessons (one quiz), reorder, drip, add a co-instructor, publish."""
+    base, database = demo_server
+    _sign_in(page, base, DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD)
+    colleague = database.value("SELECT email FROM users WHERE role = 'instructor' AND email <> %s "
+                               "ORDER BY email LIMIT 1", (DEMO_INSTRUCTOR_EMAIL,))
+
+    # Create: title and description, the slug is made from the title.
+    page.get_by_role("link", name="Courses", exact=True).click()
+    page.get_by_role("link", name="New course").click()
+    page.get_by_label("Title", exact=True).fill("Facilitation Foundations")
+    page.get_by_label("Description").fill("Run meetings people are glad they came to.")
+    page.get_by_role("button", name="Create the course").click()
+    expect(page).to_have_url(re.compile(r"/courses/[0-9a-f-]{36}/curriculum$"))
+    course_id = page.url.split("/")[-2]
+    assert database.value("SELECT slug FROM courses WHERE id = %s", (course_id,)) == "facilitation-foundations"
+
+    # Two modules, added in place.
+    for title in ("Foundations", "Practice"):
+        adder = page.locator("#module-add")
+        adder.get_by_label("Module title").fill(title)
+        adder.get_by_role("button", name="Add module").click()
+        expect(page.locator(".module__title", has_text=title)).to_be_visible()
+
+    # Three lessons, one of them a quiz.
+    _add_lesson(page, "Foundations", "Why meetings fail", "Text")
+    _add_lesson(page, "Foundations", "Check your understanding", "Quiz")
+    _add_lesson(page, "Practice", "Watch a facilitated session", "Video", "https://video.example.test/session")
+
+    # The quiz: one question, three choices, the second one right, a pass mark of 80.
+    quiz = page.locator(".lesson", has_text="Check your understanding")
+    quiz.get_by_role("link", name=re.compile("Edit")).click()
+    editor = page.locator("form", has=page.get_by_role("button", name="Add a question"))
+    editor.get_by_role("button", name="Add a question").click()
+    choices = editor.get_by_label(re.compile(r"^Choice \d+$"))
+    expect(choices).to_have_count(2)
+    editor.get_by_role("button", name="Add a choice to question 1").click()
+    expect(choices).to_have_count(3)
+    expect(editor.get_by_label("Video address")).to_be_hidden()   # only the quiz's fields show
+    editor.get_by_label("Question text").fill("What makes a meeting worth having?")
+    for n, choice in enumerate(["A long agenda", "A clear purpose", "Many attendees"], 1):
+        editor.get_by_label(f"Choice {n}", exact=True).fill(choice)
+    editor.get_by_label("Correct answer: choice 2 of question 1").check()
+    editor.get_by_label("Passing score").fill("80")
+    editor.get_by_role("button", name="Save lesson", exact=True).last.click()
+    expect(page.locator(".lesson", has_text="Check your understanding")).to_be_visible()
+    quiz_row = database.rows("SELECT quiz, passing_score FROM course_lessons WHERE course_id = %s "
+                             "AND content_type = 'quiz'", (course_id,))[0]
+    assert quiz_row["passing_score"] == 80
+    assert quiz_row["quiz"]["questions"][0]["answer"] == 1
+    assert quiz_row["quiz"]["questions"][0]["choices"][1] == "A clear purpose"
+
+    # Reorder with the keyboard-usable buttons: Practice first, the quiz before the text lesson.
+    page.get_by_role("button", name="Move module “Practice” up").click()
+    expect(page.locator(".module__title").first).to_have_text("Practice")
+    page.get_by_role("button", name="Move lesson “Check your understanding” up").click()
+    expect(page.locator("#modules .lesson").nth(1)).to_contain_text("Check your understanding")
+    modules = [r["title"] for r in database.rows(
+        "SELECT title FROM course_modules WHERE course_id = %s ORDER BY position", (course_id,))]
+    assert modules == ["Practice", "Foundations"]
+    lessons = [r["title"] for r in database.rows(
+        "SELECT l.title FROM course_lessons l JOIN course_modules m ON m.id = l.module_id "
+        "WHERE l.course_id = %s ORDER BY m.position, l.position", (course_id,))]
+    assert lessons == ["Watch a facilitated session", "Check your understanding", "Why meetings fail"]
+    screenshot(page, "course-curriculum")
+
+    # Drip: Foundations opens a week after enrollment.
+    page.get_by_role("link", name="Drip release").click()
+    page.get_by_label("Release content over time").check()
+    rule = page.locator(".drip-item--module", has_text="Foundations")
+    rule.get_by_label("Release").select_option("days")
+    rule.get_by_label("Days after enrollment").fill("7")
+    page.get_by_role("button", name="Save schedule").click()
+    expect(page.locator("#drip-rules")).to_contain_text("7 days")
+    foundations = database.value("SELECT id FROM course_modules WHERE course_id = %s AND title = 'Foundations'",
+                                 (course_id,))
+    row = database.rows("SELECT drip_content, drip_schedule FROM courses WHERE id = %s", (course_id,))[0]
+    assert row["drip_content"] and row["drip_schedule"] == {str(foundations): 7}
+    screenshot(page, "course-drip")
+
+    # A co-instructor who may edit content.
+    page.get_by_role("link", name="Team").click()
+    page.get_by_label("Email of the instructor").fill(colleague)
+    page.get_by_label("Edit content").check()
+    page.get_by_role("button", name="Add to the team").click()
+    expect(page.locator("#team-list .teacher")).to_have_count(2)
+    perms = database.value("SELECT permissions FROM course_instructors WHERE course_id = %s", (course_id,))
+    assert perms["edit_content"] and perms["view_content"]
+    screenshot(page, "course-team")
+
+    # Publish from the details page; the list shows it under Published.
+    page.get_by_role("link", name="Details").click()
+    page.get_by_role("button", name="Publish").click()
+    expect(page.locator(".course-header .status")).to_have_text("Published")
+    assert database.value("SELECT status::text FROM courses WHERE id = %s", (course_id,)) == "published"
+    page.get_by_role("link", name="Courses", exact=True).first.click()
+    page.get_by_role("link", name=re.compile("^Published")).click()
+    expect(page.locator("#course-results")).to_contain_text("Facilitation Foundations")
+    screenshot(page, "course-list")
+    assert page.console_errors == [], "no script or CSP errors"
