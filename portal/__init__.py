@@ -30,7 +30,7 @@ login_manager.session_protection = "strong"
 STATIC_ENDPOINTS = {"static", "assets.vendor"}
 
 BLUEPRINTS = ("auth", "dashboard", "courses", "workshops", "students", "revenue", "reviews",
-              "settings", "catalog", "admin")
+              "settings", "catalog", "learning", "enrollment", "admin")
 
 
 def create_app(config: dict | None = None) -> Flask:

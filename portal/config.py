@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 
 DEVELOPMENT_SECRET = "development-only-secret-do-not-use-in-production"
+DEVELOPMENT_WEBHOOK_SECRET = "development-only-webhook-secret"
+PAYMENT_PROVIDERS = ("test", "hosted")
 
 
 class ConfigError(RuntimeError):
@@ -37,6 +39,15 @@ def from_environment() -> dict:
         "SIGN_IN_ADDRESS_LIMIT": int(os.environ.get("SIGN_IN_ADDRESS_LIMIT", "50")),
         "SIGN_IN_WINDOW_MINUTES": int(os.environ.get("SIGN_IN_WINDOW_MINUTES", "15")),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # Payments (portal/payments.py): "test" is the built-in test provider
+        # (development and the demo only); "hosted" sends the student to a real
+        # processor's checkout page (PAYMENT_CHECKOUT_URL, with {checkout_id})
+        # and hears back through the signed webhook.
+        "PAYMENT_PROVIDER": os.environ.get("PAYMENT_PROVIDER", "hosted" if production else "test"),
+        "PAYMENT_CHECKOUT_URL": os.environ.get("PAYMENT_CHECKOUT_URL"),
+        "PAYMENT_WEBHOOK_SECRET": os.environ.get("PAYMENT_WEBHOOK_SECRET", DEVELOPMENT_WEBHOOK_SECRET),
+        # How old a signed webhook event may be (seconds) before it is refused as a replay.
+        "PAYMENT_WEBHOOK_TOLERANCE": int(os.environ.get("PAYMENT_WEBHOOK_TOLERANCE", "300")),
     }
 
 
@@ -46,6 +57,18 @@ def check(config) -> None:
         if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEVELOPMENT_SECRET \
                 or len(config["SECRET_KEY"]) < 32:
             raise ConfigError("production needs SECRET_KEY set to a random value of 32+ characters")
+        if config.get("PAYMENT_PROVIDER") == "test":
+            raise ConfigError("production cannot take payments through the test provider: "
+                              "set PAYMENT_PROVIDER=hosted")
+        secret = config.get("PAYMENT_WEBHOOK_SECRET") or ""
+        if secret == DEVELOPMENT_WEBHOOK_SECRET or len(secret) < 32:
+            raise ConfigError("production needs PAYMENT_WEBHOOK_SECRET set to the processor's signing "
+                              "secret (32+ characters)")
+    if config.get("PAYMENT_PROVIDER") not in PAYMENT_PROVIDERS:
+        raise ConfigError(f"PAYMENT_PROVIDER must be one of {', '.join(PAYMENT_PROVIDERS)}")
+    if config["PAYMENT_PROVIDER"] == "hosted" and not config.get("PAYMENT_CHECKOUT_URL"):
+        raise ConfigError("PAYMENT_PROVIDER=hosted needs PAYMENT_CHECKOUT_URL (the processor's checkout "
+                          "page, with {checkout_id})")
     if not config.get("DATABASE_URL"):
         raise ConfigError("DATABASE_URL (as authenticator) is not set; `python -m portal run` sets it "
                           "for the embedded server")

@@ -15,7 +15,7 @@ NAVIGATION = {
                    ("Workshops", "workshops.index"), ("Students", "students.index"),
                    ("Revenue", "revenue.index"), ("Reviews", "reviews.index"),
                    ("Settings", "settings.index")],
-    "student": [("Catalog", "catalog.index"), ("My learning", "catalog.learning")],
+    "student": [("Catalog", "catalog.index"), ("My learning", "learning.index")],
     "org_admin": [("Organization", "admin.index")],
     "admin": [("Moderation", "admin.index")],
     None: [("Catalog", "catalog.index")],

@@ -62,6 +62,8 @@ TRANSACTION_TYPES = ("course_enrollment", "workshop_registration", "refund")
 PAYOUT_STATUSES = ("pending", "paid", "on_hold")
 COURSE_INSTRUCTOR_ROLES = ("primary", "co-instructor", "assistant")
 WORKSHOP_FACILITATOR_ROLES = ("primary", "co-facilitator", "assistant")
+CHECKOUT_STATUSES = ("open", "succeeded", "failed")
+REVIEW_REPORT_REASONS = ("spam", "offensive", "off_topic", "not_a_review", "other")
 
 ENUMS = {
     "user_role": USER_ROLES,
@@ -78,6 +80,8 @@ ENUMS = {
     "payout_status": PAYOUT_STATUSES,
     "course_instructor_role": COURSE_INSTRUCTOR_ROLES,
     "workshop_facilitator_role": WORKSHOP_FACILITATOR_ROLES,
+    "checkout_status": CHECKOUT_STATUSES,
+    "review_report_reason": REVIEW_REPORT_REASONS,
 }
 
 
@@ -626,6 +630,81 @@ class DripUnlock(BaseModel):
         table_name = "drip_unlocks"
 
 
+# --- 005: checkout, certificates, review votes and reports ------------------------------
+
+class Checkout(BaseModel):
+    """``checkouts``: paying for one pending enrollment; written only by
+    ``start_checkout()`` and ``apply_payment_event()``."""
+    id = uuid_pk()
+    enrollment = fk(CourseEnrollment, "enrollment_id", "checkouts")
+    user = fk(User, "user_id", "checkouts")
+    course = fk(Course, "course_id", "checkouts")
+    provider = TextField()
+    amount = money()
+    currency = CharacterField(max_length=3)
+    status = EnumField("checkout_status", CHECKOUT_STATUSES)
+    failure_reason = TextField(null=True)
+    settled_at = DateTimeTZField(null=True)
+    created_at = DateTimeTZField()
+    updated_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "checkouts"
+
+
+class PaymentEvent(BaseModel):
+    """``payment_events``: each provider event once (the webhook's idempotency key)."""
+    event_id = TextField(primary_key=True)
+    checkout = fk(Checkout, "checkout_id", "events", null=True)
+    kind = TextField()
+    outcome = TextField()
+    payload = jsonb()
+    received_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "payment_events"
+
+
+class Certificate(BaseModel):
+    """``certificates``: issued on completion; ``code`` is the public verification secret."""
+    id = uuid_pk()
+    enrollment = fk(CourseEnrollment, "enrollment_id", "certificates")
+    user = fk(User, "user_id", "certificates")
+    course = fk(Course, "course_id", "certificates")
+    code = TextField()
+    student_name = TextField()
+    course_title = TextField()
+    instructor_name = TextField()
+    issued_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "certificates"
+
+
+class ReviewHelpfulVote(BaseModel):
+    review = fk(CourseReview, "review_id", "helpful_votes")
+    user = fk(User, "user_id", "helpful_votes")
+    created_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "review_helpful_votes"
+        primary_key = CompositeKey("review", "user")
+
+
+class ReviewReport(BaseModel):
+    id = uuid_pk()
+    review = fk(CourseReview, "review_id", "reports")
+    reporter = fk(User, "reporter_id", "review_reports")
+    reason = EnumField("review_report_reason", REVIEW_REPORT_REASONS)
+    details = TextField(null=True)
+    resolved_at = DateTimeTZField(null=True)
+    resolved_by = fk(User, "resolved_by", "review_reports_resolved", null=True)
+    created_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "review_reports"
+
+
 # --- views (read-only) --------------------------------------------------------------
 
 class PublicInstructor(ReadOnlyModel):
@@ -730,7 +809,8 @@ TABLE_MODELS = (
     SchemaMigration, Organization, User, Course, CourseModule, CourseLesson, CourseEnrollment,
     LessonProgress, Workshop, WorkshopRegistration, InstructorProfile, InstructorSettings,
     StudentProgress, StudentActivity, RevenueTransaction, CourseReview, WorkshopFeedback,
-    CourseInstructor, WorkshopFacilitator, DripUnlock,
+    CourseInstructor, WorkshopFacilitator, DripUnlock, Checkout, PaymentEvent, Certificate,
+    ReviewHelpfulVote, ReviewReport,
 )
 VIEW_MODELS = (PublicInstructor, CourseOutline, CourseTeacher, StudentEngagementSummary)
 MATERIALIZED_VIEW_MODELS = (InstructorMonthlyStats,)

@@ -71,7 +71,7 @@ def home_for(user) -> str:
     """Where a user lands after signing in: the first page of their role."""
     if not user.is_authenticated:
         return url_for("catalog.index")
-    return url_for({"instructor": "dashboard.index", "student": "catalog.learning",
+    return url_for({"instructor": "dashboard.index", "student": "learning.index",
                     "org_admin": "admin.index", "admin": "admin.index"}[user.role])
 
 

@@ -214,12 +214,25 @@ def test_deactivated_account_loses_its_session(database, client):
     assert post(client, "/sign-in", {"email": email, "password": PASSWORD}).status_code == 422
 
 
+def test_production_refuses_the_test_payment_provider_and_the_development_webhook_secret(database, monkeypatch):
+    """Production takes no payment through the test provider, nor webhooks signed with the development secret."""
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    real = {"SECRET_KEY": "x" * 40, "PAYMENT_CHECKOUT_URL": "https://pay.example.test/c/{checkout_id}"}
+    with pytest.raises(portal_config.ConfigError, match="test provider"):
+        make_app(database, **real, PAYMENT_PROVIDER="test", PAYMENT_WEBHOOK_SECRET="w" * 40)
+    with pytest.raises(portal_config.ConfigError, match="PAYMENT_WEBHOOK_SECRET"):
+        make_app(database, **real, PAYMENT_WEBHOOK_SECRET=portal_config.DEVELOPMENT_WEBHOOK_SECRET)
+    with pytest.raises(portal_config.ConfigError, match="PAYMENT_CHECKOUT_URL"):
+        make_app(database, SECRET_KEY="x" * 40, PAYMENT_WEBHOOK_SECRET="w" * 40)
+
+
 def test_production_refuses_the_development_secret(database, monkeypatch):
     """Production mode will not start with the development secret; with a real one cookies are Secure."""
     monkeypatch.setenv("PORTAL_ENV", "production")
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(portal_config.ConfigError, match="SECRET_KEY"):
         make_app(database, SECRET_KEY=portal_config.DEVELOPMENT_SECRET)
-    app = make_app(database, SECRET_KEY="x" * 40)
+    app = make_app(database, SECRET_KEY="x" * 40, PAYMENT_WEBHOOK_SECRET="w" * 40,
+                   PAYMENT_CHECKOUT_URL="https://pay.example.test/checkout/{checkout_id}")
     assert app.config["SESSION_COOKIE_SECURE"] is True
     close_app()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support import gen_account, gen_org
+from tests import routes_catalog, routes_enrollment, routes_learning
 from tests.test_web_courses_access import ROUTES as COURSE_ROUTES
 from tests.web import close_app, htmx, make_app, sign_in
 
@@ -37,6 +38,8 @@ ROUTES = {
 POST_ONLY = {"/sign-out"}  # tested in test_web_auth (CSRF, method)
 # Course routes other than the list: every teacher x every route in test_web_courses_access.
 COURSE_RULES = {route.rule for route in COURSE_ROUTES}
+# The student side's routes: each area's tests (and its RULES) say how every actor is answered.
+STUDENT_SIDE_RULES = routes_catalog.RULES | routes_enrollment.RULES | routes_learning.RULES
 
 HOME = {"student": "/learning/", "instructor": "/dashboard", "org_admin": "/admin/", "admin": "/admin/"}
 
@@ -85,7 +88,7 @@ def test_pages_answer_htmx_and_plain_requests(clients, path):
 def test_every_route_is_in_the_table(clients):
     """No route exists that this module does not test."""
     app, _ = clients
-    known = set(ROUTES) | POST_ONLY | COURSE_RULES | {"/static/<path:filename>", "/static/vendor/<name>"}
+    known = set(ROUTES) | POST_ONLY | COURSE_RULES | STUDENT_SIDE_RULES | {"/static/<path:filename>", "/static/vendor/<name>"}
     rules = {rule.rule for rule in app.url_map.iter_rules()}
     assert rules - known == set()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from portal.web import placeholder, role_required
+from portal.web import placeholder
 
 bp = Blueprint("catalog", __name__)
 
@@ -12,9 +12,3 @@ bp = Blueprint("catalog", __name__)
 @bp.route("/catalog/")
 def index():
     return placeholder("Catalog", "Browse published courses and workshops, and enroll.")
-
-
-@bp.route("/learning/")
-@role_required("student")
-def learning():
-    return placeholder("My learning", "Your courses, your progress and your certificates.")

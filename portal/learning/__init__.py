@@ -1,0 +1,1 @@
+"""Taking a course: my learning, the lesson player, quizzes, progress and certificates."""
