@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from peewee import (BigIntegerField, BooleanField, CharField, CompositeKey, DateField,
                     DecimalField, Field, FixedCharField, ForeignKeyField, IntegerField, Model,
+                    fn,
                     SmallIntegerField, TextField)
 from playhouse.postgres_ext import ArrayField, BinaryJSONField, DateTimeTZField, UUIDField
 
@@ -296,6 +297,18 @@ class Course(BaseModel):
 
     class Meta:
         table_name = "courses"
+
+    @classmethod
+    def readable(cls) -> list:
+        """The columns the API roles may select: every one but ``total_revenue``
+        (006), which ``revenue()`` answers to those allowed to see it."""
+        return [f for f in cls._meta.sorted_fields if f is not cls.total_revenue]
+
+    @classmethod
+    def revenue(cls):
+        """``course_revenue(id)``: the course's revenue for its owner, a co-instructor with
+        view_revenue, the organization's admin and admins; NULL for everyone else."""
+        return fn.course_revenue(cls.id).coerce(False)  # numeric, not the id field's type
 
 
 class CourseModule(BaseModel):

@@ -406,6 +406,61 @@ MATRIX = [
       nobody("INSERT INTO private.sign_in_failures (email, address) VALUES ('x@example.test', '127.0.0.1')"),
       nobody("UPDATE private.sign_in_failures SET address = 'forged'"),
       nobody("DELETE FROM private.sign_in_failures")),
+
+    # 005: checkouts. S2 paid for c_pub through a declined checkout and a successful retry.
+    # Written only by start_checkout() and apply_payment_event(); read by the student, the
+    # staff who see the course's money or its students, the org admin and admins.
+    T("checkouts", "id",
+      reads(anon=DENY, student2=ALL, owner=ALL, co_manage=ALL, co_revenue=ALL, org_admin=ALL,
+            admin=ALL, service=ALL),
+      nobody("INSERT INTO checkouts (enrollment_id, user_id, course_id, provider, amount, currency) "
+             "VALUES (%(e_s2_pub)s, %(student2)s, %(c_pub)s, 'test', 49.99, 'USD')"),
+      nobody("UPDATE checkouts SET status = 'succeeded', settled_at = now() WHERE id = %(co_failed)s"),
+      nobody("DELETE FROM checkouts WHERE id = %(co_failed)s")),
+
+    # The provider's events: the back office's alone.
+    T("payment_events", "event_id",
+      reads(default=DENY, service=ALL),
+      nobody("INSERT INTO payment_events (event_id, kind, outcome) "
+             "VALUES ('evt_forged', 'payment.succeeded', 'succeeded')"),
+      nobody("UPDATE payment_events SET outcome = 'ignored'"),
+      nobody("DELETE FROM payment_events")),
+
+    # Certificates: issued by the completion trigger; the holder, the course's staff (as for its
+    # students' progress), the org admin and admins read them; the public verifies a code
+    # through verify_certificate() (test_learning_sql).
+    T("certificates", "id",
+      reads(anon=DENY, student={"cert_s1_pub"}, owner=ALL, co_view=ALL, co_manage=ALL, org_admin=ALL,
+            admin=ALL, service=ALL),
+      nobody("INSERT INTO certificates (enrollment_id, user_id, course_id, student_name, course_title, "
+             "instructor_name) VALUES (%(e_s1_arch)s, %(student)s, %(c_arch)s, 'Me', 'Forged', 'Nobody')"),
+      nobody("UPDATE certificates SET student_name = 'Someone Else' WHERE id = %(cert_s1_pub)s"),
+      nobody("DELETE FROM certificates WHERE id = %(cert_s1_pub)s")),
+
+    # Helpful votes on r_pub (S1's review): S2 and the owner voted. Anyone signed in who sees the
+    # review may vote once, never its author; each voter withdraws only their own vote.
+    T("review_helpful_votes", "user_id",
+      reads(anon=DENY, student2={"hv_s2"}, owner={"hv_owner"}, admin=ALL, service=ALL),
+      W("INSERT INTO review_helpful_votes (review_id) VALUES (%(r_pub)s)",
+        ok=EVERYONE - NO_WRITE_GRANT - {"student", "student2", "owner"}, deny={"student"},
+        raises={"student2": "23505", "owner": "23505"},
+        check=("SELECT count(*) FROM review_helpful_votes WHERE review_id = %(r_pub)s AND user_id = %(me)s", 1)),
+      nobody("UPDATE review_helpful_votes SET created_at = now()"),
+      W("DELETE FROM review_helpful_votes WHERE user_id = %(student2)s", ok={"student2"},
+        check=("SELECT count(*) FROM review_helpful_votes WHERE user_id = %(student2)s", 0))),
+
+    # Reports: S2 reported r_pub. Anyone signed in who sees a review may report it once, never
+    # its author; the reporter reads their own; admins read, resolve and delete.
+    T("review_reports", "id",
+      reads(anon=DENY, student2={"rep_s2"}, admin=ALL, service=ALL),
+      W("INSERT INTO review_reports (review_id, reason, details) VALUES (%(r_pub)s, 'offensive', 'Matrix')",
+        ok=EVERYONE - NO_WRITE_GRANT - {"student", "student2"}, deny={"student"},
+        raises={"student2": "23505"},
+        check=("SELECT count(*) FROM review_reports WHERE review_id = %(r_pub)s AND reporter_id = %(me)s", 1)),
+      W("UPDATE review_reports SET resolved_at = now() WHERE id = %(rep_s2)s", ok={"admin"},
+        check=("SELECT resolved_by = %(me)s FROM review_reports WHERE id = %(rep_s2)s", True)),
+      W("DELETE FROM review_reports WHERE id = %(rep_s2)s", ok={"admin"},
+        check=("SELECT count(*) FROM review_reports WHERE id = %(rep_s2)s", 0))),
 ]
 TABLES = {t.name: t for t in MATRIX}
 
@@ -449,6 +504,24 @@ EXTRA = [
       "INSERT INTO courses (title, slug, instructor_id, organization_id) "
       "VALUES ('Org course', 'org-course', %(me)s, %(org)s)", OK,
       ("SELECT count(*) FROM courses WHERE slug = 'org-course'", 1)),
+    # 006: a course's revenue is for those who may see its money; its organization is the owner's.
+    X("courses-select_total_revenue-anon", "anon", "courses", "SELECT total_revenue FROM courses", DENY),
+    X("courses-select_total_revenue-owner", "owner", "courses", "SELECT total_revenue FROM courses", DENY),
+    X("courses-course_revenue-co_revenue", "co_revenue", "courses",
+      "SELECT id FROM courses WHERE course_revenue(id) IS NOT NULL", {"c_pub"}),
+    X("courses-course_revenue-co_edit", "co_edit", "courses",
+      "SELECT id FROM courses WHERE course_revenue(id) IS NOT NULL", set()),
+    X("courses-course_revenue-student", "student", "courses",
+      "SELECT id FROM courses WHERE course_revenue(id) IS NOT NULL", set()),
+    X("courses-course_revenue-owner", "owner", "courses",
+      "SELECT id FROM courses WHERE course_revenue(id) IS NOT NULL", {"c_pub", "c_draft", "c_arch"}),
+    X("courses-course_revenue-org_admin", "org_admin", "courses",
+      "SELECT id FROM courses WHERE course_revenue(id) IS NOT NULL", {"c_pub", "c_draft", "c_arch"}),
+    X("courses-move_to_own_org-co_edit", "co_edit", "courses",
+      "UPDATE courses SET organization_id = NULL WHERE id = %(c_pub)s", DENY),
+    X("courses-move_to_no_org-owner", "owner", "courses",
+      "UPDATE courses SET organization_id = NULL WHERE id = %(c_pub)s", OK,
+      ("SELECT organization_id IS NULL FROM courses WHERE id = %(c_pub)s", True)),
     X("course_outline-select-anon", "anon", "course_lessons", "SELECT lesson_id FROM course_outline",
       {"l_pub1", "l_pub2", "l_pub3", "l_bonus", "l_i2", "l_sa1", "l_sa2"}),
 
@@ -536,6 +609,27 @@ EXTRA = [
     X("lesson_progress-insert_while_pending-student2", "student2", "lesson_progress",
       "INSERT INTO lesson_progress (enrollment_id, lesson_id, user_id, course_id, status) "
       "VALUES (%(e_s2_pub)s, %(l_pub2)s, %(me)s, %(c_pub)s, 'completed')", DENY),
+
+    # 005: checkout is the student's own; payment events are the payment path's.
+    X("checkouts-start_for_someone_else-student", "student", "checkouts",
+      "SELECT start_checkout(%(e_s2_pub)s, 'test')", DENY),
+    X("checkouts-start_when_paid-student2", "student2", "checkouts",
+      "SELECT start_checkout(%(e_s2_pub)s, 'test')", "23514"),
+    X("payment_events-apply-student2", "student2", "payment_events",
+      "SELECT apply_payment_event('evt_forged', %(co_failed)s, 'payment.succeeded')", DENY),
+    X("payment_events-apply-owner", "owner", "payment_events",
+      "SELECT apply_payment_event('evt_forged', %(co_failed)s, 'payment.succeeded')", DENY),
+    # 005: helpful_count is the trigger's; a hidden review takes no vote and no report.
+    X("course_reviews-update_helpful_count-student2", "student2", "course_reviews",
+      "UPDATE course_reviews SET helpful_count = 99 WHERE id = %(r_pub)s", DENY),
+    X("review_helpful_votes-vote_hidden-student2", "student2", "review_helpful_votes",
+      "INSERT INTO review_helpful_votes (review_id) VALUES (%(r_hidden)s)", DENY),
+    X("review_helpful_votes-vote_for_someone_else-student2", "student2", "review_helpful_votes",
+      "INSERT INTO review_helpful_votes (review_id, user_id) VALUES (%(r_hidden)s, %(student)s)", DENY),
+    X("review_reports-report_hidden-other_instructor", "other_instructor", "review_reports",
+      "INSERT INTO review_reports (review_id, reason) VALUES (%(r_hidden)s, 'spam')", DENY),
+    X("review_reports-resolve-owner", "owner", "review_reports",
+      "UPDATE review_reports SET resolved_at = now() WHERE id = %(rep_s2)s", ZERO),
 
     # revenue: payouts through the admin's function only.
     X("revenue_transactions-mark_payouts_paid-admin", "admin", "revenue_transactions",
@@ -711,7 +805,9 @@ def seed(db) -> World:
                 db, own, "INSERT INTO course_instructors (course_id, instructor_id, permissions) "
                          "VALUES (%s, %s, %s) RETURNING id", (course.id, u[co], perms))
 
-    # Enrollments, progress, revenue and reviews, through the real paths.
+    # Enrollments, progress, revenue and reviews, through the real paths. c_pub issues
+    # certificates.
+    db.value("UPDATE courses SET certificate_enabled = true WHERE id = %s RETURNING id", (c_pub.id,))
     e = {"e_s1_pub": complete_course(db, u["student"], c_pub),
          "e_s3_pub": complete_course(db, u["student3"], c_pub),
          "e_s1_arch": complete_course(db, u["student"], c_arch)}
@@ -724,8 +820,20 @@ def seed(db) -> World:
     _as(db, own, "UPDATE courses SET status = 'archived' WHERE id = %s", (c_arch.id,))
     _as(db, own, "UPDATE instructor_settings SET auto_approve_enrollments = false WHERE user_id = %s",
         (u["owner"],))
-    e["e_s2_pub"] = enroll(db, u["student2"], c_pub.id)        # pending: paid, awaiting approval
-    pay(db, e["e_s2_pub"])
+    # S2: pending on c_pub, paid through checkout (declined once, then paid), awaiting approval.
+    e["e_s2_pub"] = enroll(db, u["student2"], c_pub.id)
+    s2, service = Actor.user(u["student2"]), Actor.service()
+    checkout = "SELECT start_checkout(%s, 'test')"
+    co_failed = _as(db, s2, checkout, (e["e_s2_pub"],))
+    _as(db, service, "SELECT apply_payment_event('evt_declined', %s, 'payment.failed', 'Card declined')",
+        (co_failed,))
+    co_paid = _as(db, s2, checkout, (e["e_s2_pub"],))
+    _as(db, service, "SELECT apply_payment_event('evt_paid', %s, 'payment.succeeded')", (co_paid,))
+    # Helpful votes and a report on S1's review.
+    _as(db, s2, "INSERT INTO review_helpful_votes (review_id) VALUES (%s)", (r_pub,))
+    _as(db, own, "INSERT INTO review_helpful_votes (review_id) VALUES (%s)", (r_pub,))
+    rep_s2 = _as(db, s2, "INSERT INTO review_reports (review_id, reason) VALUES (%s, 'spam') RETURNING id",
+                 (r_pub,))
     e["e_s2_sa"] = enroll(db, u["student2"], c_sa.id)
     record_lesson(db, u["student2"], e["e_s2_sa"], c_sa, c_sa.lessons[0])
     # A bonus module released 30 days after enrollment.
@@ -789,6 +897,12 @@ def seed(db) -> World:
         "workshop_facilitators": one(f),
         "private.user_credentials": one({"cred_s1": u["student"]}),
         "drip_unlocks": one({"du_s3_pub": du_s3_pub}),
+        "checkouts": one({"co_failed": co_failed, "co_paid": co_paid}),
+        "payment_events": one({"ev_declined": "evt_declined", "ev_paid": "evt_paid"}),
+        "certificates": one({f"cert_{by}": db.value("SELECT id FROM certificates WHERE enrollment_id = %s",
+                                                    (e[f"e_{by}"],)) for by in ("s1_pub", "s3_pub")}),
+        "review_helpful_votes": one({"hv_s2": u["student2"], "hv_owner": u["owner"]}),
+        "review_reports": one({"rep_s2": rep_s2}),
     }
     by_enrollment = {key: label[2:] for label, key in e.items()}           # id -> "s1_pub"
     groups = {t: {} for t in ("lesson_progress", "student_progress", "student_activity",

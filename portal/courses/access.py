@@ -54,7 +54,8 @@ def course_access(course_id: uuid.UUID, need: str | None = None) -> Access:
     404 when RLS hides the course, when the user neither owns it nor
     co-teaches it, or when ``need`` is a permission they lack.
     """
-    row = (Course.select(Course, CourseInstructor.role.alias("teacher_role"),
+    row = (Course.select(*Course.readable(), Course.revenue().alias("total_revenue"),
+                         CourseInstructor.role.alias("teacher_role"),
                          CourseInstructor.permissions.alias("teacher_permissions"))
            .join(CourseInstructor, JOIN.LEFT_OUTER,
                  on=((CourseInstructor.course == Course.id)

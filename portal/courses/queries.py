@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass, field
 from math import ceil
 
-from peewee import JOIN, Case, IntegrityError, Value, fn
+from peewee import JOIN, IntegrityError, Value, fn
 from slugify import slugify
 
 from portal.db import constraint_name, database, error_message, sqlstate
@@ -109,12 +109,6 @@ def search_condition(q: str):
     return Course.title.contains(term) | tags.contains("\n" + term)
 
 
-def _revenue_visible(instructor_id):
-    """The viewer owns the course or holds view_revenue on it."""
-    return ((Course.instructor == instructor_id)
-            | CourseInstructor.permissions.contains({"view_revenue": True}))
-
-
 def _order(sort: str, instructor_id):
     newest = (Course.created_at.desc(), Course.id.desc())
     if sort == "enrollments":
@@ -122,10 +116,9 @@ def _order(sort: str, instructor_id):
     if sort == "rating":
         return (Course.average_rating.desc(nulls="LAST"), Course.review_count.desc(), *newest)
     if sort == "revenue":
-        # Revenue the viewer may not see sorts as unknown (last), so the order
-        # does not leak it.
-        visible = Case(None, [(_revenue_visible(instructor_id), Course.total_revenue)], None)
-        return (visible.desc(nulls="LAST"), *newest)
+        # Revenue the viewer may not see is NULL (course_revenue) and sorts
+        # last, so the order does not leak it.
+        return (Course.revenue().desc(nulls="LAST"), *newest)
     return newest
 
 
@@ -158,7 +151,7 @@ def course_list(instructor_id, *, tab: str = DEFAULT_TAB, q: str = "", sort: str
         query = _base(instructor_id, Course.id, Course.title, Course.slug, Course.status, Course.category,
                       Course.tags, Course.currency, Course.instructor, Course.created_at, Course.published_at,
                       Course.enrolled_count, Course.completed_count, Course.average_rating, Course.review_count,
-                      Course.total_revenue, CourseInstructor.role.alias("teacher_role"),
+                      Course.revenue().alias("total_revenue"), CourseInstructor.role.alias("teacher_role"),
                       CourseInstructor.permissions.alias("teacher_permissions"))
         if tab != "all":
             query = query.where(Course.status == tab)

@@ -45,8 +45,12 @@ def index():
 # --- create ---------------------------------------------------------------------------
 
 def _form_for(course=None, **kwargs) -> forms.CourseForm:
-    """The details form with the organizations this user may choose (none, theirs, the course's)."""
-    own = current_user.organization_id
+    """The details form with the organizations this user may choose (none, theirs, the course's).
+
+    The organization is the owner's choice (006 refuses anyone else's change),
+    so a co-instructor is offered only the course's current one."""
+    owner = course is None or course.instructor_id == current_user.id
+    own = current_user.organization_id if owner else None
     current = course.organization_id if course is not None else None
     names = queries.organizations([own, current])
     form = forms.CourseForm(**kwargs)
