@@ -77,10 +77,13 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no such enrollment' USING ERRCODE = 'insufficient_privilege';
     END IF;
+    IF e.price_amount = 0 THEN
+        RAISE EXCEPTION 'this enrollment has nothing to pay' USING ERRCODE = 'check_violation';
+    END IF;
     IF e.payment_status IN ('completed', 'refunded') THEN
         RAISE EXCEPTION 'this enrollment is already paid' USING ERRCODE = 'check_violation';
     END IF;
-    IF e.status <> 'pending' OR e.price_amount = 0 THEN
+    IF e.status <> 'pending' THEN
         RAISE EXCEPTION 'this enrollment has nothing to pay' USING ERRCODE = 'check_violation';
     END IF;
     SELECT id INTO open_id FROM public.checkouts WHERE enrollment_id = e.id AND status = 'open';

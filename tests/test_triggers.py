@@ -258,14 +258,15 @@ def test_completing_every_lesson_completes_the_enrollment_without_certificate(da
 
 
 def test_completing_a_certificate_course_sets_certificate_url(database):
-    """certificate_enabled: completion writes the enrollment's certificate URL."""
+    """certificate_enabled: completion issues a certificate and writes its verification URL (005)."""
     teacher, student = gen_user(database, "instructor"), gen_user(database)
     course = gen_course(database, teacher, lessons=("text",), certificate=True)
     enrollment = enroll(database, student, course.id)
     assert progress(database, enrollment)["certificate_url"] is None
     record_lesson(database, student, enrollment, course, course.lessons[0])
     assert enrollment_row(database, enrollment)["status"] == "completed"
-    assert progress(database, enrollment)["certificate_url"] == f"/certificates/{enrollment}"
+    code = database.value("SELECT code FROM certificates WHERE enrollment_id = %s", (enrollment,))
+    assert progress(database, enrollment)["certificate_url"] == f"/certificates/{code}"
     assert mismatches(database) == []
 
 
