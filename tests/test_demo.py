@@ -12,7 +12,7 @@ from portal.demo import DEMO_INSTRUCTOR_EMAIL, DEMO_LOGINS, DEMO_ORG_SLUG, load_
 TABLES = ["organizations", "users", "courses", "course_modules", "course_lessons", "course_enrollments",
           "lesson_progress", "student_progress", "student_activity", "revenue_transactions", "course_reviews",
           "workshops", "workshop_registrations", "workshop_feedback", "course_instructors",
-          "workshop_facilitators"]
+          "workshop_facilitators", "checkouts", "payment_events", "certificates", "review_helpful_votes"]
 
 
 def urls_of(database):
@@ -100,6 +100,24 @@ def test_reviews_and_workshops(demo):
     assert demo.value("SELECT count(*) FROM workshops WHERE status = 'published' AND start_time > now() "
                       "AND enrolled_count > 0") >= 3
     assert demo.value("SELECT count(*) FROM workshop_registrations WHERE status = 'waitlisted'") > 0
+
+
+def test_payments_certificates_and_votes_went_through_their_paths(demo):
+    """Every sale has its succeeded checkout and event; certificate courses' completions hold
+    certificates; some reviews are marked helpful, never by their author."""
+    assert demo.value("""SELECT count(*) FROM revenue_transactions t
+                         WHERE t.transaction_type = 'course_enrollment' AND NOT EXISTS (
+                             SELECT 1 FROM checkouts c JOIN payment_events v ON v.checkout_id = c.id
+                             WHERE c.enrollment_id = t.enrollment_id AND c.status = 'succeeded'
+                               AND v.outcome = 'succeeded')""") == 0
+    assert demo.value("SELECT count(*) FROM checkouts WHERE settled_at < created_at") == 0
+    assert demo.value("""SELECT count(*) FROM course_enrollments e JOIN courses c ON c.id = e.course_id
+                         LEFT JOIN certificates ce ON ce.enrollment_id = e.id
+                         WHERE e.status = 'completed' AND c.certificate_enabled AND ce.id IS NULL""") == 0
+    assert demo.value("SELECT count(*) FROM certificates") > 0
+    assert demo.value("SELECT count(*) FROM course_reviews WHERE helpful_count > 0") > 10
+    assert demo.value("""SELECT count(*) FROM review_helpful_votes v JOIN course_reviews r ON r.id = v.review_id
+                         WHERE r.user_id = v.user_id""") == 0
 
 
 def test_figures_agree_with_their_sources(demo):
