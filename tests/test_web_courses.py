@@ -411,6 +411,22 @@ def test_organization_is_none_or_the_users_own(world):
     assert refused.status_code == 422 and "organization you belong to" in field_error(text(refused), "organization")
 
 
+def test_a_co_instructor_cannot_move_the_owners_course_into_their_organization(world):
+    """The organization is the owner's: a co-editor is not offered theirs, and a forged post is a 404."""
+    org = gen_org(world.database, "Co Org")
+    co_id, client = fresh_instructor(world, org=org)
+    course = world.course(status="draft", title=unique("Owned"), co=False)
+    world.database.value("INSERT INTO course_instructors (course_id, instructor_id, permissions) VALUES "
+                         "(%s, %s, '{\"view_content\": true, \"edit_content\": true}') RETURNING id",
+                         (course.id, co_id))
+    page = text(client.get(f"/courses/{course.id}"))
+    assert 'name="organization"' in page and str(org) not in page
+    refused = post(client, f"/courses/{course.id}", details(title=unique("Moved"), organization=str(org)),
+                   token_from=TOKEN_PAGE)
+    assert refused.status_code in (404, 422)
+    assert course_row(world, course.id)["organization_id"] is None
+
+
 # --- details ----------------------------------------------------------------------------
 
 def test_details_page_full_and_fragment(world):
