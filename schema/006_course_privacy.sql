@@ -53,3 +53,29 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 $$;
 REVOKE EXECUTE ON FUNCTION public.course_revenue(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public.course_revenue(uuid) TO authenticated, service_role;
+
+-- 3. a quiz without questions cannot be taken ------------------------------------------
+-- 004 lets a quiz lesson be saved before its questions are written (the
+-- builder's flow), but a course goes public only when every quiz has a
+-- question: a student could neither pass nor fail an empty one.
+CREATE FUNCTION public.has_empty_quiz(p_course_id uuid) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    SELECT EXISTS (SELECT 1 FROM public.course_lessons l
+                   WHERE l.course_id = p_course_id AND l.content_type = 'quiz'
+                     AND coalesce(jsonb_array_length(l.quiz -> 'questions'), 0) = 0)
+$$;
+REVOKE EXECUTE ON FUNCTION public.has_empty_quiz(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.has_empty_quiz(uuid) TO authenticated;
+
+CREATE FUNCTION public.guard_publishing_quizzes() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF public.api_caller() AND NEW.status = 'published' AND OLD.status IS DISTINCT FROM 'published'
+       AND public.has_empty_quiz(NEW.id) THEN
+        RAISE EXCEPTION 'publish a course once every quiz has a question' USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER guard_publishing_quizzes BEFORE UPDATE OF status ON public.courses
+    FOR EACH ROW EXECUTE FUNCTION public.guard_publishing_quizzes();

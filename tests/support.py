@@ -166,16 +166,23 @@ def gen_module(db: Database, course: Course, title: str = "Module") -> object:
     return module_id
 
 
+# A quiz lesson's questions (a course is published only when every quiz has one).
+QUIZ = {"questions": [{"prompt": "Which choice is the second?", "choices": ["First", "Second"], "answer": 1},
+                      {"prompt": "Which choice is the first?", "choices": ["First", "Second", "Third"],
+                       "answer": 0}]}
+
+
 def gen_lesson(db: Database, course: Course, module, kind: str = "text", *, passing_score: int = 70,
                video_minutes: int = 10, preview: bool = False) -> object:
     lesson_id = db.value(
         """INSERT INTO course_lessons (module_id, course_id, title, position, content_type, video_url,
-                                       duration_minutes, passing_score, is_preview)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+                                       duration_minutes, passing_score, is_preview, quiz)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
         (module, course.id, f"Lesson {len(course.lessons) + 1}", len(course.lessons), kind,
          "https://video.example.test/v" if kind == "video" else None,
          video_minutes if kind == "video" else 5,
-         passing_score if kind == "quiz" else None, preview))
+         passing_score if kind == "quiz" else None, preview,
+         json.dumps(QUIZ) if kind == "quiz" else None))
     course.lessons.append(lesson_id)
     return lesson_id
 

@@ -9,10 +9,11 @@ import re
 import uuid
 from decimal import Decimal
 
+import psycopg2
 import pytest
 
 from tests.course_web import build_course_world, close_world
-from tests.support import enroll, gen_account, gen_course, gen_org
+from tests.support import Actor, enroll, gen_account, gen_course, gen_org
 from tests.web import QueryCounter, htmx, post, sign_in, text
 
 TOKEN_PAGE = "/catalog/"  # any full page of a signed-in user carries the CSRF token (the sign-out form)
@@ -584,6 +585,19 @@ def test_publishing_without_a_lesson_names_only_the_lesson(world):
     course = world.course(status="draft", modules=((),))
     page = text(act(world, course.id, "publish"))
     assert "it needs at least one module with a lesson." in page and "a description and" not in page
+
+
+def test_publishing_with_an_empty_quiz_asks_for_its_questions(world):
+    """A quiz without questions blocks publishing, in the page and in the database (006)."""
+    course = world.course(status="draft", modules=(("text", "quiz"),))
+    world.database.value("UPDATE course_lessons SET quiz = '{\"questions\": []}' WHERE course_id = %s "
+                         "AND content_type = 'quiz' RETURNING id", (course.id,))
+    response = act(world, course.id, "publish")
+    assert response.status_code == 422 and "it needs a question in every quiz." in text(response)
+    assert course_row(world, course.id)["status"] == "draft"
+    with world.database.act(Actor.user(world.users["owner"])) as cur:
+        with pytest.raises(psycopg2.errors.CheckViolation, match="every quiz has a question"):
+            cur.execute("UPDATE courses SET status = 'published' WHERE id = %s", (course.id,))
 
 
 def test_publish_archive_restore(world):

@@ -191,6 +191,8 @@ def missing_for_publishing(course: Course) -> list[str]:
         missing.append("a description")
     if not has_lesson(course.id):
         missing.append("at least one module with a lesson")
+    elif database.execute_sql("SELECT has_empty_quiz(%s)", (course.id,)).fetchone()[0]:
+        missing.append("a question in every quiz")
     return missing
 
 
