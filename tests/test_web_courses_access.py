@@ -144,26 +144,32 @@ def request(world, actor, route, ctx, *, hx=False):
                        headers=headers)
 
 
-CASES = [(route, actor) for route in ROUTES for actor in ACTORS]
+CASES = [(route, actor, hx) for route in ROUTES for actor in ACTORS for hx in (False, True)]
 
 
-@pytest.mark.parametrize("route, actor", CASES, ids=[f"{r.method} {r.rule} as {a}" for r, a in CASES])
-def test_route_as_actor(world, route, actor):
-    """Allowed teachers get the page or their write; everyone else a 404 (or sign-in) and no change."""
+@pytest.mark.parametrize("route, actor, hx", CASES,
+                         ids=[f"{r.method} {r.rule} as {a}{' (htmx)' if hx else ''}" for r, a, hx in CASES])
+def test_route_as_actor(world, route, actor, hx):
+    """Allowed teachers get the page (or fragment) or their write; everyone else a 404 (or sign-in)
+    and no change, whether the request is plain or htmx."""
     ctx = setting(world, route.status)
     before = fingerprint(world, ctx)
-    response = request(world, actor, route, ctx)
+    response = request(world, actor, route, ctx, hx=hx)
     body = text(response)
     if actor == "anon":
-        assert response.status_code == 303 and response.headers["Location"].startswith("/sign-in?next=")
+        if hx:
+            assert response.status_code == 204 and response.headers["HX-Redirect"].startswith("/sign-in?next=")
+        else:
+            assert response.status_code == 303 and response.headers["Location"].startswith("/sign-in?next=")
     elif actor in route.allowed:
-        expected = {200} if route.method == "GET" else {200, 303}
+        expected = {200} if route.method == "GET" else ({200, 204} if hx else {200, 303})
         assert response.status_code in expected, body[:400]
         if route.method == "GET":
-            assert "<html" in body
+            assert ("<html" in body) != hx
         return
     else:
         assert response.status_code == 404, body[:400]
+        assert ("<html" in body) != hx
     assert fingerprint(world, ctx) == before
 
 
