@@ -40,10 +40,20 @@ def test_create_structure_drip_share_and_publish_a_course(demo_server, page):
     page.get_by_role("link", name="New course").click()
     page.get_by_label("Title", exact=True).fill("Facilitation Foundations")
     page.get_by_label("Description").fill("Run meetings people are glad they came to.")
+    # Repeatable inputs, added and removed in place: three outcomes typed, the second removed.
+    learn = page.locator("fieldset[data-items]").first
+    for n, outcome in enumerate(["Set a purpose", "Fill the room", "Close with decisions"], 1):
+        if n > 1:
+            learn.locator("[data-items-add]").click()
+        learn.get_by_label(f"item {n}", exact=False).last.fill(outcome)
+    learn.get_by_role("button", name="Remove item 2").click()
+    expect(learn.locator("[data-items-input]")).to_have_count(2)
     page.get_by_role("button", name="Create the course").click()
     expect(page).to_have_url(re.compile(r"/courses/[0-9a-f-]{36}/curriculum$"))
     course_id = page.url.split("/")[-2]
     assert database.value("SELECT slug FROM courses WHERE id = %s", (course_id,)) == "facilitation-foundations"
+    assert database.value("SELECT what_you_will_learn FROM courses WHERE id = %s", (course_id,)) == [
+        "Set a purpose", "Close with decisions"]
 
     # Two modules, added in place.
     for title in ("Foundations", "Practice"):
@@ -93,6 +103,16 @@ def test_create_structure_drip_share_and_publish_a_course(demo_server, page):
         "WHERE l.course_id = %s ORDER BY m.position, l.position", (course_id,))]
     assert lessons == ["Watch a facilitated session", "Check your understanding", "Why meetings fail"]
     screenshot(page, "course-curriculum")
+
+    # And by drag and drop (SortableJS): Foundations back to the top by its handle.
+    handle = page.locator(".module", has_text="Foundations").locator(".module__handle")
+    with page.expect_response(lambda r: r.url.endswith("/move") and r.request.method == "POST") as moved:
+        handle.drag_to(page.locator(".module", has_text="Practice").locator(".module__handle"))
+    assert moved.value.ok
+    expect(page.locator(".module__title").first).to_have_text("Foundations")
+    modules = [r["title"] for r in database.rows(
+        "SELECT title FROM course_modules WHERE course_id = %s ORDER BY position", (course_id,))]
+    assert modules == ["Foundations", "Practice"]
 
     # Drip: Foundations opens a week after enrollment.
     page.get_by_role("link", name="Drip release").click()
