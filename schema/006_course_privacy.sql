@@ -1,4 +1,6 @@
--- 006: two holes in the course workbench (issue "Courses"), closed in the database.
+-- 006: what review found open in the course workbench (issue "Courses"), closed in
+-- the database: 1 and 2 below; 3 (empty quizzes block publishing) and 4 (a
+-- co-instructor managing students reads the course) are described where they stand.
 --
 --   1. A course's organization is its owner's decision. 002's courses_update
 --      lets whoever edits the course pick their own organization, so a
@@ -79,3 +81,19 @@ END
 $$;
 CREATE TRIGGER guard_publishing_quizzes BEFORE UPDATE OF status ON public.courses
     FOR EACH ROW EXECUTE FUNCTION public.guard_publishing_quizzes();
+
+-- 4. a co-instructor who manages the students reads the course ---------------------------
+-- 002's courses_read names view_content and edit_content; a co-instructor
+-- with only manage_students (who approves its enrollments and unlocks its
+-- content early) could not read the title of a draft or archived course
+-- they manage. The rest of the policy is 002's.
+DROP POLICY courses_read ON public.courses;
+CREATE POLICY courses_read ON public.courses FOR SELECT TO authenticated
+    USING (is_published
+           OR instructor_id = (SELECT auth.uid())
+           OR public.has_course_permission(id, 'view_content')
+           OR public.has_course_permission(id, 'edit_content')
+           OR public.has_course_permission(id, 'manage_students')
+           OR organization_id = (SELECT public.admin_of_organization())
+           OR (SELECT public.is_platform_admin())
+           OR public.active_enrollment(id) IS NOT NULL);

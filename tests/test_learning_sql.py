@@ -328,3 +328,14 @@ def test_course_revenue_answers_only_those_who_may_see_the_money(database):
         assert as_user(database, who, query, (course.id,))[0]["r"] is None
     with pytest.raises(psycopg2.errors.InsufficientPrivilege):
         as_user(database, student, "SELECT total_revenue FROM courses")
+
+
+def test_a_co_instructor_who_manages_students_reads_a_draft_they_manage(database):
+    """manage_students alone is enough to read the course (006), not its revenue."""
+    teacher, co = gen_user(database, "instructor"), gen_user(database, "instructor")
+    course = gen_course(database, teacher, status="draft", lessons=("text",))
+    database.rows("INSERT INTO course_instructors (course_id, instructor_id, permissions) "
+                  "VALUES (%s, %s, '{\"manage_students\": true}')", (course.id, co))
+    rows = as_user(database, co, "SELECT title, course_revenue(id) AS revenue FROM courses WHERE id = %s",
+                   (course.id,))
+    assert len(rows) == 1 and rows[0]["revenue"] is None
