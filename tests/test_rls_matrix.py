@@ -53,7 +53,7 @@ import psycopg2
 import pytest
 
 from tests.support import (Actor, complete_course, enroll, gen_course, gen_lesson, gen_module, gen_org,
-                           gen_user, gen_workshop, pay, record_lesson, register)
+                           gen_user, gen_workshop, record_lesson, register)
 
 OK, ZERO, DENY = "ok", "zero rows", "42501"
 ALL = "all seeded rows"

@@ -16,13 +16,13 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from math import ceil
 
 from peewee import JOIN, IntegrityError, Value, fn
 from slugify import slugify
 
 from portal.db import constraint_name, database, error_message, sqlstate
 from portal.models import COURSE_STATUSES, Course, CourseEnrollment, CourseInstructor, CourseLesson, Organization
+from portal.pagination import Shown, clamp
 
 PAGE_SIZE = 20
 SORTS = {"newest": "Newest", "enrollments": "Most enrolled", "rating": "Best rated", "revenue": "Highest revenue"}
@@ -49,7 +49,7 @@ class SlugLocked(Exception):
 
 
 @dataclass
-class Listing:
+class Listing(Shown):
     """One page of the signed-in instructor's courses, and what the page needs around it."""
     rows: list[dict]
     tab: str
@@ -63,14 +63,6 @@ class Listing:
     page_size: int = PAGE_SIZE
     sorts: dict = field(default_factory=lambda: dict(SORTS))
     tabs: tuple = TABS
-
-    @property
-    def first_shown(self) -> int:
-        return (self.page - 1) * self.page_size + 1 if self.rows else 0
-
-    @property
-    def last_shown(self) -> int:
-        return (self.page - 1) * self.page_size + len(self.rows)
 
     def args(self, **changes) -> dict:
         """Query-string arguments for a link that keeps the current view but ``changes``."""
@@ -144,8 +136,7 @@ def course_list(instructor_id, *, tab: str = DEFAULT_TAB, q: str = "", sort: str
         total += row["total"]
 
     in_tab = counts[tab]
-    pages = max(1, ceil(in_tab / PAGE_SIZE))
-    page = min(max(1, page), pages)
+    page, pages = clamp(page, in_tab, PAGE_SIZE)
     rows = []
     if in_tab:
         query = _base(instructor_id, Course.id, Course.title, Course.slug, Course.status, Course.category,
