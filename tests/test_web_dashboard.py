@@ -155,3 +155,17 @@ def test_anonymous_user_is_sent_to_sign_in(client, path):
     assert client.get(path).headers["Location"] == f"/sign-in?next={path}"
     response = client.get(path, headers=htmx())
     assert response.headers["HX-Redirect"] == f"/sign-in?next={path}"
+
+
+def test_enrollments_waiting_for_approval_are_announced_with_a_link(database, client):
+    """With auto-approval off, the dashboard counts the pending enrollments and links to the queue."""
+    instructor, email = gen_account(database, "instructor")
+    database.value("UPDATE instructor_settings SET auto_approve_enrollments = false WHERE user_id = %s "
+                   "RETURNING user_id", (instructor,))
+    course = gen_course(database, instructor, lessons=("text",))
+    sign_in(client, email)
+    assert "waiting for your approval" not in text(client.get("/dashboard"))
+    for _ in range(2):
+        enroll(database, gen_account(database, "student")[0], course.id)
+    page = text(client.get("/dashboard"))
+    assert "2 enrollments are waiting for your approval." in page and 'href="/students/approvals"' in page

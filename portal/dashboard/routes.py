@@ -9,6 +9,7 @@ from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
 
 from portal.dashboard import queries
+from portal.enrollment.queries import waiting_count
 from portal.formatting import viewer_zone
 from portal.web import home_for, redirect_to, render, role_required
 
@@ -32,7 +33,7 @@ def index():
     activity, more = queries.older_activity(current_user.id)
     trend = queries.daily_trend(current_user.id, viewer_zone().key)
     return render("dashboard/index.html", stats=stats, cards=queries.CARDS, activity=activity, more=more,
-                  trend=trend, has_teaching=queries.has_teaching(current_user.id))
+                  trend=trend, has_teaching=queries.has_teaching(current_user.id), waiting=waiting_count())
 
 
 def _cursor(prefix: str):
