@@ -778,6 +778,17 @@ class CourseTeacher(ReadOnlyModel):
         primary_key = CompositeKey("course", "instructor")
 
 
+class ReviewAuthor(ReadOnlyModel):
+    """View ``review_authors`` (005, read-only): a visible review's author as readers see
+    them, first name and last initial."""
+    review = fk(CourseReview, "review_id")
+    display_name = TextField()
+
+    class Meta:
+        table_name = "review_authors"
+        primary_key = CompositeKey("review")
+
+
 class StudentEngagementSummary(ReadOnlyModel):
     """View ``student_engagement_summary`` (read-only, security_invoker): per
     course the reader may see, how engaged its students are."""
@@ -825,6 +836,6 @@ TABLE_MODELS = (
     CourseInstructor, WorkshopFacilitator, DripUnlock, Checkout, PaymentEvent, Certificate,
     ReviewHelpfulVote, ReviewReport,
 )
-VIEW_MODELS = (PublicInstructor, CourseOutline, CourseTeacher, StudentEngagementSummary)
+VIEW_MODELS = (PublicInstructor, CourseOutline, CourseTeacher, StudentEngagementSummary, ReviewAuthor)
 MATERIALIZED_VIEW_MODELS = (InstructorMonthlyStats,)
 ALL_MODELS = TABLE_MODELS + VIEW_MODELS + MATERIALIZED_VIEW_MODELS

@@ -449,6 +449,22 @@ CREATE POLICY review_reports_delete ON public.review_reports FOR DELETE TO authe
 REVOKE EXECUTE ON FUNCTION public.can_see_review(uuid), public.is_review_author(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public.can_see_review(uuid), public.is_review_author(uuid) TO authenticated;
 
+-- Reviewers as the readers of reviews see them: the first name and the last
+-- name's initial ("Sam K."), for visible reviews of published courses only.
+-- users rows are private to their owner, so this view (with the owner's
+-- rights, like course_teachers) says no more than that.
+CREATE VIEW public.review_authors AS
+SELECT r.id AS review_id,
+       split_part(n.name, ' ', 1)
+       || CASE WHEN n.name LIKE '% %' THEN ' ' || upper(left(regexp_replace(n.name, '^.* ', ''), 1)) || '.'
+               ELSE '' END AS display_name
+FROM public.course_reviews r
+JOIN public.courses c ON c.id = r.course_id
+JOIN public.users u ON u.id = r.user_id
+CROSS JOIN LATERAL (SELECT btrim(regexp_replace(u.full_name, '\s+', ' ', 'g')) AS name) n
+WHERE r.is_visible AND c.status = 'published';
+GRANT SELECT ON public.review_authors TO anon, authenticated, service_role;
+
 -- helpful_count is a kept figure: verify and rebuild know it. 002's two
 -- maintenance functions keep their names and gain this figure; the
 -- originals stay as the core they call.

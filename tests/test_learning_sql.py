@@ -339,3 +339,16 @@ def test_a_co_instructor_who_manages_students_reads_a_draft_they_manage(database
     rows = as_user(database, co, "SELECT title, course_revenue(id) AS revenue FROM courses WHERE id = %s",
                    (course.id,))
     assert len(rows) == 1 and rows[0]["revenue"] is None
+
+
+def test_review_authors_names_visible_reviews_by_first_name_and_initial(database, review):
+    """'Sam K.' for a visible review of a published course; a hidden review has no row."""
+    _, author, review_id = review
+    database.rows("UPDATE users SET full_name = ' Sam   de  Kool ' WHERE id = %s", (author,))
+    with database.act(Actor.anon()) as cur:
+        cur.execute("SELECT display_name FROM review_authors WHERE review_id = %s", (review_id,))
+        assert cur.fetchall() == [{"display_name": "Sam K."}]
+    database.rows("UPDATE course_reviews SET is_visible = false WHERE id = %s", (review_id,))
+    with database.act(Actor.anon()) as cur:
+        cur.execute("SELECT count(*) AS n FROM review_authors")
+        assert cur.fetchone()["n"] == 0
