@@ -59,9 +59,11 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 # No inline script or style anywhere (htmx runs with allowEval off), so the
-# policy can be strict.
+# policy can be strict. Images and lesson videos may come from the
+# instructor's https hosts (thumbnails, video lessons).
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
-                           "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+                           "media-src 'self' https:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+                           "frame-ancestors 'none'")
 
 
 def _security_headers(response):

@@ -1,0 +1,348 @@
+"""Named queries of the student's learning: my courses, the player, progress and certificates.
+
+Every query runs inside the request's transaction as the signed-in student,
+so row-level security decides: a course the student is not enrolled in (or
+may not see) is simply not there, a locked lesson's row is not readable
+(course_lessons' policy applies the drip rules and early unlocks), and a
+progress write on a lesson that is not released is refused by
+lesson_progress' policy (42501, which portal.errors turns into a 404).
+
+The outline comes from ``learning_outline()`` (005): every lesson of the
+caller's course in order, with ``released`` / ``opens_at`` and the caller's
+progress, titles only. It is what tells a locked lesson (in the outline, not
+released) from one that does not exist (not in the outline).
+
+Progress writes are single upserts on (enrollment_id, lesson_id), each
+idempotent, and each a no-op when it would change nothing (the ON CONFLICT
+... WHERE clause), so a double click or a replayed report writes no row
+twice. The triggers keep student_progress, the enrollment's status and the
+activity feed; these functions never touch them.
+
+Which writes happen on which request (the choice the issue asks us to make):
+opening a lesson (GET) writes nothing; the first POST on a lesson (a watch
+report, "Mark complete", a quiz submission) inserts its progress row, and the
+insert trigger logs ``lesson_started`` then. GETs stay safe to prefetch,
+reload and crawl, and a student who only glances at a lesson has not
+started it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from math import ceil
+
+from peewee import EXCLUDED, JOIN, Case, fn
+
+from portal.db import database
+from portal.models import (Certificate, Course, CourseEnrollment, CourseLesson, LessonProgress,
+                           PublicInstructor, StudentProgress)
+from portal.pagination import clamp
+
+# Enrollment statuses that open the course's content (public.active_enrollment()).
+ACTIVE = ("enrolled", "in_progress", "completed")
+PAGE_SIZE = 12
+SECTIONS = ("learning", "pending", "completed")
+SECTION_STATUSES = {"learning": ("enrolled", "in_progress"), "pending": ("pending",),
+                    "completed": ("completed",)}
+SCORE_STEP = Decimal("0.01")
+
+
+# --- the enrolled course -------------------------------------------------------------
+
+@dataclass
+class Enrolled:
+    """The signed-in student's active enrollment in one course, with its progress."""
+    course_id: object
+    title: str
+    slug: str
+    course_status: str
+    certificate_enabled: bool
+    enrollment_id: object
+    status: str
+    user_id: object
+    progress_percentage: Decimal = Decimal("0")
+    completed_lessons: int = 0
+    total_lessons: int = 0
+    certificate_url: str | None = None
+
+    @property
+    def completed(self) -> bool:
+        return self.status == "completed"
+
+    @property
+    def certificate_code(self) -> str | None:
+        """The code of the stored certificate URL ('/certificates/<code>')."""
+        if not self.certificate_url:
+            return None
+        return self.certificate_url.rstrip("/").rsplit("/", 1)[-1] or None
+
+
+def enrolled_course(slug: str, user_id) -> Enrolled | None:
+    """The course with this slug the user is actively enrolled in, or None (one query).
+
+    The course row itself is under RLS (an archived course stays visible to
+    its enrolled students); the enrollment is the user's own.
+    """
+    row = (Course.select(Course.id.alias("course_id"), Course.title, Course.slug,
+                         Course.status.alias("course_status"), Course.certificate_enabled,
+                         CourseEnrollment.id.alias("enrollment_id"), CourseEnrollment.status.alias("status"),
+                         StudentProgress.progress_percentage, StudentProgress.completed_lessons,
+                         StudentProgress.total_lessons, StudentProgress.certificate_url)
+           .join(CourseEnrollment, on=((CourseEnrollment.course == Course.id)
+                                       & (CourseEnrollment.user == user_id)))
+           .join(StudentProgress, JOIN.LEFT_OUTER, on=(StudentProgress.enrollment == CourseEnrollment.id))
+           .where((Course.slug == slug) & CourseEnrollment.status.in_(ACTIVE))
+           .dicts().first())
+    if row is None:
+        return None
+    for name, empty in (("progress_percentage", Decimal("0")), ("completed_lessons", 0), ("total_lessons", 0)):
+        if row[name] is None:
+            row[name] = empty
+    return Enrolled(user_id=user_id, **row)
+
+
+# --- the outline ---------------------------------------------------------------------
+
+@dataclass
+class OutlineLesson:
+    module_id: object
+    module_title: str
+    id: object
+    title: str
+    content_type: str
+    duration_minutes: int
+    released: bool
+    opens_at: datetime | None
+    status: str | None
+    quiz_score: Decimal | None
+    watch_time_seconds: int | None
+    number: int = 0  # 1-based position in the whole course
+
+    @property
+    def done(self) -> bool:
+        return self.status == "completed"
+
+    @property
+    def locked(self) -> bool:
+        return not self.released
+
+
+@dataclass
+class OutlineModule:
+    id: object
+    title: str
+    lessons: list = field(default_factory=list)
+
+
+@dataclass
+class Outline:
+    lessons: list
+
+    @property
+    def modules(self) -> list[OutlineModule]:
+        grouped: list[OutlineModule] = []
+        for lesson in self.lessons:
+            if not grouped or grouped[-1].id != lesson.module_id:
+                grouped.append(OutlineModule(lesson.module_id, lesson.module_title))
+            grouped[-1].lessons.append(lesson)
+        return grouped
+
+    def find(self, lesson_id) -> OutlineLesson | None:
+        return next((lesson for lesson in self.lessons if str(lesson.id) == str(lesson_id)), None)
+
+    def neighbours(self, lesson_id) -> tuple[OutlineLesson | None, OutlineLesson | None]:
+        ids = [str(lesson.id) for lesson in self.lessons]
+        at = ids.index(str(lesson_id))
+        before = self.lessons[at - 1] if at > 0 else None
+        after = self.lessons[at + 1] if at + 1 < len(self.lessons) else None
+        return before, after
+
+    @property
+    def up_next(self) -> OutlineLesson | None:
+        """Where the student left off: the first released lesson not completed."""
+        return next((lesson for lesson in self.lessons if lesson.released and not lesson.done), None)
+
+    def resume_target(self) -> OutlineLesson | None:
+        """The first released lesson not completed; else the first one still to do
+        (locked: its page says when it opens); else, all done, the first lesson."""
+        return (self.up_next
+                or next((lesson for lesson in self.lessons if not lesson.done), None)
+                or (self.lessons[0] if self.lessons else None))
+
+
+def outline(course_id) -> Outline:
+    cursor = database.execute_sql(
+        "SELECT module_id, module_title, lesson_id, lesson_title, content_type, duration_minutes, released, "
+        "opens_at, progress_status, quiz_score, watch_time_seconds FROM learning_outline(%s)", (course_id,))
+    lessons = [OutlineLesson(*row, number=i + 1) for i, row in enumerate(cursor.fetchall())]
+    return Outline(lessons)
+
+
+# --- one lesson ----------------------------------------------------------------------
+
+def released_lesson(course_id, lesson_id) -> CourseLesson | None:
+    """The lesson's content, when row-level security lets the student read it."""
+    return (CourseLesson.select(CourseLesson.id, CourseLesson.title, CourseLesson.content_type,
+                                CourseLesson.body, CourseLesson.video_url, CourseLesson.duration_minutes,
+                                CourseLesson.quiz, CourseLesson.passing_score)
+            .where((CourseLesson.id == lesson_id) & (CourseLesson.course == course_id))
+            .first())
+
+
+def quiz_questions(lesson: CourseLesson) -> list[dict]:
+    """The quiz's questions: prompt, choices and the answer index (the answer
+    is for scoring on the server; templates never print it)."""
+    questions = (lesson.quiz or {}).get("questions") or []
+    return [q for q in questions if isinstance(q, dict)]
+
+
+# --- writes --------------------------------------------------------------------------
+
+def _upsert(enrolled: Enrolled, lesson_id, values: dict, update: dict, when) -> None:
+    """Insert the student's progress row on the lesson, or update it when ``when`` holds."""
+    (LessonProgress
+     .insert(enrollment=enrolled.enrollment_id, lesson=lesson_id, user=enrolled.user_id,
+             course=enrolled.course_id, **values)
+     .on_conflict(conflict_target=[LessonProgress.enrollment, LessonProgress.lesson],
+                  update=update, where=when)
+     .execute())
+
+
+def complete_lesson(enrolled: Enrolled, lesson_id) -> None:
+    """Mark the lesson completed (again: no change)."""
+    _upsert(enrolled, lesson_id, {"status": "completed"}, {LessonProgress.status: "completed"},
+            LessonProgress.status != "completed")
+
+
+def report_watch(enrolled: Enrolled, lesson_id, position: int) -> None:
+    """Keep the furthest position reported: max(stored, position). The
+    database caps it at the lesson's length (bound_watch_time, 005), so a
+    report past the end stores the length and a lower report changes nothing."""
+    _upsert(enrolled, lesson_id, {"status": "in_progress", "watch_time_seconds": position},
+            {LessonProgress.watch_time_seconds: EXCLUDED.watch_time_seconds},
+            EXCLUDED.watch_time_seconds > LessonProgress.watch_time_seconds)
+
+
+def record_quiz(enrolled: Enrolled, lesson_id, score: Decimal, passed: bool) -> None:
+    """Record an attempt, keeping the best: a lower score never lowers
+    quiz_score, and a pass is never undone by a later fail."""
+    status = "completed" if passed else "in_progress"
+    best = fn.GREATEST(fn.COALESCE(LessonProgress.quiz_score, 0), EXCLUDED.quiz_score)
+    _upsert(enrolled, lesson_id, {"status": status, "quiz_score": score},
+            {LessonProgress.quiz_score: best,
+             # a pass completes the lesson; a fail leaves the status as it was
+             LessonProgress.status: Case(None, [(EXCLUDED.status == "completed", EXCLUDED.status)],
+                                         LessonProgress.status)},
+            LessonProgress.quiz_score.is_null() | (EXCLUDED.quiz_score > LessonProgress.quiz_score))
+
+
+def score_quiz(questions: list[dict], answers: list[int]) -> tuple[Decimal, list[int]]:
+    """(score, indices of the questions answered wrongly): 100 * right / questions,
+    rounded half up to 2 places. A quiz without questions scores 100."""
+    wrong = [i for i, (q, a) in enumerate(zip(questions, answers)) if q.get("answer") != a]
+    if not questions:
+        return Decimal("100.00"), []
+    score = (Decimal(100) * (len(questions) - len(wrong)) / len(questions)).quantize(SCORE_STEP, ROUND_HALF_UP)
+    return score, wrong
+
+
+# --- my learning ---------------------------------------------------------------------
+
+@dataclass
+class Section:
+    name: str
+    rows: list
+    count: int
+    page: int
+    page_size: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.count / self.page_size))
+
+
+def _section_order(name: str):
+    if name == "learning":
+        return (fn.COALESCE(StudentProgress.last_activity_at, CourseEnrollment.enrolled_at).desc(),
+                CourseEnrollment.id)
+    if name == "completed":
+        return (CourseEnrollment.completed_at.desc(nulls="LAST"), CourseEnrollment.id)
+    return (CourseEnrollment.created_at.desc(), CourseEnrollment.id)
+
+
+def _mine(user_id, *columns):
+    """The user's enrollments with their course (what RLS lets them see of it)."""
+    return (CourseEnrollment.select(*columns)
+            .join(Course, on=(Course.id == CourseEnrollment.course))
+            .where(CourseEnrollment.user == user_id))
+
+
+def my_learning(user_id, pages: dict) -> dict[str, Section]:
+    """The student's courses in three sections, a page of each: learning
+    (enrolled, in progress), pending (payment or approval), completed (with
+    the certificate when there is one). Four queries whatever the number of
+    courses: the counts, then one page per section."""
+    section_of = Case(None, [(CourseEnrollment.status.in_(statuses), name)
+                             for name, statuses in SECTION_STATUSES.items()], None)
+    counts = {name: 0 for name in SECTIONS}
+    for row in (_mine(user_id, section_of.alias("section"), fn.COUNT(CourseEnrollment.id).alias("n"))
+                .group_by(section_of).dicts()):
+        if row["section"] in counts:
+            counts[row["section"]] = row["n"]
+    result = {}
+    for name in SECTIONS:
+        page, _ = clamp(pages.get(name), counts[name], PAGE_SIZE)
+        rows = []
+        if counts[name]:
+            query = (_mine(user_id, CourseEnrollment.id.alias("enrollment_id"), CourseEnrollment.status,
+                           CourseEnrollment.payment_status, CourseEnrollment.enrolled_at,
+                           CourseEnrollment.completed_at, CourseEnrollment.created_at,
+                           Course.title, Course.slug, Course.subtitle, Course.status.alias("course_status"),
+                           PublicInstructor.full_name.alias("instructor_name"),
+                           StudentProgress.progress_percentage, StudentProgress.completed_lessons,
+                           StudentProgress.total_lessons, StudentProgress.last_activity_at,
+                           Certificate.code.alias("certificate_code"))
+                     # users' own rows are private: the name comes from the public profile view.
+                     .join_from(Course, PublicInstructor, JOIN.LEFT_OUTER,
+                                on=(PublicInstructor.id == Course.instructor))
+                     .join_from(CourseEnrollment, StudentProgress, JOIN.LEFT_OUTER,
+                                on=(StudentProgress.enrollment == CourseEnrollment.id))
+                     .join_from(CourseEnrollment, Certificate, JOIN.LEFT_OUTER,
+                                on=(Certificate.enrollment == CourseEnrollment.id))
+                     .where(CourseEnrollment.status.in_(SECTION_STATUSES[name]))
+                     .order_by(*_section_order(name))
+                     .paginate(page, PAGE_SIZE).dicts())
+            rows = list(query)
+        result[name] = Section(name, rows, counts[name], page)
+    return result
+
+
+# --- certificates --------------------------------------------------------------------
+
+@dataclass
+class VerifiedCertificate:
+    code: str
+    student_name: str
+    course_title: str
+    instructor_name: str
+    issued_at: datetime
+    course_slug: str | None
+    revoked: bool
+
+
+def verify_certificate(code: str) -> VerifiedCertificate | None:
+    """The certificate's public facts (anyone may ask, anonymous too), or None."""
+    if not code or len(code) > 64:
+        return None
+    row = database.execute_sql(
+        "SELECT code, student_name, course_title, instructor_name, issued_at, course_slug, revoked "
+        "FROM verify_certificate(%s)", (code,)).fetchone()
+    return VerifiedCertificate(*row) if row else None
+
+
+def own_certificate(code: str, user_id) -> bool:
+    """Whether the signed-in user holds this certificate (certificates' RLS: the holder reads it)."""
+    return (Certificate.select(Certificate.id)
+            .where((Certificate.code == code) & (Certificate.user == user_id)).exists())

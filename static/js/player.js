@@ -1,0 +1,88 @@
+// The lesson player, on top of htmx.
+//
+// * Video lessons report the watch position (whole seconds) to the lesson's
+//   watch URL every 15 s while playing, and on pause, on ended and when the
+//   page is hidden. fetch() POST with the CSRF header from <body hx-headers>;
+//   the server keeps the furthest position (capped at the lesson's length),
+//   so a repeated or late report changes nothing. A video opens where the
+//   student stopped last time.
+// * The certificate page's Print button (hidden without JavaScript, where the
+//   browser's own print command does the same).
+// * After htmx swaps the player (Mark complete, a quiz submission), the focus
+//   goes to the new lesson's title and the page scrolls to the top.
+//
+// No inline script or style anywhere: the CSP forbids both.
+(function () {
+  "use strict";
+
+  var EVERY_MS = 15000;
+
+  function csrfHeaders() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+    } catch (e) {
+      return {};
+    }
+  }
+
+  function report(video, keepalive) {
+    var position = Math.floor(video.currentTime || 0);
+    if (!(position > (video._reported || 0))) { return; }
+    video._reported = position;
+    var body = new URLSearchParams();
+    body.set("position", String(position));
+    var headers = csrfHeaders();
+    headers["Content-Type"] = "application/x-www-form-urlencoded";
+    fetch(video.getAttribute("data-watch-url"), {
+      method: "POST", body: body, headers: headers, credentials: "same-origin", keepalive: !!keepalive
+    }).catch(function () { video._reported = 0; });  // offline: the next report tries again
+  }
+
+  function wire(video) {
+    if (video._wired) { return; }
+    video._wired = true;
+    video._reported = parseInt(video.getAttribute("data-resume-at") || "0", 10) || 0;
+    var timer = null;
+    function stop() { if (timer) { window.clearInterval(timer); timer = null; } }
+    video.addEventListener("loadedmetadata", function () {
+      var at = video._reported;
+      if (at > 0 && isFinite(video.duration) && at < video.duration - 3) { video.currentTime = at; }
+    });
+    video.addEventListener("play", function () {
+      stop();
+      timer = window.setInterval(function () { report(video); }, EVERY_MS);
+    });
+    video.addEventListener("pause", function () { stop(); report(video); });
+    video.addEventListener("ended", function () { stop(); report(video); });
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "hidden" && document.contains(video)) { report(video, true); }
+    });
+  }
+
+  function wireAll(root) {
+    (root || document).querySelectorAll("video[data-watch-url]").forEach(wire);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    wireAll(document);
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () { window.print(); });
+    });
+  });
+  document.addEventListener("htmx:load", function (evt) { wireAll(evt.target); });
+  // The player element is replaced by each swap (outerHTML): a new one means
+  // a new lesson (or a graded quiz) is on screen.
+  var shownPlayer = null;
+  document.addEventListener("DOMContentLoaded", function () { shownPlayer = document.getElementById("player"); });
+  document.addEventListener("htmx:afterSettle", function () {
+    var player = document.getElementById("player");
+    if (!player || player === shownPlayer) { return; }
+    shownPlayer = player;
+    var result = document.getElementById("quiz-result");
+    var title = document.getElementById("lesson-title");
+    window.scrollTo(0, 0);
+    if (result) { result.setAttribute("tabindex", "-1"); result.focus(); }
+    else if (title) { title.focus(); }
+  });
+})();
