@@ -96,7 +96,7 @@ def test_catalog_opens_for_everyone(world, actor):
     response = world.get(actor, "/catalog/")
     page = text(response)
     assert response.status_code == 200 and "<html" in page and "HX-Request" in response.headers["Vary"]
-    assert 'hx-trigger="search, keyup delay:300ms changed"' in page and 'hx-push-url="true"' in page
+    assert 'hx-trigger="input changed delay:300ms, search"' in page and 'hx-push-url="true"' in page
     assert "/static/css/catalog.css" in page and "style=" not in page
 
 

@@ -178,7 +178,7 @@ def test_active_search_answers_with_the_results_fragment(world, shelf):
     """Typing (htmx aimed at #course-results) gets tabs and rows with the summary out of band; a tab gets the list."""
     client, ids = shelf
     page = text(client.get("/courses/"))
-    assert 'hx-trigger="search, keyup changed delay:300ms"' in page and 'hx-push-url="true"' in page
+    assert 'hx-trigger="input changed delay:300ms, search"' in page and 'hx-push-url="true"' in page
     assert 'method="get" action="/courses/"' in page, "the search works as a plain form"
     fragment = client.get("/courses/?q=charlie", headers=htmx(**{"HX-Target": "course-results"}))
     body = text(fragment)
