@@ -17,6 +17,7 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 
+from flask import url_for
 from peewee import JOIN, IntegrityError, Value, fn
 from slugify import slugify
 
@@ -63,6 +64,10 @@ class Listing(Shown):
     page_size: int = PAGE_SIZE
     sorts: dict = field(default_factory=lambda: dict(SORTS))
     tabs: tuple = TABS
+
+    def url(self, page: int) -> str:
+        """This list at another page (the pager's links)."""
+        return url_for("courses.index", **self.args(page=page))
 
     def args(self, **changes) -> dict:
         """Query-string arguments for a link that keeps the current view but ``changes``."""

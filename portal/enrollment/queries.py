@@ -19,6 +19,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from flask import url_for
 from peewee import JOIN, Case, DatabaseError, fn
 
 from portal.db import database, error_message, sqlstate
@@ -155,6 +156,9 @@ class Queue(Shown):
     pages: int
     total: int
     page_size: int = PAGE_SIZE
+
+    def url(self, page: int) -> str:
+        return url_for("enrollment.approvals", page=page if page > 1 else None)
 
 
 def _decidable(*columns):

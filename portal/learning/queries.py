@@ -28,6 +28,7 @@ started it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -257,6 +258,7 @@ class Section:
     count: int
     page: int
     page_size: int = PAGE_SIZE
+    url: Callable[..., str] | None = None     # url(page=n): My learning at that page of this section
 
     @property
     def pages(self) -> int:

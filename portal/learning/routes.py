@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from functools import partial
 
 from flask import Blueprint, abort, flash, make_response, request, session, url_for
 from flask_login import current_user
@@ -64,7 +65,9 @@ def index():
         args = {f"{key}_page": (page if key == name else sections[key].page) for key in queries.SECTIONS}
         return url_for("learning.index", **{key: value for key, value in args.items() if value > 1})
 
-    return render("learning/index.html", sections=sections, page_url=page_url,
+    for name, section in sections.items():
+        section.url = partial(page_url, name)
+    return render("learning/index.html", sections=sections,
                   empty=not any(section.count for section in sections.values()))
 
 
