@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 
 from tests.support import Course, Database, gen_account, gen_course, gen_lesson, gen_module
-from tests.web import close_app, make_app, sign_in
+from tests.web import close_app, csrf_token, make_app, sign_in
 
 PERMISSIONS = ("view_content", "edit_content", "manage_students", "view_revenue", "respond_reviews")
 CO_PERMISSIONS = {
@@ -71,3 +71,35 @@ def build_course_world(database: Database, **config) -> CourseWorld:
 
 def close_world() -> None:
     close_app()
+
+
+def build_student_side_world(database: Database, **config) -> CourseWorld:
+    """The course world and a second student (``other_student``), for the student side's tests."""
+    world = build_course_world(database, **config)
+    world.users["other_student"], world.emails["other_student"] = gen_account(
+        database, "student", name="Other Student")
+    world.clients["other_student"] = world.app.test_client()
+    sign_in(world.clients["other_student"], world.emails["other_student"])
+    world.tokens = {}
+    return world
+
+
+# A full page that carries the session's CSRF token: for a signed-in user any page has the
+# sign-out form (the 404 page is one that no other area changes); for a visitor, sign-in.
+TOKEN_PAGES = {"anon": "/sign-in"}
+TOKEN_PAGE = "/no-such-page"
+
+
+def send(world: CourseWorld, actor: str, path: str, data: dict | None = None, *, csrf: bool = True, **kwargs):
+    """POST as ``actor`` (with the session's CSRF token unless ``csrf`` is false)."""
+    client = world.clients[actor]
+    data = dict(data or {})
+    if csrf:
+        if actor not in world.tokens:
+            world.tokens[actor] = csrf_token(client, TOKEN_PAGES.get(actor, TOKEN_PAGE))
+        data["csrf_token"] = world.tokens[actor]
+    return client.post(path, data=data, **kwargs)
+
+
+def slug(world: CourseWorld, course: Course) -> str:
+    return world.database.value("SELECT slug FROM courses WHERE id = %s", (course.id,))

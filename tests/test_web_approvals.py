@@ -10,42 +10,25 @@ from decimal import Decimal
 
 import pytest
 
-from tests.course_web import build_course_world, close_world
+from tests.course_web import build_student_side_world, close_world, send, slug
 from tests.support import enroll, gen_account, gen_course, gen_user, mismatches, pay
-from tests.web import csrf_token, htmx, sign_in, text
+from tests.web import htmx, sign_in, text
 
-TOKEN_PAGES = {"anon": "/sign-in"}
-TOKEN_PAGE = "/no-such-page"  # any full page of a signed-in user carries the CSRF token
 QUEUE = "/students/approvals"
 
 
 @pytest.fixture(scope="module")
 def world(module_database):
-    world = build_course_world(module_database)
-    world.users["other_student"], world.emails["other_student"] = gen_account(
-        module_database, "student", name="Other Student")
-    world.clients["other_student"] = world.app.test_client()
-    sign_in(world.clients["other_student"], world.emails["other_student"])
+    world = build_student_side_world(module_database)
     # The owner approves enrollments by hand (set as the database owner, as the brief's setup says).
     assert module_database.value("UPDATE instructor_settings SET auto_approve_enrollments = false "
                                  "WHERE user_id = %s RETURNING user_id", (world.users["owner"],))
-    world.tokens = {}
     yield world
     close_world()
 
 
-def send(world, actor: str, path: str, data: dict | None = None, *, csrf: bool = True, **kwargs):
-    client = world.clients[actor]
-    data = dict(data or {})
-    if csrf:
-        if actor not in world.tokens:
-            world.tokens[actor] = csrf_token(client, TOKEN_PAGES.get(actor, TOKEN_PAGE))
-        data["csrf_token"] = world.tokens[actor]
-    return client.post(path, data=data, **kwargs)
 
 
-def slug(world, course) -> str:
-    return world.database.value("SELECT slug FROM courses WHERE id = %s", (course.id,))
 
 
 def enrollment(world, course, actor="student") -> dict:

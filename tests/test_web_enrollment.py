@@ -10,44 +10,24 @@ from decimal import Decimal
 
 import pytest
 
-from tests.course_web import build_course_world, close_world
+from tests.course_web import build_student_side_world, close_world, send, slug
 from tests.support import Actor, enroll, gen_account, gen_course, mismatches, pay
-from tests.web import csrf_token, htmx, sign_in, text
+from tests.web import htmx, sign_in, text
 
-# A full page that carries the session's CSRF token: for a signed-in user any page has the
-# sign-out form (the 404 page is one that no other area changes); for a visitor, sign-in.
-TOKEN_PAGES = {"anon": "/sign-in"}
-TOKEN_PAGE = "/no-such-page"
 HOSTED_URL = "https://pay.example.test/checkout/{checkout_id}"
 
 
 @pytest.fixture(scope="module")
 def world(module_database):
-    world = build_course_world(module_database)
-    world.users["other_student"], world.emails["other_student"] = gen_account(
-        module_database, "student", name="Other Student")
-    world.clients["other_student"] = world.app.test_client()
-    sign_in(world.clients["other_student"], world.emails["other_student"])
-    world.tokens = {}
+    world = build_student_side_world(module_database)
     yield world
     close_world()
 
 
 # --- helpers ------------------------------------------------------------------------------
 
-def send(world, actor: str, path: str, data: dict | None = None, *, csrf: bool = True, **kwargs):
-    """POST as ``actor`` (with the session's CSRF token unless ``csrf`` is false)."""
-    client = world.clients[actor]
-    data = dict(data or {})
-    if csrf:
-        if actor not in world.tokens:
-            world.tokens[actor] = csrf_token(client, TOKEN_PAGES.get(actor, TOKEN_PAGE))
-        data["csrf_token"] = world.tokens[actor]
-    return client.post(path, data=data, **kwargs)
 
 
-def slug(world, course) -> str:
-    return world.database.value("SELECT slug FROM courses WHERE id = %s", (course.id,))
 
 
 def course_title(world, course) -> str:
