@@ -21,7 +21,7 @@ import pytest
 
 from tests.support import (Actor, Course, Database, complete_course, enroll, gen_account, gen_course, gen_lesson,
                            gen_module, pay)
-from tests.web import QueryCounter, close_app, htmx, make_app, sign_in, text
+from tests.web import QueryCounter, close_app, htmx, make_app, sign_in, sign_in_cast, text
 
 ACTORS = ("anon", "student", "other_student", "owner", "co", "other_instructor")
 SIGNED_IN = ACTORS[1:]
@@ -64,13 +64,7 @@ class World:
 @pytest.fixture(scope="module")
 def world(module_database):
     world = World(database=module_database, app=make_app(module_database))
-    for actor in ACTORS:
-        world.clients[actor] = world.app.test_client()
-        if actor == "anon":
-            continue
-        role = "student" if "student" in actor else "instructor"
-        world.users[actor], email = gen_account(module_database, role, name=NAMES[actor])
-        sign_in(world.clients[actor], email)
+    world.clients, world.users = sign_in_cast(world.app, module_database, ACTORS, NAMES)
     module_database.value(
         "UPDATE instructor_profiles SET headline = 'Teaches data for a living', "
         "bio = 'Olivia has taught data analysis to working adults for fifteen years, in person and online.', "

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.support import Actor, Course, Database, complete_course, enroll, gen_account, gen_course
-from tests.web import close_app, htmx, make_app, post, sign_in, text
+from tests.web import close_app, htmx, make_app, post, sign_in_cast, text
 
 ACTORS = ("anon", "student", "other_student", "owner", "other_instructor")
 TOKEN_PAGE = "/catalog/"  # a signed-in page carrying the CSRF token (the sign-out form); anon uses /sign-in
@@ -56,13 +56,7 @@ class World:
 @pytest.fixture(scope="module")
 def world(module_database):
     world = World(database=module_database, app=make_app(module_database))
-    for actor in ACTORS:
-        world.clients[actor] = world.app.test_client()
-        if actor == "anon":
-            continue
-        role = "student" if "student" in actor else "instructor"
-        world.users[actor], email = gen_account(module_database, role, name=NAMES[actor])
-        sign_in(world.clients[actor], email)
+    world.clients, world.users = sign_in_cast(world.app, module_database, ACTORS, NAMES)
     yield world
     close_app()
 

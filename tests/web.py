@@ -71,3 +71,18 @@ class QueryCounter:
 
     def __exit__(self, *exc):
         del self.target.execute_sql
+
+
+def sign_in_cast(app, database, actors, names: dict) -> tuple[dict, dict]:
+    """(clients, users): a client per actor, signed in as a new account of its own ("anon"
+    stays signed out; an actor whose name says "student" is a student, the rest instructors)."""
+    from tests.support import gen_account
+    clients, users = {}, {}
+    for actor in actors:
+        clients[actor] = app.test_client()
+        if actor == "anon":
+            continue
+        role = "student" if "student" in actor else "instructor"
+        users[actor], email = gen_account(database, role, name=names[actor])
+        sign_in(clients[actor], email)
+    return clients, users
