@@ -162,8 +162,8 @@ class Queue(Shown):
 
 
 def _decidable(*columns):
-    # A co-instructor holding manage_students without view_content cannot read an
-    # archived course's row (courses_read), hence the outer join and the fallback title.
+    # Every course the caller may decide for is readable to them (006 adds manage_students
+    # to courses_read); the outer join keeps a row whose course could not be read anyway.
     return (CourseEnrollment.select(*columns)
             .join(Course, JOIN.LEFT_OUTER, on=(Course.id == CourseEnrollment.course))
             .switch(CourseEnrollment)
