@@ -135,3 +135,13 @@ def test_another_students_certificate_gives_no_access_to_their_course(world):
     assert world.get("other", lesson_path(course, course.lessons[0])).status_code == 404
     assert world.get("other", f"/learn/{course.slug}/").status_code == 404
     assert world.post("other", lesson_path(course, course.lessons[0], "complete")).status_code == 404
+
+
+def test_another_students_certificate_is_reached_by_its_code_only(world):
+    """Ids another student could come by (the enrollment's, the certificate row's, the owner's) open nothing."""
+    _, enrollment, code = earn(world)
+    row_id = world.database.value("SELECT id FROM certificates WHERE code = %s", (code,))
+    for guess in (enrollment, row_id, world.users["student"], code[:16]):
+        for suffix in ("", ".pdf"):
+            assert world.get("other", f"/certificates/{guess}{suffix}").status_code == 404
+    assert world.get("other", f"/certificates/{code}").status_code == 200
