@@ -61,54 +61,100 @@ CREATE INDEX idx_payment_events_checkout ON public.payment_events (checkout_id);
 
 -- The caller starts (or resumes) paying for their own pending enrollment.
 -- Returns the open checkout's id; one open checkout per enrollment, so a
--- double click or a second tab resumes the same one.
+-- double click or a second tab resumes the same one. A checkout is for the
+-- price of the day it opened: when the course's price has changed since,
+-- the open one is closed and a new one opened at today's price. When the
+-- course has become free, nothing is owed: the enrollment is settled as a
+-- free one (enrolled, or awaiting approval) and NULL is returned.
 CREATE FUNCTION public.start_checkout(p_enrollment_id uuid, p_provider text) RETURNS uuid
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     uid uuid := (SELECT auth.uid());
     e record;
-    open_id uuid;
+    open_checkout record;
+    new_id uuid;
 BEGIN
-    SELECT en.id, en.user_id, en.course_id, en.status, en.payment_status, c.price_amount, c.currency
+    SELECT en.id, en.user_id, en.course_id, en.status, en.payment_status, c.price_amount, c.currency,
+           coalesce(s.auto_approve_enrollments, true) AS auto_approve
     INTO e
-    FROM public.course_enrollments en JOIN public.courses c ON c.id = en.course_id
+    FROM public.course_enrollments en
+    JOIN public.courses c ON c.id = en.course_id
+    LEFT JOIN public.instructor_settings s ON s.user_id = c.instructor_id
     WHERE en.id = p_enrollment_id AND en.user_id = uid
     FOR NO KEY UPDATE OF en;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no such enrollment' USING ERRCODE = 'insufficient_privilege';
     END IF;
-    IF e.price_amount = 0 THEN
-        RAISE EXCEPTION 'this enrollment has nothing to pay' USING ERRCODE = 'check_violation';
-    END IF;
     IF e.payment_status IN ('completed', 'refunded') THEN
-        RAISE EXCEPTION 'this enrollment is already paid' USING ERRCODE = 'check_violation';
+        RAISE EXCEPTION '%', CASE WHEN e.price_amount = 0 THEN 'this enrollment has nothing to pay'
+                                  ELSE 'this enrollment is already paid' END
+            USING ERRCODE = 'check_violation';
     END IF;
     IF e.status <> 'pending' THEN
         RAISE EXCEPTION 'this enrollment has nothing to pay' USING ERRCODE = 'check_violation';
     END IF;
-    SELECT id INTO open_id FROM public.checkouts WHERE enrollment_id = e.id AND status = 'open';
+    IF e.price_amount = 0 THEN
+        PERFORM public.close_open_checkouts(e.id, 'The course became free: there is nothing to pay.');
+        UPDATE public.course_enrollments
+        SET payment_status = 'completed',
+            status = CASE WHEN e.auto_approve THEN 'enrolled' ELSE 'pending' END::public.enrollment_status
+        WHERE id = e.id;
+        RETURN NULL;
+    END IF;
+    SELECT id, amount, currency INTO open_checkout
+    FROM public.checkouts WHERE enrollment_id = e.id AND status = 'open' FOR NO KEY UPDATE;
     IF FOUND THEN
-        RETURN open_id;
+        IF (open_checkout.amount, open_checkout.currency) = (e.price_amount, e.currency) THEN
+            RETURN open_checkout.id;
+        END IF;
+        PERFORM public.close_open_checkouts(e.id, 'The price changed: this checkout was closed.');
     END IF;
     INSERT INTO public.checkouts (enrollment_id, user_id, course_id, provider, amount, currency)
     VALUES (e.id, e.user_id, e.course_id, p_provider, e.price_amount, e.currency)
-    RETURNING id INTO open_id;
-    RETURN open_id;
+    RETURNING id INTO new_id;
+    RETURN new_id;
 END
 $$;
 
+-- Closes an enrollment's open checkout (a price change, a cancelled
+-- enrollment): marked failed with the reason, so a late payment for it is
+-- only recorded (apply_payment_event: 'ignored'), never applied.
+CREATE FUNCTION public.close_open_checkouts(p_enrollment_id uuid, p_reason text) RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    UPDATE public.checkouts SET status = 'failed', settled_at = now(), failure_reason = p_reason
+    WHERE enrollment_id = p_enrollment_id AND status = 'open'
+$$;
+
+-- An enrollment that leaves pending otherwise than by being paid (declined,
+-- cancelled, refunded) closes its open checkout.
+CREATE FUNCTION public.close_checkouts_of_ended_enrollment() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+    PERFORM public.close_open_checkouts(NEW.id, 'The enrollment was ' || NEW.status || ': nothing to pay.');
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER close_checkouts_of_ended_enrollment
+    AFTER UPDATE OF status ON public.course_enrollments
+    FOR EACH ROW WHEN (NEW.status IN ('cancelled', 'refunded') AND OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION public.close_checkouts_of_ended_enrollment();
+
 -- The payment path (service_role): apply one provider event. A new event id
--- settles its open checkout: success confirms the enrollment's payment
--- (confirm_course_payment: the enrollment moves on and trigger 9 writes the
--- sale), failure marks the payment failed and leaves the enrollment pending
--- for a retry. An event id seen before changes nothing and returns
--- 'duplicate'; an event for a checkout already settled returns 'ignored'.
+-- settles its open checkout: success records the payment of the checkout's
+-- amount (what the student agreed to pay), moves a pending enrollment on as
+-- confirm_course_payment does (enrolled, or awaiting approval), and trigger 9
+-- writes the sale; failure marks the payment failed and leaves the enrollment
+-- pending for a retry. An event id seen before changes nothing and returns
+-- 'duplicate'; an event for a checkout already settled or closed, or for an
+-- enrollment that is no longer pending, returns 'ignored' (it stays in
+-- payment_events for the back office).
 CREATE FUNCTION public.apply_payment_event(p_event_id text, p_checkout_id uuid, p_kind text,
                                            p_reason text DEFAULT NULL,
                                            p_payload jsonb DEFAULT '{}') RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     ch record;
+    en record;
     result text;
 BEGIN
     -- The event id first: of two deliveries of one event, the second waits
@@ -120,14 +166,24 @@ BEGIN
         RETURN 'duplicate';
     END IF;
     -- Lock order: enrollment, then checkout (as start_checkout).
-    PERFORM 1 FROM public.course_enrollments en JOIN public.checkouts c ON c.enrollment_id = en.id
-    WHERE c.id = p_checkout_id FOR NO KEY UPDATE OF en;
+    SELECT e.id, e.status, e.payment_status, coalesce(s.auto_approve_enrollments, true) AS auto_approve
+    INTO en
+    FROM public.course_enrollments e
+    JOIN public.checkouts c ON c.enrollment_id = e.id
+    JOIN public.courses co ON co.id = e.course_id
+    LEFT JOIN public.instructor_settings s ON s.user_id = co.instructor_id
+    WHERE c.id = p_checkout_id
+    FOR NO KEY UPDATE OF e;
     SELECT * INTO ch FROM public.checkouts WHERE id = p_checkout_id FOR NO KEY UPDATE;
-    IF NOT FOUND OR ch.status <> 'open' THEN
+    IF NOT FOUND OR ch.status <> 'open' OR en.status <> 'pending'
+       OR en.payment_status IN ('completed', 'refunded') THEN
         result := 'ignored';
     ELSIF p_kind = 'payment.succeeded' THEN
         UPDATE public.checkouts SET status = 'succeeded', settled_at = now() WHERE id = ch.id;
-        PERFORM public.confirm_course_payment(ch.enrollment_id);
+        UPDATE public.course_enrollments
+        SET payment_status = 'completed', amount_paid = ch.amount,
+            status = CASE WHEN en.auto_approve THEN 'enrolled' ELSE 'pending' END::public.enrollment_status
+        WHERE id = en.id;
         result := 'succeeded';
     ELSE
         UPDATE public.checkouts
@@ -135,7 +191,7 @@ BEGIN
             failure_reason = left(coalesce(nullif(btrim(p_reason), ''), 'The payment was declined.'), 500)
         WHERE id = ch.id;
         UPDATE public.course_enrollments SET payment_status = 'failed'
-        WHERE id = ch.enrollment_id AND payment_status = 'pending';
+        WHERE id = en.id AND payment_status = 'pending';
         result := 'failed';
     END IF;
     UPDATE public.payment_events
@@ -161,7 +217,8 @@ CREATE POLICY checkouts_read ON public.checkouts FOR SELECT TO authenticated
            OR public.course_organization(course_id) = (SELECT public.admin_of_organization())
            OR (SELECT public.is_platform_admin()));
 REVOKE EXECUTE ON FUNCTION public.start_checkout(uuid, text),
-    public.apply_payment_event(text, uuid, text, text, jsonb) FROM PUBLIC;
+    public.apply_payment_event(text, uuid, text, text, jsonb),
+    public.close_open_checkouts(uuid, text), public.close_checkouts_of_ended_enrollment() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public.start_checkout(uuid, text) TO authenticated;
 GRANT EXECUTE ON FUNCTION public.apply_payment_event(text, uuid, text, text, jsonb) TO service_role;
 

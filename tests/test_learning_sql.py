@@ -352,3 +352,52 @@ def test_review_authors_names_visible_reviews_by_first_name_and_initial(database
     with database.act(Actor.anon()) as cur:
         cur.execute("SELECT count(*) AS n FROM review_authors")
         assert cur.fetchone()["n"] == 0
+
+
+def test_a_payment_records_the_checkouts_amount_and_a_price_change_opens_a_new_checkout(database, paid):
+    """The student pays what the checkout said; after a price change the old checkout closes."""
+    teacher, student, course, enrollment = paid
+    first = start(database, student, enrollment)
+    database.rows("UPDATE courses SET price_amount = 99 WHERE id = %s", (course.id,))
+    second = start(database, student, enrollment)
+    assert second != first
+    assert database.value("SELECT failure_reason FROM checkouts WHERE id = %s", (first,)).startswith(
+        "The price changed")
+    assert event(database, "evt_old", first) == "ignored"
+    assert event(database, "evt_new", second) == "succeeded"
+    assert sales(database, enrollment) == [{"amount": Decimal("99.00"), "platform_fee_amount": Decimal("19.80"),
+                                            "instructor_earnings": Decimal("79.20")}]
+    # Paid at the old price before the change: that amount is what is recorded.
+    other = gen_user(database)
+    late = enroll(database, other, course.id)
+    checkout = start(database, other, late)
+    database.rows("UPDATE courses SET price_amount = 150 WHERE id = %s", (course.id,))
+    assert event(database, "evt_late", checkout) == "succeeded"
+    assert [s["amount"] for s in sales(database, late)] == [Decimal("99.00")]
+    assert mismatches(database) == []
+
+
+def test_a_course_that_became_free_settles_a_waiting_enrollment(database, paid):
+    """Nothing is owed any more: the enrollment is enrolled, its open checkout closed, no sale."""
+    _, student, course, enrollment = paid
+    checkout = start(database, student, enrollment)
+    database.rows("UPDATE courses SET price_amount = 0 WHERE id = %s", (course.id,))
+    assert start(database, student, enrollment) is None
+    row = database.rows("SELECT status::text AS s, payment_status::text AS p FROM course_enrollments "
+                        "WHERE id = %s", (enrollment,))[0]
+    assert row == {"s": "enrolled", "p": "completed"}
+    assert database.value("SELECT status::text FROM checkouts WHERE id = %s", (checkout,)) == "failed"
+    assert event(database, "evt_1", checkout) == "ignored" and sales(database, enrollment) == []
+
+
+def test_a_declined_enrollment_can_no_longer_be_paid(database, paid):
+    """Cancelling closes the open checkout; a late success is recorded but not applied."""
+    _, student, _, enrollment = paid
+    checkout = start(database, student, enrollment)
+    as_user(database, student, "UPDATE course_enrollments SET status = 'cancelled' WHERE id = %s", (enrollment,))
+    assert database.value("SELECT status::text FROM checkouts WHERE id = %s", (checkout,)) == "failed"
+    assert event(database, "evt_late", checkout) == "ignored"
+    row = database.rows("SELECT status::text AS s, payment_status::text AS p, amount_paid FROM course_enrollments "
+                        "WHERE id = %s", (enrollment,))[0]
+    assert row == {"s": "cancelled", "p": "pending", "amount_paid": Decimal("0.00")}
+    assert sales(database, enrollment) == []
