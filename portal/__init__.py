@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from flask import Flask, g, request, session
+from flask import Flask, abort, g, request, session
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -42,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.open_database(app.config["DATABASE_URL"], max_connections=app.config["DATABASE_POOL_SIZE"])
     # First, so that every later hook (CSRF included) runs inside the transaction.
     _register_request_transaction(app)
+    app.before_request(_refuse_nul_in_path)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
@@ -73,6 +74,13 @@ def _security_headers(response):
     if response.mimetype == "text/html":
         response.headers.setdefault("Cache-Control", "no-store")  # pages hold private figures
     return response
+
+
+def _refuse_nul_in_path():
+    """No address of the portal holds a NUL character (PostgreSQL refuses one in text):
+    such a request is a 404, answered before any view reads its arguments."""
+    if "\x00" in request.path:
+        abort(404)
 
 
 def _session_user_id():

@@ -113,3 +113,16 @@ def test_htmx_request_for_a_hidden_page_is_a_404_fragment(clients):
     _, by_actor = clients
     response = by_actor["student"].get("/revenue/", headers=htmx())
     assert response.status_code == 404 and "<html" not in response.get_data(as_text=True)
+
+
+NUL_PATHS = ["/catalog/a%00b", "/catalog/a%00b/reviews", "/catalog/a%00b/review", "/certificates/a%00b",
+             "/certificates/a%00b.pdf", "/learn/a%00b/", "/instructors/a%00b", "/courses/%00"]
+
+
+@pytest.mark.parametrize("path", NUL_PATHS)
+@pytest.mark.parametrize("actor", ["anon", "student"])
+def test_an_address_with_a_nul_character_is_404(clients, path, actor):
+    """A NUL in the address (which PostgreSQL refuses in text) is a 404 page, GET or POST, never a 500."""
+    _, by_actor = clients
+    assert by_actor[actor].get(path).status_code == 404
+    assert by_actor[actor].post(path.rstrip("/") + "/enroll").status_code == 404
