@@ -172,6 +172,10 @@ def parse_event(body: bytes) -> Event:
         raise EventError("data.reason must be a string")
     if "\\u0000" in json.dumps(data):
         raise EventError("the event holds a NUL character")  # jsonb cannot store \u0000
+    try:  # a lone surrogate ("\\ud800") parses, but is not text PostgreSQL can store
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise EventError("the event holds text that is not valid Unicode") from exc
     return Event(event_id, kind, checkout_id, reason[:REASON_MAX] if reason else None, data)
 
 

@@ -261,6 +261,9 @@ def test_a_signature_of_another_body_is_400(world):
                                   b'{"id": "evt_x", "type": "charge.refunded", "data": {"checkout_id": "%s"}}',
                                   b'{"id": "evt_x", "type": "payment.succeeded", "data": {"checkout_id": "42"}}',
                                   b'{"id": "evt\\u0000x", "type": "payment.succeeded", "data": {"checkout_id": "%s"}}',
+                                  b'{"id": "evt\\ud800", "type": "payment.succeeded", "data": {"checkout_id": "%s"}}',
+                                  b'{"id": "evt_s", "type": "payment.failed", "data": {"checkout_id": "%s", '
+                                  b'"reason": "\\udfff"}}',
                                   b"\xff\xfe\xfd"])
 def test_a_malformed_but_signed_body_is_400(world, body):
     """A signed body that is not a well-formed event: 400 with a JSON error, nothing recorded."""

@@ -439,3 +439,43 @@ def test_get_on_a_post_route_is_405(world):
     """The action routes accept POST only."""
     course = world.course(co=False)
     assert world.clients["student"].get(f"/catalog/{slug(world, course)}/enroll").status_code == 405
+
+
+def test_a_course_that_became_free_while_a_payment_waited_enrolls_without_paying(world):
+    """The price drops to 0 after checkout started: 'Complete payment' enrolls, nothing is charged."""
+    course = paid_course(world, "25.00")
+    checkout = start_paying(world, course)
+    world.database.value("UPDATE courses SET price_amount = 0 WHERE id = %s RETURNING id", (course.id,))
+    response = send(world, "student", f"/catalog/{slug(world, course)}/checkout")
+    assert response.status_code == 303 and response.headers["Location"] == f"/learn/{slug(world, course)}/"
+    assert any("free now" in m for m in flashes(world, "student"))
+    row = enrollment_of(world, "student", course)
+    assert (row["status"], row["payment_status"]) == ("enrolled", "completed")
+    assert [c["status"] for c in checkouts(world, course) if c["id"] == checkout] == ["failed"]
+    assert revenue(world, course) == []
+
+
+def test_a_declined_enrollment_cannot_be_paid_on_its_old_checkout(world):
+    """The instructor declines a pending enrollment: its checkout closes, paying it writes nothing."""
+    world.database.value("UPDATE instructor_settings SET auto_approve_enrollments = false WHERE user_id = %s "
+                         "RETURNING user_id", (world.users["owner"],))
+    try:
+        course = paid_course(world, "25.00")
+        checkout = start_paying(world, course)
+        row = enrollment_of(world, "student", course)
+        assert send(world, "owner", f"/students/approvals/{row['id']}/decline", {"confirm": "yes"}).status_code == 303
+        before = fingerprint(world, course)
+        assert send(world, "student", f"/checkout/{checkout}/pay").status_code == 303
+        assert fingerprint(world, course) == before
+        assert enrollment_of(world, "student", course)["status"] == "cancelled"
+    finally:
+        world.database.value("UPDATE instructor_settings SET auto_approve_enrollments = true WHERE user_id = %s "
+                             "RETURNING user_id", (world.users["owner"],))
+
+
+def test_a_decline_reason_loses_its_nul_characters(world):
+    """A NUL in the test provider's reason is dropped, not a 500."""
+    course = paid_course(world)
+    checkout = start_paying(world, course)
+    assert send(world, "student", f"/checkout/{checkout}/decline", {"reason": "bad\x00card"}).status_code == 303
+    assert [c["failure_reason"] for c in checkouts(world, course)] == ["badcard"]

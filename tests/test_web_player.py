@@ -543,3 +543,36 @@ def test_free_journey_over_http_to_a_verified_certificate(world):
     assert f'href="/certificates/{code}"' in mine
     assert world.get("journey", f"/learn/{course.slug}/").headers["Location"] == lesson_path(course, text_lesson)
     assert mismatches(world.database) == []
+
+
+def test_a_pass_after_the_pass_mark_was_lowered_completes_the_quiz(world):
+    """66.67 fails at 70; the owner lowers the mark to 60; the same score again passes and completes."""
+    course = world.course(("quiz", "text"))
+    world.enroll("student", course)
+    path = lesson_path(course, course.lessons[0], "quiz")
+    world.post("student", path, TWO_OF_THREE, hx=True)
+    world.database.value("UPDATE course_lessons SET passing_score = 60 WHERE id = %s RETURNING id",
+                         (course.lessons[0],))
+    again = world.post("student", path, TWO_OF_THREE, hx=True)
+    assert "You passed." in text(again)
+    assert [(r["status"], r["quiz_score"]) for r in world.progress_rows(course)] == [("completed", Decimal("66.67"))]
+
+
+@pytest.mark.parametrize("answer", ["²", "١", "+1", "1.0", "9999"])
+def test_quiz_answers_that_are_not_choice_numbers_are_422(world, answer):
+    """Only ASCII digits naming a choice are answers (a superscript two is not)."""
+    course = world.course(("quiz",))
+    world.enroll("student", course)
+    response = world.post("student", lesson_path(course, course.lessons[0], "quiz"),
+                          {**RIGHT, "q0": answer}, hx=True)
+    assert response.status_code == 422 and world.progress_rows(course) == []
+
+
+def test_completing_into_a_locked_lesson_answers_as_its_address_does(world):
+    """Mark complete, then the next lesson is drip-locked: the swapped-in player says so with a 403."""
+    course = world.course(("text", "text"))
+    lock_lesson(world, course, course.lessons[1], 30)
+    world.enroll("student", course)
+    response = world.post("student", lesson_path(course, course.lessons[0], "complete"), hx=True)
+    assert response.status_code == 403 and "opens" in text(response)
+    assert world.get("student", lesson_path(course, course.lessons[1])).status_code == 403

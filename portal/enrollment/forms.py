@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length
 
+from portal.courses.forms import clean
 from portal.payments import REASON_MAX
 
 DEFAULT_DECLINE_REASON = "Your card was declined (test card 4000 0000 0000 0002)."
@@ -20,6 +21,6 @@ DEFAULT_DECLINE_REASON = "Your card was declined (test card 4000 0000 0000 0002)
 class DeclineForm(FlaskForm):
     reason = StringField(
         "Why the test payment fails", default=DEFAULT_DECLINE_REASON,
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        filters=[clean],
         validators=[Length(max=REASON_MAX, message=f"Keep the reason under {REASON_MAX} characters.")],
         description="The message the student will see, as a card processor would send it.")

@@ -60,6 +60,9 @@ def _to_checkout(course, enrollment_id):
     except queries.Refused as refused:
         log.info("checkout refused for enrollment %s: %s", enrollment_id, refused)
         return _explain(course) or redirect_to(_course_page(course))
+    if checkout_id is None:  # the course became free while the enrollment waited: settled, nothing owed
+        flash(f"“{course.title}” is free now: there is nothing to pay.", "info")
+        return _after_enrolling(course, enrollment_id)
     return redirect_to(provider.checkout_url(checkout_id))
 
 

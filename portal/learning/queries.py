@@ -236,7 +236,9 @@ def record_quiz(enrolled: Enrolled, lesson_id, score: Decimal, passed: bool) -> 
              # a pass completes the lesson; a fail leaves the status as it was
              LessonProgress.status: Case(None, [(EXCLUDED.status == "completed", EXCLUDED.status)],
                                          LessonProgress.status)},
-            LessonProgress.quiz_score.is_null() | (EXCLUDED.quiz_score > LessonProgress.quiz_score))
+            # a better score, or a pass that completes the lesson (the pass mark may have been lowered)
+            LessonProgress.quiz_score.is_null() | (EXCLUDED.quiz_score > LessonProgress.quiz_score)
+            | ((EXCLUDED.status == "completed") & (LessonProgress.status != "completed")))
 
 
 def score_quiz(questions: list[dict], answers: list[int]) -> tuple[Decimal, list[int]]:

@@ -49,7 +49,8 @@ from portal.web import is_partial, redirect_to, render, role_required
 bp = Blueprint("learning", __name__)
 
 QUIZ_FEEDBACK = "learning_quiz_feedback"
-POSITION = re.compile(r"^\s*\d{1,9}\s*$")
+POSITION = re.compile(r"^\s*[0-9]{1,9}\s*$")
+CHOICE = re.compile(r"^[0-9]{1,3}$")  # ASCII digits: "²".isdigit() is true, int("²") is not
 
 
 # --- my learning --------------------------------------------------------------------
@@ -176,7 +177,7 @@ def complete(slug, lesson_id):
         if message:
             flash(message, "success")
         return redirect_to(url_for("learning.lesson", slug=slug, lesson_id=target))
-    return _player(enrolled, target, status=200, push=str(target) != str(lesson_id), flash_message=message)
+    return _player(enrolled, target, push=str(target) != str(lesson_id), flash_message=message)
 
 
 @bp.route("/learn/<slug>/lessons/<uuid:lesson_id>/watch", methods=["POST"])
@@ -211,7 +212,7 @@ def _read_answers(questions: list[dict]) -> tuple[dict[int, int], list[int]]:
     answers, missing = {}, []
     for i, question in enumerate(questions):
         raw = request.form.get(f"q{i}", "").strip()
-        if raw.isdigit() and int(raw) < len(question.get("choices") or []):
+        if CHOICE.match(raw) and int(raw) < len(question.get("choices") or []):
             answers[i] = int(raw)
         else:
             missing.append(i)
