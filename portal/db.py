@@ -129,11 +129,12 @@ def migrate(owner_dsn: str, schema_dir: Path = SCHEMA_DIR) -> list[str]:
 # --- roles and databases (need a superuser) ------------------------------------------
 
 def roles_block(schema_dir: Path = SCHEMA_DIR) -> str:
-    """The role-creating block of 001: the one definition of the API roles."""
-    found = ROLES_BLOCK.search((schema_dir / "001_multi_tenant_schema.sql").read_text())
-    if not found:
+    """Every migration's role-creating block, in order: the one definition of
+    the cluster-wide roles (001's API roles, 007's sign-in role)."""
+    files = migration_files(schema_dir)
+    if not files or not ROLES_BLOCK.search(files[0].read_text()):
         raise MigrationError("001_multi_tenant_schema.sql has lost its '-- begin roles' block")
-    return found.group(1)
+    return "\n".join(found.group(1) for path in files for found in ROLES_BLOCK.finditer(path.read_text()))
 
 
 def bootstrap_roles(admin_dsn: str, owner: str = OWNER_ROLE,

@@ -424,8 +424,8 @@ class Step:
     lesson: LessonSpec
     status: str
     watch: int
-    score: Decimal | None
-    first_score: Decimal | None   # a failed first attempt at a quiz, retried later
+    score: int | None             # a quiz: how many answers are right
+    first_score: int | None       # a failed first attempt at a quiz, retried later
     started: float
     updated: float
 
@@ -525,8 +525,24 @@ def _later(rng: random.Random, t: float, lo: float, hi: float) -> float:
     return v
 
 
-def _score(x: float) -> Decimal:
-    return Decimal(str(round(min(100.0, max(0.0, x)), 1)))
+# Every demo quiz has three questions; the right choice of question q is q % 3.
+QUIZ_QUESTIONS = 3
+
+
+def _right_answers(draw: float, passing: int, passed: bool) -> int:
+    """How many of the quiz's questions a student who drew ``draw`` gets right:
+    the nearest whole number, moved to the planned side of the pass mark."""
+    right = max(0, min(QUIZ_QUESTIONS, round(draw / 100 * QUIZ_QUESTIONS)))
+    while passed and 100 * right / QUIZ_QUESTIONS < passing:
+        right += 1
+    while not passed and right > 0 and 100 * right / QUIZ_QUESTIONS >= passing:
+        right -= 1
+    return right
+
+
+def _answers(right: int) -> list[int]:
+    """Choices that get the first ``right`` questions right and the rest wrong."""
+    return [q % QUIZ_QUESTIONS if q < right else (q + 1) % QUIZ_QUESTIONS for q in range(QUIZ_QUESTIONS)]
 
 
 def _plan_course(rng: random.Random, block: int, index: int, entry) -> CourseSpec:
@@ -577,15 +593,16 @@ def _study(rng: random.Random, e: EnrollmentPlan, last: float, count: int, finis
         status = "completed" if finish or not final or rng.random() < 0.4 else "in_progress"
         score = first = None
         took = min(lesson.minutes * MINUTE * rng.uniform(0.9, 1.4), gap / 2)
-        if lesson.kind == "quiz":
+        if lesson.kind == "quiz":   # how many answers are right; the database scores them
             draw = rng.gauss(80, 13)
             if draw >= lesson.passing:
-                status, score = "completed", _score(draw)
+                status, score = "completed", _right_answers(draw, lesson.passing, True)
             elif status == "completed":   # failed first, passed on a retry some time later
-                first, score = _score(draw), _score(rng.uniform(lesson.passing, 100))
+                first = _right_answers(draw, lesson.passing, False)
+                score = _right_answers(rng.uniform(lesson.passing, 100), lesson.passing, True)
                 took = min(rng.uniform(0.3, 1.5) * DAY, gap / 2)
             else:
-                score = _score(draw)
+                score = _right_answers(draw, lesson.passing, False)
         if lesson.kind == "video":
             full = lesson.minutes * 60
             watch = int(full * (rng.uniform(0.85, 1.05) if status == "completed" else rng.uniform(0.1, 0.6)))
@@ -991,8 +1008,9 @@ class _Loader:
                         if lesson.kind == "quiz":
                             quiz = json.dumps({"questions": [
                                 {"prompt": f"Which statement about {topic.lower()} is right? ({q + 1})",
-                                 "choices": ["The first one", "The second one", "The third one"], "answer": q % 3}
-                                for q in range(3)]})
+                                 "choices": ["The first one", "The second one", "The third one"],
+                                 "answer": q % QUIZ_QUESTIONS}
+                                for q in range(QUIZ_QUESTIONS)]})
                         rows.append((module_id, course.id, lesson.title, n, lesson.kind,
                                      f"Notes for {lesson.title.lower()}." if lesson.kind != "video" else None,
                                      f"https://video.demo.test/{course.slug}/{position + 1}-{n + 1}"
@@ -1080,19 +1098,16 @@ class _Loader:
             if not e.steps:
                 continue
             student = self.student_ids[e.student]
-            with self.requests.user(student) as cur:
-                psycopg2.extras.execute_values(
-                    cur,
-                    """INSERT INTO lesson_progress (enrollment_id, lesson_id, user_id, course_id, status,
-                                                    watch_time_seconds, quiz_score) VALUES %s""",
-                    [(e.id, s.lesson.id, student, e.course.id,
-                      "in_progress" if s.first_score is not None else s.status, s.watch,
-                      s.first_score if s.first_score is not None else s.score) for s in e.steps],
-                    template="(%s, %s, %s, %s, %s::lesson_progress_status, %s, %s)")
+            with self.requests.user(student) as cur:   # the player's own calls (007)
                 for s in e.steps:
-                    if s.first_score is not None:   # the retry that passes
-                        cur.execute("UPDATE lesson_progress SET status = 'completed', quiz_score = %s "
-                                    "WHERE enrollment_id = %s AND lesson_id = %s", (s.score, e.id, s.lesson.id))
+                    cur.execute("SELECT start_lesson(%s)", (s.lesson.id,))
+                    if s.watch:
+                        cur.execute("SELECT record_watch_time(%s, %s)", (s.lesson.id, s.watch))
+                    for right in (s.first_score, s.score):
+                        if right is not None:
+                            cur.execute("SELECT submit_quiz(%s, %s::integer[])", (s.lesson.id, _answers(right)))
+                    if s.status == "completed" and s.lesson.kind != "quiz":
+                        cur.execute("SELECT complete_lesson(%s)", (s.lesson.id,))
             self.tick()
 
     def leave_and_refund(self):

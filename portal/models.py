@@ -35,10 +35,9 @@ Conventions:
 
 from __future__ import annotations
 
-from peewee import (BigIntegerField, BooleanField, CharField, CompositeKey, DateField,
+from peewee import (SQL, BigIntegerField, BooleanField, CharField, CompositeKey, DateField,
                     DecimalField, Field, FixedCharField, ForeignKeyField, IntegerField, Model,
-                    fn,
-                    SmallIntegerField, TextField)
+                    NodeList, SmallIntegerField, TextField, fn)
 from playhouse.postgres_ext import ArrayField, BinaryJSONField, DateTimeTZField, UUIDField
 
 from portal.db import database
@@ -166,6 +165,19 @@ class BaseModel(Model):
         legacy_table_names = False
         only_save_dirty = True
 
+    # Columns no API role may select (007, 008): money, meeting links, quiz
+    # answer keys, users' roles. Named functions answer them to those who may.
+    UNREADABLE: tuple[str, ...] = ()
+
+    @classmethod
+    def readable(cls) -> list:
+        """Every column the API roles may select."""
+        return [f for f in cls._meta.sorted_fields if f.name not in cls.UNREADABLE]
+
+    @classmethod
+    def select_readable(cls, *extra):
+        return cls.select(*cls.readable(), *extra)
+
     @classmethod
     def _refuse_generated(cls, fields) -> None:
         for field in fields:
@@ -257,6 +269,8 @@ class User(BaseModel):
     created_at = DateTimeTZField()
     updated_at = DateTimeTZField()
 
+    UNREADABLE = ("role", "organization", "is_active")   # one's own: my_account()
+
     class Meta:
         table_name = "users"
 
@@ -294,15 +308,17 @@ class Course(BaseModel):
     allow_qa = BooleanField()
     drip_content = BooleanField()
     drip_schedule = jsonb()
+    active_enrollment_count = IntegerField()
+    pending_enrollment_count = IntegerField()
+    rating_sum = IntegerField()
+    total_earnings = money()
+    pending_payout = money()
+
+    # total_revenue: revenue() answers it to those allowed to see it (006).
+    UNREADABLE = ("total_revenue", "pending_enrollment_count", "total_earnings", "pending_payout")
 
     class Meta:
         table_name = "courses"
-
-    @classmethod
-    def readable(cls) -> list:
-        """The columns the API roles may select: every one but ``total_revenue``
-        (006), which ``revenue()`` answers to those allowed to see it."""
-        return [f for f in cls._meta.sorted_fields if f is not cls.total_revenue]
 
     @classmethod
     def revenue(cls):
@@ -342,8 +358,20 @@ class CourseLesson(BaseModel):
     created_at = DateTimeTZField()
     updated_at = DateTimeTZField()
 
+    UNREADABLE = ("quiz",)
+
     class Meta:
         table_name = "course_lessons"
+
+    @classmethod
+    def quiz_for_caller(cls):
+        """``lesson_quiz(id)``: the whole quiz for its editors, the questions
+        without their answers for a student, NULL for anyone else (007)."""
+        return fn.lesson_quiz(cls.id).coerce(False).alias("quiz")   # jsonb, not the id field's type
+
+    @classmethod
+    def select_readable(cls, *extra):
+        return cls.select(*cls.readable(), cls.quiz_for_caller(), *extra)
 
 
 class CourseEnrollment(BaseModel):
@@ -360,8 +388,16 @@ class CourseEnrollment(BaseModel):
     created_at = DateTimeTZField()
     updated_at = DateTimeTZField()
 
+    UNREADABLE = ("amount_paid",)
+
     class Meta:
         table_name = "course_enrollments"
+
+    @classmethod
+    def paid(cls):
+        """``enrollment_amount_paid(id)``: for the student and those who may
+        read the course's revenue; NULL for everyone else (007)."""
+        return fn.enrollment_amount_paid(cls.id).coerce(False).alias("amount_paid")
 
 
 class LessonProgress(BaseModel):
@@ -414,6 +450,11 @@ class Workshop(BaseModel):
     total_revenue = money()
     certificate_enabled = BooleanField()
     certificate_template_url = TextField(null=True)
+    total_earnings = money()
+    pending_payout = money()
+
+    # workshop_revenue(id) and workshop_meeting_url(id) answer the first two (007).
+    UNREADABLE = ("total_revenue", "meeting_url", "total_earnings", "pending_payout")
 
     class Meta:
         table_name = "workshops"
@@ -432,6 +473,8 @@ class WorkshopRegistration(BaseModel):
     cancelled_at = DateTimeTZField(null=True)
     created_at = DateTimeTZField()
     updated_at = DateTimeTZField()
+
+    UNREADABLE = ("amount_paid",)
 
     class Meta:
         table_name = "workshop_registrations"
@@ -461,6 +504,8 @@ class InstructorProfile(BaseModel):
     total_reviews = IntegerField()
     created_at = DateTimeTZField()
     updated_at = DateTimeTZField()
+    # 'public', 'students', 'private' or 'hidden' (deactivated): kept by triggers (007).
+    visibility = TextField()
 
     class Meta:
         table_name = "instructor_profiles"
@@ -772,6 +817,7 @@ class CourseTeacher(ReadOnlyModel):
     role = EnumField("course_instructor_role", COURSE_INSTRUCTOR_ROLES)
     full_name = TextField()
     avatar_url = TextField(null=True)
+    has_public_profile = BooleanField(null=True)
 
     class Meta:
         table_name = "course_teachers"
@@ -814,6 +860,7 @@ class InstructorMonthlyStats(ReadOnlyModel):
     e.g. ``InstructorMonthlyStats.raw("SELECT * FROM get_instructor_monthly_stats(%s)",
     uid)``; maintenance refreshes it."""
     instructor = fk(User, "instructor_id")
+    organization = fk(Organization, "organization_id", null=True)
     month = DateField()
     new_enrollments = IntegerField()
     completions = IntegerField()
@@ -822,11 +869,18 @@ class InstructorMonthlyStats(ReadOnlyModel):
     net_revenue = money()
     transaction_count = IntegerField()
     new_reviews = IntegerField()
-    average_rating = numeric(3, 2, null=True)
+    rating_sum = IntegerField()
 
     class Meta:
         table_name = "instructor_monthly_stats"
-        primary_key = CompositeKey("instructor", "month")
+        primary_key = CompositeKey("instructor", "organization", "month")
+
+
+def caller_courses(field, *perms):
+    """``field = ANY (the courses the caller owns, or co-teaches with any of
+    perms)``: the caller's set, computed once per statement (rls.course_ids, 007),
+    so a list of a 100k-student instructor is an index scan, not a policy per row."""
+    return NodeList((field, SQL("= ANY ((SELECT rls.course_ids(%s))::uuid[])", [list(perms)])))
 
 
 TABLE_MODELS = (

@@ -130,13 +130,16 @@ def test_password_hashes_are_unreadable(database, actor):
 
 
 def test_sign_up_and_sign_in_functions(database):
-    """Sign-up creates the user (and an instructor's records); sign-in reads one hash by email."""
+    """Sign-up creates the user (and an instructor's records); only the sign-in role reads one hash by email."""
     fake_hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"
     with database.act(Actor.anon()) as cur:
         cur.execute("SELECT sign_up('New@Example.test', %s, 'New Teacher', 'instructor') AS id", (fake_hash,))
         new_id = cur.fetchone()["id"]
+    with database.act(Actor.sign_in()) as cur:
         cur.execute("SELECT * FROM credentials_for_sign_in('new@example.TEST')")
         assert cur.fetchall() == [{"user_id": new_id, "password_hash": fake_hash}]
+    with database.attempt(Actor.anon()) as cur, pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        cur.execute("SELECT * FROM credentials_for_sign_in('new@example.test')")
     assert database.value("SELECT count(*) FROM instructor_profiles WHERE user_id = %s", (new_id,)) == 1
     assert database.value("SELECT count(*) FROM instructor_settings WHERE user_id = %s", (new_id,)) == 1
     with database.attempt(Actor.anon()) as cur, pytest.raises(psycopg2.errors.CheckViolation):
@@ -150,7 +153,7 @@ def test_an_inactive_account_has_no_credentials_to_check(database):
     user = gen_user(database, email="gone@example.test")
     database.rows("INSERT INTO private.user_credentials VALUES (%s, '$argon2id$x', now())", (user,))
     database.rows("UPDATE users SET is_active = false WHERE id = %s", (user,))
-    with database.act(Actor.anon()) as cur:
+    with database.act(Actor.sign_in()) as cur:
         cur.execute("SELECT * FROM credentials_for_sign_in('gone@example.test')")
         assert cur.fetchall() == []
 

@@ -236,13 +236,10 @@ MATRIX = [
       reads(anon=DENY, student={"lp_s1_pub", "lp_s1_arch"}, student2={"lp_s2_sa"},
             owner={"lp_s1_pub", "lp_s3_pub", "lp_s1_arch"}, standalone={"lp_s2_sa"},
             co_view={"lp_s1_pub", "lp_s3_pub"}, co_manage={"lp_s1_pub", "lp_s3_pub"}, admin=ALL, service=ALL),
-      W("INSERT INTO lesson_progress (enrollment_id, lesson_id, user_id, course_id, status) "
-        "VALUES (%(e_s2_sa)s, %(l_sa2)s, %(me)s, %(c_sa)s, 'completed')",
-        ok={"student2"}, deny=EVERYONE - {"student2"},
-        check=("SELECT status::text FROM lesson_progress WHERE enrollment_id = %(e_s2_sa)s "
-               "AND lesson_id = %(l_sa2)s", "completed")),
-      W("UPDATE lesson_progress SET watch_time_seconds = 120 WHERE id = %(lp_s2_sa)s", ok={"student2"},
-        check=("SELECT watch_time_seconds FROM lesson_progress WHERE id = %(lp_s2_sa)s", 120)),
+      # Written only through the progress functions (007), by the enrolled student.
+      nobody("INSERT INTO lesson_progress (enrollment_id, lesson_id, user_id, course_id, status) "
+             "VALUES (%(e_s2_sa)s, %(l_sa2)s, %(me)s, %(c_sa)s, 'completed')"),
+      nobody("UPDATE lesson_progress SET watch_time_seconds = 120 WHERE id = %(lp_s2_sa)s"),
       nobody("DELETE FROM lesson_progress WHERE id = %(lp_s2_sa)s")),
 
     # Triggers only: the update is student2 forging their own progress, among others.
@@ -410,9 +407,10 @@ MATRIX = [
     # 005: checkouts. S2 paid for c_pub through a declined checkout and a successful retry.
     # Written only by start_checkout() and apply_payment_event(); read by the student, the
     # staff who see the course's money or its students, the org admin and admins.
+    # A checkout is money: the buyer and those who may read the course's revenue (007),
+    # no longer a co-instructor who only manages students.
     T("checkouts", "id",
-      reads(anon=DENY, student2=ALL, owner=ALL, co_manage=ALL, co_revenue=ALL, org_admin=ALL,
-            admin=ALL, service=ALL),
+      reads(anon=DENY, student2=ALL, owner=ALL, co_revenue=ALL, org_admin=ALL, admin=ALL, service=ALL),
       nobody("INSERT INTO checkouts (enrollment_id, user_id, course_id, provider, amount, currency) "
              "VALUES (%(e_s2_pub)s, %(student2)s, %(c_pub)s, 'test', 49.99, 'USD')"),
       nobody("UPDATE checkouts SET status = 'succeeded', settled_at = now() WHERE id = %(co_failed)s"),
@@ -554,7 +552,7 @@ EXTRA = [
       ("SELECT avatar_url FROM users WHERE id = %(me)s", "https://img.example.test/me.png")),
     X("users-deactivate-admin", "admin", "users",
       "UPDATE users SET is_active = false WHERE id = %(student2)s", OK,
-      ("SELECT is_active FROM users WHERE id = %(student2)s", False)),
+      ("SELECT is_active FROM account_of(%(student2)s)", False)),
     X("users-deactivate_member-org_admin", "org_admin", "users",
       "UPDATE users SET is_active = false WHERE id = %(student)s", ZERO),
 
@@ -599,16 +597,18 @@ EXTRA = [
     X("course_enrollments-mark_refunded-owner", "owner", "course_enrollments",
       "UPDATE course_enrollments SET status = 'refunded' WHERE id = %(e_s1_pub)s", DENY),
 
-    # lesson_progress: one's own, on released lessons of an active enrollment.
-    X("lesson_progress-insert_for_someone_else-student", "student", "lesson_progress",
-      "INSERT INTO lesson_progress (enrollment_id, lesson_id, user_id, course_id, status) "
-      "VALUES (%(e_s2_sa)s, %(l_sa2)s, %(student2)s, %(c_sa)s, 'completed')", DENY),
-    X("lesson_progress-insert_unreleased_lesson-student", "student", "lesson_progress",
-      "INSERT INTO lesson_progress (enrollment_id, lesson_id, user_id, course_id, status) "
-      "VALUES (%(e_s1_pub)s, %(l_bonus)s, %(me)s, %(c_pub)s, 'completed')", DENY),
-    X("lesson_progress-insert_while_pending-student2", "student2", "lesson_progress",
-      "INSERT INTO lesson_progress (enrollment_id, lesson_id, user_id, course_id, status) "
-      "VALUES (%(e_s2_pub)s, %(l_pub2)s, %(me)s, %(c_pub)s, 'completed')", DENY),
+    # lesson_progress: one's own, on released lessons of an active enrollment, through
+    # the progress functions only.
+    X("lesson_progress-complete_own_lesson-student2", "student2", "lesson_progress",
+      "SELECT complete_lesson(%(l_sa2)s)", OK,
+      check=("SELECT status::text FROM lesson_progress WHERE enrollment_id = %(e_s2_sa)s "
+             "AND lesson_id = %(l_sa2)s", "completed")),
+    X("lesson_progress-complete_for_someone_else-student", "student", "lesson_progress",
+      "SELECT complete_lesson(%(l_sa2)s)", DENY),
+    X("lesson_progress-complete_unreleased_lesson-student", "student", "lesson_progress",
+      "SELECT complete_lesson(%(l_bonus)s)", DENY),
+    X("lesson_progress-complete_while_pending-student2", "student2", "lesson_progress",
+      "SELECT complete_lesson(%(l_pub2)s)", DENY),
 
     # 005: checkout is the student's own; payment events are the payment path's.
     X("checkouts-start_for_someone_else-student", "student", "checkouts",

@@ -6,9 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_login import UserMixin
-from peewee import JOIN
 from portal.db import database
-from portal.models import InstructorSettings, User
 
 
 @dataclass
@@ -30,33 +28,43 @@ class CurrentUser(UserMixin):
 
 
 def load_user(user_id) -> CurrentUser | None:
-    row = (User.select(User.id, User.email, User.full_name, User.role, User.organization,
-                       InstructorSettings.timezone)
-           .join(InstructorSettings, on=(InstructorSettings.user == User.id), join_type=JOIN.LEFT_OUTER)
-           .where((User.id == user_id) & User.is_active)
-           .dicts().first())
-    if row is None:
+    """The signed-in user, from ``my_account()``: the caller's own row, with
+    the role and organization that no one reads from ``users`` (007). The
+    request's claims are already this user's (``db.request_context``)."""
+    row = database.execute_sql(
+        "SELECT id, email, full_name, role, organization_id, timezone FROM my_account()").fetchone()
+    if row is None or str(row[0]) != str(user_id):
         return None
-    return CurrentUser(id=row["id"], email=row["email"], full_name=row["full_name"], role=row["role"],
-                       organization_id=row["organization"], timezone=row["timezone"] or "UTC")
+    return CurrentUser(id=row[0], email=row[1], full_name=row[2], role=row[3], organization_id=row[4],
+                       timezone=row[5] or "UTC")
+
+
+def _as_sign_in_role(query: str, params: tuple):
+    """Run one statement as portal_signin, the only role that reads password
+    hashes and sign-in failures and the one only authenticator may become
+    (007), then return to the request's own role in the same transaction."""
+    previous = database.execute_sql("SELECT current_setting('role')").fetchone()[0]
+    database.execute_sql("SELECT set_config('role', 'portal_signin', true)")
+    rows = database.execute_sql(query, params).fetchall()
+    database.execute_sql("SELECT set_config('role', %s, true)", (previous,))
+    return rows
 
 
 def credentials_for(email: str):
-    """(user id, argon2 hash) of an active account, or None: through the one
-    SECURITY DEFINER function anon may call."""
-    cursor = database.execute_sql("SELECT user_id, password_hash FROM credentials_for_sign_in(%s)", (email,))
-    return cursor.fetchone()
+    """(user id, argon2 hash) of an active account, or None."""
+    rows = _as_sign_in_role("SELECT user_id, password_hash FROM credentials_for_sign_in(%s)", (email,))
+    return rows[0] if rows else None
 
 
 def sign_in_throttled(email: str, address: str, config) -> bool:
-    return database.execute_sql(
+    return _as_sign_in_role(
         "SELECT sign_in_throttled(%s, %s, %s, %s, make_interval(mins => %s))",
         (email, address, config["SIGN_IN_ACCOUNT_LIMIT"], config["SIGN_IN_ADDRESS_LIMIT"],
-         config["SIGN_IN_WINDOW_MINUTES"])).fetchone()[0]
+         config["SIGN_IN_WINDOW_MINUTES"]))[0][0]
 
 
 def record_sign_in_failure(email: str, address: str) -> None:
-    database.execute_sql("SELECT record_sign_in_failure(%s, %s)", (email, address))
+    _as_sign_in_role("SELECT record_sign_in_failure(%s, %s)", (email, address))
 
 
 def sign_up(email: str, password_hash: str, full_name: str, role: str):

@@ -224,7 +224,7 @@ def my_enrollment(course_id, user_id) -> dict | None:
     if user_id is None:
         return None
     return (CourseEnrollment.select(CourseEnrollment.id, CourseEnrollment.status, CourseEnrollment.payment_status,
-                                    CourseEnrollment.amount_paid, CourseEnrollment.completed_at)
+                                    CourseEnrollment.paid(), CourseEnrollment.completed_at)
             .where((CourseEnrollment.course == course_id) & (CourseEnrollment.user == user_id))
             .dicts().first())
 
@@ -233,17 +233,19 @@ ROLE_ORDER = {"primary": 0, "co-instructor": 1, "assistant": 2}
 
 
 def teachers(course: dict) -> list[dict]:
-    """The owner and co-instructors (course_teachers: published courses), with their headline.
+    """The owner and co-instructors (course_teachers: published courses), with their headline;
+    a teacher whose profile is private (or deactivated) is named but not linked (007).
 
     An archived course is not in course_teachers: its owner's public profile
     stands in (co-teachers are private to the course's team then)."""
     rows = list(CourseTeacher.select(CourseTeacher.instructor.alias("id"), CourseTeacher.role,
-                                     CourseTeacher.full_name, CourseTeacher.avatar_url, PublicInstructor.headline)
+                                     CourseTeacher.full_name, CourseTeacher.avatar_url,
+                                     CourseTeacher.has_public_profile, PublicInstructor.headline)
                 .join(PublicInstructor, JOIN.LEFT_OUTER, on=(PublicInstructor.id == CourseTeacher.instructor))
                 .where(CourseTeacher.course == course["id"])
                 .dicts())
     if not rows:
-        rows = [dict(row, role="primary") for row in
+        rows = [dict(row, role="primary", has_public_profile=True) for row in
                 PublicInstructor.select(PublicInstructor.id, PublicInstructor.full_name, PublicInstructor.avatar_url,
                                         PublicInstructor.headline)
                 .where(PublicInstructor.id == course["instructor"]).dicts()]
@@ -298,8 +300,8 @@ def outline(course: dict) -> list[OutlineModule]:
 def preview_lesson(course_id, lesson_id) -> dict | None:
     """A preview lesson of the (published) course; any other lesson is not a preview, whoever asks."""
     return (CourseLesson.select(CourseLesson.id, CourseLesson.title, CourseLesson.content_type, CourseLesson.body,
-                                CourseLesson.video_url, CourseLesson.duration_minutes, CourseLesson.quiz,
-                                CourseLesson.passing_score)
+                                CourseLesson.video_url, CourseLesson.duration_minutes,
+                                CourseLesson.quiz_for_caller(), CourseLesson.passing_score)
             .where((CourseLesson.id == lesson_id) & (CourseLesson.course == course_id) & CourseLesson.is_preview)
             .dicts().first())
 

@@ -36,7 +36,7 @@ def outline(course_id) -> list[CourseModule]:
     by_module = {m.id: m for m in modules}
     for module in modules:
         module.lesson_list = []
-    lessons = (CourseLesson.select().where(CourseLesson.course == course_id)
+    lessons = (CourseLesson.select_readable().where(CourseLesson.course == course_id)
                .order_by(CourseLesson.position, CourseLesson.id))
     for lesson in lessons:
         module = by_module.get(lesson.module_id)
@@ -59,18 +59,18 @@ def module_in(course_id, module_id) -> CourseModule | None:
 def module_with_lessons(course_id, module_id) -> CourseModule | None:
     module = module_in(course_id, module_id)
     if module is not None:
-        module.lesson_list = list(CourseLesson.select().where(CourseLesson.module == module.id)
+        module.lesson_list = list(CourseLesson.select_readable().where(CourseLesson.module == module.id)
                                   .order_by(CourseLesson.position))
     return module
 
 
 def lesson_in(course_id, lesson_id) -> CourseLesson | None:
     """The lesson when it belongs to the course and the teacher can read it."""
-    return CourseLesson.get_or_none((CourseLesson.id == lesson_id) & (CourseLesson.course == course_id))
+    return CourseLesson.select_readable().where((CourseLesson.id == lesson_id) & (CourseLesson.course == course_id)).first()
 
 
 def lesson_count(module_id) -> int:
-    return CourseLesson.select().where(CourseLesson.module == module_id).count()
+    return CourseLesson.select(CourseLesson.id).where(CourseLesson.module == module_id).count()
 
 
 def module_count(course_id) -> int:
@@ -112,7 +112,7 @@ def add_lesson(course_id, module_id, title: str, content_type: str, video_url: s
                                      video_url=video_url if content_type == "video" else None,
                                      quiz={"questions": []} if quiz else None,
                                      passing_score=70 if quiz else None).execute())
-    return CourseLesson.get_by_id(lesson_id)
+    return CourseLesson.select_readable().where(CourseLesson.id == lesson_id).get()
 
 
 def update_lesson(course_id, lesson_id, columns: dict) -> bool:

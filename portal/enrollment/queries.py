@@ -20,10 +20,10 @@ import uuid
 from dataclasses import dataclass
 
 from flask import url_for
-from peewee import JOIN, Case, DatabaseError, fn
+from peewee import JOIN, Case, DatabaseError
 
 from portal.db import database, error_message, sqlstate
-from portal.models import Checkout, Course, CourseEnrollment, User
+from portal.models import Checkout, Course, CourseEnrollment, User, caller_courses
 from portal.pagination import Shown, clamp
 
 PAGE_SIZE = 20
@@ -59,7 +59,7 @@ def visible_course(slug: str) -> Course | None:
 
 def my_enrollment(user_id, course_id) -> CourseEnrollment | None:
     return (CourseEnrollment.select(CourseEnrollment.id, CourseEnrollment.status, CourseEnrollment.payment_status,
-                                    CourseEnrollment.amount_paid)
+                                    CourseEnrollment.paid())
             .where((CourseEnrollment.course == course_id) & (CourseEnrollment.user == user_id))
             .first())
 
@@ -135,7 +135,7 @@ def my_checkout(user_id, checkout_id) -> CheckoutView | None:
         return None
     course = Course.select(*COURSE_COLUMNS).where(Course.id == checkout.course_id).first()
     enrollment = (CourseEnrollment.select(CourseEnrollment.id, CourseEnrollment.status,
-                                          CourseEnrollment.payment_status, CourseEnrollment.amount_paid)
+                                          CourseEnrollment.payment_status, CourseEnrollment.paid())
                   .where(CourseEnrollment.id == checkout.enrollment_id).first())
     return CheckoutView(checkout, course, enrollment)
 
@@ -144,9 +144,9 @@ def my_checkout(user_id, checkout_id) -> CheckoutView | None:
 
 
 def _may_approve():
-    """Enrollments of courses where the caller may manage students: the database says so
-    (has_course_permission, the very test of course_enrollments_update and guard_enrollments)."""
-    return fn.has_course_permission(CourseEnrollment.course, "manage_students")
+    """Enrollments of courses where the caller may manage students: the caller's set,
+    computed once per statement (the test of course_enrollments_update, 007)."""
+    return caller_courses(CourseEnrollment.course, "manage_students")
 
 
 @dataclass
@@ -176,7 +176,7 @@ def _queue_query(*columns):
 
 
 ROW_COLUMNS = (CourseEnrollment.id, CourseEnrollment.status, CourseEnrollment.payment_status,
-               CourseEnrollment.amount_paid, CourseEnrollment.enrolled_at, CourseEnrollment.course_id,
+               CourseEnrollment.paid(), CourseEnrollment.enrolled_at, CourseEnrollment.course_id,
                Course.title.alias("course_title"), Course.slug.alias("course_slug"),
                Course.currency.alias("currency"), User.full_name.alias("student_name"),
                User.email.alias("student_email"))
@@ -187,8 +187,9 @@ def _ready():
 
 
 def waiting_count() -> int:
-    """How many pending enrollments the caller may decide (the dashboard's reminder)."""
-    return _queue_query(fn.count(CourseEnrollment.id)).scalar() or 0
+    """How many pending enrollments the caller may decide (the dashboard's reminder):
+    the kept pending counts of their courses, whatever the platform's size (008)."""
+    return database.execute_sql("SELECT pending_approvals_count()").fetchone()[0]
 
 
 def approval_queue(page: int = 1) -> Queue:

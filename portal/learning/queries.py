@@ -31,13 +31,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from math import ceil
 
-from peewee import EXCLUDED, JOIN, Case, fn
+from peewee import JOIN, Case, fn
 
 from portal.db import database
-from portal.models import (Certificate, Course, CourseEnrollment, CourseLesson, LessonProgress,
+from portal.models import (Certificate, Course, CourseEnrollment, CourseLesson,
                            PublicInstructor, StudentProgress)
 from portal.pagination import clamp
 
@@ -47,7 +47,6 @@ PAGE_SIZE = 12
 SECTIONS = ("learning", "pending", "completed")
 SECTION_STATUSES = {"learning": ("enrolled", "in_progress"), "pending": ("pending",),
                     "completed": ("completed",)}
-SCORE_STEP = Decimal("0.01")
 
 
 # --- the enrolled course -------------------------------------------------------------
@@ -184,71 +183,51 @@ def outline(course_id) -> Outline:
 # --- one lesson ----------------------------------------------------------------------
 
 def released_lesson(course_id, lesson_id) -> CourseLesson | None:
-    """The lesson's content, when row-level security lets the student read it."""
+    """The lesson's content, when row-level security lets the student read it
+    (the quiz, without its answers, comes from ``quiz_questions``)."""
     return (CourseLesson.select(CourseLesson.id, CourseLesson.title, CourseLesson.content_type,
                                 CourseLesson.body, CourseLesson.video_url, CourseLesson.duration_minutes,
-                                CourseLesson.quiz, CourseLesson.passing_score)
+                                CourseLesson.passing_score)
             .where((CourseLesson.id == lesson_id) & (CourseLesson.course == course_id))
             .first())
 
 
-def quiz_questions(lesson: CourseLesson) -> list[dict]:
-    """The quiz's questions: prompt, choices and the answer index (the answer
-    is for scoring on the server; templates never print it)."""
-    questions = (lesson.quiz or {}).get("questions") or []
-    return [q for q in questions if isinstance(q, dict)]
+def quiz_questions(lesson_id) -> list[dict]:
+    """The quiz's questions (prompt and choices) as ``lesson_quiz()`` gives
+    them to a student: the answer key never leaves the database."""
+    quiz = database.execute_sql("SELECT lesson_quiz(%s)", (lesson_id,)).fetchone()[0]
+    return [q for q in ((quiz or {}).get("questions") or []) if isinstance(q, dict)]
 
 
-# --- writes --------------------------------------------------------------------------
+# --- writes: the database decides progress (007) ----------------------------------------
 
-def _upsert(enrolled: Enrolled, lesson_id, values: dict, update: dict, when) -> None:
-    """Insert the student's progress row on the lesson, or update it when ``when`` holds."""
-    (LessonProgress
-     .insert(enrollment=enrolled.enrollment_id, lesson=lesson_id, user=enrolled.user_id,
-             course=enrolled.course_id, **values)
-     .on_conflict(conflict_target=[LessonProgress.enrollment, LessonProgress.lesson],
-                  update=update, where=when)
-     .execute())
-
-
-def complete_lesson(enrolled: Enrolled, lesson_id) -> None:
+def complete_lesson(lesson_id) -> None:
     """Mark the lesson completed (again: no change)."""
-    _upsert(enrolled, lesson_id, {"status": "completed"}, {LessonProgress.status: "completed"},
-            LessonProgress.status != "completed")
+    database.execute_sql("SELECT complete_lesson(%s)", (lesson_id,))
 
 
-def report_watch(enrolled: Enrolled, lesson_id, position: int) -> None:
-    """Keep the furthest position reported: max(stored, position). The
-    database caps it at the lesson's length (bound_watch_time, 005), so a
-    report past the end stores the length and a lower report changes nothing."""
-    _upsert(enrolled, lesson_id, {"status": "in_progress", "watch_time_seconds": position},
-            {LessonProgress.watch_time_seconds: EXCLUDED.watch_time_seconds},
-            EXCLUDED.watch_time_seconds > LessonProgress.watch_time_seconds)
+def report_watch(lesson_id, position: int) -> None:
+    """Keep the furthest position reported; the database caps it at the
+    lesson's length, so a report past the end stores the length and a lower
+    report changes nothing."""
+    database.execute_sql("SELECT record_watch_time(%s, %s)", (lesson_id, position))
 
 
-def record_quiz(enrolled: Enrolled, lesson_id, score: Decimal, passed: bool) -> None:
-    """Record an attempt, keeping the best: a lower score never lowers
-    quiz_score, and a pass is never undone by a later fail."""
-    status = "completed" if passed else "in_progress"
-    best = fn.GREATEST(fn.COALESCE(LessonProgress.quiz_score, 0), EXCLUDED.quiz_score)
-    _upsert(enrolled, lesson_id, {"status": status, "quiz_score": score},
-            {LessonProgress.quiz_score: best,
-             # a pass completes the lesson; a fail leaves the status as it was
-             LessonProgress.status: Case(None, [(EXCLUDED.status == "completed", EXCLUDED.status)],
-                                         LessonProgress.status)},
-            # a better score, or a pass that completes the lesson (the pass mark may have been lowered)
-            LessonProgress.quiz_score.is_null() | (EXCLUDED.quiz_score > LessonProgress.quiz_score)
-            | ((EXCLUDED.status == "completed") & (LessonProgress.status != "completed")))
+@dataclass
+class QuizResult:
+    score: Decimal
+    passed: bool
+    best: Decimal
+    wrong: list[int]
 
 
-def score_quiz(questions: list[dict], answers: list[int]) -> tuple[Decimal, list[int]]:
-    """(score, indices of the questions answered wrongly): 100 * right / questions,
-    rounded half up to 2 places. A quiz without questions scores 100."""
-    wrong = [i for i, (q, a) in enumerate(zip(questions, answers)) if q.get("answer") != a]
-    if not questions:
-        return Decimal("100.00"), []
-    score = (Decimal(100) * (len(questions) - len(wrong)) / len(questions)).quantize(SCORE_STEP, ROUND_HALF_UP)
-    return score, wrong
+def submit_quiz(lesson_id, answers: list[int]) -> QuizResult:
+    """Score an attempt in the database against the answer key it keeps;
+    the best score is kept and a later fail never undoes a pass."""
+    score, passed, best, wrong, _ = database.execute_sql(
+        "SELECT score, passed, best_score, wrong, questions FROM submit_quiz(%s, %s::integer[])",
+        (lesson_id, answers)).fetchone()
+    return QuizResult(score=score, passed=passed, best=best, wrong=list(wrong))
 
 
 # --- my learning ---------------------------------------------------------------------

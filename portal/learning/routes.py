@@ -113,7 +113,7 @@ def _player(enrolled: queries.Enrolled, lesson_id, *, status: int | None = None,
     if item.released and lesson is None:
         abort(404)
     before, after = outline.neighbours(lesson_id)
-    questions = queries.quiz_questions(lesson) if lesson is not None and lesson.content_type == "quiz" else []
+    questions = queries.quiz_questions(lesson.id) if lesson is not None and lesson.content_type == "quiz" else []
     if quiz is None and lesson is not None and lesson.content_type == "quiz":
         quiz = _pop_quiz_feedback(lesson_id)
     context = dict(enrolled=enrolled, outline=outline, item=item, lesson=lesson, before=before, after=after,
@@ -167,7 +167,7 @@ def complete(slug, lesson_id):
     if lesson.content_type == "quiz":
         abort(404)  # a quiz is completed by passing it
     was_completed = enrolled.completed
-    queries.complete_lesson(enrolled, lesson_id)
+    queries.complete_lesson(lesson_id)
     enrolled = _enrolled(slug)  # the triggers moved the progress (and perhaps the enrollment) on
     _, after = queries.outline(enrolled.course_id).neighbours(lesson_id)
     finished = enrolled.completed and not was_completed
@@ -191,7 +191,7 @@ def watch(slug, lesson_id):
     raw = request.form.get("position", "")
     if not POSITION.match(raw):
         return make_response({"error": "position must be a whole number of seconds, 0 or more"}, 422)
-    queries.report_watch(enrolled, lesson_id, int(raw))
+    queries.report_watch(lesson_id, int(raw))
     return "", 204
 
 
@@ -227,15 +227,13 @@ def quiz(slug, lesson_id):
     item, lesson = _released(enrolled, lesson_id)
     if lesson.content_type != "quiz":
         abort(404)
-    questions = queries.quiz_questions(lesson)
+    questions = queries.quiz_questions(lesson_id)
     answers, missing = _read_answers(questions)
     if missing:
         return _player(enrolled, lesson_id, status=422, quiz={"answers": answers, "missing": missing})
-    score, wrong = queries.score_quiz(questions, [answers[i] for i in range(len(questions))])
-    passed = score >= Decimal(lesson.passing_score or 0)
     was_completed = enrolled.completed
-    queries.record_quiz(enrolled, lesson_id, score, passed)
-    best = max(score, item.quiz_score or Decimal(0))
+    attempt = queries.submit_quiz(lesson_id, [answers[i] for i in range(len(questions))])
+    score, passed, wrong, best = attempt.score, attempt.passed, attempt.wrong, attempt.best
     enrolled = _enrolled(slug)
     message = "You have completed the course. Well done!" if enrolled.completed and not was_completed else None
     if not is_partial():

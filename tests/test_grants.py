@@ -1,0 +1,354 @@
+"""What the API roles may do, object by object: the grants are an allow-list, and they hold on Supabase.
+
+shared/spec/access-model.md, "Threat model": the API roles (anon, authenticated, service_role) may be
+driven directly, and the sign-in functions belong to portal_signin alone. A function is callable by an
+API role only if it is named below; a money column or a meeting link is never readable by anon or
+authenticated; and a database whose default privileges grant ALL to the API roles (Supabase's) ends up
+with exactly the privileges of a plain one once migrated.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import psycopg2
+import pytest
+
+from portal import db as portal_db
+
+API_ROLES = ("anon", "authenticated", "service_role", "portal_signin")
+SCHEMAS = ("public", "private", "rls")
+
+# Every function of schemas public, rls and private each role may EXECUTE (extension members and
+# schema auth aside), as regprocedure text with schemas spelled out. Built from the GRANTs of
+# schema/007_security.sql and 008_scale.sql and confirmed with the query of ``executable``.
+# Sizes: anon 3, authenticated 71, service_role 11, portal_signin 3.
+EXECUTE = {
+    "anon": {
+        "public.lesson_quiz(uuid)",
+        "public.sign_up(text,text,text,public.user_role)",
+        "public.verify_certificate(text)",
+    },
+    "authenticated": {
+        # the caller's sets, for policies and guards running as the caller
+        "rls.admin_org()",
+        "rls.course_ids(text[])",
+        "rls.enrolled_course_ids()",
+        "rls.is_admin()",
+        "rls.lesson_released(uuid)",
+        "rls.member_org()",
+        "rls.org_course_ids()",
+        "rls.org_member_ids()",
+        "rls.org_workshop_ids()",
+        "rls.owned_course_ids()",
+        "rls.owned_workshop_ids()",
+        "rls.registered_workshop_ids(public.registration_status[])",
+        "rls.role()",
+        "rls.teacher_ids()",
+        "rls.uid()",
+        "rls.workshop_ids()",
+        # guards' helpers, for the caller only
+        "public.api_caller()",
+        "public.refuse(text)",
+        "public.current_user_role()",
+        "public.is_platform_admin()",
+        "public.has_course_permission(uuid,text)",
+        "public.is_course_owner(uuid)",
+        "public.is_workshop_staff(uuid)",
+        "public.can_review_course(uuid)",
+        "public.can_see_review(uuid)",
+        "public.is_review_author(uuid)",
+        "public.can_view_instructor(uuid)",
+        # the account
+        "public.my_account()",
+        "public.account_of(uuid)",
+        "public.set_own_password_hash(text)",
+        "public.verify_certificate(text)",
+        # enrolling, registering, paying
+        "public.enroll_in_course(uuid)",
+        "public.register_for_workshop(uuid)",
+        "public.start_checkout(uuid,text)",
+        # learning
+        "public.learning_outline(uuid)",
+        "public.lesson_quiz(uuid)",
+        "public.start_lesson(uuid)",
+        "public.complete_lesson(uuid)",
+        "public.record_watch_time(uuid,integer)",
+        "public.submit_quiz(uuid,integer[])",
+        # money and links, to those who may
+        "public.course_revenue(uuid)",
+        "public.workshop_revenue(uuid)",
+        "public.workshop_meeting_url(uuid)",
+        "public.enrollment_amount_paid(uuid)",
+        "public.registration_amount_paid(uuid)",
+        "public.admin_refund(uuid,uuid)",
+        "public.mark_payouts_paid(uuid[])",
+        # the course builder
+        "public.add_course_instructor(uuid,text,public.course_instructor_role,jsonb)",
+        "public.course_is_publishable(uuid)",
+        "public.has_empty_quiz(uuid)",
+        "public.lock_course_outline(uuid)",
+        "public.require_content_editor(uuid)",
+        "public.renumber_modules(uuid)",
+        "public.renumber_lessons(uuid)",
+        "public.move_module(uuid,integer)",
+        "public.move_lesson(uuid,uuid,integer)",
+        "public.delete_module(uuid)",
+        "public.delete_lesson(uuid)",
+        "public.shift_module(uuid,integer)",
+        "public.shift_lesson(uuid,integer)",
+        "public.is_iso_date(text)",
+        "public.valid_drip_schedule(jsonb)",
+        "public.valid_quiz(jsonb)",
+        "public.drip_rule_met(jsonb,timestamp with time zone,text)",
+        "public.drip_rule_opens_at(jsonb,timestamp with time zone,text)",
+        # the instructor's dashboard
+        "public.get_instructor_dashboard_stats(uuid)",
+        "public.get_instructor_student_progress(uuid,uuid)",
+        "public.get_instructor_student_progress_page(uuid,uuid,integer,timestamp with time zone,uuid)",
+        "public.get_instructor_revenue_breakdown(uuid,timestamp with time zone,timestamp with time zone)",
+        "public.get_instructor_recent_activity(uuid,integer,timestamp with time zone,uuid)",
+        "public.get_instructor_monthly_stats(uuid)",
+        "public.pending_approvals_count()",
+    },
+    "service_role": {
+        # the payment path
+        "public.apply_payment_event(text,uuid,text,text,jsonb)",
+        "public.confirm_course_payment(uuid)",
+        "public.confirm_workshop_payment(uuid)",
+        "public.refund_course_enrollment(uuid)",
+        "public.refund_workshop_registration(uuid)",
+        "public.course_revenue(uuid)",
+        "public.verify_certificate(text)",
+        # what its statements' checks and guards call
+        "public.api_caller()",
+        "public.is_iso_date(text)",
+        "public.valid_drip_schedule(jsonb)",
+        "public.valid_quiz(jsonb)",
+    },
+    "portal_signin": {
+        "public.credentials_for_sign_in(text)",
+        "public.record_sign_in_failure(text,text)",
+        "public.sign_in_throttled(text,text,integer,integer,interval)",
+    },
+}
+
+# Money and meeting links: never readable by anon or authenticated (named functions answer them).
+# A checkout's amount and the revenue rows are readable column-wise: their row policies keep
+# the rows to the paying student and those who may read the course's revenue.
+MONEY_TABLES = ("revenue_transactions", "checkouts", "payment_events", "course_enrollments",
+                "workshop_registrations", "courses", "workshops")
+NEVER_SELECTABLE = {
+    "course_enrollments": {"amount_paid"},
+    "workshop_registrations": {"amount_paid"},
+    "courses": {"total_revenue", "total_earnings", "pending_payout"},
+    "workshops": {"total_revenue", "total_earnings", "pending_payout", "meeting_url"},
+}
+
+
+def _rows(conn, query, params=None):
+    with conn.cursor() as cur:
+        cur.execute("SET search_path = ''")  # regprocedure / regclass spelled with their schema
+        try:
+            cur.execute(query, params)
+            return cur.fetchall()
+        finally:
+            cur.execute("RESET search_path")
+
+
+def executable(conn) -> dict:
+    """role -> the functions of public, rls and private it may EXECUTE (extension members aside)."""
+    got = {role: set() for role in API_ROLES}
+    for role, function in _rows(conn, """
+            SELECT r.role, p.oid::regprocedure::text
+            FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+            CROSS JOIN pg_catalog.unnest(%s::text[]) AS r (role)
+            WHERE n.nspname = ANY (%s)
+              AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                              WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+                                AND d.objid = p.oid AND d.deptype = 'e')
+              AND pg_catalog.has_function_privilege(r.role, p.oid, 'EXECUTE')""",
+                                (list(API_ROLES), list(SCHEMAS))):
+        got[role].add(function)
+    return got
+
+
+def privileges(conn) -> set:
+    """Every effective privilege of the API roles on every relation, column, sequence and function of
+    schemas public, private and rls: (role, kind, object, privilege)."""
+    return set(_rows(conn, """
+        WITH roles AS (SELECT pg_catalog.unnest(%(roles)s::text[]) AS role),
+        rels AS (SELECT c.oid, c.relkind, c.oid::pg_catalog.regclass::text AS name
+                 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                 WHERE n.nspname = ANY (%(schemas)s) AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S'))
+        SELECT r.role, 'relation', rels.name, p.priv
+        FROM rels CROSS JOIN roles r
+        CROSS JOIN pg_catalog.unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES',
+                                           'TRIGGER']) AS p (priv)
+        WHERE rels.relkind <> 'S' AND pg_catalog.has_table_privilege(r.role, rels.oid, p.priv)
+        UNION ALL
+        SELECT r.role, 'sequence', rels.name, p.priv
+        FROM rels CROSS JOIN roles r CROSS JOIN pg_catalog.unnest(ARRAY['USAGE', 'SELECT', 'UPDATE']) AS p (priv)
+        WHERE rels.relkind = 'S' AND pg_catalog.has_sequence_privilege(r.role, rels.oid, p.priv)
+        UNION ALL
+        SELECT r.role, 'column', rels.name || '.' || pg_catalog.quote_ident(a.attname), p.priv
+        FROM rels JOIN pg_catalog.pg_attribute a ON a.attrelid = rels.oid AND a.attnum > 0 AND NOT a.attisdropped
+        CROSS JOIN roles r CROSS JOIN pg_catalog.unnest(ARRAY['SELECT', 'INSERT', 'UPDATE']) AS p (priv)
+        WHERE rels.relkind <> 'S' AND pg_catalog.has_column_privilege(r.role, rels.oid, a.attnum, p.priv)
+        UNION ALL
+        SELECT r.role, 'function', f.oid::pg_catalog.regprocedure::text, 'EXECUTE'
+        FROM pg_catalog.pg_proc f JOIN pg_catalog.pg_namespace n ON n.oid = f.pronamespace CROSS JOIN roles r
+        WHERE n.nspname = ANY (%(schemas)s) AND pg_catalog.has_function_privilege(r.role, f.oid, 'EXECUTE')""",
+                     {"roles": list(API_ROLES), "schemas": list(SCHEMAS)}))
+
+
+def _describe(entries, limit=60):
+    lines = sorted(" ".join(e) for e in entries)
+    more = f"\n    ... and {len(lines) - limit} more" if len(lines) > limit else ""
+    return "\n    " + "\n    ".join(lines[:limit]) + more if lines else " none"
+
+
+# --- the function allow-list ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("role", API_ROLES)
+def test_functions_executable_by_api_roles_are_exactly_the_allow_list(database, role):
+    """The functions ``role`` may EXECUTE are exactly those of EXECUTE[role]: a new function is denied
+    until someone adds it here (anon 3, authenticated 71, service_role 11, portal_signin 3)."""
+    actual = executable(database.owner)[role]
+    unexpected, missing = actual - EXECUTE[role], EXECUTE[role] - actual
+    assert not unexpected and not missing, (
+        f"{role} may execute functions that are not in tests/test_grants.py EXECUTE:"
+        f"{_describe((f,) for f in unexpected)}\n"
+        f"and may not execute these listed ones:{_describe((f,) for f in missing)}\n"
+        "A new function is denied until someone adds it here: revoke it from the API roles in its "
+        "migration, or add it to EXECUTE with the reason it is safe for that role.")
+
+
+def test_the_allow_list_names_only_existing_functions(database):
+    """Every function of the allow-list exists (a renamed function cannot linger in the list)."""
+    existing = {f for (f,) in _rows(database.owner, """
+        SELECT p.oid::regprocedure::text FROM pg_catalog.pg_proc p
+        JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = ANY (%s)""",
+                                   (list(SCHEMAS),))}
+    listed = set().union(*EXECUTE.values())
+    assert listed - existing == set()
+
+
+# --- money columns --------------------------------------------------------------------------------
+
+def test_money_columns_and_meeting_links_are_never_selectable_by_anon_or_authenticated(database):
+    """On the money tables, anon and authenticated can SELECT no amount paid, revenue, earnings, payout,
+    checkout amount or meeting link (service_role, the back office, may); portal_signin reads nothing."""
+    rows = _rows(database.owner, """
+        SELECT r.role, c.relname::text, a.attname::text
+        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+        CROSS JOIN pg_catalog.unnest(%s::text[]) AS r (role)
+        WHERE n.nspname = 'public' AND c.relname = ANY (%s)
+          AND pg_catalog.has_column_privilege(r.role, c.oid, a.attnum, 'SELECT')""",
+                 (list(API_ROLES), list(MONEY_TABLES)))
+    readable = {}
+    for role, table, column in rows:
+        readable.setdefault(role, {}).setdefault(table, set()).add(column)
+    listing = "\n".join(f"  {role} {table}: {', '.join(sorted(cols))}"
+                        for role, tables in sorted(readable.items()) for table, cols in sorted(tables.items()))
+    leaks = {(role, table, column)
+             for role in ("anon", "authenticated")
+             for table, columns in NEVER_SELECTABLE.items()
+             for column in columns & readable.get(role, {}).get(table, set())}
+    assert leaks == set(), f"selectable money columns: {sorted(leaks)}\nevery selectable column:\n{listing}"
+    assert readable.get("portal_signin", {}) == {}
+    # The columns named exist (a rename would make the check vacuous).
+    known = {(table, column) for _, table, column in rows}
+    assert {(t, c) for t, cs in NEVER_SELECTABLE.items() for c in cs} <= known
+
+
+def test_views_readable_by_api_roles_carry_no_money_or_link(database):
+    """No view or materialized view anon or authenticated may read has a money or meeting-link column."""
+    names = {c for cs in NEVER_SELECTABLE.values() for c in cs} | {"amount", "gross_revenue", "net_revenue"}
+    rows = _rows(database.owner, """
+        SELECT r.role, c.oid::pg_catalog.regclass::text, a.attname::text
+        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+        CROSS JOIN pg_catalog.unnest(ARRAY['anon', 'authenticated']) AS r (role)
+        WHERE n.nspname = ANY (%s) AND c.relkind IN ('v', 'm') AND a.attname = ANY (%s)
+          AND pg_catalog.has_column_privilege(r.role, c.oid, a.attnum, 'SELECT')""",
+                 (list(SCHEMAS), list(names)))
+    assert rows == []
+
+
+# --- the Supabase shape -----------------------------------------------------------------------------
+
+SUPABASE_DEFAULTS = [
+    "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public GRANT ALL ON TABLES TO anon, authenticated, "
+    "service_role",
+    "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public GRANT ALL ON SEQUENCES TO anon, authenticated, "
+    "service_role",
+    "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public GRANT ALL ON FUNCTIONS TO anon, authenticated, "
+    "service_role",
+]
+
+
+@pytest.fixture()
+def supabase_shaped(admin_dsn, cluster):
+    """A fresh database owned by the run's owner whose default privileges grant ALL on new tables,
+    sequences and functions in public to the API roles (as Supabase's do), then migrated; dropped after."""
+    name = f"{cluster['run']}_supa_{secrets.token_hex(3)}"
+    portal_db.create_database(admin_dsn, name, cluster["owner"])
+    try:
+        admin = psycopg2.connect(portal_db.with_dsn(admin_dsn, dbname=name))
+        admin.autocommit = True
+        try:
+            with admin.cursor() as cur:
+                for statement in SUPABASE_DEFAULTS:
+                    cur.execute(statement.format(owner=psycopg2.extensions.quote_ident(cluster["owner"], cur)))
+                cur.execute("""SELECT count(*) FROM pg_default_acl d
+                               WHERE d.defaclrole = %s::regrole AND d.defaclnamespace = 'public'::regnamespace
+                                 AND d.defaclacl::text LIKE '%%anon=%%'""", (cluster["owner"],))
+                assert cur.fetchone()[0] == 3, "the Supabase default privileges are in place before migrating"
+        finally:
+            admin.close()
+        owner_dsn = portal_db.with_dsn(admin_dsn, user=cluster["owner"], password=cluster["password"], dbname=name)
+        portal_db.migrate(owner_dsn)
+        conn = psycopg2.connect(owner_dsn)
+        conn.autocommit = True
+        try:
+            yield conn
+        finally:
+            conn.close()
+    finally:
+        portal_db.drop_database(admin_dsn, name)
+
+
+def test_a_supabase_shaped_database_ends_with_the_plain_privileges(supabase_shaped, database):
+    """Migrated under default privileges that grant ALL to the API roles, a database gives anon,
+    authenticated, service_role and portal_signin exactly the privileges of a plain migrated one, on
+    every relation, column, sequence and function of public, private and rls."""
+    plain, supa = privileges(database.owner), privileges(supabase_shaped)
+    assert ("anon", "function", "public.sign_up(text,text,text,public.user_role)", "EXECUTE") in plain
+    assert len(plain) > 500
+    extra, missing = supa - plain, plain - supa
+    assert not extra and not missing, (
+        f"privileges the Supabase defaults left behind:{_describe(extra)}\n"
+        f"privileges missing on the Supabase-shaped database:{_describe(missing)}")
+
+
+def test_a_supabase_shaped_database_gives_new_objects_nothing(supabase_shaped):
+    """After migrating, a new table, sequence or function of the owner in public grants the API roles
+    nothing: the migrations neutralised the Supabase default privileges."""
+    with supabase_shaped.cursor() as cur:
+        cur.execute("BEGIN")
+        try:
+            cur.execute("CREATE TABLE public.probe_later (id int)")
+            cur.execute("CREATE SEQUENCE public.probe_later_seq")
+            cur.execute("CREATE FUNCTION public.probe_later_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'")
+            cur.execute("""
+                SELECT r.role,
+                       has_table_privilege(r.role, 'public.probe_later', 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE'),
+                       has_sequence_privilege(r.role, 'public.probe_later_seq', 'USAGE, SELECT, UPDATE'),
+                       has_function_privilege(r.role, 'public.probe_later_fn()', 'EXECUTE')
+                FROM unnest(%s::text[]) AS r (role) ORDER BY 1""", (list(API_ROLES),))
+            got = cur.fetchall()
+        finally:
+            cur.execute("ROLLBACK")
+    assert got == [(role, False, False, False) for role in sorted(API_ROLES)]

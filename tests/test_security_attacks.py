@@ -1,0 +1,843 @@
+"""Attacks on the database, sent the way an attacker holding the anon key or their own token would.
+
+shared/spec/access-model.md, "Threat model": on Supabase, PostgREST exposes every table, view and
+function of ``public`` to the API roles, so whatever ``anon``, ``authenticated`` or a signed-in
+user's claims can do in SQL, an attacker can do. Every test here is one refusal of that model,
+proved in raw SQL as the attacker: the app's role and claims (``db.act`` / ``db.attempt``), never
+the portal's pages, never the owner.
+
+The world is built as the owner with the factories of tests/support.py (and the few small
+builders below); the attack itself always runs as an API role. Cases that only try things run in
+a rolled-back transaction on one module-wide world (``world``); cases that need committed steps
+(a deactivation by the owner, a refresh of the statistics, a revived enrollment) get their own
+database.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+
+import psycopg2
+import pytest
+
+from tests.support import (QUIZ, Actor, enroll, gen_course, gen_org, gen_user, gen_workshop, pay,
+                           register)
+
+DENIED = "42501"          # insufficient_privilege
+CHECK_VIOLATION = "23514"
+PERMISSIONS = ("view_content", "edit_content", "manage_students", "view_revenue", "respond_reviews")
+HASH = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"
+RIGHT, ALL_WRONG = [1, 0], [0, 1]   # answers to support.QUIZ
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+def fetch(db, actor, sql, params=None):
+    """``sql`` as ``actor`` in a rolled-back transaction: every row it returns (dicts)."""
+    with db.attempt(actor) as cur:
+        cur.execute(sql, params)
+        return cur.fetchall() if cur.description else []
+
+
+def scalar(db, actor, sql, params=None):
+    """The first column of the first row ``sql`` returns as ``actor`` (rolled back)."""
+    got = fetch(db, actor, sql, params)
+    return next(iter(got[0].values())) if got else None
+
+
+def commit(db, actor, sql, params=None):
+    """``sql`` as ``actor``, committed: the first column of its first row, if it returns one."""
+    with db.act(actor) as cur:
+        cur.execute(sql, params)
+        row = cur.fetchone() if cur.description else None
+        return next(iter(row.values())) if row else None
+
+
+def refusal(db, actor, sql, params=None) -> str:
+    """The SQLSTATE ``sql`` raises as ``actor``; the test fails when the statement succeeds."""
+    with pytest.raises(psycopg2.Error) as caught:
+        with db.attempt(actor) as cur:
+            cur.execute(sql, params)
+    return caught.value.pgcode
+
+
+def sqlstate(db, actor, sql, params=None):
+    """The SQLSTATE ``sql`` raises as ``actor`` (rolled back), or None when it succeeds."""
+    try:
+        with db.attempt(actor) as cur:
+            cur.execute(sql, params)
+    except psycopg2.Error as exc:
+        return exc.pgcode
+    return None
+
+
+def outcome(db, actor, sql, params=None, check=None):
+    """A write as ``actor`` (rolled back): its SQLSTATE when it raises, else (rows touched, the
+    value of ``check`` read right after it in the same transaction)."""
+    with db.attempt(actor) as cur:
+        try:
+            cur.execute(sql, params)
+        except psycopg2.Error as exc:
+            return exc.pgcode
+        touched = cur.rowcount
+        seen = None
+        if check is not None:
+            cur.execute(check, params)
+            row = cur.fetchone()
+            seen = next(iter(row.values())) if row else None
+        return touched, seen
+
+
+def ids(rows, key="id"):
+    return {r[key] for r in rows}
+
+
+def as_owner(db, sql, params=None):
+    """Maintenance as the table owner (RLS bypassed): the setup an attacker cannot do."""
+    return db.value(sql, params)
+
+
+def co_teach(db, owner, course_id, instructor, *perms):
+    """The owner adds ``instructor`` as a co-instructor holding only ``perms``."""
+    permissions = json.dumps({p: p in perms for p in PERMISSIONS})
+    return commit(db, Actor.user(owner), "INSERT INTO course_instructors (course_id, instructor_id, permissions) "
+                                         "VALUES (%s, %s, %s) RETURNING id", (course_id, instructor, permissions))
+
+
+def facilitate(db, owner, workshop_id, facilitator):
+    return commit(db, Actor.user(owner), "INSERT INTO workshop_facilitators (workshop_id, facilitator_id) "
+                                         "VALUES (%s, %s) RETURNING id", (workshop_id, facilitator))
+
+
+def confirm_registration(db, registration_id):
+    """The payment provider confirms a workshop seat (service_role)."""
+    commit(db, Actor.service(), "SELECT confirm_workshop_payment(%s)", (registration_id,))
+
+
+def deactivate(db, *users):
+    as_owner(db, "UPDATE users SET is_active = false WHERE id = ANY (%s::uuid[]) RETURNING id",
+             ([str(u) for u in users],))
+
+
+def submit(db, student, lesson, answers):
+    """The student submits answers to a quiz (committed): submit_quiz's row."""
+    with db.act(Actor.user(student)) as cur:
+        cur.execute("SELECT * FROM submit_quiz(%s, %s::integer[])", (lesson, answers))
+        return cur.fetchone()
+
+
+# --- the module-wide world ----------------------------------------------------------------
+
+@dataclass
+class World:
+    db: object
+    u: dict
+    org_a: object
+    org_b: object
+    course: object
+    workshop: object
+    e_student: object       # the student's paid enrollment in ``course``
+    e_pending: object       # ``pending``'s unpaid enrollment in ``course``
+    r_student: object       # the student's paid seat at ``workshop``
+    r_pending: object       # ``pending``'s unpaid seat at ``workshop``
+
+    def __repr__(self):
+        return "World(seeded)"
+
+    def actor(self, name):
+        if name == "anon":
+            return Actor.anon()
+        if name == "service":
+            return Actor.service()
+        return Actor.user(self.u[name], name)
+
+
+def seed(db) -> World:
+    """An organization's instructor (owner) with a paid course and a paid workshop; a co-instructor
+    holding view_content only; a facilitator from another organization; a student who paid for both;
+    a student (pending) who enrolled and registered without paying; a stranger; admins."""
+    org_a, org_b = gen_org(db, "Acme Learning"), gen_org(db, "Globex Academy")
+    u = {"owner": gen_user(db, "instructor", org=org_a, name="Olivia Owner"),
+         "other_instructor": gen_user(db, "instructor", org=org_b, name="Gus Globex"),
+         "facilitator": gen_user(db, "instructor", org=org_b, name="Fay Facilitator"),
+         "co_view": gen_user(db, "instructor", name="Vic Viewer"),
+         "student": gen_user(db, "student", name="Stu Dent"),
+         "pending": gen_user(db, "student", name="Pat Pending"),
+         "stranger": gen_user(db, "student", name="Sally Stranger"),
+         "org_admin": gen_user(db, "org_admin", org=org_a, name="Acme Admin"),
+         "admin": gen_user(db, "admin", name="Platform Admin")}
+    course = gen_course(db, u["owner"], price="49.99", org=org_a, lessons=("text", "text", "quiz"))
+    co_teach(db, u["owner"], course.id, u["co_view"], "view_content")
+    e_student = enroll(db, u["student"], course.id)
+    pay(db, e_student)
+    e_pending = enroll(db, u["pending"], course.id)
+    workshop = gen_workshop(db, u["owner"], price="25.00", org=org_a)
+    facilitate(db, u["owner"], workshop, u["facilitator"])
+    r_student = register(db, u["student"], workshop)
+    confirm_registration(db, r_student)
+    r_pending = register(db, u["pending"], workshop)
+    as_owner(db, "INSERT INTO private.user_credentials (user_id, password_hash) VALUES (%s, %s) RETURNING user_id",
+             (u["student"], HASH))
+    return World(db, u, org_a, org_b, course, workshop, e_student, e_pending, r_student, r_pending)
+
+
+@pytest.fixture(scope="module")
+def world(module_database):
+    return seed(module_database)
+
+
+# --- 1. back-office and payment functions ----------------------------------------------------
+
+# Called with real-looking, non-NULL arguments (a strict function given a NULL is folded away by
+# the planner before any privilege check, which would prove nothing).
+BACK_OFFICE = {
+    "confirm_course_payment": "SELECT public.confirm_course_payment(gen_random_uuid())",
+    "confirm_workshop_payment": "SELECT public.confirm_workshop_payment(gen_random_uuid())",
+    "refund_course_enrollment": "SELECT public.refund_course_enrollment(gen_random_uuid())",
+    "refund_workshop_registration": "SELECT public.refund_workshop_registration(gen_random_uuid())",
+    "apply_payment_event": "SELECT public.apply_payment_event('evt_forged', gen_random_uuid(), "
+                           "'payment.succeeded', 'forged', '{}'::jsonb)",
+    "record_sale": "SELECT public.record_sale('course_enrollment', gen_random_uuid(), gen_random_uuid(), "
+                   "gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 10.00, 'USD')",
+    "record_refund": "SELECT public.record_refund(gen_random_uuid(), gen_random_uuid())",
+    "archive_student_activity": "SELECT public.archive_student_activity(interval '1 second')",
+    "rebuild_denormalized_figures": "SELECT public.rebuild_denormalized_figures(gen_random_uuid())",
+    "refresh_course_figures": "SELECT public.refresh_course_figures(gen_random_uuid())",
+    "refresh_instructor_monthly_stats": "SELECT public.refresh_instructor_monthly_stats()",
+    "log_activity": "SELECT public.log_activity('enrolled', gen_random_uuid(), gen_random_uuid(), "
+                    "gen_random_uuid(), gen_random_uuid(), '{}'::jsonb)",
+    "issue_certificate": "SELECT public.issue_certificate(gen_random_uuid())",
+}
+SIGNED_IN_ONLY = {
+    "mark_payouts_paid": "SELECT public.mark_payouts_paid(ARRAY[gen_random_uuid()])",
+    "admin_refund": "SELECT public.admin_refund(gen_random_uuid(), gen_random_uuid())",
+    "course_revenue": "SELECT public.course_revenue(gen_random_uuid())",
+}
+
+
+@pytest.mark.parametrize("who", ["anon", "student", "owner"])
+@pytest.mark.parametrize("name", list(BACK_OFFICE))
+def test_back_office_functions_are_not_executable_by_api_users(world, name, who):
+    """The payment path, figures, activity and certificates functions refuse anon and signed-in users (42501)."""
+    assert refusal(world.db, world.actor(who), BACK_OFFICE[name]) == DENIED
+
+
+@pytest.mark.parametrize("name", list(SIGNED_IN_ONLY))
+def test_signed_in_only_functions_refuse_anon(world, name):
+    """Payouts, refunds and course revenue are not executable by anon (42501)."""
+    assert refusal(world.db, Actor.anon(), SIGNED_IN_ONLY[name]) == DENIED
+
+
+def test_an_instructor_cannot_pay_themself_out_or_refund(world):
+    """mark_payouts_paid and admin_refund refuse a non-admin, even on their own revenue rows."""
+    db, owner = world.db, world.actor("owner")
+    mine = [r["id"] for r in fetch(db, owner, "SELECT id FROM revenue_transactions WHERE instructor_id = %s",
+                                   (world.u["owner"],))]
+    assert mine, "the owner has revenue rows to try"
+    assert refusal(db, owner, "SELECT mark_payouts_paid(%s::uuid[])", ([str(i) for i in mine],)) == DENIED
+    assert refusal(db, owner, "SELECT admin_refund(%s, %s)", (world.e_student, world.r_student)) == DENIED
+    assert refusal(db, world.actor("student"), "SELECT admin_refund(%s, NULL)", (world.e_student,)) == DENIED
+    assert db.value("SELECT count(*) FROM revenue_transactions WHERE instructor_id = %s "
+                    "AND payout_status = 'paid'", (world.u["owner"],)) == 0
+
+
+# Direct writes a student might try on their own pending enrollment.
+PAY_MYSELF = {
+    "payment_status": "UPDATE course_enrollments SET payment_status = 'completed' WHERE id = %(e)s",
+    "amount_paid": "UPDATE course_enrollments SET amount_paid = 0 WHERE id = %(e)s",
+    "status": "UPDATE course_enrollments SET status = 'enrolled' WHERE id = %(e)s",
+    "insert_enrollment": "INSERT INTO course_enrollments (course_id, user_id, status, payment_status) "
+                         "VALUES (%(c)s, %(me)s, 'enrolled', 'completed')",
+    "insert_checkout": "INSERT INTO checkouts (enrollment_id, user_id, course_id, provider, amount, currency, "
+                       "status) VALUES (%(e)s, %(me)s, %(c)s, 'test', 0, 'USD', 'succeeded')",
+    "insert_payment_event": "INSERT INTO payment_events (event_id, checkout_id, kind, outcome) "
+                            "VALUES ('evt_self', gen_random_uuid(), 'payment.succeeded', 'paid')",
+    "insert_revenue": "INSERT INTO revenue_transactions (instructor_id, student_id, course_id, enrollment_id, "
+                      "transaction_type, amount, currency) VALUES (%(owner)s, %(me)s, %(c)s, %(e)s, "
+                      "'course_enrollment', 0, 'USD')",
+}
+
+
+@pytest.mark.parametrize("name", list(PAY_MYSELF))
+def test_a_student_cannot_write_their_own_enrollment_paid(world, name):
+    """Every direct write toward a paid enrollment raises 42501 for its student."""
+    params = {"e": world.e_pending, "c": world.course.id, "me": world.u["pending"], "owner": world.u["owner"]}
+    assert refusal(world.db, world.actor("pending"), PAY_MYSELF[name], params) == DENIED
+
+
+# An argument for every type the functions granted to authenticated take.
+ARGUMENT = {
+    "uuid": "%(id)s::uuid", "uuid[]": "ARRAY[%(id)s::uuid]", "text": "'completed'", "text[]": "'{view_content}'",
+    "integer": "100", "integer[]": "ARRAY[1, 0]", "numeric": "49.99", "boolean": "true", "jsonb": "'{}'::jsonb",
+    "timestamp with time zone": "now()", "interval": "interval '1 day'",
+    "course_instructor_role": "'co-instructor'", "registration_status[]": "'{registered,attended}'",
+}
+
+
+def test_a_student_cannot_mark_their_pending_enrollment_paid_by_any_function(world):
+    """Every function a signed-in user may execute, called by the student with their enrollment's,
+    checkout's and course's ids, leaves the enrollment pending and unpaid."""
+    db = world.db
+    functions = db.rows(
+        """SELECT format('%I.%I', n.nspname, p.proname) AS name,
+                  array(SELECT format_type(t, NULL) FROM unnest(p.proargtypes) t) AS args
+           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname IN ('public', 'rls', 'private') AND p.prokind = 'f'
+             AND has_function_privilege('authenticated', p.oid, 'EXECUTE')
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+                             AND d.objid = p.oid AND d.deptype = 'e')""")
+    unknown = {t for f in functions for t in f["args"]} - set(ARGUMENT)
+    assert not unknown, f"add an argument for {unknown}"
+    calls = succeeded = 0
+    with db.attempt(world.actor("pending")) as cur:
+        cur.execute("SELECT start_checkout(%s, 'test') AS id", (world.e_pending,))
+        candidates = [world.e_pending, cur.fetchone()["id"], world.course.id]
+        for f in functions:
+            sql = f"SELECT * FROM {f['name']}({', '.join(ARGUMENT[t] for t in f['args'])})"
+            for candidate in candidates:
+                calls += 1
+                cur.execute("SAVEPOINT attack")
+                try:
+                    cur.execute(sql, {"id": str(candidate)})
+                    succeeded += 1
+                except psycopg2.Error:
+                    cur.execute("ROLLBACK TO SAVEPOINT attack")
+        cur.execute("SELECT status::text, payment_status::text, enrollment_amount_paid(id) AS paid "
+                    "FROM course_enrollments WHERE id = %s", (world.e_pending,))
+        after = cur.fetchone()
+    assert calls > 100 and succeeded > 0, (calls, succeeded)
+    assert (after["status"], after["payment_status"], after["paid"] or 0) == ("pending", "pending", 0)
+
+
+# --- 2. TRUNCATE -------------------------------------------------------------------------------
+
+NAMED_TABLES = ("certificates", "checkouts", "drip_unlocks", "payment_events", "review_helpful_votes",
+                "review_reports")
+
+
+@pytest.mark.parametrize("who", ["anon", "student"])
+@pytest.mark.parametrize("table", NAMED_TABLES)
+def test_api_roles_cannot_truncate_the_named_tables(world, table, who):
+    """TRUNCATE (which no policy filters) raises 42501 for anon and a signed-in user."""
+    assert refusal(world.db, world.actor(who), f"TRUNCATE {table}") == DENIED
+
+
+@pytest.mark.parametrize("who", ["anon", "student", "service"])
+def test_api_roles_cannot_truncate_any_table(world, who):
+    """No table of public, private or rls can be truncated by an API role: TRUNCATE raises 42501 on each."""
+    tables = [r["name"] for r in world.db.rows(
+        "SELECT c.oid::regclass::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname IN ('public', 'private', 'rls') AND c.relkind IN ('r', 'p') ORDER BY 1")]
+    assert len(tables) >= 25
+    got = {table: sqlstate(world.db, world.actor(who), f"TRUNCATE {table}") for table in tables}
+    assert {t: code for t, code in got.items() if code != DENIED} == {}
+
+
+# --- 3. sign-in -------------------------------------------------------------------------------
+
+SIGN_IN = {
+    "credentials_for_sign_in": "SELECT * FROM public.credentials_for_sign_in(%(email)s)",
+    "sign_in_throttled": "SELECT public.sign_in_throttled(%(email)s, '192.0.2.1', 5, 20, interval '15 minutes')",
+    "record_sign_in_failure": "SELECT public.record_sign_in_failure(%(email)s, '192.0.2.1')",
+}
+
+
+def _email(world, who="student"):
+    return world.db.value("SELECT email::text FROM users WHERE id = %s", (world.u[who],))
+
+
+@pytest.mark.parametrize("who", ["anon", "student"])
+@pytest.mark.parametrize("name", list(SIGN_IN))
+def test_api_roles_cannot_run_the_sign_in_functions(world, name, who):
+    """The password check and the throttle refuse anon and signed-in users (42501)."""
+    assert refusal(world.db, world.actor(who), SIGN_IN[name], {"email": _email(world)}) == DENIED
+
+
+def test_portal_signin_runs_the_sign_in_functions(world):
+    """authenticator, as portal_signin, reads a hash, asks the throttle and records a failure."""
+    email = _email(world)
+    conn = world.db.connect_app()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT set_config('role', 'portal_signin', true)")
+            cur.execute(SIGN_IN["credentials_for_sign_in"], {"email": email})
+            assert cur.fetchall() == [(world.u["student"], HASH)]
+            cur.execute(SIGN_IN["sign_in_throttled"], {"email": email})
+            assert cur.fetchone() == (False,)
+            cur.execute(SIGN_IN["record_sign_in_failure"], {"email": email})
+            cur.execute("SELECT current_user")
+            assert cur.fetchone() == ("portal_signin",)
+        conn.rollback()
+    finally:
+        conn.close()
+
+
+def test_portal_signin_reads_no_table_directly(world):
+    """portal_signin holds no privilege on the credentials table itself (42501)."""
+    conn = world.db.connect_app()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT set_config('role', 'portal_signin', true)")
+            with pytest.raises(psycopg2.Error) as caught:
+                cur.execute("SELECT password_hash FROM private.user_credentials")
+        assert caught.value.pgcode == DENIED
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def test_portal_signin_is_nologin_and_only_authenticator_becomes_it(world):
+    """portal_signin cannot log in, and its one member is authenticator (not anon nor authenticated)."""
+    role = world.db.rows("SELECT rolcanlogin, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = 'portal_signin'")
+    assert role == [{"rolcanlogin": False, "rolsuper": False, "rolbypassrls": False}]
+    members = world.db.rows("SELECT m.rolname FROM pg_auth_members a JOIN pg_roles m ON m.oid = a.member "
+                            "WHERE a.roleid = 'portal_signin'::regrole")
+    assert [r["rolname"] for r in members] == ["authenticator"]
+    assert world.db.value("SELECT count(*) FROM pg_auth_members WHERE member = 'portal_signin'::regrole") == 0
+
+
+# --- 4. workshop money and meeting link ---------------------------------------------------------
+
+@pytest.mark.parametrize("who", ["anon", "student", "other_instructor", "facilitator", "owner"])
+@pytest.mark.parametrize("column", ["total_revenue", "meeting_url"])
+def test_workshop_money_and_link_columns_are_not_selectable(world, column, who):
+    """SELECT of workshops.total_revenue or workshops.meeting_url raises 42501 for every API caller."""
+    assert refusal(world.db, world.actor(who), f"SELECT {column} FROM workshops WHERE id = %s",
+                   (world.workshop,)) == DENIED
+
+
+@pytest.mark.parametrize("who, sees", [
+    ("owner", True), ("org_admin", True), ("admin", True),
+    ("facilitator", False), ("student", False), ("pending", False), ("stranger", False),
+    ("other_instructor", False),
+])
+def test_workshop_revenue_answers_only_those_who_read_its_money(world, who, sees):
+    """workshop_revenue() gives the figure to the owner, the org admin and admins, NULL to others."""
+    got = scalar(world.db, world.actor(who), "SELECT workshop_revenue(%s)", (world.workshop,))
+    assert got == (Decimal("25.00") if sees else None)
+
+
+def test_workshop_revenue_is_not_executable_by_anon(world):
+    """anon holds no EXECUTE on workshop_revenue (42501)."""
+    assert refusal(world.db, Actor.anon(), "SELECT workshop_revenue(%s)", (world.workshop,)) == DENIED
+
+
+@pytest.mark.parametrize("who, sees", [
+    ("owner", True), ("facilitator", True), ("student", True), ("org_admin", True), ("admin", True),
+    ("stranger", False), ("other_instructor", False),
+])
+def test_workshop_meeting_url_goes_to_staff_attendees_and_admins(world, who, sees):
+    """workshop_meeting_url() gives the link to staff, a paid registrant, the org admin and admins."""
+    got = scalar(world.db, world.actor(who), "SELECT workshop_meeting_url(%s)", (world.workshop,))
+    assert got == ("https://meet.example.test/w" if sees else None)
+
+
+def test_an_unpaid_registration_does_not_get_the_meeting_link(world):
+    """A seat reserved on a paid workshop but not paid for is not a confirmed registration: no link.
+
+    Reading: the threat model gives the link to "students with a confirmed registration"; on a paid
+    workshop a registration is confirmed by confirm_workshop_payment (else anyone could register,
+    never pay, and join)."""
+    status = world.db.rows("SELECT status::text, payment_status::text FROM workshop_registrations WHERE id = %s",
+                           (world.r_pending,))
+    assert status == [{"status": "registered", "payment_status": "pending"}]
+    assert scalar(world.db, world.actor("pending"), "SELECT workshop_meeting_url(%s)", (world.workshop,)) is None
+
+
+def test_workshop_meeting_url_is_not_executable_by_anon(world):
+    """anon holds no EXECUTE on workshop_meeting_url (42501)."""
+    assert refusal(world.db, Actor.anon(), "SELECT workshop_meeting_url(%s)", (world.workshop,)) == DENIED
+
+
+# --- 5. moving a workshop between organizations -----------------------------------------------
+
+@pytest.mark.parametrize("target", ["own_org", "none"])
+def test_a_facilitator_cannot_move_the_owners_workshop(world, target):
+    """A facilitator's UPDATE of organization_id raises 42501 or touches nothing; the row keeps its org."""
+    org = world.org_b if target == "own_org" else None
+    got = outcome(world.db, world.actor("facilitator"),
+                  "UPDATE workshops SET organization_id = %(org)s WHERE id = %(w)s",
+                  {"org": org, "w": world.workshop},
+                  check="SELECT organization_id FROM workshops WHERE id = %(w)s")
+    assert got == DENIED or got == (0, world.org_a), got
+    assert world.db.value("SELECT organization_id FROM workshops WHERE id = %s", (world.workshop,)) == world.org_a
+
+
+@pytest.mark.parametrize("start, target, allowed", [
+    ("standalone", "own_org", True),
+    ("org", "none", True),
+    ("standalone", "foreign_org", False),
+    ("org", "foreign_org", False),
+])
+def test_the_owner_moves_a_workshop_into_their_own_organization_only(world, start, target, allowed):
+    """The owner may move their workshop into their own organization or to none, never to a foreign one."""
+    db = world.db
+    workshop = world.workshop
+    if start == "standalone":
+        workshop = gen_workshop(db, world.u["owner"], org=None)
+    org = {"own_org": world.org_a, "none": None, "foreign_org": world.org_b}[target]
+    got = outcome(db, world.actor("owner"), "UPDATE workshops SET organization_id = %(org)s WHERE id = %(w)s",
+                  {"org": org, "w": workshop}, check="SELECT organization_id FROM workshops WHERE id = %(w)s")
+    assert got == ((1, org) if allowed else DENIED)
+
+
+# --- 6. teachers are not students ----------------------------------------------------------------
+
+@pytest.fixture()
+def teaching(database):
+    """A published free workshop with a facilitator, and a published course with a co-instructor
+    (view_content), each teacher also holding — by maintenance, which the API never allows — a
+    learner's row: the facilitator a 'registered' seat and an 'attended' one, the co-instructor a
+    completed enrollment. The API must still refuse them every learner's act."""
+    db = database
+    owner = gen_user(db, "instructor", name="Olivia Owner")
+    facilitator = gen_user(db, "instructor", name="Fay Facilitator")
+    co = gen_user(db, "instructor", name="Cory Co")
+    attendee = gen_user(db, "student", name="Ann Attendee")
+    w_open = gen_workshop(db, owner)
+    w_held = gen_workshop(db, owner)
+    for w in (w_open, w_held):
+        facilitate(db, owner, w, facilitator)
+    own_seat = as_owner(db, "INSERT INTO workshop_registrations (workshop_id, user_id, status, payment_status) "
+                            "VALUES (%s, %s, 'registered', 'completed') RETURNING id", (w_open, facilitator))
+    as_owner(db, "INSERT INTO workshop_registrations (workshop_id, user_id, status, payment_status) "
+                 "VALUES (%s, %s, 'attended', 'completed') RETURNING id", (w_held, facilitator))
+    seat = register(db, attendee, w_held)
+    commit(db, Actor.user(owner), "UPDATE workshop_registrations SET status = 'attended' WHERE id = %s", (seat,))
+    course = gen_course(db, owner, lessons=("text",))
+    co_teach(db, owner, course.id, co, "view_content")
+    as_owner(db, "INSERT INTO course_enrollments (course_id, user_id, status, payment_status, completed_at) "
+                 "VALUES (%s, %s, 'completed', 'completed', now()) RETURNING id", (course.id, co))
+    return dict(db=db, owner=owner, facilitator=facilitator, co=co, attendee=attendee, w_open=w_open,
+                w_held=w_held, own_seat=own_seat, course=course)
+
+
+@pytest.mark.parametrize("who", ["facilitator", "owner"])
+def test_staff_cannot_register_for_their_workshop(teaching, who):
+    """register_for_workshop() raises for the workshop's facilitator and owner; no seat is added."""
+    t = teaching
+    refusal(t["db"], Actor.user(t[who]), "SELECT register_for_workshop(%s)", (t["w_held"],))
+    refusal(t["db"], Actor.user(t[who]), "SELECT register_for_workshop(%s)", (t["w_open"],))
+    assert t["db"].value("SELECT count(*) FROM workshop_registrations WHERE user_id = %s", (t[who],)) == (
+        2 if who == "facilitator" else 0)
+
+
+def test_a_facilitator_cannot_mark_themself_attended(teaching):
+    """A facilitator's UPDATE of their own seat to 'attended' raises 42501 or touches nothing."""
+    t = teaching
+    got = outcome(t["db"], Actor.user(t["facilitator"]),
+                  "UPDATE workshop_registrations SET status = 'attended' WHERE id = %(r)s", {"r": t["own_seat"]},
+                  check="SELECT status::text FROM workshop_registrations WHERE id = %(r)s")
+    assert got == DENIED or got == (0, "registered"), got
+
+
+def test_a_facilitator_cannot_give_feedback_on_their_workshop(teaching):
+    """INSERT of workshop_feedback by its facilitator (even holding an attended seat) raises 42501,
+    where an attendee's succeeds."""
+    t = teaching
+    feedback = ("INSERT INTO workshop_feedback (workshop_id, user_id, overall_satisfaction) "
+                "VALUES (%(w)s, %(me)s, 5)")
+    assert refusal(t["db"], Actor.user(t["facilitator"]), feedback, {"w": t["w_held"], "me": t["facilitator"]}) \
+        == DENIED
+    assert outcome(t["db"], Actor.user(t["attendee"]), feedback, {"w": t["w_held"], "me": t["attendee"]}) \
+        == (1, None)
+
+
+@pytest.mark.parametrize("who", ["co", "owner"])
+def test_teachers_cannot_enroll_in_their_course(teaching, who):
+    """enroll_in_course() raises for the course's co-instructor and owner."""
+    t = teaching
+    refusal(t["db"], Actor.user(t[who]), "SELECT enroll_in_course(%s)", (t["course"].id,))
+
+
+def test_a_co_instructor_cannot_review_their_course(teaching):
+    """A co-instructor holding a completed enrollment still cannot INSERT a review of the course (42501)."""
+    t = teaching
+    review = ("INSERT INTO course_reviews (course_id, user_id, rating, title, review_text) "
+              "VALUES (%s, %s, 5, 'Best course', 'I would know.')")
+    assert refusal(t["db"], Actor.user(t["co"]), review, (t["course"].id, t["co"])) == DENIED
+
+
+# --- 7. quizzes and lesson progress -------------------------------------------------------------
+
+@pytest.fixture()
+def quiz(database):
+    """A student enrolled in a free course with a text lesson and a quiz (passing score 70)."""
+    db = database
+    owner = gen_user(db, "instructor")
+    student = gen_user(db, "student")
+    course = gen_course(db, owner, lessons=("text", "quiz"))
+    enrollment = enroll(db, student, course.id)
+    return dict(db=db, owner=owner, student=student, course=course, enrollment=enrollment,
+                text=course.lessons[0], quiz=course.lessons[1])
+
+
+WRITE_PROGRESS = {
+    "insert": "INSERT INTO lesson_progress (enrollment_id, lesson_id, user_id, course_id, status, quiz_score) "
+              "VALUES (%(e)s, %(l)s, %(me)s, %(c)s, 'completed', 100)",
+    "update_score": "UPDATE lesson_progress SET quiz_score = 100 WHERE lesson_id = %(l)s",
+    "update_status": "UPDATE lesson_progress SET status = 'completed' WHERE lesson_id = %(l)s",
+    "update_watch": "UPDATE lesson_progress SET watch_time_seconds = 99999 WHERE lesson_id = %(l)s",
+    "update_stamp": "UPDATE lesson_progress SET completed_at = now() - interval '1 year' WHERE lesson_id = %(l)s",
+    "delete": "DELETE FROM lesson_progress WHERE lesson_id = %(l)s",
+}
+
+
+@pytest.mark.parametrize("name", list(WRITE_PROGRESS))
+def test_a_student_cannot_write_lesson_progress_directly(quiz, name):
+    """INSERT, UPDATE (score, status, watch time, stamps) or DELETE of lesson_progress raises 42501."""
+    q = quiz
+    commit(q["db"], Actor.user(q["student"]), "SELECT start_lesson(%s)", (q["quiz"],))
+    params = {"e": q["enrollment"], "l": q["quiz"], "me": q["student"], "c": q["course"].id}
+    assert refusal(q["db"], Actor.user(q["student"]), WRITE_PROGRESS[name], params) == DENIED
+
+
+@pytest.mark.parametrize("who", ["anon", "student", "owner"])
+def test_the_quiz_column_is_not_selectable(quiz, who):
+    """SELECT course_lessons.quiz (the answer key) raises 42501 for every API caller."""
+    actor = Actor.anon() if who == "anon" else Actor.user(quiz[who])
+    assert refusal(quiz["db"], actor, "SELECT quiz FROM course_lessons WHERE id = %s", (quiz["quiz"],)) == DENIED
+
+
+def test_lesson_quiz_hides_the_answers_from_students(quiz):
+    """lesson_quiz() gives an enrolled student the questions without "answer", the owner the whole quiz,
+    and nothing to anon or a student not enrolled."""
+    db = quiz["db"]
+    seen = scalar(db, Actor.user(quiz["student"]), "SELECT lesson_quiz(%s)", (quiz["quiz"],))
+    assert seen == {"questions": [{k: v for k, v in q.items() if k != "answer"} for q in QUIZ["questions"]]}
+    assert scalar(db, Actor.user(quiz["owner"]), "SELECT lesson_quiz(%s)", (quiz["quiz"],)) == QUIZ
+    assert scalar(db, Actor.anon(), "SELECT lesson_quiz(%s)", (quiz["quiz"],)) is None
+    outsider = gen_user(db, "student")
+    assert scalar(db, Actor.user(outsider), "SELECT lesson_quiz(%s)", (quiz["quiz"],)) is None
+
+
+def test_submit_quiz_scores_in_the_database_and_keeps_the_best(quiz):
+    """submit_quiz() scores the answers here (wrong ones by 0-based index), keeps the best score, and a
+    later fail never undoes a pass; the key stays hidden after passing."""
+    db, student, lesson = quiz["db"], quiz["student"], quiz["quiz"]
+
+    def result(row):
+        return (row["score"], row["passed"], row["best_score"], list(row["wrong"]), row["questions"])
+
+    assert result(submit(db, student, lesson, ALL_WRONG)) == (0, False, 0, [0, 1], 2)
+    assert result(submit(db, student, lesson, [1, 1])) == (50, False, 50, [1], 2)
+    assert result(submit(db, student, lesson, RIGHT)) == (100, True, 100, [], 2)
+    assert result(submit(db, student, lesson, ALL_WRONG)) == (0, False, 100, [0, 1], 2)
+    progress = db.rows("SELECT status::text, quiz_score FROM lesson_progress WHERE enrollment_id = %s "
+                       "AND lesson_id = %s", (quiz["enrollment"], lesson))
+    assert progress == [{"status": "completed", "quiz_score": 100}]
+    seen = scalar(db, Actor.user(student), "SELECT lesson_quiz(%s)", (lesson,))
+    assert all("answer" not in q for q in seen["questions"])
+
+
+# --- 8. the monthly statistics by organization ------------------------------------------------
+
+def test_monthly_stats_give_an_org_admin_only_their_organizations_courses(database):
+    """get_instructor_monthly_stats() sums, for an org admin, only the org's course; for the instructor
+    both their org course and their standalone one; for another org's admin nothing."""
+    db = database
+    org, other_org = gen_org(db), gen_org(db, "Elsewhere")
+    instructor = gen_user(db, "instructor", org=org)
+    org_admin = gen_user(db, "org_admin", org=org)
+    other_admin = gen_user(db, "org_admin", org=other_org)
+    student = gen_user(db, "student")
+    for course in (gen_course(db, instructor, price="30.00", org=org), gen_course(db, instructor, price="12.00")):
+        pay(db, enroll(db, student, course.id))
+    as_owner(db, "SELECT refresh_instructor_monthly_stats()")
+    gross = "SELECT sum(gross_revenue) FROM get_instructor_monthly_stats(%s)"
+    assert scalar(db, Actor.user(instructor), gross, (instructor,)) == Decimal("42.00")
+    assert scalar(db, Actor.user(org_admin), gross, (instructor,)) == Decimal("30.00")
+    assert scalar(db, Actor.user(other_admin), gross, (instructor,)) is None
+
+
+# --- 9. a revived enrollment is priced again -----------------------------------------------------
+
+def test_a_cancelled_free_enrollment_revived_after_the_course_became_paid_is_pending(database):
+    """Re-enrolling after cancelling a free enrollment of a course now paid gives pending / pending / 0."""
+    db = database
+    owner, student = gen_user(db, "instructor"), gen_user(db, "student")
+    course = gen_course(db, owner, price="0")
+    enrollment = enroll(db, student, course.id)
+    commit(db, Actor.user(student), "UPDATE course_enrollments SET status = 'cancelled' WHERE id = %s", (enrollment,))
+    commit(db, Actor.user(owner), "UPDATE courses SET price_amount = 30 WHERE id = %s", (course.id,))
+    assert enroll(db, student, course.id) == enrollment
+    assert db.rows("SELECT status::text, payment_status::text, amount_paid FROM course_enrollments WHERE id = %s",
+                   (enrollment,)) == [{"status": "pending", "payment_status": "pending", "amount_paid": 0}]
+    assert fetch(db, Actor.user(student), "SELECT id FROM course_lessons WHERE course_id = %s AND NOT is_preview",
+                 (course.id,)) == []
+
+
+# --- 10. users and money on enrollments -------------------------------------------------------------
+
+def test_anon_cannot_read_users(world):
+    """Any SELECT on users as anon raises 42501."""
+    assert refusal(world.db, Actor.anon(), "SELECT id FROM users") == DENIED
+    assert refusal(world.db, Actor.anon(), "SELECT count(*) FROM users") == DENIED
+
+
+@pytest.mark.parametrize("sql", ["SELECT amount_paid FROM course_enrollments WHERE course_id = %s",
+                                 "SELECT sum(amount_paid) FROM course_enrollments WHERE course_id = %s",
+                                 "SELECT * FROM course_enrollments WHERE course_id = %s"])
+def test_a_view_content_co_instructor_cannot_read_amount_paid(world, sql):
+    """A co-instructor with view_content only cannot select, sum or star-select amount_paid (42501)."""
+    assert refusal(world.db, world.actor("co_view"), sql, (world.course.id,)) == DENIED
+
+
+def test_the_view_content_co_instructor_still_sees_the_enrollments(world):
+    """(Control) the same co-instructor reads the course's enrollments without their money."""
+    got = fetch(world.db, world.actor("co_view"), "SELECT id FROM course_enrollments WHERE course_id = %s",
+                (world.course.id,))
+    assert ids(got) == {world.e_student, world.e_pending}
+
+
+@pytest.mark.parametrize("who, sees", [("student", True), ("owner", True), ("org_admin", True), ("admin", True),
+                                       ("co_view", False), ("pending", False), ("stranger", False),
+                                       ("other_instructor", False)])
+def test_enrollment_amount_paid_answers_the_student_and_revenue_readers(world, who, sees):
+    """enrollment_amount_paid() gives the amount to the student and revenue readers, NULL to others."""
+    got = scalar(world.db, world.actor(who), "SELECT enrollment_amount_paid(%s)", (world.e_student,))
+    assert got == (Decimal("49.99") if sees else None)
+
+
+@pytest.mark.parametrize("who", ["co_view", "stranger", "pending"])
+def test_checkouts_are_read_only_by_their_student_and_revenue_readers(world, who):
+    """The checkouts table (its amount included) shows no one else's row to a co-instructor without
+    view_revenue or another student."""
+    got = fetch(world.db, world.actor(who), "SELECT id, user_id FROM checkouts")
+    assert {r["user_id"] for r in got} <= {world.u[who]}
+
+
+# --- 11. deactivated accounts ---------------------------------------------------------------------
+
+def test_a_deactivated_user_keeps_no_row_rights(database):
+    """After deactivation an instructor updates nothing, a student reads no paid lesson, rls.uid() is NULL,
+    and both read exactly what anon reads of the courses."""
+    db = database
+    instructor, student = gen_user(db, "instructor"), gen_user(db, "student")
+    course = gen_course(db, instructor, price="20.00", lessons=("text", "text"))
+    draft = gen_course(db, instructor, status="draft")
+    pay(db, enroll(db, student, course.id))
+    lessons = "SELECT id FROM course_lessons WHERE course_id = %s AND NOT is_preview"
+    retitle = "UPDATE courses SET title = 'Taken over' WHERE id = %s"
+    # Before: the rights exist (so the test can fail).
+    assert len(fetch(db, Actor.user(student), lessons, (course.id,))) == 2
+    assert outcome(db, Actor.user(instructor), retitle, (course.id,)) == (1, None)
+
+    deactivate(db, instructor, student)
+
+    assert outcome(db, Actor.user(instructor), retitle, (course.id,)) == (0, None)
+    assert fetch(db, Actor.user(student), lessons, (course.id,)) == []
+    anon_courses = ids(fetch(db, Actor.anon(), "SELECT id FROM courses"))
+    assert anon_courses == {course.id}
+    for who in (instructor, student):
+        assert scalar(db, Actor.user(who), "SELECT rls.uid()") is None
+        assert ids(fetch(db, Actor.user(who), "SELECT id FROM courses")) == anon_courses
+    assert draft.id not in ids(fetch(db, Actor.user(instructor), "SELECT id FROM courses"))
+    assert refusal(db, Actor.user(student), "SELECT enroll_in_course(%s)", (course.id,)) == DENIED
+
+
+# --- 12. private and deactivated profiles ---------------------------------------------------------
+
+@pytest.mark.parametrize("how", ["private_by_instructor", "private_by_owner", "deactivated"])
+def test_a_hidden_instructor_has_no_public_profile(database, how):
+    """A private or deactivated instructor's profile row is hidden from anon and other users, in the table
+    and in public_instructors; a private instructor still reads their own."""
+    db = database
+    instructor, student, other = gen_user(db, "instructor"), gen_user(db, "student"), gen_user(db, "instructor")
+    readers = [Actor.anon(), Actor.user(student), Actor.user(other)]
+    profile = "SELECT user_id FROM instructor_profiles WHERE user_id = %s"
+    listed = "SELECT id FROM public_instructors WHERE id = %s"
+    for reader in readers:  # visible before
+        assert len(fetch(db, reader, profile, (instructor,))) == 1
+        assert len(fetch(db, reader, listed, (instructor,))) == 1
+
+    if how == "private_by_instructor":
+        assert commit(db, Actor.user(instructor), "UPDATE instructor_settings SET profile_visibility = 'private' "
+                      "WHERE user_id = %s RETURNING user_id", (instructor,)) == instructor
+    elif how == "private_by_owner":
+        as_owner(db, "UPDATE instructor_settings SET profile_visibility = 'private' WHERE user_id = %s "
+                     "RETURNING user_id", (instructor,))
+    else:
+        deactivate(db, instructor)
+
+    for reader in readers:
+        assert fetch(db, reader, profile, (instructor,)) == [], reader
+        assert fetch(db, reader, listed, (instructor,)) == [], reader
+    if how != "deactivated":
+        assert len(fetch(db, Actor.user(instructor), profile, (instructor,))) == 1
+
+
+# --- 13. what instructors see of users -------------------------------------------------------------
+
+@pytest.mark.parametrize("column", ["role", "organization_id", "is_active"])
+def test_instructors_cannot_select_users_role_organization_or_active_flag(world, column):
+    """SELECT of users.role / organization_id / is_active raises 42501 for an instructor."""
+    assert refusal(world.db, world.actor("owner"), f"SELECT {column} FROM users WHERE id = %s",
+                   (world.u["student"],)) == DENIED
+
+
+def test_instructors_read_name_and_email_of_their_students_only(world):
+    """An instructor reads full_name and email of their student, and no row of a stranger."""
+    db = world.db
+    owner = world.actor("owner")
+    got = fetch(db, owner, "SELECT full_name, email::text FROM users WHERE id = %s", (world.u["student"],))
+    assert got == [{"full_name": "Stu Dent", "email": _email(world)}]
+    assert fetch(db, owner, "SELECT full_name, email FROM users WHERE id = %s", (world.u["stranger"],)) == []
+
+
+@pytest.mark.parametrize("who, role", [("owner", "instructor"), ("student", "student"), ("org_admin", "org_admin")])
+def test_my_account_returns_the_callers_own_role(world, who, role):
+    """my_account() returns one row: the caller's own id and role."""
+    got = fetch(world.db, world.actor(who), "SELECT id, role::text FROM my_account()")
+    assert got == [{"id": world.u[who], "role": role}]
+
+
+# --- 14. helper functions and what anon may execute -----------------------------------------------
+
+ROW_HELPERS = {
+    "course_organization": "SELECT public.course_organization(gen_random_uuid())",
+    "workshop_organization": "SELECT public.workshop_organization(gen_random_uuid())",
+    "lesson_released_for": "SELECT public.lesson_released_for(gen_random_uuid(), gen_random_uuid())",
+    "is_student_of_caller": "SELECT public.is_student_of_caller(gen_random_uuid())",
+    "can_read_lesson": "SELECT public.can_read_lesson(gen_random_uuid(), gen_random_uuid(), true)",
+}
+
+
+@pytest.mark.parametrize("who", ["anon", "student"])
+@pytest.mark.parametrize("name", list(ROW_HELPERS))
+def test_row_helpers_are_not_executable_by_api_users(world, name, who):
+    """The helpers that answer about any row refuse anon and signed-in users (42501)."""
+    assert refusal(world.db, world.actor(who), ROW_HELPERS[name]) == DENIED
+
+
+def test_anon_executes_exactly_three_security_definer_functions(world):
+    """The SECURITY DEFINER functions anon may execute (schema auth aside) are sign_up, verify_certificate
+    and lesson_quiz."""
+    got = {r["f"] for r in world.db.rows(
+        "SELECT p.oid::regprocedure::text AS f FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+        "WHERE p.prosecdef AND n.nspname <> 'auth' AND has_function_privilege('anon', p.oid, 'EXECUTE')")}
+    assert got == {"sign_up(text,text,text,user_role)", "verify_certificate(text)", "lesson_quiz(uuid)"}
+
+
+# --- 15. payment details are ciphertext ----------------------------------------------------------------
+
+ENVELOPE = "v1.k2024." + "Q2lwaGVydGV4dC1ub25jZS1hbmQtdGFnLW9mLWFlcy1nY20tZW5jcnlwdGlvbg"
+
+
+@pytest.mark.parametrize("details, accepted", [
+    ("DE89 3704 0044 0532 0130 00", False),
+    ("paypal: olivia@example.test", False),
+    ("v1.k2024.short", False),
+    ("v2.k2024." + ENVELOPE.split(".")[2], False),
+    (ENVELOPE + " plain", False),
+    (ENVELOPE, True),
+])
+def test_payment_details_accept_only_an_envelope(world, details, accepted):
+    """instructor_settings.payment_details refuses plain text (23514) and accepts v1.<keyid>.<base64url>."""
+    got = outcome(world.db, world.actor("owner"),
+                  "UPDATE instructor_settings SET payment_details = %(d)s WHERE user_id = %(me)s",
+                  {"d": details, "me": world.u["owner"]},
+                  check="SELECT payment_details FROM instructor_settings WHERE user_id = %(me)s")
+    assert got == ((1, details) if accepted else CHECK_VIOLATION)
