@@ -50,8 +50,10 @@ def shelf(world):
     for name, (status, tags, enrolled, rating, reviews, revenue) in specs.items():
         course = gen_course(db, user_id, status=status, lessons=("text",), title=f"Shelf {name.title()} course")
         db.value("UPDATE courses SET tags = %s, enrolled_count = %s, average_rating = %s, review_count = %s, "
-                 "total_revenue = %s, created_at = now() - make_interval(days => %s) WHERE id = %s RETURNING id",
-                 (tags, enrolled, rating, reviews, Decimal(revenue), len(ids), course.id))
+                 "rating_sum = %s, total_revenue = %s, created_at = now() - make_interval(days => %s) "
+                 "WHERE id = %s RETURNING id",
+                 (tags, enrolled, rating, reviews, round(Decimal(rating or 0) * reviews), Decimal(revenue), len(ids),
+                  course.id))
         ids[name] = str(course.id)
     return client, ids
 
