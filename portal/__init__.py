@@ -15,7 +15,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
 from portal import config as portal_config
-from portal import db, errors
+from portal import db, errors, forms
 from portal.auth.queries import load_user
 
 csrf = CSRFProtect()
@@ -43,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     # First, so that every later hook (CSRF included) runs inside the transaction.
     _register_request_transaction(app)
     app.before_request(_refuse_nul_in_path)
+    app.before_request(forms.drop_nul_from_query)  # and BaseForm cleans every form: portal/forms.py
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
