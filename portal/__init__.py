@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import uuid
 
-from flask import Flask, abort, g, request, session
+from flask import Flask, abort, g, make_response, request, session
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
+from peewee import InterfaceError, OperationalError
 
 from portal import config as portal_config
 from portal import db, errors, forms
@@ -39,7 +40,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     portal_config.check(app.config)
 
-    db.open_database(app.config["DATABASE_URL"], max_connections=app.config["DATABASE_POOL_SIZE"])
+    db.open_database(app.config["DATABASE_URL"], max_connections=app.config["DATABASE_POOL_SIZE"],
+                     statement_timeout_ms=app.config["DATABASE_STATEMENT_TIMEOUT_MS"])
+    # Flask runs after_request hooks last-registered first: registered before the
+    # transaction's, this one runs after it, so a response that replaces a failed
+    # commit carries the headers too.
+    app.after_request(_security_headers)
     # First, so that every later hook (CSRF included) runs inside the transaction.
     _register_request_transaction(app)
     app.before_request(_refuse_nul_in_path)
@@ -54,7 +60,6 @@ def create_app(config: dict | None = None) -> Flask:
         module = __import__(f"portal.{name}.routes", fromlist=["bp"])
         app.register_blueprint(module.bp)
     errors.register(app)
-    app.after_request(_security_headers)
     _register_template_helpers(app)
     logging.getLogger("portal").setLevel(logging.INFO)
     return app
@@ -110,16 +115,26 @@ def _register_request_transaction(app: Flask) -> None:
         if user_id and not current_user.is_authenticated:
             session.pop("_user_id", None)
             db.set_request_role(None)
+        errors.outage.end()  # the database answered
 
     @app.after_request
     def finish_transaction(response):
         transaction = g.pop("transaction", None)
-        if transaction is not None:
-            failed = response.status_code >= 500 or g.get("database_failed", False)
+        if transaction is None:
+            return response
+        failed = response.status_code >= 500 or g.get("database_failed", False)
+        try:
             if failed:
                 transaction.__exit__(RuntimeError, RuntimeError("request failed"), None)
             else:
-                transaction.__exit__(None, None, None)  # commit; a failure here is a 500
+                transaction.__exit__(None, None, None)  # commit
+        except (OperationalError, InterfaceError) as exc:
+            if failed:  # the rollback found the connection gone: nothing was kept either way
+                return response
+            answer = errors.database_trouble(exc)  # the commit did not happen
+            if answer is None:
+                raise
+            return make_response(answer)
         return response
 
     @app.teardown_request

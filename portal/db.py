@@ -249,6 +249,9 @@ def database_urls() -> tuple[Urls, object | None]:
 
 UNIQUE_VIOLATION = "23505"
 INSUFFICIENT_PRIVILEGE = "42501"
+QUERY_CANCELED = "57014"  # statement_timeout (or a cancel request)
+# The server went away: shutting down, crashed, starting up, or a broken connection (class 08).
+SERVER_GONE = ("57P01", "57P02", "57P03")
 
 
 def sqlstate(exc: BaseException) -> str | None:
@@ -259,6 +262,14 @@ def sqlstate(exc: BaseException) -> str | None:
         if code:
             return code
     return None
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether a database error means the server cannot be reached (as opposed to a refused
+    statement): no SQLSTATE at all (the connection failed or broke), a connection exception
+    (class 08), or the server shutting down or starting up."""
+    code = sqlstate(exc)
+    return code is None or code.startswith("08") or code in SERVER_GONE
 
 
 def constraint_name(exc: BaseException) -> str | None:
@@ -281,34 +292,49 @@ def error_message(exc: BaseException) -> str:
 
 # Models bind to this proxy; ``open_database`` points it at a pool.
 database = DatabaseProxy()
+# Each request's statement_timeout in milliseconds (0: none); ``open_database`` sets it.
+DEFAULT_STATEMENT_TIMEOUT_MS = 5000
+_statement_timeout_ms = DEFAULT_STATEMENT_TIMEOUT_MS
 
 
-def open_database(app_url: str, max_connections: int = 8) -> PooledPostgresqlExtDatabase:
+def open_database(app_url: str, max_connections: int = 8,
+                  statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS) -> PooledPostgresqlExtDatabase:
     """A pool of connections as ``authenticator`` (never the owner), bound to ``database``.
 
     Peewee 4 runs in autocommit outside ``atomic``, so a failed statement
     cannot leave a connection in an aborted transaction. Connections go back to the pool
     holding no role and no claims: both are set per transaction only.
+
+    A connection the server dropped (a restart, an outage) is never handed out again:
+    Peewee's Postgres pool checks each one on check-out (its transaction status, then a
+    ``SELECT 1``) and discards the dead, and on check-in closes one whose status is
+    unknown; so the app recovers from an outage without a restart
+    (tests/test_database_outage.py).
     """
+    global _statement_timeout_ms
     parts = parse_dsn(app_url)
     name = parts.pop("dbname")
     pool = PooledPostgresqlExtDatabase(name, max_connections=max_connections, stale_timeout=300,
                                        timeout=10, register_hstore=False, **parts)
     database.initialize(pool)
+    _statement_timeout_ms = statement_timeout_ms
     return pool
 
 
 def set_request_role(user_id=None) -> None:
-    """Role and claims for the rest of the current transaction, in one statement.
+    """Role, claims and statement timeout for the rest of the current transaction, in one statement.
 
     ``set_config(..., true)`` is transaction-local: it ends with the commit or
     rollback, so nothing reaches the next user of the pooled connection (or a
-    PgBouncer in transaction mode).
+    PgBouncer in transaction mode). The timeout keeps any one statement of a
+    request from running away (a cancelled one is a 503 page, portal.errors);
+    maintenance connects as the owner and has none.
     """
     role = "authenticated" if user_id else "anon"
     claims = {"role": role, **({"sub": str(user_id)} if user_id else {})}
-    database.execute_sql("SELECT set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
-                         (role, json.dumps(claims)))
+    database.execute_sql("SELECT set_config('role', %s, true), set_config('request.jwt.claims', %s, true), "
+                         "set_config('statement_timeout', %s, true)",
+                         (role, json.dumps(claims), str(_statement_timeout_ms)))
 
 
 @contextmanager
