@@ -86,13 +86,23 @@ def migrate(owner_dsn: str, schema_dir: Path = SCHEMA_DIR) -> list[str]:
     Each file runs in its own transaction and is recorded with its checksum in
     ``schema_migrations``. Running again is a no-op. A recorded file whose
     checksum changed stops the run before anything is applied.
+
+    Concurrent runners queue on a transaction-scoped advisory lock
+    (``pg_advisory_xact_lock``), taken first in every transaction that reads or
+    applies: its own COMMIT or ROLLBACK releases it, so it never outlives the
+    transaction, even where a pooler gives each transaction another server
+    connection (a session lock's unlock could land on another connection and
+    leave the lock held). Between transactions another runner may apply files,
+    so each file's transaction re-reads ``schema_migrations`` under the lock
+    and skips a file already recorded. Migrations still connect directly, not
+    through a pooler (README).
     """
     files = migration_files(schema_dir)
     applied_now = []
     conn = psycopg2.connect(owner_dsn)
     try:
         with conn, conn.cursor() as cur:
-            cur.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
             cur.execute(
                 """CREATE TABLE IF NOT EXISTS public.schema_migrations (
                        name       text PRIMARY KEY,
@@ -102,16 +112,17 @@ def migrate(owner_dsn: str, schema_dir: Path = SCHEMA_DIR) -> list[str]:
             cur.execute("SELECT name, checksum FROM public.schema_migrations")
             recorded = dict(cur.fetchall())
         for path in files:
-            if path.name in recorded and recorded[path.name] != checksum(path):
-                raise MigrationError(
-                    f"{path.name} was applied with checksum {recorded[path.name][:12]}… but the file "
-                    f"now has {checksum(path)[:12]}…. An applied migration is never edited: restore "
-                    f"it and put the change in a new numbered file."
-                )
+            _check_unchanged(path, recorded)
         for path in files:
             if path.name in recorded:
                 continue
             with conn, conn.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+                cur.execute("SELECT name, checksum FROM public.schema_migrations WHERE name = %s", (path.name,))
+                applied_meanwhile = dict(cur.fetchall())
+                if applied_meanwhile:  # by another runner, since the first read
+                    _check_unchanged(path, applied_meanwhile)
+                    continue
                 log.info("applying %s", path.name)
                 cur.execute(path.read_text())
                 cur.execute(
@@ -120,10 +131,17 @@ def migrate(owner_dsn: str, schema_dir: Path = SCHEMA_DIR) -> list[str]:
                 )
             applied_now.append(path.name)
     finally:
-        with conn, conn.cursor() as cur:
-            cur.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
         conn.close()
     return applied_now
+
+
+def _check_unchanged(path: Path, recorded: dict) -> None:
+    if path.name in recorded and recorded[path.name] != checksum(path):
+        raise MigrationError(
+            f"{path.name} was applied with checksum {recorded[path.name][:12]}… but the file "
+            f"now has {checksum(path)[:12]}…. An applied migration is never edited: restore "
+            f"it and put the change in a new numbered file."
+        )
 
 
 # --- roles and databases (need a superuser) ------------------------------------------
