@@ -2,6 +2,7 @@
 
     python -m portal db start          run the embedded server until Ctrl-C
     python -m portal db migrate        apply pending migrations
+    python -m portal db manifest       add landed migrations to schema_manifest.txt
     python -m portal db verify         list figures that differ from their recomputation
     python -m portal db rebuild        recompute every figure (or --instructor ID)
     python -m portal db archive        move old activity out of the timeline
@@ -57,6 +58,22 @@ def migrate() -> None:
     _, _, applied = _migrated_urls()
     if not applied:
         click.echo("database is up to date")
+
+
+@db_group.command()
+def manifest() -> None:
+    """Add the schema files not yet in schema_manifest.txt, with their SHA-256.
+
+    Run it when a migration lands: from then on the file is never edited (a test
+    compares every listed file with its checksum). Refuses while a listed file differs.
+    """
+    changed = db.changed_since_landing(db.SCHEMA_DIR, db.MANIFEST)
+    if changed:
+        raise click.ClickException(f"{', '.join(changed)} changed after landing: restore the file from git "
+                                   f"and put the change in a new numbered migration")
+    added = db.add_to_manifest(db.SCHEMA_DIR, db.MANIFEST)
+    click.echo(f"added to {db.MANIFEST.name}: {', '.join(added)}" if added
+               else f"{db.MANIFEST.name} lists every migration")
 
 
 @db_group.command()

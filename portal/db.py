@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_DIR = ROOT / "schema"
+# The landed migrations and their SHA-256: a test fails when one is edited or a new one is not listed.
+MANIFEST = ROOT / "schema_manifest.txt"
 INSTANCE_DIR = ROOT / "instance"
 MIGRATION_FILE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 ROLES_BLOCK = re.compile(r"-- begin roles -+\n(.*?)-- end roles", re.S)
@@ -78,6 +80,28 @@ def migration_files(schema_dir: Path = SCHEMA_DIR) -> list[Path]:
 
 def checksum(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read_manifest(manifest: Path) -> dict[str, str]:
+    """The manifest's landed migrations, name -> SHA-256 (one ``NNN_name.sql <sha256>`` a line)."""
+    lines = manifest.read_text().splitlines() if manifest.exists() else []
+    return dict(line.split() for line in lines if line.strip())
+
+
+def changed_since_landing(schema_dir: Path, manifest: Path) -> list[str]:
+    """The landed migrations whose file is missing or no longer has its manifest checksum."""
+    return [name for name, digest in read_manifest(manifest).items()
+            if not (schema_dir / name).exists() or checksum(schema_dir / name) != digest]
+
+
+def add_to_manifest(schema_dir: Path, manifest: Path) -> list[str]:
+    """Append the migration files the manifest does not list yet; return their names.
+    A line already there is never rewritten: a landed migration is never edited."""
+    listed = read_manifest(manifest)
+    missing = [path for path in migration_files(schema_dir) if path.name not in listed]
+    with manifest.open("a") as out:
+        out.writelines(f"{path.name} {checksum(path)}\n" for path in missing)
+    return [path.name for path in missing]
 
 
 def migrate(owner_dsn: str, schema_dir: Path = SCHEMA_DIR) -> list[str]:
