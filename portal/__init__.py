@@ -106,8 +106,9 @@ def _register_request_transaction(app: Flask) -> None:
         if request.endpoint in STATIC_ENDPOINTS:
             return
         db.database.connect(reuse_if_open=True)
-        g.transaction = db.database.atomic()
-        g.transaction.__enter__()
+        transaction = db.database.atomic()
+        transaction.__enter__()
+        g.transaction = transaction  # only once BEGIN went through: the hooks below end what began
         user_id = _session_user_id()
         db.set_request_role(user_id)
         # Load the user now, under their own claims; an account that is gone
