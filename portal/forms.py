@@ -13,6 +13,11 @@ crafted requests. Rather than guard field by field, the portal drops it here:
   address (an identifier, not free text: one holding a NUL is no address, so the
   form refuses it with a field message, 422).
 
+A few views read one posted value themselves (``request.form.get``): a number,
+``yes``, a uuid, a quiz choice; tokens, never text that is stored. A NUL makes
+such a token invalid, refused as any other invalid one is (a 400, or the
+confirm step again).
+
 Undecodable text needs nothing here: Werkzeug decodes form bodies and query
 strings leniently (invalid UTF-8 stays percent-encoded or becomes U+FFFD), so
 no lone surrogate reaches a view. A JSON body would carry one, and numbers or
