@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 import uuid
 
-from flask import Flask, abort, g, request, session
+from flask import Flask, abort, g, make_response, request, session
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
+from peewee import InterfaceError, OperationalError
 
 from portal import config as portal_config
-from portal import db, errors
+from portal import db, errors, forms
 from portal.auth.queries import load_user
 
 csrf = CSRFProtect()
@@ -39,10 +40,16 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     portal_config.check(app.config)
 
-    db.open_database(app.config["DATABASE_URL"], max_connections=app.config["DATABASE_POOL_SIZE"])
+    db.open_database(app.config["DATABASE_URL"], max_connections=app.config["DATABASE_POOL_SIZE"],
+                     statement_timeout_ms=app.config["DATABASE_STATEMENT_TIMEOUT_MS"])
+    # Flask runs after_request hooks last-registered first: registered before the
+    # transaction's, this one runs after it, so a response that replaces a failed
+    # commit carries the headers too.
+    app.after_request(_security_headers)
     # First, so that every later hook (CSRF included) runs inside the transaction.
     _register_request_transaction(app)
     app.before_request(_refuse_nul_in_path)
+    app.before_request(forms.drop_nul_from_query)  # and BaseForm cleans every form: portal/forms.py
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
@@ -53,7 +60,6 @@ def create_app(config: dict | None = None) -> Flask:
         module = __import__(f"portal.{name}.routes", fromlist=["bp"])
         app.register_blueprint(module.bp)
     errors.register(app)
-    app.after_request(_security_headers)
     _register_template_helpers(app)
     logging.getLogger("portal").setLevel(logging.INFO)
     return app
@@ -100,8 +106,9 @@ def _register_request_transaction(app: Flask) -> None:
         if request.endpoint in STATIC_ENDPOINTS:
             return
         db.database.connect(reuse_if_open=True)
-        g.transaction = db.database.atomic()
-        g.transaction.__enter__()
+        transaction = db.database.atomic()
+        transaction.__enter__()
+        g.transaction = transaction  # only once BEGIN went through: the hooks below end what began
         user_id = _session_user_id()
         db.set_request_role(user_id)
         # Load the user now, under their own claims; an account that is gone
@@ -109,16 +116,26 @@ def _register_request_transaction(app: Flask) -> None:
         if user_id and not current_user.is_authenticated:
             session.pop("_user_id", None)
             db.set_request_role(None)
+        errors.outage.end()  # the database answered
 
     @app.after_request
     def finish_transaction(response):
         transaction = g.pop("transaction", None)
-        if transaction is not None:
-            failed = response.status_code >= 500 or g.get("database_failed", False)
+        if transaction is None:
+            return response
+        failed = response.status_code >= 500 or g.get("database_failed", False)
+        try:
             if failed:
                 transaction.__exit__(RuntimeError, RuntimeError("request failed"), None)
             else:
-                transaction.__exit__(None, None, None)  # commit; a failure here is a 500
+                transaction.__exit__(None, None, None)  # commit
+        except (OperationalError, InterfaceError) as exc:
+            if failed:  # the rollback found the connection gone: nothing was kept either way
+                return response
+            answer = errors.database_trouble(exc)  # the commit did not happen
+            if answer is None:
+                raise
+            return make_response(answer)
         return response
 
     @app.teardown_request

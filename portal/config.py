@@ -17,6 +17,11 @@ class ConfigError(RuntimeError):
     """Configuration that must not run: the message says what to set."""
 
 
+def statement_timeout_ms() -> int:
+    """``DATABASE_STATEMENT_TIMEOUT_MS`` (default 5000)."""
+    return int(os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS", "5000"))
+
+
 def from_environment() -> dict:
     production = os.environ.get("PORTAL_ENV", "development") == "production"
     return {
@@ -25,6 +30,9 @@ def from_environment() -> dict:
         # As authenticator; `python -m portal run` sets it for the embedded server.
         "DATABASE_URL": os.environ.get("DATABASE_URL"),
         "DATABASE_POOL_SIZE": int(os.environ.get("DATABASE_POOL_SIZE", "8")),
+        # Each request's statement_timeout (0: none): a statement that runs longer is
+        # cancelled and the page answers 503. gunicorn's --timeout is set above it (serve.py).
+        "DATABASE_STATEMENT_TIMEOUT_MS": statement_timeout_ms(),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
@@ -69,6 +77,8 @@ def check(config) -> None:
     if config["PAYMENT_PROVIDER"] == "hosted" and not config.get("PAYMENT_CHECKOUT_URL"):
         raise ConfigError("PAYMENT_PROVIDER=hosted needs PAYMENT_CHECKOUT_URL (the processor's checkout "
                           "page, with {checkout_id})")
+    if config.get("DATABASE_STATEMENT_TIMEOUT_MS", 0) < 0:
+        raise ConfigError("DATABASE_STATEMENT_TIMEOUT_MS is milliseconds, 0 or more (0: no timeout)")
     if not config.get("DATABASE_URL"):
         raise ConfigError("DATABASE_URL (as authenticator) is not set; `python -m portal run` sets it "
                           "for the embedded server")

@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_DIR = ROOT / "schema"
+# The landed migrations and their SHA-256: a test fails when one is edited or a new one is not listed.
+MANIFEST = ROOT / "schema_manifest.txt"
 INSTANCE_DIR = ROOT / "instance"
 MIGRATION_FILE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 ROLES_BLOCK = re.compile(r"-- begin roles -+\n(.*?)-- end roles", re.S)
@@ -80,19 +82,51 @@ def checksum(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def read_manifest(manifest: Path) -> dict[str, str]:
+    """The manifest's landed migrations, name -> SHA-256 (one ``NNN_name.sql <sha256>`` a line)."""
+    lines = manifest.read_text().splitlines() if manifest.exists() else []
+    return dict(line.split() for line in lines if line.strip())
+
+
+def changed_since_landing(schema_dir: Path, manifest: Path) -> list[str]:
+    """The landed migrations whose file is missing or no longer has its manifest checksum."""
+    return [name for name, digest in read_manifest(manifest).items()
+            if not (schema_dir / name).exists() or checksum(schema_dir / name) != digest]
+
+
+def add_to_manifest(schema_dir: Path, manifest: Path) -> list[str]:
+    """Append the migration files the manifest does not list yet; return their names.
+    A line already there is never rewritten: a landed migration is never edited."""
+    listed = read_manifest(manifest)
+    missing = [path for path in migration_files(schema_dir) if path.name not in listed]
+    with manifest.open("a") as out:
+        out.writelines(f"{path.name} {checksum(path)}\n" for path in missing)
+    return [path.name for path in missing]
+
+
 def migrate(owner_dsn: str, schema_dir: Path = SCHEMA_DIR) -> list[str]:
     """Apply the pending ``schema/NNN_*.sql`` files in order; return their names.
 
     Each file runs in its own transaction and is recorded with its checksum in
     ``schema_migrations``. Running again is a no-op. A recorded file whose
     checksum changed stops the run before anything is applied.
+
+    Concurrent runners queue on a transaction-scoped advisory lock
+    (``pg_advisory_xact_lock``), taken first in every transaction that reads or
+    applies: its own COMMIT or ROLLBACK releases it, so it never outlives the
+    transaction, even where a pooler gives each transaction another server
+    connection (a session lock's unlock could land on another connection and
+    leave the lock held). Between transactions another runner may apply files,
+    so each file's transaction re-reads ``schema_migrations`` under the lock
+    and skips a file already recorded. Migrations still connect directly, not
+    through a pooler (README).
     """
     files = migration_files(schema_dir)
     applied_now = []
     conn = psycopg2.connect(owner_dsn)
     try:
         with conn, conn.cursor() as cur:
-            cur.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
             cur.execute(
                 """CREATE TABLE IF NOT EXISTS public.schema_migrations (
                        name       text PRIMARY KEY,
@@ -102,16 +136,17 @@ def migrate(owner_dsn: str, schema_dir: Path = SCHEMA_DIR) -> list[str]:
             cur.execute("SELECT name, checksum FROM public.schema_migrations")
             recorded = dict(cur.fetchall())
         for path in files:
-            if path.name in recorded and recorded[path.name] != checksum(path):
-                raise MigrationError(
-                    f"{path.name} was applied with checksum {recorded[path.name][:12]}… but the file "
-                    f"now has {checksum(path)[:12]}…. An applied migration is never edited: restore "
-                    f"it and put the change in a new numbered file."
-                )
+            _check_unchanged(path, recorded)
         for path in files:
             if path.name in recorded:
                 continue
             with conn, conn.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+                cur.execute("SELECT name, checksum FROM public.schema_migrations WHERE name = %s", (path.name,))
+                applied_meanwhile = dict(cur.fetchall())
+                if applied_meanwhile:  # by another runner, since the first read
+                    _check_unchanged(path, applied_meanwhile)
+                    continue
                 log.info("applying %s", path.name)
                 cur.execute(path.read_text())
                 cur.execute(
@@ -120,10 +155,17 @@ def migrate(owner_dsn: str, schema_dir: Path = SCHEMA_DIR) -> list[str]:
                 )
             applied_now.append(path.name)
     finally:
-        with conn, conn.cursor() as cur:
-            cur.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
         conn.close()
     return applied_now
+
+
+def _check_unchanged(path: Path, recorded: dict) -> None:
+    if path.name in recorded and recorded[path.name] != checksum(path):
+        raise MigrationError(
+            f"{path.name} was applied with checksum {recorded[path.name][:12]}… but the file "
+            f"now has {checksum(path)[:12]}…. An applied migration is never edited: restore "
+            f"it and put the change in a new numbered file."
+        )
 
 
 # --- roles and databases (need a superuser) ------------------------------------------
@@ -250,6 +292,9 @@ def database_urls() -> tuple[Urls, object | None]:
 
 UNIQUE_VIOLATION = "23505"
 INSUFFICIENT_PRIVILEGE = "42501"
+QUERY_CANCELED = "57014"  # statement_timeout (or a cancel request)
+# The server went away: shutting down, crashed, starting up, or a broken connection (class 08).
+SERVER_GONE = ("57P01", "57P02", "57P03")
 
 
 def sqlstate(exc: BaseException) -> str | None:
@@ -260,6 +305,14 @@ def sqlstate(exc: BaseException) -> str | None:
         if code:
             return code
     return None
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether a database error means the server cannot be reached (as opposed to a refused
+    statement): no SQLSTATE at all (the connection failed or broke), a connection exception
+    (class 08), or the server shutting down or starting up."""
+    code = sqlstate(exc)
+    return code is None or code.startswith("08") or code in SERVER_GONE
 
 
 def constraint_name(exc: BaseException) -> str | None:
@@ -282,34 +335,49 @@ def error_message(exc: BaseException) -> str:
 
 # Models bind to this proxy; ``open_database`` points it at a pool.
 database = DatabaseProxy()
+# Each request's statement_timeout in milliseconds (0: none); ``open_database`` sets it.
+DEFAULT_STATEMENT_TIMEOUT_MS = 5000
+_statement_timeout_ms = DEFAULT_STATEMENT_TIMEOUT_MS
 
 
-def open_database(app_url: str, max_connections: int = 8) -> PooledPostgresqlExtDatabase:
+def open_database(app_url: str, max_connections: int = 8,
+                  statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS) -> PooledPostgresqlExtDatabase:
     """A pool of connections as ``authenticator`` (never the owner), bound to ``database``.
 
     Peewee 4 runs in autocommit outside ``atomic``, so a failed statement
     cannot leave a connection in an aborted transaction. Connections go back to the pool
     holding no role and no claims: both are set per transaction only.
+
+    A connection the server dropped (a restart, an outage) is never handed out again:
+    Peewee's Postgres pool checks each one on check-out (its transaction status, then a
+    ``SELECT 1``) and discards the dead, and on check-in closes one whose status is
+    unknown; so the app recovers from an outage without a restart
+    (tests/test_database_outage.py).
     """
+    global _statement_timeout_ms
     parts = parse_dsn(app_url)
     name = parts.pop("dbname")
     pool = PooledPostgresqlExtDatabase(name, max_connections=max_connections, stale_timeout=300,
                                        timeout=10, register_hstore=False, **parts)
     database.initialize(pool)
+    _statement_timeout_ms = statement_timeout_ms
     return pool
 
 
 def set_request_role(user_id=None) -> None:
-    """Role and claims for the rest of the current transaction, in one statement.
+    """Role, claims and statement timeout for the rest of the current transaction, in one statement.
 
     ``set_config(..., true)`` is transaction-local: it ends with the commit or
     rollback, so nothing reaches the next user of the pooled connection (or a
-    PgBouncer in transaction mode).
+    PgBouncer in transaction mode). The timeout keeps any one statement of a
+    request from running away (a cancelled one is a 503 page, portal.errors);
+    maintenance connects as the owner and has none.
     """
     role = "authenticated" if user_id else "anon"
     claims = {"role": role, **({"sub": str(user_id)} if user_id else {})}
-    database.execute_sql("SELECT set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
-                         (role, json.dumps(claims)))
+    database.execute_sql("SELECT set_config('role', %s, true), set_config('request.jwt.claims', %s, true), "
+                         "set_config('statement_timeout', %s, true)",
+                         (role, json.dumps(claims), str(_statement_timeout_ms)))
 
 
 @contextmanager

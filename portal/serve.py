@@ -8,6 +8,7 @@ server together.
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import signal
@@ -18,7 +19,7 @@ import time
 
 import click
 
-from portal import assets, db
+from portal import assets, config, db
 
 READY_TIMEOUT = 60  # seconds gunicorn may take to accept connections
 
@@ -26,6 +27,19 @@ READY_TIMEOUT = 60  # seconds gunicorn may take to accept connections
 def worker_count() -> int:
     """gunicorn's rule of thumb, 2 x cores + 1, capped so the pools stay small."""
     return min(2 * (os.cpu_count() or 1) + 1, 9)
+
+
+def gunicorn_timeout(statement_timeout_ms: int) -> int:
+    """Seconds gunicorn lets a worker spend on one request before killing it: well above the
+    database's statement timeout, so that a slow statement is cancelled by PostgreSQL (a 503
+    page, the connection kept) long before gunicorn would kill the worker (a dropped connection)."""
+    return math.ceil(statement_timeout_ms / 1000) + 30
+
+
+def gunicorn_command(host: str, port: int, workers: int) -> list[str]:
+    return [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
+            "--timeout", str(gunicorn_timeout(config.statement_timeout_ms())),
+            "--access-logfile", "-", "--log-level", "warning", "wsgi:app"]
 
 
 def development_secret() -> str:
@@ -80,9 +94,7 @@ def run(host: str, port: int, workers: int, demo: bool | None) -> None:
     if "SECRET_KEY" not in environment and environment.get("PORTAL_ENV") != "production":
         environment["SECRET_KEY"] = development_secret()
 
-    command = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-               "--access-logfile", "-", "--log-level", "warning", "wsgi:app"]
-    process = subprocess.Popen(command, env=environment, cwd=str(db.ROOT))
+    process = subprocess.Popen(gunicorn_command(host, port, workers), env=environment, cwd=str(db.ROOT))
     # SIGTERM (from a supervisor) stops everything the way Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:

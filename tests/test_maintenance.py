@@ -86,3 +86,87 @@ def test_maintenance_is_not_for_the_api_roles(database, world, call):
     admin = gen_user(database, "admin")
     with database.attempt(Actor.user(admin)) as cur, pytest.raises(psycopg2.errors.InsufficientPrivilege):
         cur.execute(call)
+
+
+# --- the CLI at scale: instructor by instructor, in short transactions ---------------------
+
+# What 008 brings (verify for one instructor), for a database that does not have it yet: the
+# whole verification narrowed to the rows of one instructor.
+VERIFY_ONE = """
+CREATE FUNCTION public.verify_denormalized_figures(p_instructor_id uuid)
+RETURNS TABLE (table_name text, row_id uuid, stored jsonb, expected jsonb)
+LANGUAGE sql STABLE SET search_path = pg_catalog, public AS $$
+    SELECT v.* FROM public.verify_denormalized_figures() v
+    WHERE p_instructor_id = CASE v.table_name
+        WHEN 'courses' THEN (SELECT instructor_id FROM courses WHERE id = v.row_id)
+        WHEN 'workshops' THEN (SELECT instructor_id FROM workshops WHERE id = v.row_id)
+        WHEN 'instructor_profiles' THEN v.row_id
+        WHEN 'student_progress' THEN (SELECT c.instructor_id FROM course_enrollments e
+                                      JOIN courses c ON c.id = e.course_id WHERE e.id = v.row_id)
+        WHEN 'course_reviews' THEN (SELECT c.instructor_id FROM course_reviews r
+                                    JOIN courses c ON c.id = r.course_id WHERE r.id = v.row_id)
+    END
+$$"""
+
+
+@pytest.fixture()
+def cli(database, world, monkeypatch):
+    """The maintenance CLI on this database, its progress recorded: each step's instructor, and
+    whether the CLI's connection sat in an open transaction when the step began."""
+    from click.testing import CliRunner
+
+    from portal import cli as portal_cli
+
+    monkeypatch.setenv("DATABASE_URL", database.app_dsn)
+    monkeypatch.setenv("MIGRATION_DATABASE_URL", database.owner_dsn)
+    steps = []
+
+    def recorded(items, what):
+        for item in items:
+            open_transactions = database.value(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND usename = current_user AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%%'")
+            steps.append((what, str(item), open_transactions))
+            yield item
+
+    monkeypatch.setattr(portal_cli, "progress", recorded)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(portal_cli.main, ["db", *args]), steps
+
+
+def test_verify_and_rebuild_go_instructor_by_instructor(database, world, cli):
+    """With verify_denormalized_figures(uuid), verify and rebuild take each instructor in turn, in
+    a transaction of its own (none is open between two), and find and mend every forged figure."""
+    run, steps = cli
+    other = gen_user(database, "instructor")
+    gen_course(database, other)
+    database.rows("UPDATE courses SET enrolled_count = 99 WHERE id = %s", (world["course"].id,))
+    database.rows("UPDATE instructor_profiles SET total_courses = 7 WHERE user_id = %s", (other,))
+    if database.value("SELECT to_regprocedure('public.verify_denormalized_figures(uuid)') IS NULL"):
+        database.rows(VERIFY_ONE)
+    instructors = sorted(str(i) for i in (world["teacher"], other))
+
+    verify = run("verify")
+    assert verify.exit_code == 1 and verify.output.endswith("2 mismatch(es)\n"), verify.output
+    assert f"courses {world['course'].id}: stored" in verify.output
+    assert f"instructor_profiles {other}: stored" in verify.output
+    rebuild = run("rebuild")
+    assert rebuild.output == "2 row(s) corrected\n"
+    assert run("verify").exit_code == 0
+    assert [(what, who) for what, who, _ in steps] == [
+        *[("verifying", i) for i in instructors], *[("rebuilding", i) for i in instructors],
+        *[("verifying", i) for i in instructors]]
+    assert [open_ for _, _, open_ in steps] == [0] * len(steps)
+
+
+def test_rebuild_of_one_instructor_touches_no_other(database, world, cli):
+    """rebuild --instructor ID mends that instructor's figures and leaves another's as they are."""
+    run, steps = cli
+    other = gen_user(database, "instructor")
+    database.rows("UPDATE instructor_profiles SET total_courses = 7 WHERE user_id IN (%s, %s)",
+                  (world["teacher"], other))
+    assert run("rebuild", "--instructor", str(other)).output == "1 row(s) corrected\n"
+    assert [who for _, who, _ in steps] == [str(other)]
+    assert database.value("SELECT total_courses FROM instructor_profiles WHERE user_id = %s",
+                          (world["teacher"],)) == 7
+    assert run("rebuild", "--instructor", "not-a-uuid").exit_code == 2

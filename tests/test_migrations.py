@@ -1,6 +1,7 @@
 """The migration runner, the roles model and the database-wide security invariants."""
 
 import shutil
+import threading
 
 import psycopg2
 import pytest
@@ -53,6 +54,42 @@ def test_an_edited_applied_file_stops_the_run(database, schema_copy):
                                                 ".*never edited.*new numbered file"):
         db.migrate(database.owner_dsn, schema_copy)
     assert database.value("SELECT to_regclass('public.later')") is None
+
+
+def test_two_runs_at_once_on_a_fresh_database_apply_every_file_once(admin_dsn, cluster):
+    """Two runners started together on an empty database both succeed; each file is applied
+    (and recorded) exactly once, by one of them, in order."""
+    name = cluster["run"] + "_concurrent"
+    db.create_database(admin_dsn, name, cluster["owner"])
+    owner_dsn = db.with_dsn(admin_dsn, user=cluster["owner"], password=cluster["password"], dbname=name)
+    start, results = threading.Barrier(2), [None, None]
+
+    def run(i):
+        start.wait()
+        try:
+            results[i] = db.migrate(owner_dsn)
+        except Exception as exc:  # reported by the assertion below
+            results[i] = exc
+
+    runners = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    try:
+        for runner in runners:
+            runner.start()
+        for runner in runners:
+            runner.join(timeout=600)
+        assert not any(runner.is_alive() for runner in runners)
+        assert all(isinstance(result, list) for result in results), results
+        names = [path.name for path in db.migration_files()]
+        assert sorted(results[0] + results[1]) == names, results
+        conn = psycopg2.connect(owner_dsn)
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute("SELECT name, checksum FROM schema_migrations ORDER BY applied_at, name")
+                assert cur.fetchall() == [(path.name, db.checksum(path)) for path in db.migration_files()]
+        finally:
+            conn.close()
+    finally:
+        db.drop_database(admin_dsn, name)
 
 
 def test_two_files_with_one_number_are_refused(schema_copy):

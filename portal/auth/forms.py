@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp
+
+from portal.forms import BaseForm
 
 # users.email: '^[^@\s]+@[^@\s]+\.[^@\s]+$', at most 254 characters.
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -15,14 +16,14 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class SignInForm(FlaskForm):
+class SignInForm(BaseForm):
     email = EmailField("Email", filters=[_strip], validators=[
         DataRequired("Enter your email."), Length(max=254)])
     password = PasswordField("Password", validators=[
         DataRequired("Enter your password."), Length(max=128)])
 
 
-class SignUpForm(FlaskForm):
+class SignUpForm(BaseForm):
     full_name = StringField("Full name", filters=[_strip], validators=[
         DataRequired("Enter your name."), Length(max=200, message="At most 200 characters.")])
     email = EmailField("Email", filters=[_strip], validators=[

@@ -12,12 +12,12 @@ the length counted is the length stored) and escaped on output.
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from portal.courses.forms import clean, lines, none_if_empty
+from portal.forms import BaseForm
 from portal.models import REVIEW_REPORT_REASONS
 
 TITLE_MAX = 200
@@ -73,7 +73,7 @@ class OptionalRatingField(_ChoiceOrNothing, SelectField):
                          invalid_choice_message=RATING_RANGE, **kwargs)
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(BaseForm):
     rating = RatingField("Your rating")
     title = StringField("Title", filters=[clean, none_if_empty],
                         validators=[Optional(), Length(max=TITLE_MAX, message=f"At most {TITLE_MAX} characters.")],
@@ -103,7 +103,7 @@ class ReasonField(_ChoiceOrNothing, RadioField):
         self.type = "RadioField"
 
 
-class ReportForm(FlaskForm):
+class ReportForm(BaseForm):
     reason = ReasonField("Why are you reporting this review?")
     details = TextAreaField("Details", filters=[lines, none_if_empty],
                             validators=[Optional(), Length(max=DETAILS_MAX,

@@ -59,7 +59,7 @@ ACTIVE_STATUSES = ("enrolled", "in_progress", "completed")
 # --- the catalog ---------------------------------------------------------------------
 
 def _one_line(value, limit: int) -> str:
-    return " ".join(str(value or "").replace("\x00", "").split())[:limit]
+    return " ".join(str(value or "").split())[:limit]
 
 
 @dataclass

@@ -18,12 +18,12 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, FieldList, Form, FormField, IntegerField, SelectField,
                      StringField, TextAreaField, URLField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from portal.forms import BaseForm
 from portal.models import LESSON_CONTENT_TYPES
 
 TITLE_MAX = 200
@@ -80,7 +80,7 @@ def _prefix_id(field, prefix: str) -> None:
 
 # --- modules ------------------------------------------------------------------------
 
-class ModuleForm(FlaskForm):
+class ModuleForm(BaseForm):
     title = StringField("Module title", filters=[strip], validators=[
         DataRequired("Give the module a title."),
         Length(max=TITLE_MAX, message=f"At most {TITLE_MAX} characters.")])
@@ -98,7 +98,7 @@ def _check_video(form) -> bool:
     return True
 
 
-class LessonAddForm(FlaskForm):
+class LessonAddForm(BaseForm):
     """A new lesson: a title and a type (and the video's address for a video lesson)."""
     title = StringField("Lesson title", filters=[strip], validators=[
         DataRequired("Give the lesson a title."),
@@ -123,7 +123,7 @@ class QuestionForm(Form):
     answer = IntegerField("Correct choice", validators=[Optional()])
 
 
-class LessonForm(FlaskForm):
+class LessonForm(BaseForm):
     title = StringField("Lesson title", filters=[strip], validators=[
         DataRequired("Give the lesson a title."),
         Length(max=TITLE_MAX, message=f"At most {TITLE_MAX} characters.")])
@@ -326,7 +326,7 @@ def drip_rules_form(item_ids, schedule: dict, drip_content: bool, blank: bool = 
     named ``r<hex of the id>-kind`` / ``-days`` / ``-on``: only ids of this
     course's outline are ever read from a post."""
 
-    class DripRulesForm(FlaskForm):
+    class DripRulesForm(BaseForm):
         drip_content = BooleanField("Release content over time (drip)")
 
     for item_id in item_ids:
@@ -349,7 +349,7 @@ def schedule_from(form, item_ids, schedule: dict) -> dict:
     return result
 
 
-class UnlockForm(FlaskForm):
+class UnlockForm(BaseForm):
     """Unlock early, for one student: the whole course, a module or a lesson."""
     enrollment = SelectField("Student", validate_choice=True,
                              validators=[DataRequired("Choose a student.")])

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, Field, SelectField, StringField, TextAreaField, URLField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+
+from portal.forms import BaseForm
 
 TITLE_MIN, TITLE_MAX = 3, 200
 SLUG_MAX = 100
@@ -51,13 +52,13 @@ URL_MESSAGE = "Enter a full address starting with http:// or https://."
 # --- filters ----------------------------------------------------------------------
 
 def clean(value):
-    """Trimmed, without NUL characters (PostgreSQL refuses them in text)."""
-    return value.replace("\x00", "").strip() if isinstance(value, str) else value
+    """Trimmed (NUL characters are already gone: ``portal.forms.BaseForm``)."""
+    return value.strip() if isinstance(value, str) else value
 
 
 def lines(value):
     """Windows line ends as ``\\n``, so the length counted is the length stored."""
-    return value.replace("\x00", "").replace("\r\n", "\n").strip() if isinstance(value, str) else value
+    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else value
 
 
 def lower(value):
@@ -70,7 +71,7 @@ def none_if_empty(value):
 
 def parse_tags(text: str) -> list[str]:
     """Comma-separated tags: trimmed, inner spaces collapsed, lowercased, de-duplicated in order."""
-    tags = (" ".join(part.split()).lower() for part in (text or "").replace("\x00", "").split(","))
+    tags = (" ".join(part.split()).lower() for part in (text or "").split(","))
     return list(dict.fromkeys(tag for tag in tags if tag))
 
 
@@ -164,7 +165,7 @@ def one_of_choices(message):
 
 # --- the form ---------------------------------------------------------------------
 
-class CourseForm(FlaskForm):
+class CourseForm(BaseForm):
     title = StringField("Title", filters=[clean], validators=[
         DataRequired("Give the course a title."),
         Length(TITLE_MIN, TITLE_MAX, f"Use {TITLE_MIN} to {TITLE_MAX} characters.")])

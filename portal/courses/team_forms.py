@@ -15,7 +15,6 @@ modules and lessons an editor edits are readable only with ``view_content``
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.fields.core import Label
@@ -23,6 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Regexp
 
 from portal.auth.forms import EMAIL_PATTERN
 from portal.courses.access import PERMISSION_LABELS, PERMISSIONS
+from portal.forms import BaseForm
 
 TEAM_ROLES = (("co-instructor", "Co-instructor"), ("assistant", "Assistant"))
 ROLE_LABELS = dict(TEAM_ROLES)
@@ -54,7 +54,7 @@ def _permission_field(name: str):
                         description=PERMISSION_HINTS[name])
 
 
-class PermissionsForm(FlaskForm):
+class PermissionsForm(BaseForm):
     """The role and the five permission flags, shared by both forms."""
     role = _role_field()
     view_content = _permission_field("view_content")
@@ -91,7 +91,7 @@ class TeacherForm(PermissionsForm):
     """One team member's role and permissions (the row's form)."""
 
 
-def suffix_ids(form: FlaskForm, suffix: str) -> FlaskForm:
+def suffix_ids(form: BaseForm, suffix: str) -> BaseForm:
     """Give every field (and its label) an id ending in ``suffix``, so that one
     page can hold a form per team member with unique ids; names stay as they are."""
     for f in form:

@@ -8,17 +8,17 @@ button: its only field is the CSRF token.
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length
 
 from portal.courses.forms import clean
+from portal.forms import BaseForm
 from portal.payments import REASON_MAX
 
 DEFAULT_DECLINE_REASON = "Your card was declined (test card 4000 0000 0000 0002)."
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(BaseForm):
     reason = StringField(
         "Why the test payment fails", default=DEFAULT_DECLINE_REASON,
         filters=[clean],
