@@ -128,21 +128,13 @@ def _echo_mismatches(rows) -> int:
 def verify() -> None:
     """Every row whose stored figures differ from their recomputation; exit 1 if any.
 
-    Instructor by instructor (autocommit: each call is its own transaction) where the
-    database has ``verify_denormalized_figures(uuid)``; otherwise the whole platform at once.
+    Instructor by instructor (autocommit: each call is its own short transaction).
     """
     conn, _, _ = _owner_connection()
     found = 0
     with conn.cursor() as cur:
-        cur.execute("SELECT to_regprocedure('public.verify_denormalized_figures(uuid)') IS NOT NULL")
-        if cur.fetchone()[0]:
-            for instructor in progress(_instructors(cur), "verifying"):
-                cur.execute(f"SELECT {MISMATCH_COLUMNS} FROM verify_denormalized_figures(%s)", (instructor,))
-                found += _echo_mismatches(cur.fetchall())
-        else:
-            click.echo("this database has no verify_denormalized_figures(uuid): checking the whole platform "
-                       "in one statement", err=True)
-            cur.execute(f"SELECT {MISMATCH_COLUMNS} FROM verify_denormalized_figures()")
+        for instructor in progress(_instructors(cur), "verifying"):
+            cur.execute(f"SELECT {MISMATCH_COLUMNS} FROM verify_denormalized_figures(%s)", (instructor,))
             found += _echo_mismatches(cur.fetchall())
     click.echo(f"{found} mismatch(es)")
     raise SystemExit(1 if found else 0)
