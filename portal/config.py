@@ -6,11 +6,26 @@ with the development secret key, and session cookies are Secure.
 
 from __future__ import annotations
 
+import hashlib
 import os
+
+from portal import secretbox
 
 DEVELOPMENT_SECRET = "development-only-secret-do-not-use-in-production"
 DEVELOPMENT_WEBHOOK_SECRET = "development-only-webhook-secret"
 PAYMENT_PROVIDERS = ("test", "hosted")
+
+
+DEVELOPMENT_KEY_ID = "dev"
+
+
+def payment_details_keys(config) -> dict[str, bytes]:
+    """The key ring that seals payment details: PAYMENT_DETAILS_KEYS, or in
+    development one key derived from the (per-instance) SECRET_KEY."""
+    if config.get("PAYMENT_DETAILS_KEYS"):
+        return secretbox.parse_keys(config["PAYMENT_DETAILS_KEYS"])
+    derived = hashlib.sha256(f"payment-details:{config['SECRET_KEY']}".encode()).digest()
+    return {DEVELOPMENT_KEY_ID: derived}
 
 
 class ConfigError(RuntimeError):
@@ -56,6 +71,10 @@ def from_environment() -> dict:
         "PAYMENT_WEBHOOK_SECRET": os.environ.get("PAYMENT_WEBHOOK_SECRET", DEVELOPMENT_WEBHOOK_SECRET),
         # How old a signed webhook event may be (seconds) before it is refused as a replay.
         "PAYMENT_WEBHOOK_TOLERANCE": int(os.environ.get("PAYMENT_WEBHOOK_TOLERANCE", "300")),
+        # AES-256-GCM keys for instructors' payment details (portal/secretbox.py):
+        # "<id>:<base64url 32 bytes>", comma-separated, the first one sealing.
+        # Unset in development: one key derived from SECRET_KEY (id "dev").
+        "PAYMENT_DETAILS_KEYS": os.environ.get("PAYMENT_DETAILS_KEYS"),
     }
 
 
@@ -72,6 +91,16 @@ def check(config) -> None:
         if secret == DEVELOPMENT_WEBHOOK_SECRET or len(secret) < 32:
             raise ConfigError("production needs PAYMENT_WEBHOOK_SECRET set to the processor's signing "
                               "secret (32+ characters)")
+        if not config.get("PAYMENT_DETAILS_KEYS"):
+            raise ConfigError("production needs PAYMENT_DETAILS_KEYS (<id>:<base64url 32 bytes>; "
+                              "`python -c 'from portal import secretbox; print(secretbox.new_key())'` makes one)")
+    if config.get("PAYMENT_DETAILS_KEYS"):
+        try:
+            ring = secretbox.parse_keys(config["PAYMENT_DETAILS_KEYS"])
+        except secretbox.SecretBoxError as exc:
+            raise ConfigError(f"PAYMENT_DETAILS_KEYS: {exc}") from exc
+        if DEVELOPMENT_KEY_ID in ring and config["PORTAL_ENV"] == "production":
+            raise ConfigError(f"PAYMENT_DETAILS_KEYS: the key id {DEVELOPMENT_KEY_ID!r} is for development")
     if config.get("PAYMENT_PROVIDER") not in PAYMENT_PROVIDERS:
         raise ConfigError(f"PAYMENT_PROVIDER must be one of {', '.join(PAYMENT_PROVIDERS)}")
     if config["PAYMENT_PROVIDER"] == "hosted" and not config.get("PAYMENT_CHECKOUT_URL"):

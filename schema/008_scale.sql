@@ -41,6 +41,12 @@ ALTER TABLE public.workshops
 -- Pending enrollments of a course: the approvals queue reads them by course.
 CREATE INDEX idx_enrollments_pending ON public.course_enrollments (course_id, enrolled_at)
     WHERE status = 'pending';
+-- A course's enrollments by date: the dashboard's and the insight page's
+-- trends read the last days of the instructor's courses, not every
+-- enrollment of the platform since that date. It leads with course_id, so it
+-- serves every lookup the single-column index did.
+CREATE INDEX idx_course_enrollments_course_enrolled ON public.course_enrollments (course_id, enrolled_at);
+DROP INDEX public.idx_course_enrollments_course;
 -- A student's enrollments: the distinct-student delta looks them up.
 CREATE INDEX idx_course_enrollments_user_course ON public.course_enrollments (user_id, course_id);
 DROP INDEX public.idx_course_enrollments_user;

@@ -6,10 +6,14 @@ from __future__ import annotations
 import pytest
 
 from portal import config as portal_config
+from portal import secretbox
 from tests.support import PASSWORD, gen_account
 from tests.web import close_app, csrf_token, htmx, make_app, post, sign_in, text
 
 GENERIC = "That email and password do not match an account."
+
+# A key ring of the production shape (portal/secretbox.py), made for the run.
+PRODUCTION_KEYS = "k1:" + secretbox.new_key()
 
 
 def _sign_up(client, **fields):
@@ -217,13 +221,27 @@ def test_deactivated_account_loses_its_session(database, client):
 def test_production_refuses_the_test_payment_provider_and_the_development_webhook_secret(database, monkeypatch):
     """Production takes no payment through the test provider, nor webhooks signed with the development secret."""
     monkeypatch.setenv("PORTAL_ENV", "production")
-    real = {"SECRET_KEY": "x" * 40, "PAYMENT_CHECKOUT_URL": "https://pay.example.test/c/{checkout_id}"}
+    real = {"SECRET_KEY": "x" * 40, "PAYMENT_CHECKOUT_URL": "https://pay.example.test/c/{checkout_id}",
+            "PAYMENT_DETAILS_KEYS": PRODUCTION_KEYS}
     with pytest.raises(portal_config.ConfigError, match="test provider"):
         make_app(database, **real, PAYMENT_PROVIDER="test", PAYMENT_WEBHOOK_SECRET="w" * 40)
     with pytest.raises(portal_config.ConfigError, match="PAYMENT_WEBHOOK_SECRET"):
         make_app(database, **real, PAYMENT_WEBHOOK_SECRET=portal_config.DEVELOPMENT_WEBHOOK_SECRET)
     with pytest.raises(portal_config.ConfigError, match="PAYMENT_CHECKOUT_URL"):
-        make_app(database, SECRET_KEY="x" * 40, PAYMENT_WEBHOOK_SECRET="w" * 40)
+        make_app(database, SECRET_KEY="x" * 40, PAYMENT_WEBHOOK_SECRET="w" * 40, PAYMENT_DETAILS_KEYS=PRODUCTION_KEYS)
+
+
+def test_production_needs_its_own_keys_for_payment_details(database, monkeypatch):
+    """Production will not start without PAYMENT_DETAILS_KEYS, with a bad one, or with the development key id."""
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    real = {"SECRET_KEY": "x" * 40, "PAYMENT_WEBHOOK_SECRET": "w" * 40,
+            "PAYMENT_CHECKOUT_URL": "https://pay.example.test/c/{checkout_id}"}
+    with pytest.raises(portal_config.ConfigError, match="PAYMENT_DETAILS_KEYS"):
+        make_app(database, **real)
+    with pytest.raises(portal_config.ConfigError, match="32 bytes"):
+        make_app(database, **real, PAYMENT_DETAILS_KEYS="k1:c2hvcnQ")
+    with pytest.raises(portal_config.ConfigError, match="for development"):
+        make_app(database, **real, PAYMENT_DETAILS_KEYS="dev:" + secretbox.new_key())
 
 
 def test_production_refuses_the_development_secret(database, monkeypatch):
@@ -233,6 +251,7 @@ def test_production_refuses_the_development_secret(database, monkeypatch):
     with pytest.raises(portal_config.ConfigError, match="SECRET_KEY"):
         make_app(database, SECRET_KEY=portal_config.DEVELOPMENT_SECRET)
     app = make_app(database, SECRET_KEY="x" * 40, PAYMENT_WEBHOOK_SECRET="w" * 40,
-                   PAYMENT_CHECKOUT_URL="https://pay.example.test/checkout/{checkout_id}")
+                   PAYMENT_CHECKOUT_URL="https://pay.example.test/checkout/{checkout_id}",
+                   PAYMENT_DETAILS_KEYS=PRODUCTION_KEYS)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     close_app()
