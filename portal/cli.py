@@ -8,6 +8,7 @@
     python -m portal db refresh-stats  refresh the monthly stats materialized view
     python -m portal demo [--scale N]  load the demo dataset (once) and print its sign-ins
     python -m portal run               the whole portal: database, migrations, demo data, gunicorn
+    python -m portal bench ...         the benchmark (see portal.bench)
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import click
 import psycopg2
 
 from portal import db, serve
+from portal.bench.cli import bench
 
 
 def _migrated_urls():
@@ -135,3 +137,4 @@ def demo(scale: int) -> None:
 
 
 main.add_command(serve.run)
+main.add_command(bench)
