@@ -1,8 +1,9 @@
 """Which database the benchmark writes to and measures.
 
-By default (no ``DATABASE_URL``) the benchmark uses a database of its own,
-``portal_bench``, on the embedded server, so that it never touches the demo
-database (``--fresh``, the default there). With ``DATABASE_URL`` and
+By default (no ``DATABASE_URL``) the benchmark uses a database of its own
+per size, ``portal_bench_<size>``, on the embedded server, so that it never
+touches the demo database and each size is generated once (``--fresh``, the
+default there). With ``DATABASE_URL`` and
 ``MIGRATION_DATABASE_URL`` set, or with ``--in-place``, it uses the database
 they name, and the generator refuses one that holds users it did not make
 unless ``--force`` is given.
@@ -16,7 +17,7 @@ import click
 
 from portal import db
 
-BENCH_DATABASE = "portal_bench"
+BENCH_DATABASE = "portal_bench_{size}"
 
 
 @dataclass
@@ -27,7 +28,7 @@ class Target:
     separate: bool              # the benchmark's own database
 
 
-def open_target(fresh: bool | None, *, recreate: bool = False) -> Target:
+def open_target(fresh: bool | None, size: str, *, recreate: bool = False) -> Target:
     """Pick (and when ``recreate``, drop and re-create) the database, then migrate it."""
     urls, server = db.database_urls()
     separate = server is not None if fresh is None else fresh
@@ -36,9 +37,10 @@ def open_target(fresh: bool | None, *, recreate: bool = False) -> Target:
         if admin is None:
             raise click.UsageError("--fresh makes a database on the embedded server; with DATABASE_URL set, "
                                    "use --in-place (the database it names)")
+        name = BENCH_DATABASE.format(size=size)
         if recreate:
-            db.drop_database(admin, BENCH_DATABASE)
-        urls = db.prepare(admin, BENCH_DATABASE)
+            db.drop_database(admin, name)
+        urls = db.prepare(admin, name)
     applied = db.migrate(urls.owner)
     if applied:
         click.echo(f"applied: {', '.join(applied)}")
