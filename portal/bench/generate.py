@@ -4,13 +4,14 @@ Everything happens in **one transaction** on the owner's connection:
 
 1. empty every table (TRUNCATE; the migrations' bookkeeping stays);
 2. ``ALTER TABLE ... DISABLE TRIGGER USER`` on every table, so that the
-   rows go in without the per-row triggers (the owner owns the tables; the
-   foreign-key checks, which are system triggers, still run);
+   rows go in without the per-row triggers (the owner owns the tables), and
+   set the secondary indexes and foreign keys aside (``set_aside``);
 3. insert the rows with ``INSERT ... SELECT`` over ``generate_series``,
-   driven by the plan (``plan.make_plan``) in two temporary tables;
+   driven by the plan (``plan.make_plan``) in temporary tables;
 4. compute every figure set-based (``figures.compute``);
-5. re-enable the triggers, then ``figures.settle``: verify_denormalized_figures()
-   must be empty (falling back to the schema's rebuild when it is not);
+5. rebuild the indexes, re-add (and so check) the foreign keys, re-enable
+   the triggers, then ``figures.settle``: verify_denormalized_figures() must
+   be empty (falling back to the schema's rebuild when it is not);
 6. record the marker (size, migrations) and commit.
 
 Because ALTER TABLE is transactional, any failure rolls back the disabled
@@ -550,9 +551,13 @@ def set_aside(cur, tables: list[str]) -> list[str]:
     return [create for create, _ in indexes + foreign_keys]
 
 
-def _timed(cur, name: str, statement: str, timings: dict) -> None:
+def _timed(cur, name: str, work, timings: dict) -> None:
+    """Run ``work`` (a statement, or a function of the cursor) and record how long it took."""
     started = time.perf_counter()
-    cur.execute(statement)  # no parameters: the statements' % are SQL's modulo
+    if isinstance(work, str):
+        cur.execute(work)  # no parameters: the statements' % are SQL's modulo
+    else:
+        work(cur)
     timings[name] = round(time.perf_counter() - started, 2)
     log.info("%s: %s rows in %.1f s", name, cur.rowcount, timings[name])
 
@@ -560,51 +565,70 @@ def _timed(cur, name: str, statement: str, timings: dict) -> None:
 def generate(owner_dsn: str, size: Size, *, force: bool = False) -> Generated:
     """Replace the database's data with a benchmark dataset of ``size``; see the module docstring."""
     started = time.perf_counter()
-    plan = make_plan(size)
     result = Generated(size=size.name, seconds=0.0, top_email=top_email())
     conn = psycopg2.connect(owner_dsn)
     try:
-        with conn, conn.cursor() as cur:
-            if foreign_users(cur) and not force:
-                raise NotABenchDatabase(
-                    f"this database holds {foreign_users(cur)} user(s) the benchmark did not make; "
-                    "pass --force to replace everything in it")
-            cur.execute("SET LOCAL work_mem = '256MB'")
-            cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
-            # What the statements share, read with current_setting(): one hash for every user.
-            cur.execute("SELECT set_config('bench.password_hash', %s, true), set_config('bench.quiz', %s, true)",
-                        (hash_password(PASSWORD), QUIZ))
+        with conn, conn.cursor() as cur:  # one transaction: a failure rolls everything back
+            refuse_foreign_data(cur, force)
+            prepare_session(cur)
             tables = data_tables(cur)
             cur.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
-            for table in tables:
-                cur.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            switch_triggers(cur, tables, "DISABLE")
             restore = set_aside(cur, tables)
-            load_plan(cur, plan)
-            for name, statement in steps(size):
-                _timed(cur, name, statement, result.steps)
-                if name.startswith("plan:"):
-                    cur.execute(f"ANALYZE {'bench_enrollment' if 'enrollments' in name else 'bench_workshop'}")
-            cur.execute("ANALYZE")
-            figure_started = time.perf_counter()
-            figures.compute(cur)
-            result.steps["figures"] = round(time.perf_counter() - figure_started, 2)
-            restore_started = time.perf_counter()
-            for statement in restore:
-                cur.execute(statement)
-            result.steps["indexes and foreign keys"] = round(time.perf_counter() - restore_started, 2)
-            log.info("indexes and foreign keys restored in %.1f s", result.steps["indexes and foreign keys"])
-            for table in tables:
-                cur.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+            load(cur, make_plan(size), result.steps)
+            _timed(cur, "figures", figures.compute, result.steps)
+            _timed(cur, "indexes and foreign keys", lambda c: [c.execute(s) for s in restore], result.steps)
+            switch_triggers(cur, tables, "ENABLE")
             result.figures = figures.settle(cur)
-            cur.execute("UPDATE organizations SET settings = settings || jsonb_build_object('bench', %s::jsonb) "
-                        "WHERE slug = %s",
-                        (json.dumps({"size": size.name, "migrations": applied_migrations(cur)}),
-                         MARKER_ORGANIZATION))
+            mark(cur, size)
         result.counts = finish(conn)
     finally:
         conn.close()
     result.seconds = round(time.perf_counter() - started, 1)
     return result
+
+
+def refuse_foreign_data(cur, force: bool) -> None:
+    foreign = foreign_users(cur)
+    if foreign and not force:
+        raise NotABenchDatabase(f"this database holds {foreign} user(s) the benchmark did not make; "
+                                "pass --force to replace everything in it")
+
+
+def prepare_session(cur) -> None:
+    """Memory for the big joins and index builds, and what the statements share (read with
+    current_setting()): one password hash for every user, one quiz for every quiz lesson."""
+    cur.execute("SET LOCAL work_mem = '256MB'")
+    cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
+    cur.execute("SELECT set_config('bench.password_hash', %s, true), set_config('bench.quiz', %s, true)",
+                (hash_password(PASSWORD), QUIZ))
+
+
+def switch_triggers(cur, tables: list[str], action: str) -> None:
+    """``ALTER TABLE ... DISABLE|ENABLE TRIGGER USER`` (the owner may; system triggers stay on).
+
+    There is no ``finally`` that re-enables them: the ALTERs belong to the
+    generation's transaction, so an error anywhere rolls them back with the rows.
+    """
+    for table in tables:
+        cur.execute(f"ALTER TABLE {table} {action} TRIGGER USER")
+
+
+def load(cur, plan: Plan, timings: dict) -> None:
+    """The plan as temporary tables, every loading statement, then statistics for what follows."""
+    load_plan(cur, plan)
+    for name, statement in steps(plan.size):
+        _timed(cur, name, statement, timings)
+        if name.startswith("plan:"):
+            cur.execute(f"ANALYZE {'bench_enrollment' if 'enrollments' in name else 'bench_workshop'}")
+    cur.execute("ANALYZE")
+
+
+def mark(cur, size: Size) -> None:
+    """Record what was generated, against which migrations (``bench run`` regenerates when they change)."""
+    cur.execute("UPDATE organizations SET settings = settings || jsonb_build_object('bench', %s::jsonb) "
+                "WHERE slug = %s",
+                (json.dumps({"size": size.name, "migrations": applied_migrations(cur)}), MARKER_ORGANIZATION))
 
 
 def finish(conn) -> dict:

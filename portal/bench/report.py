@@ -50,7 +50,8 @@ def size_section(r: dict) -> list[str]:
     meta = r["meta"]
     lines = [f"## {r['size']}", "",
              f"Measured {meta['date']} on PostgreSQL {meta['postgres']}, {meta['nproc']} cores "
-             f"(`nproc`), with `{meta['command']}`. Largest instructor: {meta['instructor_students']:,} "
+             f"(`nproc`; {meta.get('started', 'load average not recorded')}, after: "
+             f"{' '.join(str(x) for x in meta.get('load_average', []))}), with `{meta['command']}`. Largest instructor: {meta['instructor_students']:,} "
              f"distinct students; biggest course: {meta['biggest_course_enrollments']:,} enrollments.", ""]
     if r.get("generation"):
         g = r["generation"]
@@ -72,13 +73,21 @@ def size_section(r: dict) -> list[str]:
     lines += [f"### Instructor pages under load: gunicorn ({load['workers']} workers), concurrency "
               f"{load['concurrency']}", "",
               "Server time from the `Server-Timing` header the bench WSGI adds; client time includes queueing.", ""]
-    lines += table(["page", "requests", "errors", "server p50 ms", "server p95 ms", "client p50 ms", "client p95 ms"],
-                   [[p["name"], p["requests"], _errors(p["errors"]), p["server_p50_ms"], p["server_p95_ms"],
-                     p["client_p50_ms"], p["client_p95_ms"]] for p in load["pages"]])
+    lines += ["*alone*: one request on its own, before the load (a page slower than "
+              f"{r['meta']['settings'].get('slow_page', 30):g} s is reported, not loaded).", ""]
+    lines += table(["page", "alone ms", "requests", "errors", "server p50 ms", "server p95 ms", "client p50 ms",
+                    "client p95 ms"],
+                   [[p["name"], p.get("alone_ms"), p["requests"] if p.get("loaded", True) else "not loaded",
+                     _errors(p["errors"]), *(
+                         [p["server_p50_ms"], p["server_p95_ms"], p["client_p50_ms"], p["client_p95_ms"]]
+                         if p.get("loaded", True) else [None] * 4)] for p in load["pages"]])
     t = load["throughput"]
-    lines += [f"Throughput at concurrency {load['concurrency']} (median of {t['rounds']} alternated rounds): "
-              f"dashboard {t['dashboard_rps']} req/s, bare page (one primary-key SELECT) {t['bare_rps']} req/s, "
-              f"ratio {t['ratio']}.", ""]
+    if t["dashboard_rps"] is None:
+        lines += [f"Throughput not measured: one dashboard request alone took {t.get('dashboard_alone_ms')} ms.", ""]
+    else:
+        lines += [f"Throughput at concurrency {load['concurrency']} (median of {t['rounds']} alternated rounds): "
+                  f"dashboard {t['dashboard_rps']} req/s, bare page (one primary-key SELECT) {t['bare_rps']} req/s, "
+                  f"the bare page serves {t.get('bare_over_dashboard', t.get('ratio'))}× as many.", ""]
     lines += ["### Inserts: every trigger vs a bare table", ""]
     lines += table(["insert", "app ms", "bare ms", "ratio"],
                    [[w["name"], w["app_ms"], w["bare_ms"], w["ratio"]] for w in r["inserts"]])
@@ -101,11 +110,15 @@ def growth(results: list[dict]) -> list[str]:
         rows.append([f"{helper['name']} (app ms)"] + [r["helpers"][i]["app_ms"] if i < len(r["helpers"]) else None
                                                       for r in results])
     for i, page in enumerate(results[0]["pages_http"]["pages"]):
-        rows.append([f"{page['name']} (server p50 ms)"]
-                    + [r["pages_http"]["pages"][i]["server_p50_ms"] for r in results])
+        rows.append([f"{page['name']} (server ms, one request alone)"]
+                    + [r["pages_http"]["pages"][i].get("alone_ms") for r in results])
+        rows.append([f"{page['name']} (server p50 ms at concurrency 8)"]
+                    + [r["pages_http"]["pages"][i]["server_p50_ms"] if r["pages_http"]["pages"][i].get("loaded", True)
+                       else None for r in results])
     for i, insert in enumerate(results[0]["inserts"]):
         rows.append([f"{insert['name']} (ratio)"] + [r["inserts"][i]["ratio"] for r in results])
-    rows.append(["dashboard / bare throughput (ratio)"] + [r["pages_http"]["throughput"]["ratio"] for r in results])
+    rows.append(["bare page ÷ dashboard throughput"]
+                + [r["pages_http"]["throughput"].get("bare_over_dashboard") for r in results])
     rows.append(["50 concurrent enrollments p95 ms"] + [r["concurrency"]["p95_ms"] for r in results])
     return ["## Growth across sizes", ""] + table(["measure", *sizes], rows)
 

@@ -32,16 +32,22 @@ def ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 2)
 
 
+SLOW = 10.0  # seconds: a call this slow is not repeated much
+
+
 def interleaved(a: Callable[[], float], b: Callable[[], float], rounds: int,
                 budget: float | None = None) -> tuple[list[float], list[float]]:
     """Durations of ``a`` and ``b`` (each returns its own duration in seconds), alternated.
 
-    One unmeasured warm-up call of each first. ``budget`` (seconds) stops the
-    rounds early, after at least one, when a side is so slow that the
-    planned rounds would not fit.
+    One warm-up call of each first, not counted, unless a side took longer
+    than ``SLOW`` seconds: then the warm-ups count and one round follows (a
+    minute-long statement is not run ten times). ``budget`` (seconds) stops
+    the rounds early, after at least one, when the planned rounds would not fit.
     """
-    a(), b()
+    warm_a, warm_b = a(), b()
     times_a, times_b = [], []
+    if max(warm_a, warm_b) > SLOW:
+        times_a, times_b, rounds = [warm_a], [warm_b], 1
     started = time.monotonic()
     for round_ in range(rounds):
         pair = (a, b) if round_ % 2 == 0 else (b, a)
