@@ -4,8 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 CHROMIUM ?= /usr/bin/chromium
 SYSTEM_PG ?= host=127.0.0.1 port=5432 user=postgres dbname=postgres
+SIZE ?= 100k
 
-.PHONY: setup browser run demo test test-system db migrate verify clean
+.PHONY: setup browser run demo test test-system db migrate verify bench clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -51,6 +52,11 @@ migrate: setup
 
 verify: setup
 	$(PY) -m portal db verify
+
+# The benchmark (SIZE=10k|100k|1m): its own database per size on the embedded server,
+# generated when missing; results in docs/bench-results/ and docs/performance.md.
+bench: setup
+	$(PY) -m portal bench run --size $(SIZE)
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache test-artifacts

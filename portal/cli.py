@@ -9,6 +9,7 @@
     python -m portal db refresh-stats  refresh the monthly stats materialized view
     python -m portal demo [--scale N]  load the demo dataset (once) and print its sign-ins
     python -m portal run               the whole portal: database, migrations, demo data, gunicorn
+    python -m portal bench ...         the benchmark (see portal.bench)
 
 verify and rebuild go instructor by instructor, each in its own short
 transaction, with a progress bar on a terminal: at scale, one statement over
@@ -27,6 +28,7 @@ import psycopg2
 from tqdm import tqdm
 
 from portal import db, serve
+from portal.bench.cli import bench
 
 
 def _migrated_urls():
@@ -193,3 +195,4 @@ def demo(scale: int) -> None:
 
 
 main.add_command(serve.run)
+main.add_command(bench)

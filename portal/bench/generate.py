@@ -1,0 +1,644 @@
+"""Load a benchmark dataset of a given size, set-based, as the owner.
+
+Everything happens in **one transaction** on the owner's connection:
+
+1. empty every table (TRUNCATE; the migrations' bookkeeping stays);
+2. ``ALTER TABLE ... DISABLE TRIGGER USER`` on every table, so that the
+   rows go in without the per-row triggers (the owner owns the tables), and
+   set the secondary indexes and foreign keys aside (``set_aside``);
+3. insert the rows with ``INSERT ... SELECT`` over ``generate_series``,
+   driven by the plan (``plan.make_plan``) in temporary tables;
+4. compute every figure set-based (``figures.compute``);
+5. rebuild the indexes, re-add (and so check) the foreign keys, re-enable
+   the triggers, then ``figures.settle``: verify_denormalized_figures() must
+   be empty (falling back to the schema's rebuild when it is not);
+6. record the marker (size, migrations) and commit.
+
+Because ALTER TABLE is transactional, any failure rolls back the disabled
+triggers with the rows: a database is never left half loaded or with its
+triggers off. After the commit, the monthly stats view is refreshed and the
+tables vacuumed and analyzed.
+
+Every row satisfies every constraint and the states the guard triggers
+allow: a completed enrollment has all its lessons completed and a date, an
+enrolled paid row has its sale (amount = fee + earnings, by the schema's
+``platform_fee``), a refunded one its sale and its refund, a student's
+lesson progress is on lessons of the enrollment's course, and so on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+
+import psycopg2
+import psycopg2.extras
+
+from portal.bench import figures
+from portal.bench.plan import Plan, Size, make_plan
+from portal.bench.sql import pick, rekind, rnd, uid
+from portal.passwords import hash_password
+
+log = logging.getLogger(__name__)
+
+EMAIL_DOMAIN = "bench.test"
+PASSWORD = "bench-password-2026"
+MARKER_ORGANIZATION = "bench-org-1"
+FIRST_NAMES = ["Ada", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kemi", "Liam",
+               "Maya", "Noor", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tariq", "Uma", "Victor", "Wen", "Yara"]
+LAST_NAMES = ["Adams", "Bauer", "Chen", "Diaz", "Eriksen", "Fischer", "Garcia", "Haddad", "Ito", "Jones",
+              "Kowalski", "Lopez", "Moreau", "Nakamura", "Okafor", "Patel", "Quispe", "Rossi", "Silva",
+              "Tanaka", "Ueda", "Vargas", "Weber", "Zhou"]
+TOPICS = ["Data Analysis", "Leadership", "Python", "Design Thinking", "Negotiation", "Machine Learning",
+          "Public Speaking", "Product Management", "Statistics", "Coaching", "Marketing", "Writing"]
+QUIZ = json.dumps({"questions": [
+    {"prompt": "Which choice is right?", "choices": ["This one", "That one"], "answer": 0},
+    {"prompt": "And which of these?", "choices": ["First", "Second", "Third"], "answer": 2}]})
+
+
+class NotABenchDatabase(RuntimeError):
+    """The database holds data the benchmark did not make: generating would destroy it."""
+
+
+@dataclass
+class Generated:
+    size: str
+    seconds: float
+    counts: dict = field(default_factory=dict)
+    steps: dict = field(default_factory=dict)
+    figures: dict = field(default_factory=dict)
+    top_email: str = ""
+    password: str = PASSWORD
+
+
+def name_sql(number: str) -> str:
+    return f"{pick(FIRST_NAMES, number)} || ' ' || {pick(LAST_NAMES, f'({number}) / {len(FIRST_NAMES)}')}"
+
+
+def top_email() -> str:
+    return f"instructor1@{EMAIL_DOMAIN}"
+
+
+# --- what is in the database already ----------------------------------------------------
+
+def marker(cur) -> dict | None:
+    """The marker a finished generation left (size, migrations), or None."""
+    cur.execute("SELECT settings -> 'bench' FROM organizations WHERE slug = %s", (MARKER_ORGANIZATION,))
+    row = cur.fetchone()
+    return row[0] if row else None
+
+
+def foreign_users(cur) -> int:
+    """Users the benchmark did not make (a demo, real accounts)."""
+    cur.execute("SELECT count(*) FROM users WHERE email::text NOT LIKE %s", ("%@" + EMAIL_DOMAIN,))
+    return cur.fetchone()[0]
+
+
+def applied_migrations(cur) -> list[str]:
+    cur.execute("SELECT name FROM schema_migrations ORDER BY name")
+    return [row[0] for row in cur.fetchall()]
+
+
+def data_tables(cur) -> list[str]:
+    """Every table of public and private except the migrations' own record."""
+    cur.execute("""SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
+                   WHERE schemaname IN ('public', 'private') AND tablename <> 'schema_migrations'
+                   ORDER BY 1""")
+    return [row[0] for row in cur.fetchall()]
+
+
+# --- the plan as temporary tables ----------------------------------------------------------
+
+def load_plan(cur, plan: Plan) -> None:
+    cur.execute("""CREATE TEMP TABLE bench_instructor ON COMMIT DROP AS
+                   SELECT * FROM unnest(%s::int[], %s::int[], %s::int[], %s::int[], %s::bool[], %s::int[])
+                       AS t(i, pool_start, pool_size, org, auto_approve, workshops)""",
+                plan.columns(plan.instructors, ("number", "pool_start", "pool_size", "organization",
+                                                "auto_approve", "workshops")))
+    cur.execute("""CREATE TEMP TABLE bench_course ON COMMIT DROP AS
+                   SELECT * FROM unnest(%s::int[], %s::int[], %s::int[], %s::bigint[], %s::int[],
+                                        %s::course_status[], %s::numeric[], %s::int[], %s::bool[], %s::bool[])
+                       AS t(c, i, n, first_e, pool_offset, status, price, modules, certificate, drip)""",
+                plan.columns(plan.courses, ("number", "instructor", "enrollments", "first_enrollment",
+                                            "pool_offset", "status", "price", "modules", "certificate", "drip")))
+    cur.execute("ALTER TABLE bench_course ADD PRIMARY KEY (c)")
+
+
+def enrollment_fates(size: Size) -> str:
+    """One row per enrollment: who, when, what became of it, and how far they got."""
+    e = "bc.first_e + k"
+    return f"""
+CREATE TEMP TABLE bench_enrollment ON COMMIT DROP AS
+SELECT s.*, now() - s.enrolled_at AS span,
+       CASE WHEN s.status = 'completed' THEN s.lessons
+            WHEN s.status = 'in_progress' THEN 1 + s.w % least(s.lessons - 1, 5) ELSE 0 END AS n_lp,
+       CASE WHEN s.status = 'completed' THEN s.lessons
+            WHEN s.status = 'in_progress' THEN s.w % least(s.lessons - 1, 5) ELSE 0 END AS n_done,
+       CASE WHEN s.status = 'pending' AND s.price > 0 AND NOT s.auto_approve AND s.w % 2 = 0 THEN s.price
+            WHEN s.status = 'pending' THEN 0
+            WHEN s.status = 'cancelled' AND s.w % 2 = 1 THEN 0
+            ELSE s.price END AS amount
+FROM (
+    SELECT e, c, k, instructor, lessons, price, auto_approve, student, w, enrolled_at,
+           (CASE WHEN u < 20 THEN CASE WHEN price = 0 AND auto_approve THEN 'enrolled' ELSE 'pending' END
+                 WHEN u < 40 THEN 'cancelled'
+                 WHEN u < 50 THEN CASE WHEN price > 0 THEN 'refunded' ELSE 'cancelled' END
+                 WHEN u < 130 THEN 'completed'
+                 WHEN u < 580 THEN 'in_progress'
+                 ELSE 'enrolled' END)::enrollment_status AS status
+    FROM (
+        SELECT {e} AS e, bc.c, k, bc.i AS instructor, bc.modules * 3 AS lessons, bc.price, bi.auto_approve,
+               (bi.pool_start + (bc.pool_offset + k) % bi.pool_size) % {size.students} AS student,
+               {rnd(e, 1, 1000)} AS u, {rnd(e, 3, 1000)} AS w,
+               -- recent enrollments are more common: up to two years back, skewed to now
+               now() - make_interval(secs => 3600 + power({rnd(e, 2, 1000000)} / 1e6, 1.6) * 720 * 86400) AS enrolled_at
+        FROM bench_course bc
+        JOIN bench_instructor bi ON bi.i = bc.i
+        CROSS JOIN LATERAL generate_series(0, bc.n - 1) AS k
+    ) raw
+) s
+"""
+
+
+def workshop_plan(size: Size) -> str:
+    """One row per workshop: past and completed, upcoming, draft or cancelled."""
+    return """
+CREATE TEMP TABLE bench_workshop ON COMMIT DROP AS
+SELECT w, i, kind, capacity, price, pool_start, pool_size, start_time,
+       CASE kind WHEN 'completed' THEN least(capacity * 8 / 10, pool_size)
+                 WHEN 'published' THEN least(capacity * 6 / 10, pool_size) ELSE 0 END AS n
+FROM (
+    SELECT bi.i * 8 + j AS w, bi.i, bi.pool_start, bi.pool_size,
+           (CASE j % 3 WHEN 0 THEN 'completed' WHEN 1 THEN 'published'
+                       ELSE CASE WHEN j = 2 THEN 'draft' ELSE 'cancelled' END END)::workshop_status AS kind,
+           20 + ((bi.i * 8 + j) % 5) * 20 AS capacity,
+           CASE (bi.i * 8 + j) % 4 WHEN 0 THEN 0 ELSE 25 * ((bi.i * 8 + j) % 4) END AS price,
+           CASE j % 3 WHEN 0 THEN now() - make_interval(days => 10 + (bi.i * 8 + j) % 300)
+                      WHEN 1 THEN date_trunc('hour', now()) + make_interval(days => 5 + (bi.i * 8 + j) % 60)
+                      ELSE date_trunc('hour', now()) + interval '90 days' END AS start_time
+    FROM bench_instructor bi CROSS JOIN LATERAL generate_series(0, bi.workshops - 1) AS j
+) s
+"""
+
+
+# --- the rows ---------------------------------------------------------------------------------
+
+def people(size: Size) -> list[tuple[str, str]]:
+    admin, org_admin = uid("staff", "1"), uid("staff", "1 + o")
+    return [
+        ("organizations", f"""
+INSERT INTO organizations (id, name, slug, created_at, updated_at)
+SELECT {uid('organization', 'o')}, 'Bench Organization ' || o, 'bench-org-' || o,
+       now() - interval '800 days', now() - interval '800 days'
+FROM generate_series(1, {size.organizations}) AS o"""),
+        ("users", f"""
+INSERT INTO users (id, email, full_name, role, organization_id, created_at, updated_at)
+SELECT {admin}, 'admin@{EMAIL_DOMAIN}', 'Ada Admin', 'admin'::user_role, NULL::uuid, now() - interval '800 days', now() - interval '800 days'
+UNION ALL
+SELECT {org_admin}, 'orgadmin' || o || '@{EMAIL_DOMAIN}', {name_sql('o + 7')}, 'org_admin',
+       {uid('organization', 'o')}, now() - interval '800 days', now() - interval '800 days'
+FROM generate_series(1, {size.organizations}) AS o
+UNION ALL
+SELECT {uid('instructor', 'i')}, 'instructor' || i || '@{EMAIL_DOMAIN}', {name_sql('i * 5 + 3')}, 'instructor',
+       CASE WHEN org > 0 THEN {uid('organization', 'org')} END, now() - interval '790 days', now() - interval '790 days'
+FROM bench_instructor
+UNION ALL
+SELECT {uid('student', 'n')}, 'student' || n || '@{EMAIL_DOMAIN}', {name_sql('n')}, 'student', NULL,
+       now() - interval '780 days', now() - interval '780 days'
+FROM generate_series(0, {size.students - 1}) AS n"""),
+        ("user_credentials", """
+INSERT INTO private.user_credentials (user_id, password_hash, updated_at)
+SELECT id, current_setting('bench.password_hash'), created_at FROM users"""),
+        ("instructor_profiles", f"""
+INSERT INTO instructor_profiles (user_id, headline, bio, expertise_tags, pillars, website_url, is_verified,
+                                 is_featured, created_at, updated_at)
+SELECT {uid('instructor', 'i')}, 'Teaches ' || {pick(TOPICS, 'i')},
+       'Instructor ' || i || ' has taught ' || {pick(TOPICS, 'i')} || ' to working professionals for years.',
+       ARRAY[{pick(TOPICS, 'i')}, {pick(TOPICS, 'i + 5')}],
+       CASE i % 4 WHEN 0 THEN ARRAY['adaptability'] WHEN 1 THEN ARRAY['coaching'] WHEN 2 THEN ARRAY['marketplace']
+                  ELSE ARRAY['adaptability', 'coaching'] END,
+       'https://instructor' || i || '.{EMAIL_DOMAIN}', i % 4 = 1, i <= 3,
+       now() - interval '790 days', now() - interval '790 days'
+FROM bench_instructor"""),
+        ("instructor_settings", f"""
+INSERT INTO instructor_settings (user_id, auto_approve_enrollments, timezone, payout_schedule, created_at, updated_at)
+SELECT {uid('instructor', 'i')}, auto_approve, {pick(['UTC', 'Europe/Paris', 'America/New_York'], 'i')},
+       {pick(['monthly', 'weekly', 'biweekly'], 'i')}, now() - interval '790 days', now() - interval '790 days'
+FROM bench_instructor"""),
+    ]
+
+
+def catalog() -> list[tuple[str, str]]:
+    created = "now() - interval '760 days' + make_interval(days => bc.c % 30)"
+    # modules 2 and 3 open 7 and 14 days after enrolling
+    drip = (f"jsonb_build_object({uid('module', 'bc.c * 4 + 1')}::text, 7) || CASE WHEN bc.modules > 2 "
+            f"THEN jsonb_build_object({uid('module', 'bc.c * 4 + 2')}::text, 14) ELSE '{{}}' END")
+    return [
+        ("courses", f"""
+INSERT INTO courses (id, title, slug, subtitle, description, level, price_amount, currency, created_at, updated_at,
+                     instructor_id, organization_id, status, published_at, category, tags, what_you_will_learn,
+                     target_audience, certificate_enabled, drip_content, drip_schedule)
+SELECT {uid('course', 'bc.c')}, {pick(TOPICS, 'bc.c')} || ' ' || {pick(['Essentials', 'in Practice', 'Masterclass', 'Bootcamp'], 'bc.c / 12')} || ' ' || bc.c,
+       'bench-course-' || bc.c, 'Learn ' || lower({pick(TOPICS, 'bc.c')}) || ' step by step',
+       'A practical course in ' || lower({pick(TOPICS, 'bc.c')}) || ': short videos, readings and quizzes.',
+       {pick(['beginner', 'intermediate', 'advanced', 'all_levels'], 'bc.c')}, bc.price, 'USD', {created},
+       {created} + interval '5 days', {uid('instructor', 'bc.i')},
+       CASE WHEN bi.org > 0 THEN {uid('organization', 'bi.org')} END, bc.status,
+       CASE WHEN bc.status <> 'draft' THEN {created} + interval '5 days' END,
+       {pick(TOPICS, 'bc.c')}, ARRAY[lower({pick(TOPICS, 'bc.c')}), 'bench'],
+       ARRAY['The basics', 'Good habits'], ARRAY['Professionals'], bc.certificate, bc.drip,
+       CASE WHEN bc.drip THEN {drip} ELSE '{{}}' END
+FROM bench_course bc JOIN bench_instructor bi ON bi.i = bc.i"""),
+        ("course_modules", f"""
+INSERT INTO course_modules (id, course_id, title, position, created_at, updated_at)
+SELECT {uid('module', 'bc.c * 4 + m')}, {uid('course', 'bc.c')}, 'Module ' || (m + 1), m,
+       {created}, {created}
+FROM bench_course bc CROSS JOIN LATERAL generate_series(0, bc.modules - 1) AS m"""),
+        ("course_lessons", f"""
+INSERT INTO course_lessons (id, module_id, course_id, title, position, content_type, body, video_url,
+                            duration_minutes, is_preview, quiz, passing_score, created_at, updated_at)
+SELECT {uid('lesson', 'bc.c * 16 + li')}, {uid('module', 'bc.c * 4 + li / 3')}, {uid('course', 'bc.c')},
+       (ARRAY['Watch', 'Read', 'Check'])[1 + li % 3] || ': part ' || (li + 1), li % 3,
+       (ARRAY['video', 'text', 'quiz'])[1 + li % 3]::lesson_content_type,
+       'Notes for part ' || (li + 1) || '.',
+       CASE WHEN li % 3 = 0 THEN 'https://video.{EMAIL_DOMAIN}/' || (bc.c * 16 + li) END,
+       CASE WHEN li % 3 = 0 THEN 10 ELSE 5 END, li = 0,
+       CASE WHEN li % 3 = 2 THEN current_setting('bench.quiz')::jsonb END, CASE WHEN li % 3 = 2 THEN 70 END,
+       {created}, {created}
+FROM bench_course bc CROSS JOIN LATERAL generate_series(0, bc.modules * 3 - 1) AS li"""),
+        ("course_instructors", f"""
+INSERT INTO course_instructors (id, course_id, instructor_id, role, permissions)
+SELECT {uid('co_teacher', 'c')}, {uid('course', 'c')}, {uid('instructor', 'teacher')}, 'co-instructor', permissions::jsonb
+FROM (
+    -- instructor 2 helps with course 1; instructor 1 co-teaches two courses of others; a few more pairs
+    SELECT 1 AS c, 2 AS teacher,
+           '{{"view_content": true, "edit_content": false, "manage_students": true, "view_revenue": false, "respond_reviews": true}}' AS permissions
+    UNION ALL
+    SELECT bc.c, CASE WHEN bc.c <= (SELECT max(c) FROM bench_course WHERE i = 1) + 2 THEN 1
+                      ELSE 2 + bc.i % ((SELECT max(i) FROM bench_instructor) - 1) END,
+           '{{"view_content": true, "edit_content": false, "manage_students": false, "view_revenue": false, "respond_reviews": false}}'
+    FROM bench_course bc
+    WHERE bc.i <> 1 AND (bc.c <= (SELECT max(c) FROM bench_course WHERE i = 1) + 2 OR bc.c % 20 = 5)
+) pairs"""),
+    ]
+
+
+def enrollments() -> list[tuple[str, str]]:
+    student, course, enrollment = uid("student", "student"), uid("course", "c"), uid("enrollment", "e")
+    refund_at = "enrolled_at + span / 4"
+    li_time = "be.enrolled_at + be.span * ((li + 1)::float8 / (be.lessons + 2))"
+    step = "be.span * (1.0 / (be.lessons + 2))"
+    return [
+        ("course_enrollments", f"""
+INSERT INTO course_enrollments (id, course_id, user_id, status, amount_paid, payment_status, enrolled_at,
+                                completed_at, cancelled_at, created_at, updated_at)
+SELECT {enrollment}, {course}, {student}, status, amount,
+       (CASE WHEN status = 'refunded' THEN 'refunded'
+             WHEN amount > 0 OR price = 0 THEN 'completed'
+             WHEN w % 5 = 0 THEN 'failed' ELSE 'pending' END)::payment_status,
+       enrolled_at,
+       CASE WHEN status = 'completed' THEN enrolled_at + span * ((lessons + 0.5) / (lessons + 2)) END,
+       CASE WHEN status = 'cancelled' THEN enrolled_at + span / 3 END,
+       enrolled_at,
+       CASE status WHEN 'completed' THEN enrolled_at + span * ((lessons + 0.5) / (lessons + 2))
+                   WHEN 'cancelled' THEN enrolled_at + span / 3
+                   WHEN 'refunded' THEN {refund_at} ELSE enrolled_at END
+FROM bench_enrollment"""),
+        ("lesson_progress", f"""
+INSERT INTO lesson_progress (id, enrollment_id, lesson_id, user_id, course_id, status, watch_time_seconds,
+                             quiz_score, started_at, completed_at, created_at, updated_at)
+SELECT {uid('lesson_progress', 'be.e * 16 + li')}, {uid('enrollment', 'be.e')}, {uid('lesson', 'be.c * 16 + li')},
+       {uid('student', 'be.student')}, {uid('course', 'be.c')},
+       (CASE WHEN li < be.n_done THEN 'completed' ELSE 'in_progress' END)::lesson_progress_status,
+       CASE WHEN li % 3 <> 0 THEN 0 WHEN li < be.n_done THEN 600 ELSE 240 END,
+       CASE WHEN li % 3 <> 2 THEN NULL
+            WHEN li < be.n_done THEN 70 + {rnd('be.e * 16 + li', 4, 31)}
+            WHEN {rnd('be.e * 16 + li', 5, 2)} = 0 THEN 30 + {rnd('be.e * 16 + li', 6, 40)} END,
+       {li_time}, CASE WHEN li < be.n_done THEN {li_time} + {step} * 0.5 END, {li_time},
+       {li_time} + {step} * CASE WHEN li < be.n_done THEN 0.5 ELSE 0.25 END
+FROM bench_enrollment be CROSS JOIN LATERAL generate_series(0, be.n_lp - 1) AS li"""),
+        ("drip_unlocks", f"""
+INSERT INTO drip_unlocks (id, enrollment_id, user_id, course_id, unlocked_by, created_at)
+SELECT {uid('unlock', 'e')}, {enrollment}, {student}, {course}, {uid('instructor', '1')}, enrolled_at + span / 2
+FROM bench_enrollment WHERE c = 1 AND status IN ('enrolled', 'in_progress')
+ORDER BY e LIMIT 30"""),
+        ("certificates", f"""
+INSERT INTO certificates (id, enrollment_id, user_id, course_id, code, student_name, course_title,
+                          instructor_name, issued_at)
+SELECT {uid('certificate', 'be.e')}, {uid('enrollment', 'be.e')}, s.id, co.id, md5('bench-certificate-' || be.e),
+       s.full_name, co.title, t.full_name, be.enrolled_at + be.span * ((be.lessons + 0.5) / (be.lessons + 2))
+FROM bench_enrollment be
+JOIN bench_course bc ON bc.c = be.c AND bc.certificate
+JOIN users s ON s.id = {uid('student', 'be.student')}
+JOIN courses co ON co.id = {uid('course', 'be.c')}
+JOIN users t ON t.id = co.instructor_id
+WHERE be.status = 'completed'"""),
+        ("course_reviews", f"""
+INSERT INTO course_reviews (id, course_id, user_id, rating, title, review_text, content_quality_rating,
+                            instructor_rating, value_rating, instructor_response, instructor_responded_at,
+                            responded_by, is_visible, moderation_reason, moderated_at, moderated_by,
+                            created_at, updated_at)
+SELECT {uid('review', 'e')}, {course}, {student}, rating,
+       (ARRAY['Not for me', 'Could be better', 'Solid course', 'Very useful', 'Excellent'])[rating],
+       'I finished every lesson. ' || (ARRAY['Too basic.', 'Uneven pace.', 'Good overall.', 'Clear and practical.', 'Best course I took this year.'])[rating],
+       rating, greatest(rating - w % 2, 1), rating,
+       CASE WHEN w % 3 = 0 THEN 'Thank you for the review!' END,
+       CASE WHEN w % 3 = 0 THEN reviewed_at + (now() - reviewed_at) / 2 END,
+       CASE WHEN w % 3 = 0 THEN {uid('instructor', 'instructor')} END,
+       NOT hidden, CASE WHEN hidden THEN 'Off-topic' END,
+       CASE WHEN hidden THEN reviewed_at + (now() - reviewed_at) / 3 END,
+       CASE WHEN hidden THEN {uid('staff', '1')} END,
+       reviewed_at, reviewed_at
+FROM (
+    SELECT e, c, student, instructor, w,
+           (ARRAY[1, 2, 3, 3, 3, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 5])[1 + {rnd('e', 8, 20)}] AS rating,
+           {rnd('e', 9, 50)} = 7 AS hidden,
+           enrolled_at + span * ((lessons + 0.5) / (lessons + 2))
+               + (now() - enrolled_at - span * ((lessons + 0.5) / (lessons + 2))) / 3 AS reviewed_at
+    FROM bench_enrollment
+    WHERE status = 'completed' AND {rnd('e', 7, 10)} < 4
+) r"""),
+        ("revenue_transactions (sales)", f"""
+INSERT INTO revenue_transactions (id, instructor_id, student_id, course_id, enrollment_id, transaction_type,
+                                  amount, currency, platform_fee_percentage, platform_fee_amount,
+                                  instructor_earnings, payment_status, payout_status, payout_date,
+                                  transaction_date, created_at)
+SELECT {uid('sale', 'e')}, {uid('instructor', 'instructor')}, {student}, {course}, {enrollment}, 'course_enrollment',
+       amount, 'USD', 20.00, platform_fee(amount, 20.00), amount - platform_fee(amount, 20.00), 'completed',
+       (CASE WHEN enrolled_at < now() - interval '30 days' THEN 'paid' ELSE 'pending' END)::payout_status,
+       CASE WHEN enrolled_at < now() - interval '30 days' THEN enrolled_at + interval '30 days' END,
+       enrolled_at, enrolled_at
+FROM bench_enrollment WHERE amount > 0 AND status <> 'pending'"""),
+        ("revenue_transactions (refunds)", f"""
+INSERT INTO revenue_transactions (id, instructor_id, student_id, course_id, enrollment_id, refund_of,
+                                  transaction_type, amount, currency, platform_fee_percentage,
+                                  platform_fee_amount, instructor_earnings, payment_status, payout_status,
+                                  transaction_date, created_at)
+SELECT {uid('refund', 'e')}, {uid('instructor', 'instructor')}, {student}, {course}, {enrollment}, {uid('sale', 'e')},
+       'refund', -amount, 'USD', 20.00, -platform_fee(amount, 20.00), -(amount - platform_fee(amount, 20.00)),
+       'completed', 'pending', {refund_at}, {refund_at}
+FROM bench_enrollment WHERE status = 'refunded'"""),
+    ]
+
+
+def workshops(size: Size) -> list[tuple[str, str]]:
+    registration = "bw.w * 1000 + r"
+    return [
+        ("workshops", f"""
+INSERT INTO workshops (id, instructor_id, organization_id, title, slug, description, start_time, end_time, timezone,
+                       location, meeting_url, capacity, price_amount, currency, status, type, tags, created_at,
+                       updated_at)
+SELECT {uid('workshop', 'bw.w')}, {uid('instructor', 'bw.i')},
+       CASE WHEN bi.org > 0 THEN {uid('organization', 'bi.org')} END,
+       {pick(TOPICS, 'bw.w')} || ' live session ' || bw.w, 'bench-workshop-' || bw.w,
+       'A two-hour live session with exercises.', bw.start_time, bw.start_time + interval '2 hours', 'UTC',
+       CASE WHEN bw.w % 3 <> 0 THEN 'Room ' || bw.w || ', Bench House' END,
+       CASE WHEN bw.w % 3 <> 1 THEN 'https://meet.{EMAIL_DOMAIN}/' || bw.w END,
+       bw.capacity, bw.price, 'USD', bw.kind,
+       (ARRAY['online', 'in_person', 'hybrid'])[1 + bw.w % 3]::workshop_type, ARRAY['live'],
+       least(bw.start_time, now()) - interval '40 days', least(bw.start_time, now()) - interval '40 days'
+FROM bench_workshop bw JOIN bench_instructor bi ON bi.i = bw.i"""),
+        ("workshop_registrations", f"""
+INSERT INTO workshop_registrations (id, workshop_id, user_id, status, payment_status, amount_paid, registered_at,
+                                    attended_at, cancelled_at, created_at, updated_at)
+SELECT {uid('registration', 'number')}, {uid('workshop', 'w')}, {uid('student', 'student')}, status,
+       (CASE WHEN status = 'cancelled' AND price > 0 THEN 'pending' ELSE 'completed' END)::payment_status,
+       CASE WHEN status = 'cancelled' THEN 0 ELSE price END,
+       registered_at, CASE WHEN status = 'attended' THEN start_time + interval '5 minutes' END,
+       CASE WHEN status = 'cancelled' THEN registered_at + interval '12 hours' END, registered_at,
+       CASE WHEN status = 'attended' THEN start_time + interval '5 minutes'
+            WHEN status = 'cancelled' THEN registered_at + interval '12 hours' ELSE registered_at END
+FROM (
+    SELECT {registration} AS number, bw.w, bw.price, bw.start_time,
+           (bw.pool_start + (bw.w * 37 + r) % bw.pool_size) % {size.students} AS student,
+           (CASE WHEN bw.kind = 'completed' THEN
+                     CASE WHEN {rnd(registration, 11, 20)} < 15 THEN 'attended'
+                          WHEN {rnd(registration, 11, 20)} < 18 THEN 'no_show' ELSE 'cancelled' END
+                 ELSE CASE WHEN {rnd(registration, 11, 20)} < 18 THEN 'registered' ELSE 'cancelled' END
+            END)::registration_status AS status,
+           CASE WHEN bw.kind = 'completed' THEN bw.start_time - make_interval(days => 1 + r % 20)
+                ELSE now() - make_interval(days => 1 + r % 20) END AS registered_at
+    FROM bench_workshop bw CROSS JOIN LATERAL generate_series(0, bw.n - 1) AS r
+) s"""),
+        ("workshop_feedback", f"""
+INSERT INTO workshop_feedback (id, workshop_id, user_id, overall_satisfaction, content_rating, delivery_rating,
+                               interaction_rating, what_went_well, nps_score, would_recommend, created_at, updated_at)
+SELECT {rekind('feedback', 'g.id')}, g.workshop_id, g.user_id, 3 + {rnd('g.number', 12, 3)},
+       3 + {rnd('g.number', 13, 3)}, 3 + {rnd('g.number', 14, 3)}, 3 + {rnd('g.number', 15, 3)},
+       'Good exercises.', 6 + {rnd('g.number', 16, 5)}, true,
+       w.end_time + interval '1 day', w.end_time + interval '1 day'
+FROM (SELECT id, workshop_id, user_id, ('x' || substr(replace(id::text, '-', ''), 21))::bit(48)::bigint AS number
+      FROM workshop_registrations WHERE status = 'attended') g
+JOIN workshops w ON w.id = g.workshop_id
+WHERE {rnd('g.number', 17, 2)} = 0"""),
+        ("revenue_transactions (workshop sales)", f"""
+INSERT INTO revenue_transactions (id, instructor_id, student_id, workshop_id, workshop_registration_id,
+                                  transaction_type, amount, currency, platform_fee_percentage, platform_fee_amount,
+                                  instructor_earnings, payment_status, payout_status, payout_date,
+                                  transaction_date, created_at)
+SELECT {rekind('workshop_sale', 'g.id')}, w.instructor_id, g.user_id, g.workshop_id, g.id, 'workshop_registration',
+       g.amount_paid, 'USD', 20.00, platform_fee(g.amount_paid, 20.00),
+       g.amount_paid - platform_fee(g.amount_paid, 20.00), 'completed',
+       (CASE WHEN g.registered_at < now() - interval '30 days' THEN 'paid' ELSE 'pending' END)::payout_status,
+       CASE WHEN g.registered_at < now() - interval '30 days' THEN g.registered_at + interval '30 days' END,
+       g.registered_at, g.registered_at
+FROM workshop_registrations g JOIN workshops w ON w.id = g.workshop_id
+WHERE g.amount_paid > 0 AND g.payment_status = 'completed'"""),
+    ]
+
+
+def activity() -> list[tuple[str, str]]:
+    """The timeline the triggers would have written for every row above, at the rows' own times."""
+    insert = ("INSERT INTO student_activity (id, activity_type, instructor_id, student_id, course_id, "
+              "workshop_id, lesson_id, metadata, occurred_at)\n")
+    from_enrollments = (f"{uid('instructor', 'instructor')}, {uid('student', 'student')}, "
+                        f"{uid('course', 'c')}, NULL::uuid, NULL::uuid")
+    return [
+        ("student_activity (enrolled)", insert + f"""
+SELECT {uid('act_enrolled', 'e')}, 'enrolled', {from_enrollments},
+       jsonb_build_object('status', CASE WHEN price > 0 OR NOT auto_approve THEN 'pending' ELSE 'enrolled' END),
+       enrolled_at
+FROM bench_enrollment"""),
+        ("student_activity (lessons)", insert + f"""
+SELECT {rekind('act_lesson_started', 'p.id')}, 'lesson_started'::activity_type, c.instructor_id, p.user_id, p.course_id, NULL::uuid,
+       p.lesson_id, '{{}}'::jsonb, p.started_at
+FROM lesson_progress p JOIN courses c ON c.id = p.course_id
+UNION ALL
+SELECT {rekind('act_lesson_completed', 'p.id')}, 'lesson_completed', c.instructor_id, p.user_id, p.course_id, NULL,
+       p.lesson_id, '{{}}'::jsonb, p.completed_at
+FROM lesson_progress p JOIN courses c ON c.id = p.course_id WHERE p.status = 'completed'
+UNION ALL
+SELECT {rekind('act_quiz', 'p.id')},
+       (CASE WHEN p.quiz_score >= 70 THEN 'quiz_passed' ELSE 'quiz_failed' END)::activity_type,
+       c.instructor_id, p.user_id, p.course_id, NULL, p.lesson_id,
+       jsonb_build_object('quiz_score', p.quiz_score, 'passing_score', 70), coalesce(p.completed_at, p.updated_at)
+FROM lesson_progress p JOIN courses c ON c.id = p.course_id WHERE p.quiz_score IS NOT NULL"""),
+        ("student_activity (enrollment ends)", insert + f"""
+SELECT {uid('act_course_completed', 'e')}, 'course_completed'::activity_type, {from_enrollments},
+       '{{"status": "completed"}}'::jsonb, enrolled_at + span * ((lessons + 0.5) / (lessons + 2))
+FROM bench_enrollment WHERE status = 'completed'
+UNION ALL
+SELECT {uid('act_cancelled', 'e')}, 'enrollment_cancelled', {from_enrollments},
+       '{{"status": "cancelled"}}'::jsonb, enrolled_at + span / 3
+FROM bench_enrollment WHERE status = 'cancelled'
+UNION ALL
+SELECT {uid('act_refunded', 'e')}, 'refunded', {from_enrollments}, '{{"status": "refunded"}}'::jsonb, enrolled_at + span / 4
+FROM bench_enrollment WHERE status = 'refunded'"""),
+        ("student_activity (reviews)", insert + f"""
+SELECT {rekind('act_review', 'r.id')}, 'review_posted', c.instructor_id, r.user_id, r.course_id, NULL::uuid, NULL::uuid,
+       jsonb_build_object('rating', r.rating, 'review_id', r.id), r.created_at
+FROM course_reviews r JOIN courses c ON c.id = r.course_id"""),
+        ("student_activity (workshops)", insert + f"""
+SELECT {rekind('act_registered', 'g.id')}, 'workshop_registered'::activity_type, w.instructor_id, g.user_id, NULL::uuid, g.workshop_id,
+       NULL::uuid, '{{"status": "registered"}}'::jsonb, g.registered_at
+FROM workshop_registrations g JOIN workshops w ON w.id = g.workshop_id
+UNION ALL
+SELECT {rekind('act_attended', 'g.id')}, 'workshop_attended', w.instructor_id, g.user_id, NULL, g.workshop_id,
+       NULL, '{{"status": "attended"}}'::jsonb, g.attended_at
+FROM workshop_registrations g JOIN workshops w ON w.id = g.workshop_id WHERE g.status = 'attended'
+UNION ALL
+SELECT {rekind('act_workshop_cancelled', 'g.id')}, 'workshop_cancelled', w.instructor_id, g.user_id, NULL,
+       g.workshop_id, NULL, '{{"status": "cancelled"}}'::jsonb, g.cancelled_at
+FROM workshop_registrations g JOIN workshops w ON w.id = g.workshop_id WHERE g.status = 'cancelled'
+UNION ALL
+SELECT {rekind('act_feedback', 'f.id')}, 'feedback_submitted', w.instructor_id, f.user_id, NULL, f.workshop_id,
+       NULL, jsonb_build_object('overall_satisfaction', f.overall_satisfaction, 'nps_score', f.nps_score),
+       f.created_at
+FROM workshop_feedback f JOIN workshops w ON w.id = f.workshop_id"""),
+    ]
+
+
+def steps(size: Size) -> list[tuple[str, str]]:
+    """Every loading statement, in foreign-key order."""
+    return [*people(size), *catalog(), ("plan: enrollments", enrollment_fates(size)),
+            ("plan: workshops", workshop_plan(size)), *enrollments(), *workshops(size), *activity()]
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+COUNTED = ("users", "courses", "course_modules", "course_lessons", "course_enrollments", "lesson_progress",
+           "student_progress", "student_activity", "revenue_transactions", "course_reviews", "workshops",
+           "workshop_registrations", "workshop_feedback", "certificates")
+
+
+def set_aside(cur, tables: list[str]) -> list[str]:
+    """Drop the foreign keys and the secondary indexes of ``tables``; return what restores them.
+
+    pg_restore's order: rows first, then indexes built in one sort each, then
+    foreign keys checked in one join each, instead of an index insertion and a
+    key lookup per row (several times faster on millions of rows). The
+    definitions are read back from the catalog (pg_get_indexdef,
+    pg_get_constraintdef), so whatever a later migration adds is restored as
+    it was, under the same name. Indexes that back a constraint (primary
+    keys, unique constraints, the targets of foreign keys) stay.
+    """
+    cur.execute("""SELECT pg_get_indexdef(i.indexrelid), format('DROP INDEX %%s', i.indexrelid::regclass)
+                   FROM pg_index i
+                   WHERE i.indrelid = ANY (%s::regclass[])
+                     AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+                   ORDER BY 2""", (tables,))
+    indexes = cur.fetchall()
+    cur.execute("""SELECT format('ALTER TABLE %%s ADD CONSTRAINT %%I %%s', conrelid::regclass, conname,
+                                 pg_get_constraintdef(oid)),
+                          format('ALTER TABLE %%s DROP CONSTRAINT %%I', conrelid::regclass, conname)
+                   FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY (%s::regclass[])
+                   ORDER BY 2""", (tables,))
+    foreign_keys = cur.fetchall()
+    for _, drop in foreign_keys + indexes:
+        cur.execute(drop)
+    return [create for create, _ in indexes + foreign_keys]
+
+
+def _timed(cur, name: str, work, timings: dict) -> None:
+    """Run ``work`` (a statement, or a function of the cursor) and record how long it took."""
+    started = time.perf_counter()
+    if isinstance(work, str):
+        cur.execute(work)  # no parameters: the statements' % are SQL's modulo
+    else:
+        work(cur)
+    timings[name] = round(time.perf_counter() - started, 2)
+    log.info("%s: %s rows in %.1f s", name, cur.rowcount, timings[name])
+
+
+def generate(owner_dsn: str, size: Size, *, force: bool = False) -> Generated:
+    """Replace the database's data with a benchmark dataset of ``size``; see the module docstring."""
+    started = time.perf_counter()
+    result = Generated(size=size.name, seconds=0.0, top_email=top_email())
+    conn = psycopg2.connect(owner_dsn)
+    try:
+        with conn, conn.cursor() as cur:  # one transaction: a failure rolls everything back
+            refuse_foreign_data(cur, force)
+            prepare_session(cur)
+            tables = data_tables(cur)
+            cur.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+            switch_triggers(cur, tables, "DISABLE")
+            restore = set_aside(cur, tables)
+            load(cur, make_plan(size), result.steps)
+            _timed(cur, "figures", figures.compute, result.steps)
+            _timed(cur, "indexes and foreign keys", lambda c: [c.execute(s) for s in restore], result.steps)
+            switch_triggers(cur, tables, "ENABLE")
+            result.figures = figures.settle(cur)
+            mark(cur, size)
+        result.counts = finish(conn)
+    finally:
+        conn.close()
+    result.seconds = round(time.perf_counter() - started, 1)
+    return result
+
+
+def refuse_foreign_data(cur, force: bool) -> None:
+    foreign = foreign_users(cur)
+    if foreign and not force:
+        raise NotABenchDatabase(f"this database holds {foreign} user(s) the benchmark did not make; "
+                                "pass --force to replace everything in it")
+
+
+def prepare_session(cur) -> None:
+    """Memory for the big joins and index builds, and what the statements share (read with
+    current_setting()): one password hash for every user, one quiz for every quiz lesson."""
+    cur.execute("SET LOCAL work_mem = '256MB'")
+    cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
+    cur.execute("SELECT set_config('bench.password_hash', %s, true), set_config('bench.quiz', %s, true)",
+                (hash_password(PASSWORD), QUIZ))
+
+
+def switch_triggers(cur, tables: list[str], action: str) -> None:
+    """``ALTER TABLE ... DISABLE|ENABLE TRIGGER USER`` (the owner may; system triggers stay on).
+
+    There is no ``finally`` that re-enables them: the ALTERs belong to the
+    generation's transaction, so an error anywhere rolls them back with the rows.
+    """
+    for table in tables:
+        cur.execute(f"ALTER TABLE {table} {action} TRIGGER USER")
+
+
+def load(cur, plan: Plan, timings: dict) -> None:
+    """The plan as temporary tables, every loading statement, then statistics for what follows."""
+    load_plan(cur, plan)
+    for name, statement in steps(plan.size):
+        _timed(cur, name, statement, timings)
+        if name.startswith("plan:"):
+            cur.execute(f"ANALYZE {'bench_enrollment' if 'enrollments' in name else 'bench_workshop'}")
+    cur.execute("ANALYZE")
+
+
+def mark(cur, size: Size) -> None:
+    """Record what was generated, against which migrations (``bench run`` regenerates when they change)."""
+    cur.execute("UPDATE organizations SET settings = settings || jsonb_build_object('bench', %s::jsonb) "
+                "WHERE slug = %s",
+                (json.dumps({"size": size.name, "migrations": applied_migrations(cur)}), MARKER_ORGANIZATION))
+
+
+def finish(conn) -> dict:
+    """After the commit: the monthly stats view, statistics and visibility maps; the row counts."""
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("REFRESH MATERIALIZED VIEW instructor_monthly_stats")
+        cur.execute("VACUUM ANALYZE")
+        counts = {}
+        for table in COUNTED:
+            cur.execute(f"SELECT count(*) FROM {table}")
+            counts[table] = cur.fetchone()[0]
+    return counts

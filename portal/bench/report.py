@@ -1,0 +1,138 @@
+"""Results: one JSON file per size under docs/bench-results/, and docs/performance.md
+rebuilt from all of them (so a size measured last week keeps its table, and
+the growth table compares whatever sizes have been measured)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from portal import db
+
+RESULTS_DIR = db.ROOT / "docs" / "bench-results"
+REPORT = db.ROOT / "docs" / "performance.md"
+ORDER = ("smoke", "10k", "100k", "1m")
+
+
+def save(result: dict, results_dir: Path = RESULTS_DIR) -> Path:
+    results_dir.mkdir(parents=True, exist_ok=True)
+    path = results_dir / f"{result['size']}.json"
+    path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    return path
+
+
+def load_all(results_dir: Path = RESULTS_DIR) -> list[dict]:
+    found = {p.stem: json.loads(p.read_text()) for p in results_dir.glob("*.json")} if results_dir.exists() else {}
+    return [found[size] for size in ORDER if size in found and size != "smoke"]
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value).replace("|", "\\|")
+
+
+def table(headers: list[str], rows: list[list]) -> list[str]:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def _errors(errors: dict) -> str:
+    return ", ".join(f"{k}×{v}" for k, v in errors.items()) or "0"
+
+
+def size_section(r: dict) -> list[str]:
+    meta = r["meta"]
+    lines = [f"## {r['size']}", "",
+             f"Measured {meta['date']} on PostgreSQL {meta['postgres']}, {meta['nproc']} cores "
+             f"(`nproc`; {meta.get('started', 'load average not recorded')}, after: "
+             f"{' '.join(str(x) for x in meta.get('load_average', []))}), with `{meta['command']}`. Largest instructor: {meta['instructor_students']:,} "
+             f"distinct students; biggest course: {meta['biggest_course_enrollments']:,} enrollments.", ""]
+    if r.get("generation"):
+        g = r["generation"]
+        lines += [f"Dataset generated in this run in {g['seconds']:,.1f} s "
+                  f"(figures verified in {g['figures']['verify_seconds']} s): "
+                  + ", ".join(f"{k} {v:,}" for k, v in g["counts"].items()) + ".", ""]
+    lines += ["### Helper functions (largest instructor): app (RLS) vs owner (BYPASSRLS)", ""]
+    lines += table(["call", "app ms", "owner ms", "ratio", "rows app / owner"],
+                   [[h["name"], h["app_ms"], h["owner_ms"], h["ratio"], f"{h['app_rows']} / {h['owner_rows']}"]
+                    for h in r["helpers"]])
+    lines += ["### Instructor pages' statements: app (RLS) vs owner, same SQL", "",
+              "Sums of the per-statement medians. *rows differ*: statements whose owner run returned a "
+              "different row count (the statement leaves filtering to RLS).", ""]
+    lines += table(["page", "statements", "app ms", "owner ms", "ratio", "rows differ", "slowest statement (app ms)"],
+                   [[p["name"], p["statements"], p["app_ms"], p["owner_ms"], p["ratio"], p["rows_differ"],
+                     f"{p['slowest']['app_ms']} ms: `{p['slowest']['sql'][:90]}`" if p.get("slowest") else None]
+                    for p in r["pages_sql"]])
+    load = r["pages_http"]
+    lines += [f"### Instructor pages under load: gunicorn ({load['workers']} workers), concurrency "
+              f"{load['concurrency']}", "",
+              "Server time from the `Server-Timing` header the bench WSGI adds; client time includes queueing.", ""]
+    lines += ["*alone*: one request on its own, before the load (a page slower than "
+              f"{r['meta']['settings'].get('slow_page', 30):g} s is reported, not loaded).", ""]
+    lines += table(["page", "alone ms", "requests", "errors", "server p50 ms", "server p95 ms", "client p50 ms",
+                    "client p95 ms"],
+                   [[p["name"], p.get("alone_ms"), p["requests"] if p.get("loaded", True) else "not loaded",
+                     _errors(p["errors"]), *(
+                         [p["server_p50_ms"], p["server_p95_ms"], p["client_p50_ms"], p["client_p95_ms"]]
+                         if p.get("loaded", True) else [None] * 4)] for p in load["pages"]])
+    t = load["throughput"]
+    if t["dashboard_rps"] is None:
+        lines += [f"Throughput not measured: one dashboard request alone took {t.get('dashboard_alone_ms')} ms.", ""]
+    else:
+        lines += [f"Throughput at concurrency {load['concurrency']} (median of {t['rounds']} alternated rounds): "
+                  f"dashboard {t['dashboard_rps']} req/s, bare page (one primary-key SELECT) {t['bare_rps']} req/s, "
+                  f"the bare page serves {t.get('bare_over_dashboard', t.get('ratio'))}× as many.", ""]
+    lines += ["### Inserts: every trigger vs a bare table", ""]
+    lines += table(["insert", "app ms", "bare ms", "ratio"],
+                   [[w["name"], w["app_ms"], w["bare_ms"], w["ratio"]] for w in r["inserts"]])
+    c = r["concurrency"]
+    lines += [f"### {c['enrollments']} concurrent enrollments into one course", "",
+              f"{c['succeeded']} succeeded; latency p50 {c['p50_ms']} ms, p95 {c['p95_ms']} ms, max {c['max_ms']} ms "
+              f"(wall {c['wall_ms']} ms); enrolled_count {c['enrolled_count_before']:,} → "
+              f"{c['enrolled_count_after']:,} ({'exactly +' + str(c['enrollments']) if c['count_ok'] else 'WRONG'}); "
+              f"verify_denormalized_figures(): {c['verify_mismatches']} row(s)."
+              + (f" Errors: {c['errors']}" if c["errors"] else ""), ""]
+    return lines
+
+
+def growth(results: list[dict]) -> list[str]:
+    if len(results) < 2:
+        return []
+    sizes = [r["size"] for r in results]
+    rows = []
+    for i, helper in enumerate(results[0]["helpers"]):
+        rows.append([f"{helper['name']} (app ms)"] + [r["helpers"][i]["app_ms"] if i < len(r["helpers"]) else None
+                                                      for r in results])
+    for i, page in enumerate(results[0]["pages_http"]["pages"]):
+        rows.append([f"{page['name']} (server ms, one request alone)"]
+                    + [r["pages_http"]["pages"][i].get("alone_ms") for r in results])
+        rows.append([f"{page['name']} (server p50 ms at concurrency 8)"]
+                    + [r["pages_http"]["pages"][i]["server_p50_ms"] if r["pages_http"]["pages"][i].get("loaded", True)
+                       else None for r in results])
+    for i, insert in enumerate(results[0]["inserts"]):
+        rows.append([f"{insert['name']} (ratio)"] + [r["inserts"][i]["ratio"] for r in results])
+    rows.append(["bare page ÷ dashboard throughput"]
+                + [r["pages_http"]["throughput"].get("bare_over_dashboard") for r in results])
+    rows.append(["50 concurrent enrollments p95 ms"] + [r["concurrency"]["p95_ms"] for r in results])
+    return ["## Growth across sizes", ""] + table(["measure", *sizes], rows)
+
+
+def write(results_dir: Path = RESULTS_DIR, path: Path = REPORT) -> Path:
+    results = load_all(results_dir)
+    lines = ["# Performance", "",
+             "Written by `python -m portal bench run --size <size>` (`make bench SIZE=<size>`) from "
+             "`docs/bench-results/<size>.json`; `python -m portal bench report` rebuilds it. Each ratio comes from "
+             "one interleaved run (the two sides alternated, several rounds, medians). What each side runs is "
+             "described in `portal/bench/` (measure.py, load.py, writes.py).", ""]
+    for result in results:
+        lines += size_section(result)
+    lines += growth(results)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines).rstrip() + "\n")
+    return path

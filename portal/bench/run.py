@@ -1,0 +1,156 @@
+"""``bench run``: every measurement on one generated dataset, in a fixed order,
+each bounded (rounds, requests, timeouts, a time budget per page)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import shlex
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import click
+import psycopg2
+
+from portal.bench import load, measure, writes
+from portal.bench.generate import PASSWORD, top_email
+from portal.bench.timing import ratio
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Settings:
+    rounds: int           # interleaved rounds per SQL ratio
+    requests: int         # HTTP requests per page
+    budget: float         # seconds after which no new request (or round) starts, per page
+    timeout: float        # seconds one HTTP request may take
+    throughput_requests: int
+    slow_page: float = 30.0  # seconds: a page whose single request takes longer is not loaded
+
+
+SETTINGS = {
+    "smoke": Settings(rounds=3, requests=8, budget=20, timeout=30, throughput_requests=16),
+    "10k": Settings(rounds=9, requests=64, budget=60, timeout=60, throughput_requests=200),
+    "100k": Settings(rounds=7, requests=48, budget=90, timeout=120, throughput_requests=120),
+    "1m": Settings(rounds=5, requests=16, budget=240, timeout=600, throughput_requests=24),
+}
+CONCURRENCY = 8
+
+
+def pages(course_id) -> list[tuple[str, str]]:
+    """Every instructor page with queries of its own (the placeholder areas have none)."""
+    course = f"/courses/{course_id}"
+    return [("dashboard", "/dashboard"), ("dashboard activity (first page)", "/dashboard/activity"),
+            ("course list", "/courses/"), ("course details (biggest course)", course),
+            ("course insight (biggest course)", f"{course}/insight"),
+            ("curriculum (biggest course)", f"{course}/curriculum"),
+            ("drip and early unlocks (biggest course)", f"{course}/drip"),
+            ("team (biggest course)", f"{course}/team"), ("approvals queue", "/students/approvals")]
+
+
+def subjects(owner_url: str) -> dict:
+    """The ids the measurements need: the largest instructor, their biggest course and biggest free course."""
+    with psycopg2.connect(owner_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT id FROM users WHERE email = %s", (top_email(),))
+        instructor = cur.fetchone()[0]
+        cur.execute("""SELECT c.id, c.price_amount, count(e.id) FROM courses c
+                       LEFT JOIN course_enrollments e ON e.course_id = c.id
+                       WHERE c.instructor_id = %s AND c.status = 'published'
+                       GROUP BY c.id ORDER BY count(e.id) DESC""", (instructor,))
+        courses = cur.fetchall()
+        cur.execute("SELECT total_students FROM instructor_profiles WHERE user_id = %s", (instructor,))
+        students = cur.fetchone()[0]
+        cur.execute("SELECT split_part(version(), ' ', 2), current_setting('server_version')")
+        version = cur.fetchone()[1]
+    conn.close()
+    free = next(c for c in courses if c[1] == 0)
+    return {"instructor": instructor, "course": courses[0][0], "course_enrollments": courses[0][2],
+            "free_course": free[0], "students": students, "postgres": version}
+
+
+def sql_pages(urls, ids: dict, sides: measure.Sides, settings: Settings) -> list[dict]:
+    """Capture each page's statements through the Flask test client, then time them on both sides."""
+    from portal import create_app
+
+    app = create_app({"DATABASE_URL": urls.app, "SECRET_KEY": secrets.token_urlsafe(32),
+                      "WTF_CSRF_ENABLED": False, "DATABASE_POOL_SIZE": 2})
+    client = app.test_client()
+    response = client.post("/sign-in", data={"email": top_email(), "password": PASSWORD})
+    if response.status_code not in (302, 303):
+        raise click.ClickException(f"signing in as {top_email()} answered {response.status_code}")
+    results = []
+    for name, path in pages(ids["course"]):
+        status, statements = measure.capture(client, path)
+        log.info("page %s: %s, %d statements", name, status, len(statements))
+        result = measure.measure_page(sides, name, statements, settings.rounds, settings.budget)
+        result["status"] = status
+        results.append(result)
+    return results
+
+
+def http_pages(urls, ids: dict, settings: Settings) -> dict:
+    workers = load.serve.worker_count()
+    with load.gunicorn(urls.app, ids["course"], workers, int(settings.timeout) + 30) as port:
+        cookie = load.sign_in(port, top_email(), PASSWORD)
+        results = []
+        alone = {}
+        for name, path in pages(ids["course"]):
+            click.echo(f"  load: {name}")
+            results.append(load_page(port, cookie, name, path, settings))
+            alone[path] = results[-1]["alone_ms"]
+        click.echo("  throughput: dashboard vs bare page")
+        if alone["/dashboard"] is None or alone["/dashboard"] > settings.slow_page * 1000:
+            rates = {"dashboard": None, "bare": None}  # one request alone is too slow to load
+        else:
+            rates = load.throughput(port, cookie, {"dashboard": "/dashboard", "bare": "/_bench/bare"},
+                                    settings.throughput_requests, CONCURRENCY, settings.timeout, settings.budget)
+    return {"workers": workers, "concurrency": CONCURRENCY, "pages": results,
+            "throughput": {"dashboard_rps": rates["dashboard"], "bare_rps": rates["bare"],
+                           "bare_over_dashboard": ratio(rates["bare"], rates["dashboard"]), "rounds": 3,
+                           "requests_per_round": settings.throughput_requests,
+                           "dashboard_alone_ms": alone["/dashboard"]}}
+
+
+def load_page(port: int, cookie: str, name: str, path: str, settings: Settings) -> dict:
+    """One request alone (its server time is reported), then the bounded load unless that one
+    request was slower than ``settings.slow_page``: such a page is reported, not hammered."""
+    first = load.hammer(port, path, cookie, 1, 1, settings.timeout, settings.budget).report()
+    result = {"name": name, "path": path, "alone_ms": first["server_p50_ms"], "loaded": False}
+    if first["server_p50_ms"] is None or first["server_p50_ms"] > settings.slow_page * 1000:
+        return {**result, **first}
+    outcome = load.hammer(port, path, cookie, settings.requests, CONCURRENCY, settings.timeout, settings.budget)
+    return {**result, **outcome.report(), "loaded": True}
+
+
+def measure_all(urls, size: str, settings: Settings, generation: dict | None) -> dict:
+    """Every measurement; the result that report.save() writes."""
+    started = "load average {:.2f} {:.2f} {:.2f} before measuring".format(*os.getloadavg())
+    ids = subjects(urls.owner)
+    sides = measure.Sides.open(urls, ids["instructor"])
+    try:
+        click.echo("helpers...")
+        helpers = measure.measure_helpers(sides, ids["instructor"], ids["course"], settings.rounds)
+        click.echo("pages' statements...")
+        pages_sql = sql_pages(urls, ids, sides, settings)
+    finally:
+        sides.close()
+    click.echo("pages under load...")
+    pages_http = http_pages(urls, ids, settings)
+    click.echo("inserts...")
+    inserts = writes.measure_inserts(urls, ids["course"], max(settings.rounds * 2, 10))
+    click.echo("50 concurrent enrollments...")
+    concurrency = writes.concurrent_enrollments(urls, ids["free_course"], timeout=settings.timeout)
+    return {
+        "size": size,
+        "meta": {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "postgres": ids["postgres"],
+                 "nproc": os.cpu_count(), "command": "python -m portal " + shlex.join(sys.argv[1:]),
+                 "load_average": [round(x, 2) for x in os.getloadavg()], "started": started,
+                 "instructor_students": ids["students"], "biggest_course_enrollments": ids["course_enrollments"],
+                 "settings": settings.__dict__},
+        "generation": generation,
+        "helpers": helpers, "pages_sql": pages_sql, "pages_http": pages_http,
+        "inserts": inserts, "concurrency": concurrency,
+    }

@@ -1,0 +1,67 @@
+"""The benchmark's generator at its smallest size: every row valid, every figure right, the skew kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal.bench import generate as generator
+from portal.bench.plan import SIZES, make_plan
+from portal.passwords import verify_password
+from tests.support import gen_user
+
+SMOKE = SIZES["smoke"]
+
+
+@pytest.fixture()
+def generated(database):
+    """The smoke dataset in this test's database."""
+    return generator.generate(database.owner_dsn, SMOKE)
+
+
+def test_smoke_dataset_has_the_planned_shape(database, generated):
+    """Row counts follow the plan, and the largest instructor is instructor 1 with the biggest course."""
+    plan = make_plan(SMOKE)
+    assert generated.counts["course_enrollments"] == SMOKE.enrollments
+    assert generated.counts["courses"] == SMOKE.courses
+    assert generated.counts["lesson_progress"] > SMOKE.enrollments
+    assert generated.counts["student_activity"] > generated.counts["lesson_progress"]
+    top = database.rows("""SELECT u.email, p.total_students FROM instructor_profiles p JOIN users u ON u.id = p.user_id
+                           ORDER BY p.total_students DESC LIMIT 2""")
+    assert top[0]["email"] == generated.top_email == "instructor1@bench.test"
+    assert top[0]["total_students"] == plan.instructors[0].pool_size > top[1]["total_students"]
+    biggest = database.value("""SELECT count(*) FROM course_enrollments e JOIN courses c ON c.id = e.course_id
+                                WHERE c.slug = 'bench-course-1'""")
+    assert biggest == plan.biggest_course.enrollments == max(c.enrollments for c in plan.courses)
+
+
+def test_smoke_dataset_is_consistent(database, generated):
+    """Figures verify, one progress row per enrollment, paid rows have their sale, triggers are back on."""
+    assert generated.figures["rebuilt"] == 0
+    assert database.value("SELECT count(*) FROM verify_denormalized_figures()") == 0
+    assert database.value("""SELECT count(*) FROM course_enrollments e
+                             LEFT JOIN student_progress s ON s.enrollment_id = e.id WHERE s.id IS NULL""") == 0
+    assert database.value("SELECT count(*) FROM student_progress") == SMOKE.enrollments
+    assert database.value("""SELECT count(*) FROM course_enrollments e WHERE e.amount_paid > 0
+                               AND e.status IN ('enrolled', 'in_progress', 'completed')
+                               AND NOT EXISTS (SELECT 1 FROM revenue_transactions r
+                                               WHERE r.enrollment_id = e.id
+                                                 AND r.transaction_type = 'course_enrollment')""") == 0
+    assert database.value("""SELECT count(*) FROM course_enrollments e JOIN courses c ON c.id = e.course_id
+                             JOIN student_progress s ON s.enrollment_id = e.id
+                             WHERE e.status = 'completed' AND s.completed_lessons <> s.total_lessons""") == 0
+    assert database.value("SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'O'") == 0
+
+
+def test_generated_users_sign_in(database, generated):
+    """Every user has the one hash of the printed password."""
+    stored = database.value("SELECT password_hash FROM private.user_credentials c JOIN users u ON u.id = c.user_id "
+                            "WHERE u.email = %s", (generated.top_email,))
+    assert verify_password(stored, generated.password)
+
+
+def test_generator_refuses_other_data(database):
+    """A database with users the benchmark did not make is left alone unless forced."""
+    gen_user(database, "student", email="someone@example.test")
+    with pytest.raises(generator.NotABenchDatabase):
+        generator.generate(database.owner_dsn, SMOKE)
+    assert database.value("SELECT count(*) FROM users") == 1
