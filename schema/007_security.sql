@@ -886,6 +886,12 @@ ALTER TABLE public.instructor_settings ADD CONSTRAINT payment_details_are_encryp
                AND char_length(payment_details) <= 4100));
 
 -- 8. row-level security, policies and grants -------------------------------------------------
+--
+-- A policy's EXISTS on another table ends in OFFSET 0, which keeps PostgreSQL
+-- from turning it into a hashed subplan: that would read every row the
+-- subquery could match (every enrollment of a 100k-student instructor, every
+-- published course) to answer for the few rows a page shows; as a correlated
+-- probe it is one index lookup per row read.
 
 -- Every policy is dropped and written again from the caller's sets.
 DO $drop$
@@ -920,9 +926,11 @@ CREATE POLICY users_read ON public.users FOR SELECT TO authenticated
            OR organization_id = (SELECT rls.admin_org())
            OR EXISTS (SELECT 1 FROM public.course_enrollments e
                       WHERE e.user_id = users.id
-                        AND e.course_id = ANY ((SELECT rls.course_ids('{view_content,manage_students}'))::uuid[]))
+                        AND e.course_id = ANY ((SELECT rls.course_ids('{view_content,manage_students}'))::uuid[])
+                      OFFSET 0)
            OR EXISTS (SELECT 1 FROM public.workshop_registrations r
-                      WHERE r.user_id = users.id AND r.workshop_id = ANY ((SELECT rls.workshop_ids())::uuid[])));
+                      WHERE r.user_id = users.id AND r.workshop_id = ANY ((SELECT rls.workshop_ids())::uuid[])
+                      OFFSET 0));
 CREATE POLICY users_update ON public.users FOR UPDATE TO authenticated
     USING (id = (SELECT rls.uid()) OR (SELECT rls.is_admin()))
     WITH CHECK (id = (SELECT rls.uid()) OR (SELECT rls.is_admin()));
@@ -992,13 +1000,13 @@ CREATE POLICY course_modules_write ON public.course_modules FOR ALL TO authentic
 -- lesson_quiz() gives it out.
 CREATE POLICY course_lessons_read_preview ON public.course_lessons FOR SELECT TO anon
     USING (is_preview AND EXISTS (SELECT 1 FROM public.courses c
-                                  WHERE c.id = course_lessons.course_id AND c.is_published));
+                                  WHERE c.id = course_lessons.course_id AND c.is_published OFFSET 0));
 CREATE POLICY course_lessons_read ON public.course_lessons FOR SELECT TO authenticated
     USING (course_id = ANY ((SELECT rls.course_ids('{view_content}'))::uuid[])
            OR course_id = ANY ((SELECT rls.org_course_ids())::uuid[])
            OR (SELECT rls.is_admin())
            OR (is_preview AND EXISTS (SELECT 1 FROM public.courses c
-                                      WHERE c.id = course_lessons.course_id AND c.is_published))
+                                      WHERE c.id = course_lessons.course_id AND c.is_published OFFSET 0))
            OR (course_id = ANY ((SELECT rls.enrolled_course_ids())::uuid[]) AND rls.lesson_released(id)));
 CREATE POLICY course_lessons_write ON public.course_lessons FOR ALL TO authenticated
     USING (course_id = ANY ((SELECT rls.course_ids('{edit_content}'))::uuid[]))
@@ -1052,10 +1060,10 @@ CREATE POLICY revenue_transactions_read ON public.revenue_transactions FOR SELEC
 -- course_reviews
 CREATE POLICY course_reviews_read_public ON public.course_reviews FOR SELECT TO anon
     USING (is_visible AND EXISTS (SELECT 1 FROM public.courses c
-                                  WHERE c.id = course_reviews.course_id AND c.is_published));
+                                  WHERE c.id = course_reviews.course_id AND c.is_published OFFSET 0));
 CREATE POLICY course_reviews_read ON public.course_reviews FOR SELECT TO authenticated
     USING ((is_visible AND EXISTS (SELECT 1 FROM public.courses c
-                                   WHERE c.id = course_reviews.course_id AND c.is_published))
+                                   WHERE c.id = course_reviews.course_id AND c.is_published OFFSET 0))
            OR user_id = (SELECT rls.uid())
            OR course_id = ANY ((SELECT rls.course_ids('{view_content,respond_reviews}'))::uuid[])
            OR (SELECT rls.is_admin()));
@@ -1131,9 +1139,9 @@ CREATE POLICY workshop_registrations_delete ON public.workshop_registrations FOR
 
 -- workshop_facilitators
 CREATE POLICY workshop_facilitators_read_public ON public.workshop_facilitators FOR SELECT TO anon
-    USING (EXISTS (SELECT 1 FROM public.workshops w WHERE w.id = workshop_id AND w.is_published));
+    USING (EXISTS (SELECT 1 FROM public.workshops w WHERE w.id = workshop_id AND w.is_published OFFSET 0));
 CREATE POLICY workshop_facilitators_read ON public.workshop_facilitators FOR SELECT TO authenticated
-    USING (EXISTS (SELECT 1 FROM public.workshops w WHERE w.id = workshop_id AND w.is_published)
+    USING (EXISTS (SELECT 1 FROM public.workshops w WHERE w.id = workshop_id AND w.is_published OFFSET 0)
            OR facilitator_id = (SELECT rls.uid())
            OR workshop_id = ANY ((SELECT rls.owned_workshop_ids())::uuid[])
            OR (SELECT rls.is_admin()));
