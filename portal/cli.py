@@ -1,6 +1,7 @@
 """Maintenance commands. They run as the owner, are few, and are named.
 
     python -m portal db start          run the embedded server until Ctrl-C
+    python -m portal db roles          create the roles the migrations need (as a superuser)
     python -m portal db migrate        apply pending migrations
     python -m portal db manifest       add landed migrations to schema_manifest.txt
     python -m portal db verify         list figures that differ from their recomputation
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 
 import click
@@ -82,6 +84,16 @@ def manifest() -> None:
     added = db.add_to_manifest(db.SCHEMA_DIR, db.MANIFEST)
     click.echo(f"added to {db.MANIFEST.name}: {', '.join(added)}" if added
                else f"{db.MANIFEST.name} lists every migration")
+
+
+@db_group.command()
+@click.option("--superuser-url", required=True, help="A superuser's URL on the server (never stored).")
+def roles(superuser_url: str) -> None:
+    """Create, where missing, the owner and every role the migrations need (as a superuser:
+    the owner may not create roles). Run it before migrating a server of your own."""
+    owner = psycopg2.extensions.parse_dsn(os.environ.get("MIGRATION_DATABASE_URL", "")).get("user", db.OWNER_ROLE)
+    created = db.bootstrap_roles(superuser_url, owner)
+    click.echo(f"created: {', '.join(created)}" if created else "every role exists")
 
 
 @db_group.command()

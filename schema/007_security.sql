@@ -91,6 +91,17 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
     ) taught
 $$;
 
+-- Courses the caller owns or co-teaches, whatever the permissions: what a
+-- teacher may not act on as a student (votes, reviews).
+CREATE FUNCTION rls.taught_course_ids() RETURNS uuid[]
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    SELECT coalesce(array_agg(id), '{}') FROM (
+        SELECT c.id FROM public.courses c WHERE c.instructor_id = (SELECT rls.uid())
+        UNION
+        SELECT ci.course_id FROM public.course_instructors ci WHERE ci.instructor_id = (SELECT rls.uid())
+    ) taught
+$$;
+
 CREATE FUNCTION rls.owned_course_ids() RETURNS uuid[]
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
     SELECT coalesce(array_agg(c.id), '{}') FROM public.courses c WHERE c.instructor_id = (SELECT rls.uid())
@@ -138,13 +149,14 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
     WHERE r.user_id = (SELECT rls.uid()) AND r.status = ANY (p_statuses)
 $$;
 
--- Owners of the courses the caller is enrolled in (any status): whom a
--- profile visible to "students" is shown to.
+-- Owners of the courses the caller is actively enrolled in: whom a profile
+-- visible to "students" is shown to (a pending enrollment, which anyone can
+-- make, does not count).
 CREATE FUNCTION rls.teacher_ids() RETURNS uuid[]
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
     SELECT coalesce(array_agg(DISTINCT c.instructor_id), '{}')
     FROM public.course_enrollments e JOIN public.courses c ON c.id = e.course_id
-    WHERE e.user_id = (SELECT rls.uid())
+    WHERE e.user_id = (SELECT rls.uid()) AND e.status IN ('enrolled', 'in_progress', 'completed')
 $$;
 
 -- Members of the organization the caller administers.
@@ -675,7 +687,8 @@ BEGIN
 END
 $$;
 
--- Registration moves (002's), except that staff never mark their own.
+-- Registration moves (002's), except that staff never mark their own, and
+-- only a settled seat (paid, or free) is marked attended.
 CREATE OR REPLACE FUNCTION public.guard_registrations() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -688,7 +701,8 @@ BEGIN
     END IF;
     IF public.is_workshop_staff(NEW.workshop_id) AND NEW.user_id IS DISTINCT FROM (SELECT rls.uid())
        AND NEW.status IN ('attended', 'no_show')
-       AND OLD.status IN ('registered', 'attended', 'no_show') THEN
+       AND OLD.status IN ('registered', 'attended', 'no_show')
+       AND (NEW.status = 'no_show' OR OLD.payment_status = 'completed') THEN
         RETURN NEW;
     END IF;
     PERFORM public.refuse(format('a registration cannot move from %s to %s here', OLD.status, NEW.status));
@@ -696,8 +710,8 @@ BEGIN
 END
 $$;
 
--- A co-teacher is an active instructor, not the owner, and not a student
--- of what they would teach.
+-- A co-teacher is an active instructor, not the owner, never a second
+-- 'primary', and not a student of what they would teach.
 CREATE OR REPLACE FUNCTION public.check_co_teacher() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
@@ -722,6 +736,9 @@ BEGIN
     END IF;
     IF teacher = owner THEN
         RAISE EXCEPTION 'the owner already teaches this' USING ERRCODE = 'check_violation';
+    END IF;
+    IF NEW.role::text = 'primary' THEN
+        RAISE EXCEPTION 'the owner is the one primary teacher' USING ERRCODE = 'check_violation';
     END IF;
     IF studies THEN
         RAISE EXCEPTION 'a student of this cannot also teach it' USING ERRCODE = 'check_violation';
@@ -884,6 +901,37 @@ ALTER TABLE public.instructor_settings ADD CONSTRAINT payment_details_are_encryp
     CHECK (payment_details IS NULL
            OR (payment_details ~ '^v1\.[A-Za-z0-9_-]{1,32}\.[A-Za-z0-9_-]{38,}$'
                AND char_length(payment_details) <= 4100));
+
+-- Two helpers of 004/006 answered for any course id: now only for the
+-- course's editors (and admins), who are the ones that call them.
+CREATE OR REPLACE FUNCTION public.has_empty_quiz(p_course_id uuid) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    SELECT EXISTS (SELECT 1 FROM public.course_lessons l
+                   WHERE l.course_id = p_course_id AND l.content_type = 'quiz'
+                     AND coalesce(jsonb_array_length(l.quiz -> 'questions'), 0) = 0)
+       AND (public.has_course_permission(p_course_id, 'edit_content') OR rls.is_admin())
+$$;
+CREATE OR REPLACE FUNCTION public.lock_course_outline(p_course_id uuid) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM public.require_content_editor(p_course_id);
+    PERFORM pg_advisory_xact_lock(4004, hashtext(p_course_id::text));
+END
+$$;
+
+-- Password hashes cost what a sign-in may spend: argon2id with at most
+-- 64 MiB, 10 passes and 4 lanes (portal/passwords.py checks the same before
+-- verifying). A hash's own parameters decide what verifying it costs, and
+-- anyone may sign up.
+CREATE FUNCTION public.bounded_argon2id(p_hash text) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce((SELECT x[1]::int BETWEEN 1024 AND 65536 AND x[2]::int BETWEEN 1 AND 10
+                            AND x[3]::int BETWEEN 1 AND 4
+                     FROM regexp_match(p_hash, '^\$argon2id\$v=19\$m=([0-9]{1,6}),t=([0-9]{1,3}),p=([0-9]{1,2})\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$') AS x),
+                    false)
+$$;
+ALTER TABLE private.user_credentials ADD CONSTRAINT password_hashes_have_bounded_cost
+    CHECK (public.bounded_argon2id(password_hash));
 
 -- 8. row-level security, policies and grants -------------------------------------------------
 --
@@ -1182,7 +1230,12 @@ CREATE POLICY review_helpful_votes_read ON public.review_helpful_votes FOR SELEC
 CREATE POLICY review_helpful_votes_create ON public.review_helpful_votes FOR INSERT TO authenticated
     WITH CHECK (user_id = (SELECT rls.uid())
                 AND public.can_see_review(review_id)
-                AND NOT public.is_review_author(review_id));
+                AND NOT public.is_review_author(review_id)
+                -- teachers are not students: no votes on reviews of what they teach
+                AND NOT EXISTS (SELECT 1 FROM public.course_reviews r
+                                WHERE r.id = review_id
+                                  AND r.course_id = ANY ((SELECT rls.taught_course_ids())::uuid[])
+                                OFFSET 0));
 CREATE POLICY review_helpful_votes_delete ON public.review_helpful_votes FOR DELETE TO authenticated
     USING (user_id = (SELECT rls.uid()));
 CREATE POLICY review_reports_read ON public.review_reports FOR SELECT TO authenticated
@@ -1371,6 +1424,18 @@ GRANT SELECT ON public.student_engagement_summary TO authenticated;
 -- public; it writes only through the functions granted to it below.
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO service_role;
 REVOKE SELECT ON public.instructor_monthly_stats FROM service_role;
+-- Only the instructor reads their payment details' ciphertext.
+REVOKE SELECT ON public.instructor_settings FROM service_role;
+DO $settings$
+DECLARE
+    cols text;
+BEGIN
+    SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) INTO cols FROM pg_attribute
+    WHERE attrelid = 'public.instructor_settings'::regclass AND attnum > 0 AND NOT attisdropped
+      AND attname <> 'payment_details';
+    EXECUTE format('GRANT SELECT (%s) ON public.instructor_settings TO service_role', cols);
+END
+$settings$;
 
 -- Functions: the allow-list (tests/test_grants.py keeps the same list).
 -- Sign-in: only portal_signin, which only authenticator can become.
@@ -1384,7 +1449,7 @@ TO anon;
 -- What signed-in users call, and what their policies and guards call as them.
 GRANT EXECUTE ON FUNCTION
     rls.uid(), rls.role(), rls.is_admin(), rls.admin_org(), rls.member_org(), rls.course_ids(text[]),
-    rls.owned_course_ids(), rls.org_course_ids(), rls.enrolled_course_ids(), rls.workshop_ids(),
+    rls.owned_course_ids(), rls.taught_course_ids(), rls.org_course_ids(), rls.enrolled_course_ids(), rls.workshop_ids(),
     rls.owned_workshop_ids(), rls.org_workshop_ids(), rls.registered_workshop_ids(public.registration_status[]),
     rls.teacher_ids(), rls.org_member_ids(), rls.lesson_released(uuid),
     public.api_caller(), public.refuse(text),

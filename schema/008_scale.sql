@@ -45,8 +45,16 @@ CREATE INDEX idx_enrollments_pending ON public.course_enrollments (course_id, en
 -- trends read the last days of the instructor's courses, not every
 -- enrollment of the platform since that date. It leads with course_id, so it
 -- serves every lookup the single-column index did.
-CREATE INDEX idx_course_enrollments_course_enrolled ON public.course_enrollments (course_id, enrolled_at);
+-- user_id is included so the policy's test (user_id, course_id) is answered from
+-- the index too: an index-only scan of the last days, not a heap visit a row.
+CREATE INDEX idx_course_enrollments_course_enrolled ON public.course_enrollments (course_id, enrolled_at)
+    INCLUDE (user_id);
 DROP INDEX public.idx_course_enrollments_course;
+-- An instructor's settled revenue by date, with what the trend, the breakdown
+-- and revenue_transactions' policy read: an index-only scan of the days asked.
+CREATE INDEX idx_revenue_instructor_settled ON public.revenue_transactions (instructor_id, transaction_date)
+    INCLUDE (transaction_type, amount, platform_fee_amount, instructor_earnings, course_id, workshop_id)
+    WHERE payment_status = 'completed';
 -- A student's enrollments: the distinct-student delta looks them up.
 CREATE INDEX idx_course_enrollments_user_course ON public.course_enrollments (user_id, course_id);
 DROP INDEX public.idx_course_enrollments_user;

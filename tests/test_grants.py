@@ -41,6 +41,7 @@ EXECUTE = {
         "rls.org_member_ids()",
         "rls.org_workshop_ids()",
         "rls.owned_course_ids()",
+        "rls.taught_course_ids()",
         "rls.owned_workshop_ids()",
         "rls.registered_workshop_ids(public.registration_status[])",
         "rls.role()",

@@ -166,9 +166,13 @@ def test_password_hashes_are_unreadable(database, actor):
         cur.execute("SELECT * FROM private.user_credentials")
 
 
+# An argon2id hash of the shape (and cost) the portal stores.
+FAKE_HASH = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"
+
+
 def test_sign_up_and_sign_in_functions(database):
     """Sign-up creates the user (and an instructor's records); only the sign-in role reads one hash by email."""
-    fake_hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"
+    fake_hash = FAKE_HASH
     with database.act(Actor.anon()) as cur:
         cur.execute("SELECT sign_up('New@Example.test', %s, 'New Teacher', 'instructor') AS id", (fake_hash,))
         new_id = cur.fetchone()["id"]
@@ -185,10 +189,26 @@ def test_sign_up_and_sign_in_functions(database):
         cur.execute("SELECT * FROM credentials_for_sign_in('new@example.test')")
 
 
+@pytest.mark.parametrize("costly", ["$argon2id$v=19$m=4194304,t=2,p=1$c2FsdA$aGFzaA",
+                                    "$argon2id$v=19$m=19456,t=4000,p=1$c2FsdA$aGFzaA",
+                                    "$argon2id$v=19$m=19456,t=2,p=64$c2FsdA$aGFzaA",
+                                    "$argon2id$x"])
+def test_a_hash_that_would_make_sign_in_costly_is_refused(database, costly):
+    """Signing up (as anon) or rehashing one's own (as the user) with a hash beyond 64 MiB, 10 passes
+    or 4 lanes, or not argon2id's shape, is a check violation: verifying it is a denial of service."""
+    with database.attempt(Actor.anon()) as cur, pytest.raises(psycopg2.errors.CheckViolation):
+        cur.execute("SELECT sign_up('heavy@example.test', %s, 'Heavy Hash', 'student')", (costly,))
+    with database.act(Actor.anon()) as cur:
+        cur.execute("SELECT sign_up('light@example.test', %s, 'Light Hash', 'student') AS id", (FAKE_HASH,))
+        user = cur.fetchone()["id"]
+    with database.attempt(Actor.user(user)) as cur, pytest.raises(psycopg2.errors.CheckViolation):
+        cur.execute("SELECT set_own_password_hash(%s)", (costly,))
+
+
 def test_an_inactive_account_has_no_credentials_to_check(database):
     """Deactivating a user stops sign-in without deleting anything."""
     user = gen_user(database, email="gone@example.test")
-    database.rows("INSERT INTO private.user_credentials VALUES (%s, '$argon2id$x', now())", (user,))
+    database.rows("INSERT INTO private.user_credentials VALUES (%s, %s, now())", (user, FAKE_HASH))
     database.rows("UPDATE users SET is_active = false WHERE id = %s", (user,))
     with database.act(Actor.sign_in()) as cur:
         cur.execute("SELECT * FROM credentials_for_sign_in('gone@example.test')")
@@ -226,3 +246,15 @@ def test_the_maintenance_commands(database, monkeypatch):
     assert verify.exit_code == 1 and verify.output.endswith("1 mismatch(es)\n")
     assert runner.invoke(main, ["db", "rebuild"]).output == "1 row(s) corrected\n"
     assert runner.invoke(main, ["db", "verify"]).exit_code == 0
+
+
+def test_the_roles_command_creates_what_is_missing_and_says_so(admin_dsn, cluster, monkeypatch):
+    """`db roles` as a superuser is idempotent: on a server whose roles exist it creates nothing."""
+    from click.testing import CliRunner
+
+    from portal.cli import main
+
+    monkeypatch.setenv("MIGRATION_DATABASE_URL", db.with_dsn(admin_dsn, user=cluster["owner"]))
+    result = CliRunner().invoke(main, ["db", "roles", "--superuser-url", admin_dsn])
+    assert result.exit_code == 0, result.output
+    assert result.output == "every role exists\n"

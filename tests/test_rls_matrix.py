@@ -435,13 +435,15 @@ MATRIX = [
       nobody("UPDATE certificates SET student_name = 'Someone Else' WHERE id = %(cert_s1_pub)s"),
       nobody("DELETE FROM certificates WHERE id = %(cert_s1_pub)s")),
 
-    # Helpful votes on r_pub (S1's review): S2 and the owner voted. Anyone signed in who sees the
-    # review may vote once, never its author; each voter withdraws only their own vote.
+    # Helpful votes on r_pub (S1's review): S2 and S3 voted. Anyone signed in who sees the
+    # review may vote once, never its author nor its course's teachers (007); each voter
+    # withdraws only their own vote.
     T("review_helpful_votes", "user_id",
-      reads(anon=DENY, student2={"hv_s2"}, owner={"hv_owner"}, admin=ALL, service=ALL),
+      reads(anon=DENY, student2={"hv_s2"}, admin=ALL, service=ALL),
       W("INSERT INTO review_helpful_votes (review_id) VALUES (%(r_pub)s)",
-        ok=EVERYONE - NO_WRITE_GRANT - {"student", "student2", "owner"}, deny={"student"},
-        raises={"student2": "23505", "owner": "23505"},
+        ok=EVERYONE - NO_WRITE_GRANT - {"student", "student2", "owner", *CO},
+        deny={"student", "owner", *CO},
+        raises={"student2": "23505"},
         check=("SELECT count(*) FROM review_helpful_votes WHERE review_id = %(r_pub)s AND user_id = %(me)s", 1)),
       nobody("UPDATE review_helpful_votes SET created_at = now()"),
       W("DELETE FROM review_helpful_votes WHERE user_id = %(student2)s", ok={"student2"},
@@ -831,7 +833,7 @@ def seed(db) -> World:
     _as(db, service, "SELECT apply_payment_event('evt_paid', %s, 'payment.succeeded')", (co_paid,))
     # Helpful votes and a report on S1's review.
     _as(db, s2, "INSERT INTO review_helpful_votes (review_id) VALUES (%s)", (r_pub,))
-    _as(db, own, "INSERT INTO review_helpful_votes (review_id) VALUES (%s)", (r_pub,))
+    _as(db, s3, "INSERT INTO review_helpful_votes (review_id) VALUES (%s)", (r_pub,))
     rep_s2 = _as(db, s2, "INSERT INTO review_reports (review_id, reason) VALUES (%s, 'spam') RETURNING id",
                  (r_pub,))
     e["e_s2_sa"] = enroll(db, u["student2"], c_sa.id)
@@ -901,7 +903,7 @@ def seed(db) -> World:
         "payment_events": one({"ev_declined": "evt_declined", "ev_paid": "evt_paid"}),
         "certificates": one({f"cert_{by}": db.value("SELECT id FROM certificates WHERE enrollment_id = %s",
                                                     (e[f"e_{by}"],)) for by in ("s1_pub", "s3_pub")}),
-        "review_helpful_votes": one({"hv_s2": u["student2"], "hv_owner": u["owner"]}),
+        "review_helpful_votes": one({"hv_s2": u["student2"], "hv_s3": u["student3"]}),
         "review_reports": one({"rep_s2": rep_s2}),
     }
     by_enrollment = {key: label[2:] for label, key in e.items()}           # id -> "s1_pub"

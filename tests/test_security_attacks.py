@@ -22,7 +22,7 @@ from decimal import Decimal
 import psycopg2
 import pytest
 
-from tests.support import (QUIZ, Actor, enroll, gen_course, gen_org, gen_user, gen_workshop, pay,
+from tests.support import (QUIZ, Actor, complete_course, enroll, gen_course, gen_org, gen_user, gen_workshop, pay,
                            register)
 
 DENIED = "42501"          # insufficient_privilege
@@ -841,3 +841,71 @@ def test_payment_details_accept_only_an_envelope(world, details, accepted):
                   {"d": details, "me": world.u["owner"]},
                   check="SELECT payment_details FROM instructor_settings WHERE user_id = %(me)s")
     assert got == ((1, details) if accepted else CHECK_VIOLATION)
+
+
+# --- found by the read-only review after 007 landed in the tree --------------------------------
+
+def test_teachers_cannot_vote_reviews_of_what_they_teach_helpful(database):
+    """The owner and a co-instructor (even one with no permission) vote no review of their course
+    helpful; a classmate may."""
+    owner, co, author, classmate = (gen_user(database, "instructor"), gen_user(database, "instructor"),
+                                    gen_user(database), gen_user(database))
+    course = gen_course(database, owner)
+    co_teach(database, owner, course.id, co)
+    for student in (author, classmate):
+        complete_course(database, student, course)
+    review = commit(database, Actor.user(author), "INSERT INTO course_reviews (course_id, user_id, rating) "
+                                                  "VALUES (%s, %s, 5) RETURNING id", (course.id, author))
+    vote = "INSERT INTO review_helpful_votes (review_id) VALUES (%s)"
+    assert refusal(database, Actor.user(owner), vote, (review,)) == "42501"
+    assert refusal(database, Actor.user(co), vote, (review,)) == "42501"
+    assert sqlstate(database, Actor.user(classmate), vote, (review,)) is None
+
+
+def test_an_owner_cannot_add_a_second_primary_teacher(world):
+    """'primary' is the owner alone: a direct insert with that role is a check violation."""
+    assert refusal(world.db, world.actor("owner"),
+                   "INSERT INTO course_instructors (course_id, instructor_id, role) VALUES (%s, %s, 'primary')",
+                   (world.course.id, world.u["other_instructor"])) == "23514"
+
+
+def test_a_facilitator_cannot_mark_an_unpaid_seat_attended(world):
+    """Attendance is for a settled seat: the unpaid registration stays as it was (no_show is allowed)."""
+    mark = "UPDATE workshop_registrations SET status = %s WHERE id = %s"
+    assert refusal(world.db, world.actor("facilitator"), mark, ("attended", world.r_pending)) == "42501"
+    assert outcome(world.db, world.actor("facilitator"), mark, ("no_show", world.r_pending))[0] == 1
+    assert outcome(world.db, world.actor("facilitator"), mark, ("attended", world.r_student))[0] == 1
+
+
+def test_a_pending_enrollment_does_not_open_a_students_only_profile(world):
+    """A profile shown to the instructor's students is not shown for an unpaid, pending enrollment."""
+    as_owner(world.db, "UPDATE instructor_settings SET profile_visibility = 'students' WHERE user_id = %s "
+                       "RETURNING user_id", (world.u["owner"],))
+    try:
+        see = "SELECT count(*) FROM instructor_profiles WHERE user_id = %s"
+        assert scalar(world.db, world.actor("pending"), see, (world.u["owner"],)) == 0
+        assert scalar(world.db, world.actor("student"), see, (world.u["owner"],)) == 1
+    finally:
+        as_owner(world.db, "UPDATE instructor_settings SET profile_visibility = 'public' WHERE user_id = %s "
+                           "RETURNING user_id", (world.u["owner"],))
+
+
+def test_course_helpers_answer_only_the_courses_editors(world):
+    """has_empty_quiz says nothing of another's course; another's outline lock is refused."""
+    as_owner(world.db, "UPDATE course_lessons SET quiz = '{\"questions\": []}' WHERE course_id = %s "
+                       "AND content_type = 'quiz' RETURNING id", (world.course.id,))
+    try:
+        ask = "SELECT has_empty_quiz(%s)"
+        assert scalar(world.db, world.actor("owner"), ask, (world.course.id,)) is True
+        assert scalar(world.db, world.actor("other_instructor"), ask, (world.course.id,)) is False
+        assert refusal(world.db, world.actor("other_instructor"), "SELECT lock_course_outline(%s)",
+                       (world.course.id,)) == "42501"
+    finally:
+        as_owner(world.db, "UPDATE course_lessons SET quiz = %s WHERE course_id = %s AND content_type = 'quiz' "
+                           "RETURNING id", (json.dumps(QUIZ), world.course.id))
+
+
+def test_service_role_does_not_read_payment_details(world):
+    """The back office reads instructors' settings but not the ciphertext of their payment details."""
+    assert refusal(world.db, Actor.service(), "SELECT payment_details FROM instructor_settings") == "42501"
+    assert scalar(world.db, Actor.service(), "SELECT count(payout_schedule) FROM instructor_settings") >= 1

@@ -255,3 +255,14 @@ def test_production_refuses_the_development_secret(database, monkeypatch):
                    PAYMENT_DETAILS_KEYS=PRODUCTION_KEYS)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     close_app()
+
+
+def test_a_stored_hash_beyond_the_sign_in_budget_is_refused_without_verifying_it():
+    """A hash whose own parameters ask for more than 64 MiB, 10 passes or 4 lanes fails as a wrong
+    password would (the database refuses to store one; this is the second lock)."""
+    from argon2 import PasswordHasher
+
+    from portal import passwords
+    costly = PasswordHasher(time_cost=11, memory_cost=8 * 1024, parallelism=1).hash("right")
+    assert passwords.verify_password(costly, "right") is False
+    assert passwords.verify_password(passwords.hash_password("right"), "right") is True

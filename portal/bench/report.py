@@ -123,6 +123,37 @@ def growth(results: list[dict]) -> list[str]:
     return ["## Growth across sizes", ""] + table(["measure", *sizes], rows)
 
 
+# Results kept from before a change, to compare with (one folder per change).
+BEFORE_DIR = RESULTS_DIR / "before-007-008"
+
+
+def comparison(results: list[dict], before: list[dict]) -> list[str]:
+    """The key measures of each size measured both before migrations 007/008 and now."""
+    earlier = {r["size"]: r for r in before}
+    lines = []
+    for now in results:
+        then = earlier.get(now["size"])
+        if then is None:
+            continue
+        rows = [[f"{h['name']} (app ms)", o["app_ms"], h["app_ms"]]
+                for o, h in zip(then["helpers"], now["helpers"])]
+        for o, p in zip(then["pages_http"]["pages"], now["pages_http"]["pages"]):
+            rows.append([f"{p['name']} (server ms alone / p95 at concurrency 8)",
+                         f"{_cell(o.get('alone_ms'))} / {_cell(o['server_p95_ms']) if o.get('loaded', True) else 'not loaded'}",
+                         f"{_cell(p.get('alone_ms'))} / {_cell(p['server_p95_ms']) if p.get('loaded', True) else 'not loaded'}"])
+        for o, w in zip(then["inserts"], now["inserts"]):
+            rows.append([f"{w['name']} (ratio)", o["ratio"], w["ratio"]])
+        rows.append(["bare page ÷ dashboard throughput",
+                     then["pages_http"]["throughput"].get("bare_over_dashboard"),
+                     now["pages_http"]["throughput"].get("bare_over_dashboard")])
+        rows.append(["50 concurrent enrollments p95 ms", then["concurrency"]["p95_ms"], now["concurrency"]["p95_ms"]])
+        lines += [f"## {now['size']}: before and after migrations 007 and 008", "",
+                  f"Before: measured {then['meta']['date']} on main before 007/008 "
+                  f"(`docs/bench-results/before-007-008/{now['size']}.json`); after: this run.", ""]
+        lines += table(["measure", "before", "after"], rows)
+    return lines
+
+
 def write(results_dir: Path = RESULTS_DIR, path: Path = REPORT) -> Path:
     results = load_all(results_dir)
     lines = ["# Performance", "",
@@ -133,6 +164,7 @@ def write(results_dir: Path = RESULTS_DIR, path: Path = REPORT) -> Path:
     for result in results:
         lines += size_section(result)
     lines += growth(results)
+    lines += comparison(results, load_all(BEFORE_DIR) if results_dir == RESULTS_DIR else [])
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines).rstrip() + "\n")
     return path

@@ -4,19 +4,21 @@ Every query runs inside the request's transaction as the signed-in student,
 so row-level security decides: a course the student is not enrolled in (or
 may not see) is simply not there, a locked lesson's row is not readable
 (course_lessons' policy applies the drip rules and early unlocks), and a
-progress write on a lesson that is not released is refused by
-lesson_progress' policy (42501, which portal.errors turns into a 404).
+progress write on a lesson that is not released is refused by the progress
+functions (42501, which portal.errors turns into a 404).
 
 The outline comes from ``learning_outline()`` (005): every lesson of the
 caller's course in order, with ``released`` / ``opens_at`` and the caller's
 progress, titles only. It is what tells a locked lesson (in the outline, not
 released) from one that does not exist (not in the outline).
 
-Progress writes are single upserts on (enrollment_id, lesson_id), each
-idempotent, and each a no-op when it would change nothing (the ON CONFLICT
-... WHERE clause), so a double click or a replayed report writes no row
-twice. The triggers keep student_progress, the enrollment's status and the
-activity feed; these functions never touch them.
+Progress is written only by the database's own functions (007):
+``complete_lesson``, ``record_watch_time`` and ``submit_quiz`` (which scores
+the answers against a key no student can read). Each is an idempotent upsert
+on (enrollment_id, lesson_id) that changes nothing when it would change
+nothing, so a double click or a replayed report writes no row twice. The
+triggers keep student_progress, the enrollment's status and the activity
+feed.
 
 Which writes happen on which request (the choice the issue asks us to make):
 opening a lesson (GET) writes nothing; the first POST on a lesson (a watch

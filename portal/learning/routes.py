@@ -11,7 +11,8 @@ not released yet, so its content cannot be read; ``learning_outline()``
 still lists its title, which is how the player tells "locked" (a page that
 says when it opens, status 403, without the content) from "no such lesson"
 (404). Every POST on a locked lesson is a 404 and writes nothing; the
-database refuses such a progress row anyway (lesson_progress_create).
+database refuses it anyway (the progress functions of 007 write only for a
+released lesson of the caller's own active enrollment).
 
 Progress is recorded on POSTs only (see ``queries``): opening a lesson
 writes nothing.
@@ -21,11 +22,14 @@ without JavaScript, and for htmx the next lesson's player fragment (its
 curriculum, its progress bar: the figures the triggers just updated) with
 ``HX-Push-Url``, so the address bar, reload and back all keep working.
 
-Quizzes are scored here, from the lesson's quiz JSON, never from anything the
-browser says about answers. After a graded attempt the player shows the score
-and which questions were wrong, but never the right answers, so a retry is a
-real retry; the best score is kept. Without JavaScript the result travels to
-the redirected page in the session (shown once).
+Quizzes are scored in the database (``submit_quiz()``, 007) against an answer
+key no student can read; the player gets the questions without their answers
+(``lesson_quiz()``). After a graded attempt it shows the score and which
+questions were wrong, never the right answers, so a retry is a real retry;
+the best score is kept. (Which questions were wrong is feedback any graded quiz
+with retries gives away in time: the score alone, varied one answer at a time,
+tells the same; the key itself is never sent.) Without JavaScript the result
+travels to the redirected page in the session (shown once).
 
 Certificates are public by their code (32 hex digits, 128 random bits):
 anyone may open ``/certificates/<code>`` to verify one, through
