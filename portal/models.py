@@ -335,6 +335,7 @@ class CourseModule(BaseModel):
     position = IntegerField()
     created_at = DateTimeTZField()
     updated_at = DateTimeTZField()
+    completed_count = IntegerField()   # enrollments that completed every lesson (008)
 
     class Meta:
         table_name = "course_modules"
@@ -357,6 +358,7 @@ class CourseLesson(BaseModel):
     passing_score = IntegerField(null=True)
     created_at = DateTimeTZField()
     updated_at = DateTimeTZField()
+    completed_count = IntegerField()   # enrollments that completed it (008)
 
     UNREADABLE = ("quiz",)
 

@@ -370,6 +370,125 @@ BEGIN
 END
 $$;
 
+-- 4b. the insight page's figures, kept on the lesson and module rows: how many
+--     enrollments completed the lesson, and how many completed every lesson of
+--     the module, whatever the enrollment's status now. The page subtracts the
+--     few enrollments that are no longer active (cancelled or refunded), so an
+--     enrollment's status change writes nothing here, and a completion locks
+--     lesson, then module, then enrollment: the order the instructor's edits
+--     of a lesson take too (lesson row, then the course's enrollments).
+ALTER TABLE public.course_lessons
+    ADD COLUMN completed_count integer NOT NULL DEFAULT 0 CHECK (completed_count >= 0);
+ALTER TABLE public.course_modules
+    ADD COLUMN completed_count integer NOT NULL DEFAULT 0 CHECK (completed_count >= 0);
+-- The enrollments of a course that are not active: what the page subtracts.
+CREATE INDEX idx_enrollments_inactive ON public.course_enrollments (course_id)
+    WHERE status NOT IN ('enrolled', 'in_progress', 'completed');
+
+CREATE FUNCTION public.lesson_completed_count(p_lesson_id uuid) RETURNS integer
+LANGUAGE sql STABLE SET search_path = pg_catalog, public AS $$
+    SELECT count(*)::integer FROM public.lesson_progress
+    WHERE lesson_id = p_lesson_id AND status = 'completed'
+$$;
+
+-- Enrollments that completed every lesson of the module (none without lessons).
+CREATE FUNCTION public.module_completed_count(p_module_id uuid) RETURNS integer
+LANGUAGE sql STABLE SET search_path = pg_catalog, public AS $$
+    SELECT count(*)::integer FROM (
+        SELECT p.enrollment_id
+        FROM public.lesson_progress p JOIN public.course_lessons l ON l.id = p.lesson_id
+        WHERE l.module_id = p_module_id AND p.status = 'completed'
+        GROUP BY p.enrollment_id
+        HAVING count(*) = (SELECT count(*) FROM public.course_lessons WHERE module_id = p_module_id)
+    ) done
+$$;
+
+CREATE FUNCTION public.recount_module(p_module_id uuid) RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    UPDATE public.course_modules SET completed_count = public.module_completed_count(id)
+    WHERE id = p_module_id AND completed_count <> public.module_completed_count(id)
+$$;
+
+-- A lesson completed (or no longer) by an enrollment: the lesson's count,
+-- and the module's when every other lesson of it is done by that enrollment.
+-- Progress deleted with its enrollment is left to take_back_completions.
+CREATE FUNCTION public.update_completion_figures() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    was boolean := TG_OP <> 'INSERT' AND OLD.status = 'completed';
+    done boolean := TG_OP <> 'DELETE' AND NEW.status = 'completed';
+    lesson uuid := coalesce(NEW.lesson_id, OLD.lesson_id);
+    enrollment uuid := coalesce(NEW.enrollment_id, OLD.enrollment_id);
+    step integer := CASE WHEN done THEN 1 ELSE -1 END;
+    module uuid;
+BEGIN
+    IF was = done OR (TG_OP = 'DELETE' AND NOT EXISTS (SELECT 1 FROM public.course_enrollments
+                                                        WHERE id = enrollment)) THEN
+        RETURN NULL;
+    END IF;
+    UPDATE public.course_lessons SET completed_count = completed_count + step
+    WHERE id = lesson RETURNING module_id INTO module;
+    IF NOT FOUND THEN
+        RETURN NULL;   -- the lesson itself is going; its module is recounted then
+    END IF;
+    -- bool_and of no other lesson is NULL: a one-lesson module follows its lesson.
+    IF (SELECT bool_and(p.status IS NOT DISTINCT FROM 'completed')
+        FROM public.course_lessons l
+        LEFT JOIN public.lesson_progress p ON p.lesson_id = l.id AND p.enrollment_id = enrollment
+        WHERE l.module_id = module AND l.id <> lesson) IS NOT FALSE THEN
+        UPDATE public.course_modules SET completed_count = completed_count + step WHERE id = module;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER update_completion_figures AFTER INSERT OR DELETE OR UPDATE OF status ON public.lesson_progress
+    FOR EACH ROW EXECUTE FUNCTION public.update_completion_figures();
+
+-- An enrollment deleted (a platform admin's act) takes its completions back
+-- while its progress rows are still there (the cascade runs after).
+CREATE FUNCTION public.take_back_completions() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+    UPDATE public.course_modules m SET completed_count = m.completed_count - 1
+    WHERE m.course_id = OLD.course_id
+      AND EXISTS (SELECT 1 FROM public.course_lessons l WHERE l.module_id = m.id)
+      AND NOT EXISTS (SELECT 1 FROM public.course_lessons l
+                      LEFT JOIN public.lesson_progress p ON p.lesson_id = l.id AND p.enrollment_id = OLD.id
+                      WHERE l.module_id = m.id AND p.status IS DISTINCT FROM 'completed');
+    UPDATE public.course_lessons l SET completed_count = l.completed_count - 1
+    FROM public.lesson_progress p
+    WHERE p.lesson_id = l.id AND p.enrollment_id = OLD.id AND p.status = 'completed';
+    RETURN OLD;
+END
+$$;
+CREATE TRIGGER take_back_completions BEFORE DELETE ON public.course_enrollments
+    FOR EACH ROW EXECUTE FUNCTION public.take_back_completions();
+
+-- A lesson added to a module: no one has completed the module any more.
+-- Removed or moved: its modules are recounted (an instructor's rare edit).
+CREATE FUNCTION public.update_module_completion() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        UPDATE public.course_modules SET completed_count = 0 WHERE id = NEW.module_id AND completed_count <> 0;
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM public.recount_module(OLD.module_id);
+    ELSIF NEW.module_id IS DISTINCT FROM OLD.module_id THEN
+        PERFORM public.recount_module(m) FROM unnest(ARRAY[OLD.module_id, NEW.module_id]) m ORDER BY m;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER update_module_completion AFTER INSERT OR DELETE OR UPDATE OF module_id ON public.course_lessons
+    FOR EACH ROW EXECUTE FUNCTION public.update_module_completion();
+
+REVOKE ALL ON FUNCTION public.lesson_completed_count(uuid), public.module_completed_count(uuid),
+    public.recount_module(uuid), public.update_completion_figures(), public.take_back_completions(),
+    public.update_module_completion()
+FROM PUBLIC, anon, authenticated, service_role;
+-- Read like the rest of a lesson (course_modules' SELECT is table-wide already).
+GRANT SELECT (completed_count) ON public.course_lessons TO anon, authenticated;
+
 -- 5. verify and rebuild, per instructor ----------------------------------------------------
 
 -- Every row whose stored figures differ from their recomputation, for one
@@ -440,6 +559,18 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, public AS $$
           (f.total_lessons, f.completed_lessons, f.progress_percentage, f.total_watch_time_seconds,
            f.last_activity_at, f.total_quizzes, f.passed_quizzes, f.average_quiz_score, f.engagement_score))
     UNION ALL
+    SELECT 'course_lessons', l.id, jsonb_build_object('completed_count', l.completed_count),
+           jsonb_build_object('completed_count', public.lesson_completed_count(l.id))
+    FROM public.course_lessons l JOIN public.courses c ON c.id = l.course_id
+    WHERE (p_instructor_id IS NULL OR c.instructor_id = p_instructor_id)
+      AND l.completed_count <> public.lesson_completed_count(l.id)
+    UNION ALL
+    SELECT 'course_modules', m.id, jsonb_build_object('completed_count', m.completed_count),
+           jsonb_build_object('completed_count', public.module_completed_count(m.id))
+    FROM public.course_modules m JOIN public.courses c ON c.id = m.course_id
+    WHERE (p_instructor_id IS NULL OR c.instructor_id = p_instructor_id)
+      AND m.completed_count <> public.module_completed_count(m.id)
+    UNION ALL
     SELECT 'course_reviews', r.id, jsonb_build_object('helpful_count', r.helpful_count),
            jsonb_build_object('helpful_count', v.votes)
     FROM public.course_reviews r
@@ -492,6 +623,19 @@ BEGIN
             fixed := fixed + public.refresh_workshop_figures(item)::integer;
         END LOOP;
         fixed := fixed + public.refresh_instructor_figures(who)::integer;
+
+        UPDATE public.course_lessons l SET completed_count = public.lesson_completed_count(l.id)
+        FROM public.courses c
+        WHERE c.id = l.course_id AND c.instructor_id = who
+          AND l.completed_count <> public.lesson_completed_count(l.id);
+        GET DIAGNOSTICS counts = ROW_COUNT;
+        fixed := fixed + counts;
+        UPDATE public.course_modules m SET completed_count = public.module_completed_count(m.id)
+        FROM public.courses c
+        WHERE c.id = m.course_id AND c.instructor_id = who
+          AND m.completed_count <> public.module_completed_count(m.id);
+        GET DIAGNOSTICS counts = ROW_COUNT;
+        fixed := fixed + counts;
 
         UPDATE public.course_reviews r SET helpful_count = v.votes
         FROM (SELECT r2.id, (SELECT count(*)::integer FROM public.review_helpful_votes h

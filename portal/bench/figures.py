@@ -137,8 +137,28 @@ FROM (SELECT review_id, count(*)::integer AS n FROM review_helpful_votes GROUP B
 WHERE r.id = v.review_id AND r.helpful_count <> v.n
 """
 
+# course_lessons / course_modules.completed_count (008): completions by any enrollment.
+LESSONS = """
+UPDATE course_lessons l SET completed_count = d.n
+FROM (SELECT lesson_id, count(*)::integer AS n FROM lesson_progress WHERE status = 'completed'
+      GROUP BY lesson_id) d
+WHERE l.id = d.lesson_id
+"""
+MODULES = """
+UPDATE course_modules m SET completed_count = d.n
+FROM (SELECT done.module_id, count(*)::integer AS n
+      FROM (SELECT l.module_id, p.enrollment_id, count(*) AS lessons_done
+            FROM lesson_progress p JOIN course_lessons l ON l.id = p.lesson_id
+            WHERE p.status = 'completed' GROUP BY l.module_id, p.enrollment_id) done
+      JOIN (SELECT module_id, count(*) AS lessons FROM course_lessons GROUP BY module_id) size
+        ON size.module_id = done.module_id AND size.lessons = done.lessons_done
+      GROUP BY done.module_id) d
+WHERE m.id = d.module_id
+"""
+
 FIGURES = (("student_progress", PROGRESS), ("courses", COURSES), ("workshops", WORKSHOPS),
-           ("instructor_profiles", INSTRUCTORS), ("course_reviews.helpful_count", HELPFUL))
+           ("instructor_profiles", INSTRUCTORS), ("course_reviews.helpful_count", HELPFUL),
+           ("course_lessons.completed_count", LESSONS), ("course_modules.completed_count", MODULES))
 
 
 class FiguresDiffer(RuntimeError):

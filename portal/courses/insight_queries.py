@@ -1,8 +1,9 @@
 """Named queries of the course insight page. Each runs under the request's role
 and claims (the page needs ``view_content``, which RLS lets read the course's
 modules, lessons, enrollments, progress and every review of it), and each is
-one statement whatever the size of the course: GROUP BY, never a query per
-module or lesson.
+one statement whatever the size of the course, reading kept figures (the
+course's counts, 008's per-lesson and per-module completions) rather than the
+course's history.
 
 Who counts as a student here: an *active* enrollment, whose status is
 enrolled, in_progress or completed (as ``courses.enrolled_count`` counts).
@@ -57,56 +58,70 @@ def active_students(course_id) -> int:
     return Course.select(Course.enrolled_count).where(Course.id == course_id).scalar() or 0
 
 
+# What the course's inactive enrollments (cancelled or refunded, a few) completed:
+# the kept counts on lessons and modules (008) count every enrollment, and the
+# page counts active students, so these are subtracted. Reads the inactive
+# enrollments only, never the course's whole history.
+INACTIVE_DONE = """
+    WITH inactive AS (
+        SELECT p.enrollment_id, l.id AS lesson_id, l.module_id
+        FROM course_enrollments e
+        JOIN lesson_progress p ON p.enrollment_id = e.id AND p.status = 'completed'
+        JOIN course_lessons l ON l.id = p.lesson_id
+        WHERE e.course_id = %(course)s AND NOT e.status = ANY(%(active)s::enrollment_status[])
+    ), modules AS (
+        SELECT i.module_id, i.enrollment_id FROM inactive i
+        GROUP BY i.module_id, i.enrollment_id
+        HAVING count(*) = (SELECT count(*) FROM course_lessons WHERE module_id = i.module_id)
+    )
+    SELECT 'lesson', lesson_id, count(*)::integer FROM inactive GROUP BY lesson_id
+    UNION ALL
+    SELECT 'module', module_id, count(*)::integer FROM modules GROUP BY module_id
+"""
+
+
+def _inactive_done(course_id) -> dict:
+    cursor = database.execute_sql(INACTIVE_DONE, {"course": course_id, "active": list(ACTIVE)})
+    return {(kind, str(item)): n for kind, item, n in cursor.fetchall()}
+
+
 # Per module, in order: its lessons, and how many active students completed
 # every one of them (a module without lessons has no one to count).
 MODULE_FUNNEL = """
-    WITH lessons AS (
-        SELECT module_id, count(*) AS n FROM course_lessons WHERE course_id = %(course)s GROUP BY module_id
-    ), done AS (
-        SELECT l.module_id, p.enrollment_id, count(*) AS n
-        FROM lesson_progress p
-        JOIN course_lessons l ON l.id = p.lesson_id
-        JOIN course_enrollments e ON e.id = p.enrollment_id
-        WHERE p.course_id = %(course)s AND p.status = 'completed'
-          AND e.status = ANY(%(active)s::enrollment_status[])
-        GROUP BY l.module_id, p.enrollment_id
-    )
-    SELECT m.id, m.title, m.position, coalesce(lessons.n, 0)::integer AS lessons,
-           (count(done.enrollment_id) FILTER (WHERE done.n = lessons.n))::integer AS completed
+    SELECT m.id, m.title, m.position,
+           (SELECT count(*) FROM course_lessons l WHERE l.module_id = m.id)::integer AS lessons,
+           m.completed_count
     FROM course_modules m
-    LEFT JOIN lessons ON lessons.module_id = m.id
-    LEFT JOIN done ON done.module_id = m.id
     WHERE m.course_id = %(course)s
-    GROUP BY m.id, m.title, m.position, lessons.n
     ORDER BY m.position, m.id
 """
 
 
-def module_funnel(course_id) -> list[dict]:
-    cursor = database.execute_sql(MODULE_FUNNEL, {"course": course_id, "active": list(ACTIVE)})
-    return [dict(id=id_, title=title, position=position, lessons=lessons, completed=completed)
-            for id_, title, position, lessons, completed in cursor.fetchall()]
+def module_funnel(course_id, inactive: dict | None = None) -> list[dict]:
+    inactive = _inactive_done(course_id) if inactive is None else inactive
+    cursor = database.execute_sql(MODULE_FUNNEL, {"course": course_id})
+    return [dict(id=id_, title=title, position=position, lessons=lessons,
+                 completed=done - inactive.get(("module", str(id_)), 0) if lessons else 0)
+            for id_, title, position, lessons, done in cursor.fetchall()]
 
 
 # Per lesson, in course order (module, then lesson): how many active students completed it.
 LESSON_COMPLETION = """
     SELECT l.id, l.title, m.title AS module_title, m.position AS module_position, l.position,
-           count(e.id)::integer AS completed
+           l.completed_count
     FROM course_lessons l
     JOIN course_modules m ON m.id = l.module_id
-    LEFT JOIN lesson_progress p ON p.lesson_id = l.id AND p.status = 'completed'
-    LEFT JOIN course_enrollments e ON e.id = p.enrollment_id AND e.status = ANY(%(active)s::enrollment_status[])
     WHERE l.course_id = %(course)s
-    GROUP BY l.id, l.title, m.title, m.position, m.id, l.position
     ORDER BY m.position, m.id, l.position, l.id
 """
 
 
-def lesson_completion(course_id) -> list[dict]:
-    cursor = database.execute_sql(LESSON_COMPLETION, {"course": course_id, "active": list(ACTIVE)})
+def lesson_completion(course_id, inactive: dict | None = None) -> list[dict]:
+    inactive = _inactive_done(course_id) if inactive is None else inactive
+    cursor = database.execute_sql(LESSON_COMPLETION, {"course": course_id})
     return [dict(id=id_, title=title, module_title=module_title, module_position=module_position,
-                 position=position, completed=completed)
-            for id_, title, module_title, module_position, position, completed in cursor.fetchall()]
+                 position=position, completed=done - inactive.get(("lesson", str(id_)), 0))
+            for id_, title, module_title, module_position, position, done in cursor.fetchall()]
 
 
 # Reviews per rating 1..5: the visible ones (what average_rating and
@@ -154,12 +169,13 @@ class Insight:
 
 
 def course_insight(course_id, zone: str) -> Insight:
-    """Everything the insight page draws, in five statements."""
+    """Everything the insight page draws, in six statements."""
     students = active_students(course_id)
-    modules = module_funnel(course_id)
+    inactive = _inactive_done(course_id)
+    modules = module_funnel(course_id, inactive)
     for module in modules:
         module["share"] = share(module["completed"], students) if module["lessons"] else None
-    lessons = lesson_completion(course_id)
+    lessons = lesson_completion(course_id, inactive)
     for lesson in lessons:
         lesson["share"] = share(lesson["completed"], students)
     return Insight(students=students, trend=enrollment_trend(course_id, zone), modules=modules,
