@@ -352,15 +352,16 @@ MATRIX = [
       W("DELETE FROM workshops WHERE id = %(w_draft)s", ok={"owner", "admin"},
         check=("SELECT count(*) FROM workshops WHERE id = %(w_draft)s", 0))),
 
-    # The update marks S2's seat attended: staff only; S2 reaches the row, the guard refuses.
+    # The update marks S2's unpaid seat a no-show: staff only; S2 reaches the row, the guard
+    # refuses. (An unpaid seat is never marked attended: an extra case below.)
     T("workshop_registrations", "id",
       reads(anon=DENY, student={"reg_s1"}, student2={"reg_s2", "reg_s2_done"}, owner=ALL,
             facilitator={"reg_s1", "reg_s2", "reg_s3"}, org_admin=ALL, admin=ALL, service=ALL),
       nobody("INSERT INTO workshop_registrations (workshop_id, user_id, status, payment_status) "
              "VALUES (%(w_pub)s, %(me)s, 'registered', 'completed')"),
-      W("UPDATE workshop_registrations SET status = 'attended' WHERE id = %(reg_s2)s",
+      W("UPDATE workshop_registrations SET status = 'no_show' WHERE id = %(reg_s2)s",
         ok={"owner", "facilitator"}, deny={"student2"},
-        check=("SELECT status::text FROM workshop_registrations WHERE id = %(reg_s2)s", "attended")),
+        check=("SELECT status::text FROM workshop_registrations WHERE id = %(reg_s2)s", "no_show")),
       W("DELETE FROM workshop_registrations WHERE id = %(reg_s2)s", ok={"admin"},
         check=("SELECT count(*) FROM workshop_registrations WHERE id = %(reg_s2)s", 0))),
 
@@ -624,6 +625,8 @@ EXTRA = [
     # 005: helpful_count is the trigger's; a hidden review takes no vote and no report.
     X("course_reviews-update_helpful_count-student2", "student2", "course_reviews",
       "UPDATE course_reviews SET helpful_count = 99 WHERE id = %(r_pub)s", DENY),
+    X("workshop_registrations-attend_unpaid_seat-owner", "owner", "workshop_registrations",
+      "UPDATE workshop_registrations SET status = 'attended' WHERE id = %(reg_s2)s", DENY),
     X("review_helpful_votes-vote_hidden-student2", "student2", "review_helpful_votes",
       "INSERT INTO review_helpful_votes (review_id) VALUES (%(r_hidden)s)", DENY),
     X("review_helpful_votes-vote_for_someone_else-student2", "student2", "review_helpful_votes",
