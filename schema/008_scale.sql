@@ -560,16 +560,18 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, public AS $$
            f.last_activity_at, f.total_quizzes, f.passed_quizzes, f.average_quiz_score, f.engagement_score))
     UNION ALL
     SELECT 'course_lessons', l.id, jsonb_build_object('completed_count', l.completed_count),
-           jsonb_build_object('completed_count', public.lesson_completed_count(l.id))
+           jsonb_build_object('completed_count', d.n)
     FROM public.course_lessons l JOIN public.courses c ON c.id = l.course_id
+    CROSS JOIN LATERAL (SELECT public.lesson_completed_count(l.id) AS n OFFSET 0) d  -- computed once
     WHERE (p_instructor_id IS NULL OR c.instructor_id = p_instructor_id)
-      AND l.completed_count <> public.lesson_completed_count(l.id)
+      AND l.completed_count <> d.n
     UNION ALL
     SELECT 'course_modules', m.id, jsonb_build_object('completed_count', m.completed_count),
-           jsonb_build_object('completed_count', public.module_completed_count(m.id))
+           jsonb_build_object('completed_count', d.n)
     FROM public.course_modules m JOIN public.courses c ON c.id = m.course_id
+    CROSS JOIN LATERAL (SELECT public.module_completed_count(m.id) AS n OFFSET 0) d
     WHERE (p_instructor_id IS NULL OR c.instructor_id = p_instructor_id)
-      AND m.completed_count <> public.module_completed_count(m.id)
+      AND m.completed_count <> d.n
     UNION ALL
     SELECT 'course_reviews', r.id, jsonb_build_object('helpful_count', r.helpful_count),
            jsonb_build_object('helpful_count', v.votes)
