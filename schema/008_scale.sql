@@ -560,18 +560,36 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, public AS $$
            f.last_activity_at, f.total_quizzes, f.passed_quizzes, f.average_quiz_score, f.engagement_score))
     UNION ALL
     SELECT 'course_lessons', l.id, jsonb_build_object('completed_count', l.completed_count),
-           jsonb_build_object('completed_count', d.n)
+           jsonb_build_object('completed_count', coalesce(d.n, 0))
     FROM public.course_lessons l JOIN public.courses c ON c.id = l.course_id
-    CROSS JOIN LATERAL (SELECT public.lesson_completed_count(l.id) AS n OFFSET 0) d  -- computed once
+    LEFT JOIN (SELECT p.lesson_id, count(*)::integer AS n
+               FROM public.courses c2
+               JOIN public.course_lessons l2 ON l2.course_id = c2.id
+               JOIN public.lesson_progress p ON p.lesson_id = l2.id AND p.status = 'completed'
+               WHERE p_instructor_id IS NULL OR c2.instructor_id = p_instructor_id
+               GROUP BY p.lesson_id) d ON d.lesson_id = l.id
     WHERE (p_instructor_id IS NULL OR c.instructor_id = p_instructor_id)
-      AND l.completed_count <> d.n
+      AND l.completed_count <> coalesce(d.n, 0)
     UNION ALL
+    -- (as module_completed_count(), for all the modules at once)
     SELECT 'course_modules', m.id, jsonb_build_object('completed_count', m.completed_count),
-           jsonb_build_object('completed_count', d.n)
+           jsonb_build_object('completed_count', coalesce(d.n, 0))
     FROM public.course_modules m JOIN public.courses c ON c.id = m.course_id
-    CROSS JOIN LATERAL (SELECT public.module_completed_count(m.id) AS n OFFSET 0) d
+    LEFT JOIN (SELECT done.module_id, count(*)::integer AS n
+               FROM (SELECT l2.module_id, p.enrollment_id, count(*) AS lessons_done
+                     FROM public.courses c2
+                     JOIN public.course_lessons l2 ON l2.course_id = c2.id
+                     JOIN public.lesson_progress p ON p.lesson_id = l2.id AND p.status = 'completed'
+                     WHERE p_instructor_id IS NULL OR c2.instructor_id = p_instructor_id
+                     GROUP BY l2.module_id, p.enrollment_id) done
+               JOIN (SELECT l3.module_id, count(*) AS lessons
+                     FROM public.courses c3 JOIN public.course_lessons l3 ON l3.course_id = c3.id
+                     WHERE p_instructor_id IS NULL OR c3.instructor_id = p_instructor_id
+                     GROUP BY l3.module_id) size
+                 ON size.module_id = done.module_id AND size.lessons = done.lessons_done
+               GROUP BY done.module_id) d ON d.module_id = m.id
     WHERE (p_instructor_id IS NULL OR c.instructor_id = p_instructor_id)
-      AND m.completed_count <> d.n
+      AND m.completed_count <> coalesce(d.n, 0)
     UNION ALL
     SELECT 'course_reviews', r.id, jsonb_build_object('helpful_count', r.helpful_count),
            jsonb_build_object('helpful_count', v.votes)

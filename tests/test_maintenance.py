@@ -170,3 +170,16 @@ def test_rebuild_of_one_instructor_touches_no_other(database, world, cli):
     assert database.value("SELECT total_courses FROM instructor_profiles WHERE user_id = %s",
                           (world["teacher"],)) == 7
     assert run("rebuild", "--instructor", "not-a-uuid").exit_code == 2
+
+
+def test_forged_completions_of_lessons_and_modules_are_found_and_mended(database, world):
+    """The insight page's kept completions (008) are verified and rebuilt like every other figure."""
+    lesson = world["course"].lessons[0]
+    database.rows("UPDATE course_lessons SET completed_count = 5 WHERE id = %s", (lesson,))
+    database.rows("UPDATE course_modules SET completed_count = 9 WHERE course_id = %s", (world["course"].id,))
+    found = {m["table_name"]: m for m in mismatches(database)}
+    assert set(found) == {"course_lessons", "course_modules"}
+    assert found["course_lessons"]["expected"]["completed_count"] == 1   # the first student completed it
+    assert found["course_modules"]["expected"]["completed_count"] == 1
+    assert database.value("SELECT rebuild_denormalized_figures(%s)", (world["teacher"],)) == 2
+    assert mismatches(database) == []
