@@ -111,6 +111,7 @@ EXECUTE = {
         "public.get_instructor_recent_activity(uuid,integer,timestamp with time zone,uuid)",
         "public.get_instructor_monthly_stats(uuid)",
         "public.pending_approvals_count()",
+        "public.inactive_completions(uuid)",
     },
     "service_role": {
         # the payment path

@@ -909,3 +909,17 @@ def test_service_role_does_not_read_payment_details(world):
     """The back office reads instructors' settings but not the ciphertext of their payment details."""
     assert refusal(world.db, Actor.service(), "SELECT payment_details FROM instructor_settings") == "42501"
     assert scalar(world.db, Actor.service(), "SELECT count(payout_schedule) FROM instructor_settings") >= 1
+
+
+def test_inactive_completions_answer_only_who_may_view_the_course(database):
+    """What a cancelled student had completed is counted for the course's teachers, and for
+    nobody else (an empty answer, as for a course that does not exist)."""
+    owner, other, student = gen_user(database, "instructor"), gen_user(database, "instructor"), gen_user(database)
+    course = gen_course(database, owner, lessons=("text", "text"))
+    enrollment = complete_course(database, student, course)
+    as_owner(database, "UPDATE course_enrollments SET status = 'cancelled' WHERE id = %s RETURNING id", (enrollment,))
+    ask = "SELECT kind, n FROM inactive_completions(%s) ORDER BY kind"
+    assert [(r["kind"], r["n"]) for r in fetch(database, Actor.user(owner), ask, (course.id,))] == [
+        ("lesson", 1), ("lesson", 1), ("module", 1)]
+    assert fetch(database, Actor.user(other), ask, (course.id,)) == []
+    assert refusal(database, Actor.anon(), ask, (course.id,)) == "42501"

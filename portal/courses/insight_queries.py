@@ -60,28 +60,13 @@ def active_students(course_id) -> int:
 
 # What the course's inactive enrollments (cancelled or refunded, a few) completed:
 # the kept counts on lessons and modules (008) count every enrollment, and the
-# page counts active students, so these are subtracted. Reads the inactive
-# enrollments only, never the course's whole history.
-INACTIVE_DONE = """
-    WITH inactive AS (
-        SELECT p.enrollment_id, l.id AS lesson_id, l.module_id
-        FROM course_enrollments e
-        JOIN lesson_progress p ON p.enrollment_id = e.id AND p.status = 'completed'
-        JOIN course_lessons l ON l.id = p.lesson_id
-        WHERE e.course_id = %(course)s AND NOT e.status = ANY(%(active)s::enrollment_status[])
-    ), modules AS (
-        SELECT i.module_id, i.enrollment_id FROM inactive i
-        GROUP BY i.module_id, i.enrollment_id
-        HAVING count(*) = (SELECT count(*) FROM course_lessons WHERE module_id = i.module_id)
-    )
-    SELECT 'lesson', lesson_id, count(*)::integer FROM inactive GROUP BY lesson_id
-    UNION ALL
-    SELECT 'module', module_id, count(*)::integer FROM modules GROUP BY module_id
-"""
+# page counts active students, so these are subtracted (inactive_completions()
+# reads the inactive enrollments only, never the course's whole history).
+INACTIVE_DONE = "SELECT kind, item, n FROM inactive_completions(%(course)s)"
 
 
 def _inactive_done(course_id) -> dict:
-    cursor = database.execute_sql(INACTIVE_DONE, {"course": course_id, "active": list(ACTIVE)})
+    cursor = database.execute_sql(INACTIVE_DONE, {"course": course_id})
     return {(kind, str(item)): n for kind, item, n in cursor.fetchall()}
 
 
