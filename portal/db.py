@@ -316,21 +316,13 @@ def connection_lost(exc: BaseException) -> bool:
 
 
 def constraint_name(exc: BaseException) -> str | None:
-    """The constraint a database error names (``courses_slug_key``...), when it names one."""
+    """The constraint a database error names (``courses_slug_key``...), or the refusal code a RAISE
+    gives there (``already_enrolled``..., schema/009); None when it names neither."""
     for candidate in (exc, getattr(exc, "orig", None), exc.__cause__, exc.__context__):
         diag = getattr(candidate, "diag", None)
         if diag is not None and diag.constraint_name:
             return diag.constraint_name
     return None
-
-
-def error_message(exc: BaseException) -> str:
-    """The database's own message (a RAISE in a guard or function), first line only."""
-    for candidate in (exc, getattr(exc, "orig", None), exc.__cause__, exc.__context__):
-        diag = getattr(candidate, "diag", None)
-        if diag is not None and diag.message_primary:
-            return diag.message_primary
-    return str(exc).splitlines()[0] if str(exc) else ""
 
 
 # Models bind to this proxy; ``open_database`` points it at a pool.

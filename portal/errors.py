@@ -21,7 +21,7 @@ import time
 from flask import g, render_template, request
 from flask_wtf.csrf import CSRFError
 from peewee import DataError, IntegrityError, InterfaceError, OperationalError, ProgrammingError
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import HTTPException
 
 from portal import db
 from portal.web import is_partial

@@ -24,6 +24,7 @@ from datetime import date
 from flask import abort, flash, request, url_for
 from peewee import IntegrityError
 
+from portal import refusals
 from portal.courses import builder_queries as queries
 from portal.courses.access import course_access
 from portal.courses.blueprint import bp
@@ -31,7 +32,7 @@ from portal.courses.builder_forms import (LESSON_TYPE_LABELS, LessonAddForm, Les
                                           UnlockForm, add_error, drip_rules_form, lesson_form_data,
                                           rule_key, schedule_from, with_ids)
 from portal.courses.markdown import render_markdown
-from portal.db import constraint_name, database, error_message, sqlstate, UNIQUE_VIOLATION
+from portal.db import constraint_name, database, sqlstate, UNIQUE_VIOLATION
 from portal.web import is_partial, redirect_to, render, role_required
 
 PAGE = "courses/curriculum.html"
@@ -65,7 +66,7 @@ def _refused(form, exc: IntegrityError) -> None:
         if hint in name and field in form:
             add_error(form[field], "This value was not accepted.")
             return
-    form.form_errors.append(f"This was not saved: {error_message(exc) or 'a value was not accepted'}.")
+    form.form_errors.append(refusals.message(exc))
 
 
 def _context(access, **extra) -> dict:
@@ -564,7 +565,7 @@ def drip_save(course_id):
             with database.atomic():
                 saved = queries.save_drip(course_id, bool(form.drip_content.data), schedule)
         except IntegrityError as exc:
-            form.form_errors.append(f"The schedule was not saved: {error_message(exc)}.")
+            form.form_errors.append(f"The schedule was not saved. {refusals.message(exc)}")
         else:
             if not saved:
                 abort(404)  # RLS: not an editor of this course

@@ -20,26 +20,15 @@ import json
 from flask import abort, flash, url_for
 from peewee import JOIN, IntegrityError
 
+from portal import refusals
 from portal.courses.access import PERMISSIONS, course_access, require_owner
 from portal.courses.blueprint import bp
 from portal.courses.team_forms import ROLE_LABELS, AddTeacherForm, TeacherForm, suffix_ids
-from portal.db import UNIQUE_VIOLATION, database, error_message, sqlstate
+from portal.db import database
 from portal.models import CourseInstructor, PublicInstructor
 from portal.web import is_partial, redirect_to, render, role_required
 
 # --- queries (each runs under the request's role and claims) -------------------
-
-# The database's refusals of add_course_instructor, as the owner should read them.
-REFUSALS = {
-    "no active instructor has that email":
-        "No active instructor has that email. They need an instructor account on the portal first.",
-    "the owner already teaches this":
-        "That is your own email: you already teach this course as its primary instructor.",
-    "a co-teacher must be an active instructor":
-        "This account is no longer an active instructor, so nothing can be changed: remove them instead.",
-}
-ALREADY_ON_TEAM = "This instructor is already on the team. Change their permissions in the list instead."
-
 
 def _members():
     """Team rows with the member's public name. The owner cannot read other
@@ -134,8 +123,7 @@ def team_add(course_id):
             with database.atomic():  # a savepoint: a refusal leaves the request's transaction usable
                 teacher_id = add_teacher(course_id, form.email.data, form.role.data, form.permissions())
         except IntegrityError as exc:
-            form.email.errors.append(ALREADY_ON_TEAM if sqlstate(exc) == UNIQUE_VIOLATION
-                                     else REFUSALS.get(error_message(exc), error_message(exc)))
+            form.email.errors.append(refusals.message(exc))
         else:
             member = team_member(course_id, teacher_id)
             message = f"{display_name(member)} joined the team as {ROLE_LABELS[member['role']].lower()}."
@@ -172,7 +160,7 @@ def team_update(course_id, teacher_id):
         with database.atomic():
             touched = update_teacher(course_id, teacher_id, form.role.data, form.permissions())
     except IntegrityError as exc:  # 002's check_co_teacher: the account is no longer an active instructor
-        form.role.errors.append(REFUSALS.get(error_message(exc), error_message(exc)))
+        form.role.errors.append(refusals.message(exc))
         return _refused_change(access, course_id, teacher_id, form)
     if not touched:
         abort(404)

@@ -1,0 +1,91 @@
+"""What the database refuses, in users' words: one table.
+
+Every RAISE of a function or guard trigger names its refusal in the error's
+constraint field (schema/009), and a real constraint violation names its
+constraint there. ``MESSAGES`` maps both to the one sentence users see, so a
+page never matches the database's wording and never shows it;
+tests/test_refusals.py checks that every RAISE in the database carries a code
+and that every code has a message here.
+"""
+
+from __future__ import annotations
+
+from portal.db import constraint_name, sqlstate
+
+MESSAGES = {
+    # signing in and up
+    "sign_in_required": "Please sign in first.",
+    "sign_up_role": "One signs up as a student or as an instructor.",
+    "not_permitted": "You do not have access to this.",
+    "admin_only": "Only a platform administrator can do that.",
+    # courses and their outline
+    "course_not_found": "There is no such course, or you do not have access to it.",
+    "course_not_open": "This course is not open for enrollment.",
+    "course_starts_as_draft": "A new course starts as a draft.",
+    "course_status_move": "The course cannot move to that status from where it is now.",
+    "course_not_ready": "Publish the course once it has a description and a module with a lesson.",
+    "course_empty_quiz": "Publish the course once every quiz has at least one question.",
+    "course_slug_locked": "A published course keeps its web address: unpublish it to change the address.",
+    "courses_slug_key": "Another course already uses this web address.",
+    "drip_schedule_rules_are_days_or_dates": "Each release rule is a number of days after enrolling or a date.",
+    "module_not_found": "There is no such module, or you do not have access to it.",
+    "lesson_not_found": "There is no such lesson, or you do not have access to it.",
+    "module_not_in_course": "That module belongs to another course.",
+    # the teaching team
+    "team_no_such_instructor": "No active instructor has that email. They need an instructor account on the "
+                               "portal first.",
+    "team_owner_already_teaches": "That is your own email: you already teach this course as its primary "
+                                  "instructor.",
+    "team_inactive_instructor": "This account is no longer an active instructor, so nothing can be changed: "
+                                "remove them instead.",
+    "team_primary_is_owner": "A course has one primary instructor, its owner. Choose co-instructor or "
+                             "teaching assistant.",
+    "team_student_cannot_teach": "This instructor is enrolled in the course as a student, so they cannot "
+                                 "also teach it.",
+    "course_instructors_course_id_instructor_id_key": "This instructor is already on the team. Change "
+                                                      "their permissions in the list instead.",
+    # enrolling and paying
+    "own_course": "Instructors do not enroll in their own course.",
+    "already_enrolled": "You are already enrolled in this course.",
+    "enrollment_refunded": "This enrollment was refunded. Please contact support to restore it.",
+    "enrollment_not_found": "There is no such enrollment, or you do not have access to it.",
+    "nothing_to_pay": "This enrollment has nothing to pay.",
+    "already_paid": "This enrollment is already paid.",
+    "nothing_to_refund": "Nothing was paid, so there is nothing to refund.",
+    # workshops
+    "workshop_not_open": "This workshop is not open for registration.",
+    "workshop_started": "This workshop has already started.",
+    "own_workshop": "Instructors do not register for their own workshop.",
+    "already_registered": "You are already registered for this workshop.",
+    "registration_not_found": "There is no such registration, or you do not have access to it.",
+    "registration_not_payable": "Only a registered seat is paid for.",
+    # learning
+    "quiz_completed_by_passing": "A quiz is completed by passing it.",
+    "watch_time_invalid": "Watch time is a whole number of seconds.",
+    "not_a_quiz": "This lesson is not a quiz.",
+    "quiz_unanswered": "Please answer every question.",
+}
+
+# What users see when a refusal has no entry above, by SQLSTATE class.
+BY_CLASS = {
+    "23": "Some of what you entered was not accepted.",
+    "22": "Some of what you entered was not accepted.",
+    "42": "You do not have access to this.",
+    "P0": "There is nothing here, or you do not have access to it.",
+}
+DEFAULT = "This was not saved: a value was not accepted."
+
+
+def code(exc: BaseException) -> str | None:
+    """The refusal's stable code (a RAISE's CONSTRAINT, or the violated constraint's name)."""
+    return constraint_name(exc)
+
+
+def message(exc: BaseException, default: str | None = None) -> str:
+    """The user's message for a refused statement: its code's entry, else ``default``, else its class's."""
+    found = MESSAGES.get(code(exc) or "")
+    if found:
+        return found
+    if default:
+        return default
+    return BY_CLASS.get((sqlstate(exc) or "")[:2], DEFAULT)
