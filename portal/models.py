@@ -391,9 +391,16 @@ class CourseEnrollment(BaseModel):
     updated_at = DateTimeTZField()
 
     UNREADABLE = ("amount_paid",)
+    # An enrollment that opens the course's content (active_enrollment() in SQL).
+    ACTIVE = ("enrolled", "in_progress", "completed")
 
     class Meta:
         table_name = "course_enrollments"
+
+    @classmethod
+    def active(cls):
+        """The condition "this enrollment is active" (see ``ACTIVE``)."""
+        return cls.status.in_(cls.ACTIVE)
 
     @classmethod
     def paid(cls):

@@ -3,7 +3,8 @@
 
 * tests/test_web_enrollment.py: enroll, retry, the checkout page, pay, decline;
 * tests/test_payments_webhook.py: the webhook;
-* tests/test_web_approvals.py: the approval queue, approve, decline an enrollment.
+* tests/test_web_approvals.py: the approval queue, approve, decline an enrollment;
+* tests/test_web_exports.py: the queue as a CSV file.
 """
 
 RULES: set[str] = {
@@ -14,6 +15,7 @@ RULES: set[str] = {
     "/checkout/<uuid:checkout_id>/decline",
     "/payments/webhook",
     "/students/approvals",
+    "/students/approvals/export.csv",
     "/students/approvals/<uuid:enrollment_id>/approve",
     "/students/approvals/<uuid:enrollment_id>/decline",
 }

@@ -36,6 +36,7 @@ ROUTES = {
     "/no-such-page": (404,) * 5,
 }
 POST_ONLY = {"/sign-out"}  # tested in test_web_auth (CSRF, method)
+EXPORTS = {"/courses/export.csv"}  # CSV files, not pages: test_web_exports (who may, and what)
 # Course routes other than the list: every teacher x every route in test_web_courses_access.
 COURSE_RULES = {route.rule for route in COURSE_ROUTES}
 # The student side's routes: each area's tests (and its RULES) say how every actor is answered.
@@ -88,7 +89,7 @@ def test_pages_answer_htmx_and_plain_requests(clients, path):
 def test_every_route_is_in_the_table(clients):
     """No route exists that this module does not test."""
     app, _ = clients
-    known = set(ROUTES) | POST_ONLY | COURSE_RULES | STUDENT_SIDE_RULES | {"/static/<path:filename>", "/static/vendor/<name>"}
+    known = set(ROUTES) | POST_ONLY | EXPORTS | COURSE_RULES | STUDENT_SIDE_RULES | {"/static/<path:filename>", "/static/vendor/<name>"}
     rules = {rule.rule for rule in app.url_map.iter_rules()}
     assert rules - known == set()
 

@@ -22,16 +22,14 @@ reports and own review).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
 
-from flask import url_for
 from peewee import JOIN, IntegrityError, Value, fn
 
 from portal.courses.forms import LEVELS
 from portal.db import UNIQUE_VIOLATION, database, sqlstate
+from portal.listing import Choice, Page, Spec, Text, View, page_of
 from portal.models import (Course, CourseEnrollment, CourseLesson, CourseOutline, CourseReview, CourseTeacher,
                            PublicInstructor, ReviewAuthor, ReviewHelpfulVote, ReviewReport)
-from portal.pagination import Shown, clamp
 
 PAGE_SIZE = 12
 REVIEWS_PAGE_SIZE = 10
@@ -52,69 +50,17 @@ CARD_COLUMNS = (Course.id, Course.title, Course.slug, Course.subtitle, Course.le
 PAGE_COLUMNS = CARD_COLUMNS + (Course.description, Course.what_you_will_learn, Course.target_audience,
                                Course.language, Course.status, Course.certificate_enabled,
                                Course.completed_count)
-# An enrollment that opens the course's content (active_enrollment() in SQL).
-ACTIVE_STATUSES = ("enrolled", "in_progress", "completed")
-
 
 # --- the catalog ---------------------------------------------------------------------
 
-def _one_line(value, limit: int) -> str:
-    return " ".join(str(value or "").split())[:limit]
-
-
-@dataclass
-class Filters:
-    """What the visitor asked the catalog for, cleaned: unknown values are dropped."""
-    q: str = ""
-    category: str = ""
-    tag: str = ""
-    level: str = ""
-    price: str = ""
-    sort: str = DEFAULT_SORT
-    page: int = 1
-
-    @classmethod
-    def from_args(cls, args) -> "Filters":
-        level = args.get("level", "")
-        price = args.get("price", "")
-        sort = args.get("sort", DEFAULT_SORT)
-        page = args.get("page", 1, type=int) or 1
-        return cls(q=_one_line(args.get("q"), SEARCH_MAX), category=_one_line(args.get("category"), 100),
-                   tag=_one_line(args.get("tag"), 40).lower(), level=level if level in LEVELS else "",
-                   price=price if price in PRICES else "", sort=sort if sort in SORTS else DEFAULT_SORT,
-                   page=max(1, page))
-
-    @property
-    def narrowed(self) -> bool:
-        """Whether anything but the order narrows the list (a clear-filters link makes sense)."""
-        return bool(self.q or self.category or self.tag or self.level or self.price)
-
-    def args(self, **changes) -> dict:
-        """Query-string arguments for a link that keeps these filters but ``changes``."""
-        values = {"q": self.q, "category": self.category, "tag": self.tag, "level": self.level,
-                  "price": self.price, "sort": self.sort, "page": self.page}
-        values.update(changes)
-        return {"q": values["q"] or None, "category": values["category"] or None, "tag": values["tag"] or None,
-                "level": values["level"] or None, "price": values["price"] or None,
-                "sort": None if values["sort"] == DEFAULT_SORT else values["sort"],
-                "page": None if (values["page"] or 1) <= 1 else values["page"]}
-
-
-@dataclass
-class Listing(Shown):
-    """One page of course cards, and what the page needs around them."""
-    rows: list[dict]
-    filters: Filters
-    page: int
-    pages: int
-    matching: int
-    url: Callable[..., str]                       # url(page=..., **filter changes) -> a link to this list
-    categories: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    page_size: int = PAGE_SIZE
-    sorts: dict = field(default_factory=lambda: dict(SORTS))
-    levels: dict = field(default_factory=lambda: dict(LEVELS))
-    prices: dict = field(default_factory=lambda: dict(PRICES))
+CATALOG = Spec(filters=(Text("q", "Search", max_length=SEARCH_MAX, placeholder="Title, description or tag"),
+                        Choice("category", "Category", any_label="All categories", open=True),
+                        Choice("tag", "Tag", any_label="All tags", open=True, max_length=40, lower=True),
+                        Choice("level", "Level", dict(LEVELS), any_label="All levels"),
+                        Choice("price", "Price", PRICES, any_label="Free and paid")),
+               sorts=SORTS, default_sort=DEFAULT_SORT, page_size=PAGE_SIZE)
+# The courses of one instructor's public page: no filters, the most popular first.
+INSTRUCTOR_COURSES = Spec(sorts={DEFAULT_SORT: SORTS[DEFAULT_SORT]}, default_sort=DEFAULT_SORT, page_size=PAGE_SIZE)
 
 
 def search_condition(q: str):
@@ -133,22 +79,23 @@ def search_condition(q: str):
     return condition
 
 
-def _conditions(filters: Filters, teacher_id=None) -> list:
+def _conditions(view: View, teacher_id=None) -> list:
+    filters = view.values
     # Explicit even though RLS already hides drafts from anon: a signed-in
     # instructor sees their own drafts and archived courses through RLS.
     conditions = [Course.status == "published"]
-    match = search_condition(filters.q)
+    match = search_condition(filters.get("q", ""))
     if match is not None:
         conditions.append(match)
-    if filters.category:
-        conditions.append(fn.lower(Course.category) == filters.category.lower())
-    if filters.tag:
-        conditions.append(Course.tags.contains(filters.tag))
-    if filters.level:
-        conditions.append(Course.level == filters.level)
-    if filters.price == "free":
+    if filters.get("category"):
+        conditions.append(fn.lower(Course.category) == filters["category"].lower())
+    if filters.get("tag"):
+        conditions.append(Course.tags.contains(filters["tag"]))
+    if filters.get("level"):
+        conditions.append(Course.level == filters["level"])
+    if filters.get("price") == "free":
         conditions.append(Course.price_amount == 0)
-    elif filters.price == "paid":
+    elif filters.get("price") == "paid":
         conditions.append(Course.price_amount > 0)
     if teacher_id is not None:
         conditions.append(Course.id.in_(CourseTeacher.select(CourseTeacher.course)
@@ -177,31 +124,27 @@ def filter_choices() -> tuple[list[str], list[str]]:
     return list(categories or []), sorted(tags or [])
 
 
-def course_cards(filters: Filters, url: Callable[..., str], *, teacher_id=None,
-                 with_choices: bool = True) -> Listing:
+def course_cards(view: View, *, teacher_id=None, with_choices: bool = True) -> Page:
     """A page of published course cards (optionally only those ``teacher_id`` teaches)."""
-    categories, tags = filter_choices() if with_choices else ([], [])
-    if filters.tag and filters.tag not in tags:
-        tags = sorted([*tags, filters.tag])
-    if filters.category and filters.category.lower() not in {c.lower() for c in categories}:
-        categories = [*categories, filters.category]
-    conditions = _conditions(filters, teacher_id)
+    if with_choices:
+        categories, tags = filter_choices()
+        if view.tag and view.tag not in tags:
+            tags = sorted([*tags, view.tag])
+        if view.category and view.category.lower() not in {c.lower() for c in categories}:
+            categories = [*categories, view.category]
+        view.choices.update(category={c: c for c in categories}, tag={t: t for t in tags})
+    conditions = _conditions(view, teacher_id)
     matching = Course.select(fn.COUNT(Course.id)).where(*conditions).scalar() or 0
-    page, pages = clamp(filters.page, matching, PAGE_SIZE)
-    rows = []
-    if matching:
-        query = (Course.select(*CARD_COLUMNS, PublicInstructor.full_name.alias("instructor_name"))
-                 .join(PublicInstructor, JOIN.LEFT_OUTER, on=(PublicInstructor.id == Course.instructor))
-                 .where(*conditions)
-                 .order_by(*_order(filters.sort))
-                 .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
-        rows = list(query.dicts())
-    return Listing(rows=rows, filters=filters, page=page, pages=pages, matching=matching, url=url,
-                   categories=categories, tags=tags)
+    query = (Course.select(*CARD_COLUMNS, PublicInstructor.full_name.alias("instructor_name"))
+             .join(PublicInstructor, JOIN.LEFT_OUTER, on=(PublicInstructor.id == Course.instructor))
+             .where(*conditions)
+             .order_by(*_order(view.sort))
+             .dicts())
+    return view.spec.page(view, page_of(view, query, matching), matching, levels=dict(LEVELS), prices=PRICES)
 
 
-def catalog(filters: Filters) -> Listing:
-    return course_cards(filters, lambda **changes: url_for("catalog.index", **filters.args(**changes)))
+def catalog(view: View) -> Page:
+    return course_cards(view)
 
 
 # --- one course ----------------------------------------------------------------------
@@ -346,39 +289,17 @@ def _review_query():
             .join(ReviewAuthor, JOIN.LEFT_OUTER, on=(ReviewAuthor.review == CourseReview.id)))
 
 
-@dataclass
-class ReviewPage:
-    rows: list[dict]
-    sort: str
-    page: int
-    pages: int
-    total: int
-    url: Callable[..., str]
-    sorts: dict = field(default_factory=lambda: dict(REVIEW_SORTS))
+REVIEWS = Spec(sorts=REVIEW_SORTS, default_sort=DEFAULT_REVIEW_SORT, page_size=REVIEWS_PAGE_SIZE)
 
 
-def review_page(course: dict, total: int, *, sort: str = DEFAULT_REVIEW_SORT, page: int = 1,
-                viewer_id=None) -> ReviewPage:
+def review_page(course: dict, total: int, view: View, viewer_id=None) -> Page:
     """A page of the course's visible reviews, each marked with the viewer's vote and report."""
-    sort = sort if sort in REVIEW_SORTS else DEFAULT_REVIEW_SORT
-    page, pages = clamp(page, total, REVIEWS_PAGE_SIZE)
-
-    def url(**changes):
-        values = {"sort": sort, "page": page, **changes}
-        return url_for("catalog.reviews", slug=course["slug"],
-                       sort=None if values["sort"] == DEFAULT_REVIEW_SORT else values["sort"],
-                       page=None if values["page"] <= 1 else values["page"])
-
-    rows = []
-    if total:
-        order = ((CourseReview.helpful_count.desc(), CourseReview.created_at.desc(), CourseReview.id)
-                 if sort == "helpful" else (CourseReview.created_at.desc(), CourseReview.id))
-        rows = list(_review_query()
-                    .where((CourseReview.course == course["id"]) & CourseReview.is_visible)
-                    .order_by(*order).limit(REVIEWS_PAGE_SIZE).offset((page - 1) * REVIEWS_PAGE_SIZE)
-                    .dicts())
-        mark_for_viewer(rows, viewer_id)
-    return ReviewPage(rows=rows, sort=sort, page=page, pages=pages, total=total, url=url)
+    order = ((CourseReview.helpful_count.desc(), CourseReview.created_at.desc(), CourseReview.id)
+             if view.sort == "helpful" else (CourseReview.created_at.desc(), CourseReview.id))
+    rows = page_of(view, _review_query().where((CourseReview.course == course["id"]) & CourseReview.is_visible)
+                   .order_by(*order).dicts(), total)
+    mark_for_viewer(rows, viewer_id)
+    return REVIEWS.page(view, rows, total, total=total)
 
 
 def mark_for_viewer(rows: list[dict], viewer_id) -> None:
@@ -487,10 +408,6 @@ def public_instructor(instructor_id) -> dict | None:
             .where(PublicInstructor.id == instructor_id).dicts().first())
 
 
-def instructor_courses(instructor_id, page: int) -> Listing:
+def instructor_courses(instructor_id, view: View) -> Page:
     """The published courses the instructor owns or co-teaches, as catalog cards."""
-    filters = Filters(sort="popular", page=max(1, page or 1))
-    return course_cards(filters, lambda **changes: url_for(
-        "catalog.instructor", instructor_id=instructor_id,
-        page=None if changes.get("page", filters.page) <= 1 else changes.get("page", filters.page)),
-        teacher_id=instructor_id, with_choices=False)
+    return course_cards(view, teacher_id=instructor_id, with_choices=False)

@@ -16,8 +16,8 @@ from flask import Blueprint, abort, flash, request, url_for
 from flask_login import current_user
 
 from portal.catalog import forms, queries
-from portal.catalog.queries import ACTIVE_STATUSES, Filters
 from portal.courses.markdown import render_markdown
+from portal.models import CourseEnrollment
 from portal.web import is_partial, redirect_to, render, role_required, safe_next
 
 bp = Blueprint("catalog", __name__)
@@ -56,7 +56,7 @@ def index():
     An htmx request aimed at ``#catalog-results`` (typing, a filter, a page)
     gets the results only; one aimed at the whole catalog (clear the filters)
     gets the filters too."""
-    listing = queries.catalog(Filters.from_args(request.args))
+    listing = queries.catalog(queries.CATALOG.read(request.args)).link("catalog.index")
     results_only = is_partial() and request.headers.get("HX-Target") == "catalog-results"
     partial = "catalog/_results.html" if results_only else "catalog/_catalog.html"
     response = render("catalog/index.html", partial, listing=listing, results_only=results_only)
@@ -79,7 +79,7 @@ def _course_or_404(slug: str, *, published_only: bool = False):
     if course is None:
         abort(404)
     enrollment = queries.my_enrollment(course["id"], _viewer_id())
-    if course["status"] != "published" and not (enrollment and enrollment["status"] in ACTIVE_STATUSES):
+    if course["status"] != "published" and not (enrollment and enrollment["status"] in CourseEnrollment.ACTIVE):
         abort(404)
     return course, enrollment
 
@@ -98,7 +98,7 @@ def enroll_state(course: dict, enrollment: dict | None, teachers: list[dict]) ->
         return "approval" if enrollment["payment_status"] == "completed" else "pay"
     if enrollment["status"] == "completed":
         return "completed"
-    if enrollment["status"] in ACTIVE_STATUSES:
+    if enrollment["status"] in CourseEnrollment.ACTIVE:
         return "continue"
     return "refunded"
 
@@ -117,11 +117,12 @@ def review_state(course: dict, enrollment: dict | None, mine: dict | None) -> st
     return None
 
 
-def _reviews_context(course: dict, sort=None, page: int = 1) -> dict:
+def _reviews_context(course: dict, args=None) -> dict:
     summary = queries.rating_summary(course["id"])
+    view = queries.REVIEWS.read(args or {})
     return {"summary": summary,
-            "reviews": queries.review_page(course, summary.total, sort=sort or queries.DEFAULT_REVIEW_SORT,
-                                           page=page, viewer_id=_viewer_id())}
+            "reviews": queries.review_page(course, summary.total, view, viewer_id=_viewer_id())
+            .link("catalog.reviews", slug=course["slug"])}
 
 
 @bp.route("/catalog/<slug>")
@@ -141,7 +142,7 @@ def course(slug):
 def reviews(slug):
     """The course's visible reviews, newest or most helpful first, ten a page (the fragment for htmx)."""
     course, _ = _course_or_404(slug)
-    context = _reviews_context(course, request.args.get("sort"), request.args.get("page", 1, type=int))
+    context = _reviews_context(course, request.args)
     return render("catalog/reviews.html", "catalog/_reviews.html", course=course, **context)
 
 
@@ -168,7 +169,8 @@ def instructor(instructor_id):
     person = queries.public_instructor(instructor_id)
     if person is None:
         abort(404)
-    listing = queries.instructor_courses(instructor_id, request.args.get("page", 1, type=int))
+    listing = (queries.instructor_courses(instructor_id, queries.INSTRUCTOR_COURSES.read(request.args))
+               .link("catalog.instructor", instructor_id=instructor_id))
     return render("catalog/instructor.html", "catalog/_instructor_courses.html", instructor=person,
                   listing=listing)
 

@@ -21,7 +21,6 @@ from portal.models import (Course, CourseEnrollment, CourseLesson, CourseModule,
 
 # A target index past any end: the move functions clamp it to the last place.
 LAST = 2_000_000_000
-ACTIVE_ENROLLMENTS = ("enrolled", "in_progress", "completed")
 UNLOCKS_PER_PAGE = 25
 STUDENT_CHOICES = 50
 
@@ -170,7 +169,7 @@ def enrolled_students(course_id, search: str | None = None, limit: int = STUDENT
     query = (CourseEnrollment.select(CourseEnrollment.id, CourseEnrollment.user, User.full_name, User.email)
              .join(User, JOIN.LEFT_OUTER, on=(User.id == CourseEnrollment.user))
              .where((CourseEnrollment.course == course_id)
-                    & (CourseEnrollment.status.in_(ACTIVE_ENROLLMENTS))))
+                    & CourseEnrollment.active()))
     if search:
         pattern = f"%{search.replace('%', '').replace('_', '')}%"
         query = query.where(User.full_name.ilike(pattern) | User.email.ilike(pattern))
@@ -182,7 +181,7 @@ def enrolled_student(course_id, enrollment_id) -> StudentChoice | None:
     row = (CourseEnrollment.select(CourseEnrollment.id, CourseEnrollment.user, User.full_name, User.email)
            .join(User, JOIN.LEFT_OUTER, on=(User.id == CourseEnrollment.user))
            .where((CourseEnrollment.id == enrollment_id) & (CourseEnrollment.course == course_id)
-                  & (CourseEnrollment.status.in_(ACTIVE_ENROLLMENTS)))
+                  & CourseEnrollment.active())
            .objects().first())
     if row is None:
         return None

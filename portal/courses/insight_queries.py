@@ -18,7 +18,6 @@ from portal.db import database
 from portal.models import Course
 
 TREND_DAYS = 90
-ACTIVE = ("enrolled", "in_progress", "completed")
 
 
 def share(part: int, whole: int) -> Decimal | None:

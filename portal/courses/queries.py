@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import dataclass, field
 
-from flask import url_for
 from peewee import JOIN, IntegrityError, Value, fn
 from slugify import slugify
 
-from portal.db import constraint_name, database, error_message, sqlstate
 from portal.courses.access import PERMISSIONS
+from portal.db import constraint_name, database
+from portal.listing import Choice, Page, Spec, Text, View, page_of
 from portal.models import (COURSE_STATUSES, Course, CourseEnrollment, CourseInstructor, CourseLesson, Organization,
                            caller_courses)
-from portal.pagination import Shown, clamp
 
 PAGE_SIZE = 20
 SORTS = {"newest": "Newest", "enrollments": "Most enrolled", "rating": "Best rated", "revenue": "Highest revenue"}
@@ -35,9 +33,7 @@ DEFAULT_TAB = "all"
 
 SLUG_MAX = 100
 SLUG_CONSTRAINT = "courses_slug_key"
-CHECK_VIOLATION = "23514"
-# guard_course_lifecycle's message when a published course's slug changes.
-SLUG_LOCKED_MESSAGE = "a published course keeps its address"
+SLUG_LOCKED = "course_slug_locked"  # guard_course_lifecycle's refusal code (schema/009)
 
 
 class SlugTaken(Exception):
@@ -51,34 +47,10 @@ class SlugLocked(Exception):
 # --- the list -------------------------------------------------------------------
 
 
-@dataclass
-class Listing(Shown):
-    """One page of the signed-in instructor's courses, and what the page needs around it."""
-    rows: list[dict]
-    tab: str
-    q: str
-    sort: str
-    page: int
-    pages: int
-    counts: dict            # tab -> courses matching the search in that tab
-    total: int              # every course the instructor teaches, whatever the search or tab
-    matching: int           # courses matching the search in the current tab
-    page_size: int = PAGE_SIZE
-    sorts: dict = field(default_factory=lambda: dict(SORTS))
-    tabs: tuple = TABS
-
-    def url(self, page: int) -> str:
-        """This list at another page (the pager's links)."""
-        return url_for("courses.index", **self.args(page=page))
-
-    def args(self, **changes) -> dict:
-        """Query-string arguments for a link that keeps the current view but ``changes``."""
-        current = {"status": self.tab, "q": self.q, "sort": self.sort, "page": self.page}
-        current.update(changes)
-        return {"status": None if current["status"] == DEFAULT_TAB else current["status"],
-                "q": current["q"] or None,
-                "sort": None if current["sort"] == DEFAULT_SORT else current["sort"],
-                "page": None if (current["page"] or 1) <= 1 else current["page"]}
+TAB_LABELS = {"all": "All", "draft": "Drafts", "published": "Published", "archived": "Archived"}
+LIST = Spec(filters=(Choice("status", "Status", TAB_LABELS, default=DEFAULT_TAB, bar=False),
+                     Text("q", "Search by title or tag", placeholder="For example: python")),
+            sorts=SORTS, default_sort=DEFAULT_SORT, page_size=PAGE_SIZE)
 
 
 def _teacher_join(instructor_id):
@@ -123,14 +95,33 @@ def _order(sort: str, instructor_id):
     return newest
 
 
-def course_list(instructor_id, *, tab: str = DEFAULT_TAB, q: str = "", sort: str = DEFAULT_SORT,
-                page: int = 1) -> Listing:
-    """The page of courses for the list (two queries: counts, then rows)."""
-    tab = tab if tab in TABS else DEFAULT_TAB
-    sort = sort if sort in SORTS else DEFAULT_SORT
-    q = " ".join((q or "").split())[:200]
-    match = search_condition(q)
+def _list_rows(instructor_id, view: View):
+    """The view's courses (every page), in its order, with the caller's role on each."""
+    query = _base(instructor_id, Course.id, Course.title, Course.slug, Course.status, Course.category,
+                  Course.tags, Course.currency, Course.instructor, Course.created_at, Course.published_at,
+                  Course.enrolled_count, Course.completed_count, Course.average_rating, Course.review_count,
+                  Course.revenue().alias("total_revenue"), CourseInstructor.role.alias("teacher_role"),
+                  CourseInstructor.permissions.alias("teacher_permissions"))
+    if view.status != "all":
+        query = query.where(Course.status == view.status)
+    match = search_condition(view.q)
+    if match is not None:
+        query = query.where(match)
+    return query.order_by(*_order(view.sort, instructor_id)).dicts()
 
+
+def _with_role(row: dict, instructor_id) -> dict:
+    owner = row["instructor"] == instructor_id
+    granted = row["teacher_permissions"] or {}
+    row["role"] = "owner" if owner else row["teacher_role"]
+    row["can_view_content"] = owner or granted.get("view_content") is True
+    row["can_view_revenue"] = owner or granted.get("view_revenue") is True
+    return row
+
+
+def course_list(instructor_id, view: View) -> Page:
+    """The page of courses for the list (two queries: counts, then rows)."""
+    match = search_condition(view.q)
     matching = fn.COUNT(Course.id)
     if match is not None:
         matching = matching.filter(match)
@@ -143,30 +134,26 @@ def course_list(instructor_id, *, tab: str = DEFAULT_TAB, q: str = "", sort: str
         counts[row["status"]] = row["matching"]
         counts["all"] += row["matching"]
         total += row["total"]
+    in_tab = counts[view.status]
+    rows = [_with_role(row, instructor_id) for row in page_of(view, _list_rows(instructor_id, view), in_tab)]
+    return LIST.page(view, rows, in_tab, counts=counts, total=total, tabs=TABS,
+                     tab_labels=TAB_LABELS)
 
-    in_tab = counts[tab]
-    page, pages = clamp(page, in_tab, PAGE_SIZE)
-    rows = []
-    if in_tab:
-        query = _base(instructor_id, Course.id, Course.title, Course.slug, Course.status, Course.category,
-                      Course.tags, Course.currency, Course.instructor, Course.created_at, Course.published_at,
-                      Course.enrolled_count, Course.completed_count, Course.average_rating, Course.review_count,
-                      Course.revenue().alias("total_revenue"), CourseInstructor.role.alias("teacher_role"),
-                      CourseInstructor.permissions.alias("teacher_permissions"))
-        if tab != "all":
-            query = query.where(Course.status == tab)
-        if match is not None:
-            query = query.where(match)
-        query = query.order_by(*_order(sort, instructor_id)).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-        for row in query.dicts():
-            owner = row["instructor"] == instructor_id
-            granted = row["teacher_permissions"] or {}
-            row["role"] = "owner" if owner else row["teacher_role"]
-            row["can_view_content"] = owner or granted.get("view_content") is True
-            row["can_view_revenue"] = owner or granted.get("view_revenue") is True
-            rows.append(row)
-    return Listing(rows=rows, tab=tab, q=q, sort=sort, page=page, pages=pages, counts=counts, total=total,
-                   matching=in_tab)
+
+EXPORT_HEADER = ("Title", "Status", "Your role", "Category", "Tags", "Created", "Published", "Enrolled",
+                 "Completed", "Average rating", "Reviews", "Revenue", "Currency")
+
+
+def export_rows(instructor_id, view: View):
+    """Every course of the view (all pages) as CSV rows; revenue only where the caller may see it.
+    An instructor teaches hundreds of courses at most, so one statement reads them all."""
+    for row in _list_rows(instructor_id, view):
+        row = _with_role(row, instructor_id)
+        yield (row["title"], row["status"], row["role"], row["category"], ", ".join(row["tags"] or ()),
+               row["created_at"].date().isoformat(),
+               row["published_at"].date().isoformat() if row["published_at"] else "",
+               row["enrolled_count"], row["completed_count"], row["average_rating"], row["review_count"],
+               row["total_revenue"] if row["can_view_revenue"] else "", row["currency"])
 
 
 # --- one course's details --------------------------------------------------------
@@ -224,7 +211,7 @@ def _slug_write(write, slug: str | None, title: str):
                 if slug:
                     raise SlugTaken() from exc
                 continue
-            if sqlstate(exc) == CHECK_VIOLATION and SLUG_LOCKED_MESSAGE in error_message(exc):
+            if constraint_name(exc) == SLUG_LOCKED:
                 raise SlugLocked() from exc
             raise
     raise SlugTaken()

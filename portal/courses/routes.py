@@ -10,14 +10,17 @@ from a savepoint and becomes a message on the field or the action.
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import abort, flash, request, url_for
 from flask_login import current_user
 from peewee import IntegrityError
 
-from portal import db
+from portal import refusals
 from portal.courses import forms, queries
 from portal.courses.access import Access, course_access, require_owner
 from portal.courses.blueprint import bp
+from portal.listing import csv_response
 from portal.web import is_partial, redirect_to, render, role_required
 
 # --- the list -------------------------------------------------------------------------
@@ -32,14 +35,21 @@ def index():
     changing the sort, paging) gets the results only; one aimed at the whole
     list (a tab) gets the list with its filters.
     """
-    listing = queries.course_list(current_user.id, tab=request.args.get("status", queries.DEFAULT_TAB),
-                                  q=request.args.get("q", ""), sort=request.args.get("sort", queries.DEFAULT_SORT),
-                                  page=request.args.get("page", 1, type=int))
+    listing = queries.course_list(current_user.id, queries.LIST.read(request.args)).link("courses.index")
     results_only = is_partial() and request.headers.get("HX-Target") == "course-results"
     partial = "courses/_list_results.html" if results_only else "courses/_list.html"
     response = render("courses/index.html", partial, listing=listing, results_only=results_only)
     response.vary.add("HX-Target")
     return response
+
+
+@bp.route("/export.csv")
+@role_required("instructor")
+def export():
+    """The list as filtered (every page) as a CSV file."""
+    view = queries.LIST.read(request.args)
+    return csv_response(f"courses-{date.today().isoformat()}", queries.EXPORT_HEADER,
+                        queries.export_rows(current_user.id, view))
 
 
 # --- create ---------------------------------------------------------------------------
@@ -185,11 +195,9 @@ def _move(course_id, action: str):
             return _lifecycle_refused(access, publish_refusal(missing), 422)
     try:
         touched = queries.set_status(course_id, old, new)
-    except IntegrityError as exc:
-        if db.sqlstate(exc) != queries.CHECK_VIOLATION:
-            raise
+    except IntegrityError as exc:  # the lifecycle guard (004, 006), should the check above have missed
         missing = queries.missing_for_publishing(course)
-        return _lifecycle_refused(access, publish_refusal(missing) if missing else db.error_message(exc), 422)
+        return _lifecycle_refused(access, publish_refusal(missing) if missing else refusals.message(exc), 422)
     if not touched:
         abort(404)
     flash(done.format(course.title), "success")

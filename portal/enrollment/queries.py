@@ -19,31 +19,23 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from flask import url_for
-from peewee import JOIN, Case, DatabaseError
+from peewee import JOIN, Case, DatabaseError, Tuple
 
-from portal.db import database, error_message, sqlstate
+from portal import refusals
+from portal.db import QUERY_CANCELED, connection_lost, database, sqlstate
 from portal.models import Checkout, Course, CourseEnrollment, User, caller_courses
-from portal.pagination import Shown, clamp
+from portal.listing import Page, Spec, View, batches, page_of
 
 PAGE_SIZE = 20
 
-UNIQUE_VIOLATION = "23505"      # already enrolled; refunded
-CHECK_VIOLATION = "23514"       # own course; nothing to pay
-NO_DATA_FOUND = "P0002"         # draft, archived or unknown course
-INSUFFICIENT_PRIVILEGE = "42501"
-
-REFUNDED_MESSAGE = "was refunded"  # enroll_in_course()'s message for a refunded enrollment
-OWN_COURSE_MESSAGE = "their own course"
-
-ACTIVE = ("enrolled", "in_progress", "completed")
 
 
 class Refused(Exception):
-    """The database refused an enrollment step; ``reason`` says which case it was."""
+    """The database refused an enrollment step: ``reason`` is its stable code (portal.refusals),
+    ``str()`` the user's message."""
 
-    def __init__(self, reason: str, message: str = ""):
-        super().__init__(message or reason)
+    def __init__(self, reason: str | None, message: str):
+        super().__init__(message)
         self.reason = reason
 
 
@@ -65,16 +57,10 @@ def my_enrollment(user_id, course_id) -> CourseEnrollment | None:
 
 
 def _refusal(exc: DatabaseError) -> Refused:
-    code, message = sqlstate(exc), error_message(exc)
-    if code == UNIQUE_VIOLATION:
-        return Refused("refunded" if REFUNDED_MESSAGE in message else "already_enrolled", message)
-    if code == NO_DATA_FOUND:
-        return Refused("not_open", message)
-    if code == CHECK_VIOLATION:
-        return Refused("own_course" if OWN_COURSE_MESSAGE in message else "nothing_to_pay", message)
-    if code == INSUFFICIENT_PRIVILEGE:
-        return Refused("no_such_enrollment", message)
-    raise exc
+    """A refused statement as Refused; anything else (an outage, a timeout) goes on up."""
+    if connection_lost(exc) or sqlstate(exc) == QUERY_CANCELED:
+        raise exc
+    return Refused(refusals.code(exc), refusals.message(exc))
 
 
 def enroll(course_id) -> uuid.UUID:
@@ -111,7 +97,7 @@ class CheckoutView:
 
     @property
     def active(self) -> bool:
-        return self.enrollment is not None and self.enrollment.status in ACTIVE
+        return self.enrollment is not None and self.enrollment.status in CourseEnrollment.ACTIVE
 
     @property
     def awaiting_approval(self) -> bool:
@@ -149,16 +135,7 @@ def _may_approve():
     return caller_courses(CourseEnrollment.course, "manage_students")
 
 
-@dataclass
-class Queue(Shown):
-    rows: list[dict]
-    page: int
-    pages: int
-    total: int
-    page_size: int = PAGE_SIZE
-
-    def url(self, page: int) -> str:
-        return url_for("enrollment.approvals", page=page if page > 1 else None)
+QUEUE = Spec(page_size=PAGE_SIZE)
 
 
 def _decidable(*columns):
@@ -192,14 +169,25 @@ def waiting_count() -> int:
     return database.execute_sql("SELECT pending_approvals_count()").fetchone()[0]
 
 
-def approval_queue(page: int = 1) -> Queue:
+def approval_queue(view: View) -> Page:
     """Pending enrollments the caller may decide, ready ones first, oldest first; 20 a page."""
     total = waiting_count()
-    page, pages = clamp(page, total, PAGE_SIZE)
-    rows = list(_queue_query(*ROW_COLUMNS)
-                .order_by(_ready(), CourseEnrollment.enrolled_at, CourseEnrollment.id)
-                .paginate(page, PAGE_SIZE).dicts())
-    return Queue(rows=rows, page=page, pages=pages, total=total)
+    query = _queue_query(*ROW_COLUMNS).order_by(_ready(), CourseEnrollment.enrolled_at, CourseEnrollment.id)
+    return QUEUE.page(view, page_of(view, query.dicts(), total), total, total=total)
+
+
+EXPORT_HEADER = ("Student", "Email", "Course", "Requested", "Payment", "Paid", "Currency")
+
+
+def export_queue():
+    """Every waiting enrollment, in the queue's order, as CSV rows, read in keyset batches."""
+    ready = _ready()
+    query = (_queue_query(*ROW_COLUMNS, ready.alias("ready"))
+             .order_by(ready, CourseEnrollment.enrolled_at, CourseEnrollment.id).dicts())
+    for row in batches(query, key=lambda row: (row["ready"], row["enrolled_at"], row["id"]),
+                       after=lambda at: Tuple(ready, CourseEnrollment.enrolled_at, CourseEnrollment.id) > Tuple(*at)):
+        yield (row["student_name"], row["student_email"], row["course_title"], row["enrolled_at"].isoformat(),
+               row["payment_status"], row["amount_paid"], row["currency"])
 
 
 def decidable(enrollment_id) -> dict | None:

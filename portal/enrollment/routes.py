@@ -14,12 +14,15 @@ test provider's included, is verified and applied by ``payments.receive``.
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, jsonify, request, url_for
 from flask_login import current_user
 
 from portal import csrf, payments
 from portal.enrollment import forms, queries
+from portal.listing import csv_response
+from portal.models import CourseEnrollment
 from portal.web import is_partial, redirect_to, render, role_required
 
 log = logging.getLogger(__name__)
@@ -72,7 +75,7 @@ def _explain(course):
     if enrollment is None or enrollment.status == "cancelled":
         flash(f"You are not enrolled in “{course.title}”.", "info")
         return redirect_to(_course_page(course))
-    if enrollment.status in queries.ACTIVE:
+    if enrollment.status in CourseEnrollment.ACTIVE:
         flash(f"You are already enrolled in “{course.title}”: continue where you left off.", "info")
         return redirect_to(_course_page(course))
     if enrollment.status == "refunded":
@@ -87,7 +90,7 @@ def _explain(course):
 
 def _after_enrolling(course, enrollment_id):
     enrollment = queries.my_enrollment(current_user.id, course.id)
-    if enrollment.status in queries.ACTIVE:
+    if enrollment.status in CourseEnrollment.ACTIVE:
         flash(f"You are enrolled in “{course.title}”. Enjoy the course!", "success")
         return redirect_to(_resume(course))
     if enrollment.payment_status == "completed":
@@ -105,20 +108,20 @@ def enroll(slug):
     try:
         enrollment_id = queries.enroll(course.id)
     except queries.Refused as refused:
-        if refused.reason == "not_open":
+        if refused.reason == "course_not_open":
             flash(f"“{course.title}” is not open for enrollment.", "error")
             return redirect_to(_course_page(course))
         if refused.reason == "own_course":
             flash("Instructors do not enroll in their own course.", "error")
             return redirect_to(_course_page(course))
-        if refused.reason in ("already_enrolled", "refunded"):
+        if refused.reason in ("already_enrolled", "enrollment_refunded"):
             # A pending, unpaid enrollment resumes its checkout rather than be refused.
             enrollment = queries.my_enrollment(current_user.id, course.id)
             if _owes(enrollment):
                 return _to_checkout(course, enrollment.id)
             return _explain(course) or redirect_to(_course_page(course))
         log.warning("enrollment in %s refused: %s", course.id, refused)
-        flash(f"We could not enroll you in “{course.title}”: {refused}.", "error")
+        flash(f"We could not enroll you in “{course.title}”. {refused}", "error")
         return redirect_to(_course_page(course))
     return _after_enrolling(course, enrollment_id)
 
@@ -248,7 +251,7 @@ csrf.exempt(webhook)
 
 
 def _queue_page(status: int = 200):
-    queue = queries.approval_queue(request.args.get("page", 1, type=int))
+    queue = queries.approval_queue(queries.QUEUE.read(request.args)).link("enrollment.approvals")
     return render("enrollment/approvals.html", "enrollment/_approvals.html", status=status, queue=queue)
 
 
@@ -257,6 +260,14 @@ def _queue_page(status: int = 200):
 def approvals():
     """Pending enrollments of the courses where the instructor may manage students."""
     return _queue_page()
+
+
+@bp.route("/students/approvals/export.csv")
+@role_required("instructor")
+def export_approvals():
+    """Every waiting enrollment (all pages) as a CSV file."""
+    return csv_response(f"waiting-enrollments-{date.today().isoformat()}", queries.EXPORT_HEADER,
+                        queries.export_queue())
 
 
 def _decidable_or_404(enrollment_id) -> dict:
@@ -309,7 +320,7 @@ def approve(enrollment_id):
     try:
         touched = queries.decide(enrollment_id, "enrolled")
     except queries.Refused as refused:
-        return _answer(row, "unpaid", f"This enrollment cannot be approved: {refused}.", "error")
+        return _answer(row, "unpaid", f"This enrollment cannot be approved. {refused}", "error")
     if not touched:
         abort(404)
     return _answer(dict(row, status="enrolled"), "approved",
@@ -329,7 +340,7 @@ def decline_enrollment(enrollment_id):
     try:
         touched = queries.decide(enrollment_id, "cancelled")
     except queries.Refused as refused:
-        return _answer(row, "refused", f"This enrollment cannot be declined: {refused}.", "error")
+        return _answer(row, "refused", f"This enrollment cannot be declined. {refused}", "error")
     if not touched:
         abort(404)
     return _answer(dict(row, status="cancelled"), "declined",

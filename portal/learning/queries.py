@@ -30,21 +30,18 @@ started it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from math import ceil
 
 from peewee import JOIN, Case, fn
 
 from portal.db import database
 from portal.models import (Certificate, Course, CourseEnrollment, CourseLesson,
                            PublicInstructor, StudentProgress)
-from portal.pagination import clamp
+from portal.listing import Page, Spec, View, page_of
 
 # Enrollment statuses that open the course's content (public.active_enrollment()).
-ACTIVE = ("enrolled", "in_progress", "completed")
 PAGE_SIZE = 12
 SECTIONS = ("learning", "pending", "completed")
 SECTION_STATUSES = {"learning": ("enrolled", "in_progress"), "pending": ("pending",),
@@ -95,7 +92,7 @@ def enrolled_course(slug: str, user_id) -> Enrolled | None:
            .join(CourseEnrollment, on=((CourseEnrollment.course == Course.id)
                                        & (CourseEnrollment.user == user_id)))
            .join(StudentProgress, JOIN.LEFT_OUTER, on=(StudentProgress.enrollment == CourseEnrollment.id))
-           .where((Course.slug == slug) & CourseEnrollment.status.in_(ACTIVE))
+           .where((Course.slug == slug) & CourseEnrollment.active())
            .dicts().first())
     if row is None:
         return None
@@ -234,18 +231,8 @@ def submit_quiz(lesson_id, answers: list[int]) -> QuizResult:
 
 # --- my learning ---------------------------------------------------------------------
 
-@dataclass
-class Section:
-    name: str
-    rows: list
-    count: int
-    page: int
-    page_size: int = PAGE_SIZE
-    url: Callable[..., str] | None = None     # url(page=n): My learning at that page of this section
-
-    @property
-    def pages(self) -> int:
-        return max(1, ceil(self.count / self.page_size))
+# One list per section, each with its own page argument (learning_page...).
+SECTION_LISTS = {name: Spec(page_size=PAGE_SIZE, page_arg=f"{name}_page") for name in SECTIONS}
 
 
 def _section_order(name: str):
@@ -264,7 +251,7 @@ def _mine(user_id, *columns):
             .where(CourseEnrollment.user == user_id))
 
 
-def my_learning(user_id, pages: dict) -> dict[str, Section]:
+def my_learning(user_id, views: dict[str, View]) -> dict[str, Page]:
     """The student's courses in three sections, a page of each: learning
     (enrolled, in progress), pending (payment or approval), completed (with
     the certificate when there is one). Four queries whatever the number of
@@ -278,29 +265,27 @@ def my_learning(user_id, pages: dict) -> dict[str, Section]:
             counts[row["section"]] = row["n"]
     result = {}
     for name in SECTIONS:
-        page, _ = clamp(pages.get(name), counts[name], PAGE_SIZE)
-        rows = []
-        if counts[name]:
-            query = (_mine(user_id, CourseEnrollment.id.alias("enrollment_id"), CourseEnrollment.status,
-                           CourseEnrollment.payment_status, CourseEnrollment.enrolled_at,
-                           CourseEnrollment.completed_at, CourseEnrollment.created_at,
-                           Course.title, Course.slug, Course.subtitle, Course.status.alias("course_status"),
-                           PublicInstructor.full_name.alias("instructor_name"),
-                           StudentProgress.progress_percentage, StudentProgress.completed_lessons,
-                           StudentProgress.total_lessons, StudentProgress.last_activity_at,
-                           Certificate.code.alias("certificate_code"))
-                     # users' own rows are private: the name comes from the public profile view.
-                     .join_from(Course, PublicInstructor, JOIN.LEFT_OUTER,
-                                on=(PublicInstructor.id == Course.instructor))
-                     .join_from(CourseEnrollment, StudentProgress, JOIN.LEFT_OUTER,
-                                on=(StudentProgress.enrollment == CourseEnrollment.id))
-                     .join_from(CourseEnrollment, Certificate, JOIN.LEFT_OUTER,
-                                on=(Certificate.enrollment == CourseEnrollment.id))
-                     .where(CourseEnrollment.status.in_(SECTION_STATUSES[name]))
-                     .order_by(*_section_order(name))
-                     .paginate(page, PAGE_SIZE).dicts())
-            rows = list(query)
-        result[name] = Section(name, rows, counts[name], page)
+        view = views[name]
+        query = (_mine(user_id, CourseEnrollment.id.alias("enrollment_id"), CourseEnrollment.status,
+                       CourseEnrollment.payment_status, CourseEnrollment.enrolled_at,
+                       CourseEnrollment.completed_at, CourseEnrollment.created_at,
+                       Course.title, Course.slug, Course.subtitle, Course.status.alias("course_status"),
+                       PublicInstructor.full_name.alias("instructor_name"),
+                       StudentProgress.progress_percentage, StudentProgress.completed_lessons,
+                       StudentProgress.total_lessons, StudentProgress.last_activity_at,
+                       Certificate.code.alias("certificate_code"))
+                 # users' own rows are private: the name comes from the public profile view.
+                 .join_from(Course, PublicInstructor, JOIN.LEFT_OUTER,
+                            on=(PublicInstructor.id == Course.instructor))
+                 .join_from(CourseEnrollment, StudentProgress, JOIN.LEFT_OUTER,
+                            on=(StudentProgress.enrollment == CourseEnrollment.id))
+                 .join_from(CourseEnrollment, Certificate, JOIN.LEFT_OUTER,
+                            on=(Certificate.enrollment == CourseEnrollment.id))
+                 .where(CourseEnrollment.status.in_(SECTION_STATUSES[name]))
+                 .order_by(*_section_order(name))
+                 .dicts())
+        result[name] = view.spec.page(view, page_of(view, query, counts[name]), counts[name], name=name,
+                                      count=counts[name])
     return result
 
 

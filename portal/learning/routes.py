@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from functools import partial
 
 from flask import Blueprint, abort, flash, make_response, request, session, url_for
 from flask_login import current_user
@@ -62,16 +61,11 @@ CHOICE = re.compile(r"^[0-9]{1,3}$")  # ASCII digits: "²".isdigit() is true, in
 @bp.route("/learning/")
 @role_required("student")
 def index():
-    pages = {name: request.args.get(f"{name}_page", 1, type=int) for name in queries.SECTIONS}
-    sections = queries.my_learning(current_user.id, pages)
-
-    def page_url(name: str, page: int) -> str:
-        """This page with section ``name`` at ``page`` (the other sections' pages kept)."""
-        args = {f"{key}_page": (page if key == name else sections[key].page) for key in queries.SECTIONS}
-        return url_for("learning.index", **{key: value for key, value in args.items() if value > 1})
-
-    for name, section in sections.items():
-        section.url = partial(page_url, name)
+    views = {name: spec.read(request.args) for name, spec in queries.SECTION_LISTS.items()}
+    sections = queries.my_learning(current_user.id, views)
+    for name, section in sections.items():  # each section's pager keeps the other sections' pages
+        section.link("learning.index", **{key: value for other in sections.values() if other is not section
+                                          for key, value in other.args().items()})
     return render("learning/index.html", sections=sections,
                   empty=not any(section.count for section in sections.values()))
 

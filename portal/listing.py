@@ -1,0 +1,247 @@
+"""One way to build a list page.
+
+A list declares its filters and sort keys once (``Spec``); ``Spec.read`` cleans
+the query string into a ``View`` (unknown values dropped, text trimmed and
+bounded); the named query builds its rows and returns ``Spec.page`` (the rows,
+the page within the pages there are, "21-40 of 57"); the route binds the
+page's links to its endpoint (``Page.link``), so query modules never know the
+routes. Templates render every list the same way: ``macros/lists.html``'s
+``filter_bar`` and ``pager``, and the list's own rows partial for htmx.
+``csv_response`` streams the same filtered list as a CSV file (formula
+injection neutralised by defusedcsv), in batches, never the whole list in
+memory.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from math import ceil
+from typing import Any, Callable, Iterable
+
+from defusedcsv import csv
+from flask import Response, stream_with_context, url_for
+from flask_login import current_user
+
+from portal import db
+
+
+@dataclass(frozen=True)
+class Text:
+    """A free-text filter (a search box): whitespace collapsed, at most ``max_length`` characters."""
+    name: str
+    label: str
+    max_length: int = 200
+    lower: bool = False
+    placeholder: str = ""
+    bar: bool = True      # shown in the filter bar (else elsewhere, e.g. as tabs)
+    kind: str = "text"
+
+    def clean(self, raw) -> str:
+        value = " ".join(str(raw or "").split())[:self.max_length]  # NULs are gone already (portal.forms)
+        return value.lower() if self.lower else value
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of known values (``choices``: value -> label); anything else is the default.
+
+    ``open``: the values come from the data (categories, tags) and are known only
+    once the query has run, so any one line of text up to ``max_length`` is kept
+    (it simply matches nothing when no row has it); the query puts the values to
+    offer in ``view.choices[name]``."""
+    name: str
+    label: str
+    choices: dict = field(default_factory=dict)
+    default: str = ""
+    any_label: str = "Any"
+    bar: bool = True
+    open: bool = False
+    max_length: int = 100
+    lower: bool = False
+    kind: str = "choice"
+
+    def clean(self, raw) -> str:
+        value = " ".join(str(raw or "").split())
+        if self.open:
+            value = value[:self.max_length]
+            return value.lower() if self.lower else value
+        return value if value in self.choices else self.default
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What a list offers: its filters, its sort keys (key -> label) and its page size."""
+    filters: tuple = ()
+    sorts: dict = field(default_factory=dict)
+    default_sort: str = ""
+    page_size: int = 20
+    page_arg: str = "page"  # the query argument of the page (two lists on one page need two)
+
+    def read(self, args) -> "View":
+        """The view a query string (``request.args``) asks for."""
+        values = {f.name: f.clean(args.get(f.name, "")) for f in self.filters}
+        sort = args.get("sort", "")
+        try:
+            page = int(args.get(self.page_arg) or 1)
+        except (TypeError, ValueError):
+            page = 1
+        return View(self, values, sort if sort in self.sorts else self.default_sort, max(1, page))
+
+    def page(self, view: "View", rows: list, matching: int, **extra) -> "Page":
+        """One page of rows (already limited to the page) of ``matching`` rows in all."""
+        return Page(view=view, rows=rows, matching=matching, extra=extra)
+
+    def clamp(self, view: "View", matching: int) -> tuple[int, int]:
+        """(page, pages): the view's page kept within 1..pages (an empty list has one page)."""
+        pages = max(1, ceil(matching / self.page_size))
+        return min(view.page, pages), pages
+
+
+@dataclass
+class View:
+    """A list as the request asks for it: cleaned filter values, the sort and the page."""
+    spec: Spec
+    values: dict
+    sort: str
+    page: int
+    choices: dict = field(default_factory=dict)
+
+    def __getattr__(self, name):  # view.q, view.category...: the filter's cleaned value
+        values = self.__dict__.get("values") or {}
+        if name in values:
+            return values[name]
+        raise AttributeError(name)
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether anything but the order narrows the list (a "clear" link makes sense)."""
+        return any(value != f.default if isinstance(f, Choice) else bool(value)
+                   for f, value in zip(self.spec.filters, self.values.values()))
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.spec.page_size
+
+    def args(self, **changes) -> dict:
+        """Query-string arguments for a link that keeps this view but ``changes``; defaults are
+        left out, so the address stays short and one view has one address."""
+        values = {**self.values, "sort": self.sort, "page": self.page, **changes}
+        out = {}
+        for f in self.spec.filters:
+            value = values.get(f.name)
+            default = f.default if isinstance(f, Choice) else ""
+            out[f.name] = value if value and value != default else None
+        out["sort"] = values["sort"] if values["sort"] and values["sort"] != self.spec.default_sort else None
+        out[self.spec.page_arg] = values["page"] if (values["page"] or 1) > 1 else None
+        return out
+
+    def filter_choices(self, f: Choice) -> dict:
+        return self.choices.get(f.name, f.choices)
+
+
+@dataclass
+class Page:
+    """One page of a list, and what the page needs around it. ``url(**changes)`` links to this
+    list with ``changes`` (page=..., a filter...); the route binds it with ``link``."""
+    view: View
+    rows: list
+    matching: int
+    extra: dict = field(default_factory=dict)
+    url: Callable[..., str] | None = None
+
+    def __post_init__(self):
+        self.page, self.pages = self.view.spec.clamp(self.view, self.matching)
+
+    def __getattr__(self, name):  # page.counts...: what the query added; page.q...: the view's filters
+        extra = self.__dict__.get("extra") or {}
+        if name in extra:
+            return extra[name]
+        view = self.__dict__.get("view")
+        if view is not None and name in view.values:
+            return view.values[name]
+        raise AttributeError(name)
+
+    @property
+    def sort(self) -> str:
+        return self.view.sort
+
+    def args(self, **changes) -> dict:
+        return self.view.args(**changes)
+
+    @property
+    def narrowed(self) -> bool:
+        return self.view.narrowed
+
+    @property
+    def page_size(self) -> int:
+        return self.view.spec.page_size
+
+    @property
+    def sorts(self) -> dict:
+        return self.view.spec.sorts
+
+    @property
+    def first_shown(self) -> int:
+        return (self.page - 1) * self.page_size + 1 if self.rows else 0
+
+    @property
+    def last_shown(self) -> int:
+        return (self.page - 1) * self.page_size + len(self.rows)
+
+    def link(self, endpoint: str, **fixed) -> "Page":
+        """Bind the page's links to ``endpoint`` (with ``fixed`` arguments such as a slug)."""
+        self.url = lambda **changes: url_for(endpoint, **{**fixed, **self.view.args(**changes)})
+        return self
+
+
+def page_of(view: View, query, matching: int):
+    """The rows of ``query`` (a Peewee select, ordered) on the view's page, once the page is
+    kept within the pages there are."""
+    page, _ = view.spec.clamp(view, matching)
+    if not matching:
+        return []
+    return list(query.limit(view.spec.page_size).offset((page - 1) * view.spec.page_size))
+
+
+EXPORT_BATCH = 1000
+
+
+def csv_response(filename: str, header: Iterable[str], rows: Iterable[Iterable[Any]]) -> Response:
+    """Stream ``rows`` (a lazy iterator: fetch in batches, see ``batches``) as ``filename``.csv.
+
+    The rows are read while the file is sent, after the view has returned and the
+    request's own transaction has ended, so the reading runs in a transaction of its
+    own under the same user's role and claims (``db.request_context``): RLS decides
+    the export exactly as it decides the page."""
+    user_id = current_user.id if current_user.is_authenticated else None
+
+    def generate():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(list(header))
+        with db.request_context(user_id):
+            for row in rows:
+                writer.writerow(["" if value is None else value for value in row])
+                if buffer.tell() > 64 * 1024:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+        yield buffer.getvalue()
+
+    return Response(stream_with_context(generate()), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}.csv"',
+                             "Cache-Control": "no-store"})
+
+
+def batches(query, key: Callable[[Any], tuple], after: Callable[[tuple], Any], size: int = EXPORT_BATCH):
+    """Every row of ``query`` (ordered by a unique key) in keyset batches of ``size``:
+    ``key(row)`` is the row's position, ``after(position)`` the condition of the rows after it."""
+    position = None
+    while True:
+        batch = query if position is None else query.where(after(position))
+        rows = list(batch.limit(size))
+        yield from rows
+        if len(rows) < size:
+            return
+        position = key(rows[-1])

@@ -1,0 +1,43 @@
+"""The list-page kit (portal/listing.py): what a query string becomes, and the links back."""
+
+from __future__ import annotations
+
+from werkzeug.datastructures import MultiDict
+
+from portal.listing import Choice, Spec, Text
+
+SPEC = Spec(filters=(Choice("status", "Status", {"all": "All", "draft": "Drafts"}, default="all", bar=False),
+                     Text("q", "Search", max_length=10),
+                     Choice("tag", "Tag", open=True, max_length=5, lower=True)),
+            sorts={"newest": "Newest", "rating": "Best rated"}, default_sort="newest", page_size=5)
+
+
+def test_unknown_values_fall_back_and_text_is_trimmed_and_bounded():
+    view = SPEC.read(MultiDict({"status": "secret", "q": "  a   very long search  ", "tag": " PyThon ",
+                                "sort": "revenue", "page": "x"}))
+    assert view.values == {"status": "all", "q": "a very lon", "tag": "pytho"}
+    assert (view.sort, view.page) == ("newest", 1)
+    assert SPEC.read(MultiDict({"page": "-3"})).page == 1
+    assert SPEC.read({"page": "4"}).page == 4  # a plain dict will do
+
+
+def test_links_leave_defaults_out_so_a_view_has_one_address():
+    view = SPEC.read(MultiDict({"status": "draft", "q": "sql", "sort": "newest", "page": "2"}))
+    assert view.args() == {"status": "draft", "q": "sql", "tag": None, "sort": None, "page": 2}
+    assert view.args(page=1, status="all", sort="rating") == {"status": None, "q": "sql", "tag": None,
+                                                             "sort": "rating", "page": None}
+    assert view.narrowed
+    assert not SPEC.read(MultiDict({"status": "all", "sort": "rating"})).narrowed
+
+
+def test_a_page_is_kept_within_the_pages_there_are():
+    view = SPEC.read(MultiDict({"page": "9"}))
+    page = SPEC.page(view, rows=[1, 2], matching=7)
+    assert (page.page, page.pages, page.first_shown, page.last_shown) == (2, 2, 6, 7)
+    empty = SPEC.page(SPEC.read(MultiDict()), rows=[], matching=0)
+    assert (empty.page, empty.pages, empty.first_shown) == (1, 1, 0)
+
+
+def test_a_page_reads_its_extras_and_its_views_filters():
+    page = SPEC.page(SPEC.read(MultiDict({"q": "go"})), rows=[], matching=0, counts={"all": 0})
+    assert page.counts == {"all": 0} and page.q == "go" and page.sort == "newest"

@@ -1,0 +1,86 @@
+"""CSV exports of list pages (portal/listing.py): the list as filtered, every page, only what the
+caller may see, spreadsheet formulas neutralised; and who may ask."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from tests.course_web import build_student_side_world, close_world, send, slug
+from tests.web import text
+
+COURSES = "/courses/export.csv"
+QUEUE = "/students/approvals/export.csv"
+
+
+@pytest.fixture(scope="module")
+def world(module_database):
+    world = build_student_side_world(module_database)
+    world.database.value("UPDATE instructor_settings SET auto_approve_enrollments = false "
+                         "WHERE user_id = %s RETURNING user_id", (world.users["owner"],))
+    yield world
+    close_world()
+
+
+def table(response) -> list[list[str]]:
+    assert response.status_code == 200, response.status_code
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"].startswith("attachment; filename=")
+    return list(csv.reader(io.StringIO(text(response))))
+
+
+def test_the_course_export_is_the_filtered_list_with_revenue_only_for_who_may_see_it(world):
+    sold = world.course(title="Export alpha course", price="40.00")
+    world.course(title="Export bravo course", status="draft")
+    world.database.value("UPDATE courses SET total_revenue = 120 WHERE id = %s RETURNING id", (sold.id,))
+
+    rows = table(world.clients["owner"].get(COURSES + "?q=export+alpha"))
+    assert rows[0][:3] == ["Title", "Status", "Your role"]
+    assert [row[0] for row in rows[1:]] == ["Export alpha course"]
+    assert rows[1][rows[0].index("Revenue")] == "120.00"
+
+    drafts = table(world.clients["owner"].get(COURSES + "?q=export&status=draft"))
+    assert [row[0] for row in drafts[1:]] == ["Export bravo course"]
+
+    for actor, shown in (("co_revenue", "120.00"), ("co_view", "")):
+        rows = table(world.clients[actor].get(COURSES + "?q=export+alpha"))
+        assert [row[0] for row in rows[1:]] == ["Export alpha course"]
+        assert rows[1][rows[0].index("Revenue")] == shown, actor
+    # Another instructor's export holds none of the owner's courses.
+    assert [row[0] for row in table(world.clients["other_instructor"].get(COURSES + "?q=export"))[1:]] == []
+
+
+def test_the_waiting_enrollments_export_lists_every_page_for_who_may_decide_and_defuses_formulas(world):
+    course = world.course(title="Export queue course")
+    world.database.value("UPDATE users SET full_name = '=HYPERLINK(\"http://evil.example\")' "
+                         "WHERE id = %s RETURNING id", (world.users["other_student"],))
+    for actor in ("student", "other_student"):
+        response = send(world, actor, f"/catalog/{slug(world, course)}/enroll")
+        assert response.status_code == 303
+    rows = table(world.clients["owner"].get(QUEUE))
+    assert rows[0] == ["Student", "Email", "Course", "Requested", "Payment", "Paid", "Currency"]
+    mine = [row for row in rows[1:] if row[2] == "Export queue course"]
+    assert sorted(row[1] for row in mine) == sorted([world.emails["student"], world.emails["other_student"]])
+    names = {row[0] for row in mine}
+    assert "'=HYPERLINK(\"http://evil.example\")" in names, names  # a formula is written as text
+    assert len(rows) - 1 == world.database.value(
+        "SELECT count(*) FROM course_enrollments e JOIN courses c ON c.id = e.course_id "
+        "WHERE c.instructor_id = %s AND e.status = 'pending'", (world.users["owner"],))
+    # co_manage decides for the course, so exports it; co_view does not.
+    assert any(row[2] == "Export queue course" for row in table(world.clients["co_manage"].get(QUEUE))[1:])
+    assert table(world.clients["co_view"].get(QUEUE))[1:] == []
+
+
+@pytest.mark.parametrize("path", [COURSES, QUEUE])
+def test_exports_are_for_instructors_only(world, path):
+    anon = world.clients["anon"].get(path)
+    assert anon.status_code in (302, 303) and anon.headers["Location"].startswith("/sign-in")
+    assert world.clients["student"].get(path).status_code == 404
+
+
+def test_the_list_pages_link_their_export_with_the_filters_in_use(world):
+    page = text(world.clients["owner"].get("/courses/?q=export&sort=rating"))
+    assert 'href="/courses/export.csv?q=export&amp;sort=rating"' in page
+    assert 'href="/students/approvals/export.csv"' in text(world.clients["owner"].get("/students/approvals"))
