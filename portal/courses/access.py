@@ -42,10 +42,16 @@ class Access:
         return permission in self.permissions
 
 
-def permissions_of(course: Course, row_permissions: dict | None) -> frozenset[str]:
-    if course.instructor_id == current_user.id:
+def granted(is_owner: bool, row_permissions: dict | None) -> frozenset[str]:
+    """What a teacher may do: everything for the owner, else the permissions set true on
+    their course_instructors row (the one rule; RLS keeps the same in SQL)."""
+    if is_owner:
         return frozenset(PERMISSIONS)
     return frozenset(p for p in PERMISSIONS if (row_permissions or {}).get(p) is True)
+
+
+def permissions_of(course: Course, row_permissions: dict | None) -> frozenset[str]:
+    return granted(course.instructor_id == current_user.id, row_permissions)
 
 
 def course_access(course_id: uuid.UUID, need: str | None = None) -> Access:

@@ -19,7 +19,7 @@ import uuid
 from peewee import JOIN, IntegrityError, Value, fn
 from slugify import slugify
 
-from portal.courses.access import PERMISSIONS
+from portal.courses.access import PERMISSIONS, granted
 from portal.db import constraint_name, database
 from portal.listing import Choice, Page, Spec, Text, View, page_of
 from portal.models import (COURSE_STATUSES, Course, CourseEnrollment, CourseInstructor, CourseLesson, Organization,
@@ -112,10 +112,10 @@ def _list_rows(instructor_id, view: View):
 
 def _with_role(row: dict, instructor_id) -> dict:
     owner = row["instructor"] == instructor_id
-    granted = row["teacher_permissions"] or {}
+    may = granted(owner, row["teacher_permissions"])
     row["role"] = "owner" if owner else row["teacher_role"]
-    row["can_view_content"] = owner or granted.get("view_content") is True
-    row["can_view_revenue"] = owner or granted.get("view_revenue") is True
+    row["can_view_content"] = "view_content" in may
+    row["can_view_revenue"] = "view_revenue" in may
     return row
 
 
