@@ -36,6 +36,8 @@ class Route:
     allowed: frozenset                  # actors who may; every other signed-in actor gets 404
     status: str = "published"           # the course the case needs: published, ready (a draft), archived
     data: Callable = lambda ctx: {}     # noqa: E731 - the form a POST sends
+    # What an allowed write changes, when it is not the course's fingerprint: (world, actor) -> value.
+    effect: Callable | None = None
 
     def path(self, ctx) -> str:
         return (self.rule.replace("<uuid:course_id>", str(ctx["course"]))
@@ -49,7 +51,9 @@ DETAILS = {"title": "Renamed course", "slug": "", "description": "What it teache
            "price_amount": "0", "currency": "USD", "level": "beginner", "organization": ""}
 ROUTES = [
     Route("GET", "/courses/new", INSTRUCTORS),
-    Route("POST", "/courses/new", INSTRUCTORS, data=lambda ctx: {**DETAILS, "title": "A brand new course"}),
+    Route("POST", "/courses/new", INSTRUCTORS, data=lambda ctx: {**DETAILS, "title": "A brand new course"},
+          effect=lambda world, actor: world.database.value("SELECT count(*) FROM courses WHERE instructor_id = %s",
+                                                           (world.users[actor],))),
     Route("GET", C, VIEW),
     Route("POST", C, EDIT, data=lambda ctx: {**DETAILS, "slug": ctx["slug"]}),
     Route("POST", C + "/publish", EDIT, status="ready"),
@@ -90,7 +94,7 @@ ROUTES = [
     Route("GET", C + "/insight", VIEW),
 ]
 # In tests/test_web_routes.py's table (every role, not every teacher).
-ELSEWHERE = {("GET", "/courses/")}
+ELSEWHERE = {("GET", "/courses/"), ("GET", "/courses/export.csv")}  # test_web_routes, test_web_exports
 
 # A course's whole state, read as the owner: a refused write must leave it as it was.
 FINGERPRINT = """
@@ -108,8 +112,18 @@ def world(module_database):
     world = build_course_world(module_database)
     world.tokens = {actor: csrf_token(client, "/sign-in" if actor == "anon" else "/catalog/")
                     for actor, client in world.clients.items()}
+    world.shared = {}
     yield world
     close_world()
+
+
+def shared_setting(world, status: str) -> dict:
+    """One course per status for the cases that must not change it (pages, refused writes): each
+    case still checks that the course is unchanged afterwards, so a refusal that leaked a write
+    fails where it happened."""
+    if status not in world.shared:
+        world.shared[status] = setting(world, status)
+    return world.shared[status]
 
 
 def setting(world, status: str) -> dict:
@@ -152,8 +166,10 @@ CASES = [(route, actor, hx) for route in ROUTES for actor in ACTORS for hx in (F
 def test_route_as_actor(world, route, actor, hx):
     """Allowed teachers get the page (or fragment) or their write; everyone else a 404 (or sign-in)
     and no change, whether the request is plain or htmx."""
-    ctx = setting(world, route.status)
+    writes = route.method == "POST" and actor in route.allowed
+    ctx = setting(world, route.status) if writes else shared_setting(world, route.status)
     before = fingerprint(world, ctx)
+    effect_before = route.effect(world, actor) if writes and route.effect else None
     response = request(world, actor, route, ctx, hx=hx)
     body = text(response)
     if actor == "anon":
@@ -166,6 +182,10 @@ def test_route_as_actor(world, route, actor, hx):
         assert response.status_code in expected, body[:400]
         if route.method == "GET":
             assert ("<html" in body) != hx
+        elif route.effect:  # the write happened (what it wrote is each area's tests' business)
+            assert route.effect(world, actor) != effect_before, "an allowed write changed nothing"
+        else:
+            assert fingerprint(world, ctx) != before, "an allowed write changed nothing"
         return
     else:
         assert response.status_code == 404, body[:400]
