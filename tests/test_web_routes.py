@@ -103,6 +103,7 @@ def test_page_has_landmarks_labels_and_role_navigation(clients):
         assert marker in page, marker
     for label in ("Dashboard", "Courses", "Workshops", "Students", "Revenue", "Reviews", "Settings"):
         assert f">{label}</a>" in page
+    assert "row-level security" not in page, "no note for developers in the layout"
     student = by_actor["student"].get("/learning/").get_data(as_text=True)
     assert ">My learning</a>" in student and ">Revenue</a>" not in student
     admin = by_actor["admin"].get("/admin/").get_data(as_text=True)
