@@ -14,7 +14,7 @@ NAVIGATION = {
     "instructor": [("Dashboard", "dashboard.index"), ("Courses", "courses.index"),
                    ("Workshops", "workshops.index"), ("Students", "students.index"),
                    ("Revenue", "revenue.index"), ("Reviews", "reviews.index"),
-                   ("Settings", "settings.index")],
+                   ("Settings", "settings.index"), ("Catalog", "catalog.index")],
     "student": [("Catalog", "catalog.index"), ("My learning", "learning.index")],
     "org_admin": [("Organization", "admin.index")],
     "admin": [("Moderation", "admin.index")],

@@ -42,7 +42,7 @@ COURSE_RULES = {route.rule for route in COURSE_ROUTES}
 # The student side's routes: each area's tests (and its RULES) say how every actor is answered.
 STUDENT_SIDE_RULES = routes_catalog.RULES | routes_enrollment.RULES | routes_learning.RULES
 
-HOME = {"student": "/learning/", "instructor": "/dashboard", "org_admin": "/admin/", "admin": "/admin/"}
+HOME = {"anon": "/catalog/", "student": "/learning/", "instructor": "/dashboard", "org_admin": "/admin/", "admin": "/admin/"}
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,8 @@ CASES = [(path, actor, expected[i]) for path, expected in ROUTES.items() for i, 
 
 @pytest.mark.parametrize("path, actor, expected", CASES, ids=[f"{p} as {a}" for p, a, _ in CASES])
 def test_route_as_actor(clients, path, actor, expected):
-    """Each route answers each actor as the table says; anonymous users are sent to sign in."""
+    """Each route answers each actor as the table says; anonymous users are sent to sign in,
+    except from the home page, which shows them the public catalog."""
     _, by_actor = clients
     response = by_actor[actor].get(path)
     if expected == SIGN_IN:
@@ -72,7 +73,7 @@ def test_route_as_actor(clients, path, actor, expected):
         assert response.headers["Location"].startswith("/sign-in?next=")
     else:
         assert response.status_code == expected, response.get_data(as_text=True)[:300]
-    if response.status_code == 303 and path in ("/", "/sign-in", "/sign-up") and actor != "anon":
+    if response.status_code == 303 and path in ("/", "/sign-in", "/sign-up"):
         assert response.headers["Location"] == HOME[actor]
 
 
@@ -101,7 +102,7 @@ def test_page_has_landmarks_labels_and_role_navigation(clients):
     for marker in ('class="skip-link" href="#main"', '<main id="main"', '<nav class="site-nav" aria-label="Main">',
                    'hx-headers=\'{"X-CSRFToken": ', 'aria-current="page"', "/static/vendor/htmx.min.js?v=2."):
         assert marker in page, marker
-    for label in ("Dashboard", "Courses", "Workshops", "Students", "Revenue", "Reviews", "Settings"):
+    for label in ("Dashboard", "Courses", "Workshops", "Students", "Revenue", "Reviews", "Settings", "Catalog"):
         assert f">{label}</a>" in page
     assert "row-level security" not in page, "no note for developers in the layout"
     student = by_actor["student"].get("/learning/").get_data(as_text=True)

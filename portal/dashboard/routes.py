@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from flask import Blueprint, abort, request, url_for
+from flask import Blueprint, abort, request
 from flask_login import current_user
 
 from portal.dashboard import queries
@@ -18,9 +18,7 @@ bp = Blueprint("dashboard", __name__)
 
 @bp.route("/")
 def home():
-    """Each role's start page; anonymous visitors sign in."""
-    if not current_user.is_authenticated:
-        return redirect_to(url_for("auth.sign_in"))
+    """Each role's start page; anonymous visitors see the public catalog (home_for)."""
     return redirect_to(home_for(current_user))
 
 

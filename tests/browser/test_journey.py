@@ -14,6 +14,8 @@ def test_demo_instructor_sees_cards_activity_and_chart(demo_server, page):
     base, database = demo_server
     email, password = DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD
     page.goto(f"{base}/")
+    expect(page).to_have_url(f"{base}/catalog/")   # a signed-out visitor starts at the public catalog
+    page.get_by_role("link", name="Sign in", exact=True).click()
     expect(page).to_have_url(f"{base}/sign-in")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
