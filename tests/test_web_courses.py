@@ -446,6 +446,20 @@ def test_details_page_full_and_fragment(world):
     assert fragment.status_code == 200 and "<html" not in text(fragment) and 'id="course-form"' in text(fragment)
 
 
+@pytest.mark.parametrize("status, says", [
+    ("published", "See the course's public page"), ("draft", "Not public yet"),
+    ("archived", "the course has left the catalog")])
+def test_the_header_says_where_students_find_the_course(world, status, says):
+    """A published course's header links its catalog page (which opens); a draft's and an archived
+    course's say why there is none."""
+    course = world.course(status=status, title=unique("Public page"))
+    slug = world.database.value("SELECT slug FROM courses WHERE id = %s", (course.id,))
+    page = html.unescape(text(world.clients["owner"].get(f"/courses/{course.id}")))
+    assert says in page
+    assert (f'href="/catalog/{slug}"' in page) == (status == "published")
+    assert world.clients["anon"].get(f"/catalog/{slug}").status_code == (200 if status == "published" else 404)
+
+
 @pytest.mark.parametrize("actor, status", [("co_view", 200), ("co_edit", 200), ("co_none", 404), ("co_revenue", 404),
                                            ("co_manage", 404), ("other_instructor", 404), ("student", 404)])
 def test_details_page_needs_view_content(world, actor, status):
