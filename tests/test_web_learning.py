@@ -5,6 +5,7 @@ resume to where the student left off; every actor on both routes."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -59,7 +60,7 @@ def test_my_learning_shows_a_new_enrollment_as_not_started(world):
 
 
 def test_my_learning_shows_pending_enrollments_with_their_state(world):
-    """Awaiting payment links to the course page; awaiting approval says so."""
+    """Awaiting payment offers a button that goes straight to the checkout; awaiting approval says so."""
     actor = fresh(world, "waiting")
     paid = world.course(("text",), price="49.00", title="Paid And Unpaid")
     enroll(world.database, world.users[actor], paid.id)
@@ -71,8 +72,13 @@ def test_my_learning_shows_pending_enrollments_with_their_state(world):
     body = text(world.get(actor, "/learning/"))
     assert "Waiting to start" in body and "Awaiting payment" in body and "Awaiting approval" in body
     slug = world.database.value("SELECT slug FROM courses WHERE id = %s", (paid.id,))
-    assert f'href="/catalog/{slug}">Complete your payment</a>' in body
-    assert f'href="/learn/{slug}/"' not in body
+    form = re.search(rf'<form method="post" action="/catalog/{slug}/checkout">(.*?)</form>', body, re.S)
+    assert form and 'name="csrf_token"' in form.group(1) and "Complete your payment" in form.group(1)
+    assert body.count("/checkout") == 1, "only the unpaid enrollment has it"
+    assert f'href="/catalog/{slug}">Complete your payment' not in body and f'href="/learn/{slug}/"' not in body
+    assert "Nothing in progress right now." in body and ">Find your next course in the catalog</a>." in body
+    started = world.post(actor, f"/catalog/{slug}/checkout")   # what the button sends
+    assert started.status_code == 303 and re.fullmatch(r"/checkout/[0-9a-f-]{36}", started.headers["Location"])
 
 
 def test_my_learning_shows_completed_courses_with_their_certificate(world):
@@ -88,8 +94,29 @@ def test_my_learning_shows_completed_courses_with_their_certificate(world):
     assert "Completed" in body and "With Certificate" in body and "Without Certificate" in body
     assert f'href="/certificates/{code}">Certificate' in body and body.count('href="/certificates/') == 1
     assert "100% · 1 of 1 lesson<" in body and "Nothing in progress right now" in body
+    assert 'Your completed courses are below; <a href="/catalog/">find your next course in the catalog</a>.' in body
     slug = world.database.value("SELECT slug FROM courses WHERE id = %s", (with_cert.id,))
     assert f'href="/catalog/{slug}/review">Write a review' in body
+
+
+def test_my_learning_offers_to_edit_a_review_already_written(world):
+    """A completed course the student reviewed offers "Edit your review" (the form, filled in);
+    one only somebody else reviewed still offers "Write a review"."""
+    actor = fresh(world, "reviewer")
+    reviewed = world.course(("text",), title="Reviewed By Me")
+    theirs = world.course(("text",), title="Reviewed By Another")
+    for course, student in ((reviewed, actor), (theirs, actor), (theirs, "other")):
+        world.enroll(student, course)
+        world.post(student, lesson_path(course, course.lessons[0], "complete"))
+    for course, student in ((reviewed, actor), (theirs, "other")):
+        with world.database.act(Actor.user(world.users[student])) as cur:
+            cur.execute("INSERT INTO course_reviews (course_id, user_id, rating, review_text) "
+                        "VALUES (%s, %s, 4, 'Clear and kind')", (course.id, world.users[student]))
+    body = text(world.get(actor, "/learning/"))
+    assert f'href="/catalog/{reviewed.slug}/review">Edit your review<' in body
+    assert f'href="/catalog/{theirs.slug}/review">Write a review<' in body and body.count("Edit your review") == 1
+    form = text(world.get(actor, f"/catalog/{reviewed.slug}/review"))
+    assert "<h1>Edit your review</h1>" in form and "Clear and kind" in form
 
 
 def test_my_learning_leaves_out_cancelled_and_other_students_courses(world):

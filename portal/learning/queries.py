@@ -37,7 +37,7 @@ from decimal import Decimal
 from peewee import JOIN, Case, fn
 
 from portal.db import database
-from portal.models import (Certificate, Course, CourseEnrollment, CourseLesson,
+from portal.models import (Certificate, Course, CourseEnrollment, CourseLesson, CourseReview,
                            PublicInstructor, StudentProgress)
 from portal.listing import Page, Spec, View, page_of
 
@@ -254,8 +254,9 @@ def _mine(user_id, *columns):
 def my_learning(user_id, views: dict[str, View]) -> dict[str, Page]:
     """The student's courses in three sections, a page of each: learning
     (enrolled, in progress), pending (payment or approval), completed (with
-    the certificate when there is one). Four queries whatever the number of
-    courses: the counts, then one page per section."""
+    the certificate and the student's own review, when they exist). Four
+    queries whatever the number of courses: the counts, then one page per
+    section."""
     section_of = Case(None, [(CourseEnrollment.status.in_(statuses), name)
                              for name, statuses in SECTION_STATUSES.items()], None)
     counts = {name: 0 for name in SECTIONS}
@@ -273,7 +274,8 @@ def my_learning(user_id, views: dict[str, View]) -> dict[str, Page]:
                        PublicInstructor.full_name.alias("instructor_name"),
                        StudentProgress.progress_percentage, StudentProgress.completed_lessons,
                        StudentProgress.total_lessons, StudentProgress.last_activity_at,
-                       Certificate.code.alias("certificate_code"))
+                       Certificate.code.alias("certificate_code"),
+                       CourseReview.id.alias("review_id"))
                  # users' own rows are private: the name comes from the public profile view.
                  .join_from(Course, PublicInstructor, JOIN.LEFT_OUTER,
                             on=(PublicInstructor.id == Course.instructor))
@@ -281,6 +283,9 @@ def my_learning(user_id, views: dict[str, View]) -> dict[str, Page]:
                             on=(StudentProgress.enrollment == CourseEnrollment.id))
                  .join_from(CourseEnrollment, Certificate, JOIN.LEFT_OUTER,
                             on=(Certificate.enrollment == CourseEnrollment.id))
+                 # their own review (one per course and student; the author reads it, hidden or not)
+                 .join_from(Course, CourseReview, JOIN.LEFT_OUTER,
+                            on=((CourseReview.course == Course.id) & (CourseReview.user == user_id)))
                  .where(CourseEnrollment.status.in_(SECTION_STATUSES[name]))
                  .order_by(*_section_order(name))
                  .dicts())
