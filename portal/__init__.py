@@ -155,5 +155,5 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(is_partial=is_partial, navigation=formatting.navigation,
                                  vendor_version=assets.package_version)
     app.jinja_env.filters.update(money=formatting.money, number=formatting.number,
-                                 rating=formatting.rating, when=formatting.when,
+                                 percent=formatting.percent, rating=formatting.rating, when=formatting.when,
                                  ago=formatting.ago)

@@ -38,6 +38,17 @@ def number(value) -> str:
     return f"{int(value or 0):,}"
 
 
+def percent(value) -> str:
+    """A percentage (a score, progress, a share): whole when it is whole ("80%"), else one
+    decimal ("66.7%"); a dash when there is none. The one rule for every percentage shown."""
+    if value is None:
+        return "—"
+    shown = Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    if shown == shown.to_integral_value():
+        shown = shown.to_integral_value() + 0  # + 0: no "-0%"
+    return f"{shown:f}%"
+
+
 def rating(value) -> str:
     return "—" if value is None else f"{Decimal(value):.2f}"
 

@@ -29,6 +29,14 @@ def test_ago(app, delta, shown):
         assert formatting.ago(NOW - delta, now=NOW) == shown
 
 
+@pytest.mark.parametrize("value, shown", [
+    (Decimal("80.00"), "80%"), (Decimal("0.00"), "0%"), (Decimal("66.67"), "66.7%"), (Decimal("33.33"), "33.3%"),
+    (Decimal("99.96"), "100%"), (Decimal("12.5"), "12.5%"), (70, "70%"), (Decimal("-0.04"), "0%"), (None, "—")])
+def test_percent(value, shown):
+    """A percentage is whole when it is ("80%"), else it has one decimal ("66.7%"); none is a dash."""
+    assert formatting.percent(value) == shown
+
+
 def test_rating_and_number():
     """A missing rating is a dash; counts have separators."""
     assert formatting.rating(None) == "—" and formatting.rating(Decimal("4.5")) == "4.50"

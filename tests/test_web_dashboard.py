@@ -3,13 +3,14 @@ the activity feed pages and polls, and other roles get no dashboard."""
 
 from __future__ import annotations
 
+import html
 import re
 from decimal import Decimal
 
 import pytest
 
 from tests.support import (Actor, complete_course, enroll, gen_account, gen_course, gen_org, gen_workshop,
-                           pay, register)
+                           pay, record_lesson, register)
 from tests.web import htmx, sign_in, text
 
 FIGURE = re.compile(r'data-figure="(\w+)" data-value="([^"]*)"')
@@ -100,6 +101,22 @@ def test_activity_poll_returns_only_newer_rows(database, client):
     newer = text(client.get(poll, headers=htmx()))
     assert "Late Comer enrolled" in newer and "Early Bird" not in newer
     assert 'id="activity-poller"' in newer and 'hx-swap-oob="true"' in newer
+
+
+def test_quiz_scores_in_the_feed_read_as_the_portal_shows_percentages(database, client):
+    """The feed's quiz events (whose text SQL writes as "80.00%") read "with 80%" and "scored 33.3%"."""
+    instructor, email = gen_account(database, "instructor")
+    course = gen_course(database, instructor, lessons=("quiz", "quiz"))
+    student = gen_account(database, "student", name="Quinn Quizzer")[0]
+    enrollment = enroll(database, student, course.id)
+    record_lesson(database, student, enrollment, course, course.lessons[0], score=Decimal("80.00"))
+    record_lesson(database, student, enrollment, course, course.lessons[1], status="in_progress",
+                  score=Decimal("33.33"))
+    sign_in(client, email)
+    page = html.unescape(text(client.get("/dashboard")))
+    assert 'Quinn Quizzer passed "Lesson 1" with 80%<' in page
+    assert 'Quinn Quizzer scored 33.3% on "Lesson 2"<' in page
+    assert "80.00%" not in page and "33.33%" not in page
 
 
 @pytest.mark.parametrize("query", ["before=yesterday", "since=2026-01-01T00:00:00&since_id=not-a-uuid"])

@@ -13,7 +13,7 @@ from __future__ import annotations
 from portal.courses import insight_queries as queries
 from portal.courses.access import course_access
 from portal.courses.blueprint import bp
-from portal.formatting import viewer_zone
+from portal.formatting import percent, viewer_zone
 from portal.web import render, role_required
 
 
@@ -32,10 +32,6 @@ def figures(access) -> list[dict]:
         cards.append(dict(name="total_revenue", label="Revenue", value=course.total_revenue, kind="money",
                           hint="Gross sales, refunds netted out"))
     return cards
-
-
-def _percent(value) -> str:
-    return "—" if value is None else f"{value}%"
 
 
 def _plural(n: int, word: str) -> str:
@@ -59,8 +55,8 @@ def charts(insight: queries.Insight, days: int) -> dict:
     counted = [m for m in insight.modules if m["lessons"]]
     if counted:
         funnel_summary = (f"Of {_plural(insight.students, 'active student')}, "
-                          f"{_percent(counted[0]['share'])} completed every lesson of the first module"
-                          + (f" and {_percent(counted[-1]['share'])} of the last" if len(counted) > 1 else ""))
+                          f"{percent(counted[0]['share'])} completed every lesson of the first module"
+                          + (f" and {percent(counted[-1]['share'])} of the last" if len(counted) > 1 else ""))
     else:
         funnel_summary = "No module has lessons yet"
 
@@ -68,9 +64,9 @@ def charts(insight: queries.Insight, days: int) -> dict:
     if lessons:
         lowest = min(lessons, key=lambda lesson: lesson["completed"])
         dropoff_summary = (f"Share of the {_plural(insight.students, 'active student')} who completed each of "
-                           f"{_plural(len(lessons), 'lesson')}: {_percent(lessons[0]['share'])} for the first, "
-                           f"{_percent(lessons[-1]['share'])} for the last; fewest for "
-                           f"{lesson_label(lowest)} ({_percent(lowest['share'])})")
+                           f"{_plural(len(lessons), 'lesson')}: {percent(lessons[0]['share'])} for the first, "
+                           f"{percent(lessons[-1]['share'])} for the last; fewest for "
+                           f"{lesson_label(lowest)} ({percent(lowest['share'])})")
     else:
         dropoff_summary = "No lessons yet"
 

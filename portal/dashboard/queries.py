@@ -3,11 +3,13 @@ claims, so the database decides what the instructor may see."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from peewee import SQL, Select, fn
 
 from portal.db import database
+from portal.formatting import percent
 from portal.models import Course, Workshop
 
 ACTIVITY_PAGE = 20
@@ -41,11 +43,33 @@ def has_teaching(instructor_id) -> bool:
             or Workshop.select().where(Workshop.instructor == instructor_id).exists())
 
 
+# get_instructor_recent_activity() (SQL) writes a quiz score into the text as stored, "80.00%";
+# the portal shows every percentage one way (formatting.percent: "80%", "66.7%"). The score sits
+# at a fixed place: after the student's name ("<name> scored 66.67% on "<lesson>"") or at the end
+# ("<name> passed "<lesson>" with 80.00%"), so a lesson title holding a "%" is left alone.
+_SCORE = re.compile(r"(-?[0-9]+(?:\.[0-9]+)?)%")
+_PASSED_SCORE = re.compile(r" with (-?[0-9]+(?:\.[0-9]+)?)%$")
+
+
+def _with_scores_shown(row: dict) -> dict:
+    text = row.get("description") or ""
+    if row["activity_type"] == "quiz_failed":
+        head = f"{row.get('student_name') or 'A student'} scored "
+        found = _SCORE.match(text, len(head)) if text.startswith(head) else None
+    elif row["activity_type"] == "quiz_passed":
+        found = _PASSED_SCORE.search(text)
+    else:
+        return row
+    if found:
+        row["description"] = text[:found.start(1)] + percent(found.group(1)) + text[found.end(1) + 1:]
+    return row
+
+
 def older_activity(instructor_id, before: datetime | None = None, before_id=None,
                    limit: int = ACTIVITY_PAGE) -> tuple[list[dict], bool]:
     """One page of the timeline, newest first, and whether there is more."""
     rows = list(_table_function(fn.get_instructor_recent_activity(instructor_id, limit + 1, before, before_id)))
-    return rows[:limit], len(rows) > limit
+    return [_with_scores_shown(row) for row in rows[:limit]], len(rows) > limit
 
 
 def newer_activity(instructor_id, since: datetime, since_id) -> list[dict]:

@@ -70,20 +70,20 @@ def test_a_visitor_learns_a_course_gets_a_certificate_reviews_it_and_the_instruc
     # The text lesson: complete and go on (an htmx swap that pushes the next lesson's address).
     page.get_by_role("button", name=re.compile("^Mark complete")).click()
     expect(page).to_have_url(f"{base}/learn/{slug}/lessons/{course.lessons[1]}")
-    expect(page.locator("#course-progress")).to_contain_text("33% complete")
+    expect(page.locator("#course-progress")).to_contain_text("33.3% complete")
 
     # The quiz: both answers wrong fails (0%), then both right passes.
     page.get_by_label("First", exact=True).first.check()
     page.get_by_label("Second", exact=True).last.check()
     page.get_by_role("button", name="Submit answers").click()
-    expect(page.locator("#quiz-result")).to_contain_text("You scored 0.00%")
+    expect(page.locator("#quiz-result")).to_contain_text("You scored 0%.")
     expect(page.locator("#quiz-result")).to_contain_text("below the pass mark")
     screenshot(page, "player-quiz-failed")
     page.get_by_label("Second", exact=True).first.check()
     page.get_by_label("First", exact=True).last.check()
     page.get_by_role("button", name="Try again").click()
-    expect(page.locator("#quiz-result")).to_contain_text("You scored 100.00%")
-    expect(page.locator("#course-progress")).to_contain_text("67% complete")
+    expect(page.locator("#quiz-result")).to_contain_text("You scored 100%.")
+    expect(page.locator("#course-progress")).to_contain_text("66.7% complete")
 
     # The assignment, the last lesson: the course is complete and the certificate is ready.
     page.get_by_role("link", name=re.compile("^Next: ")).click()
