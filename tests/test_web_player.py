@@ -99,6 +99,28 @@ def test_every_player_page_allows_the_video_host(world):
     assert "media-src 'self' https:" in page.headers["Content-Security-Policy"]
 
 
+def test_a_playable_videos_mark_complete_is_marked_to_wait_for_watching(world):
+    """Under a video the page plays, Mark complete is in the page (no JavaScript: it works) and marked
+    for player.js to hold back until watched, with the note saying so; a text lesson's is not marked."""
+    course = world.course(("video", "text"))
+    world.enroll("student", course)
+    video = text(world.get("student", lesson_path(course, course.lessons[0])))
+    form = re.search(r'<form method="post" action="[^"]+/complete"[^>]*>', video).group(0)
+    assert "data-after-watching" in form and "Mark complete and continue" in video
+    assert re.search(r'<p class="muted watch-note" data-watch-note role="status" hidden>Watch the video', video)
+    reading = text(world.get("student", lesson_path(course, course.lessons[1])))
+    assert "Mark complete" in reading and "data-after-watching" not in reading and "data-watch-note" not in reading
+
+
+def test_a_video_lesson_is_completed_without_watch_time_on_the_server(world):
+    """The server does not refuse an unwatched video (the student may have watched it through the link):
+    the rule lives in the player, and is a nudge."""
+    course = world.course(("video",))
+    world.enroll("student", course)
+    assert world.post("student", lesson_path(course, course.lessons[0], "complete")).status_code == 303
+    assert [(r["status"], r["watch_time_seconds"]) for r in world.progress_rows(course)] == [("completed", 0)]
+
+
 def test_plain_http_video_is_offered_as_a_link_only(world):
     """An http:// video (which an https page may not load) gets no <video>, only the plain link."""
     course = world.course(("video",))
@@ -107,6 +129,7 @@ def test_plain_http_video_is_offered_as_a_link_only(world):
     world.enroll("student", course)
     body = text(world.get("student", lesson_path(course, course.lessons[0])))
     assert "<video" not in body and 'href="http://old.example.test/v"' in body and "Mark complete" in body
+    assert "data-after-watching" not in body, "nothing here could tell it was watched: the button stays"
 
 
 def test_quiz_lesson_shows_choices_but_never_the_answer(world):

@@ -159,6 +159,15 @@ def complete(slug, lesson_id):
 
     The last lesson of the course stays on screen after it, with the
     completion (and the certificate, when the course gives one).
+
+    A video lesson is not refused for lack of watch time: the player holds
+    the button back until the student has watched (static/js/player.js), and
+    that is all a rule could do. The watch time is what the browser reports
+    (any position up to the lesson's length), so refusing here would prove
+    nothing; it would lock out a student who watched through the link (a
+    video this page cannot play, or with JavaScript off), and the length the
+    database caps it at is the instructor's estimate, which a shorter video
+    never reaches.
     """
     enrolled = _enrolled(slug)
     _, lesson = _released(enrolled, lesson_id)

@@ -185,3 +185,56 @@ def test_a_paid_course_is_declined_then_paid_through_the_test_provider(demo_serv
     assert [(e["kind"], e["outcome"]) for e in events] == [("payment.failed", "failed"),
                                                           ("payment.succeeded", "succeeded")]
     assert page.console_errors == [], "no script or CSP errors"
+
+
+# The video's host never answers (the page sees a video still loading); the test then tells the
+# player what a playing video would: its length and how far it has got.
+VIDEO_AT = """([duration, position, events]) => {
+    const video = document.querySelector('video');
+    Object.defineProperty(video, 'duration', {value: duration, configurable: true});
+    Object.defineProperty(video, 'currentTime', {value: position, writable: true, configurable: true});
+    events.forEach(name => video.dispatchEvent(new Event(name)));
+}"""
+
+
+def test_a_video_lessons_mark_complete_waits_until_the_video_is_watched(demo_server, page):
+    """Mark complete appears at 80% of the video (not at 50%), comes back at once when the recorded watch
+    time is enough, and is there when the video cannot play here (watched through the link)."""
+    base, database = demo_server
+    course, slug = _course(database, "Video Basics", kinds=("video", "text", "video"))
+    page.route("https://video.example.test/**", lambda route: None)
+    page.goto(f"{base}/catalog/{slug}")
+    _sign_up(page, base, "Vera Viewer", "vera@example.test")
+    page.goto(f"{base}/catalog/{slug}")
+    page.get_by_role("button", name="Enroll for free").click()
+    expect(page).to_have_url(f"{base}/learn/{slug}/lessons/{course.lessons[0]}")
+    button = page.get_by_role("button", name=re.compile("^Mark complete"))
+    note = page.locator("[data-watch-note]")
+    expect(note).to_contain_text("Watch the video to mark it complete")
+    expect(button).to_be_hidden()
+    page.evaluate(VIDEO_AT, [600, 300, ["loadedmetadata", "timeupdate"]])
+    expect(button).to_be_hidden()                                    # half of it: not yet
+    with page.expect_response(lambda response: response.url.endswith("/watch")) as reported:
+        page.evaluate(VIDEO_AT, [600, 480, ["timeupdate", "pause"]])  # 80%, and the pause reports it
+    assert reported.value.status == 204
+    expect(button).to_be_visible()
+    expect(note).to_contain_text("You have watched the video")
+    screenshot(page, "player-video-watched")
+
+    page.reload()                                   # the recorded 480 s are enough once the length is known
+    expect(button).to_be_hidden()
+    page.evaluate(VIDEO_AT, [600, 0, ["loadedmetadata"]])
+    expect(button).to_be_visible()
+    button.click()
+    expect(page).to_have_url(f"{base}/learn/{slug}/lessons/{course.lessons[1]}")
+
+    assert page.console_errors == [], "no script or CSP errors"
+
+    page.unroute("https://video.example.test/**")
+    page.route("https://video.example.test/**", lambda route: route.abort())
+    page.goto(f"{base}/learn/{slug}/lessons/{course.lessons[2]}")
+    expect(note).to_contain_text("does not play here")                # the link is the way to watch it
+    expect(button).to_be_visible()
+    assert database.value("SELECT watch_time_seconds FROM lesson_progress WHERE lesson_id = %s",
+                          (course.lessons[0],)) == 480
+    assert [e for e in page.console_errors if "Failed to load resource" not in e] == [], "only the video failed"
