@@ -5,16 +5,21 @@
 * ``render(page, partial=None, **context)``: the fragment for partial
   requests, the full page otherwise, with ``Vary: HX-Request``.
 * ``redirect_to(url)``: ``HX-Redirect`` for htmx, 303 otherwise.
+* ``notify(response, message, kind)``: the one way to confirm an action
+  (or say why it failed): an ``HX-Trigger`` ``notify`` event for htmx,
+  which static/js/notify.js shows in the message region at the top of the
+  page; a flashed message, shown there on the next page, otherwise.
 * ``role_required(*roles)``: anonymous users go to sign-in; a signed-in user
   of another role gets a 404 (a page one may not see does not exist).
 """
 
 from __future__ import annotations
 
+import json
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 
@@ -40,6 +45,35 @@ def redirect_to(url: str):
         response.headers["HX-Redirect"] = url
         return response
     return redirect(url, code=303)
+
+
+NOTIFY_KINDS = ("success", "info", "error")
+
+
+def notify(response, message: str, kind: str = "success"):
+    """Tell the person what their action did, in the message region near the top of the page
+    (base.html: role="status" for success and info, role="alert" for an error).
+
+    An htmx answer that stays on the page carries ``HX-Trigger: {"notify": {"message", "kind"}}``
+    (merged with any other event already set) and static/js/notify.js shows it; a redirect
+    (a plain form's 303, or htmx's ``HX-Redirect``) leaves the page, so the message is
+    flashed and base.html renders it on the next one (post/redirect/get). Returns ``response``.
+    """
+    if kind not in NOTIFY_KINDS:
+        raise ValueError(f"notify kind must be one of {NOTIFY_KINDS}, not {kind!r}")
+    leaves = (300 <= response.status_code < 400 or "HX-Redirect" in response.headers
+              or "HX-Location" in response.headers or response.headers.get("HX-Refresh") == "true")
+    if leaves or request.headers.get("HX-Request") != "true":
+        flash(message, kind)
+        return response
+    raw = response.headers.get("HX-Trigger", "").strip()
+    if raw.startswith("{"):
+        events = json.loads(raw)
+    else:  # "a, b": events without details
+        events = {name.strip(): None for name in raw.split(",") if name.strip()}
+    events["notify"] = {"message": message, "kind": kind}
+    response.headers["HX-Trigger"] = json.dumps(events)
+    return response
 
 
 def safe_next(target: str | None, default: str) -> str:

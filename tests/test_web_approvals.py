@@ -12,7 +12,7 @@ import pytest
 
 from tests.course_web import build_student_side_world, close_world, send, slug
 from tests.support import enroll, gen_account, gen_course, gen_user, mismatches, pay
-from tests.web import htmx, sign_in, text
+from tests.web import htmx, notified, sign_in, text
 
 QUEUE = "/students/approvals"
 
@@ -170,6 +170,7 @@ def test_an_unpaid_enrollment_cannot_be_approved(world):
     partial = send(world, "owner", approve_url(row), headers=htmx())
     body = text(partial)
     assert partial.status_code == 200 and "<html" not in body and "has not paid" in body
+    assert notified(partial)["kind"] == "error" and "has not paid" in notified(partial)["message"]
     assert f'id="approval-{row["id"]}"' in body and "Awaiting payment" in body
     assert enrollment(world, course) == row
 
@@ -184,10 +185,13 @@ def test_htmx_approve_and_decline_replace_the_row(world):
     body = text(approved)
     assert approved.status_code == 200 and "<html" not in body
     assert f'id="approval-{first["id"]}"' in body and "Approved" in body and "approval--approved" in body
+    assert notified(approved)["kind"] == "success" and notified(approved)["message"].startswith("Approved: ")
     declined = send(world, "owner", decline_url(second), {"confirm": "yes"}, headers=htmx())
     assert declined.status_code == 200 and "approval--declined" in text(declined)
+    assert notified(declined)["message"].startswith("Declined: ")
     asked = send(world, "owner", decline_url(second), headers=htmx())
     assert asked.status_code == 200 and "Already decided" in text(asked)
+    assert notified(asked)["kind"] == "info" and "already declined" in notified(asked)["message"]
 
 
 def test_htmx_decline_without_confirmation_returns_the_question_row(world):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.support import Actor, Course, Database, complete_course, enroll, gen_account, gen_course
-from tests.web import close_app, htmx, make_app, post, sign_in_cast, text
+from tests.web import close_app, htmx, make_app, notified, post, sign_in_cast, text
 
 ACTORS = ("anon", "student", "other_student", "owner", "other_instructor")
 TOKEN_PAGE = "/catalog/"  # a signed-in page carrying the CSRF token (the sign-out form); anon uses /sign-in
@@ -250,13 +250,14 @@ def test_helpful_votes_count_once_per_reader(world):
 
 
 def test_helpful_with_htmx_answers_the_button_fragment(world):
-    """htmx gets the review's helpful form back, pressed, with the new count."""
+    """htmx gets the review's helpful form back, pressed, with the new count, and the message to show."""
     course, review = reviewed(world)
     response = world.post("other_student", f"/catalog/reviews/{review}/helpful", {"vote": "add"}, headers=htmx())
     fragment = text(response)
     assert response.status_code == 200 and "<html" not in fragment and f'id="helpful-{review}"' in fragment
     assert 'aria-pressed="true"' in fragment and "1 person finds this helpful, you included" in fragment
     assert 'name="vote" value="remove"' in fragment
+    assert notified(response) == {"message": "Thank you: you found this review helpful.", "kind": "success"}
     page = text(world.clients["other_student"].get(f"/catalog/{world.slug(course)}"))
     assert 'aria-pressed="true"' in page
     response = world.post("other_student", f"/catalog/reviews/{review}/helpful", {"vote": "remove"}, headers=htmx())

@@ -11,7 +11,7 @@ import pytest
 from portal.learning import certificates, queries
 from tests.routes_learning import build_learning_world, close_world, lesson_path
 from tests.support import Actor, complete_course
-from tests.web import text
+from tests.web import notified, text
 
 ACTORS = ("anon", "student", "other", "owner", "other_instructor")
 
@@ -49,8 +49,10 @@ def test_a_course_without_certificates_issues_none(world):
     """Completing a course with certificates off issues none and shows no certificate link."""
     course = world.course(("text",), certificate=False)
     enrollment = world.enroll("student", course)
-    body = text(world.post("student", lesson_path(course, course.lessons[0], "complete"), hx=True))
-    assert "You have completed the course" in body and "Your certificate" not in body
+    response = world.post("student", lesson_path(course, course.lessons[0], "complete"), hx=True)
+    body = text(response)
+    assert "You have completed this course" in body and "Your certificate" not in body
+    assert notified(response)["message"] == "You have completed the course. Well done!"
     assert world.database.value("SELECT count(*) FROM certificates WHERE enrollment_id = %s", (enrollment,)) == 0
 
 

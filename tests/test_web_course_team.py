@@ -13,7 +13,7 @@ import pytest
 
 from tests.course_web import CO_PERMISSIONS, PERMISSIONS, build_course_world, close_world
 from tests.support import Actor, gen_account
-from tests.web import htmx, post, text
+from tests.web import htmx, notified, post, text
 
 TOKEN_PAGE = "/catalog/"  # any full page carries the session's CSRF token (the sign-out form)
 
@@ -148,7 +148,8 @@ def test_owner_adds_an_assistant_in_place_with_htmx(world):
     appended = r'<ul hx-swap-oob="beforeend:#team-list">\s*<li class="teacher" id="teacher-' + str(row["id"])
     assert re.search(appended, body)
     assert 'id="team-empty" class="team-empty" hidden hx-swap-oob="true"' in body
-    assert 'hx-swap-oob="innerHTML:#messages"' in body and "Co Manage joined the team as assistant." in body
+    assert notified(response) == {"message": "Co Manage joined the team as assistant.", "kind": "success"}
+    assert "#messages" not in body, "the message comes through notify(), not out of band"
     fresh = body[body.index('id="team-add"'):body.index("</form>")]
     assert 'value="' + world.emails["co_manage"] not in fresh and "autofocus" in fresh
 
@@ -230,7 +231,7 @@ def test_owner_changes_role_and_permissions(world):
     assert response.status_code == 200 and "<html" not in body
     assert body.lstrip().startswith(f'<li class="teacher" id="teacher-{row}"')
     assert checked(body) == {"view_content", "edit_content"}, "the row shows what was saved, edit with view"
-    assert "Saved Co View&#39;s role and permissions." in body and 'hx-swap-oob="innerHTML:#messages"' in body
+    assert notified(response) == {"message": "Saved Co View's role and permissions.", "kind": "success"}
     assert world.database.value("SELECT permissions FROM course_instructors WHERE id = %s", (row,)) == \
         grants("view_content", "edit_content")
 
@@ -304,7 +305,7 @@ def test_removing_with_htmx_drops_the_row_and_shows_the_empty_state_when_alone(w
     body = text(response)
     assert response.status_code == 200 and "<html" not in body
     assert 'id="team-empty" class="team-empty" hx-swap-oob="true"' in body
-    assert "Co Edit no longer teaches this course." in body
+    assert notified(response)["message"] == "Co Edit no longer teaches this course."
     assert members(world, course) == []
     again = post(world.clients["owner"], f"{team(course)}/{second}/delete", {}, token_from=TOKEN_PAGE)
     assert again.status_code == 404, "a removed member is gone"

@@ -13,7 +13,7 @@ import pytest
 from tests.routes_learning import (ONE_OF_THREE, QUIZ, RIGHT, TWO_OF_THREE, VIDEO_MINUTES, build_learning_world,
                                    close_world, lesson_path)
 from tests.support import Actor, enroll, mismatches
-from tests.web import text
+from tests.web import notified, text
 
 
 @pytest.fixture(scope="module")
@@ -242,7 +242,8 @@ def test_last_lesson_completes_the_course_and_shows_the_certificate(world):
     response = world.post("student", lesson_path(course, course.lessons[1], "complete"), hx=True)
     body = text(response)
     assert response.status_code == 200 and "HX-Push-Url" not in response.headers
-    assert "You have completed the course. Well done!" in body and "Your certificate</a>" in body
+    assert notified(response) == {"message": "You have completed the course. Well done!", "kind": "success"}
+    assert "Your certificate</a>" in body
     code = world.database.value("SELECT code FROM certificates WHERE enrollment_id = %s", (enrollment,))
     assert f'href="/certificates/{code}"' in body and f'href="/certificates/{code}.pdf"' in body
     assert progress(world, enrollment)["certificate_url"] == f"/certificates/{code}"

@@ -3,6 +3,7 @@ that signs in and carries its CSRF token like a browser."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from portal import create_app, db
@@ -52,6 +53,12 @@ def htmx(**extra) -> dict:
 
 def text(response) -> str:
     return response.get_data(as_text=True)
+
+
+def notified(response) -> dict | None:
+    """The message an htmx answer asks the page to show (portal.web.notify): ``{"message", "kind"}``."""
+    raw = response.headers.get("HX-Trigger")
+    return json.loads(raw).get("notify") if raw and raw.startswith("{") else None
 
 
 class QueryCounter:

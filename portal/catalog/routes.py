@@ -12,13 +12,13 @@ answered 404 by portal.errors after rolling the request back).
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, request, url_for
+from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
 
 from portal.catalog import forms, queries
 from portal.courses.markdown import render_markdown
 from portal.models import CourseEnrollment
-from portal.web import is_partial, redirect_to, render, role_required, safe_next
+from portal.web import is_partial, notify, redirect_to, render, role_required, safe_next
 
 bp = Blueprint("catalog", __name__)
 
@@ -207,13 +207,12 @@ def save_review(slug):
     if not form.validate_on_submit():
         return _review_page(course, mine, form, status=422)
     queries.save_review(course["id"], current_user.id, form.values(), mine["id"] if mine else None)
+    back = redirect_to(url_for("catalog.course", slug=course["slug"], _anchor="reviews"))
     if mine is None:
-        flash("Thank you: your review is published.", "success")
-    elif mine["is_visible"]:
-        flash("Your review is updated.", "success")
-    else:
-        flash("Your review is updated. It stays hidden from others while moderators look at it.", "info")
-    return redirect_to(url_for("catalog.course", slug=course["slug"], _anchor="reviews"))
+        return notify(back, "Thank you: your review is published.")
+    if mine["is_visible"]:
+        return notify(back, "Your review is updated.")
+    return notify(back, "Your review is updated. It stays hidden from others while moderators look at it.", "info")
 
 
 # --- helpful votes and reports ---------------------------------------------------------------
@@ -243,11 +242,11 @@ def helpful(review_id):
     review["voted"] = queries.set_helpful(review_id, current_user.id, wanted)
     review["helpful_count"] = queries.helpful_count(review_id)
     review["mine"] = False
+    message = "Thank you: you found this review helpful." if review["voted"] else "Your helpful vote is withdrawn."
     if is_partial():
-        return render("catalog/_helpful.html", review=review, course={"slug": review["course_slug"]})
-    flash("Thank you: you found this review helpful." if review["voted"] else "Your helpful vote is withdrawn.",
-          "success")
-    return redirect_to(safe_next(request.form.get("next"), _course_page_of(review)))
+        return notify(render("catalog/_helpful.html", review=review, course={"slug": review["course_slug"]}),
+                      message)
+    return notify(redirect_to(safe_next(request.form.get("next"), _course_page_of(review))), message)
 
 
 def _report_page(review, form, *, status=200, already=False):
@@ -276,5 +275,5 @@ def report(review_id):
         queries.report_review(review_id, form.values())
     except queries.AlreadyReported:
         return _report_page(review, form, status=409, already=True)
-    flash("Thank you: the review is reported, and a moderator will look at it.", "success")
-    return redirect_to(_course_page_of(review))
+    return notify(redirect_to(_course_page_of(review)),
+                  "Thank you: the review is reported, and a moderator will look at it.")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, flash, url_for
+from flask import abort, url_for
 from peewee import JOIN, IntegrityError
 
 from portal import refusals
@@ -26,7 +26,7 @@ from portal.courses.blueprint import bp
 from portal.courses.team_forms import ROLE_LABELS, AddTeacherForm, TeacherForm, suffix_ids
 from portal.db import database
 from portal.models import CourseInstructor, PublicInstructor
-from portal.web import is_partial, redirect_to, render, role_required
+from portal.web import is_partial, notify, redirect_to, render, role_required
 
 # --- queries (each runs under the request's role and claims) -------------------
 
@@ -128,11 +128,10 @@ def team_add(course_id):
             member = team_member(course_id, teacher_id)
             message = f"{display_name(member)} joined the team as {ROLE_LABELS[member['role']].lower()}."
             if is_partial():
-                return render("courses/_team_added.html", **_context(
+                return notify(render("courses/_team_added.html", **_context(
                     access, add_form=AddTeacherForm(formdata=None), member=member, form=member_form(member),
-                    message=message, focus_email=True))
-            flash(message, "success")
-            return redirect_to(url_for("courses.team", course_id=course_id))
+                    focus_email=True)), message)
+            return notify(redirect_to(url_for("courses.team", course_id=course_id)), message)
     if is_partial():
         return render("courses/_team_add_invalid.html", status=422, **_context(access, add_form=form))
     return team_page(access, form, status=422)
@@ -167,10 +166,9 @@ def team_update(course_id, teacher_id):
     member = team_member(course_id, teacher_id)
     message = f"Saved {display_name(member)}'s role and permissions."
     if is_partial():
-        return render("courses/_team_saved.html",
-                      **_context(access, member=member, form=member_form(member), message=message))
-    flash(message, "success")
-    return redirect_to(url_for("courses.team", course_id=course_id) + f"#teacher-{teacher_id}")
+        return notify(render("courses/_team_saved.html",
+                             **_context(access, member=member, form=member_form(member))), message)
+    return notify(redirect_to(url_for("courses.team", course_id=course_id) + f"#teacher-{teacher_id}"), message)
 
 
 @bp.route("/<uuid:course_id>/team/<uuid:teacher_id>/delete")
@@ -194,8 +192,7 @@ def team_remove(course_id, teacher_id):
     message = f"{display_name(member)} no longer teaches this course."
     if is_partial():
         # The row's outerHTML swap with no main content removes it; the rest is out of band.
-        return render("courses/_team_removed.html",
-                      **_context(access, has_others=has_team(course_id), message=message))
-    flash(message, "success")
-    return redirect_to(url_for("courses.team", course_id=course_id))
+        return notify(render("courses/_team_removed.html",
+                             **_context(access, has_others=has_team(course_id))), message)
+    return notify(redirect_to(url_for("courses.team", course_id=course_id)), message)
 

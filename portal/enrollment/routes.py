@@ -23,7 +23,7 @@ from portal import csrf, payments
 from portal.enrollment import forms, queries
 from portal.listing import csv_response
 from portal.models import CourseEnrollment
-from portal.web import is_partial, redirect_to, render, role_required
+from portal.web import is_partial, notify, redirect_to, render, role_required
 
 log = logging.getLogger(__name__)
 
@@ -283,12 +283,11 @@ def _back_to_queue() -> str:
 
 
 def _answer(row: dict, outcome: str, message: str, category: str = "success"):
-    """The decided row for htmx, or a flash and 303 back to the queue."""
+    """The decided row for htmx, or a 303 back to the queue; the message either way (notify)."""
     if is_partial():
-        return render("enrollment/approvals.html", "enrollment/_approval_done.html", row=row, outcome=outcome,
-                      message=message, category=category)
-    flash(message, category)
-    return redirect_to(_back_to_queue())
+        return notify(render("enrollment/approvals.html", "enrollment/_approval_done.html", row=row,
+                             outcome=outcome, message=message), message, category)
+    return notify(redirect_to(_back_to_queue()), message, category)
 
 
 def _student(row: dict) -> str:

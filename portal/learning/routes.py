@@ -41,13 +41,13 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from flask import Blueprint, abort, flash, make_response, request, session, url_for
+from flask import Blueprint, abort, make_response, request, session, url_for
 from flask_login import current_user
 
 from portal.courses.markdown import render_markdown
 from portal.formatting import when
 from portal.learning import certificates, queries
-from portal.web import is_partial, redirect_to, render, role_required
+from portal.web import is_partial, notify, redirect_to, render, role_required
 
 bp = Blueprint("learning", __name__)
 
@@ -90,13 +90,13 @@ def resume(slug):
     enrolled = _enrolled(slug)
     target = queries.outline(enrolled.course_id).resume_target()
     if target is None:  # every lesson was taken out of the course
-        flash(f"“{enrolled.title}” has no lessons at the moment. Check back later.", "info")
-        return redirect_to(url_for("learning.index"))
+        return notify(redirect_to(url_for("learning.index")),
+                      f"“{enrolled.title}” has no lessons at the moment. Check back later.", "info")
     return redirect_to(_lesson_url(enrolled, target))
 
 
 def _player(enrolled: queries.Enrolled, lesson_id, *, status: int | None = None, quiz: dict | None = None,
-            push: bool = False, flash_message: str | None = None):
+            push: bool = False):
     """The player page (the fragment for htmx) for one lesson of the course.
 
     ``quiz``: the state of the quiz form (``answers`` kept after a 422,
@@ -115,7 +115,7 @@ def _player(enrolled: queries.Enrolled, lesson_id, *, status: int | None = None,
     if quiz is None and lesson is not None and lesson.content_type == "quiz":
         quiz = _pop_quiz_feedback(lesson_id)
     context = dict(enrolled=enrolled, outline=outline, item=item, lesson=lesson, before=before, after=after,
-                   questions=questions, quiz=quiz or {}, flash_message=flash_message,
+                   questions=questions, quiz=quiz or {},
                    body=render_markdown(lesson.body) if lesson is not None and lesson.body else "",
                    video_src=_video_src(lesson),
                    video_link=lesson.video_url if lesson is not None and lesson.content_type == "video" else None)
@@ -180,11 +180,11 @@ def complete(slug, lesson_id):
     finished = enrolled.completed and not was_completed
     message = "You have completed the course. Well done!" if finished else None
     target = after.id if after is not None and not finished else lesson_id
-    if not is_partial():
-        if message:
-            flash(message, "success")
-        return redirect_to(url_for("learning.lesson", slug=slug, lesson_id=target))
-    return _player(enrolled, target, push=str(target) != str(lesson_id), flash_message=message)
+    if is_partial():
+        response = _player(enrolled, target, push=str(target) != str(lesson_id))
+    else:
+        response = redirect_to(url_for("learning.lesson", slug=slug, lesson_id=target))
+    return notify(response, message) if message else response
 
 
 @bp.route("/learn/<slug>/lessons/<uuid:lesson_id>/watch", methods=["POST"])
@@ -246,11 +246,11 @@ def quiz(slug, lesson_id):
     if not is_partial():
         session[QUIZ_FEEDBACK] = {"lesson": str(lesson_id), "score": str(score), "passed": passed,
                                   "wrong": wrong, "best": str(best)}
-        if message:
-            flash(message, "success")
-        return redirect_to(url_for("learning.lesson", slug=slug, lesson_id=lesson_id))
-    result = {"score": score, "passed": passed, "wrong": wrong, "best": best}
-    return _player(enrolled, lesson_id, quiz={"result": result}, flash_message=message)
+        response = redirect_to(url_for("learning.lesson", slug=slug, lesson_id=lesson_id))
+    else:
+        result = {"score": score, "passed": passed, "wrong": wrong, "best": best}
+        response = _player(enrolled, lesson_id, quiz={"result": result})
+    return notify(response, message) if message else response
 
 
 # --- certificates -------------------------------------------------------------------
