@@ -6,14 +6,13 @@ the database (404) with nothing changed."""
 from __future__ import annotations
 
 import html
-import json
 import re
 
 import pytest
 
 from tests.course_web import build_course_world, close_world
 from tests.support import gen_lesson, gen_module
-from tests.web import csrf_token, htmx, text
+from tests.web import csrf_token, htmx, notified, text
 
 TOKEN_PAGE = "/catalog/"  # any full page carries the session's CSRF token (the sign-out form)
 REFUSED = ("co_view", "co_manage", "other_instructor", "student")  # signed in, may not edit: 404
@@ -108,14 +107,15 @@ def test_editors_write_with_a_plain_form(world, route, actor):
 
 @pytest.mark.parametrize("route", WRITES)
 def test_editors_write_with_htmx_and_get_a_fragment(world, route):
-    """With htmx the answer is a fragment (no page around it) and an announcement for screen readers."""
+    """With htmx the answer is a fragment (no page around it) and the message to show (notify)."""
     course = world.course()
     path, data = WRITES[route]
     before = outline(world, course)
     response = send(world, "co_edit", path(course), data(course), hx=True)
     assert response.status_code == 200, text(response)[:300]
     assert "<html" not in text(response)
-    assert json.loads(response.headers["HX-Trigger"])["builder:announce"]
+    message = notified(response)
+    assert message["kind"] == "success" and message["message"].endswith(".")
     assert outline(world, course) != before
 
 
@@ -483,7 +483,7 @@ def test_move_with_htmx_returns_the_list_marked_for_focus(world):
     body = text(response)
     assert response.status_code == 200 and body.lstrip().startswith('<ol id="modules"')
     assert f'data-moved="module-{course.modules[1]}"' in body and 'data-moved-by="up"' in body
-    assert "is now 1 of 2" in json.loads(response.headers["HX-Trigger"])["builder:announce"]
+    assert "is now 1 of 2" in notified(response)["message"]
     assert body.index(f'id="module-{course.modules[1]}"') < body.index(f'id="module-{course.modules[0]}"')
 
 

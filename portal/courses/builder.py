@@ -4,7 +4,8 @@ Every edit happens in place with htmx (a module's or lesson's fragment swaps
 to its form and back, adding appends, deleting removes, a move re-renders
 the list) and also works as a plain form POST answered with a 303. Bad input
 comes back as the form with 422: the fragment for htmx, the whole page with
-the form open in place otherwise.
+the form open in place otherwise. Each success is confirmed with
+``portal.web.notify`` (the message region at the top of the page).
 
 Who may: pages need view_content (drip release also opens to
 manage_students, who keep its unlock section). Writes are *not* gated here:
@@ -17,11 +18,10 @@ with its messages) are refused in Python, with the same 404.
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import date
 
-from flask import abort, flash, request, url_for
+from flask import abort, request, url_for
 from peewee import IntegrityError
 
 from portal import refusals
@@ -34,6 +34,7 @@ from portal.courses.builder_forms import (LESSON_TYPE_LABELS, LessonAddForm, Les
 from portal.courses.markdown import render_markdown
 from portal.db import constraint_name, database, sqlstate, UNIQUE_VIOLATION
 from portal.web import is_partial, redirect_to, render, role_required
+from portal.web import notify
 
 PAGE = "courses/curriculum.html"
 DRIP_PAGE = "courses/drip.html"
@@ -41,16 +42,9 @@ DRIP_PAGE = "courses/drip.html"
 
 # --- helpers ------------------------------------------------------------------------
 
-def _announce(response, message: str):
-    """htmx raises ``builder:announce``; builder.js reads it into the aria-live region."""
-    response.headers["HX-Trigger"] = json.dumps({"builder:announce": message})
-    return response
-
-
 def _done(message: str, url: str):
-    """A plain form's success: the message on the next page, and a 303."""
-    flash(message, "success")
-    return redirect_to(url)
+    """A plain form's success: a 303 (post/redirect/get), the message shown on the next page."""
+    return notify(redirect_to(url), message)
 
 
 def _curriculum_url(course_id, anchor: str | None = None) -> str:
@@ -159,7 +153,7 @@ def _moved_list(access, item, kind: str, by: int | None):
         return _done(message, _curriculum_url(access.course.id, f"{kind}-{item.id}"))
     moved = {"id": item.id, "kind": kind, "by": by}
     response = render(PAGE, "courses/_module_list.html", **_context(access, modules=modules, moved=moved))
-    return _announce(response, message)
+    return notify(response, message)
 
 
 # --- the page -----------------------------------------------------------------------
@@ -189,7 +183,7 @@ def module_add(course_id):
             if not is_partial():
                 return _done(message, _curriculum_url(course_id, f"module-{module.id}"))
             response = render(PAGE, "courses/_module_added.html", **_context(access, module=module))
-            return _announce(response, message)
+            return notify(response, message)
     _editor(access)
     if is_partial():
         response = render(PAGE, "courses/_module_add.html", status=422,
@@ -239,8 +233,8 @@ def module_save(course_id, module_id):
             if not is_partial():
                 return _done(message, _curriculum_url(course_id, f"module-{module_id}"))
             module = _module_or_404(course_id, module_id)
-            return _announce(render(PAGE, "courses/_module_head.html", **_context(access, module=module)),
-                             message)
+            return notify(render(PAGE, "courses/_module_head.html", **_context(access, module=module)),
+                          message)
     _editor(access)
     return _respond(access, "courses/_module_form.html", status=422, module=module, form=form,
                     editing={"module": module.id, "form": form})
@@ -266,7 +260,7 @@ def module_delete(course_id, module_id):
         return _done(message, _curriculum_url(course_id))
     response = render(PAGE, "courses/_module_deleted.html",
                       **_context(access, remaining=queries.module_count(course_id)))
-    return _announce(response, message)
+    return notify(response, message)
 
 
 @bp.route("/<uuid:course_id>/modules/<uuid:module_id>/move", methods=["POST"])
@@ -304,7 +298,7 @@ def lesson_add(course_id, module_id):
                 return _done(message, _curriculum_url(course_id, f"lesson-{lesson.id}"))
             response = render(PAGE, "courses/_lesson_added.html",
                               **_context(access, module=module, lesson=lesson))
-            return _announce(response, message)
+            return notify(response, message)
     _editor(access)
     if is_partial():
         response = render(PAGE, "courses/_lesson_add.html", status=422,
@@ -413,10 +407,10 @@ def lesson_save(course_id, lesson_id):
         modules = queries.outline(course_id)
         response = render(PAGE, "courses/_module_list.html", **_context(access, modules=modules))
         response.headers.update({"HX-Retarget": "#modules", "HX-Reswap": "outerHTML"})
-        return _announce(response, message + " " + _position_message(form.title.data, modules,
-                                                                      lesson.id, "lesson"))
+        return notify(response, message + " " + _position_message(form.title.data, modules,
+                                                                   lesson.id, "lesson"))
     lesson = _lesson_or_404(course_id, lesson_id)
-    return _announce(render(PAGE, "courses/_lesson.html", **_context(access, lesson=lesson)), message)
+    return notify(render(PAGE, "courses/_lesson.html", **_context(access, lesson=lesson)), message)
 
 
 @bp.route("/<uuid:course_id>/lessons/<uuid:lesson_id>/delete", methods=["POST"])
@@ -434,7 +428,7 @@ def lesson_delete(course_id, lesson_id):
     message = f"Lesson “{lesson.title}” deleted."
     if not is_partial():
         return _done(message, _curriculum_url(course_id, f"module-{lesson.module_id}"))
-    return _announce(render(PAGE, "courses/_lesson_deleted.html", **_context(access)), message)
+    return notify(render(PAGE, "courses/_lesson_deleted.html", **_context(access)), message)
 
 
 @bp.route("/<uuid:course_id>/lessons/<uuid:lesson_id>/move", methods=["POST"])
@@ -574,7 +568,7 @@ def drip_save(course_id):
             if not is_partial():
                 return _done(message, url_for("courses.drip", course_id=course_id))
             access = course_access(course_id)  # the course as saved
-            return _announce(_drip_render(access, "courses/_drip_rules.html", modules=modules), message)
+            return notify(_drip_render(access, "courses/_drip_rules.html", modules=modules), message)
     _editor(access)
     return _drip_render(access, "courses/_drip_rules.html", status=422, rules_form=form, modules=modules)
 
@@ -602,8 +596,8 @@ def unlock_add(course_id):
             message = f"Unlocked for {posted.student_label}: {what[0].lower() + what[1:]}."
             if not is_partial():
                 return _done(message, url_for("courses.drip", course_id=course_id, _anchor="drip-unlocks"))
-            return _announce(_drip_render(_drip_access(course_id), "courses/_drip_unlocks.html",
-                                          modules=modules), message)
+            return notify(_drip_render(_drip_access(course_id), "courses/_drip_unlocks.html",
+                                       modules=modules), message)
     if not access.can("manage_students"):
         abort(404)
     return _drip_render(access, "courses/_drip_unlocks.html", status=422,
@@ -620,7 +614,7 @@ def unlock_delete(course_id, unlock_id):
     message = "Early unlock removed: the schedule applies again."
     if not is_partial():
         return _done(message, url_for("courses.drip", course_id=course_id, _anchor="drip-unlocks"))
-    return _announce(_drip_render(_drip_access(course_id), "courses/_drip_unlocks.html"), message)
+    return notify(_drip_render(_drip_access(course_id), "courses/_drip_unlocks.html"), message)
 
 
 def _is_uuid(value) -> bool:

@@ -8,8 +8,8 @@
 // * Focus: after a swap the focus stays where the person was working: on
 //   the moved item's move button, on the new form's field, on the Edit link
 //   after saving, on a neighbour after deleting.
-// * Announcements: the server sends ``HX-Trigger: {"builder:announce": ...}``;
-//   the message goes to the page's aria-live region.
+// * Messages ("saved", "moved"...) are not this script's: the server's
+//   notify() and static/js/notify.js show them at the top of the page.
 // * Forms show only the fields of the chosen lesson type / drip rule kind
 //   (without JavaScript, everything shows and each section says what it is for).
 //
@@ -24,19 +24,6 @@
       return {};
     }
   }
-
-  // --- announcements ---------------------------------------------------------------
-  function announce(message) {
-    var region = document.getElementById("builder-status");
-    if (!region || !message) { return; }
-    region.textContent = "";
-    window.setTimeout(function () { region.textContent = message; }, 50);
-  }
-
-  document.body.addEventListener("builder:announce", function (evt) {
-    var detail = evt.detail;
-    announce(typeof detail === "string" ? detail : detail && detail.value);
-  });
 
   // --- show the fields of the chosen type -----------------------------------------
   function showChosen(scope, selectSelector, attribute) {
