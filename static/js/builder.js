@@ -7,7 +7,8 @@
 //   the server refuses, the outline is reloaded so the page shows the truth.
 // * Focus: after a swap the focus stays where the person was working: on
 //   the moved item's move button, on the new form's field, on the Edit link
-//   after saving, on a neighbour after deleting.
+//   after saving, on the next (or previous) item's title after deleting, or
+//   on "Add a module" when none is left.
 // * Messages ("saved", "moved"...) are not this script's: the server's
 //   notify() and static/js/notify.js show them at the top of the page.
 // * Forms show only the fields of the chosen lesson type / drip rule kind
@@ -123,8 +124,33 @@
     return !active || active === document.body || !document.body.contains(active);
   }
 
-  function titleOf(item) {
-    return item && item.querySelector("[id$='-title']");
+  function focusOn(target) {
+    if (!target) { return; }
+    if (!target.hasAttribute("tabindex") && !/^(A|BUTTON|INPUT|SELECT|TEXTAREA)$/.test(target.tagName)) {
+      target.setAttribute("tabindex", "-1");
+    }
+    target.focus();
+  }
+
+  // What takes the focus once ``item`` (a module or lesson) is deleted: the next
+  // item's title, else the previous one's; for the last lesson its module's
+  // title, for the last module the "Add a module" form's first field.
+  function afterDeleting(item) {
+    var lesson = item.classList.contains("lesson");
+    var siblings = lesson ? "li.lesson" : "li.module";
+    var title = lesson ? ".lesson__title" : ".module__title";
+    var near = [item.nextElementSibling, item.previousElementSibling];
+    for (var i = 0; i < near.length; i++) {
+      if (near[i] && near[i].matches(siblings)) {
+        var found = near[i].querySelector(title) || near[i].querySelector("input, select, textarea, a, button");
+        if (found) { return found; }
+      }
+    }
+    if (lesson) {
+      var module = item.closest("li.module");
+      return module && module.querySelector(".module__title");
+    }
+    return document.querySelector("#module-add input:not([type=hidden])");
   }
 
   document.body.addEventListener("htmx:beforeRequest", function (evt) {
@@ -132,32 +158,39 @@
     if (!elt || !elt.closest) { pending = null; return; }
     var anchor = elt.closest(".module__head[id], li[id], form[id], section[id]");
     var item = elt.closest("li.lesson, li.module");
+    var deleting = item && /\/delete$/.test(elt.getAttribute("hx-post") || "");
     var neighbour = null;
-    if (item) {
+    if (!deleting && item) {  // where to go should the anchor be gone
       var next = item.nextElementSibling || item.previousElementSibling;
-      neighbour = titleOf(next) || (item.classList.contains("lesson")
-        ? titleOf(item.closest("li.module")) : document.getElementById("curriculum-title"));
+      neighbour = (next && next.querySelector("[id$='-title']")) || (item.classList.contains("lesson")
+        ? item.closest("li.module").querySelector(".module__title") : null);
     }
-    pending = { anchor: anchor && anchor.id, neighbour: neighbour && neighbour.id };
+    pending = { anchor: anchor && anchor.id, deleted: deleting ? afterDeleting(item) : null,
+                neighbour: neighbour };
+  });
+
+  // A deleted item's swap removes the element htmx fires its swap and settle events
+  // on, so they never reach the body; htmx fires afterRequest again on the nearest
+  // ancestor still in the page, after the swap.
+  document.body.addEventListener("htmx:afterRequest", function (evt) {
+    if (!pending || !pending.deleted || !evt.detail.successful) { return; }
+    var target = pending.deleted;
+    pending = null;
+    if (focusLost() && document.body.contains(target)) { focusOn(target); }
   });
 
   document.body.addEventListener("htmx:afterSettle", function () {
-    if (!pending || !focusLost()) { pending = null; return; }
+    if (!pending || pending.deleted || !focusLost()) { pending = null; return; }
     var anchor = pending.anchor && document.getElementById(pending.anchor);
     var target = null;
     if (anchor) {
       target = anchor.querySelector("[autofocus]") || anchor.querySelector("[data-focus-here]")
         || anchor.querySelector("input:not([type=hidden]):not([type=radio]), select, textarea");
     }
-    if (!target && pending.neighbour) { target = document.getElementById(pending.neighbour); }
+    if (!target && pending.neighbour && document.body.contains(pending.neighbour)) { target = pending.neighbour; }
     if (!target) { target = document.getElementById("curriculum-title"); }
     pending = null;
-    if (target) {
-      if (!target.hasAttribute("tabindex") && !/^(A|BUTTON|INPUT|SELECT|TEXTAREA)$/.test(target.tagName)) {
-        target.setAttribute("tabindex", "-1");
-      }
-      target.focus();
-    }
+    focusOn(target);
   });
 
   // --- no inline styles to settle --------------------------------------------------

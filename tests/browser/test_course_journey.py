@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from portal.demo import DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD
 from tests.browser.conftest import screenshot
+from tests.support import gen_course, gen_lesson, gen_module
 
 
 def _sign_in(page, base, email, password):
@@ -148,3 +149,61 @@ def test_create_structure_drip_share_and_publish_a_course(demo_server, page):
     expect(page.locator("#course-results")).to_contain_text("Facilitation Foundations")
     screenshot(page, "course-list")
     assert page.console_errors == [], "no script or CSP errors"
+
+
+def _demo_course(database, title: str, modules: list[tuple[str, int]]):
+    """A draft course of the demo instructor's: (module title, number of lessons) in order."""
+    instructor = database.value("SELECT id FROM users WHERE email = %s", (DEMO_INSTRUCTOR_EMAIL,))
+    (first, count), *rest = modules
+    course = gen_course(database, instructor, status="draft", title=title, lessons=("text",) * count)
+    database.value("UPDATE course_modules SET title = %s WHERE id = %s RETURNING 1", (first, course.modules[0]))
+    for name, count in rest:
+        module = gen_module(database, course, name)
+        for _ in range(count):
+            gen_lesson(database, course, module)
+    return course
+
+
+def _focused_id(page) -> str:
+    return page.evaluate("document.activeElement && document.activeElement.id")
+
+
+def test_deleting_with_the_keyboard_keeps_the_focus_nearby(demo_server, page):
+    """Each delete (Enter on its button, confirmed) leaves the focus on the next item's title, else the previous
+    one's, else the module's (last lesson) or "Add a module" (last module); the message shows and can be dismissed."""
+    base, database = demo_server
+    course = _demo_course(database, "Keyboard Course", [("Basics", 3), ("Second", 1), ("Third", 0)])
+    basics, second, third = course.modules
+    l1, l2, l3, l4 = course.lessons
+    _sign_in(page, base, DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD)
+    page.goto(f"{base}/courses/{course.id}/curriculum")
+    page.on("dialog", lambda dialog: dialog.accept())  # hx-confirm's question
+
+    def delete(name: str, focused: str):
+        page.get_by_role("button", name=name, exact=True).focus()
+        page.keyboard.press("Enter")
+        expect(page.locator(f"#{focused}")).to_be_focused()
+        assert _focused_id(page) == focused
+
+    delete("Delete lesson “Lesson 2”", f"lesson-{l3}-title")        # the next lesson
+    expect(page.locator("#messages-status .message__text")).to_have_text("Lesson “Lesson 2” deleted.")
+    expect(page.locator("#messages-status .message")).to_be_visible()
+    delete("Delete lesson “Lesson 3”", f"lesson-{l1}-title")        # the last one: the previous lesson
+    delete("Delete lesson “Lesson 1”", f"module-{basics}-title")    # none left: its module
+    delete("Delete module “Basics”", f"module-{second}-title")      # the next module
+    delete("Delete module “Third”", f"module-{second}-title")       # the last one: the previous module
+    screenshot(page, "course-curriculum-after-deletes")
+    delete("Delete module “Second”", "module-add-title")            # none left: "Add a module"
+    expect(page.locator("#messages-status .message__text")).to_have_text(
+        "Module “Second” deleted with its 1 lesson.")
+    assert database.value("SELECT count(*) FROM course_modules WHERE course_id = %s", (course.id,)) == 0
+    assert l4 not in [r["id"] for r in database.rows("SELECT id FROM course_lessons WHERE course_id = %s",
+                                                     (course.id,))]
+
+    # Dismiss: the message goes, and the focus goes on to the page, not to its top.
+    page.get_by_role("button", name="Dismiss this message").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#messages .message")).to_have_count(0)
+    assert _focused_id(page) == "main"
+    assert page.console_errors == [], "no script or CSP errors"
+
