@@ -86,6 +86,10 @@ WRITES = {
                     lambda c: lesson_form(title="Renamed lesson", module=str(c.modules[0]))),
     "lesson_delete": (lambda c: f"{base(c)}/lessons/{c.lessons[0]}/delete", lambda c: {"confirm": "yes"}),
     "lesson_move": (lambda c: f"{base(c)}/lessons/{c.lessons[0]}/move", lambda c: {"by": "1"}),
+    # "Move to…": a chosen place (the module's, or <module id>:<place> for a lesson)
+    "module_move_to": (lambda c: f"{base(c)}/modules/{c.modules[0]}/move", lambda c: {"position": "2"}),
+    "lesson_move_to": (lambda c: f"{base(c)}/lessons/{c.lessons[0]}/move",
+                       lambda c: {"position": f"{c.modules[1]}:1"}),
 }
 
 
@@ -485,6 +489,134 @@ def test_move_with_htmx_returns_the_list_marked_for_focus(world):
     assert f'data-moved="module-{course.modules[1]}"' in body and 'data-moved-by="up"' in body
     assert "is now 1 of 2" in notified(response)["message"]
     assert body.index(f'id="module-{course.modules[1]}"') < body.index(f'id="module-{course.modules[0]}"')
+
+
+# --- "Move to…": a chosen place, without a mouse or JavaScript --------------------------
+
+def move_forms(course) -> dict:
+    return {"module": f"{base(course)}/modules/{course.modules[0]}/move",
+            "lesson": f"{base(course)}/lessons/{course.lessons[0]}/move"}
+
+
+def options(body: str) -> list[tuple[str, str, bool]]:
+    """(value, label, selected) of every option of the page's "Move to" select."""
+    return [(m.group(2), html.unescape(m.group(3)), bool(m.group(1)))
+            for m in re.finditer(r'<option( selected)? value="([^"]*)">([^<]*)</option>', body)]
+
+
+@pytest.mark.parametrize("kind", ["module", "lesson"])
+def test_move_to_form_is_a_fragment_for_htmx_and_the_page_otherwise(world, kind):
+    """GET …/move: the places to choose, the current one chosen; htmx gets the form, a plain GET the page with it open."""
+    course = world.course()
+    path = move_forms(course)[kind]
+    owner = world.clients["owner"]
+    fragment, page = owner.get(path, headers=htmx()), owner.get(path)
+    assert fragment.status_code == page.status_code == 200
+    assert "<html" not in text(fragment) and "<html" in text(page) and "HX-Request" in fragment.headers["Vary"]
+    for body in (text(fragment), text(page)):
+        assert f'action="{path}"' in body and 'name="position"' in body and "autofocus" in body
+    places = options(text(fragment))
+    if kind == "module":  # two modules: first or second
+        assert [(v, sel) for v, _, sel in places] == [("1", True), ("2", False)]
+        assert places[1][1] == "Position 2, after “Module 2”"
+    else:  # lesson 1 of module 1 (two lessons) can go to 2 places there, or 2 in module 2 (one lesson)
+        first, second = course.modules
+        assert [v for v, _, _ in places] == [f"{first}:1", f"{first}:2", f"{second}:1", f"{second}:2"]
+        assert [sel for _, _, sel in places] == [True, False, False, False]
+        assert places[0][1].endswith("(where it is now)") and "after “Lesson 2”" in places[1][1]
+        assert 'optgroup label="Module 2: Module 2"' in text(fragment)
+    assert 'class="lesson lesson--moving"' in text(page) or 'class="module__head move-form"' in text(page)
+
+
+@pytest.mark.parametrize("actor, status", [("co_edit", 200), ("co_view", 404), ("co_manage", 404),
+                                           ("other_instructor", 404), ("student", 404)])
+def test_move_to_form_needs_edit_content(world, actor, status):
+    """Only editors get the "Move to…" form; everyone else a 404."""
+    course = world.course()
+    for path in move_forms(course).values():
+        assert world.clients[actor].get(path, headers=htmx()).status_code == status, path
+        assert world.clients[actor].get(path).status_code == status, path
+
+
+def test_move_to_form_sends_anonymous_visitors_to_sign_in(world):
+    """An anonymous GET of a "Move to…" form goes to sign in."""
+    course = world.course()
+    for path in move_forms(course).values():
+        response = world.clients["anon"].get(path)
+        assert response.status_code == 303 and response.headers["Location"].startswith("/sign-in?next=")
+
+
+def test_move_to_puts_a_module_at_the_chosen_place(world):
+    """position=<n> puts the module n-th; the list comes back for htmx, marked for focus on "Move to…"."""
+    course = world.course(modules=(("text",), ("text",), ("text",), ("text",)))
+    a, b, c, d = course.modules
+    path = lambda module: f"{base(course)}/modules/{module}/move"  # noqa: E731
+    response = send(world, "owner", path(a), {"position": "3"})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/curriculum#module-{a}")
+    assert module_order(world, course) == [b, c, a, d]
+    response = send(world, "co_edit", path(d), {"position": "1"}, hx=True)
+    body = text(response)
+    assert response.status_code == 200 and body.lstrip().startswith('<ol id="modules"')
+    assert f'data-moved="module-{d}"' in body and 'data-moved-by="to"' in body
+    assert notified(response) == {"message": "Module “Module 4” is now 1 of 4.", "kind": "success"}
+    assert module_order(world, course) == [d, b, c, a]
+    assert_dense(world, course)
+
+
+def test_move_to_puts_a_lesson_at_the_chosen_place_in_any_module(world):
+    """position=<module id>:<n> puts the lesson n-th in that module, its own or another; both are renumbered."""
+    course = world.course(modules=(("text", "text", "text"), ("text", "text")))
+    first, second = course.modules
+    l1, l2, l3, l4, l5 = course.lessons
+    path = lambda lesson: f"{base(course)}/lessons/{lesson}/move"  # noqa: E731
+    assert send(world, "owner", path(l1), {"position": f"{first}:3"}).status_code == 303
+    assert lesson_order(world, first) == [l2, l3, l1]
+    response = send(world, "owner", path(l3), {"position": f"{second}:2"}, hx=True)
+    assert response.status_code == 200 and 'data-moved-by="to"' in text(response)
+    assert notified(response)["message"] == "Lesson “Lesson 3” is now 2 of 3 in module “Module 2”."
+    assert lesson_order(world, first) == [l2, l1] and lesson_order(world, second) == [l4, l3, l5]
+    assert send(world, "owner", path(l5), {"position": f"{first}:1"}).status_code == 303
+    assert lesson_order(world, first) == [l5, l2, l1] and lesson_order(world, second) == [l4, l3]
+    assert_dense(world, course)
+
+
+@pytest.mark.parametrize("kind, position, message", [
+    ("module", "0", "not in the list any more"),
+    ("module", "3", "not in the list any more"),   # two modules: there is no third place
+    ("module", "-1", "not in the list any more"),
+    ("module", "first", "not in the list any more"),
+    ("module", "", "Choose a place."),
+    ("lesson", "{first}:4", "not in the list any more"),  # two lessons there: three places at most
+    ("lesson", "{first}:0", "not in the list any more"),
+    ("lesson", "{other}:1", "not in the list any more"),  # a module of another course
+    ("lesson", "{first}", "not in the list any more"),
+    ("lesson", "", "Choose a place."),
+])
+def test_bad_move_to_place_comes_back_with_422(world, kind, position, message):
+    """A place that is not offered is refused with 422 and the form again (not clamped); nothing moves."""
+    course, other = world.course(), world.course()
+    position = position.format(first=course.modules[0], other=other.modules[0])
+    before = outline(world, course)
+    path = move_forms(course)[kind]
+    for hx in (False, True):
+        response = send(world, "owner", path, {"position": position}, hx=hx)
+        body = html.unescape(text(response))
+        assert response.status_code == 422 and message in body, (position, hx)
+        assert f'id="{kind}-{course.modules[0] if kind == "module" else course.lessons[0]}-move-position-error"' in body
+        assert 'name="position"' in body and ("<html" in body) is not hx
+        if hx:
+            place = f"#module-{course.modules[0]}-head" if kind == "module" else f"#lesson-{course.lessons[0]}"
+            assert response.headers["HX-Retarget"] == place and response.headers["HX-Reswap"] == "outerHTML"
+    assert outline(world, course) == before
+
+
+def test_bad_move_to_place_from_someone_who_may_not_edit_is_a_404(world):
+    """co_view gets no form back for a bad place either: 404, and nothing moves."""
+    course = world.course()
+    before = outline(world, course)
+    for path in move_forms(course).values():
+        assert send(world, "co_view", path, {"position": "99"}).status_code == 404
+    assert outline(world, course) == before
 
 
 @pytest.mark.parametrize("data", [{}, {"by": "2"}, {"by": "up"}, {"to": "-1"}, {"to": "x"}])

@@ -7,6 +7,10 @@ comes back as the form with 422: the fragment for htmx, the whole page with
 the form open in place otherwise. Each success is confirmed with
 ``portal.web.notify`` (the message region at the top of the page).
 
+Reordering: drag and drop, the move up / down buttons (one step a press), and
+"Move to…", a form choosing the place among those offered (any place of the
+course for a lesson), which needs neither a mouse nor JavaScript.
+
 Who may: pages need view_content (drip release also opens to
 manage_students, who keep its unlock section). Writes are *not* gated here:
 they run under row-level security and the 004 functions, so a teacher
@@ -29,7 +33,8 @@ from portal.courses import builder_queries as queries
 from portal.courses.access import course_access
 from portal.courses.blueprint import bp
 from portal.courses.builder_forms import (LESSON_TYPE_LABELS, LessonAddForm, LessonForm, ModuleForm,
-                                          UnlockForm, add_error, drip_rules_form, lesson_form_data,
+                                          UnlockForm, add_error, chosen_place, drip_rules_form,
+                                          lesson_form_data, lesson_places, module_places, move_form,
                                           rule_key, schedule_from, with_ids)
 from portal.courses.markdown import render_markdown
 from portal.db import constraint_name, database, sqlstate, UNIQUE_VIOLATION
@@ -75,16 +80,17 @@ def _context(access, **extra) -> dict:
         "access": access, "course": access.course, "active": "curriculum",
         "can_edit": access.can("edit_content"), "type_labels": LESSON_TYPE_LABELS,
         "module_add_form": with_ids(ModuleForm(formdata=None), "module-add"),
-        "lesson_add_form": lesson_add_form, "editing": None, "confirming": None, "moved": None,
-        "modules": [],
+        "lesson_add_form": lesson_add_form, "editing": None, "confirming": None, "moving": None,
+        "moved": None, "modules": [],
     }
     context.update(extra)
     return context
 
 
-def _page(access, status: int = 200, partial: str = "courses/_modules.html", **extra):
+def _page(access, status: int = 200, partial: str = "courses/_modules.html", modules=None, **extra):
     """The curriculum page (its outline fragment for htmx), with ``extra`` in place."""
-    modules = queries.outline(access.course.id)
+    if modules is None:
+        modules = queries.outline(access.course.id)
     return render(PAGE, partial, status=status, **_context(access, modules=modules, **extra))
 
 
@@ -145,8 +151,9 @@ def _position_message(title: str, modules, item_id, kind: str) -> str:
     return f"Lesson “{title}” moved."
 
 
-def _moved_list(access, item, kind: str, by: int | None):
-    """After a move: the re-rendered module list for htmx (with focus kept on the item), a 303 otherwise."""
+def _moved_list(access, item, kind: str, by: str | None):
+    """After a move: the re-rendered module list for htmx (``by``: "up", "down" or "to" (a
+    chosen place) tells builder.js which control of the item keeps the focus), a 303 otherwise."""
     modules = queries.outline(access.course.id)
     message = _position_message(item.title, modules, item.id, kind)
     if not is_partial():
@@ -154,6 +161,48 @@ def _moved_list(access, item, kind: str, by: int | None):
     moved = {"id": item.id, "kind": kind, "by": by}
     response = render(PAGE, "courses/_module_list.html", **_context(access, modules=modules, moved=moved))
     return notify(response, message)
+
+
+def _direction(how: str, value: int) -> str | None:
+    return ("up" if value < 0 else "down") if how == "by" else None
+
+
+# --- "Move to…": a chosen place, with the keyboard alone and without JavaScript ---------
+
+def _move_form(kind: str, item, modules, *, posted: bool):
+    places = module_places(modules, item.id) if kind == "module" else lesson_places(modules, item.id)
+    form = with_ids(move_form(places, posted=posted), f"{kind}-{item.id}-move")
+    form.position.label.text = f"Move the {kind} “{item.title}” to"
+    return form
+
+
+def _move_form_response(access, kind: str, item, form, modules, status: int = 200):
+    """The form in place of the item (its heading, or its row): the fragment for htmx, or the
+    page with it open. A 422 fragment is retargeted to the form's place."""
+    if is_partial():
+        response = render(PAGE, f"courses/_{kind}_move.html", status=status,
+                          **_context(access, **{kind: item}, form=form))
+        if status == 422:
+            place = f"#module-{item.id}-head" if kind == "module" else f"#lesson-{item.id}"
+            response.headers.update({"HX-Retarget": place, "HX-Reswap": "outerHTML"})
+        return response
+    return _page(access, status=status, modules=modules, moving={kind: item.id, "form": form})
+
+
+def _move_to(access, kind: str, item):
+    """A "Move to…" POST (``position``): the item goes to the chosen place. A place that is
+    not offered (gone since the form was shown, or made up) brings the form back: 422."""
+    modules = queries.outline(access.course.id)
+    form = _move_form(kind, item, modules, posted=True)
+    if form.validate_on_submit():
+        module_id, index = chosen_place(form)
+        if kind == "module":
+            queries.move_module(item.id, index)
+        else:
+            queries.move_lesson(item.id, module_id, index)
+        return _moved_list(access, item, kind, "to")
+    _editor(access)
+    return _move_form_response(access, kind, item, form, modules, status=422)
 
 
 # --- the page -----------------------------------------------------------------------
@@ -263,18 +312,33 @@ def module_delete(course_id, module_id):
     return notify(response, message)
 
 
+@bp.route("/<uuid:course_id>/modules/<uuid:module_id>/move")
+@role_required("instructor")
+def module_move_form(course_id, module_id):
+    """The "Move to…" form: the places the module can take, in place of its heading."""
+    access = course_access(course_id, "view_content")
+    _editor(access)
+    module = _module_or_404(course_id, module_id)
+    modules = queries.outline(course_id)
+    return _move_form_response(access, "module", module, _move_form("module", module, modules, posted=False),
+                               modules)
+
+
 @bp.route("/<uuid:course_id>/modules/<uuid:module_id>/move", methods=["POST"])
 @role_required("instructor")
 def module_move(course_id, module_id):
-    """``to=<index>`` (drag and drop) or ``by=-1|1`` (move up / down), under the outline lock."""
+    """``position=<place>`` ("Move to…"), ``to=<index>`` (drag and drop) or ``by=-1|1``
+    (move up / down), under the outline lock."""
     access = course_access(course_id)
     module = _module_or_404(course_id, module_id)
+    if "position" in request.form:
+        return _move_to(access, "module", module)
     how, value = _move_request()
     if how == "by":
         queries.shift_module(module_id, value)
     else:
         queries.move_module(module_id, value)
-    return _moved_list(access, module, "module", value if how == "by" else None)
+    return _moved_list(access, module, "module", _direction(how, value))
 
 
 # --- lessons ------------------------------------------------------------------------
@@ -431,12 +495,27 @@ def lesson_delete(course_id, lesson_id):
     return notify(render(PAGE, "courses/_lesson_deleted.html", **_context(access)), message)
 
 
+@bp.route("/<uuid:course_id>/lessons/<uuid:lesson_id>/move")
+@role_required("instructor")
+def lesson_move_form(course_id, lesson_id):
+    """The "Move to…" form: the places the lesson can take (its module or another), in place of its row."""
+    access = course_access(course_id, "view_content")
+    _editor(access)
+    lesson = _lesson_or_404(course_id, lesson_id)
+    modules = queries.outline(course_id)
+    return _move_form_response(access, "lesson", lesson, _move_form("lesson", lesson, modules, posted=False),
+                               modules)
+
+
 @bp.route("/<uuid:course_id>/lessons/<uuid:lesson_id>/move", methods=["POST"])
 @role_required("instructor")
 def lesson_move(course_id, lesson_id):
-    """``module=<id>&to=<index>`` (drag and drop, also into another module) or ``by=-1|1``."""
+    """``position=<module id>:<place>`` ("Move to…"), ``module=<id>&to=<index>`` (drag and
+    drop, also into another module) or ``by=-1|1``."""
     access = course_access(course_id)
     lesson = _lesson_or_404(course_id, lesson_id)
+    if "position" in request.form:
+        return _move_to(access, "lesson", lesson)
     how, value = _move_request()
     if how == "by":
         queries.shift_lesson(lesson_id, value)
@@ -446,7 +525,7 @@ def lesson_move(course_id, lesson_id):
             abort(400)
         module = _module_or_404(course_id, target)
         queries.move_lesson(lesson_id, module.id, value)
-    return _moved_list(access, lesson, "lesson", value if how == "by" else None)
+    return _moved_list(access, lesson, "lesson", _direction(how, value))
 
 
 # --- drip release -------------------------------------------------------------------

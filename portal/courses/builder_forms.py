@@ -272,6 +272,73 @@ def lesson_form_data(lesson) -> dict:
     }
 
 
+# --- "Move to…": a chosen place, without a mouse or JavaScript ------------------------
+
+MOVE_GONE = "That place is not in the list any more: choose again."
+
+
+class MoveForm(BaseForm):
+    """Where to move a module (``position``: its place, 1..n) or a lesson (``position``:
+    ``<module id>:<place>``, in its own module or another). Only the places offered are
+    accepted; anything else (a place that no longer exists, a made-up value) is a 422."""
+    position = SelectField("Move to", validate_choice=True)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.position.errors:  # WTForms says "Not a valid choice."
+            self.position.errors = [MOVE_GONE if self.position.data else "Choose a place."]
+        return valid
+
+
+NOW = " (where it is now)"
+
+
+def _place(n: int, before: list[str], where: str = "") -> str:
+    """How a place reads: its number, and what it comes after (the titles in their order
+    without the item that moves)."""
+    after = f", after “{before[n - 2]}”" if n > 1 else ", first"
+    return f"Position {n}{where}{after}"
+
+
+def module_places(modules, module_id) -> tuple[list[SelectChoice], str]:
+    """Every place the module can take in its course, and the one it is in now."""
+    others = [m.title for m in modules if m.id != module_id]
+    now = next(i for i, m in enumerate(modules, start=1) if m.id == module_id)
+    choices = [SelectChoice(str(n), _place(n, others) + (NOW if n == now else ""))
+               for n in range(1, len(modules) + 1)]
+    return choices, str(now)
+
+
+def lesson_places(modules, lesson_id) -> tuple[list[SelectChoice], str | None]:
+    """Every place the lesson can take (``<module id>:<place>``): in each module, before,
+    between or after its lessons, grouped by module; and the one it is in now."""
+    choices, current = [], None
+    for number, module in enumerate(modules, start=1):
+        others = [lesson.title for lesson in module.lesson_list if lesson.id != lesson_id]
+        now = next((i for i, lesson in enumerate(module.lesson_list, start=1) if lesson.id == lesson_id), None)
+        if now is not None:
+            current = f"{module.id}:{now}"
+        for n in range(1, len(others) + 2):
+            label = _place(n, others, f" in “{module.title}”") + (NOW if n == now else "")
+            choices.append(SelectChoice(f"{module.id}:{n}", label, optgroup=f"Module {number}: {module.title}"))
+    return choices, current
+
+
+def move_form(places: tuple[list[SelectChoice], str | None], *, posted: bool) -> MoveForm:
+    """The "Move to…" form offering ``places`` (choices, the place now): as posted, or
+    (a GET) with the place the item is in now chosen."""
+    choices, now = places
+    form = MoveForm() if posted else MoveForm(formdata=None, data={"position": now})
+    form.position.choices = choices
+    return form
+
+
+def chosen_place(form: MoveForm) -> tuple[str | None, int]:
+    """(the module's id for a lesson, else None; the 0-based index) of a valid form's choice."""
+    module, _, n = form.position.data.rpartition(":")
+    return (module or None), int(n) - 1
+
+
 # --- drip release -------------------------------------------------------------------
 
 RULE_KINDS = [SelectChoice("none", "No rule"), SelectChoice("days", "Days after enrollment"),

@@ -6,9 +6,9 @@
 //   header from <body hx-headers>, and the server's list replaces ours. If
 //   the server refuses, the outline is reloaded so the page shows the truth.
 // * Focus: after a swap the focus stays where the person was working: on
-//   the moved item's move button, on the new form's field, on the Edit link
-//   after saving, on the next (or previous) item's title after deleting, or
-//   on "Add a module" when none is left.
+//   the moved item's move button (or its "Move to…" link), on the new form's
+//   field, on the Edit link after saving, on the next (or previous) item's
+//   title after deleting, or on "Add a module" when none is left.
 // * Messages ("saved", "moved"...) are not this script's: the server's
 //   notify() and static/js/notify.js show them at the top of the page.
 // * Forms show only the fields of the chosen lesson type / drip rule kind
@@ -110,7 +110,7 @@
     var by = list.getAttribute("data-moved-by");
     if (!item || !by) { return; }
     var scope = item.classList.contains("module") ? item.querySelector(".module__head") : item;
-    var preferred = scope.querySelector(by === "up" ? ".mover__up" : ".mover__down");
+    var preferred = scope.querySelector(by === "to" ? ".mover__to" : by === "up" ? ".mover__up" : ".mover__down");
     var other = scope.querySelector(by === "up" ? ".mover__down" : ".mover__up");
     var target = visible(preferred) ? preferred : visible(other) ? other
       : scope.querySelector("[tabindex='-1']");
@@ -165,8 +165,8 @@
       neighbour = (next && next.querySelector("[id$='-title']")) || (item.classList.contains("lesson")
         ? item.closest("li.module").querySelector(".module__title") : null);
     }
-    pending = { anchor: anchor && anchor.id, deleted: deleting ? afterDeleting(item) : null,
-                neighbour: neighbour };
+    pending = { anchor: anchor && anchor.id, prefer: elt.getAttribute("data-focus-after"),
+                deleted: deleting ? afterDeleting(item) : null, neighbour: neighbour };
   });
 
   // A deleted item's swap removes the element htmx fires its swap and settle events
@@ -184,7 +184,8 @@
     var anchor = pending.anchor && document.getElementById(pending.anchor);
     var target = null;
     if (anchor) {
-      target = anchor.querySelector("[autofocus]") || anchor.querySelector("[data-focus-here]")
+      target = (pending.prefer && anchor.querySelector(pending.prefer)) || anchor.querySelector("[autofocus]")
+        || anchor.querySelector("[data-focus-here]")
         || anchor.querySelector("input:not([type=hidden]):not([type=radio]), select, textarea");
     }
     if (!target && pending.neighbour && document.body.contains(pending.neighbour)) { target = pending.neighbour; }

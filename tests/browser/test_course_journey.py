@@ -56,12 +56,15 @@ def test_create_structure_drip_share_and_publish_a_course(demo_server, page):
     assert database.value("SELECT what_you_will_learn FROM courses WHERE id = %s", (course_id,)) == [
         "Set a purpose", "Close with decisions"]
 
-    # Two modules, added in place.
+    # Two modules, added in place; each time the message region at the top says so, visibly.
     for title in ("Foundations", "Practice"):
         adder = page.locator("#module-add")
         adder.get_by_label("Module title").fill(title)
         adder.get_by_role("button", name="Add module").click()
         expect(page.locator(".module__title", has_text=title)).to_be_visible()
+        expect(page.locator("#messages-status .message__text")).to_have_text(f"Module “{title}” added.")
+    expect(page.locator("#messages-status .message")).to_be_in_viewport()
+
 
     # Three lessons, one of them a quiz.
     _add_lesson(page, "Foundations", "Why meetings fail", "Text")
@@ -104,6 +107,23 @@ def test_create_structure_drip_share_and_publish_a_course(demo_server, page):
         "WHERE l.course_id = %s ORDER BY m.position, l.position", (course_id,))]
     assert lessons == ["Watch a facilitated session", "Check your understanding", "Why meetings fail"]
     screenshot(page, "course-curriculum")
+
+    # "Move to…", with the keyboard alone: the lesson goes back to the end of Foundations.
+    page.get_by_role("link", name="Move to… (lesson “Check your understanding”)").focus()
+    page.keyboard.press("Enter")
+    place = page.get_by_label("Move the lesson “Check your understanding” to")
+    expect(place).to_be_focused()
+    place.select_option(label="Position 2 in “Foundations”, after “Why meetings fail”")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the Move button
+    moved = page.get_by_role("link", name="Move to… (lesson “Check your understanding”)")
+    expect(moved).to_be_focused()
+    expect(page.locator("#messages-status")).to_contain_text(
+        "Lesson “Check your understanding” is now 2 of 2 in module “Foundations”.")
+    lessons = [r["title"] for r in database.rows(
+        "SELECT l.title FROM course_lessons l JOIN course_modules m ON m.id = l.module_id "
+        "WHERE l.course_id = %s ORDER BY m.position, l.position", (course_id,))]
+    assert lessons == ["Watch a facilitated session", "Why meetings fail", "Check your understanding"]
 
     # And by drag and drop (SortableJS): Foundations back to the top by its handle.
     handle = page.locator(".module", has_text="Foundations").locator(".module__handle")
@@ -207,3 +227,29 @@ def test_deleting_with_the_keyboard_keeps_the_focus_nearby(demo_server, page):
     assert _focused_id(page) == "main"
     assert page.console_errors == [], "no script or CSP errors"
 
+
+def test_move_to_works_without_javascript(demo_server, browser):
+    """With scripting off, "Move to…" is a link to the page with the form open, and the form a plain POST
+    answered by a 303 whose page says what moved."""
+    base, database = demo_server
+    course = _demo_course(database, "Plain Course", [("Alpha", 1), ("Beta", 1), ("Gamma", 1)])
+    alpha, beta, gamma = course.modules
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        _sign_in(page, base, DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD)
+        page.goto(f"{base}/courses/{course.id}/curriculum")
+        page.get_by_role("link", name="Move to… (module “Alpha”)").click()
+        expect(page).to_have_url(f"{base}/courses/{course.id}/modules/{alpha}/move")
+        place = page.get_by_label("Move the module “Alpha” to")
+        expect(place).to_have_value("1")
+        place.select_option(label="Position 3, after “Gamma”")
+        page.get_by_role("button", name="Move", exact=True).click()
+        expect(page).to_have_url(f"{base}/courses/{course.id}/curriculum#module-{alpha}")
+        expect(page.locator("#messages-status")).to_contain_text("Module “Alpha” is now 3 of 3.")
+        expect(page.locator(".module__title")).to_have_text(["Beta", "Gamma", "Alpha"])
+        assert [r["id"] for r in database.rows("SELECT id FROM course_modules WHERE course_id = %s "
+                                               "ORDER BY position", (course.id,))] == [beta, gamma, alpha]
+        screenshot(page, "course-move-to-without-javascript")
+    finally:
+        context.close()
