@@ -138,6 +138,25 @@ def test_owner_saves_rules_and_the_page_explains_them(world):
     assert re.search(r'<option selected value="date">', page)
 
 
+def test_schedule_form_is_a_table_with_a_named_control_per_item(world):
+    """One row per module and lesson (a row header each, column headers above); every control's name says
+    whose rule it is, and the rows keep the form's field names (the same POST)."""
+    course = world.course()
+    body = html.unescape(text(world.clients["owner"].get(drip(course))))
+    table = body[body.index('<table class="drip-table drip-table--edit">'):]
+    table = table[:table.index("</table>")]
+    assert table.count('<th scope="col">') == 4
+    assert table.count('<th scope="row">') == len(course.modules) + len(course.lessons) == 5
+    names = [("module", "Module", course.modules[0]), ("module", "Module 2", course.modules[1]),
+             ("lesson", "Lesson 1", course.lessons[0]), ("lesson", "Lesson 3", course.lessons[2])]
+    for kind, title, item in names:
+        assert re.search(r'aria-label="Release of the %s “%s”"[^>]*name="%s-kind"' % (kind, title, key(item)), table)
+        assert re.search(r'aria-label="Days after enrollment for the %s “%s”"[^>]*name="%s-days"'
+                         % (kind, title, key(item)), table)
+        assert re.search(r'aria-label="Date for the %s “%s”"[^>]*name="%s-on"' % (kind, title, key(item)), table)
+    assert "<fieldset" not in table
+
+
 def test_co_editor_saves_with_htmx_and_gets_the_schedule_fragment(world):
     """A co-instructor with edit_content saves; htmx gets the schedule section back and an announcement."""
     course = world.course()

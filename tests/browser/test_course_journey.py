@@ -65,7 +65,6 @@ def test_create_structure_drip_share_and_publish_a_course(demo_server, page):
         expect(page.locator("#messages-status .message__text")).to_have_text(f"Module “{title}” added.")
     expect(page.locator("#messages-status .message")).to_be_in_viewport()
 
-
     # Three lessons, one of them a quiz.
     _add_lesson(page, "Foundations", "Why meetings fail", "Text")
     _add_lesson(page, "Foundations", "Check your understanding", "Quiz")
@@ -135,14 +134,16 @@ def test_create_structure_drip_share_and_publish_a_course(demo_server, page):
         "SELECT title FROM course_modules WHERE course_id = %s ORDER BY position", (course_id,))]
     assert modules == ["Foundations", "Practice"]
 
-    # Drip: Foundations opens a week after enrollment.
+    # Drip: Foundations opens a week after enrollment (one row of the schedule's table).
     page.get_by_role("link", name="Drip release").click()
     page.get_by_label("Release content over time").check()
-    rule = page.locator(".drip-item--module", has_text="Foundations")
-    rule.get_by_label("Release").select_option("days")
-    rule.get_by_label("Days after enrollment").fill("7")
+    expect(page.get_by_label("Days after enrollment for the module “Foundations”")).to_be_hidden()
+    page.get_by_label("Release of the module “Foundations”").select_option("days")
+    page.get_by_label("Days after enrollment for the module “Foundations”").fill("7")
     page.get_by_role("button", name="Save schedule").click()
     expect(page.locator("#drip-rules")).to_contain_text("7 days")
+    expect(page.locator("#messages-status .message")).to_contain_text("Drip schedule saved. Drip release is on.")
+    expect(page.locator("#messages-status .message")).to_be_visible()
     foundations = database.value("SELECT id FROM course_modules WHERE course_id = %s AND title = 'Foundations'",
                                  (course_id,))
     row = database.rows("SELECT drip_content, drip_schedule FROM courses WHERE id = %s", (course_id,))[0]
@@ -253,3 +254,44 @@ def test_move_to_works_without_javascript(demo_server, browser):
         screenshot(page, "course-move-to-without-javascript")
     finally:
         context.close()
+
+
+def test_drip_schedule_is_a_compact_table(demo_server, page):
+    """The schedule of a 12-lesson course is one table row per module and lesson: the page of a new course
+    stays under 1,400 px at 1280 px wide (a fieldset per item made it 3,225), and the keyboard goes row by row."""
+    base, database = demo_server
+    course = _demo_course(database, "Twelve Lessons", [("Start", 4), ("Middle", 4), ("End", 4)])
+    _sign_in(page, base, DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD)
+    page.goto(f"{base}/courses/{course.id}/drip")
+    expect(page.locator(".drip-table--edit tbody tr")).to_have_count(15)
+    height = page.evaluate("document.documentElement.scrollHeight")
+    schedule = page.locator("#drip-rules").bounding_box()["height"]
+    screenshot(page, "course-drip-12-lessons")
+    assert height < 1400, f"the drip page is {height} px tall"
+    assert schedule < 800, f"the schedule is {schedule} px tall"  # whatever the unlocks below take
+
+    kind = page.get_by_label("Release of the lesson “Lesson 5”")
+    kind.select_option("days")
+    days = page.get_by_label("Days after enrollment for the lesson “Lesson 5”")
+    expect(days).to_be_visible()
+    expect(page.get_by_label("Date for the lesson “Lesson 5”")).to_be_hidden()
+    kind.focus()
+    page.keyboard.press("Tab")
+    expect(days).to_be_focused()
+    page.keyboard.type("14")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Release of the lesson “Lesson 6”")).to_be_focused()
+    page.get_by_label("Release content over time").check()
+    page.get_by_role("button", name="Save schedule").click()
+    expect(page.locator("#messages-status .message__text")).to_have_text(
+        "Drip schedule saved. Drip release is on.")
+    expect(page.locator("#messages-status .message")).to_be_in_viewport()  # seen from the Save button too
+    lesson = course.lessons[4]
+    assert database.value("SELECT drip_schedule FROM courses WHERE id = %s", (course.id,)) == {str(lesson): 14}
+
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the rows stack, nothing wider than the screen
+    page.reload()
+    expect(page.get_by_label("Days after enrollment for the lesson “Lesson 5”")).to_have_value("14")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "course-drip-12-lessons-phone")
+    assert page.console_errors == [], "no script or CSP errors"
