@@ -14,7 +14,7 @@ import pytest
 
 from tests.course_web import build_course_world, close_world
 from tests.support import Actor, enroll, gen_account, gen_course, gen_org
-from tests.web import QueryCounter, htmx, post, sign_in, text
+from tests.web import QueryCounter, htmx, notified, post, sign_in, text
 
 TOKEN_PAGE = "/catalog/"  # any full page of a signed-in user carries the CSRF token (the sign-out form)
 ROW = re.compile(r'<tr data-course="([0-9a-f-]{36})"')
@@ -505,7 +505,8 @@ def test_htmx_save_returns_the_form_and_refreshes_header_and_status(world):
     body = text(response)
     assert response.status_code == 200 and "<html" not in body
     assert 'id="course-header" hx-swap-oob="true"' in body and title in body
-    assert 'id="lifecycle"' in body and 'hx-swap-oob="true"' in body and "Your changes are saved" in body
+    assert 'id="lifecycle"' in body and 'hx-swap-oob="true"' in body
+    assert notified(response) == {"message": "Your changes are saved.", "kind": "success"}
     assert course_row(world, course.id)["slug"] == title.lower().replace(" ", "-"), "an emptied slug is remade"
 
 

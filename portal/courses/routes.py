@@ -21,7 +21,7 @@ from portal.courses import forms, queries
 from portal.courses.access import Access, course_access, require_owner
 from portal.courses.blueprint import bp
 from portal.listing import csv_response
-from portal.web import is_partial, redirect_to, render, role_required
+from portal.web import is_partial, notify, redirect_to, render, role_required
 
 # --- the list -------------------------------------------------------------------------
 
@@ -97,6 +97,9 @@ def create():
 
 # --- details --------------------------------------------------------------------------
 
+SAVED = "Your changes are saved."
+
+
 def _details_page(access: Access, form, *, status=200, partial="courses/_form.html", saved=False,
                   lifecycle_message=None):
     """The details page (form and lifecycle panel), or one of its fragments."""
@@ -139,11 +142,10 @@ def update(course_id):
                 if not touched:
                     abort(404)
                 if not is_partial():
-                    flash("Your changes are saved.", "success")
-                    return redirect_to(url_for("courses.edit", course_id=course_id))
+                    return notify(redirect_to(url_for("courses.edit", course_id=course_id)), SAVED)
                 access = course_access(course_id)
                 fresh = _form_for(access.course, formdata=None, data=forms.course_data(access.course))
-                return _details_page(access, fresh, saved=True)
+                return notify(_details_page(access, fresh, saved=True), SAVED)
     if not access.can("view_content"):
         abort(404)
     return _details_page(access, form, status=422)
