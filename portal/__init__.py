@@ -57,7 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal import assets
     app.register_blueprint(assets.bp)
     for name in BLUEPRINTS:
-        module = __import__(f"portal.{name}.routes", fromlist=["bp"])
+        module = __import__(f"portal.{name}", fromlist=["bp"])
         app.register_blueprint(module.bp)
     errors.register(app)
     _register_template_helpers(app)

@@ -200,7 +200,7 @@ def form_classes() -> list[type]:
 
 def test_every_form_is_a_base_form(world):
     """No form of the portal reads a request without the boundary (portal.forms.BaseForm)."""
-    from portal.courses.builder_forms import drip_rules_form
+    from portal.courses.builder.forms import drip_rules_form
     with world.app.test_request_context("/"):
         classes = [*form_classes(), type(drip_rules_form([], {}, False, blank=True))]
     assert len(classes) >= 12
@@ -221,7 +221,7 @@ def leaves(form):
 
 def instances():
     """One instance of each form, with a quiz question and a drip rule so that subforms exist."""
-    from portal.courses.builder_forms import LessonForm, drip_rules_form
+    from portal.courses.builder.forms import LessonForm, drip_rules_form
     item = uuid.uuid4()
     for cls in form_classes():
         if cls is LessonForm:

@@ -129,3 +129,26 @@ def test_an_address_with_a_nul_character_is_404(clients, path, actor):
     _, by_actor = clients
     assert by_actor[actor].get(path).status_code == 404
     assert by_actor[actor].post(path.rstrip("/") + "/enroll").status_code == 404
+
+
+# Which area (blueprint) owns each URL prefix: README, "Layout: one rule for every area".
+PREFIX_OWNERS = {
+    "": "dashboard", "dashboard": "dashboard", "sign-in": "auth", "sign-up": "auth", "sign-out": "auth",
+    "courses": "courses", "catalog": "catalog", "instructors": "catalog", "checkout": "enrollment",
+    "payments": "enrollment", "learning": "learning", "learn": "learning", "certificates": "learning",
+    "students": "students", "workshops": "workshops", "revenue": "revenue", "reviews": "reviews",
+    "settings": "settings", "admin": "admin", "static": "static",
+}
+
+
+def test_every_route_belongs_to_the_area_that_owns_its_prefix(clients):
+    app, _ = clients
+    wrong = {}
+    for rule in app.url_map.iter_rules():
+        prefix = rule.rule.strip("/").split("/")[0]
+        area = rule.endpoint.split(".")[0] if "." in rule.endpoint else rule.endpoint
+        if area == "assets":  # the vendored scripts, served under /static
+            area = "static"
+        if PREFIX_OWNERS.get(prefix) != area:
+            wrong[rule.rule] = (area, PREFIX_OWNERS.get(prefix))
+    assert wrong == {}

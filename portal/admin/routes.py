@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
 from flask_login import current_user
 
 from portal.web import placeholder, role_required
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+from portal.admin import bp
 
 
 @bp.route("/")

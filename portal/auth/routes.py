@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, flash, request, session, url_for
+from flask import current_app, flash, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from peewee import IntegrityError
 
@@ -12,8 +12,8 @@ from portal import db, passwords
 from portal.auth import queries
 from portal.auth.forms import SignInForm, SignUpForm
 from portal.web import home_for, redirect_to, render, safe_next
+from portal.auth import bp
 
-bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
 
 WRONG_CREDENTIALS = "That email and password do not match an account."

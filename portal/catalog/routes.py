@@ -12,21 +12,21 @@ answered 404 by portal.errors after rolling the request back).
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, request, url_for
+from flask import abort, request, url_for
 from flask_login import current_user
 
 from portal.catalog import forms, queries
 from portal.courses.markdown import render_markdown
 from portal.models import CourseEnrollment
 from portal.web import is_partial, notify, redirect_to, render, role_required, safe_next
+from portal.catalog import bp
 
-bp = Blueprint("catalog", __name__)
 
 # The student side's actions that other areas own (the endpoint
 # contract): the enroll panel's links, built with url_for at request time.
 STUDENT_LINKS = {
-    "enroll": "enrollment.enroll",    # POST /catalog/<slug>/enroll
-    "retry": "enrollment.retry",      # POST /catalog/<slug>/checkout
+    "enroll": "catalog.enroll",    # POST /catalog/<slug>/enroll
+    "retry": "catalog.retry",      # POST /catalog/<slug>/checkout
     "resume": "learning.resume",      # GET  /learn/<slug>/
 }
 

@@ -19,7 +19,7 @@ from peewee import IntegrityError
 from portal import refusals
 from portal.courses import forms, queries
 from portal.courses.access import Access, course_access, require_owner
-from portal.courses.blueprint import bp
+from portal.courses import bp
 from portal.listing import csv_response
 from portal.web import is_partial, notify, redirect_to, render, role_required
 
@@ -263,6 +263,3 @@ def destroy(course_id):
         abort(404)
     return _delete_page(access, status=409, refused=True)
 
-
-# The other view modules register their routes on ``bp`` when imported.
-from portal.courses import builder, insight, team  # noqa: E402,F401

@@ -5,15 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from flask import Blueprint, abort, request
+from flask import abort, request
 from flask_login import current_user
 
 from portal.dashboard import queries
-from portal.enrollment.queries import waiting_count
+from portal.students.queries import waiting_count
 from portal.formatting import viewer_zone
 from portal.web import home_for, redirect_to, render, role_required
-
-bp = Blueprint("dashboard", __name__)
+from portal.dashboard import bp
 
 
 @bp.route("/")

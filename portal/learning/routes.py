@@ -41,15 +41,15 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from flask import Blueprint, abort, make_response, request, session, url_for
+from flask import abort, make_response, request, session, url_for
 from flask_login import current_user
 
 from portal.courses.markdown import render_markdown
 from portal.formatting import when
 from portal.learning import certificates, queries
 from portal.web import is_partial, notify, redirect_to, render, role_required
+from portal.learning import bp
 
-bp = Blueprint("learning", __name__)
 
 QUIZ_FEEDBACK = "learning_quiz_feedback"
 POSITION = re.compile(r"^\s*[0-9]{1,9}\s*$")

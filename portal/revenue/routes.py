@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
 
 from portal.web import placeholder, role_required
-
-bp = Blueprint("revenue", __name__, url_prefix="/revenue")
+from portal.revenue import bp
 
 
 @bp.route("/")

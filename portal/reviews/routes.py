@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
 
 from portal.web import placeholder, role_required
-
-bp = Blueprint("reviews", __name__, url_prefix="/reviews")
+from portal.reviews import bp
 
 
 @bp.route("/")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
 
 from portal.web import placeholder, role_required
-
-bp = Blueprint("settings", __name__, url_prefix="/settings")
+from portal.settings import bp
 
 
 @bp.route("/")

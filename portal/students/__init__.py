@@ -1,1 +1,8 @@
 """Students: follow each student's progress and engagement across your courses."""
+
+from flask import Blueprint
+
+bp = Blueprint("students", __name__, url_prefix="/students")
+
+# The views register themselves on bp (the import is last, on purpose).
+from portal.students import routes  # noqa: E402,F401

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
 
 from portal.web import placeholder, role_required
-
-bp = Blueprint("workshops", __name__, url_prefix="/workshops")
+from portal.workshops import bp
 
 
 @bp.route("/")

@@ -22,8 +22,8 @@ from peewee import JOIN, IntegrityError
 
 from portal import refusals
 from portal.courses.access import PERMISSIONS, course_access, require_owner
-from portal.courses.blueprint import bp
-from portal.courses.team_forms import ROLE_LABELS, AddTeacherForm, TeacherForm, suffix_ids
+from portal.courses import bp
+from portal.courses.team.forms import ROLE_LABELS, AddTeacherForm, TeacherForm, suffix_ids
 from portal.db import database
 from portal.models import CourseInstructor, PublicInstructor
 from portal.web import is_partial, notify, redirect_to, render, role_required

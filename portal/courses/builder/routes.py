@@ -1,4 +1,4 @@
-"""The curriculum builder and drip release: thin views over ``builder_queries``.
+"""The curriculum builder and drip release: thin views over ``builder/queries.py``.
 
 Every edit happens in place with htmx (a module's or lesson's fragment swaps
 to its form and back, adding appends, deleting removes, a move re-renders
@@ -29,10 +29,10 @@ from flask import abort, request, url_for
 from peewee import IntegrityError
 
 from portal import refusals
-from portal.courses import builder_queries as queries
+from portal.courses.builder import queries
 from portal.courses.access import course_access
-from portal.courses.blueprint import bp
-from portal.courses.builder_forms import (LESSON_TYPE_LABELS, LessonAddForm, LessonForm, ModuleForm,
+from portal.courses import bp
+from portal.courses.builder.forms import (LESSON_TYPE_LABELS, LessonAddForm, LessonForm, ModuleForm,
                                           UnlockForm, add_error, chosen_place, drip_rules_form,
                                           lesson_form_data, lesson_places, module_places, move_form,
                                           rule_key, schedule_from, with_ids)

@@ -4,15 +4,15 @@ the course's content. Revenue is shown only with ``view_revenue`` (the owner
 has every permission).
 
 The figures are the course row's trigger-maintained columns, already loaded
-by ``course_access``; the charts come from ``insight_queries`` in a fixed
+by ``course_access``; the charts come from ``insight/queries.py`` in a fixed
 number of statements whatever the size of the course.
 """
 
 from __future__ import annotations
 
-from portal.courses import insight_queries as queries
+from portal.courses.insight import queries
 from portal.courses.access import course_access
-from portal.courses.blueprint import bp
+from portal.courses import bp
 from portal.formatting import percent, viewer_zone
 from portal.web import render, role_required
 

@@ -1,0 +1,1 @@
+"""Enrolling in a course from its catalog page (views on the catalog's blueprint)."""

@@ -1,0 +1,1 @@
+"""The curriculum of a course (modules, lessons, quizzes) and its drip release."""

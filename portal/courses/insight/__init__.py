@@ -1,0 +1,1 @@
+"""A course's figures and charts for its teachers."""

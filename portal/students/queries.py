@@ -1,0 +1,102 @@
+"""Named queries of the students area: the approval queue of pending enrollments.
+
+Everything runs inside the request's transaction under its role and claims:
+the queue is the pending enrollments of the courses where the caller may
+manage students, and a decision is an ``UPDATE`` of ``course_enrollments.status``
+that the ``course_enrollments_update`` policy and the ``guard_enrollments``
+trigger allow only to the course's owner or a co-instructor with
+manage_students (a refusal of the guard comes back as ``Refused``).
+"""
+
+from __future__ import annotations
+
+from peewee import JOIN, Case, DatabaseError, Tuple
+
+from portal.db import database
+from portal.enrollment.queries import Refused
+from portal.listing import Page, Spec, View, batches, page_of
+from portal.models import Course, CourseEnrollment, User, caller_courses
+
+PAGE_SIZE = 20
+
+
+def _may_approve():
+    """Enrollments of courses where the caller may manage students: the caller's set,
+    computed once per statement (the test of course_enrollments_update, 007)."""
+    return caller_courses(CourseEnrollment.course, "manage_students")
+
+
+QUEUE = Spec(page_size=PAGE_SIZE)
+
+
+def _decidable(*columns):
+    # Every course the caller may decide for is readable to them (006 adds manage_students
+    # to courses_read); the outer join keeps a row whose course could not be read anyway.
+    return (CourseEnrollment.select(*columns)
+            .join(Course, JOIN.LEFT_OUTER, on=(Course.id == CourseEnrollment.course))
+            .switch(CourseEnrollment)
+            .join(User, JOIN.LEFT_OUTER, on=(User.id == CourseEnrollment.user))
+            .where(_may_approve()))
+
+
+def _queue_query(*columns):
+    return _decidable(*columns).where(CourseEnrollment.status == "pending")
+
+
+ROW_COLUMNS = (CourseEnrollment.id, CourseEnrollment.status, CourseEnrollment.payment_status,
+               CourseEnrollment.paid(), CourseEnrollment.enrolled_at, CourseEnrollment.course_id,
+               Course.title.alias("course_title"), Course.slug.alias("course_slug"),
+               Course.currency.alias("currency"), User.full_name.alias("student_name"),
+               User.email.alias("student_email"))
+
+
+def _ready():
+    return Case(None, ((CourseEnrollment.payment_status == "completed", 0),), 1)
+
+
+def waiting_count() -> int:
+    """How many pending enrollments the caller may decide (the dashboard's reminder):
+    the kept pending counts of their courses, whatever the platform's size (008)."""
+    return database.execute_sql("SELECT pending_approvals_count()").fetchone()[0]
+
+
+def approval_queue(view: View) -> Page:
+    """Pending enrollments the caller may decide, ready ones first, oldest first; 20 a page."""
+    total = waiting_count()
+    query = _queue_query(*ROW_COLUMNS).order_by(_ready(), CourseEnrollment.enrolled_at, CourseEnrollment.id)
+    return QUEUE.page(view, page_of(view, query.dicts(), total), total, total=total)
+
+
+EXPORT_HEADER = ("Student", "Email", "Course", "Requested", "Payment", "Paid", "Currency")
+
+
+def export_queue():
+    """Every waiting enrollment, in the queue's order, as CSV rows, read in keyset batches."""
+    ready = _ready()
+    query = (_queue_query(*ROW_COLUMNS, ready.alias("ready"))
+             .order_by(ready, CourseEnrollment.enrolled_at, CourseEnrollment.id).dicts())
+    for row in batches(query, key=lambda row: (row["ready"], row["enrolled_at"], row["id"]),
+                       after=lambda at: Tuple(ready, CourseEnrollment.enrolled_at, CourseEnrollment.id) > Tuple(*at)):
+        yield (row["student_name"], row["student_email"], row["course_title"], row["enrolled_at"].isoformat(),
+               row["payment_status"], row["amount_paid"], row["currency"])
+
+
+def decidable(enrollment_id) -> dict | None:
+    """One enrollment the caller may decide (any status, so a stale button can say what
+    happened), or None when it does not exist for them."""
+    return _decidable(*ROW_COLUMNS).where(CourseEnrollment.id == enrollment_id).dicts().first()
+
+
+def decide(enrollment_id, status: str) -> int:
+    """Move a pending enrollment to ``status`` (enrolled or cancelled); rows touched.
+
+    Row-level security (course_enrollments_update) and guard_enrollments decide;
+    a refusal of the guard comes back as Refused, a row the policy hides as 0.
+    """
+    try:
+        with database.atomic():
+            return (CourseEnrollment.update(status=status)
+                    .where((CourseEnrollment.id == enrollment_id) & (CourseEnrollment.status == "pending"))
+                    .execute())
+    except DatabaseError as exc:
+        raise Refused.from_error(exc) from exc
