@@ -119,6 +119,26 @@ def test_my_learning_offers_to_edit_a_review_already_written(world):
     assert "<h1>Edit your review</h1>" in form and "Clear and kind" in form
 
 
+def test_my_learning_offers_no_review_where_the_instructor_takes_none(world):
+    """With the instructor's reviews turned off, a completed course offers no "Write a review"
+    (the form would be a 404); a review written before stays editable."""
+    actor = fresh(world, "no-reviews")
+    course = world.course(("text",), title="Reviews Turned Off")
+    world.enroll(actor, course)
+    world.post(actor, lesson_path(course, course.lessons[0], "complete"))
+    owner = world.database.value("SELECT instructor_id FROM courses WHERE id = %s", (course.id,))
+    world.database.value("UPDATE instructor_settings SET allow_course_reviews = false WHERE user_id = %s "
+                         "RETURNING user_id", (owner,))
+    try:
+        body = text(world.get(actor, "/learning/"))
+        assert "Reviews Turned Off" in body and f'href="/catalog/{course.slug}/review"' not in body
+        assert world.get(actor, f"/catalog/{course.slug}/review").status_code == 404
+    finally:
+        world.database.value("UPDATE instructor_settings SET allow_course_reviews = true WHERE user_id = %s "
+                             "RETURNING user_id", (owner,))
+    assert f'href="/catalog/{course.slug}/review">Write a review' in text(world.get(actor, "/learning/"))
+
+
 def test_my_learning_leaves_out_cancelled_and_other_students_courses(world):
     """A cancelled enrollment and another student's courses are not listed."""
     actor = fresh(world, "canceller")

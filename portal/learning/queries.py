@@ -275,7 +275,10 @@ def my_learning(user_id, views: dict[str, View]) -> dict[str, Page]:
                        StudentProgress.progress_percentage, StudentProgress.completed_lessons,
                        StudentProgress.total_lessons, StudentProgress.last_activity_at,
                        Certificate.code.alias("certificate_code"),
-                       CourseReview.id.alias("review_id"))
+                       CourseReview.id.alias("review_id"),
+                       # "Write a review" only where the instructor takes reviews (at most a page of calls)
+                       Case(None, ((CourseEnrollment.status == "completed", fn.can_review_course(Course.id)),),
+                            False).alias("may_review"))
                  # users' own rows are private: the name comes from the public profile view.
                  .join_from(Course, PublicInstructor, JOIN.LEFT_OUTER,
                             on=(PublicInstructor.id == Course.instructor))
