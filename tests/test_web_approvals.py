@@ -303,3 +303,9 @@ def test_the_queue_has_pages_of_twenty(world):
     second = text(client.get(f"{QUEUE}?page=2"))
     assert len(re.findall(r'id="approval-', second)) == 1 and 'rel="prev"' in second
     assert len(re.findall(r'id="approval-', text(client.get(f"{QUEUE}?page=99")))) == 1  # clamped to the last
+
+
+def test_the_menu_marks_students_on_the_queue(world):
+    """The queue belongs to the students area, so the menu marks Students as the current section."""
+    page = text(world.clients["owner"].get(QUEUE))
+    assert 'href="/students/" aria-current="true">Students<' in page
