@@ -8,13 +8,14 @@ page's links to its endpoint (``Page.link``), so query modules never know the
 routes. Templates render every list the same way: ``macros/lists.html``'s
 ``filter_bar`` and ``pager``, and the list's own rows partial for htmx.
 ``csv_response`` streams the same filtered list as a CSV file (formula
-injection neutralised by defusedcsv), in batches, never the whole list in
-memory.
+injection neutralised by defusedcsv and ``cell``), read through one server-side
+cursor (``stream``), never the whole list in memory.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass, field
 from math import ceil
 from typing import Any, Callable, Iterable
@@ -22,6 +23,8 @@ from typing import Any, Callable, Iterable
 from defusedcsv import csv
 from flask import Response, stream_with_context, url_for
 from flask_login import current_user
+from peewee import DatabaseError
+from playhouse.postgres_ext import ServerSide
 
 from portal import db
 
@@ -204,44 +207,64 @@ def page_of(view: View, query, matching: int):
     return list(query.limit(view.spec.page_size).offset((page - 1) * view.spec.page_size))
 
 
-EXPORT_BATCH = 1000
+EXPORT_FETCH = 1000  # rows per round trip of an export's server-side cursor
+# What a spreadsheet may take for a formula at the start of a cell. defusedcsv escapes a cell that
+# starts with one; a cell that starts with a tab, a return or a space before one is escaped here.
+FORMULA_START = "=+-@|%"
+LEADING_BLANKS = "\t\r\n\x0b\x0c "
+INCOMPLETE = "# The export stopped early: the database did not answer in time. Please download it again."
+
+log = logging.getLogger(__name__)
+
+
+def cell(value):
+    """A value as a CSV cell: None is empty; text that a spreadsheet would run as a formula,
+    after leading blanks or not, is written as text."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        rest = value.lstrip(LEADING_BLANKS)
+        if len(rest) < len(value) and rest[:1] and rest[0] in FORMULA_START:
+            return "'" + value
+    return value
+
+
+def stream(query):
+    """Every row of ``query`` (a Peewee select) through one server-side cursor: one statement and
+    one snapshot however long the list, ``EXPORT_FETCH`` rows in memory at a time."""
+    return ServerSide(query, array_size=EXPORT_FETCH)
 
 
 def csv_response(filename: str, header: Iterable[str], rows: Iterable[Iterable[Any]]) -> Response:
-    """Stream ``rows`` (a lazy iterator: fetch in batches, see ``batches``) as ``filename``.csv.
+    """Stream ``rows`` (a lazy iterator, e.g. over ``stream(query)``) as ``filename``.csv.
 
     The rows are read while the file is sent, after the view has returned and the
     request's own transaction has ended, so the reading runs in a transaction of its
     own under the same user's role and claims (``db.request_context``): RLS decides
-    the export exactly as it decides the page."""
+    the export exactly as it decides the page. The file starts with a byte-order mark
+    (spreadsheets then read UTF-8 names right). Once sending has begun its status is
+    sent too, so a database that stops answering (an outage, the statement timeout) ends
+    the file with a line that says so, and the log says why."""
     user_id = current_user.id if current_user.is_authenticated else None
 
     def generate():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
+        buffer.write("\ufeff")
         writer.writerow(list(header))
-        with db.request_context(user_id):
-            for row in rows:
-                writer.writerow(["" if value is None else value for value in row])
-                if buffer.tell() > 64 * 1024:
-                    yield buffer.getvalue()
-                    buffer.seek(0)
-                    buffer.truncate()
+        try:
+            with db.request_context(user_id):
+                for row in rows:
+                    writer.writerow([cell(value) for value in row])
+                    if buffer.tell() > 64 * 1024:
+                        yield buffer.getvalue()
+                        buffer.seek(0)
+                        buffer.truncate()
+        except DatabaseError as exc:
+            log.warning("export %s stopped: %s", filename, db.sqlstate(exc) or type(exc).__name__)
+            buffer.write(INCOMPLETE + "\r\n")
         yield buffer.getvalue()
 
     return Response(stream_with_context(generate()), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}.csv"',
                              "Cache-Control": "no-store"})
-
-
-def batches(query, key: Callable[[Any], tuple], after: Callable[[tuple], Any], size: int = EXPORT_BATCH):
-    """Every row of ``query`` (ordered by a unique key) in keyset batches of ``size``:
-    ``key(row)`` is the row's position, ``after(position)`` the condition of the rows after it."""
-    position = None
-    while True:
-        batch = query if position is None else query.where(after(position))
-        rows = list(batch.limit(size))
-        yield from rows
-        if len(rows) < size:
-            return
-        position = key(rows[-1])

@@ -19,8 +19,9 @@ import json
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 
 def is_partial() -> bool:
@@ -77,14 +78,34 @@ def notify(response, message: str, kind: str = "success"):
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """``target`` when it is a path on this site, else ``default`` (no open redirect)."""
+    """``target`` when it is a page of this site a browser can open (a GET), else ``default``:
+    no open redirect, and no coming back to a form's action after signing in (a 405)."""
     if not target:
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")) \
             or "\\" in target or any(ord(ch) < 32 for ch in target):
         return default
+    try:
+        current_app.url_map.bind("").match(parts.path, method="GET")
+    except MethodNotAllowed:
+        return default
+    except HTTPException:  # not found, or a redirect (a slash): the page itself answers that
+        pass
     return target
+
+
+def _after_sign_in() -> str:
+    """Where to come back after signing in: this address; for a form that was posted (enroll,
+    approve...) the page it was posted from when that is a page of this site, since the browser
+    comes back with a GET, which the action does not answer (``safe_next`` drops such a target)."""
+    here = request.full_path.rstrip("?")
+    if request.method == "GET":
+        return here
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host:
+        return safe_next(referrer.path + (f"?{referrer.query}" if referrer.query else ""), here)
+    return here
 
 
 def role_required(*roles: str):
@@ -93,7 +114,7 @@ def role_required(*roles: str):
         @wraps(view)
         def guarded(*args, **kwargs):
             if not current_user.is_authenticated:
-                return redirect_to(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
+                return redirect_to(url_for("auth.sign_in", next=_after_sign_in()))
             if current_user.role not in roles:
                 abort(404)
             return view(*args, **kwargs)

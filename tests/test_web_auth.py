@@ -266,3 +266,18 @@ def test_a_stored_hash_beyond_the_sign_in_budget_is_refused_without_verifying_it
     costly = PasswordHasher(time_cost=11, memory_cost=8 * 1024, parallelism=1).hash("right")
     assert passwords.verify_password(costly, "right") is False
     assert passwords.verify_password(passwords.hash_password("right"), "right") is True
+
+
+def test_signing_in_after_a_posted_form_comes_back_to_a_page_not_to_the_action(client):
+    """An anonymous POST (enroll, approve...) sends to sign-in with the page it came from; an
+    action as ``next`` (it answers no GET) is never where signing in lands."""
+    from portal.web import safe_next
+    with client.application.test_request_context():
+        assert safe_next("/catalog/some-course/enroll", "/home") == "/home"
+        assert safe_next("/catalog/some-course", "/home") == "/catalog/some-course"
+        assert safe_next("//evil.example/x", "/home") == "/home"
+    response = client.post("/students/approvals/00000000-0000-0000-0000-000000000001/approve",
+                           data={"csrf_token": csrf_token(client, "/sign-in")},
+                           headers={"Referer": "http://localhost/students/approvals?page=2"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/sign-in?next=/students/approvals?page%3D2"

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
+import psycopg2
 import pytest
 
 from tests.course_web import build_student_side_world, close_world, send, slug
@@ -28,7 +30,9 @@ def table(response) -> list[list[str]]:
     assert response.status_code == 200, response.status_code
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"].startswith("attachment; filename=")
-    return list(csv.reader(io.StringIO(text(response))))
+    body = text(response)
+    assert body.startswith("\ufeff"), "a byte-order mark, so spreadsheets read UTF-8 names right"
+    return list(csv.reader(io.StringIO(body[1:])))
 
 
 def test_the_course_export_is_the_filtered_list_with_revenue_only_for_who_may_see_it(world):
@@ -65,6 +69,8 @@ def test_the_waiting_enrollments_export_lists_every_page_for_who_may_decide_and_
     assert sorted(row[1] for row in mine) == sorted([world.emails["student"], world.emails["other_student"]])
     names = {row[0] for row in mine}
     assert "'=HYPERLINK(\"http://evil.example\")" in names, names  # a formula is written as text
+    assert {row[4] for row in mine} == {"Free"} and {row[5] for row in mine} == {""}
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", row[3]) for row in mine), mine
     assert len(rows) - 1 == world.database.value(
         "SELECT count(*) FROM course_enrollments e JOIN courses c ON c.id = e.course_id "
         "WHERE c.instructor_id = %s AND e.status = 'pending'", (world.users["owner"],))
@@ -84,3 +90,42 @@ def test_the_list_pages_link_their_export_with_the_filters_in_use(world):
     page = text(world.clients["owner"].get("/courses/?q=export&sort=rating"))
     assert 'href="/courses/export.csv?q=export&amp;sort=rating"' in page
     assert 'href="/students/approvals/export.csv"' in text(world.clients["owner"].get("/students/approvals"))
+
+
+@pytest.mark.parametrize("value", ["\t=HYPERLINK(\"x\")", "\r+1", " @SUM(A1)", "\n-2"])
+def test_a_formula_after_leading_blanks_is_written_as_text(value):
+    from portal.listing import cell
+    assert cell(value) == "'" + value
+    assert cell("Plain title") == "Plain title" and cell(None) == "" and cell(12) == 12
+
+
+def test_a_paid_seat_reads_settled_for_a_co_instructor_who_may_not_see_the_amount(world):
+    course = world.course(title="Export settled course", price="40.00")
+    response = send(world, "student", f"/catalog/{slug(world, course)}/enroll")
+    checkout = response.headers["Location"]
+    assert send(world, "student", f"{checkout}/pay").status_code == 303
+    owner = [row for row in table(world.clients["owner"].get(QUEUE))[1:] if row[2] == "Export settled course"]
+    manager = [row for row in table(world.clients["co_manage"].get(QUEUE))[1:] if row[2] == "Export settled course"]
+    assert [row[4:6] for row in owner] == [["Paid", "40.00"]]
+    assert [row[4:6] for row in manager] == [["Settled", ""]]
+    page = text(world.clients["co_manage"].get("/students/approvals"))
+    assert "Settled" in page and "$40.00" not in page
+
+
+def test_an_export_the_database_stops_answering_ends_with_a_line_that_says_so(world):
+    """A statement that fails once the file is being sent cannot change the status any more:
+    the file ends with a line that says it is incomplete (here the request's statement timeout,
+    while the owner holds a lock on the enrollments)."""
+    from portal import db
+    previous = db._statement_timeout_ms
+    lock = psycopg2.connect(world.database.owner_dsn)
+    try:
+        with lock.cursor() as cur:
+            cur.execute("LOCK TABLE course_enrollments IN ACCESS EXCLUSIVE MODE")
+        db._statement_timeout_ms = 300
+        body = text(world.clients["owner"].get(QUEUE))
+    finally:
+        db._statement_timeout_ms = previous
+        lock.rollback()
+        lock.close()
+    assert body.startswith("\ufeffStudent,Email") and body.rstrip().endswith("Please download it again.")

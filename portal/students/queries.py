@@ -10,11 +10,11 @@ manage_students (a refusal of the guard comes back as ``Refused``).
 
 from __future__ import annotations
 
-from peewee import JOIN, Case, DatabaseError, Tuple
+from peewee import JOIN, Case, DatabaseError
 
 from portal.db import database
 from portal.enrollment.queries import Refused
-from portal.listing import Page, Spec, View, batches, page_of
+from portal.listing import Page, Spec, View, page_of, stream
 from portal.models import Course, CourseEnrollment, User, caller_courses
 
 PAGE_SIZE = 20
@@ -81,17 +81,22 @@ def approval_queue(view: View) -> Page:
 
 
 EXPORT_HEADER = ("Student", "Email", "Course", "Requested", "Payment", "Paid", "Currency")
+PAYMENT_LABELS = {"completed": "Paid", "failed": "Payment failed", "pending": "Awaiting payment",
+                  "refunded": "Refunded"}
 
 
-def export_queue():
-    """Every waiting enrollment, in the queue's order, as CSV rows, read in keyset batches."""
-    ready = _ready()
-    query = (_queue_query(*ROW_COLUMNS, ready.alias("ready"))
-             .order_by(ready, CourseEnrollment.enrolled_at, CourseEnrollment.id).dicts())
-    for row in batches(query, key=lambda row: (row["ready"], row["enrolled_at"], row["id"]),
-                       after=lambda at: Tuple(ready, CourseEnrollment.enrolled_at, CourseEnrollment.id) > Tuple(*at)):
-        yield (row["student_name"], row["student_email"], row["course_title"], row["enrolled_at"].isoformat(),
-               row["payment_status"], row["amount_paid"], row["currency"])
+def export_queue(when):
+    """Every waiting enrollment, in the queue's order, as CSV rows (one server-side cursor):
+    labelled as the page labels them, times by ``when`` (the viewer's zone), and an amount
+    the caller may not see left out ("Settled")."""
+    query = _queue_query(*ROW_COLUMNS).order_by(*_queue_order()).dicts()
+    for row in stream(query):
+        paid, amount = row["payment_status"] == "completed", row["amount_paid"]
+        label = PAYMENT_LABELS.get(row["payment_status"], row["payment_status"])
+        if paid:  # as the page says it: the amount is NULL for a co-instructor without view_revenue
+            label = "Settled" if amount is None else ("Free" if amount == 0 else "Paid")
+        yield (row["student_name"], row["student_email"], row["course_title"], when(row["enrolled_at"]),
+               label, amount if paid and amount else None, row["currency"])
 
 
 def decidable(enrollment_id) -> dict | None:

@@ -11,6 +11,7 @@ from datetime import date
 
 from flask import abort, request, url_for
 
+from portal.formatting import when
 from portal.listing import csv_response
 from portal.students import bp, queries
 from portal.web import is_partial, notify, placeholder, redirect_to, render, role_required
@@ -41,7 +42,7 @@ def approvals():
 def export_approvals():
     """Every waiting enrollment (all pages) as a CSV file."""
     return csv_response(f"waiting-enrollments-{date.today().isoformat()}", queries.EXPORT_HEADER,
-                        queries.export_queue())
+                        queries.export_queue(lambda at: when(at, "%Y-%m-%d %H:%M")))
 
 
 def _decidable_or_404(enrollment_id) -> dict:
@@ -80,6 +81,14 @@ def _stale(row: dict):
                    "info")
 
 
+def _why(refused) -> str:
+    """The guard refuses a move that is no longer one (a refund or another decision landed
+    between the page and the click): say that, not "no access"."""
+    if refused.reason == "not_permitted":
+        return "It changed in the meantime (a refund or another decision): reload the queue to see where it stands."
+    return str(refused)
+
+
 @bp.route("/approvals/<uuid:enrollment_id>/approve", methods=["POST"])
 @role_required("instructor")
 def approve(enrollment_id):
@@ -93,7 +102,7 @@ def approve(enrollment_id):
     try:
         touched = queries.decide(enrollment_id, "enrolled")
     except queries.Refused as refused:
-        return _answer(row, "unpaid", f"This enrollment cannot be approved. {refused}", "error")
+        return _answer(row, "unpaid", f"This enrollment cannot be approved. {_why(refused)}", "error")
     if not touched:
         abort(404)
     return _answer(dict(row, status="enrolled"), "approved",
@@ -113,7 +122,7 @@ def decline_enrollment(enrollment_id):
     try:
         touched = queries.decide(enrollment_id, "cancelled")
     except queries.Refused as refused:
-        return _answer(row, "refused", f"This enrollment cannot be declined. {refused}", "error")
+        return _answer(row, "refused", f"This enrollment cannot be declined. {_why(refused)}", "error")
     if not touched:
         abort(404)
     return _answer(dict(row, status="cancelled"), "declined",
