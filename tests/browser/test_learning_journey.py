@@ -21,7 +21,10 @@ def _course(database, title, *, price="0", certificate=False, kinds=("text", "qu
     course = gen_course(database, teacher, price=price, certificate=certificate, lessons=(), title=title)
     for kind in kinds:
         gen_lesson(database, course, course.modules[0], kind, passing_score=50)
-    database.rows("UPDATE course_lessons SET body = 'Read this **carefully**.' WHERE course_id = %s", (course.id,))
+    # A code line wider than a phone: the accessibility checks see how the player shows it.
+    database.rows("UPDATE course_lessons SET body = %s WHERE course_id = %s", (
+        "Read this **carefully**.\n\n```sql\nSELECT region, count(*) AS orders, sum(amount) AS revenue "
+        "FROM orders WHERE ordered_at >= date '2025-01-01' GROUP BY region ORDER BY revenue DESC;\n```\n", course.id))
     return course, database.value("SELECT slug::text FROM courses WHERE id = %s", (course.id,))
 
 
