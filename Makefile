@@ -16,7 +16,8 @@ $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PY) -m pip install --quiet -r requirements-test.txt
 	touch $@
 
-# htmx and Chart.js, pinned in package.json / package-lock.json.
+# htmx, Chart.js and SortableJS (served), axe-core (the browser tests' accessibility check),
+# pinned in package.json / package-lock.json.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@

@@ -153,7 +153,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals.update(is_partial=is_partial, navigation=formatting.navigation,
-                                 vendor_version=assets.package_version)
+                                 vendor_version=assets.package_version, csrf_field=forms.csrf_field)
     app.jinja_env.filters.update(money=formatting.money, number=formatting.number,
                                  percent=formatting.percent, rating=formatting.rating, when=formatting.when,
                                  ago=formatting.ago)

@@ -53,6 +53,7 @@ import psycopg2
 import psycopg2.extras
 from tqdm import tqdm
 
+from portal import demo_lessons
 from portal.passwords import hash_password
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -545,6 +546,17 @@ def _answers(right: int) -> list[int]:
     return [q % QUIZ_QUESTIONS if q < right else (q + 1) % QUIZ_QUESTIONS for q in range(QUIZ_QUESTIONS)]
 
 
+def _lesson_body(course: CourseSpec, topic: str, module: int, n: int, lesson: LessonSpec) -> str | None:
+    """What a lesson says (portal/demo_lessons.py); a video lesson's is its address alone."""
+    if lesson.kind == "text":
+        return demo_lessons.text_lesson(course.title, course.category, course.slug, topic, module, n)
+    if lesson.kind == "assignment":
+        return demo_lessons.assignment(course.title, topic, lesson.minutes)
+    if lesson.kind == "quiz":
+        return demo_lessons.quiz_intro(topic, QUIZ_QUESTIONS)
+    return None
+
+
 def _plan_course(rng: random.Random, block: int, index: int, entry) -> CourseSpec:
     owner, title, subtitle, category, level, price, status, topics, tags, certificate = entry
     slug = "-".join("".join(ch if ch.isalnum() else " " for ch in title.lower()).split())
@@ -1012,7 +1024,7 @@ class _Loader:
                                  "answer": q % QUIZ_QUESTIONS}
                                 for q in range(QUIZ_QUESTIONS)]})
                         rows.append((module_id, course.id, lesson.title, n, lesson.kind,
-                                     f"Notes for {lesson.title.lower()}." if lesson.kind != "video" else None,
+                                     _lesson_body(course, topic, position, n, lesson),
                                      f"https://video.demo.test/{course.slug}/{position + 1}-{n + 1}"
                                      if lesson.kind == "video" else None,
                                      lesson.minutes, position == 0 and n == 0, quiz, lesson.passing))

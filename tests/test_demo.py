@@ -6,6 +6,7 @@ check loads a second, fresh database and compares the two.
 
 import pytest
 
+from portal.courses.markdown import render_markdown
 from portal.db import Urls
 from portal.demo import DEMO_INSTRUCTOR_EMAIL, DEMO_LOGINS, DEMO_ORG_SLUG, load_demo
 
@@ -145,6 +146,24 @@ def test_primary_instructor_dashboard_is_busy(demo):
     spread = demo.rows("SELECT min(enrolled_at) AS first, max(enrolled_at) AS last FROM course_enrollments")[0]
     assert (spread["last"] - spread["first"]).days >= 80
     assert demo.value("SELECT max(occurred_at) < now() FROM student_activity")
+
+
+def test_text_lessons_read_like_lessons(demo):
+    """Every text lesson is several paragraphs of Markdown under headings, with a list, code in the
+    technical courses, and no two alike; assignments are numbered steps."""
+    lessons = demo.rows("SELECT c.title AS course, l.body FROM course_lessons l JOIN courses c ON c.id = l.course_id "
+                        "WHERE l.content_type = 'text'")
+    assert len(lessons) >= 20
+    for lesson in lessons:
+        html = str(render_markdown(lesson["body"]))
+        assert html.count("<p>") >= 3 and html.count("<h2>") >= 3 and html.count("<li>") == 4, lesson
+        assert "lorem" not in lesson["body"].lower() and "{" not in lesson["body"], "no placeholder left"
+    assert len({lesson["body"] for lesson in lessons}) == len(lessons), "each lesson reads differently"
+    technical = [str(render_markdown(lesson["body"])) for lesson in lessons
+                 if lesson["course"] in ("Python for Data Analysis", "SQL from Zero to Reports")]
+    assert technical and all("<pre><code" in html for html in technical)
+    briefs = [r["body"] for r in demo.rows("SELECT body FROM course_lessons WHERE content_type = 'assignment'")]
+    assert briefs and all(str(render_markdown(body)).count("<li>") >= 3 for body in briefs)
 
 
 def test_second_load_changes_nothing(demo):

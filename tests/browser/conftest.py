@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from werkzeug.serving import make_server
@@ -15,7 +16,13 @@ from portal.db import Urls
 from tests.web import close_app, make_app
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+# axe-core, an npm devDependency (package.json): installed by `make setup`, never served by the app.
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE_PATH = "/__axe-core__/axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+WIDTHS = (1280, 390)   # a laptop and a phone
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -71,3 +78,45 @@ def screenshot(page, name: str) -> Path:
     # when htmx later copies the attribute into a swapped form.
     page.screenshot(path=str(path), full_page=True, caret="initial")
     return path
+
+
+def check_accessibility(page, name: str) -> None:
+    """axe-core finds no WCAG 2.1 A or AA violation on the page as it is now, at 1280 and at 390 px wide.
+
+    The page's CSP allows scripts from 'self' only, so axe cannot go in as an inline script
+    (``add_script_tag(path=...)`` would be refused and logged as a CSP error): it is served at a
+    same-origin address that exists only in this browser (``page.route``), and added by URL.
+    axe runs in the page: a context with JavaScript off cannot be checked (the call would wait forever).
+    """
+    assert AXE.exists(), f"{AXE} is missing: `make setup` (npm ci) installs axe-core"
+    if not page.evaluate("typeof window.axe === 'object'"):
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(page.url))
+        url = origin + AXE_PATH
+        page.route(url, lambda route: route.fulfill(path=AXE, content_type="text/javascript"))
+        try:
+            page.add_script_tag(url=url)
+        finally:
+            page.unroute(url)
+    viewport, scrolled = page.viewport_size, page.evaluate("[scrollX, scrollY]")
+    found = []
+    try:
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": viewport["height"]})
+            for violation in page.evaluate(AXE_RUN, WCAG_TAGS):
+                found.append(f"{width}px {violation['id']} ({violation['impact']}): {violation['help']}\n"
+                             f"    {violation['helpUrl']}\n"
+                             + "".join(f"    {target}: {summary}\n" for target, summary in violation["nodes"]))
+    finally:
+        # The page as it was: its size, and its scroll position, which the narrow layout moved (left
+        # moved, chromium's next click lands off its target).
+        page.set_viewport_size(viewport)
+        page.evaluate("([x, y]) => window.scrollTo(x, y)", scrolled)
+    if found:
+        raise AssertionError(f"accessibility violations on {name}:\n" + "".join(found))
+
+
+AXE_RUN = """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
+  .then(results => results.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+    nodes: v.nodes.slice(0, 8).map(n => [n.target.join(' '), (n.failureSummary || '').replace(/\\s+/g, ' ')])
+  })))"""

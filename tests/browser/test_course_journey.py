@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from portal.demo import DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import check_accessibility, screenshot
 from tests.support import gen_course, gen_lesson, gen_module
 
 
@@ -49,6 +49,7 @@ def test_create_structure_drip_share_and_publish_a_course(demo_server, page):
         learn.get_by_label(f"item {n}", exact=False).last.fill(outcome)
     learn.get_by_role("button", name="Remove item 2").click()
     expect(learn.locator("[data-items-input]")).to_have_count(2)
+    check_accessibility(page, "new course")
     page.get_by_role("button", name="Create the course").click()
     expect(page).to_have_url(re.compile(r"/courses/[0-9a-f-]{36}/curriculum$"))
     course_id = page.url.split("/")[-2]
@@ -85,6 +86,7 @@ def test_create_structure_drip_share_and_publish_a_course(demo_server, page):
         editor.get_by_label(f"Choice {n}", exact=True).fill(choice)
     editor.get_by_label("Correct answer: choice 2 of question 1").check()
     editor.get_by_label("Passing score").fill("80")
+    check_accessibility(page, "curriculum with the quiz editor open")
     editor.get_by_role("button", name="Save lesson", exact=True).last.click()
     expect(page.locator(".lesson", has_text="Check your understanding")).to_be_visible()
     quiz_row = database.rows("SELECT quiz, passing_score FROM course_lessons WHERE course_id = %s "
@@ -105,6 +107,7 @@ def test_create_structure_drip_share_and_publish_a_course(demo_server, page):
         "SELECT l.title FROM course_lessons l JOIN course_modules m ON m.id = l.module_id "
         "WHERE l.course_id = %s ORDER BY m.position, l.position", (course_id,))]
     assert lessons == ["Watch a facilitated session", "Check your understanding", "Why meetings fail"]
+    check_accessibility(page, "curriculum")
     screenshot(page, "course-curriculum")
 
     # "Move to…", with the keyboard alone: the lesson goes back to the end of Foundations.
@@ -148,6 +151,7 @@ def test_create_structure_drip_share_and_publish_a_course(demo_server, page):
                                  (course_id,))
     row = database.rows("SELECT drip_content, drip_schedule FROM courses WHERE id = %s", (course_id,))[0]
     assert row["drip_content"] and row["drip_schedule"] == {str(foundations): 7}
+    check_accessibility(page, "drip release")
     screenshot(page, "course-drip")
 
     # A co-instructor who may edit content.
@@ -158,16 +162,19 @@ def test_create_structure_drip_share_and_publish_a_course(demo_server, page):
     expect(page.locator("#team-list .teacher")).to_have_count(2)
     perms = database.value("SELECT permissions FROM course_instructors WHERE course_id = %s", (course_id,))
     assert perms["edit_content"] and perms["view_content"]
+    check_accessibility(page, "team")
     screenshot(page, "course-team")
 
     # Publish from the details page; the list shows it under Published.
     page.get_by_role("link", name="Details").click()
     page.get_by_role("button", name="Publish").click()
     expect(page.locator(".course-header .status")).to_have_text("Published")
+    check_accessibility(page, "course details")
     assert database.value("SELECT status::text FROM courses WHERE id = %s", (course_id,)) == "published"
     page.get_by_role("link", name="Courses", exact=True).first.click()
     page.get_by_role("link", name=re.compile("^Published")).click()
     expect(page.locator("#course-results")).to_contain_text("Facilitation Foundations")
+    check_accessibility(page, "course list")
     screenshot(page, "course-list")
     assert page.console_errors == [], "no script or CSP errors"
 
@@ -213,6 +220,7 @@ def test_deleting_with_the_keyboard_keeps_the_focus_nearby(demo_server, page):
     delete("Delete lesson “Lesson 1”", f"module-{basics}-title")    # none left: its module
     delete("Delete module “Basics”", f"module-{second}-title")      # the next module
     delete("Delete module “Third”", f"module-{second}-title")       # the last one: the previous module
+    check_accessibility(page, "curriculum with a message after deletes")
     screenshot(page, "course-curriculum-after-deletes")
     delete("Delete module “Second”", "module-add-title")            # none left: "Add a module"
     expect(page.locator("#messages-status .message__text")).to_have_text(
@@ -252,6 +260,17 @@ def test_move_to_works_without_javascript(demo_server, browser):
         assert [r["id"] for r in database.rows("SELECT id FROM course_modules WHERE course_id = %s "
                                                "ORDER BY position", (course.id,))] == [beta, gamma, alpha]
         screenshot(page, "course-move-to-without-javascript")
+    finally:
+        context.close()
+
+    # The same page with scripting on, for the accessibility check (axe runs in the page).
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        _sign_in(page, base, DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD)
+        page.goto(f"{base}/courses/{course.id}/modules/{alpha}/move")
+        expect(page.get_by_label("Move the module “Alpha” to")).to_be_visible()
+        check_accessibility(page, "move to")
     finally:
         context.close()
 

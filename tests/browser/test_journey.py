@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from portal.demo import DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import check_accessibility, screenshot
 from tests.support import Actor, enroll, gen_account
 
 
@@ -17,6 +18,7 @@ def test_demo_instructor_sees_cards_activity_and_chart(demo_server, page):
     expect(page).to_have_url(f"{base}/catalog/")   # a signed-out visitor starts at the public catalog
     page.get_by_role("link", name="Sign in", exact=True).click()
     expect(page).to_have_url(f"{base}/sign-in")
+    check_accessibility(page, "sign-in")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
@@ -37,6 +39,7 @@ def test_demo_instructor_sees_cards_activity_and_chart(demo_server, page):
     page.get_by_role("link", name="Show older activity").click()
     expect(items).to_have_count(40)
     expect(page.locator("#trend-chart")).to_have_attribute("data-drawn", "true")
+    check_accessibility(page, "instructor dashboard")
     path = screenshot(page, "instructor-dashboard")
     assert path.stat().st_size > 10_000
     assert page.console_errors == [], "no script or CSP errors"
@@ -63,10 +66,12 @@ def test_new_instructor_signs_up_and_sees_next_steps(demo_server, page):
     page.get_by_role("button", name="Create account").click()
     expect(page.locator("#password-error")).to_have_text("Use 12 to 128 characters.")
     expect(page.get_by_label("Full name")).to_have_value("Nova Teacher")
+    check_accessibility(page, "sign-up with a field error")
     page.get_by_label("Password").fill("a much longer passphrase")
     page.get_by_label("Password").press("Enter")  # the keyboard alone submits the form
     expect(page).to_have_url(f"{base}/dashboard")
     expect(page.get_by_role("heading", name="Let's get your teaching started")).to_be_visible()
+    check_accessibility(page, "a new instructor's dashboard")
     screenshot(page, "new-instructor-dashboard")
     assert database.value("SELECT role::text FROM users WHERE email = 'nova@example.test'") == "instructor"
     assert page.console_errors == []
@@ -139,10 +144,27 @@ def test_approval_actions_line_up_with_their_rows_and_the_page_reflows_on_a_phon
         });
     }""")
     assert misplaced == [], "each actions cell is in its row, under the actions column"
+    check_accessibility(page, "enrollment approvals")
     screenshot(page, "approvals-1280")
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
     expect(rows.filter(has_text="Wanda Waiting")).to_have_count(1)
     assert page.evaluate(PAGE_WIDTH) <= 390
     screenshot(page, "approvals-390")
+    assert page.console_errors == []
+
+
+def test_the_accessibility_check_reports_what_it_finds(demo_server, page):
+    """An image without alt text on the sign-in page fails the check at both widths, naming the rule and
+    the element; injecting axe-core breaks no CSP rule."""
+    base, _ = demo_server
+    page.goto(f"{base}/sign-in")
+    page.evaluate("""() => { const img = document.createElement('img');
+                            img.src = '/static/favicon.svg'; img.id = 'unlabelled';
+                            document.querySelector('main').append(img); }""")
+    with pytest.raises(AssertionError) as failure:
+        check_accessibility(page, "sign-in with an unlabelled image")
+    report = str(failure.value)
+    assert "1280px image-alt" in report and "390px image-alt" in report and "#unlabelled: Fix any" in report
+    assert page.viewport_size == {"width": 1280, "height": 900}, "the page is left as it was"
     assert page.console_errors == []

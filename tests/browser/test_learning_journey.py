@@ -9,7 +9,7 @@ from decimal import Decimal
 from playwright.sync_api import expect
 
 from portal.demo import DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import check_accessibility, screenshot
 from tests.support import Actor, gen_course, gen_lesson
 
 STUDENT_PASSWORD = "a long and private passphrase"
@@ -21,7 +21,10 @@ def _course(database, title, *, price="0", certificate=False, kinds=("text", "qu
     course = gen_course(database, teacher, price=price, certificate=certificate, lessons=(), title=title)
     for kind in kinds:
         gen_lesson(database, course, course.modules[0], kind, passing_score=50)
-    database.rows("UPDATE course_lessons SET body = 'Read this **carefully**.' WHERE course_id = %s", (course.id,))
+    # A code line wider than a phone: the accessibility checks see how the player shows it.
+    database.rows("UPDATE course_lessons SET body = %s WHERE course_id = %s", (
+        "Read this **carefully**.\n\n```sql\nSELECT region, count(*) AS orders, sum(amount) AS revenue "
+        "FROM orders WHERE ordered_at >= date '2025-01-01' GROUP BY region ORDER BY revenue DESC;\n```\n", course.id))
     return course, database.value("SELECT slug::text FROM courses WHERE id = %s", (course.id,))
 
 
@@ -52,10 +55,12 @@ def test_a_visitor_learns_a_course_gets_a_certificate_reviews_it_and_the_instruc
     page.goto(f"{base}/catalog/")
     page.get_by_label("Search").fill("Meeting Magic")
     expect(page.locator("#catalog-results .course-card")).to_have_count(1)
+    check_accessibility(page, "catalog search")
     screenshot(page, "catalog-search")
     page.locator("#catalog-results").get_by_role("link", name="Meeting Magic").click()
     expect(page).to_have_url(f"{base}/catalog/{slug}")
     expect(page.get_by_role("link", name="Sign in to enroll")).to_be_visible()
+    check_accessibility(page, "course page, signed out")
     screenshot(page, "course-page-anonymous")
 
     # Sign up as a student, come back and enroll for free: the player opens on the first lesson.
@@ -66,6 +71,7 @@ def test_a_visitor_learns_a_course_gets_a_certificate_reviews_it_and_the_instruc
     expect(page).to_have_url(f"{base}/learn/{slug}/lessons/{course.lessons[0]}")
     expect(page.locator("#course-progress")).to_contain_text("0% complete")
     expect(page.locator(".lesson-text strong")).to_have_text("carefully")  # sanitized Markdown
+    check_accessibility(page, "player: a text lesson")
 
     # The text lesson: complete and go on (an htmx swap that pushes the next lesson's address).
     page.get_by_role("button", name=re.compile("^Mark complete")).click()
@@ -78,6 +84,7 @@ def test_a_visitor_learns_a_course_gets_a_certificate_reviews_it_and_the_instruc
     page.get_by_role("button", name="Submit answers").click()
     expect(page.locator("#quiz-result")).to_contain_text("You scored 0%.")
     expect(page.locator("#quiz-result")).to_contain_text("below the pass mark")
+    check_accessibility(page, "player: a failed quiz")
     screenshot(page, "player-quiz-failed")
     page.get_by_label("Second", exact=True).first.check()
     page.get_by_label("First", exact=True).last.check()
@@ -90,6 +97,7 @@ def test_a_visitor_learns_a_course_gets_a_certificate_reviews_it_and_the_instruc
     page.get_by_role("button", name="Mark complete").click()
     expect(page.locator("#course-progress")).to_contain_text("100% complete")
     expect(page.get_by_role("heading", name="You have completed this course")).to_be_visible()
+    check_accessibility(page, "player: the course completed")
     screenshot(page, "player-completed")
     page.get_by_role("link", name="Your certificate").click()
     expect(page).to_have_url(re.compile(rf"{re.escape(base)}/certificates/[0-9a-f]{{32}}$"))
@@ -102,6 +110,7 @@ def test_a_visitor_learns_a_course_gets_a_certificate_reviews_it_and_the_instruc
     page.get_by_role("link", name="My learning").first.click()
     expect(page.locator("main")).to_contain_text("Meeting Magic")
     expect(page.locator(f'main a[href="/certificates/{code}"]').first).to_be_visible()
+    check_accessibility(page, "my learning")
     screenshot(page, "my-learning")
 
     # A review from the course page.
@@ -109,12 +118,14 @@ def test_a_visitor_learns_a_course_gets_a_certificate_reviews_it_and_the_instruc
     page.get_by_role("link", name="Write a review").click()
     page.get_by_role("button", name="Publish your review").click()   # no rating yet: kept on the form
     expect(page.locator("#review-form")).to_contain_text("Choose a rating from 1 to 5 stars.")
+    check_accessibility(page, "review form with an error")
     page.get_by_label("5 — Excellent").check()
     page.get_by_label("Title").fill("Shorter, better meetings")
     page.get_by_role("textbox", name="Your review").fill("Practical <b>and</b> kind.")
     page.get_by_role("button", name="Publish your review").click()
     expect(page).to_have_url(re.compile(rf"/catalog/{slug}#reviews$"))
     expect(page.locator("#reviews")).to_contain_text("Practical <b>and</b> kind.")   # escaped, as typed
+    check_accessibility(page, "course page, enrolled and reviewed")
     screenshot(page, "course-page-reviewed")
     assert page.console_errors == [], "no script or CSP errors"
 
@@ -123,6 +134,7 @@ def test_a_visitor_learns_a_course_gets_a_certificate_reviews_it_and_the_instruc
     page.goto(certificate_url)
     expect(page.locator(".certificate-check")).to_contain_text("Valid.")
     expect(page.locator(".certificate__name")).to_have_text("Robin Learner")
+    check_accessibility(page, "certificate, signed out")
     screenshot(page, "certificate")
     pdf = page.request.get(f"{certificate_url}.pdf")
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
@@ -144,6 +156,7 @@ def test_a_visitor_learns_a_course_gets_a_certificate_reviews_it_and_the_instruc
     for name, value in (("enrolled_count", "1"), ("completed_count", "1"), ("average_rating", "5.00"),
                         ("review_count", "1")):
         expect(page.locator(f'[data-figure="{name}"]')).to_have_attribute("data-value", value)
+    check_accessibility(page, "course insight")
     screenshot(page, "course-insight-after-student")
     assert page.console_errors == [], "no script or CSP errors"
     assert database.rows("SELECT * FROM verify_denormalized_figures()") == []
@@ -159,10 +172,12 @@ def test_a_paid_course_is_declined_then_paid_through_the_test_provider(demo_serv
     page.get_by_role("button", name="Buy for $80.00").click()
     expect(page).to_have_url(re.compile(rf"{re.escape(base)}/checkout/[0-9a-f-]{{36}}$"))
     expect(page.locator(".test-mode")).to_contain_text("no real money moves")
+    check_accessibility(page, "checkout")
     screenshot(page, "checkout-test-mode")
 
     page.get_by_role("button", name="Decline the payment").click()
     expect(page.locator("#checkout")).to_contain_text("Failed")
+    check_accessibility(page, "checkout, payment failed")
     page.get_by_role("button", name="Try again").click()
     page.get_by_role("button", name="Pay $80.00").click()
     expect(page).to_have_url(f"{base}/learn/{slug}/lessons/{course.lessons[0]}")
@@ -219,6 +234,7 @@ def test_a_video_lessons_mark_complete_waits_until_the_video_is_watched(demo_ser
     assert reported.value.status == 204
     expect(button).to_be_visible()
     expect(note).to_contain_text("You have watched the video")
+    check_accessibility(page, "player: a video lesson, watched")
     screenshot(page, "player-video-watched")
 
     page.reload()                                   # the recorded 480 s are enough once the length is known
