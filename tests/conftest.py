@@ -97,9 +97,10 @@ def _drop_run(admin_dsn: str, run: str, created_roles: list[str]) -> None:
     conn.close()
 
 
-def _fresh_database(admin_dsn, cluster):
+def _fresh_database(admin_dsn, cluster, template: str | None = None):
+    """A new database of this run, a copy of ``template`` (the migrated one by default)."""
     name = f"{cluster['run']}_{secrets.token_hex(4)}"
-    db.create_database(admin_dsn, name, cluster["owner"], template=cluster["template"],
+    db.create_database(admin_dsn, name, cluster["owner"], template=template or cluster["template"],
                        strategy=None if os.environ.get("TEST_DATABASE_URL") else "FILE_COPY")
     database = Database(
         owner_dsn=db.with_dsn(admin_dsn, user=cluster["owner"], password=cluster["password"], dbname=name),
