@@ -14,7 +14,9 @@ cursor (``stream``), never the whole list in memory.
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 import logging
 from dataclasses import dataclass, field
 from math import ceil
@@ -23,7 +25,7 @@ from typing import Any, Callable, Iterable
 from defusedcsv import csv
 from flask import Response, stream_with_context, url_for
 from flask_login import current_user
-from peewee import DatabaseError
+from peewee import DatabaseError, Tuple
 from playhouse.postgres_ext import ServerSide
 
 from portal import db
@@ -80,6 +82,9 @@ class Spec:
     default_sort: str = ""
     page_size: int = 20
     page_arg: str = "page"  # the query argument of the page (two lists on one page need two)
+    # Paging by position (``after``/``before`` the key of a row shown) instead of page numbers:
+    # for lists that grow without bound, where page 500 would read 10,000 rows to skip them.
+    keyset: bool = False
 
     def read(self, args) -> "View":
         """The view a query string (``request.args``) asks for."""
@@ -89,7 +94,12 @@ class Spec:
             page = int(args.get(self.page_arg) or 1)
         except (TypeError, ValueError):
             page = 1
-        return View(self, values, sort if sort in self.sorts else self.default_sort, max(1, page))
+        view = View(self, values, sort if sort in self.sorts else self.default_sort, max(1, page))
+        if self.keyset:
+            view.after, view.before = position(args.get("after")), position(args.get("before"))
+            if view.after is not None:
+                view.before = None
+        return view
 
     def page(self, view: "View", rows: list, matching: int, **extra) -> "Page":
         """One page of rows (already limited to the page) of ``matching`` rows in all."""
@@ -109,6 +119,8 @@ class View:
     sort: str
     page: int
     choices: dict = field(default_factory=dict)
+    after: list | None = None       # keyset: the key of the row this page follows
+    before: list | None = None      # keyset: the key of the row this page precedes
 
     def __getattr__(self, name):  # view.q, view.category...: the filter's cleaned value
         values = self.__dict__.get("values") or {}
@@ -136,6 +148,9 @@ class View:
             default = f.default if isinstance(f, Choice) else ""
             out[f.name] = value if value and value != default else None
         out["sort"] = values["sort"] if values["sort"] and values["sort"] != self.spec.default_sort else None
+        if self.spec.keyset:  # a new order or filter starts from the top: no position, no page
+            out["after"], out["before"] = changes.get("after"), changes.get("before")
+            return out
         out[self.spec.page_arg] = values["page"] if (values["page"] or 1) > 1 else None
         return out
 
@@ -153,8 +168,15 @@ class Page:
     extra: dict = field(default_factory=dict)
     url: Callable[..., str] | None = None
 
+    next_token: str | None = None   # keyset: the position of the next page, when there is one
+    prev_token: str | None = None
+
     def __post_init__(self):
         self.page, self.pages = self.view.spec.clamp(self.view, self.matching)
+
+    @property
+    def keyset(self) -> bool:
+        return self.view.spec.keyset
 
     def __getattr__(self, name):  # page.counts...: what the query added; page.q...: the view's filters
         extra = self.__dict__.get("extra") or {}
@@ -196,6 +218,52 @@ class Page:
         """Bind the page's links to ``endpoint`` (with ``fixed`` arguments such as a slug)."""
         self.url = lambda **changes: url_for(endpoint, **{**fixed, **self.view.args(**changes)})
         return self
+
+
+def position(token: str | None) -> list | None:
+    """A keyset position from the query string (``token``'s inverse), or None when absent or
+    not one (a tampered link starts from the top rather than fail)."""
+    if not token or len(token) > 400:
+        return None
+    try:
+        values = json.loads(base64.urlsafe_b64decode(token.encode() + b"=" * (-len(token) % 4)))
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(values, list) or not all(isinstance(v, (str, int)) for v in values):
+        return None
+    return values
+
+
+def token(values) -> str:
+    """A row's key as a short, opaque query-string value (times as ISO text, ids as text)."""
+    plain = [v if isinstance(v, int) else (v.isoformat() if hasattr(v, "isoformat") else str(v)) for v in values]
+    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def keyset_page(view: View, query, keys: tuple, *, descending: bool, matching: int, **extra) -> "Page":
+    """One page of ``query`` by position: ``keys`` are (expression, row name) pairs that order the
+    list uniquely, all ascending or all ``descending``. Reads one row more than the page to know
+    whether there is a next one; a page before a position is read backwards and turned round.
+    The expressions are compared with the position's values as one row value, so PostgreSQL
+    types them like the columns (timestamps, uuids)."""
+    size = view.spec.page_size
+    at = view.after or view.before
+    backwards = view.before is not None
+    down = descending != backwards
+    if at is not None:
+        left, right = Tuple(*(expression for expression, _ in keys)), Tuple(*at[:len(keys)])
+        query = query.where(left < right if down else left > right)
+    order = [expression.desc() if down else expression.asc() for expression, _ in keys]
+    rows = list(query.order_by(*order).limit(size + 1))
+    more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+    key = lambda row: token([row[name] for _, name in keys])  # noqa: E731
+    page = Page(view=view, rows=rows, matching=matching, extra=extra)
+    page.next_token = key(rows[-1]) if rows and (more or backwards) else None
+    page.prev_token = key(rows[0]) if rows and at is not None and (more or not backwards) else None
+    return page
 
 
 def page_of(view: View, query, matching: int):

@@ -41,3 +41,23 @@ def test_a_page_is_kept_within_the_pages_there_are():
 def test_a_page_reads_its_extras_and_its_views_filters():
     page = SPEC.page(SPEC.read(MultiDict({"q": "go"})), rows=[], matching=0, counts={"all": 0})
     assert page.counts == {"all": 0} and page.q == "go" and page.sort == "newest"
+
+
+def test_a_keyset_position_travels_as_an_opaque_token_and_a_bad_one_is_no_position():
+    from datetime import datetime, timezone
+    from uuid import UUID
+    from portal.listing import position, token
+    at = datetime(2026, 12, 6, 20, 30, tzinfo=timezone.utc)
+    row = UUID("00000000-0000-4000-8000-000000000001")
+    assert position(token([7, at, row])) == [7, at.isoformat(), str(row)]
+    for bad in ("%%%", "x" * 401, token([]).replace("W", "{"), "eyJhIjoxfQ", "", None):  # eyJhIjoxfQ: {"a":1}
+        assert position(bad) is None
+
+
+def test_a_keyset_view_reads_after_or_before_and_links_start_from_the_top():
+    from portal.listing import token
+    keyed = Spec(sorts={"newest": "Newest", "helpful": "Most helpful"}, default_sort="newest", keyset=True)
+    view = keyed.read(MultiDict({"after": token([1]), "before": token([2]), "sort": "helpful"}))
+    assert (view.after, view.before) == ([1], None)  # both given: after wins
+    assert view.args(sort="newest") == {"sort": None, "after": None, "before": None}
+    assert view.args(after="abc") == {"sort": "helpful", "after": "abc", "before": None}

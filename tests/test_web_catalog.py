@@ -10,6 +10,7 @@ of its own, so the cases do not see each other's courses through the filters.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import secrets
@@ -489,9 +490,15 @@ def review_world(world, count: int):
 REVIEW = re.compile(r'<article class="review" id="review-([0-9a-f-]{36})"')
 
 
+def link(body: str, rel: str) -> str | None:
+    found = re.search(rf'rel="{rel}" href="([^"]+)"', body)
+    return html.unescape(found.group(1)) if found else None
+
+
 @pytest.mark.parametrize("actor", ACTORS)
 def test_reviews_list_pages_and_sorts(world, actor):
-    """Ten reviews a page, newest first by default or most helpful first; a full page without htmx."""
+    """Ten reviews a page by position (newest first by default, or most helpful first), with
+    next and previous links; a full page without htmx."""
     course, reviews = review_world(world, 12)
     world.database.value("UPDATE course_reviews SET helpful_count = 7 WHERE id = %s RETURNING id", (reviews[0],))
     world.database.value("UPDATE course_reviews SET helpful_count = 3 WHERE id = %s RETURNING id", (reviews[5],))
@@ -499,16 +506,22 @@ def test_reviews_list_pages_and_sorts(world, actor):
     first = world.get(actor, f"/catalog/{slug}/reviews")
     assert first.status_code == 200 and "<html" in text(first)
     assert REVIEW.findall(text(first)) == [str(r) for r in reversed(reviews)][:10]
-    second = REVIEW.findall(text(world.get(actor, f"/catalog/{slug}/reviews?page=2")))
-    assert second == [str(reviews[1]), str(reviews[0])]
-    helpful = REVIEW.findall(text(world.get(actor, f"/catalog/{slug}/reviews?sort=helpful")))
-    assert helpful[:2] == [str(reviews[0]), str(reviews[5])]
-    fragment = world.get(actor, f"/catalog/{slug}/reviews?sort=helpful&page=2", headers=htmx())
+    assert link(text(first), "prev") is None
+    second = text(world.get(actor, link(text(first), "next")))
+    assert REVIEW.findall(second) == [str(reviews[1]), str(reviews[0])] and link(second, "next") is None
+    back = text(world.get(actor, link(second, "prev")))
+    assert REVIEW.findall(back) == [str(r) for r in reversed(reviews)][:10]
+    helpful = text(world.get(actor, f"/catalog/{slug}/reviews?sort=helpful"))
+    assert REVIEW.findall(helpful)[:2] == [str(reviews[0]), str(reviews[5])]
+    fragment = world.get(actor, link(helpful, "next"), headers=htmx())
     assert "<html" not in text(fragment) and len(REVIEW.findall(text(fragment))) == 2
     assert f'href="/catalog/{slug}/reviews?sort=helpful"' in text(fragment)
     course_page = text(world.get(actor, f"/catalog/{slug}"))
     assert REVIEW.findall(course_page) == [str(r) for r in reversed(reviews)][:10]
-    assert f'rel="next" href="/catalog/{slug}/reviews?page=2"' in course_page
+    assert link(course_page, "next").startswith(f"/catalog/{slug}/reviews?after=")
+    # A position that is not one (tampered) starts from the top rather than fail.
+    assert REVIEW.findall(text(world.get(actor, f"/catalog/{slug}/reviews?after=%%%"))) == \
+        REVIEW.findall(text(first))
 
 
 def test_reviews_show_instructor_responses_and_hide_hidden_reviews(world):

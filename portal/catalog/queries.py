@@ -27,7 +27,7 @@ from peewee import JOIN, IntegrityError, Value, fn
 
 from portal.courses.forms import LEVELS
 from portal.db import UNIQUE_VIOLATION, database, sqlstate
-from portal.listing import Choice, Page, Spec, Text, View, page_of
+from portal.listing import Choice, Page, Spec, Text, View, keyset_page, page_of
 from portal.models import (Course, CourseEnrollment, CourseLesson, CourseOutline, CourseReview, CourseTeacher,
                            PublicInstructor, ReviewAuthor, ReviewHelpfulVote, ReviewReport)
 
@@ -289,17 +289,20 @@ def _review_query():
             .join(ReviewAuthor, JOIN.LEFT_OUTER, on=(ReviewAuthor.review == CourseReview.id)))
 
 
-REVIEWS = Spec(sorts=REVIEW_SORTS, default_sort=DEFAULT_REVIEW_SORT, page_size=REVIEWS_PAGE_SIZE)
+# By position: a popular course's reviews grow without bound.
+REVIEWS = Spec(sorts=REVIEW_SORTS, default_sort=DEFAULT_REVIEW_SORT, page_size=REVIEWS_PAGE_SIZE, keyset=True)
+REVIEW_KEYS = {"newest": ((CourseReview.created_at, "created_at"), (CourseReview.id, "id")),
+               "helpful": ((CourseReview.helpful_count, "helpful_count"), (CourseReview.created_at, "created_at"),
+                           (CourseReview.id, "id"))}
 
 
 def review_page(course: dict, total: int, view: View, viewer_id=None) -> Page:
-    """A page of the course's visible reviews, each marked with the viewer's vote and report."""
-    order = ((CourseReview.helpful_count.desc(), CourseReview.created_at.desc(), CourseReview.id)
-             if view.sort == "helpful" else (CourseReview.created_at.desc(), CourseReview.id))
-    rows = page_of(view, _review_query().where((CourseReview.course == course["id"]) & CourseReview.is_visible)
-                   .order_by(*order).dicts(), total)
-    mark_for_viewer(rows, viewer_id)
-    return REVIEWS.page(view, rows, total, total=total)
+    """A page of the course's visible reviews (newest or most helpful first, by position), each
+    marked with the viewer's vote and report."""
+    query = _review_query().where((CourseReview.course == course["id"]) & CourseReview.is_visible).dicts()
+    page = keyset_page(view, query, REVIEW_KEYS[view.sort], descending=True, matching=total, total=total)
+    mark_for_viewer(page.rows, viewer_id)
+    return page
 
 
 def mark_for_viewer(rows: list[dict], viewer_id) -> None:
