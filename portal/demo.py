@@ -53,7 +53,7 @@ import psycopg2
 import psycopg2.extras
 from tqdm import tqdm
 
-from portal import demo_lessons
+from portal import demo_lessons, models, seed
 from portal.passwords import hash_password
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -923,9 +923,8 @@ class _Loader:
         # Nobody can sign up as a platform admin: the first one is made by
         # maintenance, as a real deployment would bootstrap it.
         with self.owner, self.owner.cursor() as cur:
-            self.ids["admin"] = _value(
-                cur, "INSERT INTO users (email, full_name, role) VALUES (%s, %s, 'admin') RETURNING id",
-                (ADMIN["email"], ADMIN["name"]))
+            self.ids["admin"] = seed.insert(cur, models.User, email=ADMIN["email"], full_name=ADMIN["name"],
+                                            role="admin")
             cur.execute("INSERT INTO private.user_credentials (user_id, password_hash) VALUES (%s, %s)",
                         (self.ids["admin"], password_hash))
         self.tick()
@@ -950,8 +949,7 @@ class _Loader:
         self.phase("organization")
         admin = self.ids["admin"]
         with self.requests.user(admin) as cur:
-            self.org_id = _value(cur, "INSERT INTO organizations (name, slug) VALUES (%s, %s) RETURNING id",
-                                 (DEMO_ORG_NAME, DEMO_ORG_SLUG))
+            self.org_id = seed.insert(cur, models.Organization, name=DEMO_ORG_NAME, slug=DEMO_ORG_SLUG)
         with self.requests.user(admin) as cur:
             cur.execute("UPDATE users SET role = 'org_admin', organization_id = %s WHERE id = %s",
                         (self.org_id, self.ids["org_admin"]))
@@ -999,43 +997,34 @@ class _Loader:
             with self.requests.user(me) as cur:
                 description = (f"{course.subtitle} Over {len(course.modules)} modules you will work through "
                                + ", ".join(t.lower() for t, _ in course.modules) + ".")
-                course.id = _value(
-                    cur,
-                    """INSERT INTO courses (instructor_id, organization_id, title, slug, subtitle, description,
-                                            thumbnail_url, level, price_amount, status, category, tags,
-                                            what_you_will_learn, target_audience, certificate_enabled)
-                       VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'draft', %s, %s, %s, %s, %s) RETURNING id""",
-                    (me, org_of[course.owner], course.title, course.slug, course.subtitle, description,
-                     f"https://images.demo.test/courses/{course.slug}.jpg", course.level, course.price,
-                     course.category, course.tags, [t for t, _ in course.modules],
-                     AUDIENCES.get(course.category, []), course.certificate))
+                course.id = seed.insert(
+                    cur, models.Course, instructor=me, organization=org_of[course.owner], title=course.title,
+                    slug=course.slug, subtitle=course.subtitle, description=description,
+                    thumbnail_url=f"https://images.demo.test/courses/{course.slug}.jpg", level=course.level,
+                    price_amount=course.price, status="draft", category=course.category, tags=course.tags,
+                    what_you_will_learn=[t for t, _ in course.modules],
+                    target_audience=AUDIENCES.get(course.category, []), certificate_enabled=course.certificate)
                 for position, (topic, lessons) in enumerate(course.modules):
-                    module_id = _value(
-                        cur, "INSERT INTO course_modules (course_id, title, description, position) "
-                             "VALUES (%s, %s, %s, %s) RETURNING id",
-                        (course.id, topic, f"Module {position + 1} of {course.title}.", position))
+                    module_id = seed.insert(cur, models.CourseModule, course=course.id, title=topic,
+                                            description=f"Module {position + 1} of {course.title}.", position=position)
                     rows = []
                     for n, lesson in enumerate(lessons):
                         quiz = None
                         if lesson.kind == "quiz":
-                            quiz = json.dumps({"questions": [
+                            quiz = {"questions": [
                                 {"prompt": f"Which statement about {topic.lower()} is right? ({q + 1})",
                                  "choices": ["The first one", "The second one", "The third one"],
                                  "answer": q % QUIZ_QUESTIONS}
-                                for q in range(QUIZ_QUESTIONS)]})
-                        rows.append((module_id, course.id, lesson.title, n, lesson.kind,
-                                     _lesson_body(course, topic, position, n, lesson),
-                                     f"https://video.demo.test/{course.slug}/{position + 1}-{n + 1}"
+                                for q in range(QUIZ_QUESTIONS)]}
+                        rows.append({"module": module_id, "course": course.id, "title": lesson.title, "position": n,
+                                     "content_type": lesson.kind,
+                                     "body": _lesson_body(course, topic, position, n, lesson),
+                                     "video_url": f"https://video.demo.test/{course.slug}/{position + 1}-{n + 1}"
                                      if lesson.kind == "video" else None,
-                                     lesson.minutes, position == 0 and n == 0, quiz, lesson.passing))
-                    returned = psycopg2.extras.execute_values(
-                        cur,
-                        """INSERT INTO course_lessons (module_id, course_id, title, position, content_type, body,
-                                                      video_url, duration_minutes, is_preview, quiz, passing_score)
-                           VALUES %s RETURNING position, id""",
-                        rows, template="(%s, %s, %s, %s, %s::lesson_content_type, %s, %s, %s, %s, %s::jsonb, %s)",
-                        fetch=True)
-                    by_position = dict(returned)
+                                     "duration_minutes": lesson.minutes, "is_preview": position == 0 and n == 0,
+                                     "quiz": quiz, "passing_score": lesson.passing})
+                    by_position = dict(seed.insert_many(cur, models.CourseLesson, rows,
+                                                        models.CourseLesson.position, models.CourseLesson.id))
                     for n, lesson in enumerate(lessons):
                         lesson.id = by_position[n]
             if course.status != "draft":
@@ -1044,12 +1033,10 @@ class _Loader:
             if course.key == "0-0":
                 # A co-instructor who may see the students and answer reviews.
                 with self.requests.user(me) as cur:
-                    cur.execute(
-                        "INSERT INTO course_instructors (course_id, instructor_id, role, permissions) "
-                        "VALUES (%s, %s, 'co-instructor', %s)",
-                        (course.id, self.ids[CO_INSTRUCTOR],
-                         json.dumps({"view_content": True, "edit_content": False, "manage_students": True,
-                                     "view_revenue": False, "respond_reviews": True})))
+                    seed.insert(cur, models.CourseInstructor, course=course.id, instructor=self.ids[CO_INSTRUCTOR],
+                                role="co-instructor",
+                                permissions={"view_content": True, "edit_content": False, "manage_students": True,
+                                             "view_revenue": False, "respond_reviews": True})
             self.tick()
 
     def workshops(self):
@@ -1064,22 +1051,18 @@ class _Loader:
             status = {"past": "published", "upcoming": "published", "draft": "draft",
                       "cancelled": "published"}[w.when]
             with self.requests.user(me) as cur:
-                w.id = _value(
-                    cur,
-                    """INSERT INTO workshops (instructor_id, organization_id, title, slug, description, start_time,
-                                              end_time, timezone, location, meeting_url, capacity, price_amount,
-                                              status, type, tags, what_you_will_learn)
-                       VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::workshop_type, %s, %s)
-                       RETURNING id""",
-                    (me, org_of[w.owner], w.title, w.key, f"A live session: {w.title.lower()}.", start,
-                     start + timedelta(hours=w.hours), "Europe/Amsterdam",
-                     LOCATION if w.type != "online" else None,
-                     f"https://meet.demo.test/{w.key}" if w.type != "in_person" else None,
-                     w.capacity, w.price, status, w.type, [w.title.split(":")[0]], []))
+                w.id = seed.insert(
+                    cur, models.Workshop, instructor=me, organization=org_of[w.owner], title=w.title, slug=w.key,
+                    description=f"A live session: {w.title.lower()}.", start_time=start,
+                    end_time=start + timedelta(hours=w.hours), timezone="Europe/Amsterdam",
+                    location=LOCATION if w.type != "online" else None,
+                    meeting_url=f"https://meet.demo.test/{w.key}" if w.type != "in_person" else None,
+                    capacity=w.capacity, price_amount=w.price, status=status, type=w.type,
+                    tags=[w.title.split(":")[0]], what_you_will_learn=[])
             if w.facilitator:
                 with self.requests.user(me) as cur:
-                    cur.execute("INSERT INTO workshop_facilitators (workshop_id, facilitator_id, role) "
-                                "VALUES (%s, %s, 'co-facilitator')", (w.id, self.ids[w.facilitator]))
+                    seed.insert(cur, models.WorkshopFacilitator, workshop=w.id, facilitator=self.ids[w.facilitator],
+                                role="co-facilitator")
             if w.when == "cancelled":
                 with self.requests.user(me) as cur:
                     cur.execute("UPDATE workshops SET status = 'cancelled' WHERE id = %s", (w.id,))
@@ -1146,12 +1129,10 @@ class _Loader:
         for e in sorted(reviewed, key=lambda e: -e.review.ago):
             r = e.review
             with self.requests.user(self.student_ids[e.student]) as cur:
-                r.id = _value(
-                    cur,
-                    """INSERT INTO course_reviews (course_id, user_id, rating, title, review_text,
-                                                   content_quality_rating, instructor_rating, value_rating)
-                       VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
-                    (e.course.id, self.student_ids[e.student], r.rating, r.title, r.text, *r.breakdown))
+                quality, teaching, value = r.breakdown
+                r.id = seed.insert(cur, models.CourseReview, course=e.course.id, user=self.student_ids[e.student],
+                                   rating=r.rating, title=r.title, review_text=r.text, content_quality_rating=quality,
+                                   instructor_rating=teaching, value_rating=value)
             self.tick()
         for e in sorted(reviewed, key=lambda e: -(e.review.response_ago or 0)):
             r = e.review
@@ -1172,7 +1153,7 @@ class _Loader:
         for n, e in enumerate(reviewed):
             for student in [s for s in classmates[e.course.key] if s != e.student][:n % 4]:
                 with self.requests.user(self.student_ids[student]) as cur:
-                    cur.execute("INSERT INTO review_helpful_votes (review_id) VALUES (%s)", (e.review.id,))
+                    seed.insert(cur, models.ReviewHelpfulVote, review=e.review.id)
 
     def registrations(self):
         self.phase("workshops: registrations")
@@ -1212,10 +1193,7 @@ class _Loader:
                 if r.feedback:
                     student = self.student_ids[r.student]
                     with self.requests.user(student) as cur:
-                        columns = ", ".join(r.feedback)
-                        marks = ", ".join(["%s"] * len(r.feedback))
-                        cur.execute(f"INSERT INTO workshop_feedback (workshop_id, user_id, {columns}) "
-                                    f"VALUES (%s, %s, {marks})", (w.id, student, *r.feedback.values()))
+                        seed.insert(cur, models.WorkshopFeedback, workshop=w.id, user=student, **r.feedback)
 
     def payouts(self):
         """The platform admin pays out the sales that will be over a month old."""

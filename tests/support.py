@@ -1,6 +1,7 @@
 """What the tests share: a database handle that acts as a given user, and factories.
 
-Factories build the world as the owner (the way maintenance would), so that
+Factories build the world as the owner (the way maintenance would), with rows built
+from the models (``portal.seed``, as the demo loader builds its own), so that
 setting up a case never depends on the policies under test; the actions a
 test is about go through the API roles with ``db.act(actor)``, exactly as a
 web request will: one transaction that first sets role and claims.
@@ -17,6 +18,8 @@ from decimal import Decimal
 
 import psycopg2
 import psycopg2.extras
+
+from portal import models, seed
 
 psycopg2.extras.register_uuid()
 
@@ -125,18 +128,21 @@ def _slug(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(4)}"
 
 
+def _insert(db: Database, model, **values):
+    """One row of ``model`` as the owner (maintenance), built by the model (portal.seed)."""
+    with db.owner.cursor() as cur:
+        return seed.insert(cur, model, **values)
+
+
 def gen_org(db: Database, name: str = "Acme Learning") -> object:
-    return db.value("INSERT INTO organizations (name, slug) VALUES (%s, %s) RETURNING id",
-                    (name, _slug("org")))
+    return _insert(db, models.Organization, name=name, slug=_slug("org"))
 
 
 def gen_user(db: Database, role: str = "student", org=None, name: str | None = None,
              email: str | None = None) -> object:
     name = name or f"{role.title()} {secrets.token_hex(3)}"
     email = email or f"{_slug(role)}@example.test"
-    return db.value(
-        "INSERT INTO users (email, full_name, role, organization_id) VALUES (%s, %s, %s, %s) RETURNING id",
-        (email, name, role, org))
+    return _insert(db, models.User, email=email, full_name=name, role=role, organization=org)
 
 
 @dataclass
@@ -150,12 +156,9 @@ def gen_course(db: Database, instructor, *, status: str = "published", price="0"
                lessons=("text", "text", "text"), certificate: bool = False,
                title: str | None = None, passing_score: int = 70, video_minutes: int = 10) -> Course:
     """A course with one module holding ``lessons`` (content types, in order)."""
-    course_id = db.value(
-        """INSERT INTO courses (title, slug, instructor_id, organization_id, status, price_amount,
-                                certificate_enabled, description)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, 'What this course teaches.') RETURNING id""",
-        (title or f"Course {secrets.token_hex(3)}", _slug("course"), instructor, org, status,
-         Decimal(price), certificate))
+    course_id = _insert(db, models.Course, title=title or f"Course {secrets.token_hex(3)}", slug=_slug("course"),
+                        instructor=instructor, organization=org, status=status, price_amount=Decimal(price),
+                        certificate_enabled=certificate, description="What this course teaches.")
     course = Course(course_id)
     module = gen_module(db, course)
     for kind in lessons:
@@ -164,9 +167,7 @@ def gen_course(db: Database, instructor, *, status: str = "published", price="0"
 
 
 def gen_module(db: Database, course: Course, title: str = "Module") -> object:
-    module_id = db.value(
-        "INSERT INTO course_modules (course_id, title, position) VALUES (%s, %s, %s) RETURNING id",
-        (course.id, title, len(course.modules)))
+    module_id = _insert(db, models.CourseModule, course=course.id, title=title, position=len(course.modules))
     course.modules.append(module_id)
     return module_id
 
@@ -179,15 +180,12 @@ QUIZ = {"questions": [{"prompt": "Which choice is the second?", "choices": ["Fir
 
 def gen_lesson(db: Database, course: Course, module, kind: str = "text", *, passing_score: int = 70,
                video_minutes: int = 10, preview: bool = False) -> object:
-    lesson_id = db.value(
-        """INSERT INTO course_lessons (module_id, course_id, title, position, content_type, video_url,
-                                       duration_minutes, passing_score, is_preview, quiz)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
-        (module, course.id, f"Lesson {len(course.lessons) + 1}", len(course.lessons), kind,
-         "https://video.example.test/v" if kind == "video" else None,
-         video_minutes if kind == "video" else 5,
-         passing_score if kind == "quiz" else None, preview,
-         json.dumps(QUIZ) if kind == "quiz" else None))
+    lesson_id = _insert(db, models.CourseLesson, module=module, course=course.id,
+                        title=f"Lesson {len(course.lessons) + 1}", position=len(course.lessons), content_type=kind,
+                        video_url="https://video.example.test/v" if kind == "video" else None,
+                        duration_minutes=video_minutes if kind == "video" else 5,
+                        passing_score=passing_score if kind == "quiz" else None, is_preview=preview,
+                        quiz=QUIZ if kind == "quiz" else None)
     course.lessons.append(lesson_id)
     return lesson_id
 
@@ -195,12 +193,10 @@ def gen_lesson(db: Database, course: Course, module, kind: str = "text", *, pass
 def gen_workshop(db: Database, instructor, *, status: str = "published", price="0", capacity: int = 10,
                  org=None, starts_in=timedelta(days=7), title: str | None = None) -> object:
     start = datetime.now(timezone.utc) + starts_in
-    return db.value(
-        """INSERT INTO workshops (instructor_id, organization_id, title, slug, start_time, end_time,
-                                  capacity, price_amount, status, meeting_url)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'https://meet.example.test/w') RETURNING id""",
-        (instructor, org, title or f"Workshop {secrets.token_hex(3)}", _slug("workshop"), start,
-         start + timedelta(hours=2), capacity, Decimal(price), status))
+    return _insert(db, models.Workshop, instructor=instructor, organization=org,
+                   title=title or f"Workshop {secrets.token_hex(3)}", slug=_slug("workshop"), start_time=start,
+                   end_time=start + timedelta(hours=2), capacity=capacity, price_amount=Decimal(price),
+                   status=status, meeting_url="https://meet.example.test/w")
 
 
 def enroll(db: Database, student, course_id) -> object:
