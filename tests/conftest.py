@@ -129,6 +129,18 @@ def module_database(admin_dsn, cluster):
     db.drop_database(admin_dsn, name)
 
 
+@pytest.fixture(scope="module")
+def world(module_database):
+    """The shared cast of the HTTP tests on the module's own database: the course owner, a
+    co-instructor per permission, another instructor, two students and an anonymous
+    visitor, each with a signed-in client and a CSRF token (tests/course_web.py). A module
+    that needs another cast defines its own ``world``."""
+    from tests.course_web import build_student_side_world, close_world
+    built = build_student_side_world(module_database)
+    yield built
+    close_world()
+
+
 @pytest.fixture()
 def app(database):
     """The web app on this test's database (pool of two connections as authenticator)."""

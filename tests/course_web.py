@@ -1,5 +1,7 @@
-"""The cast of the course workbench's HTTP tests: one app, one signed-in client
-per actor, and a factory for courses they teach.
+"""The cast of the course workbench's and the student side's HTTP tests: one app, one
+signed-in client per actor, their CSRF tokens, and a factory for courses they teach.
+``world`` (tests/conftest.py) is the one module-scoped fixture that builds it on
+the module's database; a module that needs another cast defines its own.
 
 Actors: the course's owner; co-instructors holding one permission set each
 (``co_edit`` holds view_content and edit_content, because the team form
@@ -28,6 +30,24 @@ CO_PERMISSIONS = {
 ACTORS = ("owner", *CO_PERMISSIONS, "other_instructor", "student", "anon")
 
 
+# A full page that carries the session's CSRF token: for a signed-in user any page has the
+# sign-out form (the 404 page is one that no other area changes); for a visitor, sign-in.
+TOKEN_PAGES = {"anon": "/sign-in"}
+TOKEN_PAGE = "/no-such-page"
+
+
+class Tokens(dict):
+    """actor -> the session's CSRF token, fetched the first time it is asked for."""
+
+    def __init__(self, clients: dict):
+        super().__init__()
+        self.clients = clients
+
+    def __missing__(self, actor):
+        self[actor] = csrf_token(self.clients[actor], TOKEN_PAGES.get(actor, TOKEN_PAGE))
+        return self[actor]
+
+
 @dataclass
 class CourseWorld:
     database: Database
@@ -35,6 +55,10 @@ class CourseWorld:
     users: dict = field(default_factory=dict)      # actor -> user id
     emails: dict = field(default_factory=dict)     # actor -> email
     clients: dict = field(default_factory=dict)    # actor -> signed-in test client
+    shared: dict = field(default_factory=dict)     # what a module keeps across its cases
+
+    def __post_init__(self):
+        self.tokens = Tokens(self.clients)
 
     def course(self, *, status: str = "published", modules=(("text", "quiz"), ("video",)),
                title: str | None = None, price: str = "0", co: bool = True) -> Course:
@@ -80,14 +104,7 @@ def build_student_side_world(database: Database, **config) -> CourseWorld:
         database, "student", name="Other Student")
     world.clients["other_student"] = world.app.test_client()
     sign_in(world.clients["other_student"], world.emails["other_student"])
-    world.tokens = {}
     return world
-
-
-# A full page that carries the session's CSRF token: for a signed-in user any page has the
-# sign-out form (the 404 page is one that no other area changes); for a visitor, sign-in.
-TOKEN_PAGES = {"anon": "/sign-in"}
-TOKEN_PAGE = "/no-such-page"
 
 
 def send(world: CourseWorld, actor: str, path: str, data: dict | None = None, *, csrf: bool = True, **kwargs):
@@ -95,8 +112,6 @@ def send(world: CourseWorld, actor: str, path: str, data: dict | None = None, *,
     client = world.clients[actor]
     data = dict(data or {})
     if csrf:
-        if actor not in world.tokens:
-            world.tokens[actor] = csrf_token(client, TOKEN_PAGES.get(actor, TOKEN_PAGE))
         data["csrf_token"] = world.tokens[actor]
     return client.post(path, data=data, **kwargs)
 

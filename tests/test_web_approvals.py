@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.course_web import build_student_side_world, close_world, send, slug
+from tests.course_web import send, slug
 from tests.support import enroll, gen_account, gen_course, gen_user, mismatches, pay
 from tests.web import htmx, notified, sign_in, text
 
@@ -18,17 +18,12 @@ QUEUE = "/students/approvals"
 
 
 @pytest.fixture(scope="module")
-def world(module_database):
-    world = build_student_side_world(module_database)
-    # The owner approves enrollments by hand (set as the database owner, as the brief's setup says).
-    assert module_database.value("UPDATE instructor_settings SET auto_approve_enrollments = false "
-                                 "WHERE user_id = %s RETURNING user_id", (world.users["owner"],))
-    yield world
-    close_world()
-
-
-
-
+def world(world):
+    """The shared cast (tests/conftest.py), with the owner approving enrollments by hand (set as
+    the database owner, as the brief's setup says)."""
+    assert world.database.value("UPDATE instructor_settings SET auto_approve_enrollments = false "
+                                "WHERE user_id = %s RETURNING user_id", (world.users["owner"],))
+    return world
 
 
 def enrollment(world, course, actor="student") -> dict:

@@ -10,21 +10,12 @@ import re
 
 import pytest
 
-from tests.course_web import build_course_world, close_world
 from tests.support import gen_lesson, gen_module
-from tests.web import csrf_token, htmx, notified, text
+from tests.web import htmx, notified, text
 
-TOKEN_PAGE = "/catalog/"  # any full page carries the session's CSRF token (the sign-out form)
 REFUSED = ("co_view", "co_manage", "other_instructor", "student")  # signed in, may not edit: 404
 
 
-@pytest.fixture(scope="module")
-def world(module_database):
-    world = build_course_world(module_database)
-    world.tokens = {actor: csrf_token(client, "/sign-in" if actor == "anon" else TOKEN_PAGE)
-                    for actor, client in world.clients.items()}
-    yield world
-    close_world()
 
 
 def send(world, actor: str, path: str, data: dict | None = None, *, csrf: bool = True, hx: bool = False):

@@ -12,18 +12,13 @@ from decimal import Decimal
 
 import pytest
 
-from tests.course_web import PERMISSIONS, build_course_world, close_world
+from tests.course_web import PERMISSIONS
 from tests.support import Actor, complete_course, enroll, gen_account, gen_course, record_lesson
 from tests.web import QueryCounter, htmx, sign_in, text
 
 FIGURE = re.compile(r'data-figure="(\w+)" data-value="([^"]*)"')
 
 
-@pytest.fixture(scope="module")
-def world(module_database):
-    world = build_course_world(module_database)
-    yield world
-    close_world()
 
 
 def insight(course) -> str:

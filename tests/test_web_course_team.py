@@ -11,18 +11,13 @@ import re
 import psycopg2
 import pytest
 
-from tests.course_web import CO_PERMISSIONS, PERMISSIONS, build_course_world, close_world
+from tests.course_web import CO_PERMISSIONS, PERMISSIONS
 from tests.support import Actor, gen_account
 from tests.web import htmx, notified, post, text
 
 TOKEN_PAGE = "/catalog/"  # any full page carries the session's CSRF token (the sign-out form)
 
 
-@pytest.fixture(scope="module")
-def world(module_database):
-    world = build_course_world(module_database)
-    yield world
-    close_world()
 
 
 def team(course) -> str:

@@ -12,7 +12,6 @@ from decimal import Decimal
 import psycopg2
 import pytest
 
-from tests.course_web import build_course_world, close_world
 from tests.support import Actor, enroll, gen_account, gen_course, gen_org
 from tests.web import QueryCounter, htmx, notified, post, sign_in, text
 
@@ -20,11 +19,6 @@ TOKEN_PAGE = "/catalog/"  # any full page of a signed-in user carries the CSRF t
 ROW = re.compile(r'<tr data-course="([0-9a-f-]{36})"')
 
 
-@pytest.fixture(scope="module")
-def world(module_database):
-    world = build_course_world(module_database)
-    yield world
-    close_world()
 
 
 def fresh_instructor(world, org=None):

@@ -17,9 +17,9 @@ from typing import Callable
 
 import pytest
 
-from tests.course_web import ACTORS, build_course_world, close_world
+from tests.course_web import ACTORS
 from tests.support import enroll, gen_account, gen_course
-from tests.web import QueryCounter, csrf_token, htmx, sign_in, text
+from tests.web import QueryCounter, htmx, sign_in, text
 
 INSTRUCTORS = frozenset(a for a in ACTORS if a not in ("student", "anon"))
 TEACHERS = INSTRUCTORS - {"other_instructor"}
@@ -109,14 +109,6 @@ SELECT (SELECT to_jsonb(c) FROM courses c WHERE c.id = %(id)s) AS course,
 """
 
 
-@pytest.fixture(scope="module")
-def world(module_database):
-    world = build_course_world(module_database)
-    world.tokens = {actor: csrf_token(client, "/sign-in" if actor == "anon" else "/catalog/")
-                    for actor, client in world.clients.items()}
-    world.shared = {}
-    yield world
-    close_world()
 
 
 def shared_setting(world, status: str) -> dict:

@@ -10,18 +10,13 @@ from decimal import Decimal
 
 import pytest
 
-from tests.course_web import build_student_side_world, close_world, send, slug
+from tests.course_web import send, slug
 from tests.support import Actor, enroll, gen_account, gen_course, mismatches, pay
 from tests.web import htmx, sign_in, text
 
 HOSTED_URL = "https://pay.example.test/checkout/{checkout_id}"
 
 
-@pytest.fixture(scope="module")
-def world(module_database):
-    world = build_student_side_world(module_database)
-    yield world
-    close_world()
 
 
 # --- helpers ------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import re
 import psycopg2
 import pytest
 
-from tests.course_web import build_student_side_world, close_world, send, slug
+from tests.course_web import send, slug
 from tests.web import text
 
 COURSES = "/courses/export.csv"
@@ -18,12 +18,11 @@ QUEUE = "/students/approvals/export.csv"
 
 
 @pytest.fixture(scope="module")
-def world(module_database):
-    world = build_student_side_world(module_database)
+def world(world):
+    """The shared cast (tests/conftest.py), with the owner approving enrollments by hand."""
     world.database.value("UPDATE instructor_settings SET auto_approve_enrollments = false "
                          "WHERE user_id = %s RETURNING user_id", (world.users["owner"],))
-    yield world
-    close_world()
+    return world
 
 
 def table(response) -> list[list[str]]:

@@ -16,22 +16,13 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
 from portal import forms as boundary
-from tests.course_web import build_course_world, close_world
 from tests.support import Actor, complete_course, enroll, gen_account
 from tests.test_web_courses_access import ROUTES as COURSE_ROUTES
 from tests.test_web_courses_access import setting
 from tests.web import csrf_token, htmx, sign_in, text
 
-TOKEN_PAGE = "/catalog/"
 
 
-@pytest.fixture(scope="module")
-def world(module_database):
-    world = build_course_world(module_database)
-    world.tokens = {actor: csrf_token(client, "/sign-in" if actor == "anon" else TOKEN_PAGE)
-                    for actor, client in world.clients.items()}
-    yield world
-    close_world()
 
 
 def send(world, actor: str, path: str, data: dict, **kwargs):

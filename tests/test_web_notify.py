@@ -12,17 +12,9 @@ import pytest
 from flask import flash, get_flashed_messages, make_response, render_template
 
 from portal.web import notify, redirect_to
-from tests.course_web import build_course_world, close_world
-from tests.web import csrf_token, htmx, notified, text
+from tests.web import htmx, notified, text
 
 
-@pytest.fixture(scope="module")
-def world(module_database):
-    world = build_course_world(module_database)
-    world.tokens = {"owner": csrf_token(world.clients["owner"], "/catalog/"),
-                    "co_view": csrf_token(world.clients["co_view"], "/catalog/")}
-    yield world
-    close_world()
 
 
 def test_htmx_answer_carries_the_notify_event(world):
