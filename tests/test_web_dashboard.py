@@ -76,7 +76,7 @@ def test_activity_feed_pages_on_without_loss_or_repeat(database, client):
     page = text(client.get("/dashboard"))
     first = re.findall(r'<li class="activity__item', page)
     assert len(first) == 20
-    link = re.search(r'href="(/dashboard/activity\?before=[^"]+)"', page).group(1).replace("&amp;", "&")
+    link = re.search(r'href="(/dashboard/activity\?after=[^"]+)"', page).group(1).replace("&amp;", "&")
     fragment = client.get(link, headers=htmx())
     assert fragment.status_code == 200 and "<html" not in text(fragment)
     assert "HX-Request" in fragment.headers["Vary"]
@@ -119,12 +119,21 @@ def test_quiz_scores_in_the_feed_read_as_the_portal_shows_percentages(database, 
     assert "80.00%" not in page and "33.33%" not in page
 
 
-@pytest.mark.parametrize("query", ["before=yesterday", "since=2026-01-01T00:00:00&since_id=not-a-uuid"])
-def test_activity_bad_cursor_is_a_400(database, client, query):
-    """A malformed cursor is refused with 400, not a 500."""
+def test_activity_bad_cursor_is_a_400(database, client):
+    """A malformed poller cursor is refused with 400, not a 500."""
     _, email = gen_account(database, "instructor")
     sign_in(client, email)
-    assert client.get(f"/dashboard/activity?{query}").status_code == 400
+    assert client.get("/dashboard/activity?since=2026-01-01T00:00:00&since_id=not-a-uuid").status_code == 400
+
+
+@pytest.mark.parametrize("after", ["yesterday", "WyJ5ZXN0ZXJkYXkiLCAieCJd", "%00"])  # the second: ["yesterday", "x"]
+def test_activity_position_that_is_not_one_starts_from_the_top(database, client, after):
+    """Like every list paged by position, a tampered ``after`` shows the first page (never a 500)."""
+    instructor, email = gen_account(database, "instructor")
+    enroll(database, gen_account(database, "student")[0], gen_course(database, instructor).id)
+    sign_in(client, email)
+    response = client.get(f"/dashboard/activity?after={after}")
+    assert response.status_code == 200 and len(re.findall(r'<li class="activity__item', text(response))) == 1
 
 
 def test_another_instructors_activity_is_not_shown(database, client, teaching):

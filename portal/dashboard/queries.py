@@ -9,10 +9,13 @@ from datetime import datetime
 from peewee import SQL, Select, fn
 
 from portal.db import database
+from portal.listing import Spec
 from portal.formatting import percent
 from portal.models import Course, Workshop
 
 ACTIVITY_PAGE = 20
+# The timeline pages by position (newest first: after the last row shown).
+ACTIVITY = Spec(page_size=ACTIVITY_PAGE, keyset=True)
 
 # Every card of the dashboard, in order: (field of get_instructor_dashboard_stats, label, kind).
 CARDS = (

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from flask import abort, request
+from flask import abort, request, url_for
 from flask_login import current_user
 
 from portal.dashboard import queries
 from portal.students.queries import waiting_count
 from portal.formatting import viewer_zone
+from portal.listing import token
 from portal.web import home_for, redirect_to, render, role_required
 from portal.dashboard import bp
 
@@ -29,12 +30,13 @@ def index():
         abort(404)
     activity, more = queries.older_activity(current_user.id)
     trend = queries.daily_trend(current_user.id, viewer_zone().key)
-    return render("dashboard/index.html", stats=stats, cards=queries.CARDS, activity=activity, more=more,
+    return render("dashboard/index.html", stats=stats, cards=queries.CARDS, activity=activity,
+                  older=_older(activity, more),
                   trend=trend, has_teaching=queries.has_teaching(current_user.id), waiting=waiting_count())
 
 
 def _cursor(prefix: str):
-    """A keyset cursor from the query string: (time, id), or (None, None); bad ones are a 400."""
+    """The poller's cursor from the query string: (time, id), or (None, None); bad ones are a 400."""
     moment, row_id = request.args.get(prefix), request.args.get(prefix + "_id")
     if not moment:
         return None, None
@@ -44,15 +46,31 @@ def _cursor(prefix: str):
         abort(400)
 
 
+def _older(rows: list[dict], more: bool) -> str | None:
+    """The link to the page after ``rows`` (by position: the list kit's token), when there is one."""
+    if not more:
+        return None
+    last = rows[-1]
+    return url_for("dashboard.activity", after=token([last["occurred_at"], last["activity_id"]]))
+
+
 @bp.route("/dashboard/activity")
 @role_required("instructor")
 def activity():
-    """Older rows (``before``), newer rows (``since``, used by the poller), or the first page."""
+    """Older rows (``after`` a position, paged by the list kit), newer rows (``since``, used by the
+    poller), or the first page."""
     since, since_id = _cursor("since")
     if since is not None:
         rows = queries.newer_activity(current_user.id, since, since_id)
         return render("dashboard/activity.html", "dashboard/_activity_newer.html", activity=rows,
-                      more=False, newest=rows[0] if rows else None)
-    before, before_id = _cursor("before")
+                      older=None, newest=rows[0] if rows else None)
+    at = queries.ACTIVITY.read(request.args).after
+    before, before_id = None, None
+    if at is not None and len(at) == 2:  # a position that is not one starts from the top, as in every list
+        try:
+            before, before_id = datetime.fromisoformat(at[0]), uuid.UUID(at[1])
+        except (TypeError, ValueError):
+            before, before_id = None, None
     rows, more = queries.older_activity(current_user.id, before, before_id)
-    return render("dashboard/activity.html", "dashboard/_activity_rows.html", activity=rows, more=more)
+    return render("dashboard/activity.html", "dashboard/_activity_rows.html", activity=rows,
+                  older=_older(rows, more))
