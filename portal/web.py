@@ -95,6 +95,14 @@ def safe_next(target: str | None, default: str) -> str:
     return target
 
 
+def found(value):
+    """``value``, or a 404 when the query found nothing: what row-level security hides does not
+    exist for the caller (the one way every view turns "not found" into a page)."""
+    if value is None:
+        abort(404)
+    return value
+
+
 def _after_sign_in() -> str:
     """Where to come back after signing in: this address; for a form that was posted (enroll,
     approve...) the page it was posted from when that is a page of this site, since the browser

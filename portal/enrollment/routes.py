@@ -18,7 +18,7 @@ from flask_login import current_user
 
 from portal import csrf, payments
 from portal.enrollment import bp, forms, queries
-from portal.web import redirect_to, render, role_required
+from portal.web import found, redirect_to, render, role_required
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +26,7 @@ log = logging.getLogger(__name__)
 # --- the checkout page (the test provider's, and the return page of a hosted one) ----------------
 
 def _checkout_or_404(checkout_id) -> queries.CheckoutView:
-    view = queries.my_checkout(current_user.id, checkout_id)
-    if view is None:
-        abort(404)
-    return view
+    return found(queries.my_checkout(current_user.id, checkout_id))
 
 
 def _checkout_page(view: queries.CheckoutView, form=None, status: int = 200):

@@ -47,7 +47,7 @@ from flask_login import current_user
 from portal.courses.markdown import render_markdown
 from portal.formatting import when
 from portal.learning import certificates, queries
-from portal.web import is_partial, notify, redirect_to, render, role_required
+from portal.web import found, is_partial, notify, redirect_to, render, role_required
 from portal.learning import bp
 
 
@@ -73,10 +73,7 @@ def index():
 # --- the player ---------------------------------------------------------------------
 
 def _enrolled(slug: str) -> queries.Enrolled:
-    enrolled = queries.enrolled_course(slug, current_user.id)
-    if enrolled is None:
-        abort(404)
-    return enrolled
+    return found(queries.enrolled_course(slug, current_user.id))
 
 
 def _lesson_url(enrolled, lesson) -> str:

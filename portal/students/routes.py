@@ -14,7 +14,7 @@ from flask import abort, request, url_for
 from portal.formatting import when
 from portal.listing import csv_response
 from portal.students import bp, queries
-from portal.web import is_partial, notify, placeholder, redirect_to, render, role_required
+from portal.web import found, is_partial, notify, placeholder, redirect_to, render, role_required
 
 
 @bp.route("/")
@@ -46,10 +46,7 @@ def export_approvals():
 
 
 def _decidable_or_404(enrollment_id) -> dict:
-    row = queries.decidable(enrollment_id)
-    if row is None:
-        abort(404)
-    return row
+    return found(queries.decidable(enrollment_id))
 
 
 def _back_to_queue() -> str:

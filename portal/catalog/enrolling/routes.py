@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, current_app, flash, url_for
+from flask import current_app, flash, url_for
 from flask_login import current_user
 
 from portal import payments
 from portal.catalog import bp
 from portal.enrollment import queries
 from portal.models import CourseEnrollment
-from portal.web import redirect_to, role_required
+from portal.web import found, redirect_to, role_required
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +29,7 @@ def _provider():
 
 
 def _course_or_404(slug: str):
-    course = queries.visible_course(slug)
-    if course is None:
-        abort(404)
-    return course
+    return found(queries.visible_course(slug))
 
 
 def _course_page(course) -> str:

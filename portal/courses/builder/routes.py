@@ -38,7 +38,7 @@ from portal.courses.builder.forms import (LESSON_TYPE_LABELS, LessonAddForm, Les
                                           rule_key, schedule_from, with_ids)
 from portal.courses.markdown import render_markdown
 from portal.db import constraint_name, database, sqlstate, UNIQUE_VIOLATION
-from portal.web import is_partial, redirect_to, render, role_required
+from portal.web import found, is_partial, redirect_to, render, role_required
 from portal.web import notify
 
 PAGE = "courses/curriculum.html"
@@ -109,17 +109,11 @@ def _editor(access):
 
 
 def _module_or_404(course_id, module_id):
-    module = queries.module_in(course_id, module_id)
-    if module is None:
-        abort(404)
-    return module
+    return found(queries.module_in(course_id, module_id))
 
 
 def _lesson_or_404(course_id, lesson_id):
-    lesson = queries.lesson_in(course_id, lesson_id)
-    if lesson is None:
-        abort(404)
-    return lesson
+    return found(queries.lesson_in(course_id, lesson_id))
 
 
 def _move_request() -> tuple[str, int]:
