@@ -213,10 +213,10 @@ def _describe(entries, limit=60):
 # --- the function allow-list ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("role", API_ROLES)
-def test_functions_executable_by_api_roles_are_exactly_the_allow_list(database, role):
+def test_functions_executable_by_api_roles_are_exactly_the_allow_list(module_database, role):
     """The functions ``role`` may EXECUTE are exactly those of EXECUTE[role]: a new function is denied
     until someone adds it here (anon 3, authenticated 71, service_role 11, portal_signin 3)."""
-    actual = executable(database.owner)[role]
+    actual = executable(module_database.owner)[role]
     unexpected, missing = actual - EXECUTE[role], EXECUTE[role] - actual
     assert not unexpected and not missing, (
         f"{role} may execute functions that are not in tests/test_grants.py EXECUTE:"
@@ -226,9 +226,9 @@ def test_functions_executable_by_api_roles_are_exactly_the_allow_list(database, 
         "migration, or add it to EXECUTE with the reason it is safe for that role.")
 
 
-def test_the_allow_list_names_only_existing_functions(database):
+def test_the_allow_list_names_only_existing_functions(module_database):
     """Every function of the allow-list exists (a renamed function cannot linger in the list)."""
-    existing = {f for (f,) in _rows(database.owner, """
+    existing = {f for (f,) in _rows(module_database.owner, """
         SELECT p.oid::regprocedure::text FROM pg_catalog.pg_proc p
         JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = ANY (%s)""",
                                    (list(SCHEMAS),))}
@@ -238,10 +238,10 @@ def test_the_allow_list_names_only_existing_functions(database):
 
 # --- money columns --------------------------------------------------------------------------------
 
-def test_money_columns_and_meeting_links_are_never_selectable_by_anon_or_authenticated(database):
+def test_money_columns_and_meeting_links_are_never_selectable_by_anon_or_authenticated(module_database):
     """On the money tables, anon and authenticated can SELECT no amount paid, revenue, earnings, payout,
     checkout amount or meeting link (service_role, the back office, may); portal_signin reads nothing."""
-    rows = _rows(database.owner, """
+    rows = _rows(module_database.owner, """
         SELECT r.role, c.relname::text, a.attname::text
         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -265,10 +265,10 @@ def test_money_columns_and_meeting_links_are_never_selectable_by_anon_or_authent
     assert {(t, c) for t, cs in NEVER_SELECTABLE.items() for c in cs} <= known
 
 
-def test_views_readable_by_api_roles_carry_no_money_or_link(database):
+def test_views_readable_by_api_roles_carry_no_money_or_link(module_database):
     """No view or materialized view anon or authenticated may read has a money or meeting-link column."""
     names = {c for cs in NEVER_SELECTABLE.values() for c in cs} | {"amount", "gross_revenue", "net_revenue"}
-    rows = _rows(database.owner, """
+    rows = _rows(module_database.owner, """
         SELECT r.role, c.oid::pg_catalog.regclass::text, a.attname::text
         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped

@@ -1,5 +1,6 @@
 """Refusal codes (schema/009, portal/refusals.py): every RAISE in the database names its refusal,
-every name has the one message users see, and pages never need the database's wording."""
+every name has the one message users see, and pages never need the database's wording. The cases
+only read, or run in a transaction rolled back afterwards, so they share the module's database."""
 
 from __future__ import annotations
 
@@ -51,26 +52,26 @@ def constraint_names(conn) -> set[str]:
         return {name for (name,) in cur.fetchall()}
 
 
-def test_every_raise_in_the_database_names_its_refusal(database):
-    found = raises(database.owner)
+def test_every_raise_in_the_database_names_its_refusal(module_database):
+    found = raises(module_database.owner)
     assert len(found) >= 45  # the functions and guards of 001-009
     missing = [f"{name}: {statement.strip()[:80]}" for name, statement in found if not CODE.search(statement)]
     assert missing == [], "RAISE EXCEPTION ... USING CONSTRAINT = '<code>' (and a message in portal/refusals.py)"
 
 
-def test_every_refusal_code_has_a_message(database):
-    codes = {CODE.search(statement).group(1) for _, statement in raises(database.owner) if CODE.search(statement)}
+def test_every_refusal_code_has_a_message(module_database):
+    codes = {m.group(1) for _, statement in raises(module_database.owner) for m in CODE.finditer(statement)}
     assert codes - set(refusals.MESSAGES) == set()
 
 
-def test_every_message_belongs_to_a_refusal_or_a_constraint(database):
-    codes = {m.group(1) for _, statement in raises(database.owner) for m in CODE.finditer(statement)}
-    assert set(refusals.MESSAGES) - codes - constraint_names(database.owner) == set()
+def test_every_message_belongs_to_a_refusal_or_a_constraint(module_database):
+    codes = {m.group(1) for _, statement in raises(module_database.owner) for m in CODE.finditer(statement)}
+    assert set(refusals.MESSAGES) - codes - constraint_names(module_database.owner) == set()
 
 
-def test_a_refusal_reaches_python_as_its_code_and_message(database):
+def test_a_refusal_reaches_python_as_its_code_and_message(module_database):
     with pytest.raises(psycopg2.errors.CheckViolation) as raised:
-        with database.attempt(Actor.anon()) as cur:
+        with module_database.attempt(Actor.anon()) as cur:
             cur.execute("SELECT sign_up('new@example.com', 'not a hash', 'New Person', 'admin')")
     assert refusals.code(raised.value) == "sign_up_role"
     assert refusals.message(raised.value) == "One signs up as a student or as an instructor."
@@ -79,9 +80,9 @@ def test_a_refusal_reaches_python_as_its_code_and_message(database):
     assert refusals.code(wrapped) == "sign_up_role"
 
 
-def test_an_unknown_refusal_gets_its_classs_message_never_the_database_text(database):
+def test_an_unknown_refusal_gets_its_classs_message_never_the_database_text(module_database):
     with pytest.raises(psycopg2.errors.RaiseException) as raised:
-        with database.attempt(Actor.anon()) as cur:
+        with module_database.attempt(Actor.anon()) as cur:
             cur.execute("DO $$ BEGIN RAISE EXCEPTION 'internal detail 42'; END $$")
     assert refusals.code(raised.value) is None
     assert "internal detail" not in refusals.message(raised.value)
