@@ -129,6 +129,27 @@ def module_database(admin_dsn, cluster):
     db.drop_database(admin_dsn, name)
 
 
+@pytest.fixture(scope="session")
+def demo_template(admin_dsn, cluster):
+    """The demo data, loaded once per run into a database that modules copy (``demo_database``):
+    the demo tests read it, the browser journeys write to their own copy."""
+    from portal.demo import load_demo
+    name, database = _fresh_database(admin_dsn, cluster)
+    assert load_demo(db.Urls(app=database.app_dsn, owner=database.owner_dsn), progress=False) is True
+    database.close()  # a template to copy has no one connected
+    yield name
+    db.drop_database(admin_dsn, name)
+
+
+@pytest.fixture(scope="module")
+def demo_database(admin_dsn, cluster, demo_template):
+    """A fresh copy of the demo data for the module."""
+    name, database = _fresh_database(admin_dsn, cluster, template=demo_template)
+    yield database
+    database.close()
+    db.drop_database(admin_dsn, name)
+
+
 @pytest.fixture(scope="module")
 def world(module_database):
     """The shared cast of the HTTP tests on the module's own database: the course owner, a

@@ -1,7 +1,7 @@
 """The demo dataset: loaded through the users' paths, complete, consistent, idempotent and deterministic.
 
-One load at scale 1 serves the module (read-only checks); the determinism
-check loads a second, fresh database and compares the two.
+The run's one load at scale 1 (copied for the module) serves the read-only checks; the
+determinism check loads a second, fresh database and compares the two.
 """
 
 import pytest
@@ -45,10 +45,9 @@ def fingerprint(database):
 
 
 @pytest.fixture(scope="module")
-def demo(module_database):
-    """The module's database with the demo loaded once at scale 1."""
-    assert load_demo(urls_of(module_database), scale=1, progress=False) is True
-    return module_database
+def demo(demo_database):
+    """A copy of the demo loaded once per run at scale 1 (tests/conftest.py: demo_template)."""
+    return demo_database
 
 
 def test_counts(demo):

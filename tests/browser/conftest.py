@@ -12,9 +12,6 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.serving import make_server
 
-from portal import db
-from portal.db import Urls
-from tests.conftest import _fresh_database
 from tests.web import close_app, make_app
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -40,32 +37,18 @@ def browser():
         browser.close()
 
 
-@pytest.fixture(scope="session")
-def demo_template(admin_dsn, cluster):
-    """The demo data, loaded once per run into a database that each browser module copies
-    (a journey writes, so every module starts from its own copy)."""
-    from portal.demo import load_demo
-    name, database = _fresh_database(admin_dsn, cluster)
-    load_demo(Urls(app=database.app_dsn, owner=database.owner_dsn), progress=False)
-    database.close()  # a template to copy has no one connected
-    yield name
-    db.drop_database(admin_dsn, name)
-
-
 @pytest.fixture(scope="module")
-def demo_server(admin_dsn, cluster, demo_template):
-    """The portal on a fresh copy of the demo data, served on a free local port for the module."""
-    name, database = _fresh_database(admin_dsn, cluster, template=demo_template)
-    app = make_app(database, DATABASE_POOL_SIZE=4, TESTING=False)
+def demo_server(demo_database):
+    """The portal on the module's copy of the demo data (loaded once per run, tests/conftest.py),
+    served on a free local port."""
+    app = make_app(demo_database, DATABASE_POOL_SIZE=4, TESTING=False)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", database
+    yield f"http://127.0.0.1:{server.server_port}", demo_database
     server.shutdown()
     thread.join()
     close_app()
-    database.close()
-    db.drop_database(admin_dsn, name)
 
 
 @pytest.fixture()
