@@ -134,10 +134,6 @@ class View:
         return any(value != f.default if isinstance(f, Choice) else bool(value)
                    for f, value in zip(self.spec.filters, self.values.values()))
 
-    @property
-    def offset(self) -> int:
-        return (self.page - 1) * self.spec.page_size
-
     def args(self, **changes) -> dict:
         """Query-string arguments for a link that keeps this view but ``changes``; defaults are
         left out, so the address stays short and one view has one address."""
