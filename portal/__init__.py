@@ -28,10 +28,10 @@ login_manager.login_message_category = "info"
 login_manager.session_protection = "strong"
 
 # Endpoints that never touch the database (no transaction is opened).
-STATIC_ENDPOINTS = {"static", "assets.vendor"}
+STATIC_ENDPOINTS = {"static", "assets.vendor", "health.live"}
 
 BLUEPRINTS = ("auth", "dashboard", "courses", "workshops", "students", "revenue", "reviews",
-              "settings", "catalog", "learning", "enrollment", "admin")
+              "settings", "catalog", "learning", "enrollment", "admin", "notifications", "health")
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -147,13 +147,21 @@ def _register_request_transaction(app: Flask) -> None:
             db.database.close()  # back to the pool, with no role and no claims
 
 
+def _unread_notices() -> int:
+    """The bell's count (base.html), read only where the full page is rendered."""
+    from portal.notifications.queries import unread_count
+
+    return unread_count(current_user.id) if current_user.is_authenticated else 0
+
+
 def _register_template_helpers(app: Flask) -> None:
     from portal import assets, formatting
     from portal.web import is_partial
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals.update(is_partial=is_partial, navigation=formatting.navigation,
-                                 vendor_version=assets.package_version, csrf_field=forms.csrf_field)
+                                 vendor_version=assets.package_version, csrf_field=forms.csrf_field,
+                                 unread_notices=_unread_notices)
     app.jinja_env.filters.update(money=formatting.money, number=formatting.number,
                                  percent=formatting.percent, rating=formatting.rating, when=formatting.when,
                                  ago=formatting.ago)

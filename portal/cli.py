@@ -9,7 +9,8 @@
     python -m portal db archive        move old activity out of the timeline
     python -m portal db refresh-stats  refresh the monthly stats materialized view
     python -m portal demo [--scale N]  load the demo dataset (once) and print its sign-ins
-    python -m portal run               the whole portal: database, migrations, demo data, gunicorn
+    python -m portal run               the whole portal: database, migrations, demo data, gunicorn, a worker
+    python -m portal worker            run background jobs (emails, reminders, scheduled maintenance)
     python -m portal bench ...         the benchmark (see portal.bench)
 
 verify and rebuild go instructor by instructor, each in its own short
@@ -31,6 +32,7 @@ from tqdm import tqdm
 
 from portal import db, serve
 from portal.bench.cli import bench
+from portal.jobs.worker import worker
 
 
 def _migrated_urls():
@@ -207,4 +209,5 @@ def demo(scale: int) -> None:
 
 
 main.add_command(serve.run)
+main.add_command(worker)
 main.add_command(bench)

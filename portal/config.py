@@ -10,10 +10,13 @@ import hashlib
 import os
 
 from portal import secretbox
+from portal.db import INSTANCE_DIR
 
 DEVELOPMENT_SECRET = "development-only-secret-do-not-use-in-production"
 DEVELOPMENT_WEBHOOK_SECRET = "development-only-webhook-secret"
 PAYMENT_PROVIDERS = ("test", "hosted")
+MAIL_BACKENDS = ("smtp", "capture")
+SMTP_SECURITY = ("starttls", "tls", "none")
 
 
 DEVELOPMENT_KEY_ID = "dev"
@@ -75,6 +78,28 @@ def from_environment() -> dict:
         # "<id>:<base64url 32 bytes>", comma-separated, the first one sealing.
         # Unset in development: one key derived from SECRET_KEY (id "dev").
         "PAYMENT_DETAILS_KEYS": os.environ.get("PAYMENT_DETAILS_KEYS"),
+        # Where the portal is reached: the links in emails (the worker has no request to ask).
+        "PORTAL_URL": os.environ.get("PORTAL_URL", "" if production else "http://127.0.0.1:5000"),
+        # Email (portal/mail.py): "smtp" through SMTP_*, or "capture" (development only): each
+        # message is kept in the Maildir MAIL_CAPTURE_DIR and shown at /dev/mail.
+        "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "smtp" if production else "capture"),
+        "MAIL_CAPTURE_DIR": os.environ.get("MAIL_CAPTURE_DIR", str(INSTANCE_DIR / "mail")),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Instructor Portal <no-reply@localhost>"),
+        "SMTP_HOST": os.environ.get("SMTP_HOST", "localhost"),
+        "SMTP_PORT": int(os.environ.get("SMTP_PORT", "587")),
+        "SMTP_USERNAME": os.environ.get("SMTP_USERNAME"),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD"),
+        # "starttls" (port 587), "tls" (implicit TLS, port 465) or "none" (a local relay).
+        "SMTP_SECURITY": os.environ.get("SMTP_SECURITY", "starttls"),
+        "SMTP_TIMEOUT": int(os.environ.get("SMTP_TIMEOUT", "30")),
+        # The worker (portal/jobs/): jobs run at once per process, how many times an email is
+        # tried before its job is dead, the first retry's wait (seconds; each later one doubles),
+        # how long activity stays in the timeline, and how long a checkout may stay open.
+        "WORKER_CONCURRENCY": int(os.environ.get("WORKER_CONCURRENCY", "4")),
+        "EMAIL_ATTEMPTS": int(os.environ.get("EMAIL_ATTEMPTS", "5")),
+        "JOB_RETRY_WAIT": int(os.environ.get("JOB_RETRY_WAIT", "60")),
+        "ACTIVITY_RETENTION": os.environ.get("ACTIVITY_RETENTION", "1 year"),
+        "CHECKOUT_TTL": os.environ.get("CHECKOUT_TTL", "24 hours"),
     }
 
 
@@ -91,6 +116,12 @@ def check(config) -> None:
         if secret == DEVELOPMENT_WEBHOOK_SECRET or len(secret) < 32:
             raise ConfigError("production needs PAYMENT_WEBHOOK_SECRET set to the processor's signing "
                               "secret (32+ characters)")
+        if config.get("MAIL_BACKEND") == "capture":
+            raise ConfigError("production sends email: set MAIL_BACKEND=smtp and SMTP_HOST (the capture "
+                              "mailbox is for development)")
+        if not str(config.get("PORTAL_URL") or "").startswith("https://"):
+            raise ConfigError("production needs PORTAL_URL, the https:// address the portal is reached at "
+                              "(the links in emails)")
         if not config.get("PAYMENT_DETAILS_KEYS"):
             raise ConfigError("production needs PAYMENT_DETAILS_KEYS (<id>:<base64url 32 bytes>; "
                               "`python -c 'from portal import secretbox; print(secretbox.new_key())'` makes one)")
@@ -106,6 +137,12 @@ def check(config) -> None:
     if config["PAYMENT_PROVIDER"] == "hosted" and not config.get("PAYMENT_CHECKOUT_URL"):
         raise ConfigError("PAYMENT_PROVIDER=hosted needs PAYMENT_CHECKOUT_URL (the processor's checkout "
                           "page, with {checkout_id})")
+    if config.get("MAIL_BACKEND") not in MAIL_BACKENDS:
+        raise ConfigError(f"MAIL_BACKEND must be one of {', '.join(MAIL_BACKENDS)}")
+    if config.get("SMTP_SECURITY") not in SMTP_SECURITY:
+        raise ConfigError(f"SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}")
+    if config.get("EMAIL_ATTEMPTS", 1) < 1 or config.get("JOB_RETRY_WAIT", 0) < 0:
+        raise ConfigError("EMAIL_ATTEMPTS is 1 or more and JOB_RETRY_WAIT 0 or more seconds")
     if config.get("DATABASE_STATEMENT_TIMEOUT_MS", 0) < 0:
         raise ConfigError("DATABASE_STATEMENT_TIMEOUT_MS is milliseconds, 0 or more (0: no timeout)")
     if not config.get("DATABASE_URL"):

@@ -44,6 +44,9 @@ MANIFEST = ROOT / "schema_manifest.txt"
 INSTANCE_DIR = ROOT / "instance"
 MIGRATION_FILE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 ROLES_BLOCK = re.compile(r"-- begin roles -+\n(.*?)-- end roles", re.S)
+# A migration's first line may ask for a library's own schema, installed in its transaction
+# before its SQL: "-- portal:install procrastinate 3.10.0" (the job queue, 010).
+INSTALL_LINE = re.compile(r"\A-- portal:install (\S+) (\S+)\n")
 
 OWNER_ROLE = "portal_owner"
 DATABASE_NAME = "portal"
@@ -148,7 +151,9 @@ def migrate(owner_dsn: str, schema_dir: Path = SCHEMA_DIR) -> list[str]:
                     _check_unchanged(path, applied_meanwhile)
                     continue
                 log.info("applying %s", path.name)
-                cur.execute(path.read_text())
+                text = path.read_text()
+                _install_library(cur, INSTALL_LINE.match(text))
+                cur.execute(text)
                 cur.execute(
                     "INSERT INTO public.schema_migrations (name, checksum) VALUES (%s, %s)",
                     (path.name, checksum(path)),
@@ -157,6 +162,36 @@ def migrate(owner_dsn: str, schema_dir: Path = SCHEMA_DIR) -> list[str]:
     finally:
         conn.close()
     return applied_now
+
+
+def _install_library(cur, wanted) -> None:
+    """Install the library schema a migration's first line asks for, as that exact
+    release ships it (read from the installed package, never copied into schema/),
+    into a schema of its own name. Only procrastinate is known. A release other than
+    the pinned one stops the run: its schema is not the one the migration was
+    written against (an upgrade is a new numbered file that applies the library's
+    own migrations between the two releases)."""
+    if wanted is None:
+        return
+    library, release = wanted.groups()
+    if library != "procrastinate":
+        raise MigrationError(f"unknown library schema {library!r} in a portal:install line")
+    import importlib.metadata
+
+    from procrastinate.schema import SchemaManager
+
+    installed = importlib.metadata.version("procrastinate")
+    if installed != release:
+        raise MigrationError(
+            f"the migration installs procrastinate {release}'s schema but {installed} is installed: "
+            f"install procrastinate=={release} (requirements.txt) to migrate"
+        )
+    cur.execute("SHOW search_path")
+    search_path = cur.fetchone()[0]
+    cur.execute("CREATE SCHEMA procrastinate")
+    cur.execute("SET LOCAL search_path TO procrastinate")
+    cur.execute(SchemaManager.get_schema())
+    cur.execute("SELECT set_config('search_path', %s, true)", (search_path,))
 
 
 def _check_unchanged(path: Path, recorded: dict) -> None:

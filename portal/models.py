@@ -520,6 +520,54 @@ class InstructorProfile(BaseModel):
         table_name = "instructor_profiles"
 
 
+class NotificationEvent(BaseModel):
+    """``notification_events``: the kinds of notice, who they are for, their defaults (010)."""
+    event_type = TextField(primary_key=True)
+    audience = TextField()  # CHECK: instructor, student, admin, any
+    label = TextField()
+    email_default = BooleanField()
+    in_portal_default = BooleanField()
+    position = SmallIntegerField()
+
+    class Meta:
+        table_name = "notification_events"
+
+
+class NotificationSettings(BaseModel):
+    """``notification_settings``: the preferences (and time zone) of everyone without
+    instructor_settings, whose two JSON columns have the same shape (010)."""
+    user = fk(User, "user_id", "notification_settings", primary_key=True)
+    email_notifications = jsonb()
+    push_notifications = jsonb()
+    timezone = TextField()
+    created_at = DateTimeTZField()
+    updated_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "notification_settings"
+
+
+class Notification(BaseModel):
+    """``notifications``: the outbox. Written only by the database (triggers and scheduled
+    functions, 010); its recipient reads it and sets ``read_at``."""
+    UNREADABLE = ("dedup_key", "email_attempts", "email_sent_at", "email_error")
+    id = uuid_pk()
+    user = fk(User, "user_id")
+    event_type = TextField()
+    payload = jsonb()
+    dedup_key = TextField(null=True)
+    in_portal = BooleanField()
+    email_state = TextField()  # CHECK: off, pending, sent, failed
+    email_attempts = IntegerField()
+    email_sent_at = DateTimeTZField(null=True)
+    email_error = TextField(null=True)
+    read_at = DateTimeTZField(null=True)
+    created_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "notifications"
+
+
 class InstructorSettings(BaseModel):
     """``instructor_settings``: readable by the instructor alone.
     ``payment_details`` holds ciphertext the application encrypts."""

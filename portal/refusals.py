@@ -18,6 +18,10 @@ MESSAGES = {
     "sign_up_role": "One signs up as a student or as an instructor.",
     "not_permitted": "You do not have access to this.",
     "admin_only": "Only a platform administrator can do that.",
+    # notifications and the job queue (010)
+    "unknown_notification_event": "There is no such kind of notification.",
+    "unknown_job_state": "There is no such job state.",
+    "job_not_dead": "That job is not dead: it has run again or is waiting to.",
     # courses and their outline
     "course_not_found": "There is no such course, or you do not have access to it.",
     "course_not_open": "This course is not open for enrollment.",

@@ -1,11 +1,16 @@
-"""Administration: its pages arrive with a later issue."""
+"""Administration. The moderation and organization pages arrive with their own issue;
+the job queue is here: how many jobs wait, retry, run or are dead, the jobs of each
+state with why they last failed, and running a dead job again."""
 
 from __future__ import annotations
 
+from flask import request, url_for
 from flask_login import current_user
+from peewee import DatabaseError
 
-from portal.web import placeholder, role_required
-from portal.admin import bp
+from portal import refusals
+from portal.admin import bp, queries
+from portal.web import notify, placeholder, redirect_to, render, role_required
 
 
 @bp.route("/")
@@ -14,3 +19,29 @@ def index():
     if current_user.role == "admin":
         return placeholder("Moderation", "Review reports, users and organizations across the platform.")
     return placeholder("Organization", "Your organization's courses, workshops, instructors and revenue.")
+
+
+@bp.route("/jobs")
+@role_required("admin")
+def jobs():
+    state = request.args.get("state", "dead")
+    if state not in queries.STATES:
+        state = "dead"
+    before = request.args.get("before", type=int)
+    rows, next_before = queries.jobs(state, before if before and before > 0 else None)
+    return render("admin/jobs.html", counts=queries.job_counts(), states=queries.STATES, state=state,
+                  rows=rows, next_before=next_before, first_page=before is None)
+
+
+@bp.route("/jobs/<int:job_id>/retry", methods=["POST"])
+@role_required("admin")
+def retry_job(job_id):
+    back = redirect_to(url_for("admin.jobs"))
+    try:
+        with queries.database.atomic():
+            queries.retry(job_id)
+    except DatabaseError as exc:
+        if refusals.code(exc) != "job_not_dead":
+            raise
+        return notify(back, f"Job {job_id} is not dead (it may have been retried already).", "info")
+    return notify(back, f"Job {job_id} will run again now.")

@@ -1,0 +1,111 @@
+"""What each notification event says and where it leads: one registry for the bell,
+the notices page and the emails (whose templates are ``templates/email/<event>.txt|html``).
+
+The database decides who is told what and by which channel (``schema/010``); a
+notice's ``payload`` holds what it was about as it was then (titles, names, ids),
+and the links are made here from the ids, so the SQL knows no URL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
+
+
+def zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_time(value, tz: ZoneInfo) -> str:
+    """A time from a payload (ISO text) in the reader's zone, with the zone's name."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(tz).strftime("%a %d %b %Y, %H:%M %Z")
+
+
+def _enrollment(p, tz):
+    if p.get("kind") == "request":
+        return f"{p['student_name']} asks to join {p['course_title']}"
+    return f"{p['student_name']} enrolled in {p['course_title']}"
+
+
+def _enrollment_update(p, tz):
+    return {"confirmed": f"You are enrolled in {p['course_title']}",
+            "declined": f"Your request to join {p['course_title']} was declined",
+            "refunded": f"Your enrollment in {p['course_title']} was refunded"}[p["kind"]]
+
+
+def _reminder(p, tz):
+    when = "in 1 hour" if p.get("lead") == "1h" else "within 24 hours"
+    return f"{p['title']} starts {when}: {local_time(p['start_time'], tz)}"
+
+
+@dataclass(frozen=True)
+class Event:
+    summary: Callable[[dict, ZoneInfo], str]
+    link: Callable[[dict], tuple[str, dict]]   # (endpoint, its arguments)
+
+
+EVENTS: dict[str, Event] = {
+    "new_enrollment": Event(
+        _enrollment,
+        lambda p: (("students.approvals", {}) if p.get("kind") == "request"
+                   else ("courses.insight", {"course_id": p["course_id"]}))),
+    "new_review": Event(
+        lambda p, tz: f"{p['student_name']} rated {p['course_title']} {p['rating']} out of 5",
+        lambda p: ("catalog.reviews", {"slug": p["course_slug"]})),
+    "workshop_reminder": Event(_reminder, lambda p: ("workshops.index", {})),
+    "enrollment_update": Event(
+        _enrollment_update,
+        lambda p: (("learning.resume", {"slug": p["course_slug"]}) if p["kind"] == "confirmed"
+                   else ("catalog.course", {"slug": p["course_slug"]}))),
+    "review_response": Event(
+        lambda p, tz: f"{p['instructor_name']} answered your review of {p['course_title']}",
+        lambda p: ("catalog.reviews", {"slug": p["course_slug"]})),
+    "certificate_issued": Event(
+        lambda p, tz: f"You earned a certificate for {p['course_title']}",
+        lambda p: ("learning.certificate", {"code": p["code"]})),
+    "figures_mismatch": Event(
+        lambda p, tz: f"The nightly check found {p['count']} stored figure(s) that differ from their recomputation",
+        lambda p: ("admin.jobs", {})),
+}
+
+
+def summary(event_type: str, payload: dict, tz: ZoneInfo) -> str:
+    """One line, in words, for the bell, the notices page and the email's subject."""
+    return " ".join(EVENTS[event_type].summary(payload, tz).split())
+
+
+def link(event_type: str, payload: dict, external: bool = False) -> str:
+    endpoint, arguments = EVENTS[event_type].link(payload)
+    return url_for(endpoint, _external=external, **arguments)
+
+
+# --- unsubscribe links ---------------------------------------------------------------
+# A signed (user, event) pair: the link itself is the credential, so it works from the
+# email without signing in, and turns off that one event's emails for that one user.
+
+def _signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="notifications-unsubscribe")
+
+
+def unsubscribe_token(user_id, event_type: str) -> str:
+    return _signer().dumps([str(user_id), event_type])
+
+
+def read_unsubscribe_token(token: str) -> tuple[str, str] | None:
+    """The (user id, event type) a token names, or None for a forged or damaged one."""
+    try:
+        user_id, event_type = _signer().loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if event_type not in EVENTS:
+        return None
+    return user_id, event_type
