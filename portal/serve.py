@@ -2,8 +2,8 @@
 
 Starts the embedded PostgreSQL (unless ``DATABASE_URL`` names a server),
 migrates, loads the demo data on the first run, and serves the app with
-gunicorn on 127.0.0.1 until Ctrl-C, which stops gunicorn and the embedded
-server together.
+gunicorn on 127.0.0.1, with one job worker beside it, until Ctrl-C, which stops
+gunicorn, the worker and the embedded server together.
 """
 
 from __future__ import annotations
@@ -94,25 +94,34 @@ def run(host: str, port: int, workers: int, demo: bool | None) -> None:
     if "SECRET_KEY" not in environment and environment.get("PORTAL_ENV") != "production":
         environment["SECRET_KEY"] = development_secret()
 
+    environment.setdefault("PORTAL_URL", f"http://{host}:{port}")
     process = subprocess.Popen(gunicorn_command(host, port, workers), env=environment, cwd=str(db.ROOT))
+    # One job worker beside gunicorn (emails, reminders, the schedule); `python -m portal worker`
+    # runs more, here or on other machines.
+    jobs = subprocess.Popen([sys.executable, "-m", "portal", "worker"], env=environment, cwd=str(db.ROOT),
+                            stdout=subprocess.DEVNULL)
     # SIGTERM (from a supervisor) stops everything the way Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         wait_until_listening(host, port, process)
         click.echo(f"\nThe portal is running at http://{host}:{port}/ "
-                   f"(ready in {time.monotonic() - started:.1f} s, {workers} workers)")
+                   f"(ready in {time.monotonic() - started:.1f} s, {workers} workers, 1 job worker)")
         if with_demo:
             click.echo("\n".join(demo_data.login_lines()))
+        if environment.get("PORTAL_ENV") != "production" and environment.get("MAIL_BACKEND", "capture") == "capture":
+            click.echo(f"Emails are not sent in development: read them at http://{host}:{port}/dev/mail/")
         click.echo("Ctrl-C stops the portal and its database.\n")
         process.wait()
     except KeyboardInterrupt:
         pass
     finally:
-        if process.poll() is None:
-            process.terminate()
+        for child in (jobs, process):
+            if child.poll() is None:
+                child.terminate()
+        for child in (jobs, process):
             try:
-                process.wait(timeout=20)
+                child.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                process.kill()
+                child.kill()
         click.echo("stopped")
     # The embedded server stops when this process exits (cleanup_mode="stop").

@@ -55,12 +55,13 @@ class Runtime:
     database: WorkerDatabase
 
 
-def make_queue(app_url: str, config: dict, pool_size: int = 4) -> procrastinate.App:
+def make_queue(app_url: str, config: dict, pool_size: int = 4, periodic: bool = True) -> procrastinate.App:
     """A procrastinate app on the portal's database with every job of ``tasks`` on it
-    (the email's retries as ``config`` says)."""
+    (the email's retries as ``config`` says; the schedule unless ``periodic`` is False)."""
     from portal.jobs import tasks
 
     queue = procrastinate.App(connector=procrastinate.PsycopgConnector(
         conninfo=app_url, min_size=1, max_size=max(pool_size, 2), kwargs={"options": QUEUE_OPTIONS}))
-    tasks.register(queue, email_attempts=config["EMAIL_ATTEMPTS"], retry_wait=config["JOB_RETRY_WAIT"])
+    tasks.register(queue, email_attempts=config["EMAIL_ATTEMPTS"], retry_wait=config["JOB_RETRY_WAIT"],
+                   periodic=periodic)
     return queue

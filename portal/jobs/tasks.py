@@ -168,11 +168,12 @@ JOBS = (
 )
 
 
-def register(queue, email_attempts: int = 5, retry_wait: int = 60) -> None:
-    """Put every job on a procrastinate app under its bare name (the name SQL queues it by)."""
+def register(queue, email_attempts: int = 5, retry_wait: int = 60, periodic: bool = True) -> None:
+    """Put every job on a procrastinate app under its bare name (the name SQL queues it by),
+    with its schedule unless ``periodic`` is False (a worker that defers nothing by itself)."""
     for job in JOBS:
         retry = Backoff(email_attempts, retry_wait) if job.queue == "email" else False
         task = queue.task(name=job.function.__name__, queue=job.queue, pass_context=True,
                           retry=retry)(job.function)
-        if job.cron:
+        if job.cron and periodic:
             queue.periodic(cron=job.cron, periodic_id=job.function.__name__)(task)

@@ -33,14 +33,15 @@ def _record(database, job, exc) -> None:
         log.exception("could not record the failure of job %s", job.id)
 
 
-def build(app_url: str, flask_config: dict | None = None, concurrency: int | None = None):
+def build(app_url: str, flask_config: dict | None = None, concurrency: int | None = None,
+          periodic: bool = True):
     """The queue and the runtime its jobs share: the Flask app, the worker's connections."""
     from portal import create_app
 
     app = create_app({"DATABASE_URL": app_url, "DATABASE_POOL_SIZE": 1, **(flask_config or {})})
     concurrency = concurrency or app.config["WORKER_CONCURRENCY"]
     runtime = Runtime(app, WorkerDatabase(app_url, size=concurrency + 1))
-    return make_queue(app_url, app.config, pool_size=concurrency + 2), runtime, concurrency
+    return make_queue(app_url, app.config, pool_size=concurrency + 2, periodic=periodic), runtime, concurrency
 
 
 async def work(queue, runtime, concurrency: int, wait: bool = True, queues=None,
@@ -65,20 +66,28 @@ def health(app_url: str) -> tuple[int, int | None]:
 @click.option("--check", is_flag=True, help="Exit 0 if a worker is alive (a heartbeat within a minute), else 1.")
 def worker(concurrency: int | None, queues: tuple[str, ...], check: bool) -> None:
     """Run background jobs: emails, reminders, and the scheduled maintenance."""
-    from portal import db
+    import os
 
-    urls, _server = db.database_urls()
+    from portal import db, serve
+
+    # Beside `python -m portal run` (or anywhere), DATABASE_URL names the database; without it,
+    # the embedded server (started, or joined when the portal already runs it; kept while we run).
+    app_url, server = os.environ.get("DATABASE_URL"), None
+    if not app_url:
+        urls, server = db.database_urls()
+        app_url = urls.app
+    if "SECRET_KEY" not in os.environ and os.environ.get("PORTAL_ENV") != "production":
+        os.environ["SECRET_KEY"] = serve.development_secret()  # the web's: the links it signs must open
     if check:
-        alive, oldest = health(urls.app)
+        alive, oldest = health(app_url)
         click.echo(f"{alive} worker(s) alive; oldest due job waiting {oldest if oldest is not None else 0} s")
         raise SystemExit(0 if alive else 1)
-    queue, runtime, concurrency = build(urls.app, concurrency=concurrency)
+    queue, runtime, concurrency = build(app_url, concurrency=concurrency)
 
     async def main():
         async with queue.open_async():
             await work(queue, runtime, concurrency, queues=list(queues) or None)
 
-    logging.getLogger("procrastinate").setLevel(logging.INFO)
     click.echo(f"worker running ({concurrency} at once, queues: {', '.join(queues) or 'all'}); Ctrl-C stops it")
     try:
         asyncio.run(main())
