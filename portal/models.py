@@ -568,6 +568,16 @@ class Notification(BaseModel):
         table_name = "notifications"
 
 
+class NotificationReadMark(BaseModel):
+    """``notification_read_marks``: every notice up to ``read_through`` is read ("mark all as
+    read" moves it, through mark_all_notifications_read(); 010)."""
+    user = fk(User, "user_id", primary_key=True)
+    read_through = DateTimeTZField()
+
+    class Meta:
+        table_name = "notification_read_marks"
+
+
 class InstructorSettings(BaseModel):
     """``instructor_settings``: readable by the instructor alone.
     ``payment_details`` holds ciphertext the application encrypts."""

@@ -166,6 +166,31 @@ CREATE INDEX idx_notifications_inbox ON public.notifications (user_id, created_a
 CREATE INDEX idx_notifications_unread ON public.notifications (user_id, created_at DESC)
     WHERE in_portal AND read_at IS NULL;
 
+-- "Mark all as read" is one row per person, not an update of every unread notice
+-- (an instructor with 100,000 students may have as many): a notice is read when
+-- read_at is set or it is no newer than the person's read_through.
+CREATE TABLE public.notification_read_marks (
+    user_id      uuid PRIMARY KEY REFERENCES public.users (id) ON DELETE CASCADE,
+    read_through timestamptz NOT NULL
+);
+
+CREATE FUNCTION public.mark_all_notifications_read() RETURNS timestamptz
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    uid uuid := (SELECT rls.uid());
+    mark timestamptz;
+BEGIN
+    IF uid IS NULL THEN
+        RAISE EXCEPTION 'sign in to read notifications'
+            USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'sign_in_required';
+    END IF;
+    INSERT INTO public.notification_read_marks AS m (user_id, read_through) VALUES (uid, now())
+    ON CONFLICT (user_id) DO UPDATE SET read_through = greatest(m.read_through, EXCLUDED.read_through)
+    RETURNING read_through INTO mark;
+    RETURN mark;
+END
+$$;
+
 -- 4. preferences -------------------------------------------------------------------
 
 -- The caller's own account (007), its time zone now also from
@@ -539,10 +564,17 @@ CREATE POLICY notifications_own ON public.notifications FOR SELECT
 CREATE POLICY notifications_mark_read ON public.notifications FOR UPDATE
     TO authenticated USING (user_id = (SELECT rls.uid())) WITH CHECK (user_id = (SELECT rls.uid()));
 
+ALTER TABLE public.notification_read_marks ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.notification_read_marks FORCE ROW LEVEL SECURITY;
+CREATE POLICY notification_read_marks_own ON public.notification_read_marks FOR SELECT
+    TO authenticated USING (user_id = (SELECT rls.uid()));
+
 -- Grants (explicit, from nothing: see 007) ------------------------------------------------
 
 REVOKE ALL ON public.notification_events, public.notification_settings, public.notifications,
-    private.job_errors FROM PUBLIC, anon, authenticated, service_role, portal_signin;
+    public.notification_read_marks, private.job_errors
+    FROM PUBLIC, anon, authenticated, service_role, portal_signin;
+GRANT SELECT ON public.notification_read_marks TO authenticated, service_role;
 GRANT SELECT ON public.notification_events TO anon, authenticated;
 GRANT SELECT, INSERT (user_id, email_notifications, push_notifications, timezone),
       UPDATE (email_notifications, push_notifications, timezone) ON public.notification_settings TO authenticated;
@@ -559,8 +591,9 @@ REVOKE ALL ON FUNCTION private.defer_job(text, text, jsonb),
     private.verify_figures(uuid), private.email_to_send(uuid),
     private.record_email(uuid, boolean, text, boolean), private.record_job_error(bigint, integer, text),
     public.job_queue_counts(), public.job_queue_jobs(text, bigint, integer),
-    public.retry_dead_job(bigint), public.job_queue_health()
+    public.retry_dead_job(bigint), public.job_queue_health(), public.mark_all_notifications_read()
     FROM PUBLIC, anon, authenticated, service_role, portal_signin;
+GRANT EXECUTE ON FUNCTION public.mark_all_notifications_read() TO authenticated;
 
 GRANT EXECUTE ON FUNCTION public.job_queue_counts(), public.job_queue_jobs(text, bigint, integer),
     public.retry_dead_job(bigint) TO authenticated;
