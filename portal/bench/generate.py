@@ -106,9 +106,11 @@ def applied_migrations(cur) -> list[str]:
 
 
 def data_tables(cur) -> list[str]:
-    """Every table of public and private except the migrations' own record."""
+    """Every table of public and private except the migrations' own: their record, and the kinds
+    of notice (010), which the migration wrote and the notices point at."""
     cur.execute("""SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
-                   WHERE schemaname IN ('public', 'private') AND tablename <> 'schema_migrations'
+                   WHERE schemaname IN ('public', 'private')
+                     AND tablename NOT IN ('schema_migrations', 'notification_events')
                    ORDER BY 1""")
     return [row[0] for row in cur.fetchall()]
 
@@ -514,17 +516,33 @@ FROM workshop_feedback f JOIN workshops w ON w.id = f.workshop_id"""),
     ]
 
 
+def outbox() -> list[tuple[str, str]]:
+    """The notices the triggers would have written: each enrollment told its course's owner, in the
+    portal and by email (sent); those older than a week were read."""
+    return [("notifications (enrollments)", f"""
+INSERT INTO notifications (id, user_id, event_type, payload, in_portal, email_state, email_attempts,
+                           email_sent_at, read_at, created_at)
+SELECT {uid('notice_enrolled', 'e')}, {uid('instructor', 'b.instructor')}, 'new_enrollment',
+       jsonb_build_object('kind', 'enrolled', 'course_id', {uid('course', 'b.c')}, 'course_title', c.title,
+                          'student_name', u.full_name),
+       true, 'sent', 1, b.enrolled_at + interval '1 minute',
+       CASE WHEN b.enrolled_at < now() - interval '7 days' THEN b.enrolled_at + interval '1 day' END, b.enrolled_at
+FROM bench_enrollment b
+JOIN courses c ON c.id = {uid('course', 'b.c')}
+JOIN users u ON u.id = {uid('student', 'b.student')}""")]
+
+
 def steps(size: Size) -> list[tuple[str, str]]:
     """Every loading statement, in foreign-key order."""
     return [*people(size), *catalog(), ("plan: enrollments", enrollment_fates(size)),
-            ("plan: workshops", workshop_plan(size)), *enrollments(), *workshops(size), *activity()]
+            ("plan: workshops", workshop_plan(size)), *enrollments(), *workshops(size), *activity(), *outbox()]
 
 
 # --- the run ----------------------------------------------------------------------------------
 
 COUNTED = ("users", "courses", "course_modules", "course_lessons", "course_enrollments", "lesson_progress",
            "student_progress", "student_activity", "revenue_transactions", "course_reviews", "workshops",
-           "workshop_registrations", "workshop_feedback", "certificates")
+           "workshop_registrations", "workshop_feedback", "certificates", "notifications")
 
 
 def set_aside(cur, tables: list[str]) -> list[str]:

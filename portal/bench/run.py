@@ -48,7 +48,8 @@ def pages(course_id) -> list[tuple[str, str]]:
             ("course insight (biggest course)", f"{course}/insight"),
             ("curriculum (biggest course)", f"{course}/curriculum"),
             ("drip and early unlocks (biggest course)", f"{course}/drip"),
-            ("team (biggest course)", f"{course}/team"), ("approvals queue", "/students/approvals")]
+            ("team (biggest course)", f"{course}/team"), ("approvals queue", "/students/approvals"),
+            ("notifications (first page)", "/notifications/")]
 
 
 def subjects(owner_url: str) -> dict:

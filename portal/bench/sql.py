@@ -26,6 +26,7 @@ KINDS = {
     "act_enrolled": 0x60, "act_lesson_started": 0x61, "act_lesson_completed": 0x62, "act_quiz": 0x63,
     "act_course_completed": 0x64, "act_cancelled": 0x65, "act_refunded": 0x66, "act_review": 0x67,
     "act_registered": 0x68, "act_attended": 0x69, "act_workshop_cancelled": 0x6a, "act_feedback": 0x6b,
+    "notice_enrolled": 0x70,
 }
 
 
