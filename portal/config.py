@@ -94,11 +94,13 @@ def from_environment() -> dict:
         "SMTP_TIMEOUT": int(os.environ.get("SMTP_TIMEOUT", "30")),
         # The worker (portal/jobs/): jobs run at once per process, how many times an email is
         # tried before its job is dead, the first retry's wait (seconds; each later one doubles),
-        # how long activity stays in the timeline, and how long a checkout may stay open.
+        # how long activity stays in the timeline and read notices are kept, and how long a
+        # checkout may stay open.
         "WORKER_CONCURRENCY": int(os.environ.get("WORKER_CONCURRENCY", "4")),
         "EMAIL_ATTEMPTS": int(os.environ.get("EMAIL_ATTEMPTS", "5")),
         "JOB_RETRY_WAIT": int(os.environ.get("JOB_RETRY_WAIT", "60")),
         "ACTIVITY_RETENTION": os.environ.get("ACTIVITY_RETENTION", "1 year"),
+        "NOTIFICATION_RETENTION": os.environ.get("NOTIFICATION_RETENTION", "180 days"),
         "CHECKOUT_TTL": os.environ.get("CHECKOUT_TTL", "24 hours"),
     }
 

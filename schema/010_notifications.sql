@@ -387,6 +387,21 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
     SELECT count(*)::integer FROM expired
 $$;
 
+-- Forget notices older than p_older_than that are done with: read (or under the
+-- person's read_through mark) and not waiting for their email. Returns how many.
+CREATE INDEX idx_notifications_age ON public.notifications (created_at);
+CREATE FUNCTION private.prune_notifications(p_older_than interval) RETURNS integer
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    WITH gone AS (
+        DELETE FROM public.notifications n
+        WHERE n.created_at < now() - p_older_than AND n.email_state <> 'pending'
+          AND (n.read_at IS NOT NULL OR NOT n.in_portal
+               OR n.created_at <= (SELECT m.read_through FROM public.notification_read_marks m
+                                   WHERE m.user_id = n.user_id))
+        RETURNING 1)
+    SELECT count(*)::integer FROM gone
+$$;
+
 -- Tell every active platform admin (once per dedup key). Returns how many.
 CREATE FUNCTION private.alert_admins(p_event text, p_payload jsonb, p_dedup text) RETURNS integer
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
@@ -587,6 +602,7 @@ REVOKE ALL ON FUNCTION private.defer_job(text, text, jsonb),
     private.notification_channels(uuid, text), private.notify(uuid, text, jsonb, text),
     private.notify_enrollment(), private.notify_review(), private.notify_certificate(),
     private.send_workshop_reminders(timestamptz), private.expire_checkouts(interval),
+    private.prune_notifications(interval),
     private.alert_admins(text, jsonb, text), private.instructors_to_verify(),
     private.verify_figures(uuid), private.email_to_send(uuid),
     private.record_email(uuid, boolean, text, boolean), private.record_job_error(bigint, integer, text),
@@ -603,7 +619,8 @@ GRANT EXECUTE ON FUNCTION public.job_queue_health() TO anon, authenticated;
 GRANT USAGE ON SCHEMA private TO portal_worker;
 GRANT USAGE ON SCHEMA public TO portal_worker;
 GRANT EXECUTE ON FUNCTION private.send_workshop_reminders(timestamptz),
-    private.expire_checkouts(interval), private.alert_admins(text, jsonb, text),
+    private.expire_checkouts(interval), private.prune_notifications(interval),
+    private.alert_admins(text, jsonb, text),
     private.instructors_to_verify(), private.verify_figures(uuid), private.email_to_send(uuid),
     private.record_email(uuid, boolean, text, boolean), private.record_job_error(bigint, integer, text),
     public.refresh_instructor_monthly_stats(), public.archive_student_activity(interval),

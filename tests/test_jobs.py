@@ -425,3 +425,27 @@ def test_old_activity_is_archived_and_the_monthly_stats_refreshed(database):
     assert _run_job(database, "refresh_monthly_stats")[0]["status"] == "succeeded"
     after = database.value("SELECT count(*) FROM instructor_monthly_stats WHERE instructor_id = %s", (teacher,))
     assert (before, after) == (0, 1)
+
+
+def test_old_notices_that_are_done_with_are_forgotten(database):
+    """Read (or under the read mark), not waiting for an email, and older than the retention."""
+    teacher = gen_user(database, "instructor")
+    students = [gen_user(database, "student") for _ in range(4)]
+    course = gen_course(database, teacher)
+    for student in students:
+        enroll(database, student, course.id)
+    ids = [n["id"] for n in _notices(database, teacher)]
+    database.value("UPDATE notifications SET email_state = 'sent', email_sent_at = now() WHERE id <> %s "
+                   "RETURNING 1", (ids[3],))
+    database.value("UPDATE notifications SET created_at = now() - interval '200 days' RETURNING 1")
+    database.value("UPDATE notifications SET read_at = now() WHERE id = %s RETURNING 1", (ids[0],))
+    unread_kept = _run_job(database, "prune_notifications", NOTIFICATION_RETENTION="180 days")
+    assert unread_kept[0]["status"] == "succeeded"
+    assert {n["id"] for n in _notices(database, teacher)} == set(ids[1:])   # only the read one went
+    with database.act(Actor.user(teacher)) as cur:   # "mark all as read": the rest are read now...
+        cur.execute("SELECT mark_all_notifications_read()")
+    database.value("UPDATE notifications SET created_at = now() - interval '10 days' WHERE id = %s "
+                   "RETURNING 1", (ids[2],))   # ...but this one is too recent to forget
+    _run_job(database, "prune_notifications", NOTIFICATION_RETENTION="180 days")
+    kept = {n["id"] for n in _notices(database, teacher)}
+    assert kept == {ids[2], ids[3]}   # too recent; still waiting for its email

@@ -13,6 +13,7 @@ dies mid-way (``retry_stalled_jobs``).
 | ``refresh_monthly_stats`` | maintenance | ``10 2 * * *`` | ``REFRESH MATERIALIZED VIEW CONCURRENTLY instructor_monthly_stats`` |
 | ``verify_figures`` | maintenance | ``40 2 * * *`` | every kept figure against its recomputation; admins told of any mismatch |
 | ``archive_activity`` | maintenance | ``20 3 * * *`` | activity older than ``ACTIVITY_RETENTION`` to the archive |
+| ``prune_notifications`` | maintenance | ``30 3 * * *`` | forget read notices older than ``NOTIFICATION_RETENTION`` |
 | ``retry_stalled_jobs`` | maintenance | ``*/5 * * * *`` | run again the jobs of a worker that stopped beating |
 | ``remove_old_jobs`` | maintenance | ``0 4 * * *`` | forget jobs that succeeded more than 14 days ago |
 """
@@ -105,6 +106,11 @@ def archive_activity(context, timestamp: int) -> int:
                 _runtime(context).app.config["ACTIVITY_RETENTION"])
 
 
+def prune_notifications(context, timestamp: int) -> int:
+    return _one(context, "SELECT private.prune_notifications(%s::interval)",
+                _runtime(context).app.config["NOTIFICATION_RETENTION"])
+
+
 def verify_figures(context, timestamp: int) -> int:
     """Instructor by instructor, each in its own short transaction (as ``db verify``);
     any mismatch is one alert to every admin, once per night."""
@@ -163,6 +169,7 @@ JOBS = (
     Job(refresh_monthly_stats, "maintenance", "10 2 * * *"),
     Job(verify_figures, "maintenance", "40 2 * * *"),
     Job(archive_activity, "maintenance", "20 3 * * *"),
+    Job(prune_notifications, "maintenance", "30 3 * * *"),
     Job(retry_stalled_jobs, "maintenance", "*/5 * * * *"),
     Job(remove_old_jobs, "maintenance", "0 4 * * *"),
 )
