@@ -553,7 +553,7 @@ class Notification(BaseModel):
     UNREADABLE = ("dedup_key", "email_attempts", "email_sent_at", "email_error")
     id = uuid_pk()
     user = fk(User, "user_id")
-    event_type = TextField()
+    event_type = fk(NotificationEvent, "event_type")
     payload = jsonb()
     dedup_key = TextField(null=True)
     in_portal = BooleanField()
@@ -945,7 +945,7 @@ TABLE_MODELS = (
     LessonProgress, Workshop, WorkshopRegistration, InstructorProfile, InstructorSettings,
     StudentProgress, StudentActivity, RevenueTransaction, CourseReview, WorkshopFeedback,
     CourseInstructor, WorkshopFacilitator, DripUnlock, Checkout, PaymentEvent, Certificate,
-    ReviewHelpfulVote, ReviewReport,
+    ReviewHelpfulVote, ReviewReport, NotificationEvent, NotificationSettings, Notification,
 )
 VIEW_MODELS = (PublicInstructor, CourseOutline, CourseTeacher, StudentEngagementSummary, ReviewAuthor)
 MATERIALIZED_VIEW_MODELS = (InstructorMonthlyStats,)
