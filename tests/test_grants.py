@@ -5,6 +5,10 @@ driven directly, and the sign-in functions belong to portal_signin alone. A func
 API role only if it is named below; a money column or a meeting link is never readable by anon or
 authenticated; and a database whose default privileges grant ALL to the API roles (Supabase's) ends up
 with exactly the privileges of a plain one once migrated.
+
+010 adds the job queue: schema procrastinate (the library's tables and functions) belongs to
+portal_worker, the worker's NOLOGIN role, and no API role holds any privilege there; the worker
+executes exactly its allow-list below and reads no table of the portal.
 """
 
 from __future__ import annotations
@@ -18,16 +22,22 @@ from portal import db as portal_db
 
 API_ROLES = ("anon", "authenticated", "service_role", "portal_signin")
 SCHEMAS = ("public", "private", "rls")
+# The roles whose executable functions are allow-listed: the API roles and the job queue's worker (010).
+WORKER = "portal_worker"
+LISTED_ROLES = API_ROLES + (WORKER,)
+QUEUE_SCHEMA = "procrastinate"
 
 # Every function of schemas public, rls and private each role may EXECUTE (extension members and
 # schema auth aside), as regprocedure text with schemas spelled out. Built from the GRANTs of
-# schema/007_security.sql and 008_scale.sql and confirmed with the query of ``executable``.
-# Sizes: anon 3, authenticated 71, service_role 11, portal_signin 3.
+# schema/007_security.sql, 008_scale.sql and 010_notifications.sql and confirmed with the query of
+# ``executable``. Sizes: anon 4, authenticated 75, service_role 11, portal_signin 3, portal_worker 11.
 EXECUTE = {
     "anon": {
         "public.lesson_quiz(uuid)",
         "public.sign_up(text,text,text,public.user_role)",
         "public.verify_certificate(text)",
+        # 010: the health endpoints' question (counts only: live workers, the oldest due job's age)
+        "public.job_queue_health()",
     },
     "authenticated": {
         # the caller's sets, for policies and guards running as the caller
@@ -112,6 +122,11 @@ EXECUTE = {
         "public.get_instructor_monthly_stats(uuid)",
         "public.pending_approvals_count()",
         "public.inactive_completions(uuid)",
+        # 010: the admin's queue page (each refuses anyone but a platform admin: not_permitted)
+        "public.job_queue_counts()",
+        "public.job_queue_jobs(text,bigint,integer)",
+        "public.retry_dead_job(bigint)",
+        "public.job_queue_health()",
     },
     "service_role": {
         # the payment path
@@ -132,6 +147,21 @@ EXECUTE = {
         "public.credentials_for_sign_in(text)",
         "public.record_sign_in_failure(text,text)",
         "public.sign_in_throttled(text,text,integer,integer,interval)",
+    },
+    # 010: the worker runs the scheduled work and delivers emails through these, and nothing else of
+    # public, private or rls (its queue, schema procrastinate, is checked on its own below).
+    WORKER: {
+        "private.send_workshop_reminders(timestamp with time zone)",
+        "private.expire_checkouts(interval)",
+        "private.alert_admins(text,jsonb,text)",
+        "private.instructors_to_verify()",
+        "private.verify_figures(uuid)",
+        "private.email_to_send(uuid)",
+        "private.record_email(uuid,boolean,text,boolean)",
+        "private.record_job_error(bigint,integer,text)",
+        "public.refresh_instructor_monthly_stats()",
+        "public.archive_student_activity(interval)",
+        "public.job_queue_health()",
     },
 }
 
@@ -159,8 +189,9 @@ def _rows(conn, query, params=None):
 
 
 def executable(conn) -> dict:
-    """role -> the functions of public, rls and private it may EXECUTE (extension members aside)."""
-    got = {role: set() for role in API_ROLES}
+    """role -> the functions of public, rls and private it may EXECUTE (extension members aside), for
+    the API roles and the worker."""
+    got = {role: set() for role in LISTED_ROLES}
     for role, function in _rows(conn, """
             SELECT r.role, p.oid::regprocedure::text
             FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
@@ -170,14 +201,15 @@ def executable(conn) -> dict:
                               WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
                                 AND d.objid = p.oid AND d.deptype = 'e')
               AND pg_catalog.has_function_privilege(r.role, p.oid, 'EXECUTE')""",
-                                (list(API_ROLES), list(SCHEMAS))):
+                                (list(LISTED_ROLES), list(SCHEMAS))):
         got[role].add(function)
     return got
 
 
 def privileges(conn) -> set:
-    """Every effective privilege of the API roles on every relation, column, sequence and function of
-    schemas public, private and rls: (role, kind, object, privilege)."""
+    """Every effective privilege of the API roles and the worker on every relation, column, sequence
+    and function of schemas public, private, rls and procrastinate, and on those schemas themselves:
+    (role, kind, object, privilege)."""
     return set(_rows(conn, """
         WITH roles AS (SELECT pg_catalog.unnest(%(roles)s::text[]) AS role),
         rels AS (SELECT c.oid, c.relkind, c.oid::pg_catalog.regclass::text AS name
@@ -200,8 +232,13 @@ def privileges(conn) -> set:
         UNION ALL
         SELECT r.role, 'function', f.oid::pg_catalog.regprocedure::text, 'EXECUTE'
         FROM pg_catalog.pg_proc f JOIN pg_catalog.pg_namespace n ON n.oid = f.pronamespace CROSS JOIN roles r
-        WHERE n.nspname = ANY (%(schemas)s) AND pg_catalog.has_function_privilege(r.role, f.oid, 'EXECUTE')""",
-                     {"roles": list(API_ROLES), "schemas": list(SCHEMAS)}))
+        WHERE n.nspname = ANY (%(schemas)s) AND pg_catalog.has_function_privilege(r.role, f.oid, 'EXECUTE')
+        UNION ALL
+        SELECT r.role, 'schema', s.name, p.priv
+        FROM pg_catalog.unnest(%(schemas)s::text[]) AS s (name) CROSS JOIN roles r
+        CROSS JOIN pg_catalog.unnest(ARRAY['USAGE', 'CREATE']) AS p (priv)
+        WHERE pg_catalog.has_schema_privilege(r.role, s.name, p.priv)""",
+                     {"roles": list(LISTED_ROLES), "schemas": list(SCHEMAS + (QUEUE_SCHEMA,))}))
 
 
 def _describe(entries, limit=60):
@@ -212,10 +249,11 @@ def _describe(entries, limit=60):
 
 # --- the function allow-list ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("role", API_ROLES)
+@pytest.mark.parametrize("role", LISTED_ROLES)
 def test_functions_executable_by_api_roles_are_exactly_the_allow_list(module_database, role):
     """The functions ``role`` may EXECUTE are exactly those of EXECUTE[role]: a new function is denied
-    until someone adds it here (anon 3, authenticated 71, service_role 11, portal_signin 3)."""
+    until someone adds it here (anon 4, authenticated 75, service_role 11, portal_signin 3,
+    portal_worker 11)."""
     actual = executable(module_database.owner)[role]
     unexpected, missing = actual - EXECUTE[role], EXECUTE[role] - actual
     assert not unexpected and not missing, (
@@ -234,6 +272,74 @@ def test_the_allow_list_names_only_existing_functions(module_database):
                                    (list(SCHEMAS),))}
     listed = set().union(*EXECUTE.values())
     assert listed - existing == set()
+
+
+# --- the job queue (010) ---------------------------------------------------------------------------
+
+def _queue_object(entry) -> bool:
+    """Whether a ``privileges`` entry is about schema procrastinate or one of its objects."""
+    _, kind, name, _ = entry
+    return name == QUEUE_SCHEMA if kind == "schema" else name.startswith(QUEUE_SCHEMA + ".")
+
+
+def test_no_api_role_holds_any_privilege_in_the_queue_schema(module_database):
+    """anon, authenticated, service_role and portal_signin hold nothing in schema procrastinate: not its
+    USAGE, no table, column, sequence or function (the worker does, so the sweep sees the schema)."""
+    got = {e for e in privileges(module_database.owner) if _queue_object(e)}
+    assert {e for e in got if e[0] in API_ROLES} == set(), _describe(e for e in got if e[0] in API_ROLES)
+    assert (WORKER, "schema", QUEUE_SCHEMA, "USAGE") in got
+
+
+def test_the_worker_holds_the_queue_and_reads_no_table_of_the_portal(module_database):
+    """portal_worker: USAGE (not CREATE) on schema procrastinate; SELECT, INSERT, UPDATE and DELETE (not
+    TRUNCATE, REFERENCES or TRIGGER) on each of its tables; USAGE and SELECT on each sequence; EXECUTE
+    on each function. In public, private and rls: no relation, column or sequence privilege at all."""
+    conn = module_database.owner
+    mine = {(kind, name, priv) for role, kind, name, priv in privileges(conn) if role == WORKER}
+    tables = {t for (t,) in _rows(conn, """SELECT c.oid::pg_catalog.regclass::text FROM pg_catalog.pg_class c
+                                          WHERE c.relnamespace = 'procrastinate'::pg_catalog.regnamespace
+                                            AND c.relkind = 'r'""")}
+    sequences = {t for (t,) in _rows(conn, """SELECT c.oid::pg_catalog.regclass::text FROM pg_catalog.pg_class c
+                                             WHERE c.relnamespace = 'procrastinate'::pg_catalog.regnamespace
+                                               AND c.relkind = 'S'""")}
+    functions = {f for (f,) in _rows(conn, """SELECT p.oid::pg_catalog.regprocedure::text FROM pg_catalog.pg_proc p
+                                             WHERE p.pronamespace = 'procrastinate'::pg_catalog.regnamespace""")}
+    assert {"procrastinate.procrastinate_jobs", "procrastinate.procrastinate_workers"} <= tables
+    assert len(functions) >= 10 and sequences
+    expected = ({("schema", QUEUE_SCHEMA, "USAGE")}
+                | {("relation", t, p) for t in tables for p in ("SELECT", "INSERT", "UPDATE", "DELETE")}
+                | {("sequence", q, p) for q in sequences for p in ("USAGE", "SELECT")}
+                | {("function", f, "EXECUTE") for f in functions})
+    queue = {e for e in mine if e[0] != "column" and _queue_object((WORKER, *e))}
+    assert queue == expected, f"extra:{_describe(queue - expected)}\nmissing:{_describe(expected - queue)}"
+    portal = {e for e in mine if e[0] in ("relation", "column", "sequence") and not _queue_object((WORKER, *e))}
+    assert portal == set(), f"the worker reaches the portal's tables:{_describe(portal)}"
+
+
+def test_the_queue_tables_have_one_policy_for_the_worker_alone(module_database):
+    """Each table of the queue has row-level security (enabled and forced, test_migrations) and exactly one
+    policy, worker_queue, for portal_worker: no API role is named by any policy of schema procrastinate."""
+    policies = module_database.rows(
+        """SELECT c.relname AS table, p.polname AS policy,
+                  array(SELECT r.rolname::text FROM pg_roles r WHERE r.oid = ANY (p.polroles) ORDER BY 1) AS roles
+           FROM pg_class c LEFT JOIN pg_policy p ON p.polrelid = c.oid
+           WHERE c.relnamespace = 'procrastinate'::regnamespace AND c.relkind = 'r' ORDER BY 1""")
+    assert len(policies) == 4
+    assert {(r["policy"], tuple(r["roles"])) for r in policies} == {("worker_queue", (WORKER,))}
+
+
+def test_the_worker_is_nologin_and_only_authenticator_becomes_it(module_database):
+    """portal_worker cannot log in, bypasses no row security, inherits nothing, and its one member is
+    authenticator (not anon, authenticated, service_role nor portal_signin)."""
+    db = module_database
+    assert db.rows("SELECT rolcanlogin, rolsuper, rolbypassrls, rolinherit, rolcreaterole, rolcreatedb "
+                   "FROM pg_roles WHERE rolname = %s", (WORKER,)) == [
+        {"rolcanlogin": False, "rolsuper": False, "rolbypassrls": False, "rolinherit": False,
+         "rolcreaterole": False, "rolcreatedb": False}]
+    members = db.rows("SELECT m.rolname FROM pg_auth_members a JOIN pg_roles m ON m.oid = a.member "
+                      "WHERE a.roleid = %s::regrole", (WORKER,))
+    assert [r["rolname"] for r in members] == ["authenticator"]
+    assert db.value("SELECT count(*) FROM pg_auth_members WHERE member = %s::regrole", (WORKER,)) == 0
 
 
 # --- money columns --------------------------------------------------------------------------------
@@ -324,10 +430,12 @@ def supabase_shaped(admin_dsn, cluster):
 
 def test_a_supabase_shaped_database_ends_with_the_plain_privileges(supabase_shaped, database):
     """Migrated under default privileges that grant ALL to the API roles, a database gives anon,
-    authenticated, service_role and portal_signin exactly the privileges of a plain migrated one, on
-    every relation, column, sequence and function of public, private and rls."""
+    authenticated, service_role, portal_signin and portal_worker exactly the privileges of a plain
+    migrated one, on every relation, column, sequence and function of public, private, rls and the job
+    queue's schema procrastinate, and on the schemas themselves."""
     plain, supa = privileges(database.owner), privileges(supabase_shaped)
     assert ("anon", "function", "public.sign_up(text,text,text,public.user_role)", "EXECUTE") in plain
+    assert ("portal_worker", "relation", "procrastinate.procrastinate_jobs", "INSERT") in plain
     assert len(plain) > 500
     extra, missing = supa - plain, plain - supa
     assert not extra and not missing, (
@@ -349,8 +457,8 @@ def test_a_supabase_shaped_database_gives_new_objects_nothing(supabase_shaped):
                        has_table_privilege(r.role, 'public.probe_later', 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE'),
                        has_sequence_privilege(r.role, 'public.probe_later_seq', 'USAGE, SELECT, UPDATE'),
                        has_function_privilege(r.role, 'public.probe_later_fn()', 'EXECUTE')
-                FROM unnest(%s::text[]) AS r (role) ORDER BY 1""", (list(API_ROLES),))
+                FROM unnest(%s::text[]) AS r (role) ORDER BY 1""", (list(LISTED_ROLES),))
             got = cur.fetchall()
         finally:
             cur.execute("ROLLBACK")
-    assert got == [(role, False, False, False) for role in sorted(API_ROLES)]
+    assert got == [(role, False, False, False) for role in sorted(LISTED_ROLES)]

@@ -42,6 +42,11 @@ admin (platform admin); service (service_role). student3 (S3) appears in EXTRA o
 Reading for service_role: the access model lists end users; service_role is the platform's own
 back end (README: the payment webhook). It reads every table of public (the back office), writes
 only through the functions granted to it, and reaches nothing in private.
+
+010's notices (the outbox): every actor has notices (those the seed's acts caused, through the
+triggers, and one reminder each written as the scheduled work writes it, ``private.notify``),
+labelled ``n_<recipient>``; ``nt_student`` is the student's reminder alone. The job queue's own
+tables (schema procrastinate) are the worker's: tests/test_grants.py and test_security_attacks.py.
 """
 
 from __future__ import annotations
@@ -462,6 +467,48 @@ MATRIX = [
         check=("SELECT resolved_by = %(me)s FROM review_reports WHERE id = %(rep_s2)s", True)),
       W("DELETE FROM review_reports WHERE id = %(rep_s2)s", ok={"admin"},
         check=("SELECT count(*) FROM review_reports WHERE id = %(rep_s2)s", 0))),
+
+    # 010: the kinds of notice and their defaults: read by anon and everyone signed in (the
+    # preferences page lists them), written by nobody through the API (a new kind is a migration).
+    T("notification_events", "event_type",
+      reads(default=ALL),
+      nobody("INSERT INTO notification_events (event_type, audience, label, email_default, in_portal_default, "
+             "position) VALUES ('forged_event', 'any', 'A forged kind of notice', true, true, 99)"),
+      nobody("UPDATE notification_events SET email_default = false WHERE event_type = 'new_review'"),
+      nobody("DELETE FROM notification_events WHERE event_type = 'figures_mismatch'")),
+
+    # 010: the preferences of those without instructor_settings: one's own row only, read, created
+    # and changed by oneself (anyone signed in may create theirs); nobody deletes one through the API.
+    # S1 and S2 saved theirs through the API; a second row of one's own is a conflict.
+    T("notification_settings", "user_id",
+      reads(anon=DENY, student={"ns_student"}, student2={"ns_student2"}, service=ALL),
+      W("INSERT INTO notification_settings (user_id, timezone) VALUES (%(me)s, 'Europe/Paris')",
+        ok=EVERYONE - NO_WRITE_GRANT - {"student", "student2"},
+        raises={"student": "23505", "student2": "23505"},
+        check=("SELECT timezone FROM notification_settings WHERE user_id = %(me)s", "Europe/Paris")),
+      W("UPDATE notification_settings SET timezone = 'Europe/Paris' WHERE user_id = %(student)s", ok={"student"},
+        check=("SELECT timezone FROM notification_settings WHERE user_id = %(student)s", "Europe/Paris")),
+      nobody("DELETE FROM notification_settings WHERE user_id = %(student)s")),
+
+    # 010: a notice is its recipient's alone: they read it and mark it read (read_at, the one
+    # column anyone may write); nobody inserts or deletes one through the API, admins included.
+    # Reading: service_role reads it (the back office reads every table of public).
+    T("notifications", "id",
+      reads(anon=DENY, service=ALL, **{a: {"n_" + a} for a in ACTORS if a not in ("anon", "service")}),
+      nobody("INSERT INTO notifications (user_id, event_type, payload, in_portal, email_state) "
+             "VALUES (%(me)s, 'new_review', '{\"rating\": 5}', true, 'off')"),
+      W("UPDATE notifications SET read_at = now() WHERE id = %(nt_student)s", ok={"student"},
+        check=("SELECT read_at = now() FROM notifications WHERE id = %(nt_student)s", True)),
+      nobody("DELETE FROM notifications WHERE id = %(nt_student)s")),
+
+    # 010: why a job last failed, written by the worker through record_job_error(), read by admins
+    # through job_queue_jobs().
+    T("private.job_errors", "job_id",
+      reads(default=DENY),
+      nobody("INSERT INTO private.job_errors (job_id, attempt, error) "
+             "SELECT id, 1, 'forged' FROM procrastinate.procrastinate_jobs LIMIT 1"),
+      nobody("UPDATE private.job_errors SET error = 'rewritten'"),
+      nobody("DELETE FROM private.job_errors")),
 ]
 TABLES = {t.name: t for t in MATRIX}
 
@@ -712,6 +759,42 @@ EXTRA = [
       "SELECT permissions FROM course_instructors WHERE course_id = %(c_pub)s", DENY),
     X("course_instructors-select_permissions-student", "student", "course_instructors",
       "SELECT permissions FROM course_instructors WHERE course_id = %(c_pub)s", set()),
+
+    # 010: notices. Only read_at is the recipient's to write; what was said, to whom, and its email's
+    # state are the database's. The delivery columns are not even readable.
+    X("notifications-update_payload-student", "student", "notifications",
+      "UPDATE notifications SET payload = '{\"course_title\": \"Forged\"}' WHERE id = %(nt_student)s", DENY),
+    X("notifications-update_email_state-student", "student", "notifications",
+      "UPDATE notifications SET email_state = 'sent', email_sent_at = now() WHERE id = %(nt_student)s", DENY),
+    X("notifications-give_away-student", "student", "notifications",
+      "UPDATE notifications SET user_id = %(student2)s WHERE id = %(nt_student)s", DENY),
+    X("notifications-mark_read_with_another_column-student", "student", "notifications",
+      "UPDATE notifications SET read_at = now(), in_portal = false WHERE id = %(nt_student)s", DENY),
+    X("notifications-mark_read_someone_elses-student2", "student2", "notifications",
+      "UPDATE notifications SET read_at = now() WHERE id = %(nt_student)s", ZERO),
+    X("notifications-mark_read_someone_elses-admin", "admin", "notifications",
+      "UPDATE notifications SET read_at = now() WHERE id = %(nt_student)s", ZERO),
+    X("notifications-select_dedup_key-student", "student", "notifications",
+      "SELECT dedup_key FROM notifications", DENY),
+    X("notifications-select_email_error-student", "student", "notifications",
+      "SELECT email_error FROM notifications", DENY),
+    X("notifications-select_someone_elses-admin", "admin", "notifications",
+      "SELECT id FROM notifications WHERE user_id = %(student)s", set()),
+    # 010: preferences. A row is created for oneself only (an upsert included), never moved to another.
+    X("notification_settings-insert_for_someone_else-student3", "student3", "notification_settings",
+      "INSERT INTO notification_settings (user_id) VALUES (%(student)s)", DENY),
+    X("notification_settings-upsert_someone_elses-student3", "student3", "notification_settings",
+      "INSERT INTO notification_settings (user_id) VALUES (%(student)s) "
+      "ON CONFLICT (user_id) DO UPDATE SET email_notifications = '{}'", DENY),
+    X("notification_settings-move_own_row-student", "student", "notification_settings",
+      "UPDATE notification_settings SET user_id = %(student3)s WHERE user_id = %(me)s", DENY),
+    X("notification_settings-update_someone_elses-student2", "student2", "notification_settings",
+      "UPDATE notification_settings SET email_notifications = '{}' WHERE user_id = %(student)s", ZERO),
+    X("notification_settings-insert_own-student3", "student3", "notification_settings",
+      "INSERT INTO notification_settings (user_id, email_notifications) "
+      "VALUES (%(me)s, '{\"certificate_issued\": false}')", OK,
+      ("SELECT email_notifications ->> 'certificate_issued' FROM notification_settings "
+       "WHERE user_id = %(me)s", "false")),
 ]
 
 
@@ -877,6 +960,17 @@ def seed(db) -> World:
             "WHERE student_id = %s AND course_id = %s AND activity_type = 'enrolled'", (u["student2"], c_sa.id))
     assert db.value("SELECT archive_student_activity()") == 1
 
+    # 010: S1 and S2 save their preferences through the API; everyone gets a workshop reminder as the
+    # scheduled work writes one (on top of the notices the acts above caused); one delivery failed.
+    ns = {f"ns_{k}": _as(db, Actor.user(u[k]), "INSERT INTO notification_settings (user_id, email_notifications) "
+                                              "VALUES (%s, '{\"new_review\": false}') RETURNING user_id", (u[k],))
+          for k in ("student", "student2")}
+    reminder = {k: db.value("SELECT private.notify(%s, 'workshop_reminder', '{\"title\": \"Matrix Clinic\"}', "
+                            "'matrix')", (uid,)) for k, uid in u.items()}
+    assert all(reminder.values()), "everyone has a reminder of their own"
+    job = db.value("SELECT min(id) FROM procrastinate.procrastinate_jobs")
+    db.rows("SELECT private.record_job_error(%s, 1, 'SMTP refused the message')", (job,))
+
     # Labels.
     one = lambda mapping: {label: {key} for label, key in mapping.items()}  # noqa: E731
     instructors = {k: u[k] for k in INSTRUCTORS}
@@ -908,11 +1002,15 @@ def seed(db) -> World:
                                                     (e[f"e_{by}"],)) for by in ("s1_pub", "s3_pub")}),
         "review_helpful_votes": one({"hv_s2": u["student2"], "hv_s3": u["student3"]}),
         "review_reports": one({"rep_s2": rep_s2}),
+        "notification_events": {f"ne_{r['event_type']}": {r["event_type"]}
+                                for r in db.rows("SELECT event_type FROM notification_events")},
+        "notification_settings": one(ns),
+        "private.job_errors": one({"jerr_1": job}),
     }
     by_enrollment = {key: label[2:] for label, key in e.items()}           # id -> "s1_pub"
     groups = {t: {} for t in ("lesson_progress", "student_progress", "student_activity",
                               "revenue_transactions", "schema_migrations", "private.student_activity_archive",
-                              "private.sign_in_failures")}
+                              "private.sign_in_failures", "notifications")}
     for row in db.rows("SELECT id, enrollment_id FROM lesson_progress"):
         groups["lesson_progress"].setdefault("lp_" + by_enrollment[row["enrollment_id"]], set()).add(row["id"])
     for row in db.rows("SELECT id, enrollment_id FROM student_progress"):
@@ -933,6 +1031,10 @@ def seed(db) -> World:
         groups["private.student_activity_archive"][f"arch_{n}"] = {row["id"]}
     db.rows("SELECT record_sign_in_failure('someone@example.test', '192.0.2.1')")
     groups["private.sign_in_failures"]["fail_1"] = {db.value("SELECT id FROM private.sign_in_failures")}
+    recipient = {uid: name for name, uid in u.items()}
+    for row in db.rows("SELECT id, user_id FROM notifications"):
+        groups["notifications"].setdefault("n_" + recipient[row["user_id"]], set()).add(row["id"])
+    groups["notifications"]["nt_student"] = {reminder["student"]}
     ids.update(groups)
 
     world = World(db, ids, {**u, "anon": None, "service": None})
