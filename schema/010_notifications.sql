@@ -27,6 +27,12 @@
 --      event's default.
 --   5. scheduled work the worker runs: workshop reminders, checkout expiry,
 --      alerts to admins, and the admin's view of the queue.
+--   6. every function that pins its search path ends it with pg_temp, those of
+--      001-009 included: PostgreSQL searches the caller's temporary schema
+--      first unless pg_temp is named, and any API role may create temporary
+--      tables, types and functions, so a caller could otherwise put a table,
+--      type or operator of their own under a name a SECURITY DEFINER function
+--      uses and run code as the owner.
 
 -- begin roles ---------------------------------------------------------------
 -- portal_worker: NOLOGIN, and only authenticator is a member. Created where
@@ -65,6 +71,7 @@ $queue$;
 -- The queue's functions and triggers name their tables without a schema and
 -- set no search path: each gets its own, so that they work (and cannot be
 -- misled) whatever the caller's path is, the owner's maintenance included.
+-- pg_temp last, as everywhere (see the end of this file).
 DO $paths$
 DECLARE
     f regprocedure;
@@ -72,7 +79,7 @@ BEGIN
     FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
              WHERE p.pronamespace = 'procrastinate'::regnamespace
     LOOP
-        EXECUTE format('ALTER FUNCTION %s SET search_path = procrastinate, pg_catalog', f);
+        EXECUTE format('ALTER FUNCTION %s SET search_path = procrastinate, pg_catalog, pg_temp', f);
     END LOOP;
 END
 $paths$;
@@ -98,7 +105,7 @@ ALTER TABLE private.job_errors FORCE ROW LEVEL SECURITY;
 -- Queue a job from SQL, in the caller's transaction (the outbox's delivery).
 -- The queue's functions resolve their tables through the search path.
 CREATE FUNCTION private.defer_job(p_queue text, p_task text, p_args jsonb) RETURNS bigint
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, procrastinate AS $$
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, procrastinate, pg_temp AS $$
     SELECT (procrastinate.procrastinate_defer_jobs_v1(ARRAY[
         ROW(p_queue, p_task, 0, NULL, NULL, p_args, NULL)::procrastinate.procrastinate_job_to_defer_v1]))[1]
 $$;
@@ -175,7 +182,7 @@ CREATE TABLE public.notification_read_marks (
 );
 
 CREATE FUNCTION public.mark_all_notifications_read() RETURNS timestamptz
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     uid uuid := (SELECT rls.uid());
     mark timestamptz;
@@ -198,7 +205,7 @@ $$;
 CREATE OR REPLACE FUNCTION public.my_account()
 RETURNS TABLE (id uuid, email citext, full_name text, avatar_url text, role public.user_role,
                organization_id uuid, timezone text)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     SELECT u.id, u.email, u.full_name, u.avatar_url, u.role, u.organization_id,
            coalesce(s.timezone, n.timezone, 'UTC')
     FROM public.users u
@@ -211,7 +218,7 @@ $$;
 -- else the event's default. No row when the event does not exist.
 CREATE FUNCTION private.notification_channels(p_user uuid, p_event text,
                                               OUT in_portal boolean, OUT email boolean)
-LANGUAGE sql STABLE SET search_path = pg_catalog, public AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
     SELECT coalesce(CASE WHEN jsonb_typeof(p.push -> e.event_type) = 'boolean'
                          THEN (p.push ->> e.event_type)::boolean END, e.in_portal_default),
            coalesce(CASE WHEN jsonb_typeof(p.mail -> e.event_type) = 'boolean'
@@ -231,7 +238,7 @@ $$;
 -- notice with the same dedup key exists. Returns its id, or NULL.
 CREATE FUNCTION private.notify(p_user uuid, p_event text, p_payload jsonb, p_dedup text DEFAULT NULL)
 RETURNS uuid
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     ch record;
     new_id uuid;
@@ -262,9 +269,11 @@ $$;
 -- Enrollments. To the course's owner: a student is enrolled (from nothing,
 -- pending or cancelled) or is waiting for approval with nothing left to pay.
 -- To the student: their pending enrollment is confirmed (approved or paid),
--- declined by someone else, or refunded.
+-- declined by someone else, or refunded. Each kind once per enrollment (the
+-- dedup key): a student who cancels and enrolls again and again cannot flood
+-- the instructor's inbox.
 CREATE FUNCTION private.notify_enrollment() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     active constant public.enrollment_status[] := '{enrolled,in_progress,completed}';
     now_active boolean := NEW.status IN ('enrolled', 'in_progress');
@@ -276,10 +285,11 @@ DECLARE
 BEGIN
     SELECT id, title, slug, instructor_id INTO c FROM public.courses WHERE id = NEW.course_id;
     IF (now_active AND NOT was_active) OR (now_request AND NOT was_request) THEN
+        kind := CASE WHEN now_request THEN 'request' ELSE 'enrolled' END;
         PERFORM private.notify(c.instructor_id, 'new_enrollment', jsonb_build_object(
-            'kind', CASE WHEN now_request THEN 'request' ELSE 'enrolled' END,
-            'course_id', c.id, 'course_title', c.title,
-            'student_name', (SELECT full_name FROM public.users WHERE id = NEW.user_id)));
+            'kind', kind, 'course_id', c.id, 'course_title', c.title,
+            'student_name', (SELECT full_name FROM public.users WHERE id = NEW.user_id)),
+            format('enrollment:%s:%s', NEW.id, kind));
     END IF;
     IF TG_OP = 'UPDATE' AND OLD.status IS DISTINCT FROM NEW.status THEN
         kind := CASE
@@ -290,7 +300,8 @@ BEGIN
         END;
         IF kind IS NOT NULL THEN
             PERFORM private.notify(NEW.user_id, 'enrollment_update', jsonb_build_object(
-                'kind', kind, 'course_id', c.id, 'course_title', c.title, 'course_slug', c.slug));
+                'kind', kind, 'course_id', c.id, 'course_title', c.title, 'course_slug', c.slug),
+                format('enrollment:%s:%s', NEW.id, kind));
         END IF;
     END IF;
     RETURN NULL;
@@ -300,10 +311,11 @@ CREATE TRIGGER notify_enrollment
     AFTER INSERT OR UPDATE OF status, payment_status ON public.course_enrollments
     FOR EACH ROW EXECUTE FUNCTION private.notify_enrollment();
 
--- Reviews: a new review to the course's owner; an instructor's first answer to
--- the student who wrote it.
+-- Reviews: a new review to the course's owner (once per student and course:
+-- deleting and posting again announces nothing new); an instructor's first
+-- answer to the student who wrote it (once per review).
 CREATE FUNCTION private.notify_review() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     c record;
 BEGIN
@@ -312,12 +324,14 @@ BEGIN
         PERFORM private.notify(c.instructor_id, 'new_review', jsonb_build_object(
             'review_id', NEW.id, 'rating', NEW.rating, 'course_id', c.id, 'course_title', c.title,
             'course_slug', c.slug,
-            'student_name', (SELECT full_name FROM public.users WHERE id = NEW.user_id)));
+            'student_name', (SELECT full_name FROM public.users WHERE id = NEW.user_id)),
+            format('review:%s:%s', NEW.course_id, NEW.user_id));
     ELSIF OLD.instructor_response IS NULL AND NEW.instructor_response IS NOT NULL THEN
         PERFORM private.notify(NEW.user_id, 'review_response', jsonb_build_object(
             'review_id', NEW.id, 'course_id', c.id, 'course_title', c.title, 'course_slug', c.slug,
             'instructor_name', (SELECT full_name FROM public.users
-                                WHERE id = coalesce(NEW.responded_by, c.instructor_id))));
+                                WHERE id = coalesce(NEW.responded_by, c.instructor_id))),
+            format('review:%s:answered', NEW.id));
     END IF;
     RETURN NULL;
 END
@@ -327,10 +341,11 @@ CREATE TRIGGER notify_review
     FOR EACH ROW EXECUTE FUNCTION private.notify_review();
 
 CREATE FUNCTION private.notify_certificate() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
     PERFORM private.notify(NEW.user_id, 'certificate_issued', jsonb_build_object(
-        'course_id', NEW.course_id, 'course_title', NEW.course_title, 'code', NEW.code));
+        'course_id', NEW.course_id, 'course_title', NEW.course_title, 'code', NEW.code),
+        format('certificate:%s', NEW.id));
     RETURN NULL;
 END
 $$;
@@ -341,10 +356,11 @@ CREATE TRIGGER notify_certificate AFTER INSERT ON public.certificates
 
 -- Reminders for published workshops starting within 24 hours: the "24h" notice
 -- while the start is more than an hour away, the "1h" notice within the last
--- hour, each once per workshop, start time and person (the dedup key), to
+-- hour, each once per workshop, start time (as epoch seconds: the same whatever
+-- the session's time zone) and person (the dedup key), to
 -- everyone registered and to the instructor. Returns how many were written.
 CREATE FUNCTION private.send_workshop_reminders(p_now timestamptz DEFAULT now()) RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     w record;
     person uuid;
@@ -364,7 +380,8 @@ BEGIN
                    'workshop_id', w.id, 'title', w.title, 'start_time', w.start_time,
                    'workshop_timezone', w.timezone, 'lead', w.lead,
                    'teaching', person = w.instructor_id),
-                   format('workshop:%s:%s:%s', w.id, w.lead, w.start_time)) IS NOT NULL THEN
+                   format('workshop:%s:%s:%s', w.id, w.lead,
+                          extract(epoch FROM w.start_time)::bigint)) IS NOT NULL THEN
                 written := written + 1;
             END IF;
         END LOOP;
@@ -377,7 +394,7 @@ $$;
 -- new one from the course page). Returns how many.
 CREATE INDEX idx_checkouts_open_age ON public.checkouts (created_at) WHERE status = 'open';
 CREATE FUNCTION private.expire_checkouts(p_older_than interval) RETURNS integer
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     WITH expired AS (
         UPDATE public.checkouts
         SET status = 'failed', settled_at = now(),
@@ -391,7 +408,7 @@ $$;
 -- person's read_through mark) and not waiting for their email. Returns how many.
 CREATE INDEX idx_notifications_age ON public.notifications (created_at);
 CREATE FUNCTION private.prune_notifications(p_older_than interval) RETURNS integer
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     WITH gone AS (
         DELETE FROM public.notifications n
         WHERE n.created_at < now() - p_older_than AND n.email_state <> 'pending'
@@ -404,14 +421,14 @@ $$;
 
 -- Tell every active platform admin (once per dedup key). Returns how many.
 CREATE FUNCTION private.alert_admins(p_event text, p_payload jsonb, p_dedup text) RETURNS integer
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     SELECT count(private.notify(u.id, p_event, p_payload, p_dedup))::integer
     FROM public.users u WHERE u.role = 'admin' AND u.is_active
 $$;
 
 -- Everyone whose figures the verifier checks (as `python -m portal db verify`).
 CREATE FUNCTION private.instructors_to_verify() RETURNS SETOF uuid
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     SELECT u.id FROM public.users u
     WHERE EXISTS (SELECT 1 FROM public.instructor_profiles p WHERE p.user_id = u.id)
        OR EXISTS (SELECT 1 FROM public.courses c WHERE c.instructor_id = u.id)
@@ -423,19 +440,24 @@ $$;
 -- caller's rights; the worker has none on the tables).
 CREATE FUNCTION private.verify_figures(p_instructor_id uuid)
 RETURNS TABLE (table_name text, row_id uuid, stored jsonb, expected jsonb)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     SELECT * FROM public.verify_denormalized_figures(p_instructor_id)
 $$;
 
--- The email job's view of one notice: what to send, to whom, in which time zone.
+-- The email job's view of one notice: what to send, to whom, in which time zone,
+-- and whether it is still wanted (the account active, the email still on: one
+-- may have unsubscribed since the notice was written).
 CREATE FUNCTION private.email_to_send(p_id uuid)
 RETURNS TABLE (id uuid, event_type text, payload jsonb, created_at timestamptz, email_state text,
-               email_attempts integer, user_id uuid, email text, full_name text, timezone text)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+               email_attempts integer, user_id uuid, email text, full_name text, timezone text,
+               wanted boolean)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     SELECT n.id, n.event_type, n.payload, n.created_at, n.email_state, n.email_attempts,
            u.id, u.email::text, u.full_name,
            coalesce((SELECT i.timezone FROM public.instructor_settings i WHERE i.user_id = u.id),
-                    (SELECT s.timezone FROM public.notification_settings s WHERE s.user_id = u.id), 'UTC')
+                    (SELECT s.timezone FROM public.notification_settings s WHERE s.user_id = u.id), 'UTC'),
+           u.is_active AND coalesce((SELECT ch.email FROM private.notification_channels(u.id, n.event_type) ch),
+                                    false)
     FROM public.notifications n JOIN public.users u ON u.id = n.user_id
     WHERE n.id = p_id
 $$;
@@ -444,7 +466,7 @@ $$;
 -- last attempt, failed for good).
 CREATE FUNCTION private.record_email(p_id uuid, p_sent boolean, p_error text, p_final boolean)
 RETURNS void
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     UPDATE public.notifications
     SET email_attempts = email_attempts + 1,
         email_state = CASE WHEN p_sent THEN 'sent' WHEN p_final THEN 'failed' ELSE 'pending' END,
@@ -453,8 +475,18 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
     WHERE id = p_id AND email_state <> 'off'
 $$;
 
+-- An email no longer wanted: the notice stays under the bell without it, or
+-- goes when the bell was not its channel either.
+CREATE FUNCTION private.drop_email(p_id uuid) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    UPDATE public.notifications SET email_state = 'off' WHERE id = p_id AND in_portal AND email_state <> 'sent';
+    DELETE FROM public.notifications WHERE id = p_id AND NOT in_portal AND email_state <> 'sent';
+END
+$$;
+
 CREATE FUNCTION private.record_job_error(p_job_id bigint, p_attempt integer, p_error text) RETURNS void
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     INSERT INTO private.job_errors (job_id, attempt, error) VALUES (p_job_id, p_attempt, left(p_error, 2000))
     ON CONFLICT (job_id) DO UPDATE SET attempt = EXCLUDED.attempt, error = EXCLUDED.error, failed_at = now()
 $$;
@@ -466,7 +498,7 @@ $$;
 -- (every attempt failed). Each state is read through a partial index of its status.
 CREATE FUNCTION public.job_queue_counts()
 RETURNS TABLE (state text, jobs bigint)
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, procrastinate AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, procrastinate, pg_temp AS $$
 BEGIN
     IF NOT (SELECT rls.is_admin()) THEN
         RAISE EXCEPTION 'only platform admins see the job queue'
@@ -488,7 +520,7 @@ $$;
 CREATE FUNCTION public.job_queue_jobs(p_state text, p_before bigint DEFAULT NULL, p_limit integer DEFAULT 25)
 RETURNS TABLE (id bigint, queue_name text, task_name text, args jsonb, attempts integer,
                scheduled_at timestamptz, error text, failed_at timestamptz)
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, procrastinate AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, procrastinate, pg_temp AS $$
 BEGIN
     IF NOT (SELECT rls.is_admin()) THEN
         RAISE EXCEPTION 'only platform admins see the job queue'
@@ -519,7 +551,7 @@ $$;
 
 -- Run a dead job again now (its notice, if it is an email, becomes pending again).
 CREATE FUNCTION public.retry_dead_job(p_job_id bigint) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, procrastinate AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, procrastinate, pg_temp AS $$
 DECLARE
     j record;
 BEGIN
@@ -544,7 +576,7 @@ $$;
 -- Whether a worker is alive (a heartbeat within the last minute), for the
 -- health endpoints: counts only, nothing about any job.
 CREATE FUNCTION public.job_queue_health(OUT workers integer, OUT oldest_waiting_seconds integer)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, procrastinate AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, procrastinate, pg_temp AS $$
     SELECT (SELECT count(*)::integer FROM procrastinate.procrastinate_workers
             WHERE last_heartbeat > now() - interval '1 minute'),
            (SELECT extract(epoch FROM now() - min(e.at))::integer
@@ -606,7 +638,7 @@ REVOKE ALL ON FUNCTION private.defer_job(text, text, jsonb),
     private.alert_admins(text, jsonb, text), private.instructors_to_verify(),
     private.verify_figures(uuid), private.email_to_send(uuid),
     private.record_email(uuid, boolean, text, boolean), private.record_job_error(bigint, integer, text),
-    public.job_queue_counts(), public.job_queue_jobs(text, bigint, integer),
+    private.drop_email(uuid), public.job_queue_counts(), public.job_queue_jobs(text, bigint, integer),
     public.retry_dead_job(bigint), public.job_queue_health(), public.mark_all_notifications_read()
     FROM PUBLIC, anon, authenticated, service_role, portal_signin;
 GRANT EXECUTE ON FUNCTION public.mark_all_notifications_read() TO authenticated;
@@ -623,6 +655,28 @@ GRANT EXECUTE ON FUNCTION private.send_workshop_reminders(timestamptz),
     private.alert_admins(text, jsonb, text),
     private.instructors_to_verify(), private.verify_figures(uuid), private.email_to_send(uuid),
     private.record_email(uuid, boolean, text, boolean), private.record_job_error(bigint, integer, text),
+    private.drop_email(uuid),
     public.refresh_instructor_monthly_stats(), public.archive_student_activity(interval),
     public.job_queue_health()
     TO portal_worker;
+
+-- 6. pg_temp last in every pinned search path (see the header), the functions
+-- of 001-009 included. A later migration's functions say so themselves
+-- (tests/test_migrations.py checks every function).
+DO $temp_last$
+DECLARE
+    f record;
+BEGIN
+    FOR f IN SELECT p.oid::regprocedure AS name, substr(c.setting, length('search_path=') + 1) AS path
+             FROM pg_proc p
+             JOIN pg_namespace n ON n.oid = p.pronamespace
+             CROSS JOIN LATERAL unnest(p.proconfig) AS c(setting)
+             WHERE n.nspname IN ('public', 'private', 'rls', 'auth', 'procrastinate')
+               AND p.proowner = current_user::regrole
+               AND c.setting LIKE 'search\_path=%'
+               AND c.setting NOT LIKE '%pg\_temp%'
+    LOOP
+        EXECUTE format('ALTER FUNCTION %s SET search_path = %s, pg_temp', f.name, f.path);
+    END LOOP;
+END
+$temp_last$;

@@ -30,7 +30,7 @@ QUEUE_SCHEMA = "procrastinate"
 # Every function of schemas public, rls and private each role may EXECUTE (extension members and
 # schema auth aside), as regprocedure text with schemas spelled out. Built from the GRANTs of
 # schema/007_security.sql, 008_scale.sql and 010_notifications.sql and confirmed with the query of
-# ``executable``. Sizes: anon 4, authenticated 75, service_role 11, portal_signin 3, portal_worker 11.
+# ``executable``. Sizes: anon 4, authenticated 76, service_role 11, portal_signin 3, portal_worker 13.
 EXECUTE = {
     "anon": {
         "public.lesson_quiz(uuid)",
@@ -125,6 +125,7 @@ EXECUTE = {
         # 010: the admin's queue page (each refuses anyone but a platform admin: not_permitted)
         "public.job_queue_counts()",
         "public.job_queue_jobs(text,bigint,integer)",
+        "public.mark_all_notifications_read()",
         "public.retry_dead_job(bigint)",
         "public.job_queue_health()",
     },
@@ -159,6 +160,8 @@ EXECUTE = {
         "private.email_to_send(uuid)",
         "private.record_email(uuid,boolean,text,boolean)",
         "private.record_job_error(bigint,integer,text)",
+        "private.drop_email(uuid)",
+        "private.prune_notifications(interval)",
         "public.refresh_instructor_monthly_stats()",
         "public.archive_student_activity(interval)",
         "public.job_queue_health()",
@@ -253,7 +256,7 @@ def _describe(entries, limit=60):
 def test_functions_executable_by_api_roles_are_exactly_the_allow_list(module_database, role):
     """The functions ``role`` may EXECUTE are exactly those of EXECUTE[role]: a new function is denied
     until someone adds it here (anon 4, authenticated 75, service_role 11, portal_signin 3,
-    portal_worker 11)."""
+    portal_worker 13)."""
     actual = executable(module_database.owner)[role]
     unexpected, missing = actual - EXECUTE[role], EXECUTE[role] - actual
     assert not unexpected and not missing, (

@@ -449,3 +449,41 @@ def test_old_notices_that_are_done_with_are_forgotten(database):
     _run_job(database, "prune_notifications", NOTIFICATION_RETENTION="180 days")
     kept = {n["id"] for n in _notices(database, teacher)}
     assert kept == {ids[2], ids[3]}   # too recent; still waiting for its email
+
+
+def test_an_email_unsubscribed_from_before_it_went_is_not_sent(database, tmp_path):
+    """The recipient turned the event's email off (or was deactivated) after the notice was written."""
+    teacher, other_teacher = gen_user(database, "instructor"), gen_user(database, "instructor")
+    student = gen_user(database, "student")
+    enroll(database, student, gen_course(database, teacher).id)
+    enroll(database, student, gen_course(database, other_teacher).id)
+    database.value("UPDATE instructor_settings SET email_notifications = email_notifications || "
+                   "'{\"new_enrollment\": false}' WHERE user_id = %s RETURNING 1", (teacher,))
+    database.value("UPDATE users SET is_active = false WHERE id = %s RETURNING 1", (other_teacher,))
+    _run_worker(database, MAIL_BACKEND="capture", MAIL_CAPTURE_DIR=str(tmp_path / "mail"))
+    assert not (tmp_path / "mail").exists() or not list((tmp_path / "mail" / "new").iterdir())
+    assert [(n["in_portal"], n["email_state"]) for n in _notices(database, teacher)] == [(True, "off")]
+    assert {j["status"] for j in _email_jobs(database)} == {"succeeded"}
+
+
+def test_a_student_who_enrolls_again_and_again_tells_the_instructor_once(database):
+    teacher, student = gen_user(database, "instructor"), gen_user(database, "student")
+    course = gen_course(database, teacher)
+    enrollment = enroll(database, student, course.id)
+    for _ in range(3):
+        with database.act(Actor.user(student)) as cur:
+            cur.execute("UPDATE course_enrollments SET status = 'cancelled' WHERE id = %s", (enrollment,))
+        enroll(database, student, course.id)
+    assert len(_notices(database, teacher)) == 1 and len(_email_jobs(database)) == 1
+
+
+def test_reminders_are_once_whatever_the_sessions_time_zone(database):
+    teacher = gen_user(database, "instructor")
+    gen_workshop(database, teacher, starts_in=timedelta(hours=3))
+    with database.owner.cursor() as cur:
+        cur.execute("SET TimeZone = 'UTC'")
+        cur.execute("SELECT private.send_workshop_reminders()")
+        assert cur.fetchone()[0] == 1
+        cur.execute("SET TimeZone = 'America/New_York'")
+        cur.execute("SELECT private.send_workshop_reminders()")
+        assert cur.fetchone()[0] == 0

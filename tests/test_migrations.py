@@ -11,7 +11,7 @@ from tests.support import Actor, gen_user
 
 # Every schema of ours, the job queue's (010: procrastinate's own tables, functions and types,
 # installed by the runner into schema procrastinate and locked down by 010) included.
-SCHEMAS = ("public", "private", "auth", "procrastinate")
+SCHEMAS = ("public", "private", "auth", "rls", "procrastinate")
 
 
 @pytest.fixture()
@@ -169,24 +169,23 @@ def test_security_definer_functions_fix_search_path_and_are_not_public(database)
     assert public_exec == []
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "hole since 001, widened by 010: the API roles may create temporary objects and no pinned search path "
-    "names pg_temp, which PostgreSQL then searches first for tables and types "
-    "(test_security_attacks.py: test_a_temporary_*)"))
 def test_no_caller_can_shadow_what_a_security_definer_function_names(database):
-    """Either no API role may create temporary objects in the database, or every pinned search path (the
-    SECURITY DEFINER functions', and the queue's functions they call) ends with pg_temp: a table or type a
-    function names without a schema is never one its caller made."""
-    can_create_temporary = database.rows(
-        "SELECT r.role FROM unnest(ARRAY['anon', 'authenticated', 'service_role', 'portal_signin', "
-        "'portal_worker']) AS r (role) WHERE has_database_privilege(r.role, current_database(), 'TEMPORARY')")
-    if not can_create_temporary:
-        return
+    """Every pinned search path ends with pg_temp (010): the API roles may create temporary tables,
+    types and functions, which PostgreSQL searches first unless pg_temp is named, so a table or type a
+    function names without a schema must never be one its caller made. Every function that runs as
+    the owner pins its path (a SECURITY DEFINER one, and the queue's functions that defer_job calls)."""
+    assert database.value("SELECT has_database_privilege('anon', current_database(), 'TEMPORARY')")
+    unpinned = database.rows(
+        """SELECT p.oid::regprocedure::text AS fn FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = ANY (%s) AND (p.prosecdef OR n.nspname = 'procrastinate')
+             AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%%')""",
+        (list(SCHEMAS),))
+    assert unpinned == []
     unguarded = database.rows(
         """SELECT p.oid::regprocedure::text AS fn, c AS path FROM pg_proc p
            JOIN pg_namespace n ON n.oid = p.pronamespace CROSS JOIN unnest(p.proconfig) c
-           WHERE n.nspname = ANY (%s) AND (p.prosecdef OR n.nspname = 'procrastinate')
-             AND c LIKE 'search_path=%%' AND c NOT LIKE '%%pg_temp'""", (list(SCHEMAS),))
+           WHERE n.nspname = ANY (%s) AND c LIKE 'search_path=%%' AND c NOT LIKE '%%, pg_temp'""",
+        (list(SCHEMAS),))
     assert unguarded == []
 
 

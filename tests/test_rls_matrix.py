@@ -501,6 +501,14 @@ MATRIX = [
         check=("SELECT read_at = now() FROM notifications WHERE id = %(nt_student)s", True)),
       nobody("DELETE FROM notifications WHERE id = %(nt_student)s")),
 
+    # 010: how far one has read ("mark all as read"): one's own row, read by oneself; written only by
+    # mark_all_notifications_read(), which stamps now() (nobody writes the table directly).
+    T("notification_read_marks", "user_id",
+      reads(anon=DENY, student={"rm_student"}, owner={"rm_owner"}, service=ALL),
+      nobody("INSERT INTO notification_read_marks (user_id, read_through) VALUES (%(me)s, now())"),
+      nobody("UPDATE notification_read_marks SET read_through = 'infinity' WHERE user_id = %(student)s"),
+      nobody("DELETE FROM notification_read_marks WHERE user_id = %(student)s")),
+
     # 010: why a job last failed, written by the worker through record_job_error(), read by admins
     # through job_queue_jobs().
     T("private.job_errors", "job_id",
@@ -968,6 +976,9 @@ def seed(db) -> World:
     reminder = {k: db.value("SELECT private.notify(%s, 'workshop_reminder', '{\"title\": \"Matrix Clinic\"}', "
                             "'matrix')", (uid,)) for k, uid in u.items()}
     assert all(reminder.values()), "everyone has a reminder of their own"
+    # S1 and the course owner marked all their notices read (the one way: mark_all_notifications_read()).
+    marks = {f"rm_{k}": (_as(db, Actor.user(u[k]), "SELECT mark_all_notifications_read()", None), u[k])[1]
+             for k in ("student", "owner")}
     job = db.value("SELECT min(id) FROM procrastinate.procrastinate_jobs")
     db.rows("SELECT private.record_job_error(%s, 1, 'SMTP refused the message')", (job,))
 
@@ -1005,6 +1016,7 @@ def seed(db) -> World:
         "notification_events": {f"ne_{r['event_type']}": {r["event_type"]}
                                 for r in db.rows("SELECT event_type FROM notification_events")},
         "notification_settings": one(ns),
+        "notification_read_marks": one(marks),
         "private.job_errors": one({"jerr_1": job}),
     }
     by_enrollment = {key: label[2:] for label, key in e.items()}           # id -> "s1_pub"

@@ -1370,10 +1370,6 @@ def planted_code_ran_as(db, actor, plant, act, params=None):
         conn.close()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "hole in schema/010: private.defer_job (SECURITY DEFINER) calls procrastinate_defer_jobs_v1, whose "
-    "search path 'procrastinate, pg_catalog' lacks pg_temp, so INSERT INTO procrastinate_jobs resolves to "
-    "the caller's temporary table and its trigger runs as the owner"))
 def test_a_temporary_table_cannot_stand_in_for_the_job_queue(database):
     """A student who makes a temporary procrastinate_jobs (with a trigger) and enrolls in a free course
     (whose notice to the instructor queues an email) runs no code as the owner."""
@@ -1390,10 +1386,6 @@ def test_a_temporary_table_cannot_stand_in_for_the_job_queue(database):
                                (course.id,)) is None
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "hole since 001 (and in 010's plpgsql functions): SECURITY DEFINER functions pin "
-    "'search_path = pg_catalog, public' without pg_temp, so an unqualified type (sign_up's 'new_id uuid') "
-    "resolves to the caller's temporary domain, whose CHECK runs as the owner"))
 def test_a_temporary_domain_cannot_stand_in_for_a_type(database):
     """anon, having made a temporary domain named uuid (with a CHECK), signs up: no code runs as the owner."""
     plant = (PLANT_CHECK,

@@ -67,6 +67,10 @@ def deliver_email(context, notification_id: str) -> str:
         notice = cur.fetchone()
     if notice is None or notice.email_state in ("sent", "off"):
         return "nothing to send"  # gone with its user, or sent by an earlier run
+    if not notice.wanted:  # deactivated, or unsubscribed since the notice was written
+        with runtime.database.transaction() as cur:
+            cur.execute("SELECT private.drop_email(%s)", (notification_id,))
+        return "not wanted any more"
     try:
         mail.send(runtime.app, mail.compose(runtime.app, notice))
     except Exception as exc:
