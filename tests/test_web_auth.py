@@ -14,6 +14,8 @@ GENERIC = "That email and password do not match an account."
 
 # A key ring of the production shape (portal/secretbox.py), made for the run.
 PRODUCTION_KEYS = "k1:" + secretbox.new_key()
+# Production sends email with links to where the portal is reached (portal/config.py).
+PORTAL_URL = "https://portal.example.test"
 
 
 def _sign_up(client, **fields):
@@ -222,20 +224,21 @@ def test_production_refuses_the_test_payment_provider_and_the_development_webhoo
     """Production takes no payment through the test provider, nor webhooks signed with the development secret."""
     monkeypatch.setenv("PORTAL_ENV", "production")
     real = {"SECRET_KEY": "x" * 40, "PAYMENT_CHECKOUT_URL": "https://pay.example.test/c/{checkout_id}",
-            "PAYMENT_DETAILS_KEYS": PRODUCTION_KEYS}
+            "PAYMENT_DETAILS_KEYS": PRODUCTION_KEYS, "PORTAL_URL": PORTAL_URL}
     with pytest.raises(portal_config.ConfigError, match="test provider"):
         make_app(database, **real, PAYMENT_PROVIDER="test", PAYMENT_WEBHOOK_SECRET="w" * 40)
     with pytest.raises(portal_config.ConfigError, match="PAYMENT_WEBHOOK_SECRET"):
         make_app(database, **real, PAYMENT_WEBHOOK_SECRET=portal_config.DEVELOPMENT_WEBHOOK_SECRET)
     with pytest.raises(portal_config.ConfigError, match="PAYMENT_CHECKOUT_URL"):
-        make_app(database, SECRET_KEY="x" * 40, PAYMENT_WEBHOOK_SECRET="w" * 40, PAYMENT_DETAILS_KEYS=PRODUCTION_KEYS)
+        make_app(database, SECRET_KEY="x" * 40, PAYMENT_WEBHOOK_SECRET="w" * 40, PAYMENT_DETAILS_KEYS=PRODUCTION_KEYS,
+                 PORTAL_URL=PORTAL_URL)
 
 
 def test_production_needs_its_own_keys_for_payment_details(database, monkeypatch):
     """Production will not start without PAYMENT_DETAILS_KEYS, with a bad one, or with the development key id."""
     monkeypatch.setenv("PORTAL_ENV", "production")
     real = {"SECRET_KEY": "x" * 40, "PAYMENT_WEBHOOK_SECRET": "w" * 40,
-            "PAYMENT_CHECKOUT_URL": "https://pay.example.test/c/{checkout_id}"}
+            "PAYMENT_CHECKOUT_URL": "https://pay.example.test/c/{checkout_id}", "PORTAL_URL": PORTAL_URL}
     with pytest.raises(portal_config.ConfigError, match="PAYMENT_DETAILS_KEYS"):
         make_app(database, **real)
     with pytest.raises(portal_config.ConfigError, match="32 bytes"):
@@ -252,7 +255,7 @@ def test_production_refuses_the_development_secret(database, monkeypatch):
         make_app(database, SECRET_KEY=portal_config.DEVELOPMENT_SECRET)
     app = make_app(database, SECRET_KEY="x" * 40, PAYMENT_WEBHOOK_SECRET="w" * 40,
                    PAYMENT_CHECKOUT_URL="https://pay.example.test/checkout/{checkout_id}",
-                   PAYMENT_DETAILS_KEYS=PRODUCTION_KEYS)
+                   PAYMENT_DETAILS_KEYS=PRODUCTION_KEYS, PORTAL_URL=PORTAL_URL)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     close_app()
 

@@ -250,15 +250,19 @@ QUERY = {"q": "py\x00thon", "student_q": "ka\x00th", "status": "pub\x00lished", 
          "page": "1\x00", "category": "Da\x00ta", "tag": "da\x00ta", "level": "begin\x00ner", "price": "fr\x00ee",
          "next": "/cata\x00log/", "since": "2020-01-01T00:00:00\x00+00:00", "before": "2999-01-01T00:00:00+00:00\x00",
          "since_id": "", "before_id": str(uuid.UUID(int=1)) + "\x00", "learning_page": "1\x00",
-         "pending_page": "\x002", "completed_page": "1\x00"}
+         "pending_page": "\x002", "completed_page": "1\x00", "show": "un\x00read", "after": "af\x00ter",
+         "state": "de\x00ad"}
 
 
 @pytest.fixture(scope="module")
-def places(world):
+def places(world, tmp_path_factory):
     """A value for every argument of every route, and an admin among the actors: a course with its
     team, a preview lesson, an early unlock, a student who completed it (a certificate, a review),
-    and the student's open checkout of a paid course."""
+    and the student's open checkout of a paid course; the owner's notice of the student's
+    enrollment, the student's unsubscribe link, an email in the development mailbox, and a worker
+    whose heartbeat stays fresh while the module runs."""
     db, users = world.database, world.users
+    world.app.config["MAIL_CAPTURE_DIR"] = str(tmp_path_factory.mktemp("mail") / "box")
     users["admin"], email = gen_account(db, "admin")
     world.clients["admin"] = world.app.test_client()
     sign_in(world.clients["admin"], email)
@@ -284,7 +288,32 @@ def places(world):
         "review_id": review, "instructor_id": users["owner"], "checkout_id": checkout,
         "code": db.value("SELECT code FROM certificates WHERE enrollment_id = %s", (enrollment,)),
         "name": "htmx.min.js", "filename": "css/portal.css",
+        "notice_id": db.value("SELECT id FROM notifications WHERE user_id = %s ORDER BY created_at LIMIT 1",
+                              (users["owner"],)),
+        "token": _unsubscribe_token(world, users["student"]), "key": _captured_email(world),
+        "worker": db.value("INSERT INTO procrastinate.procrastinate_workers (last_heartbeat) "
+                           "VALUES (now() + interval '1 hour') RETURNING id"),
     }
+
+
+def _unsubscribe_token(world, user) -> str:
+    from portal.notifications import events
+    with world.app.app_context():
+        return events.unsubscribe_token(user, "certificate_issued")
+
+
+def _captured_email(world) -> str:
+    """The key of an email sent to the development mailbox."""
+    from email.message import EmailMessage
+
+    from portal import mail
+    message = EmailMessage()
+    message["Subject"], message["To"] = "A test email", "student@example.test"
+    message.set_content("Hello.")
+    message.add_alternative("<p>Hello.</p>", subtype="html")
+    mail.send(world.app, message)
+    (key,) = mail.capture_box(world.app).keys()
+    return key
 
 
 ACTORS = ("anon", "owner", "student", "admin")

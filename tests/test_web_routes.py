@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support import gen_account, gen_org
-from tests import routes_catalog, routes_enrollment, routes_learning
+from tests import routes_catalog, routes_enrollment, routes_learning, routes_notifications
 from tests.test_web_courses_access import ROUTES as COURSE_ROUTES
 from tests.web import close_app, htmx, make_app, sign_in
 
@@ -29,6 +29,14 @@ ROUTES = {
     "/catalog/": (200, 200, 200, 200, 200),
     "/learning/": (SIGN_IN, 200, 404, 404, 404),
     "/admin/": (SIGN_IN, 404, 404, 200, 200),
+    "/admin/jobs": (SIGN_IN, 404, 404, 404, 200),
+    "/notifications/": (SIGN_IN, 200, 200, 200, 200),
+    "/notifications/?show=unread": (SIGN_IN, 200, 200, 200, 200),
+    "/settings/notifications": (SIGN_IN, 200, 200, 200, 200),
+    "/dev/mail/": (200,) * 5,  # development only (404 in production: test_web_notifications)
+    "/healthz": (200,) * 5,
+    "/readyz": (200,) * 5,
+    "/healthz/worker": (503,) * 5,  # no worker runs in the tests (one beating: test_web_notifications)
     "/static/vendor/htmx.min.js": (200,) * 5,
     "/static/vendor/chart.umd.min.js": (200,) * 5,
     "/static/vendor/Sortable.min.js": (200,) * 5,
@@ -41,14 +49,19 @@ EXPORTS = {"/courses/export.csv"}  # CSV files, not pages: test_web_exports (who
 COURSE_RULES = {route.rule for route in COURSE_ROUTES}
 # The student side's routes: each area's tests (and its RULES) say how every actor is answered.
 STUDENT_SIDE_RULES = routes_catalog.RULES | routes_enrollment.RULES | routes_learning.RULES
+# The notices' routes with an id, a token or a key, and their POSTs: test_web_notifications.
+NOTIFICATION_RULES = routes_notifications.RULES
+# For machines, not people: JSON, no page around it.
+HEALTH = {"/healthz", "/readyz", "/healthz/worker"}
 
 HOME = {"anon": "/catalog/", "student": "/learning/", "instructor": "/dashboard", "org_admin": "/admin/", "admin": "/admin/"}
 
 
 @pytest.fixture(scope="module")
-def clients(module_database):
-    """One signed-in client per actor, on one app for the module."""
-    app = make_app(module_database)
+def clients(module_database, tmp_path_factory):
+    """One signed-in client per actor, on one app for the module (its development mailbox in a
+    directory of its own)."""
+    app = make_app(module_database, MAIL_CAPTURE_DIR=str(tmp_path_factory.mktemp("mail") / "box"))
     org = gen_org(module_database)
     result = {"anon": app.test_client()}
     for role in ACTORS[1:]:
@@ -77,7 +90,8 @@ def test_route_as_actor(clients, path, actor, expected):
         assert response.headers["Location"] == HOME[actor]
 
 
-@pytest.mark.parametrize("path", [p for p, e in ROUTES.items() if 200 in e and not p.startswith("/static")])
+@pytest.mark.parametrize("path", [p for p, e in ROUTES.items()
+                                  if 200 in e and not p.startswith("/static") and p not in HEALTH])
 def test_pages_answer_htmx_and_plain_requests(clients, path):
     """A page answers a plain GET with a full page and sends Vary: HX-Request."""
     _, by_actor = clients
@@ -90,7 +104,8 @@ def test_pages_answer_htmx_and_plain_requests(clients, path):
 def test_every_route_is_in_the_table(clients):
     """No route exists that this module does not test."""
     app, _ = clients
-    known = set(ROUTES) | POST_ONLY | EXPORTS | COURSE_RULES | STUDENT_SIDE_RULES | {"/static/<path:filename>", "/static/vendor/<name>"}
+    known = (set(ROUTES) | POST_ONLY | EXPORTS | COURSE_RULES | STUDENT_SIDE_RULES | NOTIFICATION_RULES
+             | {"/static/<path:filename>", "/static/vendor/<name>"})
     rules = {rule.rule for rule in app.url_map.iter_rules()}
     assert rules - known == set()
 
@@ -138,6 +153,7 @@ PREFIX_OWNERS = {
     "payments": "enrollment", "learning": "learning", "learn": "learning", "certificates": "learning",
     "students": "students", "workshops": "workshops", "revenue": "revenue", "reviews": "reviews",
     "settings": "settings", "admin": "admin", "static": "static",
+    "notifications": "notifications", "dev": "notifications", "healthz": "health", "readyz": "health",
 }
 
 

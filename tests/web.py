@@ -9,11 +9,12 @@ import re
 from portal import create_app, db
 from tests.support import PASSWORD
 
+SECRET_KEY = "test-secret"  # every test app's (make_app): what signs a test's links and sessions
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 
 def make_app(database, **config):
-    settings = {"DATABASE_URL": database.app_dsn, "SECRET_KEY": "test-secret", "TESTING": True,
+    settings = {"DATABASE_URL": database.app_dsn, "SECRET_KEY": SECRET_KEY, "TESTING": True,
                 "DATABASE_POOL_SIZE": 2}
     settings.update(config)
     return create_app(settings)

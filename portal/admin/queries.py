@@ -3,11 +3,20 @@ platform admins only (``job_queue_counts``, ``job_queue_jobs``, ``retry_dead_job
 
 from __future__ import annotations
 
+from peewee import DatabaseError
+
+from portal import refusals
 from portal.db import database
 
 STATES = {"dead": "Dead", "retrying": "Retrying", "waiting": "Waiting", "scheduled": "Scheduled",
           "running": "Running"}
 PAGE_SIZE = 25
+LAST_ID = 2 ** 63 - 1  # job ids are bigints: no job has an id outside 1..LAST_ID
+
+
+def job_id(value: int | None) -> int | None:
+    """``value`` when it could be a job's id, else None (an absurd one in an address names no job)."""
+    return value if value is not None and 0 < value <= LAST_ID else None
 
 
 def job_counts() -> dict[str, int]:
@@ -26,5 +35,16 @@ def jobs(state: str, before: int | None) -> tuple[list[dict], int | None]:
     return rows, (rows[-1]["id"] if more else None)
 
 
-def retry(job_id: int) -> None:
-    database.execute_sql("SELECT retry_dead_job(%s)", (job_id,))
+def retry(job: int) -> bool:
+    """Run a dead job again now; False when no dead job has this id (it was retried already, is
+    waiting or running, or does not exist: ``retry_dead_job`` refuses with job_not_dead)."""
+    if job_id(job) is None:
+        return False
+    try:
+        with database.atomic():
+            database.execute_sql("SELECT retry_dead_job(%s)", (job,))
+    except DatabaseError as exc:
+        if refusals.code(exc) != "job_not_dead":
+            raise
+        return False
+    return True

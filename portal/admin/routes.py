@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from flask import request, url_for
 from flask_login import current_user
-from peewee import DatabaseError
 
-from portal import refusals
 from portal.admin import bp, queries
 from portal.web import notify, placeholder, redirect_to, render, role_required
 
@@ -27,8 +25,8 @@ def jobs():
     state = request.args.get("state", "dead")
     if state not in queries.STATES:
         state = "dead"
-    before = request.args.get("before", type=int)
-    rows, next_before = queries.jobs(state, before if before and before > 0 else None)
+    before = queries.job_id(request.args.get("before", type=int))  # anything else: from the newest
+    rows, next_before = queries.jobs(state, before)
     return render("admin/jobs.html", counts=queries.job_counts(), states=queries.STATES, state=state,
                   rows=rows, next_before=next_before, first_page=before is None)
 
@@ -37,11 +35,6 @@ def jobs():
 @role_required("admin")
 def retry_job(job_id):
     back = redirect_to(url_for("admin.jobs"))
-    try:
-        with queries.database.atomic():
-            queries.retry(job_id)
-    except DatabaseError as exc:
-        if refusals.code(exc) != "job_not_dead":
-            raise
+    if not queries.retry(job_id):
         return notify(back, f"Job {job_id} is not dead (it may have been retried already).", "info")
     return notify(back, f"Job {job_id} will run again now.")

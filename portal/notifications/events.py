@@ -8,6 +8,7 @@ and the links are made here from the ids, so the SQL knows no URL.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
@@ -104,8 +105,9 @@ def read_unsubscribe_token(token: str) -> tuple[str, str] | None:
     """The (user id, event type) a token names, or None for a forged or damaged one."""
     try:
         user_id, event_type = _signer().loads(token)
-    except (BadSignature, ValueError, TypeError):
+        user_id = str(uuid.UUID(user_id))
+    except (BadSignature, ValueError, TypeError, AttributeError):
         return None
-    if event_type not in EVENTS:
+    if not isinstance(event_type, str) or event_type not in EVENTS:
         return None
     return user_id, event_type

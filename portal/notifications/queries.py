@@ -4,6 +4,9 @@ column anyone may write."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+
 from peewee import SQL, fn
 
 from portal.db import database
@@ -30,15 +33,26 @@ def unread_count(user_id) -> int:
     return Notification.select(fn.count(SQL("*"))).from_(bounded.alias("unread")).scalar()
 
 
+def _position(values: list | None) -> list | None:
+    """A position of this list (a notice's time and id), or None: one that is not (tampered, cut,
+    or of another list) starts from the top, as in every list, rather than fail in the database."""
+    if values is None or len(values) != len(KEYS):
+        return None
+    try:
+        return [datetime.fromisoformat(values[0]), uuid.UUID(values[1])]
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
 def notices(user_id, view: View) -> Page:
     """One page of the caller's notices, newest first, by position."""
+    view.after, view.before = _position(view.after), _position(view.before)
     query = (Notification.select(Notification.id, Notification.event_type, Notification.payload,
                                  Notification.read_at, Notification.created_at)
              .where(_mine(user_id)).dicts())
     if view.show == "unread":
         query = query.where(Notification.read_at.is_null())
-    page = keyset_page(view, query, KEYS, descending=True, matching=0)
-    return page
+    return keyset_page(view, query, KEYS, descending=True, matching=0)
 
 
 def notice(user_id, notice_id) -> dict | None:

@@ -7,6 +7,7 @@ only, the captured mailbox.
 from __future__ import annotations
 
 import email.policy
+from contextlib import contextmanager
 from email import message_from_bytes
 
 from flask import Response, abort, current_app, redirect, request, url_for
@@ -72,35 +73,40 @@ def _back() -> str:
 
 # --- unsubscribe: the link in every email ---------------------------------------------------
 
-def _token_or_404(token: str) -> tuple[str, dict]:
+def _link_or_404(token: str) -> tuple[str, str, str]:
+    """(user id, event type, the event's label) a link names; 404 for a forged, damaged or too long one."""
     named = events.read_unsubscribe_token(token) if len(token) <= 300 else None
     if named is None:
         abort(404)
     user_id, event_type = named
-    return user_id, event_type
+    return user_id, event_type, found(queries.event_label(event_type))
 
 
+@contextmanager
 def _as_recipient(user_id):
-    """Act as the link's recipient for the rest of this transaction (the signed link is
-    their credential); None when their account is gone or deactivated."""
+    """Act as the link's recipient inside the block (the signed link is their credential), and as the
+    caller again after it, whatever the caller is (signed out, or signed in as someone else); the
+    recipient's role, or a 404 when their account is gone or deactivated."""
     db.set_request_role(user_id)
-    return queries.role_of_self()
+    try:
+        yield found(queries.role_of_self())
+    finally:
+        db.set_request_role(current_user.id if current_user.is_authenticated else None)
 
 
 @bp.route("/notifications/unsubscribe/<token>")
 def unsubscribe(token):
-    _, event_type = _token_or_404(token)
-    label = found(queries.event_label(event_type))
+    user_id, _, label = _link_or_404(token)
+    with _as_recipient(user_id):  # a 404 unless their account is there to unsubscribe
+        pass
     return render("notifications/unsubscribe.html", token=token, label=label, done=False)
 
 
 @bp.route("/notifications/unsubscribe/<token>", methods=["POST"])
 def unsubscribe_confirm(token):
-    user_id, event_type = _token_or_404(token)
-    label = found(queries.event_label(event_type))
-    role = found(_as_recipient(user_id))
-    queries.unsubscribe(user_id, role, event_type)
-    db.set_request_role(current_user.id if current_user.is_authenticated else None)
+    user_id, event_type, label = _link_or_404(token)
+    with _as_recipient(user_id) as role:
+        queries.unsubscribe(user_id, role, event_type)
     return render("notifications/unsubscribe.html", token=token, label=label, done=True)
 
 

@@ -35,14 +35,14 @@ def notifications():
     for event in events:
         for channel in ("email", "push"):
             data[f"{channel}_{event['event_type']}"] = queries.choose(prefs, event, channel)
-    return _page(preferences_form(events, **data), events)
+    return _page(preferences_form(events, prefs["timezone"], **data), events)
 
 
 @bp.route("/notifications", methods=["POST"])
 @role_required(*ANYONE)
 def save_notifications():
     events = queries.events_for(current_user.role)
-    form = preferences_form(events)
+    form = preferences_form(events, queries.preferences(current_user.id, current_user.role)["timezone"])
     if not form.validate():
         return _page(form, events, status=422)
     choices = {channel: {e["event_type"]: bool(form[f"{channel}_{e['event_type']}"].data) for e in events}
