@@ -148,10 +148,14 @@ def _register_request_transaction(app: Flask) -> None:
 
 
 def _unread_notices() -> int:
-    """The bell's count (base.html), read only where the full page is rendered."""
+    """The bell's count (base.html), read only where the full page is rendered; none on the page
+    of a request whose database work failed (a 422 or a refusal's 404: its transaction answers
+    nothing more)."""
     from portal.notifications.queries import unread_count
 
-    return unread_count(current_user.id) if current_user.is_authenticated else 0
+    if not current_user.is_authenticated or g.get("database_failed"):
+        return 0
+    return unread_count(current_user.id)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -1216,28 +1216,34 @@ class _Loader:
 
     def settle_notices(self):
         """The demo's acts wrote their notices as they happened, all today. Its history is old
-        news: every notice is read and was not emailed, except the latest few of each demo
-        sign-in, which stay unread and are emailed by the worker when the portal starts (so the
-        bell and the development mailbox show something). Maintenance as the owner: their
-        email jobs are taken off the queue in the same transaction."""
+        news: every notice is read and was not emailed, dated over the past ~90 days, except the
+        latest few of each demo sign-in, dated over the last hours, which stay unread and are
+        emailed by the worker when the portal starts (so the bell and the development mailbox
+        show something). Maintenance as the owner: the settled notices' email jobs are taken off
+        the queue in the same transaction."""
         self.phase("settling the notices")
         keep = [email for _, email in DEMO_LOGINS]
         with self.owner, self.owner.cursor() as cur:
             cur.execute(
-                """WITH recent AS (
-                       SELECT id FROM (
-                           SELECT n.id, row_number() OVER (PARTITION BY n.user_id
-                                                           ORDER BY n.created_at DESC, n.id) AS latest
-                           FROM notifications n JOIN users u ON u.id = n.user_id
-                           WHERE u.email = ANY (%s::citext[])) AS mine
-                       WHERE latest <= 6),
-                   settled AS (
-                       UPDATE notifications SET read_at = now(), email_state = 'off'
-                       WHERE id NOT IN (SELECT id FROM recent) RETURNING id)
-                   DELETE FROM procrastinate.procrastinate_jobs j
-                   WHERE j.task_name = 'deliver_email'
-                     AND (j.args ->> 'notification_id')::uuid IN (SELECT id FROM settled)""",
-                (keep,))
+                """CREATE TEMP TABLE demo_recent ON COMMIT DROP AS
+                   SELECT id, latest FROM (
+                       SELECT n.id, row_number() OVER (PARTITION BY n.user_id
+                                                       ORDER BY n.created_at DESC, n.id) AS latest
+                       FROM notifications n JOIN users u ON u.id = n.user_id
+                       WHERE u.email = ANY (%s::citext[])) AS mine
+                   WHERE latest <= 6""", (keep,))
+            cur.execute("""UPDATE notifications n SET created_at = now() - r.latest * interval '97 minutes'
+                           FROM demo_recent r WHERE r.id = n.id""")
+            cur.execute(
+                """UPDATE notifications n SET email_state = 'off', created_at = d.at,
+                                              read_at = d.at + interval '2 hours'
+                   FROM (SELECT id, now() - interval '1 day'
+                                    - (abs(hashtext(id::text)) % (89 * 24 * 60)) * interval '1 minute' AS at
+                         FROM notifications) AS d
+                   WHERE d.id = n.id AND n.id NOT IN (SELECT id FROM demo_recent)""")
+            cur.execute("""DELETE FROM procrastinate.procrastinate_jobs j
+                           WHERE j.task_name = 'deliver_email'
+                             AND (j.args ->> 'notification_id')::uuid NOT IN (SELECT id FROM demo_recent)""")
         self.tick()
 
     def date_everything(self):

@@ -18,6 +18,9 @@ import base64
 import io
 import json
 import logging
+import uuid
+from datetime import datetime
+from decimal import Decimal
 from dataclasses import dataclass, field
 from math import ceil
 from typing import Any, Callable, Iterable
@@ -25,7 +28,7 @@ from typing import Any, Callable, Iterable
 from defusedcsv import csv
 from flask import Response, stream_with_context, url_for
 from flask_login import current_user
-from peewee import DatabaseError, Tuple
+from peewee import DatabaseError, DateTimeField, DecimalField, Field, IntegerField, Tuple, UUIDField
 from playhouse.postgres_ext import ServerSide
 
 from portal import db
@@ -245,6 +248,9 @@ def keyset_page(view: View, query, keys: tuple, *, descending: bool, matching: i
     size = view.spec.page_size
     at = view.after or view.before
     backwards = view.before is not None
+    if at is not None:
+        at = _typed_position(keys, at)
+        backwards = backwards and at is not None
     down = descending != backwards
     if at is not None:
         left, right = Tuple(*(expression for expression, _ in keys)), Tuple(*at[:len(keys)])
@@ -260,6 +266,38 @@ def keyset_page(view: View, query, keys: tuple, *, descending: bool, matching: i
     page.next_token = key(rows[-1]) if rows and (more or backwards) else None
     page.prev_token = key(rows[0]) if rows and at is not None and (more or not backwards) else None
     return page
+
+
+def _typed_position(keys: tuple, values: list) -> list | None:
+    """A position's values typed as its keys' columns, or None when it is not a position of this
+    list (tampered, cut short, or another list's): such a link starts from the top rather than
+    fail in the database."""
+    if not isinstance(values, list) or len(values) != len(keys):
+        return None
+    try:
+        return [_typed(expression, value) for (expression, _), value in zip(keys, values)]
+    except (TypeError, ValueError, ArithmeticError):
+        return None
+
+
+def _typed(expression, value):
+    """``value`` as ``token`` wrote it (times as ISO text, ids as text, integers as numbers), typed as
+    ``expression``'s column; TypeError or ValueError when it cannot be one. A key that is not a
+    column (an expression) is compared as it comes: PostgreSQL types it."""
+    if not isinstance(expression, Field):
+        return value
+    expected = int if isinstance(expression, IntegerField) else str
+    if isinstance(value, bool) or not isinstance(value, expected):
+        raise TypeError(f"a position value of {expression!r} is a {expected.__name__}")
+    if isinstance(expression, DateTimeField):
+        return datetime.fromisoformat(value)
+    if isinstance(expression, UUIDField):
+        return uuid.UUID(value)
+    if isinstance(expression, IntegerField) and not -2**63 <= value < 2**63:
+        raise ValueError("out of bigint's range")
+    if isinstance(expression, DecimalField):
+        return Decimal(value)
+    return value
 
 
 def page_of(view: View, query, matching: int):

@@ -200,22 +200,22 @@ $$;
 
 -- 4. preferences -------------------------------------------------------------------
 
--- The caller's own account (007), its time zone now also from
--- notification_settings for those without instructor_settings.
-CREATE OR REPLACE FUNCTION public.my_account()
-RETURNS TABLE (id uuid, email citext, full_name text, avatar_url text, role public.user_role,
-               organization_id uuid, timezone text)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
-    SELECT u.id, u.email, u.full_name, u.avatar_url, u.role, u.organization_id,
-           coalesce(s.timezone, n.timezone, 'UTC')
+-- The channels p_user wants for p_event: their own choice where they made one,
+-- else the event's default. No row when the event does not exist. An
+-- instructor's choices are in instructor_settings, anyone else's (a former
+-- instructor's too) in notification_settings: the settings page writes the
+-- same store by the same rule.
+CREATE FUNCTION private.preferences(p_user uuid, OUT push jsonb, OUT mail jsonb, OUT timezone text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT CASE WHEN u.role = 'instructor' THEN i.push_notifications ELSE n.push_notifications END,
+           CASE WHEN u.role = 'instructor' THEN i.email_notifications ELSE n.email_notifications END,
+           coalesce(CASE WHEN u.role = 'instructor' THEN i.timezone ELSE n.timezone END, 'UTC')
     FROM public.users u
-    LEFT JOIN public.instructor_settings s ON s.user_id = u.id
+    LEFT JOIN public.instructor_settings i ON i.user_id = u.id
     LEFT JOIN public.notification_settings n ON n.user_id = u.id
-    WHERE u.id = (SELECT rls.uid())
+    WHERE u.id = p_user
 $$;
 
--- The channels p_user wants for p_event: their own choice where they made one,
--- else the event's default. No row when the event does not exist.
 CREATE FUNCTION private.notification_channels(p_user uuid, p_event text,
                                               OUT in_portal boolean, OUT email boolean)
 LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
@@ -224,13 +224,21 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
            coalesce(CASE WHEN jsonb_typeof(p.mail -> e.event_type) = 'boolean'
                          THEN (p.mail ->> e.event_type)::boolean END, e.email_default)
     FROM public.notification_events e
-    CROSS JOIN LATERAL (
-        SELECT coalesce(i.push_notifications, n.push_notifications) AS push,
-               coalesce(i.email_notifications, n.email_notifications) AS mail
-        FROM (SELECT 1) AS one
-        LEFT JOIN public.instructor_settings i ON i.user_id = p_user
-        LEFT JOIN public.notification_settings n ON n.user_id = p_user) AS p
+    LEFT JOIN private.preferences(p_user) AS p ON true
     WHERE e.event_type = p_event
+$$;
+
+-- The caller's own account (007), its time zone now from the store of their
+-- preferences (instructor_settings for instructors, notification_settings for
+-- everyone else).
+CREATE OR REPLACE FUNCTION public.my_account()
+RETURNS TABLE (id uuid, email citext, full_name text, avatar_url text, role public.user_role,
+               organization_id uuid, timezone text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT u.id, u.email, u.full_name, u.avatar_url, u.role, u.organization_id,
+           (SELECT p.timezone FROM private.preferences(u.id) AS p)
+    FROM public.users u
+    WHERE u.id = (SELECT rls.uid())
 $$;
 
 -- Write one notice (and queue its email) as p_user's preferences say; nothing
@@ -453,9 +461,7 @@ RETURNS TABLE (id uuid, event_type text, payload jsonb, created_at timestamptz, 
                wanted boolean)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     SELECT n.id, n.event_type, n.payload, n.created_at, n.email_state, n.email_attempts,
-           u.id, u.email::text, u.full_name,
-           coalesce((SELECT i.timezone FROM public.instructor_settings i WHERE i.user_id = u.id),
-                    (SELECT s.timezone FROM public.notification_settings s WHERE s.user_id = u.id), 'UTC'),
+           u.id, u.email::text, u.full_name, (SELECT p.timezone FROM private.preferences(u.id) AS p),
            u.is_active AND coalesce((SELECT ch.email FROM private.notification_channels(u.id, n.event_type) ch),
                                     false)
     FROM public.notifications n JOIN public.users u ON u.id = n.user_id
@@ -631,7 +637,8 @@ GRANT SELECT ON public.notification_events, public.notification_settings, public
     TO service_role;
 
 REVOKE ALL ON FUNCTION private.defer_job(text, text, jsonb),
-    private.notification_channels(uuid, text), private.notify(uuid, text, jsonb, text),
+    private.preferences(uuid), private.notification_channels(uuid, text),
+    private.notify(uuid, text, jsonb, text),
     private.notify_enrollment(), private.notify_review(), private.notify_certificate(),
     private.send_workshop_reminders(timestamptz), private.expire_checkouts(interval),
     private.prune_notifications(interval),

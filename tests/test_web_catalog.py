@@ -519,9 +519,15 @@ def test_reviews_list_pages_and_sorts(world, actor):
     course_page = text(world.get(actor, f"/catalog/{slug}"))
     assert REVIEW.findall(course_page) == [str(r) for r in reversed(reviews)][:10]
     assert link(course_page, "next").startswith(f"/catalog/{slug}/reviews?after=")
-    # A position that is not one (tampered) starts from the top rather than fail.
-    assert REVIEW.findall(text(world.get(actor, f"/catalog/{slug}/reviews?after=%%%"))) == \
-        REVIEW.findall(text(first))
+    # A position that is not one (tampered, or decoding to values of the wrong kind: ["x"], a
+    # newest-first position under the helpful order) starts from the top rather than fail.
+    from portal.listing import token
+    newest_position = link(text(first), "next").split("after=")[1]
+    for bad, sort in (("%%%", ""), (token(["x"]), ""), (token([1, "x", "y"]), ""), (newest_position, "&sort=helpful")):
+        page = world.get(actor, f"/catalog/{slug}/reviews?after={bad}{sort}")
+        assert page.status_code == 200, bad
+        top = first if not sort else world.get(actor, f"/catalog/{slug}/reviews?sort=helpful")
+        assert REVIEW.findall(text(page)) == REVIEW.findall(text(top)), bad
 
 
 def test_reviews_show_instructor_responses_and_hide_hidden_reviews(world):

@@ -1,17 +1,16 @@
 """Named queries of the notifications area, under the request's role and claims: a
 notice is its recipient's alone (``notifications_own``), and ``read_at`` is the one
-column anyone may write."""
+column anyone may write. A notice is unread while ``read_at`` is empty and it is newer
+than the person's read mark ("mark all as read" moves the mark: one row, 010)."""
 
 from __future__ import annotations
-
-import uuid
-from datetime import datetime
 
 from peewee import SQL, fn
 
 from portal.db import database
 from portal.listing import Choice, Page, Spec, View, keyset_page
-from portal.models import Notification, NotificationEvent, NotificationSettings, InstructorSettings
+from portal.models import (InstructorSettings, Notification, NotificationEvent, NotificationReadMark,
+                           NotificationSettings)
 
 # The bell says "99+" beyond this: the count reads at most this many rows, however many
 # notices an instructor with 100,000 students has piled up.
@@ -26,47 +25,51 @@ def _mine(user_id):
     return (Notification.user == user_id) & Notification.in_portal
 
 
+def _read_through(user_id):
+    """How far the person has read ("mark all as read"), as one scalar subquery: PostgreSQL
+    computes it once per statement."""
+    mark = (NotificationReadMark.select(NotificationReadMark.read_through)
+            .where(NotificationReadMark.user == user_id))
+    return fn.coalesce(mark, SQL("'-infinity'::timestamptz"))
+
+
+def _unread(user_id):
+    return Notification.read_at.is_null() & (Notification.created_at > _read_through(user_id))
+
+
 def unread_count(user_id) -> int:
     """Unread notices under the bell, counted up to BELL_LIMIT + 1."""
-    bounded = (Notification.select(SQL("1")).where(_mine(user_id) & Notification.read_at.is_null())
+    bounded = (Notification.select(SQL("1")).where(_mine(user_id) & _unread(user_id))
                .limit(BELL_LIMIT + 1))
     return Notification.select(fn.count(SQL("*"))).from_(bounded.alias("unread")).scalar()
 
 
-def _position(values: list | None) -> list | None:
-    """A position of this list (a notice's time and id), or None: one that is not (tampered, cut,
-    or of another list) starts from the top, as in every list, rather than fail in the database."""
-    if values is None or len(values) != len(KEYS):
-        return None
-    try:
-        return [datetime.fromisoformat(values[0]), uuid.UUID(values[1])]
-    except (TypeError, ValueError, AttributeError):
-        return None
+def _columns(user_id):
+    return (Notification.id, Notification.event_type, Notification.payload, Notification.created_at,
+            _unread(user_id).alias("unread"))
 
 
 def notices(user_id, view: View) -> Page:
     """One page of the caller's notices, newest first, by position."""
-    view.after, view.before = _position(view.after), _position(view.before)
-    query = (Notification.select(Notification.id, Notification.event_type, Notification.payload,
-                                 Notification.read_at, Notification.created_at)
-             .where(_mine(user_id)).dicts())
+    query = Notification.select(*_columns(user_id)).where(_mine(user_id)).dicts()
     if view.show == "unread":
-        query = query.where(Notification.read_at.is_null())
+        query = query.where(_unread(user_id))
     return keyset_page(view, query, KEYS, descending=True, matching=0)
 
 
 def notice(user_id, notice_id) -> dict | None:
-    return (Notification.select(Notification.id, Notification.event_type, Notification.payload,
-                                Notification.read_at)
+    return (Notification.select(*_columns(user_id))
             .where(_mine(user_id) & (Notification.id == notice_id)).dicts().first())
 
 
-def mark_read(user_id, notice_id=None) -> int:
-    """Mark one notice (or every unread one) read; how many changed."""
-    query = Notification.update(read_at=fn.now()).where(_mine(user_id) & Notification.read_at.is_null())
-    if notice_id is not None:
-        query = query.where(Notification.id == notice_id)
-    return query.execute()
+def mark_read(user_id, notice_id) -> None:
+    Notification.update(read_at=fn.now()).where(
+        _mine(user_id) & (Notification.id == notice_id) & Notification.read_at.is_null()).execute()
+
+
+def mark_all_read() -> None:
+    """Every notice up to now is read: one row (the person's mark), however many there are."""
+    database.execute_sql("SELECT mark_all_notifications_read()")
 
 
 # --- preferences ------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ def read_one(notice_id):
     row = found(queries.notice(current_user.id, notice_id))
     queries.mark_read(current_user.id, notice_id)
     if is_partial():
-        row = _describe({**row, "read_at": True, "created_at": None})
+        row = _describe({**row, "unread": False})
         return render("notifications/_notice.html", "notifications/_notice.html", notice=row, oob_bell=True,
                       unread=queries.unread_count(current_user.id))
     return notify(redirect_to(_back()), "Marked as read.")
@@ -61,9 +61,12 @@ def read_one(notice_id):
 @bp.route("/notifications/read", methods=["POST"])
 @role_required(*ANYONE)
 def read_all():
-    changed = queries.mark_read(current_user.id)
-    message = f"{changed} notice{'s' if changed != 1 else ''} marked as read." if changed else "Nothing was unread."
-    return notify(redirect_to(_back()), message, "success" if changed else "info")
+    unread = queries.unread_count(current_user.id)
+    if not unread:
+        return notify(redirect_to(_back()), "Nothing was unread.", "info")
+    queries.mark_all_read()
+    shown = f"{queries.BELL_LIMIT}+" if unread > queries.BELL_LIMIT else str(unread)
+    return notify(redirect_to(_back()), f"{shown} notice{'s' if unread != 1 else ''} marked as read.")
 
 
 def _back() -> str:
