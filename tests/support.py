@@ -275,3 +275,24 @@ def gen_account(db: Database, role: str = "student", org=None, name: str | None 
     db.value("INSERT INTO private.user_credentials (user_id, password_hash) VALUES (%s, %s) RETURNING user_id",
              (user_id, password_hash()))
     return user_id, email
+
+
+def run_async(coroutine_function) -> None:
+    """``asyncio.run(coroutine_function())`` in a thread of its own: the browser tests' Playwright
+    (sync API) keeps an event loop running in the main thread, where asyncio.run() refuses to start."""
+    import asyncio
+    import threading
+
+    failure = []
+
+    def target():
+        try:
+            asyncio.run(coroutine_function())
+        except BaseException as exc:  # re-raised in the caller's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]

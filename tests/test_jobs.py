@@ -29,7 +29,7 @@ from portal.jobs.tasks import JOBS
 from portal.jobs.worker import build, work
 from portal.notifications import events
 from tests.support import (Actor, enroll, gen_course, gen_lesson, gen_module, gen_user, gen_workshop,
-                           register)
+                           register, run_async)
 from tests.web import close_app
 
 
@@ -74,7 +74,7 @@ def _run_worker(database, queues=("email",), **config):
             await work(queue, runtime, concurrency, wait=False, queues=list(queues),
                        install_signal_handlers=False)
     try:
-        asyncio.run(once())
+        run_async(once)
     finally:
         runtime.database.close()
         close_app()
@@ -330,7 +330,7 @@ def test_each_period_is_deferred_once_however_many_workers_defer_it(database):
             deferrers = [PeriodicDeferrer(registry=q.periodic_registry) for q in queues]
             await asyncio.gather(*(d.defer_jobs(list(d.get_previous_tasks(at=at))) for d in deferrers))
             await asyncio.gather(*(d.defer_jobs(list(d.get_previous_tasks(at=at + 1))) for d in deferrers))
-    asyncio.run(both())
+    run_async(both)
     due = {job.function.__name__: round(croniter.croniter(job.cron, at).get_prev(float))
            for job in JOBS if job.cron}
     expected = {name for name, tick in due.items() if at - tick <= MAX_DELAY}
@@ -347,7 +347,7 @@ def _run_job(database, name: str, **config):
     async def defer():
         async with queue.open_async():
             await queue.tasks[name].defer_async(timestamp=int(time.time()))
-    asyncio.run(defer())
+    run_async(defer)
     _run_worker(database, queues=("maintenance",), **config)
     return database.rows("SELECT status FROM procrastinate.procrastinate_jobs WHERE task_name = %s", (name,))
 
