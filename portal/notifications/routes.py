@@ -17,9 +17,9 @@ from portal import db, mail
 from portal.formatting import viewer_zone
 from portal.listing import Spec
 from portal.notifications import bp, events, queries
+from portal.models import USER_ROLES
 from portal.web import found, is_partial, notify, redirect_to, render, role_required
 
-ANYONE = ("instructor", "student", "admin", "org_admin")
 
 
 def _describe(row: dict) -> dict:
@@ -29,7 +29,7 @@ def _describe(row: dict) -> dict:
 
 
 @bp.route("/notifications/")
-@role_required(*ANYONE)
+@role_required(*USER_ROLES)
 def index():
     listing = queries.notices(current_user.id, queries.LIST.read(request.args)).link("notifications.index")
     listing.rows = [_describe(row) for row in listing.rows]
@@ -38,7 +38,7 @@ def index():
 
 
 @bp.route("/notifications/<uuid:notice_id>")
-@role_required(*ANYONE)
+@role_required(*USER_ROLES)
 def open_notice(notice_id):
     """Mark the notice read and go where it is about (a link, so it opens in a new tab too)."""
     row = found(queries.notice(current_user.id, notice_id))
@@ -47,7 +47,7 @@ def open_notice(notice_id):
 
 
 @bp.route("/notifications/<uuid:notice_id>/read", methods=["POST"])
-@role_required(*ANYONE)
+@role_required(*USER_ROLES)
 def read_one(notice_id):
     row = found(queries.notice(current_user.id, notice_id))
     queries.mark_read(current_user.id, notice_id)
@@ -59,7 +59,7 @@ def read_one(notice_id):
 
 
 @bp.route("/notifications/read", methods=["POST"])
-@role_required(*ANYONE)
+@role_required(*USER_ROLES)
 def read_all():
     unread = queries.unread_count(current_user.id)
     if not unread:

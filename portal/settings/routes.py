@@ -11,9 +11,9 @@ from flask_login import current_user
 from portal.notifications import queries
 from portal.settings import bp
 from portal.settings.forms import preferences_form
+from portal.models import USER_ROLES
 from portal.web import notify, placeholder, redirect_to, render, role_required
 
-ANYONE = ("instructor", "student", "admin", "org_admin")
 
 
 @bp.route("/")
@@ -27,7 +27,7 @@ def _page(form, events, status: int = 200):
 
 
 @bp.route("/notifications")
-@role_required(*ANYONE)
+@role_required(*USER_ROLES)
 def notifications():
     events = queries.events_for(current_user.role)
     prefs = queries.preferences(current_user.id, current_user.role)
@@ -39,7 +39,7 @@ def notifications():
 
 
 @bp.route("/notifications", methods=["POST"])
-@role_required(*ANYONE)
+@role_required(*USER_ROLES)
 def save_notifications():
     events = queries.events_for(current_user.role)
     form = preferences_form(events, queries.preferences(current_user.id, current_user.role)["timezone"])
