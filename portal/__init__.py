@@ -17,7 +17,6 @@ from peewee import InterfaceError, OperationalError
 
 from portal import config as portal_config
 from portal import db, errors, forms
-from portal.auth.queries import load_user
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -52,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.before_request(forms.drop_nul_from_query)  # and BaseForm cleans every form: portal/forms.py
     csrf.init_app(app)
     login_manager.init_app(app)
+    from portal.auth.queries import load_user  # here: the areas import this package's csrf
     login_manager.user_loader(load_user)
 
     from portal import assets

@@ -97,6 +97,8 @@ def from_environment() -> dict:
         # how long activity stays in the timeline and read notices are kept, and how long a
         # checkout may stay open.
         "WORKER_CONCURRENCY": int(os.environ.get("WORKER_CONCURRENCY", "4")),
+        # How often an idle worker asks for a job (seconds): workers poll, they do not LISTEN (010).
+        "WORKER_POLL_SECONDS": float(os.environ.get("WORKER_POLL_SECONDS", "1")),
         "EMAIL_ATTEMPTS": int(os.environ.get("EMAIL_ATTEMPTS", "5")),
         "JOB_RETRY_WAIT": int(os.environ.get("JOB_RETRY_WAIT", "60")),
         "ACTIVITY_RETENTION": os.environ.get("ACTIVITY_RETENTION", "1 year"),

@@ -14,10 +14,11 @@ NAVIGATION = {
     "instructor": [("Dashboard", "dashboard.index"), ("Courses", "courses.index"),
                    ("Workshops", "workshops.index"), ("Students", "students.index"),
                    ("Revenue", "revenue.index"), ("Reviews", "reviews.index"),
-                   ("Settings", "settings.index"), ("Catalog", "catalog.index")],
-    "student": [("Catalog", "catalog.index"), ("My learning", "learning.index")],
-    "org_admin": [("Organization", "admin.index")],
-    "admin": [("Moderation", "admin.index")],
+                   ("Settings", "settings.notifications"), ("Catalog", "catalog.index")],
+    "student": [("Catalog", "catalog.index"), ("My learning", "learning.index"),
+                ("Settings", "settings.notifications")],
+    "org_admin": [("Organization", "admin.index"), ("Settings", "settings.notifications")],
+    "admin": [("Moderation", "admin.index"), ("Job queue", "admin.jobs"), ("Settings", "settings.notifications")],
     None: [("Catalog", "catalog.index")],
 }
 
@@ -57,7 +58,7 @@ def viewer_zone() -> ZoneInfo:
     name = getattr(current_user, "timezone", None) or "UTC"
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder of the zone database ("America")
         return ZoneInfo("UTC")
 
 

@@ -19,7 +19,7 @@ import io
 import json
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from dataclasses import dataclass, field
 from math import ceil
@@ -290,7 +290,10 @@ def _typed(expression, value):
     if isinstance(value, bool) or not isinstance(value, expected):
         raise TypeError(f"a position value of {expression!r} is a {expected.__name__}")
     if isinstance(expression, DateTimeField):
-        return datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
+        if moment.utcoffset() is not None and abs(moment.utcoffset()) >= timedelta(hours=16):
+            raise ValueError("an offset PostgreSQL refuses")
+        return moment
     if isinstance(expression, UUIDField):
         return uuid.UUID(value)
     if isinstance(expression, IntegerField) and not -2**63 <= value < 2**63:

@@ -23,16 +23,20 @@ def compose(app, notice) -> EmailMessage:
     """The message for one row of ``private.email_to_send``."""
     tz = events.zone(notice.timezone)
     payload = notice.payload
+    account = notice.event_type in events.ACCOUNT_EVENTS
     with app.test_request_context("/", base_url=app.config["PORTAL_URL"]):
         from flask import url_for
 
+        if notice.event_type == "email_confirmation":   # the link signs the user and this address
+            payload = {**payload, "token": events.confirmation_token(notice.user_id, notice.email)}
         subject = events.summary(notice.event_type, payload, tz)
         context = dict(
             name=notice.full_name, payload=payload, subject=subject, tz=tz,
             local_time=events.local_time,
             link=events.link(notice.event_type, payload, external=True),
-            unsubscribe=url_for("notifications.unsubscribe", _external=True,
-                                token=events.unsubscribe_token(notice.user_id, notice.event_type)),
+            unsubscribe=None if account else url_for(
+                "notifications.unsubscribe", _external=True,
+                token=events.unsubscribe_token(notice.user_id, notice.event_type)),
             preferences=url_for("settings.notifications", _external=True),
         )
         text = render_template(f"email/{notice.event_type}.txt", **context)
@@ -43,7 +47,9 @@ def compose(app, notice) -> EmailMessage:
     message["To"] = formataddr((" ".join(notice.full_name.split()), notice.email))
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(idstring=str(notice.id), domain="instructor-portal")
-    message["List-Unsubscribe"] = f"<{context['unsubscribe']}>"
+    if context["unsubscribe"]:
+        message["List-Unsubscribe"] = f"<{context['unsubscribe']}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058: the link takes a bare POST
     message["X-Portal-Notification"] = str(notice.id)
     message.set_content(text)
     message.add_alternative(html, subtype="html")

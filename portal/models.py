@@ -268,8 +268,10 @@ class User(BaseModel):
     is_active = BooleanField()
     created_at = DateTimeTZField()
     updated_at = DateTimeTZField()
+    # Set by the link of the confirmation email (010); no email but that one goes out before.
+    email_confirmed_at = DateTimeTZField(null=True)
 
-    UNREADABLE = ("role", "organization", "is_active")   # one's own: my_account()
+    UNREADABLE = ("role", "organization", "is_active", "email_confirmed_at")   # one's own: my_account()
 
     class Meta:
         table_name = "users"

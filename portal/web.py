@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -128,6 +129,22 @@ def role_required(*roles: str):
             return view(*args, **kwargs)
         return guarded
     return decorate
+
+
+@contextmanager
+def acting_as(user_id):
+    """Act as ``user_id`` inside the block (a signed link is their credential: unsubscribing, confirming
+    an address), and as the caller again after it, whoever the caller is (signed out, or signed in
+    as someone else). Yields the person's role, or answers 404 when their account is gone or
+    deactivated."""
+    from portal import db
+    from portal.auth.queries import my_role
+
+    db.set_request_role(user_id)
+    try:
+        yield found(my_role())
+    finally:
+        db.set_request_role(current_user.id if current_user.is_authenticated else None)
 
 
 def home_for(user) -> str:

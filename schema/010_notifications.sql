@@ -27,7 +27,13 @@
 --      event's default.
 --   5. scheduled work the worker runs: workshop reminders, checkout expiry,
 --      alerts to admins, and the admin's view of the queue.
---   6. every function that pins its search path ends it with pg_temp, those of
+--   6. email goes only to a confirmed address: sign-up (and an address changed
+--      by an admin) sends one confirmation email, whose signed link confirms it;
+--      until then no other email is sent there (anyone may sign up with anyone's
+--      address, and the portal must not mail strangers what an account makes:
+--      its own workshops' titles, names, reviews). Accounts that exist before
+--      this migration count as confirmed.
+--   7. every function that pins its search path ends it with pg_temp, those of
 --      001-009 included: PostgreSQL searches the caller's temporary schema
 --      first unless pg_temp is named, and any API role may create temporary
 --      tables, types and functions, so a caller could otherwise put a table,
@@ -87,6 +93,14 @@ REVOKE ALL ON ALL SEQUENCES IN SCHEMA procrastinate FROM PUBLIC, anon, authentic
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA procrastinate FROM PUBLIC, anon, authenticated, service_role, portal_signin;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA procrastinate TO portal_worker;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA procrastinate TO portal_worker;
+-- No NOTIFY: PostgreSQL lets any role LISTEN and NOTIFY on any channel, so the
+-- queue's announcements of new jobs would tell anon of every email queued, and a
+-- NOTIFY of anon's on the queue's channel (a payload that is not the expected
+-- JSON) stops procrastinate's listener and with it the worker. Workers poll
+-- instead (portal/jobs/worker.py: listen_notify off, WORKER_POLL_SECONDS).
+ALTER TABLE procrastinate.procrastinate_jobs DISABLE TRIGGER procrastinate_jobs_notify_queue_job_inserted_v1;
+ALTER TABLE procrastinate.procrastinate_jobs DISABLE TRIGGER procrastinate_jobs_notify_queue_job_aborted_v1;
+
 -- The admin page counts and lists dead jobs without reading the whole history.
 CREATE INDEX idx_procrastinate_jobs_dead ON procrastinate.procrastinate_jobs (id DESC)
     WHERE status = 'failed';
@@ -116,7 +130,8 @@ $$;
 -- later issues add their rows here (a new migration).
 CREATE TABLE public.notification_events (
     event_type        text PRIMARY KEY CHECK (event_type ~ '^[a-z_]{3,40}$'),
-    audience          text NOT NULL CHECK (audience IN ('instructor', 'student', 'admin', 'any')),
+    -- 'account': about the account itself (its address): always by email, never a preference.
+    audience          text NOT NULL CHECK (audience IN ('instructor', 'student', 'admin', 'any', 'account')),
     label             text NOT NULL CHECK (char_length(label) BETWEEN 3 AND 200),
     email_default     boolean NOT NULL,
     in_portal_default boolean NOT NULL,
@@ -129,7 +144,11 @@ VALUES ('new_enrollment', 'instructor', 'A student enrolls in your course or ask
        ('enrollment_update', 'student', 'Your enrollment is confirmed, declined or refunded', true, true, 40),
        ('review_response', 'student', 'An instructor answers your review', true, true, 50),
        ('certificate_issued', 'student', 'You earn a certificate', true, true, 60),
-       ('figures_mismatch', 'admin', 'The nightly check finds a stored figure that differs from its recomputation', true, true, 70);
+       ('figures_mismatch', 'admin', 'The nightly check finds a stored figure that differs from its recomputation', true, true, 70),
+       ('email_confirmation', 'account', 'Confirm your email address', true, false, 80);
+
+ALTER TABLE public.users ADD COLUMN email_confirmed_at timestamptz;
+UPDATE public.users SET email_confirmed_at = created_at;
 
 -- Preferences of everyone without instructor_settings (students, admins),
 -- and the time zone their emails give times in (instructors': instructor_settings).
@@ -241,14 +260,17 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_te
     WHERE u.id = (SELECT rls.uid())
 $$;
 
--- Write one notice (and queue its email) as p_user's preferences say; nothing
--- when they want neither channel or their account is deactivated, or when a
--- notice with the same dedup key exists. Returns its id, or NULL.
+-- Write one notice (and queue its email) as p_user's preferences say, by email
+-- only to a confirmed address (except the confirmation itself); nothing when
+-- no channel is left or their account is deactivated, or when a notice with
+-- the same dedup key exists. Returns its id, or NULL.
 CREATE FUNCTION private.notify(p_user uuid, p_event text, p_payload jsonb, p_dedup text DEFAULT NULL)
 RETURNS uuid
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     ch record;
+    person record;
+    by_email boolean;
     new_id uuid;
 BEGIN
     SELECT * INTO ch FROM private.notification_channels(p_user, p_event);
@@ -256,16 +278,26 @@ BEGIN
         RAISE EXCEPTION 'unknown notification event %', p_event
             USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'unknown_notification_event';
     END IF;
-    IF NOT (ch.in_portal OR ch.email)
-       OR NOT EXISTS (SELECT 1 FROM public.users WHERE id = p_user AND is_active) THEN
+    SELECT u.is_active, u.email_confirmed_at IS NOT NULL AS confirmed INTO person
+    FROM public.users u WHERE u.id = p_user;
+    IF NOT coalesce(person.is_active, false) THEN
+        RETURN NULL;
+    END IF;
+    IF p_event = 'email_confirmation' THEN   -- the one email to an address not yet confirmed
+        ch.in_portal := false;
+        by_email := NOT person.confirmed;
+    ELSE
+        by_email := ch.email AND person.confirmed;
+    END IF;
+    IF NOT (ch.in_portal OR by_email) THEN
         RETURN NULL;
     END IF;
     INSERT INTO public.notifications (user_id, event_type, payload, dedup_key, in_portal, email_state)
     VALUES (p_user, p_event, p_payload, p_dedup, ch.in_portal,
-            CASE WHEN ch.email THEN 'pending' ELSE 'off' END)
+            CASE WHEN by_email THEN 'pending' ELSE 'off' END)
     ON CONFLICT (user_id, event_type, dedup_key) DO NOTHING
     RETURNING id INTO new_id;
-    IF new_id IS NOT NULL AND ch.email THEN
+    IF new_id IS NOT NULL AND by_email THEN
         PERFORM private.defer_job('email', 'deliver_email', jsonb_build_object('notification_id', new_id));
     END IF;
     RETURN new_id;
@@ -308,7 +340,8 @@ BEGIN
         END;
         IF kind IS NOT NULL THEN
             PERFORM private.notify(NEW.user_id, 'enrollment_update', jsonb_build_object(
-                'kind', kind, 'course_id', c.id, 'course_title', c.title, 'course_slug', c.slug),
+                'kind', kind, 'course_id', c.id, 'course_title', c.title, 'course_slug', c.slug,
+                'paid', NEW.payment_status = 'completed' AND NEW.amount_paid > 0),
                 format('enrollment:%s:%s', NEW.id, kind));
         END IF;
     END IF;
@@ -348,6 +381,42 @@ CREATE TRIGGER notify_review
     AFTER INSERT OR UPDATE OF instructor_response ON public.course_reviews
     FOR EACH ROW EXECUTE FUNCTION private.notify_review();
 
+-- An address: sign-up's, or a new one an admin gave the account, is confirmed
+-- by the link of one email (portal/auth: the link signs the user and the
+-- address; confirm_email() below). A changed address is unconfirmed again.
+CREATE FUNCTION private.unconfirm_changed_email() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    NEW.email_confirmed_at := NULL;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER unconfirm_changed_email BEFORE UPDATE OF email ON public.users
+    FOR EACH ROW WHEN (NEW.email IS DISTINCT FROM OLD.email) EXECUTE FUNCTION private.unconfirm_changed_email();
+
+CREATE FUNCTION private.ask_to_confirm_email() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    PERFORM private.notify(NEW.id, 'email_confirmation', jsonb_build_object('email', NEW.email),
+                           format('confirm:%s', NEW.email));
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER ask_to_confirm_email AFTER INSERT OR UPDATE OF email ON public.users
+    FOR EACH ROW WHEN (NEW.email_confirmed_at IS NULL) EXECUTE FUNCTION private.ask_to_confirm_email();
+
+-- The caller confirms their address (the link's user and address, which the
+-- app has checked the signature of, acting as that user): true when it was
+-- theirs and unconfirmed.
+CREATE FUNCTION public.confirm_email(p_email text) RETURNS boolean
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    WITH confirmed AS (
+        UPDATE public.users SET email_confirmed_at = now()
+        WHERE id = (SELECT rls.uid()) AND email = p_email::citext AND email_confirmed_at IS NULL
+        RETURNING 1)
+    SELECT EXISTS (SELECT 1 FROM confirmed)
+$$;
+
 CREATE FUNCTION private.notify_certificate() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
@@ -364,8 +433,9 @@ CREATE TRIGGER notify_certificate AFTER INSERT ON public.certificates
 
 -- Reminders for published workshops starting within 24 hours: the "24h" notice
 -- while the start is more than an hour away, the "1h" notice within the last
--- hour, each once per workshop, start time (as epoch seconds: the same whatever
--- the session's time zone) and person (the dedup key), to
+-- hour, each once per workshop, hour of its start (as epoch seconds: the same
+-- whatever the session's time zone; moving it by minutes reminds no one again,
+-- moving it to another hour does) and person (the dedup key), to
 -- everyone registered and to the instructor. Returns how many were written.
 CREATE FUNCTION private.send_workshop_reminders(p_now timestamptz DEFAULT now()) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
@@ -383,13 +453,17 @@ BEGIN
         FOR person IN SELECT r.user_id FROM public.workshop_registrations r
                       WHERE r.workshop_id = w.id AND r.status = 'registered'
                       UNION SELECT w.instructor_id
+                      UNION SELECT f.facilitator_id FROM public.workshop_facilitators f
+                      WHERE f.workshop_id = w.id
         LOOP
             IF private.notify(person, 'workshop_reminder', jsonb_build_object(
                    'workshop_id', w.id, 'title', w.title, 'start_time', w.start_time,
                    'workshop_timezone', w.timezone, 'lead', w.lead,
-                   'teaching', person = w.instructor_id),
+                   'teaching', person = w.instructor_id
+                               OR EXISTS (SELECT 1 FROM public.workshop_facilitators f
+                                          WHERE f.workshop_id = w.id AND f.facilitator_id = person)),
                    format('workshop:%s:%s:%s', w.id, w.lead,
-                          extract(epoch FROM w.start_time)::bigint)) IS NOT NULL THEN
+                          extract(epoch FROM date_trunc('hour', w.start_time, 'UTC'))::bigint)) IS NOT NULL THEN
                 written := written + 1;
             END IF;
         END LOOP;
@@ -453,8 +527,9 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_te
 $$;
 
 -- The email job's view of one notice: what to send, to whom, in which time zone,
--- and whether it is still wanted (the account active, the email still on: one
--- may have unsubscribed since the notice was written).
+-- and whether it is still wanted (the account active, its address confirmed,
+-- the email still on: one may have unsubscribed since the notice was written;
+-- a confirmation only while the address is unconfirmed).
 CREATE FUNCTION private.email_to_send(p_id uuid)
 RETURNS TABLE (id uuid, event_type text, payload jsonb, created_at timestamptz, email_state text,
                email_attempts integer, user_id uuid, email text, full_name text, timezone text,
@@ -462,8 +537,10 @@ RETURNS TABLE (id uuid, event_type text, payload jsonb, created_at timestamptz, 
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     SELECT n.id, n.event_type, n.payload, n.created_at, n.email_state, n.email_attempts,
            u.id, u.email::text, u.full_name, (SELECT p.timezone FROM private.preferences(u.id) AS p),
-           u.is_active AND coalesce((SELECT ch.email FROM private.notification_channels(u.id, n.event_type) ch),
-                                    false)
+           u.is_active AND CASE WHEN n.event_type = 'email_confirmation' THEN u.email_confirmed_at IS NULL
+                                ELSE u.email_confirmed_at IS NOT NULL
+                                     AND coalesce((SELECT ch.email FROM private.notification_channels(u.id, n.event_type) ch),
+                                                  false) END
     FROM public.notifications n JOIN public.users u ON u.id = n.user_id
     WHERE n.id = p_id
 $$;
@@ -640,6 +717,7 @@ REVOKE ALL ON FUNCTION private.defer_job(text, text, jsonb),
     private.preferences(uuid), private.notification_channels(uuid, text),
     private.notify(uuid, text, jsonb, text),
     private.notify_enrollment(), private.notify_review(), private.notify_certificate(),
+    private.unconfirm_changed_email(), private.ask_to_confirm_email(), public.confirm_email(text),
     private.send_workshop_reminders(timestamptz), private.expire_checkouts(interval),
     private.prune_notifications(interval),
     private.alert_admins(text, jsonb, text), private.instructors_to_verify(),
@@ -648,7 +726,7 @@ REVOKE ALL ON FUNCTION private.defer_job(text, text, jsonb),
     private.drop_email(uuid), public.job_queue_counts(), public.job_queue_jobs(text, bigint, integer),
     public.retry_dead_job(bigint), public.job_queue_health(), public.mark_all_notifications_read()
     FROM PUBLIC, anon, authenticated, service_role, portal_signin;
-GRANT EXECUTE ON FUNCTION public.mark_all_notifications_read() TO authenticated;
+GRANT EXECUTE ON FUNCTION public.mark_all_notifications_read(), public.confirm_email(text) TO authenticated;
 
 GRANT EXECUTE ON FUNCTION public.job_queue_counts(), public.job_queue_jobs(text, bigint, integer),
     public.retry_dead_job(bigint) TO authenticated;
@@ -667,7 +745,7 @@ GRANT EXECUTE ON FUNCTION private.send_workshop_reminders(timestamptz),
     public.job_queue_health()
     TO portal_worker;
 
--- 6. pg_temp last in every pinned search path (see the header), the functions
+-- 7. pg_temp last in every pinned search path (see the header), the functions
 -- of 001-009 included. A later migration's functions say so themselves
 -- (tests/test_migrations.py checks every function).
 DO $temp_last$

@@ -30,7 +30,7 @@ QUEUE_SCHEMA = "procrastinate"
 # Every function of schemas public, rls and private each role may EXECUTE (extension members and
 # schema auth aside), as regprocedure text with schemas spelled out. Built from the GRANTs of
 # schema/007_security.sql, 008_scale.sql and 010_notifications.sql and confirmed with the query of
-# ``executable``. Sizes: anon 4, authenticated 76, service_role 11, portal_signin 3, portal_worker 13.
+# ``executable``. Sizes: anon 4, authenticated 77, service_role 11, portal_signin 3, portal_worker 13.
 EXECUTE = {
     "anon": {
         "public.lesson_quiz(uuid)",
@@ -126,6 +126,7 @@ EXECUTE = {
         "public.job_queue_counts()",
         "public.job_queue_jobs(text,bigint,integer)",
         "public.mark_all_notifications_read()",
+        "public.confirm_email(text)",
         "public.retry_dead_job(bigint)",
         "public.job_queue_health()",
     },

@@ -284,3 +284,92 @@ def test_signing_in_after_a_posted_form_comes_back_to_a_page_not_to_the_action(c
                            headers={"Referer": "http://localhost/students/approvals?page=2"})
     assert response.status_code == 303
     assert response.headers["Location"] == "/sign-in?next=/students/approvals?page%3D2"
+
+
+# --- confirming the address (010: no email but the confirmation before it) -------------------------
+
+def _confirmation(database, app, email):
+    """The confirmation email the worker would send to ``email``, composed as the worker does."""
+    from types import SimpleNamespace
+
+    from portal import mail
+    [row] = database.rows("SELECT e.* FROM notifications n CROSS JOIN LATERAL private.email_to_send(n.id) e "
+                          "WHERE n.event_type = 'email_confirmation' AND e.email = %s", (email,))
+    assert row["email_state"] == "pending" and row["wanted"]
+    return mail.compose(app, SimpleNamespace(**row))
+
+
+def _link(message) -> str:
+    import re
+    text_part = message.get_body(preferencelist=("plain",)).get_content()
+    return re.search(r"https?://[^/\s]+(/sign-up/confirm/\S+)", text_part).group(1)
+
+
+def test_sign_up_sends_one_confirmation_and_no_other_email_until_it_is_followed(database, app, client):
+    """The address is unconfirmed: one email (no unsubscribe link), no bell notice; the notices of what
+    the account does reach the bell but not the address. Following the link (GET asks, POST confirms)
+    lets the next ones through; following it again says there is nothing to confirm."""
+    from tests.support import enroll, gen_course, gen_user
+    assert _sign_up(client, role="instructor", email="ada@example.test").status_code == 303
+    user = database.value("SELECT id FROM users WHERE email = 'ada@example.test'")
+    [notice] = database.rows("SELECT * FROM notifications WHERE user_id = %s", (user,))
+    assert (notice["event_type"], notice["in_portal"], notice["email_state"]) == ("email_confirmation", False, "pending")
+    message = _confirmation(database, app, "ada@example.test")
+    assert message["Subject"] == "Confirm your email address" and "List-Unsubscribe" not in message
+    course = gen_course(database, user)
+    enroll(database, gen_user(database, "student"), course.id)
+    assert database.value("SELECT email_state FROM notifications WHERE user_id = %s AND event_type = "
+                          "'new_enrollment'", (user,)) == "off"
+    link = _link(message)
+    page = client.get(link)
+    assert page.status_code == 200 and "ada@example.test" in text(page)
+    assert database.value("SELECT email_confirmed_at FROM users WHERE id = %s", (user,)) is None  # GET asks only
+    done = post(client, link, {}, token_from="/no-such-page")
+    assert done.status_code == 200 and "is confirmed" in text(done)
+    assert database.value("SELECT email_confirmed_at IS NOT NULL FROM users WHERE id = %s", (user,))
+    enroll(database, gen_user(database, "student"), course.id)
+    assert database.value("SELECT count(*) FROM notifications WHERE user_id = %s AND event_type = 'new_enrollment' "
+                          "AND email_state = 'pending'", (user,)) == 1
+    again = post(client, link, {}, token_from="/no-such-page")
+    assert again.status_code == 200 and "needs no confirming" in text(again)
+
+
+def test_a_confirmation_link_confirms_only_its_own_address_and_user(database, app, client):
+    """Signed out or as someone else, the link confirms its user's address; tampered, expired or about an
+    address the account no longer has, it confirms nothing; without the page's CSRF token, nothing."""
+    import time as clock
+    from portal.notifications import events
+    user, email = gen_account(database, "student")
+    database.value("UPDATE users SET email_confirmed_at = NULL WHERE id = %s RETURNING 1", (user,))
+    with app.test_request_context():
+        good = events.confirmation_token(user, email)
+        other_address = events.confirmation_token(user, "someone-else@example.test")
+        real_time = clock.time
+        try:
+            clock.time = lambda: real_time() - 8 * 86400   # a link made eight days ago
+            expired = events.confirmation_token(user, email)
+        finally:
+            clock.time = real_time
+    for bad in (good[:-2] + "xx", expired, "x" * 500):
+        assert client.get(f"/sign-up/confirm/{bad}").status_code == 404
+    assert post(client, f"/sign-up/confirm/{good}", {}, csrf=False).status_code == 400
+    refused = post(client, f"/sign-up/confirm/{other_address}", {}, token_from="/sign-in")
+    assert refused.status_code == 200 and "needs no confirming" in text(refused)
+    assert database.value("SELECT email_confirmed_at FROM users WHERE id = %s", (user,)) is None
+    _, someone = gen_account(database, "instructor")
+    sign_in(client, someone)
+    assert "is confirmed" in text(post(client, f"/sign-up/confirm/{good}", {}, token_from="/no-such-page"))
+    assert database.value("SELECT email_confirmed_at IS NOT NULL FROM users WHERE id = %s", (user,))
+
+
+def test_an_address_an_admin_changes_is_confirmed_again(database):
+    """A new address is unconfirmed and gets its own confirmation email; nothing else goes there before."""
+    from tests.support import Actor
+    user, _ = gen_account(database, "student")
+    admin, _ = gen_account(database, "admin")
+    with database.act(Actor.user(admin)) as cur:
+        cur.execute("UPDATE users SET email = 'new-address@example.test' WHERE id = %s", (user,))
+    assert database.value("SELECT email_confirmed_at FROM users WHERE id = %s", (user,)) is None
+    [notice] = database.rows("SELECT * FROM notifications WHERE user_id = %s", (user,))
+    assert notice["event_type"] == "email_confirmation" and notice["payload"]["email"] == "new-address@example.test"
+    assert database.value("SELECT count(*) FROM procrastinate.procrastinate_jobs") == 1

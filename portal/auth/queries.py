@@ -76,3 +76,15 @@ def sign_up(email: str, password_hash: str, full_name: str, role: str):
 def set_own_password_hash(password_hash: str) -> None:
     database.execute_sql("SELECT set_own_password_hash(%s)", (password_hash,))
 
+
+
+def my_role() -> str | None:
+    """The caller's role (their own account; nobody else's role is readable), None when the
+    caller's account is gone or deactivated."""
+    row = database.execute_sql("SELECT role FROM my_account()").fetchone()
+    return row[0] if row else None
+
+
+def confirm_email(email: str) -> bool:
+    """Confirm the caller's address (true when it was theirs and not yet confirmed, 010)."""
+    return database.execute_sql("SELECT confirm_email(%s)", (email,)).fetchone()[0]

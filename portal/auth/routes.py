@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, flash, request, session, url_for
+from flask import abort, current_app, flash, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from peewee import IntegrityError
 
 from portal import db, passwords
 from portal.auth import queries
 from portal.auth.forms import SignInForm, SignUpForm
-from portal.web import home_for, redirect_to, render, safe_next
+from portal.notifications import events
+from portal.web import acting_as, home_for, redirect_to, render, safe_next
 from portal.auth import bp
 
 log = logging.getLogger(__name__)
@@ -74,8 +75,10 @@ def sign_up():
             form.email.errors.append("An account with this email already exists. Sign in instead.")
         else:
             _start_session(user_id)
-            flash("Your account is ready." + (" Start by creating your first course."
-                                              if form.role.data == "instructor" else ""), "success")
+            flash("Your account is ready. We sent a link to confirm your email address: until you follow "
+                  "it, the portal emails you nothing else." + (" Start by creating your first course."
+                                                              if form.role.data == "instructor" else ""),
+                  "success")
             return redirect_to(home_for(current_user))
     return render("auth/sign_up.html", "auth/_sign_up_form.html", form=form,
                   status=422 if form.is_submitted() else 200)
@@ -88,3 +91,29 @@ def sign_out():
     db.set_request_role(None)
     flash("You have signed out.", "info")
     return redirect_to(url_for("auth.sign_in"))
+
+
+# --- confirming an address: the link of the confirmation email (010) -----------------------------
+
+def _confirmation_or_404(token: str) -> tuple[str, str]:
+    named = events.read_confirmation_token(token) if len(token) <= 400 else None
+    if named is None:
+        abort(404)
+    return named
+
+
+@bp.route("/sign-up/confirm/<token>")
+def confirm_email(token):
+    """Ask before confirming (a mail scanner that follows links confirms nothing)."""
+    _, email = _confirmation_or_404(token)
+    return render("auth/confirm_email.html", token=token, email=email, done=False)
+
+
+@bp.route("/sign-up/confirm/<token>", methods=["POST"])
+def confirm_email_save(token):
+    """Confirm the link's address for the link's person (the signed link is their credential,
+    whoever is signed in here); an address changed since, or confirmed already, is said so."""
+    user_id, email = _confirmation_or_404(token)
+    with acting_as(user_id):
+        confirmed = queries.confirm_email(email)
+    return render("auth/confirm_email.html", token=token, email=email, done=True, confirmed=confirmed)

@@ -166,6 +166,7 @@ class Job:
     cron: str | None = None   # periodic when set
 
 
+QUEUES = ("email", "maintenance")
 JOBS = (
     Job(deliver_email, "email"),
     Job(send_workshop_reminders, "maintenance", "*/5 * * * *"),

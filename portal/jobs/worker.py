@@ -10,6 +10,7 @@ import click
 import psycopg
 
 from portal.jobs import QUEUE_OPTIONS, Runtime, WorkerDatabase, make_queue
+from portal.jobs.tasks import QUEUES
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +48,13 @@ def build(app_url: str, flask_config: dict | None = None, concurrency: int | Non
 async def work(queue, runtime, concurrency: int, wait: bool = True, queues=None,
                install_signal_handlers: bool = True) -> None:
     """Run the worker on an open queue (``wait=False``: until no job is due, for tests)."""
+    # No LISTEN/NOTIFY (010 turns the queue's NOTIFY off: any role may NOTIFY, and a bad payload
+    # would stop the listener and the worker): an idle worker asks for a job every poll interval.
     await queue.run_worker_async(concurrency=concurrency, wait=wait, queues=queues,
                                  additional_context={"portal": runtime},
                                  worker_middleware=[record_failures],
+                                 listen_notify=False,
+                                 fetch_job_polling_interval=runtime.app.config["WORKER_POLL_SECONDS"],
                                  install_signal_handlers=install_signal_handlers)
 
 
@@ -62,8 +67,10 @@ def health(app_url: str) -> tuple[int, int | None]:
 @click.command()
 @click.option("--concurrency", type=click.IntRange(min=1), default=None,
               help="Jobs at once in this process (default WORKER_CONCURRENCY, 4).")
-@click.option("--queue", "queues", multiple=True, help="Only these queues (email, maintenance); default all.")
-@click.option("--check", is_flag=True, help="Exit 0 if a worker is alive (a heartbeat within a minute), else 1.")
+@click.option("--queue", "queues", multiple=True, type=click.Choice(QUEUES),
+              help="Only this queue (repeat for more); default all.")
+@click.option("--check", is_flag=True,
+              help="Exit 0 if some worker of this database beat within the last minute, else 1.")
 def worker(concurrency: int | None, queues: tuple[str, ...], check: bool) -> None:
     """Run background jobs: emails, reminders, and the scheduled maintenance."""
     import os

@@ -15,13 +15,13 @@ from typing import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, url_for
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
 
 def zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder of the zone database ("America")
         return ZoneInfo("UTC")
 
 
@@ -62,7 +62,9 @@ EVENTS: dict[str, Event] = {
     "new_review": Event(
         lambda p, tz: f"{p['student_name']} rated {p['course_title']} {p['rating']} out of 5",
         lambda p: ("catalog.reviews", {"slug": p["course_slug"]})),
-    "workshop_reminder": Event(_reminder, lambda p: ("workshops.index", {})),
+    # Students' own workshop pages come with the Workshops area; until then, their learning page.
+    "workshop_reminder": Event(_reminder, lambda p: ("workshops.index", {}) if p.get("teaching")
+                               else ("learning.index", {})),
     "enrollment_update": Event(
         _enrollment_update,
         lambda p: (("learning.resume", {"slug": p["course_slug"]}) if p["kind"] == "confirmed"
@@ -73,6 +75,9 @@ EVENTS: dict[str, Event] = {
     "certificate_issued": Event(
         lambda p, tz: f"You earned a certificate for {p['course_title']}",
         lambda p: ("learning.certificate", {"code": p["code"]})),
+    "email_confirmation": Event(
+        lambda p, tz: "Confirm your email address",
+        lambda p: ("auth.confirm_email", {"token": p["token"]})),   # the token: mail.compose adds it
     "figures_mismatch": Event(
         lambda p, tz: f"The nightly check found {p['count']} stored figure(s) that differ from their recomputation",
         lambda p: ("admin.jobs", {})),
@@ -97,6 +102,10 @@ def _signer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="notifications-unsubscribe")
 
 
+# Events about the account itself: always by email, no preference, no unsubscribe link.
+ACCOUNT_EVENTS = {"email_confirmation"}
+
+
 def unsubscribe_token(user_id, event_type: str) -> str:
     return _signer().dumps([str(user_id), event_type])
 
@@ -108,6 +117,30 @@ def read_unsubscribe_token(token: str) -> tuple[str, str] | None:
         user_id = str(uuid.UUID(user_id))
     except (BadSignature, ValueError, TypeError, AttributeError):
         return None
-    if not isinstance(event_type, str) or event_type not in EVENTS:
+    if not isinstance(event_type, str) or event_type not in EVENTS or event_type in ACCOUNT_EVENTS:
         return None
     return user_id, event_type
+
+
+# --- address confirmation links ------------------------------------------------------------------
+# A signed (user, address) pair, good for a week: following it confirms that address for that user.
+
+CONFIRMATION_DAYS = 7
+
+
+def _confirmation_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="confirm-email")
+
+
+def confirmation_token(user_id, email: str) -> str:
+    return _confirmation_signer().dumps([str(user_id), email])
+
+
+def read_confirmation_token(token: str) -> tuple[str, str] | None:
+    """The (user id, address) a confirmation link names, or None for a forged, damaged or expired one."""
+    try:
+        user_id, email = _confirmation_signer().loads(token, max_age=CONFIRMATION_DAYS * 86400)
+        user_id = str(uuid.UUID(user_id))
+    except (BadSignature, ValueError, TypeError, AttributeError):
+        return None
+    return (user_id, email) if isinstance(email, str) else None

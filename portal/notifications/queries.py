@@ -129,9 +129,3 @@ def save_preferences(user_id, role: str, email: dict, push: dict, timezone: str 
 
 def unsubscribe(user_id, role: str, event_type: str) -> None:
     save_preferences(user_id, role, {event_type: False}, {}, None)
-
-
-def role_of_self() -> str | None:
-    """The caller's role (their own account; nobody else's role is readable)."""
-    row = database.execute_sql("SELECT role FROM my_account()").fetchone()
-    return row[0] if row else None

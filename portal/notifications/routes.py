@@ -7,18 +7,17 @@ only, the captured mailbox.
 from __future__ import annotations
 
 import email.policy
-from contextlib import contextmanager
 from email import message_from_bytes
 
 from flask import Response, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
-from portal import db, mail
+from portal import csrf, mail
 from portal.formatting import viewer_zone
 from portal.listing import Spec
 from portal.notifications import bp, events, queries
 from portal.models import USER_ROLES
-from portal.web import found, is_partial, notify, redirect_to, render, role_required
+from portal.web import acting_as, found, is_partial, notify, redirect_to, render, role_required
 
 
 
@@ -85,30 +84,23 @@ def _link_or_404(token: str) -> tuple[str, str, str]:
     return user_id, event_type, found(queries.event_label(event_type))
 
 
-@contextmanager
-def _as_recipient(user_id):
-    """Act as the link's recipient inside the block (the signed link is their credential), and as the
-    caller again after it, whatever the caller is (signed out, or signed in as someone else); the
-    recipient's role, or a 404 when their account is gone or deactivated."""
-    db.set_request_role(user_id)
-    try:
-        yield found(queries.role_of_self())
-    finally:
-        db.set_request_role(current_user.id if current_user.is_authenticated else None)
-
-
 @bp.route("/notifications/unsubscribe/<token>")
 def unsubscribe(token):
     user_id, _, label = _link_or_404(token)
-    with _as_recipient(user_id):  # a 404 unless their account is there to unsubscribe
+    with acting_as(user_id):  # a 404 unless their account is there to unsubscribe
         pass
     return render("notifications/unsubscribe.html", token=token, label=label, done=False)
 
 
 @bp.route("/notifications/unsubscribe/<token>", methods=["POST"])
+@csrf.exempt
 def unsubscribe_confirm(token):
+    """Turn the link's event email off for the link's person. No CSRF token: the signed link is the
+    credential, not the session (whoever holds it may use it), so a forged cross-site POST could do
+    nothing its holder could not; and a mail provider's one-click unsubscribe (RFC 8058: a POST of
+    ``List-Unsubscribe=One-Click`` to the List-Unsubscribe address) carries none."""
     user_id, event_type, label = _link_or_404(token)
-    with _as_recipient(user_id) as role:
+    with acting_as(user_id) as role:
         queries.unsubscribe(user_id, role, event_type)
     return render("notifications/unsubscribe.html", token=token, label=label, done=True)
 
@@ -118,8 +110,13 @@ def unsubscribe_confirm(token):
 MAILBOX = Spec(page_size=20)
 
 
+LOOPBACK = ("127.0.0.1", "::1")
+
+
 def _development_only():
-    if current_app.config["PORTAL_ENV"] == "production" or current_app.config["MAIL_BACKEND"] != "capture":
+    """The mailbox holds everyone's emails: development only, and to this machine only."""
+    if current_app.config["PORTAL_ENV"] == "production" or current_app.config["MAIL_BACKEND"] != "capture" \
+            or request.remote_addr not in LOOPBACK:
         abort(404)
 
 
