@@ -291,9 +291,17 @@ def places(world, tmp_path_factory):
         "notice_id": db.value("SELECT id FROM notifications WHERE user_id = %s ORDER BY created_at LIMIT 1",
                               (users["owner"],)),
         "token": _unsubscribe_token(world, users["student"]), "key": _captured_email(world),
+        "confirmation": _confirmation_token(world, users["student"]),
         "worker": db.value("INSERT INTO procrastinate.procrastinate_workers (last_heartbeat) "
                            "VALUES (now() + interval '1 hour') RETURNING id"),
     }
+
+
+def _confirmation_token(world, user) -> str:
+    from portal.notifications import events
+    with world.app.app_context():
+        return events.confirmation_token(user, world.database.value("SELECT email FROM users WHERE id = %s",
+                                                                     (user,)))
 
 
 def _unsubscribe_token(world, user) -> str:

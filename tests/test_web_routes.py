@@ -44,6 +44,7 @@ ROUTES = {
     "/no-such-page": (404,) * 5,
 }
 POST_ONLY = {"/sign-out"}  # tested in test_web_auth (CSRF, method)
+SIGNED_LINKS = {"/sign-up/confirm/<confirmation>"}  # a signed link's page: test_web_auth (every kind of link)
 EXPORTS = {"/courses/export.csv"}  # CSV files, not pages: test_web_exports (who may, and what)
 # Course routes other than the list: every teacher x every route in test_web_courses_access.
 COURSE_RULES = {route.rule for route in COURSE_ROUTES}
@@ -104,7 +105,7 @@ def test_pages_answer_htmx_and_plain_requests(clients, path):
 def test_every_route_is_in_the_table(clients):
     """No route exists that this module does not test."""
     app, _ = clients
-    known = (set(ROUTES) | POST_ONLY | EXPORTS | COURSE_RULES | STUDENT_SIDE_RULES | NOTIFICATION_RULES
+    known = (set(ROUTES) | POST_ONLY | SIGNED_LINKS | EXPORTS | COURSE_RULES | STUDENT_SIDE_RULES | NOTIFICATION_RULES
              | {"/static/<path:filename>", "/static/vendor/<name>"})
     rules = {rule.rule for rule in app.url_map.iter_rules()}
     assert rules - known == set()

@@ -102,18 +102,19 @@ def _confirmation_or_404(token: str) -> tuple[str, str]:
     return named
 
 
-@bp.route("/sign-up/confirm/<token>")
-def confirm_email(token):
+@bp.route("/sign-up/confirm/<confirmation>")
+def confirm_email(confirmation):
     """Ask before confirming (a mail scanner that follows links confirms nothing)."""
-    _, email = _confirmation_or_404(token)
-    return render("auth/confirm_email.html", token=token, email=email, done=False)
+    _, email = _confirmation_or_404(confirmation)
+    return render("auth/confirm_email.html", confirmation=confirmation, email=email, done=False)
 
 
-@bp.route("/sign-up/confirm/<token>", methods=["POST"])
-def confirm_email_save(token):
+@bp.route("/sign-up/confirm/<confirmation>", methods=["POST"])
+def confirm_email_save(confirmation):
     """Confirm the link's address for the link's person (the signed link is their credential,
     whoever is signed in here); an address changed since, or confirmed already, is said so."""
-    user_id, email = _confirmation_or_404(token)
+    user_id, email = _confirmation_or_404(confirmation)
     with acting_as(user_id):
         confirmed = queries.confirm_email(email)
-    return render("auth/confirm_email.html", token=token, email=email, done=True, confirmed=confirmed)
+    return render("auth/confirm_email.html", confirmation=confirmation, email=email, done=True,
+                  confirmed=confirmed)

@@ -77,7 +77,7 @@ EVENTS: dict[str, Event] = {
         lambda p: ("learning.certificate", {"code": p["code"]})),
     "email_confirmation": Event(
         lambda p, tz: "Confirm your email address",
-        lambda p: ("auth.confirm_email", {"token": p["token"]})),   # the token: mail.compose adds it
+        lambda p: ("auth.confirm_email", {"confirmation": p["token"]})),   # the token: mail.compose adds it
     "figures_mismatch": Event(
         lambda p, tz: f"The nightly check found {p['count']} stored figure(s) that differ from their recomputation",
         lambda p: ("admin.jobs", {})),
