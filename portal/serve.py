@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import click
@@ -67,6 +68,39 @@ def wait_until_listening(host: str, port: int, process: subprocess.Popen) -> Non
     raise click.ClickException(f"gunicorn did not listen on {host}:{port} within {READY_TIMEOUT} s")
 
 
+class Supervised:
+    """A child process started again whenever it stops, until ``stop()`` (the job worker: a lost
+    database connection, for one, ends procrastinate's run)."""
+
+    RESTART_DELAY = 2  # seconds between a stop and the next start, so a failing start does not spin
+
+    def __init__(self, command: list[str], environment: dict):
+        self.command, self.environment = command, environment
+        self.stopping = threading.Event()
+        self.process = self._start()
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def _start(self) -> subprocess.Popen:
+        return subprocess.Popen(self.command, env=self.environment, cwd=str(db.ROOT), stdout=subprocess.DEVNULL)
+
+    def _watch(self) -> None:
+        while True:
+            status = self.process.wait()
+            if self.stopping.wait(self.RESTART_DELAY):
+                return
+            click.echo(f"the job worker stopped (status {status}); starting it again", err=True)
+            self.process = self._start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -98,8 +132,7 @@ def run(host: str, port: int, workers: int, demo: bool | None) -> None:
     process = subprocess.Popen(gunicorn_command(host, port, workers), env=environment, cwd=str(db.ROOT))
     # One job worker beside gunicorn (emails, reminders, the schedule); `python -m portal worker`
     # runs more, here or on other machines.
-    jobs = subprocess.Popen([sys.executable, "-m", "portal", "worker"], env=environment, cwd=str(db.ROOT),
-                            stdout=subprocess.DEVNULL)
+    jobs = Supervised([sys.executable, "-m", "portal", "worker"], environment)
     # SIGTERM (from a supervisor) stops everything the way Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
@@ -115,13 +148,12 @@ def run(host: str, port: int, workers: int, demo: bool | None) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        for child in (jobs, process):
-            if child.poll() is None:
-                child.terminate()
-        for child in (jobs, process):
+        jobs.stop()
+        if process.poll() is None:
+            process.terminate()
             try:
-                child.wait(timeout=20)
+                process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                child.kill()
+                process.kill()
         click.echo("stopped")
     # The embedded server stops when this process exits (cleanup_mode="stop").
