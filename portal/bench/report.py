@@ -109,12 +109,14 @@ def growth(results: list[dict]) -> list[str]:
     for i, helper in enumerate(results[0]["helpers"]):
         rows.append([f"{helper['name']} (app ms)"] + [r["helpers"][i]["app_ms"] if i < len(r["helpers"]) else None
                                                       for r in results])
-    for i, page in enumerate(results[0]["pages_http"]["pages"]):
-        rows.append([f"{page['name']} (server ms, one request alone)"]
-                    + [r["pages_http"]["pages"][i].get("alone_ms") for r in results])
-        rows.append([f"{page['name']} (server p50 ms at concurrency 8)"]
-                    + [r["pages_http"]["pages"][i]["server_p50_ms"] if r["pages_http"]["pages"][i].get("loaded", True)
-                       else None for r in results])
+    # By name: a size measured before a page joined the list has no figure for it ("—").
+    pages = [{page["name"]: page for page in r["pages_http"]["pages"]} for r in results]
+    for name in pages[-1]:
+        rows.append([f"{name} (server ms, one request alone)"]
+                    + [by_name[name].get("alone_ms") if name in by_name else None for by_name in pages])
+        rows.append([f"{name} (server p50 ms at concurrency 8)"]
+                    + [by_name[name]["server_p50_ms"] if name in by_name and by_name[name].get("loaded", True)
+                       else None for by_name in pages])
     for i, insert in enumerate(results[0]["inserts"]):
         rows.append([f"{insert['name']} (ratio)"] + [r["inserts"][i]["ratio"] for r in results])
     rows.append(["bare page ÷ dashboard throughput"]
