@@ -249,7 +249,7 @@ def keyset_page(view: View, query, keys: tuple, *, descending: bool, matching: i
     at = view.after or view.before
     backwards = view.before is not None
     if at is not None:
-        at = _typed_position(keys, at)
+        at = typed_position(keys, at)
         backwards = backwards and at is not None
     down = descending != backwards
     if at is not None:
@@ -268,7 +268,7 @@ def keyset_page(view: View, query, keys: tuple, *, descending: bool, matching: i
     return page
 
 
-def _typed_position(keys: tuple, values: list) -> list | None:
+def typed_position(keys: tuple, values: list | None) -> list | None:
     """A position's values typed as its keys' columns, or None when it is not a position of this
     list (tampered, cut short, or another list's): such a link starts from the top rather than
     fail in the database."""

@@ -68,14 +68,14 @@ def test_a_position_that_does_not_fit_the_lists_keys_is_no_position():
     the wrong type, an integer beyond bigint) starts from the top instead of failing in the database."""
     from datetime import datetime, timezone
     from uuid import UUID
-    from portal.listing import _typed_position
+    from portal.listing import typed_position
     from portal.models import CourseReview
     keys = ((CourseReview.helpful_count, "helpful_count"), (CourseReview.created_at, "created_at"),
             (CourseReview.id, "id"))
     at = datetime(2026, 12, 6, 20, 30, tzinfo=timezone.utc)
     row = "00000000-0000-4000-8000-000000000001"
-    assert _typed_position(keys, [3, at.isoformat(), row]) == [3, at, UUID(row)]
+    assert typed_position(keys, [3, at.isoformat(), row]) == [3, at, UUID(row)]
     for bad in (["x"], [3, at.isoformat()], ["3", at.isoformat(), row], [True, at.isoformat(), row],
                 [2 ** 70, at.isoformat(), row], [3, "yesterday", row], [3, at.isoformat(), "not-a-uuid"],
                 [3, 17, row], {"a": 1}):
-        assert _typed_position(keys, bad) is None, bad
+        assert typed_position(keys, bad) is None, bad

@@ -11,11 +11,13 @@ from peewee import SQL, Select, fn
 from portal.db import database
 from portal.listing import Spec
 from portal.formatting import percent
-from portal.models import Course, Workshop
+from portal.models import Course, StudentActivity, Workshop
 
 ACTIVITY_PAGE = 20
 # The timeline pages by position (newest first: after the last row shown).
 ACTIVITY = Spec(page_size=ACTIVITY_PAGE, keyset=True)
+# The timeline's position: a row's time and id (get_instructor_recent_activity pages by them).
+ACTIVITY_KEYS = ((StudentActivity.occurred_at, "occurred_at"), (StudentActivity.id, "activity_id"))
 
 # Every card of the dashboard, in order: (field of get_instructor_dashboard_stats, label, kind).
 CARDS = (

@@ -11,7 +11,7 @@ from flask_login import current_user
 from portal.dashboard import queries
 from portal.students.queries import waiting_count
 from portal.formatting import viewer_zone
-from portal.listing import token
+from portal.listing import token, typed_position
 from portal.web import home_for, redirect_to, render, role_required
 from portal.dashboard import bp
 
@@ -64,13 +64,9 @@ def activity():
         rows = queries.newer_activity(current_user.id, since, since_id)
         return render("dashboard/activity.html", "dashboard/_activity_newer.html", activity=rows,
                       older=None, newest=rows[0] if rows else None)
-    at = queries.ACTIVITY.read(request.args).after
-    before, before_id = None, None
-    if at is not None and len(at) == 2:  # a position that is not one starts from the top, as in every list
-        try:
-            before, before_id = datetime.fromisoformat(at[0]), uuid.UUID(at[1])
-        except (TypeError, ValueError):
-            before, before_id = None, None
+    # A position that is not one starts from the top, as in every list.
+    at = typed_position(queries.ACTIVITY_KEYS, queries.ACTIVITY.read(request.args).after)
+    before, before_id = at if at is not None else (None, None)
     rows, more = queries.older_activity(current_user.id, before, before_id)
     return render("dashboard/activity.html", "dashboard/_activity_rows.html", activity=rows,
                   older=_older(rows, more))
