@@ -152,16 +152,16 @@ def _reset_email_or_404(token: str) -> str:
     return found(queries.password_reset_target(token) if 20 <= len(token) <= 100 else None)
 
 
-@bp.route("/reset-password/<token>", methods=["GET", "POST"])
-def reset_password(token):
+@bp.route("/reset-password/<reset>", methods=["GET", "POST"])
+def reset_password(reset):
     """Choose a new password from the emailed link (good once, for a limited time): every session
     of the account ends, and this browser is signed in afresh."""
-    email = _reset_email_or_404(token)
+    email = _reset_email_or_404(reset)
     form = ResetPasswordForm()
     if not form.validate_on_submit():
-        return render("auth/reset_password.html", form=form, email=email, token=token,
+        return render("auth/reset_password.html", form=form, email=email, reset=reset,
                       status=422 if form.is_submitted() else 200)
-    user_id = found(queries.complete_password_reset(token, passwords.hash_password(form.password.data)))
+    user_id = found(queries.complete_password_reset(reset, passwords.hash_password(form.password.data)))
     if current_user.is_authenticated:
         logout_user()
     _start_session(user_id)

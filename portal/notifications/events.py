@@ -83,10 +83,10 @@ EVENTS: dict[str, Event] = {
     # stored), an email change's signed (user, change) pair.
     "password_reset": Event(
         lambda p, tz: "Choose a new password",
-        lambda p: ("auth.reset_password", {"token": p["token"]})),
+        lambda p: ("auth.reset_password", {"reset": p["token"]})),
     "email_change": Event(
         lambda p, tz: "Confirm your new email address",
-        lambda p: ("account.confirm_email_change", {"confirmation": p["token"]})),
+        lambda p: ("account.confirm_email_change", {"change": p["token"]})),
     "email_changed": Event(
         lambda p, tz: "Your email address was changed",
         lambda p: ("auth.sign_in", {})),
