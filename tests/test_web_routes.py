@@ -33,6 +33,8 @@ ROUTES = {
     "/notifications/": (SIGN_IN, 200, 200, 200, 200),
     "/notifications/?show=unread": (SIGN_IN, 200, 200, 200, 200),
     "/settings/notifications": (SIGN_IN, 200, 200, 200, 200),
+    "/settings/profile": (SIGN_IN, 404, 200, 404, 404),  # its POST: test_web_profile
+    "/settings/profile/preview": (SIGN_IN, 404, 200, 404, 404),
     "/dev/mail/": (200,) * 5,  # development only (404 in production: test_web_notifications)
     "/healthz": (200,) * 5,
     "/readyz": (200,) * 5,
