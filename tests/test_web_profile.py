@@ -13,7 +13,7 @@ import re
 import pytest
 
 from portal.settings import profile_forms
-from tests.support import gen_account, gen_course
+from tests.support import enroll, gen_account, gen_course
 from tests.web import csrf_token, htmx, make_app, close_app, sign_in, text
 
 BIO = "I help small teams read their data and make calmer, better decisions with it."  # 79 characters
@@ -389,7 +389,7 @@ def test_a_check_violation_without_a_known_column_is_a_form_error(owner, monkeyp
 
 @pytest.mark.parametrize("visibility, says", [
     ("public", "Everyone: your page is public"),
-    ("students", "Only you: your page is hidden from visitors and other instructors"),
+    ("students", "Only you, for now: it is set to your students only"),
     ("private", "Only you: your profile is private"),
 ])
 def test_the_preview_shows_the_public_page_and_who_can_see_it(owner, visibility, says):
@@ -423,12 +423,14 @@ def test_the_preview_pages_courses_with_htmx(owner):
 # --- visibility on the public and course pages -------------------------------------------------------------
 
 def test_a_private_profile_has_no_public_page_and_course_pages_name_without_a_link(owner):
-    """Private: the instructor page is 404 for a visitor, a student and another instructor; the course page
-    names the teacher without a link. Public again: the page and the link are back."""
+    """Private (and students-only, which no page shows yet, as the preview's banner says): the instructor page
+    is 404 for a visitor, the instructor's own student and another instructor; the course page names the
+    teacher without a link. Public again: the page and the link are back."""
     world = owner
     world.post("owner", valid())
     course = gen_course(world.database, world.users["owner"])
     slug = world.database.value("SELECT slug FROM courses WHERE id = %s", (course.id,))
+    enroll(world.database, world.users["student"], course.id)  # a student of the owner's: no page either
     page_path, link = f"/instructors/{world.users['owner']}", f'href="/instructors/{world.users["owner"]}"'
     for visibility in ("private", "students"):
         world.visibility("owner", visibility)

@@ -27,15 +27,19 @@ from portal.web import found, notify, redirect_to, render, role_required
 # Who sees the profile, for each instructor_settings.profile_visibility.
 AUDIENCE = {
     "public": "Everyone: your page is public, and course pages link to it.",
-    "students": "Only you: your page is hidden from visitors and other instructors (it is set to your students "
-                "only); course pages show your name without a link.",
+    # The public page reads public_instructors (public profiles only), and a student may not read
+    # their instructor's account row, so no page shows a students-only profile yet, not even to
+    # the students: say so rather than promise what the portal does not do.
+    "students": "Only you, for now: it is set to your students only, and the portal has no page for that yet, "
+                "so visitors, students and other instructors get no page; course pages show your name without "
+                "a link.",
     "private": "Only you: your profile is private. Visitors, students and other instructors get no page, and "
                "course pages show your name without a link.",
 }
 
 
-def _page(form, status: int = 200):
-    profile = found(queries.my_profile(current_user.id))
+def _page(form, status: int = 200, profile: dict | None = None):
+    profile = profile or found(queries.my_profile(current_user.id))
     return render("settings/profile.html", "settings/_profile_form.html", status=status, form=form,
                   account=profile, suggestions=queries.tag_suggestions(), rows_max=ROWS_MAX, networks=NETWORKS,
                   visibility=queries.profile_visibility(current_user.id))
@@ -44,7 +48,8 @@ def _page(form, status: int = 200):
 @bp.route("/profile")
 @role_required("instructor")
 def profile():
-    return _page(profile_form(found(queries.my_profile(current_user.id))))
+    profile = found(queries.my_profile(current_user.id))
+    return _page(profile_form(profile), profile=profile)
 
 
 @bp.route("/profile", methods=["POST"])
