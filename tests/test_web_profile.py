@@ -380,9 +380,9 @@ def test_a_check_violation_without_a_known_column_is_a_form_error(owner, monkeyp
         raise Refusal("refused")
 
     monkeypatch.setattr(profile_queries.InstructorProfile, "update", refuse)
-    response = world_post = owner.post("owner", valid())
-    assert world_post.status_code == 422
-    assert "not accepted" in text(response)
+    response = owner.post("owner", valid())
+    assert response.status_code == 422 and "not accepted" in text(response)
+    assert 'class="alert alert--error"' in text(response), "shown above the form"
 
 
 # --- the preview ----------------------------------------------------------------------------------------

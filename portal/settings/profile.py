@@ -21,7 +21,7 @@ from flask_login import current_user
 from portal.catalog import queries as catalog_queries
 from portal.settings import bp
 from portal.settings import profile_queries as queries
-from portal.settings.profile_forms import NETWORKS, PILLARS, ROWS_MAX, SECTIONS, profile_form
+from portal.settings.profile_forms import ROWS_MAX, SECTIONS, profile_form
 from portal.web import found, notify, redirect_to, render, role_required
 
 # Who sees the profile, for each instructor_settings.profile_visibility.
@@ -41,7 +41,7 @@ AUDIENCE = {
 def _page(form, status: int = 200, profile: dict | None = None):
     profile = profile or found(queries.my_profile(current_user.id))
     return render("settings/profile.html", "settings/_profile_form.html", status=status, form=form,
-                  account=profile, suggestions=queries.tag_suggestions(), rows_max=ROWS_MAX, networks=NETWORKS,
+                  account=profile, suggestions=queries.tag_suggestions(), rows_max=ROWS_MAX,
                   visibility=queries.profile_visibility(current_user.id))
 
 
@@ -82,4 +82,4 @@ def profile_preview():
     listing = catalog_queries.instructor_courses(current_user.id, view).link("settings.profile_preview")
     visibility = queries.profile_visibility(current_user.id)
     return render("settings/profile_preview.html", "catalog/_instructor_courses.html", instructor=person,
-                  listing=listing, visibility=visibility, audience=AUDIENCE[visibility], pillar_names=PILLARS)
+                  listing=listing, visibility=visibility, audience=AUDIENCE[visibility])
