@@ -303,6 +303,8 @@ def test_add_a_row_shows_one_more_blank_row_and_saves_nothing(owner):
     assert field_value(page, "education-0-degree") == "MSc Statistics"
     assert 'name="education-1-degree"' in page and field_value(page, "education-1-degree") in ("", None)
     assert 'name="education-2-degree"' not in page
+    assert re.search(r'<input[^>]*autofocus[^>]*name="education-1-degree"|<input[^>]*name="education-1-degree"'
+                     r'[^>]*autofocus', page), "the new row takes the focus"
     assert field_value(page, "headline") == "Data coach for small teams"
     assert world.profile("owner")["headline"] is None, "adding a row saves nothing"
     fragment = world.post("owner", valid(add="work_experience"), headers=htmx())

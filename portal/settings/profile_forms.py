@@ -288,7 +288,10 @@ class ProfileForm(BaseForm):
     def add_row(self, section: str) -> None:
         """One more blank row in ``section`` (the "Add a row" button), while there is room."""
         if len(self[section].entries) < ROWS_MAX:
-            self[section].append_entry()
+            entry = self[section].append_entry()
+            # The new row's first box takes the focus (htmx honours autofocus in what it swaps in too).
+            first = next(field for field in entry.form if field.short_name != "remove")
+            first.render_kw = {**(first.render_kw or {}), "autofocus": True}
 
     def social_fields(self):
         return [self[f"social_{network}"] for network in NETWORKS]
