@@ -36,6 +36,8 @@ ROUTES = {
     "/account/": (SIGN_IN, 200, 200, 200, 200),
     "/account/delete": (SIGN_IN, 200, 200, 200, 200),  # an admin is told another admin closes theirs
     "/forgot-password": (200,) * 5,
+    "/settings/profile": (SIGN_IN, 404, 200, 404, 404),  # its POST: test_web_profile
+    "/settings/profile/preview": (SIGN_IN, 404, 200, 404, 404),
     "/dev/mail/": (200,) * 5,  # development only (404 in production: test_web_notifications)
     "/healthz": (200,) * 5,
     "/readyz": (200,) * 5,
