@@ -18,6 +18,19 @@ MESSAGES = {
     "sign_up_role": "One signs up as a student or as an instructor.",
     "not_permitted": "You do not have access to this.",
     "admin_only": "Only a platform administrator can do that.",
+    # the account (011)
+    "same_email": "That is already your address.",
+    "too_many_email_changes": "You asked to change your address five times in the last hour. Please try again later.",
+    "email_change_not_pending": "This link is no longer valid: the change was confirmed, cancelled, replaced by a "
+                                "newer one, or it expired. Ask for a new one on your account page.",
+    "users_email_key": "Another account uses that address.",
+    "admin_keeps_account": "A platform administrator's account is closed by another administrator.",
+    "profile_education_rows": "Each education row needs a degree and an institution (years from 1950 to 2100).",
+    "profile_certification_rows": "Each certification needs a name (years from 1950 to 2100).",
+    "profile_work_experience_rows": "Each work experience row needs a role and a company (years from 1950 to 2100).",
+    "profile_social_links": "Social links must be https addresses of known networks.",
+    "profile_expertise_tags": "Use at most 15 expertise tags of 1 to 40 characters each.",
+    "instructor_timezone_name": "Choose a time zone from the list.",
     # notifications and the job queue (010)
     "unknown_notification_event": "There is no such kind of notification.",
     "unknown_job_state": "There is no such job state.",

@@ -30,7 +30,7 @@ QUEUE_SCHEMA = "procrastinate"
 # Every function of schemas public, rls and private each role may EXECUTE (extension members and
 # schema auth aside), as regprocedure text with schemas spelled out. Built from the GRANTs of
 # schema/007_security.sql, 008_scale.sql and 010_notifications.sql and confirmed with the query of
-# ``executable``. Sizes: anon 4, authenticated 77, service_role 11, portal_signin 3, portal_worker 13.
+# ``executable``. Sizes: anon 4, authenticated 89, service_role 14, portal_signin 6, portal_worker 14.
 EXECUTE = {
     "anon": {
         "public.lesson_quiz(uuid)",
@@ -129,6 +129,20 @@ EXECUTE = {
         "public.confirm_email(text)",
         "public.retry_dead_job(bigint)",
         "public.job_queue_health()",
+        # 011: the account, each for the caller's own only (rls.uid(); refuses the anonymous)
+        "public.start_session(text,text)",
+        "public.session_is_active(uuid)",
+        "public.end_sessions(uuid,uuid)",
+        "public.change_own_password(text,uuid)",
+        "public.request_email_change(text)",
+        "public.cancel_email_change()",
+        "public.confirm_email_change(uuid)",
+        "public.export_my_data()",
+        "public.delete_my_account()",
+        # 011: what the profile's checks call (immutable, read nothing)
+        "public.valid_profile_rows(jsonb,text[],text[])",
+        "public.valid_social_links(jsonb)",
+        "public.valid_expertise_tags(text[])",
     },
     "service_role": {
         # the payment path
@@ -144,11 +158,18 @@ EXECUTE = {
         "public.is_iso_date(text)",
         "public.valid_drip_schedule(jsonb)",
         "public.valid_quiz(jsonb)",
+        "public.valid_profile_rows(jsonb,text[],text[])",
+        "public.valid_social_links(jsonb)",
+        "public.valid_expertise_tags(text[])",
     },
     "portal_signin": {
         "public.credentials_for_sign_in(text)",
         "public.record_sign_in_failure(text,text)",
         "public.sign_in_throttled(text,text,integer,integer,interval)",
+        # 011: a forgotten password (throttled; the same answer whether an account exists or not)
+        "public.request_password_reset(text,text,integer,integer,interval)",
+        "public.password_reset_target(bytea)",
+        "public.complete_password_reset(bytea,text)",
     },
     # 010: the worker runs the scheduled work and delivers emails through these, and nothing else of
     # public, private or rls (its queue, schema procrastinate, is checked on its own below).
@@ -162,6 +183,7 @@ EXECUTE = {
         "private.record_email(uuid,boolean,text,boolean)",
         "private.record_job_error(bigint,integer,text)",
         "private.drop_email(uuid)",
+        "private.arm_password_reset(uuid,bytea,interval)",
         "private.prune_notifications(interval)",
         "public.refresh_instructor_monthly_stats()",
         "public.archive_student_activity(interval)",
@@ -256,8 +278,8 @@ def _describe(entries, limit=60):
 @pytest.mark.parametrize("role", LISTED_ROLES)
 def test_functions_executable_by_api_roles_are_exactly_the_allow_list(module_database, role):
     """The functions ``role`` may EXECUTE are exactly those of EXECUTE[role]: a new function is denied
-    until someone adds it here (anon 4, authenticated 75, service_role 11, portal_signin 3,
-    portal_worker 13)."""
+    until someone adds it here (anon 4, authenticated 89, service_role 14, portal_signin 6,
+    portal_worker 14)."""
     actual = executable(module_database.owner)[role]
     unexpected, missing = actual - EXECUTE[role], EXECUTE[role] - actual
     assert not unexpected and not missing, (
