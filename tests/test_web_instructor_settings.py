@@ -27,11 +27,12 @@ SECTIONS = {
     "payouts": {"payment_method": "bank_transfer", "payment_details": "DE89 3704 0044 0532 0130 00",
                 "payout_schedule": "weekly"},
     "calendar": {"calendar_sync_enabled": "y", "calendar_provider": "google"},
-    "time": {"timezone": "Europe/Paris"},
+    "time": {"timezone": "Europe/Paris", "at_risk_progress_percent": "25", "at_risk_after_days": "10",
+             "inactive_after_days": "21"},
 }
-IBAN = "DE89 3704 0044 0532 0130 00"
 COLUMNS = ("auto_approve_enrollments, allow_student_questions, allow_course_reviews, profile_visibility, "
-           "payment_method, payment_details, payout_schedule, calendar_sync_enabled, calendar_provider, timezone")
+           "payment_method, payment_details, payout_schedule, calendar_sync_enabled, calendar_provider, timezone, "
+           "at_risk_progress_percent, at_risk_after_days, inactive_after_days")
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +121,8 @@ def test_every_section_saves_as_a_plain_form_and_over_htmx(world, section):
                              "allow_course_reviews": True, "profile_visibility": "public"},
                 "payouts": {"payment_method": "bank_transfer", "payout_schedule": "weekly"},
                 "calendar": {"calendar_sync_enabled": True, "calendar_provider": "google"},
-                "time": {"timezone": "Europe/Paris"}}[section]
+                "time": {"timezone": "Europe/Paris", "at_risk_progress_percent": 25, "at_risk_after_days": 10,
+                         "inactive_after_days": 21}}[section]
     assert {name: row[name] for name in expected} == expected
 
 
@@ -328,7 +330,7 @@ def test_an_unknown_calendar_or_time_zone_is_a_422(world):
     user, client, token = fresh(world)
     response = save(client, token, "calendar", {"calendar_sync_enabled": "y", "calendar_provider": "yahoo"})
     assert response.status_code == 422 and "Not a valid choice" in text(response)
-    response = save(client, token, "time", {"timezone": "Mars/Olympus"}, headers=htmx())
+    response = save(client, token, "time", {**SECTIONS["time"], "timezone": "Mars/Olympus"}, headers=htmx())
     assert response.status_code == 422 and 'id="timezone-error"' in text(response)
     row = settings_row(world, user)
     assert (row["calendar_provider"], row["timezone"]) == (None, "UTC")
@@ -337,7 +339,40 @@ def test_an_unknown_calendar_or_time_zone_is_a_422(world):
 def test_the_time_zone_is_offered_and_kept(world):
     """The zone list is the notification page's; the saved zone is the one selected."""
     user, client, token = fresh(world)
-    save(client, token, "time", {"timezone": "America/New_York"})
+    save(client, token, "time", {**SECTIONS["time"], "timezone": "America/New_York"})
     page = text(client.get("/settings/"))
     assert re.search(r'<option selected value="America/New_York">America/New York</option>', page)
     assert settings_row(world, user)["timezone"] == "America/New_York"
+
+
+def test_new_instructors_have_the_default_thresholds(world):
+    """30 % after 7 days, inactive after 14 days (011's defaults), shown in the section."""
+    user, client, _ = fresh(world)
+    page = text(client.get("/settings/"))
+    for name, value in (("at_risk_progress_percent", 30), ("at_risk_after_days", 7), ("inactive_after_days", 14)):
+        assert settings_row(world, user)[name] == value
+        assert re.search(rf'<input [^>]*id="{name}"[^>]*value="{value}"', page), name
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("at_risk_progress_percent", "0", "Enter a percentage from 1 to 100."),
+    ("at_risk_progress_percent", "101", "Enter a percentage from 1 to 100."),
+    ("at_risk_progress_percent", "", "Enter a percentage from 1 to 100."),
+    ("at_risk_after_days", "366", "Enter a number of days from 1 to 365."),
+    ("at_risk_after_days", "seven", "Not a valid integer value."),
+    ("inactive_after_days", "-3", "Enter a number of days from 1 to 365."),
+    ("inactive_after_days", "1e3", "Not a valid integer value."),
+])
+def test_thresholds_out_of_range_are_a_422_keeping_the_values(world, name, value, message):
+    """A threshold outside 011's CHECK: a field error (422), the other values as posted, nothing stored."""
+    user, client, token = fresh(world)
+    before = settings_row(world, user)
+    for headers in ({}, htmx()):
+        response = save(client, token, "time", {**SECTIONS["time"], name: value}, headers=headers)
+        body = text(response)
+        assert response.status_code == 422 and f'id="{name}-error"' in body and message in body
+        assert re.search(r'<option selected value="Europe/Paris">', body)
+        for other in ("at_risk_progress_percent", "at_risk_after_days", "inactive_after_days"):
+            if other != name:
+                assert re.search(rf'<input [^>]*id="{other}"[^>]*value="{SECTIONS["time"][other]}"', body), other
+    assert settings_row(world, user) == before

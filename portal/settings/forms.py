@@ -7,9 +7,9 @@ import re
 from functools import lru_cache
 from zoneinfo import available_timezones
 
-from wtforms import BooleanField, RadioField, SelectField, StringField, ValidationError
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from portal.auth.forms import EMAIL_PATTERN
 from portal.forms import BaseForm
@@ -140,7 +140,21 @@ class CalendarForm(BaseForm):
 
 
 class TimeForm(BaseForm):
+    """The time zone and the at-risk thresholds (011's CHECKs: 1–100 percent, 1–365 days)."""
     timezone = SelectField("Time zone", description="Every time the portal shows you is in this zone.")
+    at_risk_progress_percent = IntegerField(
+        "At risk below this progress (percent)", default=30,
+        validators=[InputRequired("Enter a percentage from 1 to 100."),
+                    NumberRange(1, 100, "Enter a percentage from 1 to 100.")])
+    at_risk_after_days = IntegerField(
+        "…once enrolled for this many days", default=7,
+        description="A student below that progress after this many days counts as at risk.",
+        validators=[InputRequired("Enter a number of days from 1 to 365."),
+                    NumberRange(1, 365, "Enter a number of days from 1 to 365.")])
+    inactive_after_days = IntegerField(
+        "Inactive after this many days without activity", default=14,
+        validators=[InputRequired("Enter a number of days from 1 to 365."),
+                    NumberRange(1, 365, "Enter a number of days from 1 to 365.")])
 
     def __init__(self, *args, zone: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -18,7 +18,7 @@ S = InstructorSettings
 TEACHING = (S.auto_approve_enrollments, S.allow_student_questions, S.allow_course_reviews, S.profile_visibility)
 PAYOUTS = (S.payment_method, S.payment_details, S.payout_schedule)
 CALENDAR = (S.calendar_sync_enabled, S.calendar_provider)
-TIME = (S.timezone,)
+TIME = (S.timezone, S.at_risk_progress_percent, S.at_risk_after_days, S.inactive_after_days)
 # 002's CHECK: calendar sync needs a provider.
 CALENDAR_NEEDS_A_PROVIDER = "calendar_sync_needs_a_provider"
 
@@ -67,5 +67,8 @@ def save_calendar(user_id, *, calendar_sync_enabled: bool, calendar_provider: st
                              S.calendar_provider: calendar_provider})
 
 
-def save_time(user_id, *, timezone: str) -> int:
-    return _update(user_id, {S.timezone: timezone})
+def save_time(user_id, *, timezone: str, at_risk_progress_percent: int, at_risk_after_days: int,
+              inactive_after_days: int) -> int:
+    """The time zone and the at-risk thresholds (011) the students pages go by."""
+    return _update(user_id, {S.timezone: timezone, S.at_risk_progress_percent: at_risk_progress_percent,
+                             S.at_risk_after_days: at_risk_after_days, S.inactive_after_days: inactive_after_days})

@@ -27,7 +27,7 @@ from portal.web import found, is_partial, notify, redirect_to, render, role_requ
 
 SECTIONS = ("teaching", "payouts", "calendar", "time")
 SAVED = {"teaching": "Your teaching settings are saved.", "payouts": "Your payout settings are saved.",
-         "calendar": "Your calendar settings are saved.", "time": "Your time zone is saved."}
+         "calendar": "Your calendar settings are saved.", "time": "Your time zone and at-risk thresholds are saved."}
 REFUSED = "This value was not accepted."
 
 
@@ -40,7 +40,8 @@ def _stored_forms(row: dict) -> dict:
                                                    "payout_schedule": row["payout_schedule"]}),
         "calendar": CalendarForm(formdata=None, data={"calendar_sync_enabled": row["calendar_sync_enabled"],
                                                       "calendar_provider": row["calendar_provider"] or ""}),
-        "time": TimeForm(formdata=None, zone=row["timezone"], data={"timezone": row["timezone"]}),
+        "time": TimeForm(formdata=None, zone=row["timezone"], data={name: row[name] for name in (
+            "timezone", "at_risk_progress_percent", "at_risk_after_days", "inactive_after_days")}),
     }
 
 
@@ -141,7 +142,9 @@ def save_time():
     form = TimeForm(zone=found(settings_queries.settings_of(current_user.id))["timezone"])
     if not form.validate():
         return _settings_page("time", form, status=422)
-    return _save("time", form, lambda: settings_queries.save_time(current_user.id, timezone=form.timezone.data))
+    return _save("time", form, lambda: settings_queries.save_time(
+        current_user.id, timezone=form.timezone.data, at_risk_progress_percent=form.at_risk_progress_percent.data,
+        at_risk_after_days=form.at_risk_after_days.data, inactive_after_days=form.inactive_after_days.data))
 
 
 def _page(form, events, status: int = 200):
