@@ -173,6 +173,8 @@ def test_teaching_with_a_bad_visibility_is_a_422_keeping_the_values(world):
         assert re.search(r'<input[^>]* checked id="allow_course_reviews"', body)
         assert not re.search(r'<input[^>]* checked id="auto_approve_enrollments"', body)
         assert ("<html" in body) == (not headers)
+        assert notified(response) == ({"message": "Not saved: check the highlighted fields.", "kind": "error"}
+                                      if headers else None)
     assert settings_row(world, user) == before
 
 
@@ -290,6 +292,37 @@ def test_a_new_method_needs_new_details(world):
     response = save(client, token, "payouts", {"payment_method": "", "payment_details": "",
                                                "payout_schedule": "weekly"})
     assert response.status_code == 422 and "Choose how you are paid." in text(response)
+
+
+def test_details_under_an_older_key_still_show_their_last_four(world):
+    """After a new key is put first (the ring "B,<old>"), details sealed under the old key open with
+    their own key id; a save seals under the new one."""
+    user, client, token = fresh(world)
+    save(client, token, "payouts", SECTIONS["payouts"])
+    old_ring = world.app.config.get("PAYMENT_DETAILS_KEYS")
+    old_id = settings_row(world, user)["payment_details"].split(".")[1]
+    old_key = secretbox._b64encode(payment_details_keys(world.app.config)[old_id])
+    world.app.config["PAYMENT_DETAILS_KEYS"] = f"B:{secretbox.new_key()},{old_id}:{old_key}"
+    try:
+        assert "Saved: •••• 3000" in text(client.get("/settings/"))
+        save(client, token, "payouts", {**SECTIONS["payouts"], "payment_details": "NL91 ABNA 0417 1643 00"})
+        assert settings_row(world, user)["payment_details"].startswith("v1.B.")
+        assert opened(world, user) == "NL91ABNA0417164300"
+    finally:
+        world.app.config["PAYMENT_DETAILS_KEYS"] = old_ring
+
+
+def test_the_plain_details_reach_no_log(world, caplog):
+    """Saved with every logger at DEBUG (the queries peewee logs included), no record holds the details."""
+    import logging
+    user, client, token = fresh(world)
+    with caplog.at_level(logging.DEBUG):
+        stripe = {**SECTIONS["payouts"], "payment_method": "stripe"}
+        assert save(client, token, "payouts", {**stripe, "payment_details": "acct_Secret1234Zq"}).status_code == 303
+        assert save(client, token, "payouts", {**stripe, "payment_details": "acct_Bad!"}).status_code == 422
+    assert caplog.records, "something was logged"
+    assert not [r for r in caplog.records if "Secret1234" in r.getMessage() or "acct_Bad" in r.getMessage()]
+    assert "Secret1234" not in settings_row(world, user)["payment_details"]
 
 
 def test_details_sealed_for_one_instructor_do_not_open_for_another(world):

@@ -58,14 +58,21 @@ def saved_details(row: dict) -> str | None:
     return secretbox.last_four(plain)
 
 
+NOT_SAVED = "Not saved: check the highlighted fields."
+
+
 def _settings_page(section: str | None = None, form=None, status: int = 200):
-    """The page (or, for htmx, ``section``'s fragment), with ``form`` in place of that section's stored one."""
+    """The page (or, for htmx, ``section``'s fragment), with ``form`` in place of that section's stored one;
+    a refused htmx save also says so in the message region (a plain form's 422 page shows its errors)."""
     row = found(settings_queries.settings_of(current_user.id))
     forms = _stored_forms(row)
     if form is not None:
         forms[section] = form
     partial = f"settings/_{section}.html" if section else None
-    return render("settings/index.html", partial, status=status, forms=forms, saved_details=saved_details(row))
+    response = render("settings/index.html", partial, status=status, forms=forms, saved_details=saved_details(row))
+    if status == 422 and is_partial():
+        notify(response, NOT_SAVED, "error")
+    return response
 
 
 def _saved(section: str):
