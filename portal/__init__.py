@@ -30,7 +30,7 @@ login_manager.session_protection = "strong"
 STATIC_ENDPOINTS = {"static", "assets.vendor", "health.live"}
 
 BLUEPRINTS = ("auth", "dashboard", "courses", "workshops", "students", "revenue", "reviews",
-              "settings", "catalog", "learning", "enrollment", "admin", "notifications", "health")
+              "settings", "account", "catalog", "learning", "enrollment", "admin", "notifications", "health")
 
 
 def create_app(config: dict | None = None) -> Flask:

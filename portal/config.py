@@ -64,6 +64,12 @@ def from_environment() -> dict:
         "SIGN_IN_ACCOUNT_LIMIT": int(os.environ.get("SIGN_IN_ACCOUNT_LIMIT", "10")),
         "SIGN_IN_ADDRESS_LIMIT": int(os.environ.get("SIGN_IN_ADDRESS_LIMIT", "50")),
         "SIGN_IN_WINDOW_MINUTES": int(os.environ.get("SIGN_IN_WINDOW_MINUTES", "15")),
+        # A forgotten password (011): requests per email and per network address within the
+        # window (the same answer either way), and how long an emailed link works.
+        "PASSWORD_RESET_ACCOUNT_LIMIT": int(os.environ.get("PASSWORD_RESET_ACCOUNT_LIMIT", "3")),
+        "PASSWORD_RESET_ADDRESS_LIMIT": int(os.environ.get("PASSWORD_RESET_ADDRESS_LIMIT", "20")),
+        "PASSWORD_RESET_WINDOW_MINUTES": int(os.environ.get("PASSWORD_RESET_WINDOW_MINUTES", "60")),
+        "PASSWORD_RESET_TTL_MINUTES": int(os.environ.get("PASSWORD_RESET_TTL_MINUTES", "60")),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         # Payments (portal/payments.py): "test" is the built-in test provider
         # (development and the demo only); "hosted" sends the student to a real

@@ -19,8 +19,9 @@ from flask import render_template
 from portal.notifications import events
 
 
-def compose(app, notice) -> EmailMessage:
-    """The message for one row of ``private.email_to_send``."""
+def compose(app, notice, reset_token: str | None = None) -> EmailMessage:
+    """The message for one row of ``private.email_to_send`` (a password reset's with the token the
+    worker made for it: the database holds only its hash)."""
     tz = events.zone(notice.timezone)
     payload = notice.payload
     account = notice.event_type in events.ACCOUNT_EVENTS
@@ -29,6 +30,11 @@ def compose(app, notice) -> EmailMessage:
 
         if notice.event_type == "email_confirmation":   # the link signs the user and this address
             payload = {**payload, "token": events.confirmation_token(notice.user_id, notice.email)}
+        elif notice.event_type == "email_change":      # the link signs the user and this change
+            payload = {**payload, "token": events.email_change_token(notice.user_id, payload["change_id"])}
+        elif notice.event_type == "password_reset":
+            payload = {**payload, "token": reset_token,
+                       "minutes": app.config["PASSWORD_RESET_TTL_MINUTES"]}
         subject = events.summary(notice.event_type, payload, tz)
         context = dict(
             name=notice.full_name, payload=payload, subject=subject, tz=tz,

@@ -558,6 +558,23 @@ BEGIN
 END
 $$;
 
+-- What deleting the caller's account would do: 'refused' (a platform admin:
+-- another admin deactivates them), 'deactivated' (an instructor with sales,
+-- students or workshop registrations: the records others rely on stay), or
+-- 'deleted' (everyone else: anonymised).
+CREATE FUNCTION public.account_deletion_outcome() RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT CASE
+        WHEN u.role = 'admin' THEN 'refused'
+        WHEN EXISTS (SELECT 1 FROM public.revenue_transactions t WHERE t.instructor_id = u.id)
+          OR EXISTS (SELECT 1 FROM public.courses c JOIN public.course_enrollments e ON e.course_id = c.id
+                     WHERE c.instructor_id = u.id)
+          OR EXISTS (SELECT 1 FROM public.workshops w JOIN public.workshop_registrations r ON r.workshop_id = w.id
+                     WHERE w.instructor_id = u.id) THEN 'deactivated'
+        ELSE 'deleted' END
+    FROM public.users u WHERE u.id = (SELECT rls.uid())
+$$;
+
 -- Deleting one's account. A platform admin cannot (another admin deactivates
 -- them). An instructor with sales, students or workshop registrations keeps the
 -- records others rely on (money, learners' access): the account is deactivated,
@@ -570,21 +587,18 @@ CREATE FUNCTION public.delete_my_account() RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     me constant uuid := (SELECT rls.uid());
-    my_role public.user_role;
+    outcome text;
 BEGIN
     IF me IS NULL THEN
         RAISE EXCEPTION 'sign in first' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'sign_in_required';
     END IF;
-    SELECT role INTO my_role FROM public.users WHERE id = me FOR UPDATE;
-    IF my_role = 'admin' THEN
+    PERFORM 1 FROM public.users WHERE id = me FOR UPDATE;
+    outcome := public.account_deletion_outcome();
+    IF outcome = 'refused' THEN
         RAISE EXCEPTION 'an administrator is deactivated by another' USING ERRCODE = 'check_violation',
             CONSTRAINT = 'admin_keeps_account';
     END IF;
-    IF EXISTS (SELECT 1 FROM public.revenue_transactions t WHERE t.instructor_id = me)
-       OR EXISTS (SELECT 1 FROM public.courses c JOIN public.course_enrollments e ON e.course_id = c.id
-                  WHERE c.instructor_id = me)
-       OR EXISTS (SELECT 1 FROM public.workshops w JOIN public.workshop_registrations r ON r.workshop_id = w.id
-                  WHERE w.instructor_id = me) THEN
+    IF outcome = 'deactivated' THEN
         UPDATE public.users SET is_active = false, updated_at = now() WHERE id = me;
         RETURN 'deactivated';
     END IF;
@@ -640,7 +654,7 @@ REVOKE ALL ON FUNCTION public.valid_profile_rows(jsonb, text[], text[]), public.
     private.arm_password_reset(uuid, bytea, interval), public.password_reset_target(bytea),
     public.complete_password_reset(bytea, text),
     public.request_email_change(text), public.cancel_email_change(), public.confirm_email_change(uuid),
-    public.export_my_data(), public.delete_my_account()
+    public.export_my_data(), public.account_deletion_outcome(), public.delete_my_account()
     FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
 -- The profile's CHECKs call these as whoever writes the row.
 GRANT EXECUTE ON FUNCTION public.valid_profile_rows(jsonb, text[], text[]), public.valid_social_links(jsonb),
@@ -648,7 +662,7 @@ GRANT EXECUTE ON FUNCTION public.valid_profile_rows(jsonb, text[], text[]), publ
 GRANT EXECUTE ON FUNCTION public.start_session(text, text), public.session_is_active(uuid),
     public.end_sessions(uuid, uuid), public.change_own_password(text, uuid),
     public.request_email_change(text), public.cancel_email_change(), public.confirm_email_change(uuid),
-    public.export_my_data(), public.delete_my_account()
+    public.export_my_data(), public.account_deletion_outcome(), public.delete_my_account()
     TO authenticated;
 -- Resetting a forgotten password: only portal_signin, which only authenticator can become.
 GRANT EXECUTE ON FUNCTION public.request_password_reset(text, text, integer, integer, interval),

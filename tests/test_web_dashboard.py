@@ -152,7 +152,7 @@ def test_new_instructor_sees_next_steps(database, client):
     sign_in(client, email)
     page = text(client.get("/dashboard"))
     assert "get your teaching started" in page
-    assert 'href="/courses/"' in page and 'href="/settings/"' in page
+    assert 'href="/courses/"' in page and 'href="/settings/profile"' in page  # Complete your profile: the editor
     assert "trend-chart" not in page
 
 

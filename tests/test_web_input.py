@@ -292,6 +292,7 @@ def places(world, tmp_path_factory):
                               (users["owner"],)),
         "token": _unsubscribe_token(world, users["student"]), "key": _captured_email(world),
         "confirmation": _confirmation_token(world, users["student"]),
+        "reset": _reset_token(db, users["student"]), "change": _email_change_token(world, users["student"]),
         "worker": db.value("INSERT INTO procrastinate.procrastinate_workers (last_heartbeat) "
                            "VALUES (now() + interval '1 hour') RETURNING id"),
     }
@@ -302,6 +303,25 @@ def _confirmation_token(world, user) -> str:
     with world.app.app_context():
         return events.confirmation_token(user, world.database.value("SELECT email FROM users WHERE id = %s",
                                                                      (user,)))
+
+
+def _reset_token(db, user) -> str:
+    """A password reset link's token for ``user``, armed as the worker arms one (011)."""
+    import hashlib
+    token = "reset-token-for-the-input-tests-0123456789"
+    db.value("INSERT INTO private.password_resets (user_id, email, token_hash, expires_at) "
+             "SELECT id, email, %s, now() + interval '1 hour' FROM users WHERE id = %s RETURNING 1",
+             (hashlib.sha256(token.encode()).digest(), user))
+    return token
+
+
+def _email_change_token(world, user) -> str:
+    """The link of a pending change of ``user``'s address (011)."""
+    from portal.notifications import events
+    change = world.database.value("INSERT INTO email_changes (user_id, new_email) VALUES (%s, %s) RETURNING id",
+                                  (user, f"moved-{user}@example.test"))
+    with world.app.app_context():
+        return events.email_change_token(user, change)
 
 
 def _unsubscribe_token(world, user) -> str:

@@ -33,6 +33,11 @@ ROUTES = {
     "/notifications/": (SIGN_IN, 200, 200, 200, 200),
     "/notifications/?show=unread": (SIGN_IN, 200, 200, 200, 200),
     "/settings/notifications": (SIGN_IN, 200, 200, 200, 200),
+    "/account/": (SIGN_IN, 200, 200, 200, 200),
+    "/account/delete": (SIGN_IN, 200, 200, 200, 200),  # an admin is told another admin closes theirs
+    "/forgot-password": (200,) * 5,
+    "/settings/profile": (SIGN_IN, 404, 200, 404, 404),  # its POST: test_web_profile
+    "/settings/profile/preview": (SIGN_IN, 404, 200, 404, 404),
     "/dev/mail/": (200,) * 5,  # development only (404 in production: test_web_notifications)
     "/healthz": (200,) * 5,
     "/readyz": (200,) * 5,
@@ -44,7 +49,12 @@ ROUTES = {
     "/no-such-page": (404,) * 5,
 }
 POST_ONLY = {"/sign-out"}  # tested in test_web_auth (CSRF, method)
-SIGNED_LINKS = {"/sign-up/confirm/<confirmation>"}  # a signed link's page: test_web_auth (every kind of link)
+# A signed link's page: test_web_auth and test_web_account (every kind of link).
+SIGNED_LINKS = {"/sign-up/confirm/<confirmation>", "/reset-password/<reset>", "/account/email/confirm/<change>"}
+# The account's actions and its JSON download: test_web_account (every actor, CSRF, bad input).
+ACCOUNT_RULES = {"/account/name", "/account/email", "/account/email/cancel", "/account/password",
+                 "/account/sessions/<uuid:session_id>/end", "/account/sessions/end-others",
+                 "/account/sessions/end-all", "/account/export"}
 EXPORTS = {"/courses/export.csv"}  # CSV files, not pages: test_web_exports (who may, and what)
 # Course routes other than the list: every teacher x every route in test_web_courses_access.
 COURSE_RULES = {route.rule for route in COURSE_ROUTES}
@@ -107,8 +117,8 @@ def test_pages_answer_htmx_and_plain_requests(clients, path):
 def test_every_route_is_in_the_table(clients):
     """No route exists that this module does not test."""
     app, _ = clients
-    known = (set(ROUTES) | POST_ONLY | SIGNED_LINKS | EXPORTS | COURSE_RULES | STUDENT_SIDE_RULES | NOTIFICATION_RULES
-             | SETTINGS_RULES | {"/static/<path:filename>", "/static/vendor/<name>"})
+    known = (set(ROUTES) | POST_ONLY | SIGNED_LINKS | ACCOUNT_RULES | EXPORTS | COURSE_RULES | STUDENT_SIDE_RULES
+             | NOTIFICATION_RULES | SETTINGS_RULES | {"/static/<path:filename>", "/static/vendor/<name>"})
     rules = {rule.rule for rule in app.url_map.iter_rules()}
     assert rules - known == set()
 
@@ -157,6 +167,7 @@ PREFIX_OWNERS = {
     "students": "students", "workshops": "workshops", "revenue": "revenue", "reviews": "reviews",
     "settings": "settings", "admin": "admin", "static": "static",
     "notifications": "notifications", "dev": "notifications", "healthz": "health", "readyz": "health",
+    "account": "account", "forgot-password": "auth", "reset-password": "auth",
 }
 
 

@@ -3,8 +3,11 @@ so row-level security applies: a user loads only their own row."""
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from dataclasses import dataclass
 
+from flask import session
 from flask_login import UserMixin
 from portal.db import database
 
@@ -29,14 +32,38 @@ class CurrentUser(UserMixin):
 
 def load_user(user_id) -> CurrentUser | None:
     """The signed-in user, from ``my_account()``: the caller's own row, with
-    the role and organization that no one reads from ``users`` (007). The
-    request's claims are already this user's (``db.request_context``)."""
+    the role and organization that no one reads from ``users`` (007), while the
+    session the cookie names is still open on the server (011: a session ended
+    there, by signing out anywhere or a new password, stops working even in a
+    copied cookie). The request's claims are already this user's."""
+    session_id = _session_id()
+    if session_id is None:
+        return None
     row = database.execute_sql(
-        "SELECT id, email, full_name, role, organization_id, timezone FROM my_account()").fetchone()
+        "SELECT id, email, full_name, role, organization_id, timezone FROM my_account() "
+        "WHERE session_is_active(%s)", (session_id,)).fetchone()
     if row is None or str(row[0]) != str(user_id):
         return None
     return CurrentUser(id=row[0], email=row[1], full_name=row[2], role=row[3], organization_id=row[4],
                        timezone=row[5] or "UTC")
+
+
+def _session_id():
+    """The server-side session the cookie names (``sid``), if it is a well-formed one."""
+    try:
+        return str(uuid.UUID(session.get("sid") or ""))
+    except (ValueError, TypeError):
+        return None
+
+
+def start_session(user_agent: str, address: str) -> str:
+    """A new server-side session for the caller, who has just proved who they are."""
+    return str(database.execute_sql("SELECT start_session(%s, %s)", (user_agent, address)).fetchone()[0])
+
+
+def end_sessions(only=None, keep=None) -> int:
+    """End the caller's sessions: one (``only``), or all but ``keep`` (all when None)."""
+    return database.execute_sql("SELECT end_sessions(%s, %s)", (only, keep)).fetchone()[0]
 
 
 def _as_sign_in_role(query: str, params: tuple):
@@ -88,3 +115,30 @@ def my_role() -> str | None:
 def confirm_email(email: str) -> bool:
     """Confirm the caller's address (true when it was theirs and not yet confirmed, 010)."""
     return database.execute_sql("SELECT confirm_email(%s)", (email,)).fetchone()[0]
+
+
+# --- a forgotten password (011): through portal_signin, the one role that may -----------------
+
+def token_hash(token: str) -> bytes:
+    """What the database keeps of a reset token: its SHA-256."""
+    return hashlib.sha256(token.encode()).digest()
+
+
+def request_password_reset(email: str, address: str, config) -> bool:
+    """False when this address or this network address asked too often; else true, whether or not
+    an account uses the address (the database queues the email when one does)."""
+    return _as_sign_in_role(
+        "SELECT request_password_reset(%s, %s, %s, %s, make_interval(mins => %s))",
+        (email, address, config["PASSWORD_RESET_ACCOUNT_LIMIT"], config["PASSWORD_RESET_ADDRESS_LIMIT"],
+         config["PASSWORD_RESET_WINDOW_MINUTES"]))[0][0]
+
+
+def password_reset_target(token: str) -> str | None:
+    """The address a reset link may still set a password for, or None."""
+    rows = _as_sign_in_role("SELECT email FROM password_reset_target(%s)", (token_hash(token),))
+    return rows[0][0] if rows else None
+
+
+def complete_password_reset(token: str, password_hash: str):
+    """The account whose password the token set (once), or None for a used, expired or unknown one."""
+    return _as_sign_in_role("SELECT complete_password_reset(%s, %s)", (token_hash(token), password_hash))[0][0]

@@ -10,9 +10,9 @@ from peewee import IntegrityError
 
 from portal import db, passwords
 from portal.auth import queries
-from portal.auth.forms import SignInForm, SignUpForm
+from portal.auth.forms import ForgotPasswordForm, ResetPasswordForm, SignInForm, SignUpForm
 from portal.notifications import events
-from portal.web import acting_as, home_for, redirect_to, render, safe_next
+from portal.web import acting_as, found, home_for, redirect_to, render, safe_next
 from portal.auth import bp
 
 log = logging.getLogger(__name__)
@@ -23,9 +23,12 @@ THROTTLED = "Too many failed sign-ins. Please wait a few minutes and try again."
 
 def _start_session(user_id) -> None:
     """A fresh session for the signed-in user: nothing from before survives
-    (no session fixation), and the request continues under their claims."""
+    (no session fixation), a new server-side session is opened (the cookie
+    carries its id: 011), and the request continues under their claims."""
     session.clear()
     db.set_request_role(user_id)
+    session["sid"] = queries.start_session((request.user_agent.string or "")[:300],
+                                           request.remote_addr or "unknown")
     login_user(queries.load_user(user_id))
     session.permanent = True
 
@@ -86,6 +89,8 @@ def sign_up():
 
 @bp.route("/sign-out", methods=["POST"])
 def sign_out():
+    if current_user.is_authenticated:
+        queries.end_sessions(only=session.get("sid"))
     logout_user()
     session.clear()
     db.set_request_role(None)
@@ -118,3 +123,48 @@ def confirm_email_save(confirmation):
         confirmed = queries.confirm_email(email)
     return render("auth/confirm_email.html", confirmation=confirmation, email=email, done=True,
                   confirmed=confirmed)
+
+
+# --- a forgotten password (011) ------------------------------------------------------------------
+
+RESET_SENT = ("If an account uses {email}, we sent it a link to choose a new password. The link works "
+              "once, for {minutes} minutes. Check your spam folder if nothing arrives.")
+RESET_THROTTLED = "Too many reset requests for this address or from your network. Please wait and try again."
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot_password():
+    """The same answer whether an account uses the address or not; throttled per address and per
+    network address (the counts do not depend on an account existing either)."""
+    form = ForgotPasswordForm()
+    if not form.validate_on_submit():
+        return render("auth/forgot_password.html", form=form, sent=None,
+                      status=422 if form.is_submitted() else 200)
+    if not queries.request_password_reset(form.email.data, request.remote_addr or "unknown",
+                                          current_app.config):
+        form.form_errors.append(RESET_THROTTLED)
+        return render("auth/forgot_password.html", form=form, sent=None, status=429)
+    return render("auth/forgot_password.html", form=form, sent=RESET_SENT.format(
+        email=form.email.data, minutes=current_app.config["PASSWORD_RESET_TTL_MINUTES"]))
+
+
+def _reset_email_or_404(token: str) -> str:
+    return found(queries.password_reset_target(token) if 20 <= len(token) <= 100 else None)
+
+
+@bp.route("/reset-password/<reset>", methods=["GET", "POST"])
+def reset_password(reset):
+    """Choose a new password from the emailed link (good once, for a limited time): every session
+    of the account ends, and this browser is signed in afresh."""
+    email = _reset_email_or_404(reset)
+    form = ResetPasswordForm()
+    if not form.validate_on_submit():
+        return render("auth/reset_password.html", form=form, email=email, reset=reset,
+                      status=422 if form.is_submitted() else 200)
+    user_id = found(queries.complete_password_reset(reset, passwords.hash_password(form.password.data)))
+    if current_user.is_authenticated:
+        logout_user()
+    _start_session(user_id)
+    flash("Your password is changed and you are signed in. Every other session of your account was "
+          "signed out.", "success")
+    return redirect_to(home_for(current_user))

@@ -29,7 +29,7 @@ from portal.courses.forms import LEVELS
 from portal.db import UNIQUE_VIOLATION, database, sqlstate
 from portal.listing import Choice, Page, Spec, Text, View, keyset_page, page_of
 from portal.models import (Course, CourseEnrollment, CourseLesson, CourseOutline, CourseReview, CourseTeacher,
-                           PublicInstructor, ReviewAuthor, ReviewHelpfulVote, ReviewReport)
+                           InstructorProfile, PublicInstructor, ReviewAuthor, ReviewHelpfulVote, ReviewReport)
 
 PAGE_SIZE = 12
 REVIEWS_PAGE_SIZE = 10
@@ -402,12 +402,18 @@ def report_review(review_id, values: dict) -> None:
 # --- the public instructor page --------------------------------------------------------
 
 def public_instructor(instructor_id) -> dict | None:
+    """A public profile (public_instructors: visibility 'public' only), with the education,
+    certifications and work experience the view leaves out, read from instructor_profiles
+    under RLS (which shows a public row to everyone)."""
     return (PublicInstructor.select(PublicInstructor.id, PublicInstructor.full_name, PublicInstructor.avatar_url,
                                     PublicInstructor.headline, PublicInstructor.bio, PublicInstructor.expertise_tags,
                                     PublicInstructor.pillars, PublicInstructor.website_url,
-                                    PublicInstructor.is_verified, PublicInstructor.total_students,
-                                    PublicInstructor.total_courses, PublicInstructor.total_workshops,
-                                    PublicInstructor.average_rating, PublicInstructor.total_reviews)
+                                    PublicInstructor.social_links, PublicInstructor.is_verified,
+                                    PublicInstructor.total_students, PublicInstructor.total_courses,
+                                    PublicInstructor.total_workshops, PublicInstructor.average_rating,
+                                    PublicInstructor.total_reviews, InstructorProfile.education,
+                                    InstructorProfile.certifications, InstructorProfile.work_experience)
+            .join(InstructorProfile, JOIN.LEFT_OUTER, on=(InstructorProfile.user == PublicInstructor.id))
             .where(PublicInstructor.id == instructor_id).dicts().first())
 
 

@@ -21,7 +21,9 @@ dies mid-way (``retry_stalled_jobs``).
 from __future__ import annotations
 
 import datetime
+import hashlib
 import logging
+import secrets
 from dataclasses import dataclass
 from typing import Callable
 
@@ -71,8 +73,20 @@ def deliver_email(context, notification_id: str) -> str:
         with runtime.database.transaction() as cur:
             cur.execute("SELECT private.drop_email(%s)", (notification_id,))
         return "not wanted any more"
+    reset_token = None
+    if notice.event_type == "password_reset":  # a fresh token: the database keeps only its hash
+        reset_token = secrets.token_urlsafe(32)
+        with runtime.database.transaction() as cur:
+            cur.execute("SELECT private.arm_password_reset(%s, %s, make_interval(mins => %s))",
+                        (notice.payload["reset_id"], hashlib.sha256(reset_token.encode()).digest(),
+                         runtime.app.config["PASSWORD_RESET_TTL_MINUTES"]))
+            armed = cur.fetchone()[0]
+        if not armed:  # used, or the address changed since it was asked for
+            with runtime.database.transaction() as cur:
+                cur.execute("SELECT private.drop_email(%s)", (notification_id,))
+            return "not wanted any more"
     try:
-        mail.send(runtime.app, mail.compose(runtime.app, notice))
+        mail.send(runtime.app, mail.compose(runtime.app, notice, reset_token))
     except Exception as exc:
         final = context.task.retry_strategy.final(context.job)
         with runtime.database.transaction() as cur:

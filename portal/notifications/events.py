@@ -78,6 +78,18 @@ EVENTS: dict[str, Event] = {
     "email_confirmation": Event(
         lambda p, tz: "Confirm your email address",
         lambda p: ("auth.confirm_email", {"confirmation": p["token"]})),   # the token: mail.compose adds it
+    # 011: the account's emails (never in the portal, always by email). The links' tokens are added
+    # as the email is written (mail.compose): a reset token made by the worker (only its hash is
+    # stored), an email change's signed (user, change) pair.
+    "password_reset": Event(
+        lambda p, tz: "Choose a new password",
+        lambda p: ("auth.reset_password", {"reset": p["token"]})),
+    "email_change": Event(
+        lambda p, tz: "Confirm your new email address",
+        lambda p: ("account.confirm_email_change", {"change": p["token"]})),
+    "email_changed": Event(
+        lambda p, tz: "Your email address was changed",
+        lambda p: ("auth.sign_in", {})),
     "figures_mismatch": Event(
         lambda p, tz: f"The nightly check found {p['count']} stored figure(s) that differ from their recomputation",
         lambda p: ("admin.jobs", {})),
@@ -103,7 +115,7 @@ def _signer() -> URLSafeSerializer:
 
 
 # Events about the account itself: always by email, no preference, no unsubscribe link.
-ACCOUNT_EVENTS = {"email_confirmation"}
+ACCOUNT_EVENTS = {"email_confirmation", "password_reset", "email_change", "email_changed"}
 
 
 def unsubscribe_token(user_id, event_type: str) -> str:
@@ -144,3 +156,27 @@ def read_confirmation_token(token: str) -> tuple[str, str] | None:
     except (BadSignature, ValueError, TypeError, AttributeError):
         return None
     return (user_id, email) if isinstance(email, str) else None
+
+
+# --- email change links (011) --------------------------------------------------------------------
+# A signed (user, change) pair, good for the day the change itself is (email_changes.expires_at):
+# following it, as that user, confirms that change.
+
+EMAIL_CHANGE_HOURS = 24
+
+
+def _email_change_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="change-email")
+
+
+def email_change_token(user_id, change_id) -> str:
+    return _email_change_signer().dumps([str(user_id), str(change_id)])
+
+
+def read_email_change_token(token: str) -> tuple[str, str] | None:
+    """The (user id, change id) a link names, or None for a forged, damaged or expired one."""
+    try:
+        user_id, change_id = _email_change_signer().loads(token, max_age=EMAIL_CHANGE_HOURS * 3600)
+        return str(uuid.UUID(user_id)), str(uuid.UUID(change_id))
+    except (BadSignature, ValueError, TypeError, AttributeError):
+        return None
