@@ -598,6 +598,11 @@ class InstructorSettings(BaseModel):
     timezone = TextField()
     created_at = DateTimeTZField()
     updated_at = DateTimeTZField()
+    # 011: when a student counts as at risk (below this progress after so many days enrolled)
+    # or inactive (no activity for so many days).
+    at_risk_progress_percent = SmallIntegerField()  # CHECK: 1..100
+    at_risk_after_days = SmallIntegerField()  # CHECK: 1..365
+    inactive_after_days = SmallIntegerField()  # CHECK: 1..365
 
     class Meta:
         table_name = "instructor_settings"
