@@ -17,7 +17,16 @@
 --    still the one it was sent to.
 -- 5. Email changes: a confirmation link to the new address; the address changes
 --    when it is followed; the old address is told.
--- 6. export_my_data() and delete_my_account(): the rules are in the README.
+-- 6. export_my_data() and delete_account(): the rules are in the README.
+--
+-- What could hand an account to someone else (a new password, a new address,
+-- confirming an address, closing the account) is not callable by the API roles
+-- at all: an attacker holding a user's token (the threat model) could otherwise
+-- do it without the password or the mailbox. Those functions take the person
+-- explicitly and are granted to portal_signin, which only authenticator (the
+-- app) may become, after the app checked the current password or the signed
+-- link. 010's confirm_email(text) and 007's set_own_password_hash(text) are
+-- revoked from authenticated for the same reason.
 
 -- 1. the profile's rules ----------------------------------------------------------------------
 
@@ -163,6 +172,11 @@ BEGIN
     WHERE user_id = me
       AND (revoked_at < now() - private.session_lifetime()
            OR last_seen_at < now() - private.session_lifetime());
+    -- at most 50 open sessions a person: the least recently used beyond them end
+    UPDATE public.user_sessions SET revoked_at = now()
+    WHERE id IN (SELECT id FROM public.user_sessions
+                 WHERE user_id = me AND revoked_at IS NULL
+                 ORDER BY last_seen_at DESC, created_at DESC OFFSET 49);
     INSERT INTO public.user_sessions (user_id, user_agent, address)
     VALUES (me, left(p_user_agent, 300), left(p_address, 64))
     RETURNING id INTO new_id;
@@ -197,13 +211,28 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $
     SELECT count(*)::integer FROM ended
 $$;
 
--- A new password for the caller, and every other session of theirs ended.
--- (The current password is checked by the app, through portal_signin.)
-CREATE FUNCTION public.change_own_password(p_password_hash text, p_keep_session uuid) RETURNS integer
+-- A password hash for an account (portal_signin: a rehash after signing in).
+CREATE FUNCTION public.set_password_hash(p_user uuid, p_password_hash text) RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    INSERT INTO private.user_credentials (user_id, password_hash) VALUES (p_user, p_password_hash)
+    ON CONFLICT (user_id) DO UPDATE SET password_hash = EXCLUDED.password_hash, updated_at = now()
+$$;
+
+-- A new password (portal_signin, once the app checked the current one), and
+-- every other session of the account ended; returns how many.
+CREATE FUNCTION public.change_password(p_user uuid, p_password_hash text, p_keep_session uuid) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    ended integer;
 BEGIN
-    PERFORM public.set_own_password_hash(p_password_hash);
-    RETURN public.end_sessions(NULL, p_keep_session);
+    IF NOT EXISTS (SELECT 1 FROM public.users WHERE id = p_user AND is_active) THEN
+        RAISE EXCEPTION 'no such active account' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'sign_in_required';
+    END IF;
+    PERFORM public.set_password_hash(p_user, p_password_hash);
+    UPDATE public.user_sessions SET revoked_at = now()
+    WHERE user_id = p_user AND revoked_at IS NULL AND id IS DISTINCT FROM p_keep_session;
+    GET DIAGNOSTICS ended = ROW_COUNT;
+    RETURN ended;
 END
 $$;
 
@@ -246,9 +275,11 @@ CREATE INDEX idx_password_resets_created ON private.password_resets (created_at)
 
 -- True when the request may go on (not throttled); then, for an active account
 -- with that address, a reset is made and its email queued. The caller learns
--- nothing about whether an account exists: the answer depends only on the counts
--- of requests for this address and from this network address, kept whether or
--- not an account exists.
+-- nothing about whether an account exists from the answer: it depends only on
+-- the counts of requests for this address and from this network address, kept
+-- whether or not an account exists. (The time taken differs by a millisecond
+-- for an existing account; sign-up says outright that an address is taken, so
+-- evening it out would hide nothing.)
 CREATE FUNCTION public.request_password_reset(p_email text, p_address text, p_account_limit integer,
                                               p_address_limit integer, p_window interval)
 RETURNS boolean
@@ -257,6 +288,10 @@ DECLARE
     person record;
     reset_id uuid;
 BEGIN
+    -- one request at a time per address and per network address, so that
+    -- concurrent requests count each other (the limits hold under a race)
+    PERFORM pg_advisory_xact_lock(hashtext('password_reset:' || lower(left(p_email, 254))));
+    PERFORM pg_advisory_xact_lock(hashtext('password_reset_from:' || left(p_address, 64)));
     IF (SELECT count(*) FROM private.password_reset_requests
         WHERE email = left(p_email, 254)::citext AND requested_at > now() - p_window) >= p_account_limit
        OR (SELECT count(*) FROM private.password_reset_requests
@@ -344,20 +379,26 @@ CREATE TABLE public.email_changes (
     cancelled_at  timestamptz
 );
 CREATE INDEX idx_email_changes_user ON public.email_changes (user_id, created_at DESC);
+-- one pending change per account
+CREATE UNIQUE INDEX idx_email_changes_pending ON public.email_changes (user_id)
+    WHERE confirmed_at IS NULL AND cancelled_at IS NULL;
 
--- The caller asks to move their account to a new address: earlier pending
--- requests are cancelled, and the new address gets a confirmation link. At most
--- five requests an hour (the portal is no relay for mail to strangers). Whether
--- another account uses the address is not said here (that would tell who has an
--- account); confirming says it, to the one who holds that mailbox.
-CREATE FUNCTION public.request_email_change(p_new_email text) RETURNS uuid
+-- A person asks to move their account to a new address (portal_signin, once
+-- the app checked their password): earlier pending requests are cancelled, and
+-- the new address gets a confirmation link. At most five requests an hour (the
+-- portal is no relay for mail to strangers; the account's row is locked, so
+-- concurrent requests count each other). Whether another account uses the
+-- address is not said here (that would tell who has an account); confirming
+-- says it, to the one who holds that mailbox.
+CREATE FUNCTION public.request_email_change(p_user uuid, p_new_email text) RETURNS uuid
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
-    me constant uuid := (SELECT rls.uid());
+    me constant uuid := p_user;
     change_id uuid;
 BEGIN
-    IF me IS NULL THEN
-        RAISE EXCEPTION 'sign in first' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'sign_in_required';
+    PERFORM 1 FROM public.users WHERE id = me AND is_active FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no such active account' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'sign_in_required';
     END IF;
     IF EXISTS (SELECT 1 FROM public.users WHERE id = me AND email = p_new_email::citext) THEN
         RAISE EXCEPTION 'that is the current address' USING ERRCODE = 'check_violation', CONSTRAINT = 'same_email';
@@ -385,14 +426,14 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $
     SELECT count(*)::integer FROM cancelled
 $$;
 
--- The caller (the link's person: the app checked its signature and acts as
--- them) confirms a pending change: the account's address becomes the new one,
+-- The link's person (portal_signin: the app checked the link's signature)
+-- confirms a pending change: the account's address becomes the new one,
 -- confirmed, and the old address is told. Another account holding the address
 -- is the unique violation users_email_key.
-CREATE FUNCTION public.confirm_email_change(p_change uuid) RETURNS text
+CREATE FUNCTION public.confirm_email_change(p_user uuid, p_change uuid) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
-    me constant uuid := (SELECT rls.uid());
+    me constant uuid := p_user;
     change record;
     old_email text;
 BEGIN
@@ -404,7 +445,11 @@ BEGIN
         RAISE EXCEPTION 'no such pending change' USING ERRCODE = 'check_violation',
             CONSTRAINT = 'email_change_not_pending';
     END IF;
-    SELECT email::text INTO old_email FROM public.users WHERE id = me FOR UPDATE;
+    SELECT email::text INTO old_email FROM public.users WHERE id = me AND is_active FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no such active account' USING ERRCODE = 'check_violation',
+            CONSTRAINT = 'email_change_not_pending';
+    END IF;
     UPDATE public.users SET email = change.new_email, email_confirmed_at = now(), updated_at = now()
     WHERE id = me;
     UPDATE public.email_changes SET confirmed_at = now() WHERE id = change.id;
@@ -415,6 +460,18 @@ BEGIN
                            format('email_changed:%s', change.id));
     RETURN change.new_email::text;
 END
+$$;
+
+-- 010's confirmation link, now through portal_signin (the app checked the
+-- link's signature): confirms the person's address when it is still theirs
+-- and unconfirmed.
+CREATE FUNCTION public.confirm_email_of(p_user uuid, p_email text) RETURNS boolean
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    WITH confirmed AS (
+        UPDATE public.users SET email_confirmed_at = now()
+        WHERE id = p_user AND is_active AND email = p_email::citext AND email_confirmed_at IS NULL
+        RETURNING 1)
+    SELECT EXISTS (SELECT 1 FROM confirmed)
 $$;
 
 -- An address set together with its confirmation (confirm_email_change, as the
@@ -559,7 +616,8 @@ BEGIN
                                   FROM public.certificates c WHERE c.user_id = me), '[]'),
         'workshop_registrations', coalesce((SELECT jsonb_agg(to_jsonb(w) ORDER BY w.registered_at)
                                             FROM public.workshop_registrations w WHERE w.user_id = me), '[]'),
-        'notifications', coalesce((SELECT jsonb_agg(to_jsonb(n) - 'user_id' ORDER BY n.created_at)
+        'notifications', coalesce((SELECT jsonb_agg(to_jsonb(n) - 'user_id' - 'dedup_key' - 'email_error'
+                                                    - 'email_attempts' ORDER BY n.created_at)
                                    FROM public.notifications n WHERE n.user_id = me), '[]'),
         'courses_owned', coalesce((SELECT jsonb_agg(jsonb_build_object('id', c.id, 'title', c.title,
                                                                        'status', c.status, 'created_at', c.created_at)
@@ -576,7 +634,7 @@ $$;
 -- another admin deactivates them), 'deactivated' (an instructor with sales,
 -- students or workshop registrations: the records others rely on stay), or
 -- 'deleted' (everyone else: anonymised).
-CREATE FUNCTION public.account_deletion_outcome() RETURNS text
+CREATE FUNCTION private.deletion_outcome_of(p_user uuid) RETURNS text
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     SELECT CASE
         WHEN u.role = 'admin' THEN 'refused'
@@ -586,32 +644,45 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_te
           OR EXISTS (SELECT 1 FROM public.workshops w JOIN public.workshop_registrations r ON r.workshop_id = w.id
                      WHERE w.instructor_id = u.id) THEN 'deactivated'
         ELSE 'deleted' END
-    FROM public.users u WHERE u.id = (SELECT rls.uid())
+    FROM public.users u WHERE u.id = p_user
 $$;
 
--- Deleting one's account. A platform admin cannot (another admin deactivates
--- them). An instructor with sales, students or workshop registrations keeps the
--- records others rely on (money, learners' access): the account is deactivated,
--- signed out everywhere and hidden, and nothing is erased. Everyone else is
--- anonymised: name, address, photo, password, sessions, notices, settings and
+CREATE FUNCTION public.account_deletion_outcome() RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT private.deletion_outcome_of((SELECT rls.uid()))
+$$;
+
+-- Closing an account (portal_signin, once the app checked the password). A
+-- platform admin cannot (another admin deactivates them). An instructor with
+-- sales, students or workshop registrations keeps the records others rely on
+-- (money, learners' access): the account is deactivated, signed out everywhere
+-- and hidden, and nothing is erased; their courses are archived (no new
+-- students; enrolled ones keep learning) and their published workshops without
+-- registrations cancelled. Everyone else is anonymised, and their courses and
+-- workshops with them (none has a student) archived and cancelled, their
+-- co-teaching and facilitating ended: name, address, photo, password, sessions, notices, settings and
 -- profile text are erased; enrollments, progress, certificates and reviews stay
 -- (every figure with them) under "Former member" (the certificates' printed
 -- name too) with an address that reaches no one. Returns 'deactivated' or 'deleted'.
-CREATE FUNCTION public.delete_my_account() RETURNS text
+CREATE FUNCTION public.delete_account(p_user uuid) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
-    me constant uuid := (SELECT rls.uid());
+    me constant uuid := p_user;
     outcome text;
 BEGIN
-    IF me IS NULL THEN
-        RAISE EXCEPTION 'sign in first' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'sign_in_required';
+    PERFORM 1 FROM public.users WHERE id = me AND is_active FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no such active account' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'sign_in_required';
     END IF;
-    PERFORM 1 FROM public.users WHERE id = me FOR UPDATE;
-    outcome := public.account_deletion_outcome();
+    outcome := private.deletion_outcome_of(me);
     IF outcome = 'refused' THEN
         RAISE EXCEPTION 'an administrator is deactivated by another' USING ERRCODE = 'check_violation',
             CONSTRAINT = 'admin_keeps_account';
     END IF;
+    UPDATE public.courses SET status = 'archived' WHERE instructor_id = me AND status <> 'archived';
+    UPDATE public.workshops w SET status = 'cancelled'
+    WHERE w.instructor_id = me AND w.status IN ('draft', 'published')
+      AND NOT EXISTS (SELECT 1 FROM public.workshop_registrations r WHERE r.workshop_id = w.id);
     IF outcome = 'deactivated' THEN
         UPDATE public.users SET is_active = false, updated_at = now() WHERE id = me;
         RETURN 'deactivated';
@@ -623,6 +694,8 @@ BEGIN
     DELETE FROM public.notifications WHERE user_id = me;
     DELETE FROM public.notification_read_marks WHERE user_id = me;
     DELETE FROM public.notification_settings WHERE user_id = me;
+    DELETE FROM public.course_instructors WHERE instructor_id = me;
+    DELETE FROM public.workshop_facilitators WHERE facilitator_id = me;
     UPDATE public.instructor_profiles
     SET headline = NULL, bio = NULL, expertise_tags = '{}', pillars = '{}', education = '[]',
         certifications = '[]', work_experience = '[]', social_links = '{}', website_url = NULL
@@ -663,22 +736,30 @@ GRANT SELECT (id, new_email, created_at, expires_at, confirmed_at, cancelled_at)
 REVOKE ALL ON FUNCTION public.valid_profile_rows(jsonb, text[], text[]), public.valid_social_links(jsonb),
     public.valid_expertise_tags(text[]), public.instructor_for_their_students(uuid), private.session_lifetime(),
     public.start_session(text, text), public.session_is_active(uuid), public.end_sessions(uuid, uuid),
-    public.change_own_password(text, uuid), private.end_sessions_of_deactivated(),
+    public.set_password_hash(uuid, text), public.change_password(uuid, text, uuid),
+    private.end_sessions_of_deactivated(), public.confirm_email_of(uuid, text),
     public.request_password_reset(text, text, integer, integer, interval),
     private.arm_password_reset(uuid, bytea, interval), public.password_reset_target(bytea),
     public.complete_password_reset(bytea, text),
-    public.request_email_change(text), public.cancel_email_change(), public.confirm_email_change(uuid),
-    public.export_my_data(), public.account_deletion_outcome(), public.delete_my_account()
+    public.request_email_change(uuid, text), public.cancel_email_change(), public.confirm_email_change(uuid, uuid),
+    public.export_my_data(), private.deletion_outcome_of(uuid), public.account_deletion_outcome(),
+    public.delete_account(uuid)
     FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
 -- The profile's CHECKs call these as whoever writes the row.
 GRANT EXECUTE ON FUNCTION public.valid_profile_rows(jsonb, text[], text[]), public.valid_social_links(jsonb),
     public.valid_expertise_tags(text[]) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION public.instructor_for_their_students(uuid),
     public.start_session(text, text), public.session_is_active(uuid),
-    public.end_sessions(uuid, uuid), public.change_own_password(text, uuid),
-    public.request_email_change(text), public.cancel_email_change(), public.confirm_email_change(uuid),
-    public.export_my_data(), public.account_deletion_outcome(), public.delete_my_account()
+    public.end_sessions(uuid, uuid), public.cancel_email_change(),
+    public.export_my_data(), public.account_deletion_outcome()
     TO authenticated;
+-- What hands an account on (see the header): the app, after the password or the signed link.
+REVOKE ALL ON FUNCTION public.set_own_password_hash(text), public.confirm_email(text)
+    FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
+GRANT EXECUTE ON FUNCTION public.set_password_hash(uuid, text), public.change_password(uuid, text, uuid),
+    public.request_email_change(uuid, text), public.confirm_email_change(uuid, uuid),
+    public.confirm_email_of(uuid, text), public.delete_account(uuid)
+    TO portal_signin;
 -- Resetting a forgotten password: only portal_signin, which only authenticator can become.
 GRANT EXECUTE ON FUNCTION public.request_password_reset(text, text, integer, integer, interval),
     public.password_reset_target(bytea), public.complete_password_reset(bytea, text)

@@ -236,15 +236,16 @@ def test_sign_up_and_sign_in_functions(database):
                                     "$argon2id$v=19$m=19456,t=2,p=64$c2FsdA$aGFzaA",
                                     "$argon2id$x"])
 def test_a_hash_that_would_make_sign_in_costly_is_refused(database, costly):
-    """Signing up (as anon) or rehashing one's own (as the user) with a hash beyond 64 MiB, 10 passes
-    or 4 lanes, or not argon2id's shape, is a check violation: verifying it is a denial of service."""
+    """Signing up (as anon) or setting a password (as portal_signin, 011) with a hash beyond 64 MiB,
+    10 passes or 4 lanes, or not argon2id's shape, is a check violation: verifying it is a denial of
+    service."""
     with database.attempt(Actor.anon()) as cur, pytest.raises(psycopg2.errors.CheckViolation):
         cur.execute("SELECT sign_up('heavy@example.test', %s, 'Heavy Hash', 'student')", (costly,))
     with database.act(Actor.anon()) as cur:
         cur.execute("SELECT sign_up('light@example.test', %s, 'Light Hash', 'student') AS id", (FAKE_HASH,))
         user = cur.fetchone()["id"]
-    with database.attempt(Actor.user(user)) as cur, pytest.raises(psycopg2.errors.CheckViolation):
-        cur.execute("SELECT set_own_password_hash(%s)", (costly,))
+    with database.attempt(Actor.sign_in()) as cur, pytest.raises(psycopg2.errors.CheckViolation):
+        cur.execute("SELECT set_password_hash(%s, %s)", (user, costly))
 
 
 def test_an_inactive_account_has_no_credentials_to_check(database):

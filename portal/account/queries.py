@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from portal.auth.queries import as_sign_in_role
 from portal.db import database
 
 
@@ -42,21 +43,24 @@ def save_name(full_name: str, avatar_url: str | None) -> None:
         (full_name, avatar_url))
 
 
-def request_email_change(new_email: str) -> None:
-    database.execute_sql("SELECT request_email_change(%s)", (new_email,))
+# What hands the account on runs as portal_signin, for the person the app has just checked
+# (their password, or the link's signature): the API roles cannot call it (011).
+
+def request_email_change(user_id, new_email: str) -> None:
+    as_sign_in_role("SELECT request_email_change(%s, %s)", (str(user_id), new_email))
 
 
 def cancel_email_change() -> int:
     return database.execute_sql("SELECT cancel_email_change()").fetchone()[0]
 
 
-def confirm_email_change(change_id: str) -> str:
-    return database.execute_sql("SELECT confirm_email_change(%s)", (change_id,)).fetchone()[0]
+def confirm_email_change(user_id, change_id: str) -> str:
+    return as_sign_in_role("SELECT confirm_email_change(%s, %s)", (str(user_id), change_id))[0][0]
 
 
-def change_password(password_hash: str, keep_session: str | None) -> int:
+def change_password(user_id, password_hash: str, keep_session: str | None) -> int:
     """The new password; returns how many other sessions were ended."""
-    return database.execute_sql("SELECT change_own_password(%s, %s)", (password_hash, keep_session)).fetchone()[0]
+    return as_sign_in_role("SELECT change_password(%s, %s, %s)", (str(user_id), password_hash, keep_session))[0][0]
 
 
 def export() -> str:
@@ -70,5 +74,5 @@ def deletion_outcome() -> str:
     return database.execute_sql("SELECT account_deletion_outcome()").fetchone()[0]
 
 
-def delete() -> str:
-    return database.execute_sql("SELECT delete_my_account()").fetchone()[0]
+def delete(user_id) -> str:
+    return as_sign_in_role("SELECT delete_account(%s)", (str(user_id),))[0][0]

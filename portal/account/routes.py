@@ -10,14 +10,14 @@ from flask import current_app, make_response, request, session, url_for
 from flask_login import current_user, logout_user
 from peewee import IntegrityError
 
-from portal import db, passwords
+from portal import db, passwords, refusals
 from portal.account import bp, queries
 from portal.account.forms import DeleteAccountForm, EmailChangeForm, NameForm, PasswordChangeForm
 from portal.auth import queries as auth
 from portal.models import USER_ROLES
 from portal.notifications import events
-from portal import refusals
-from portal.web import acting_as, found, notify, redirect_to, render, role_required
+
+from portal.web import found, notify, redirect_to, render, role_required
 
 WRONG_PASSWORD = "That is not your current password."
 THROTTLED = "Too many wrong passwords. Please wait a few minutes and try again."
@@ -77,7 +77,7 @@ def change_email():
         return _page(422, email_form=form)
     try:
         with db.database.atomic():
-            queries.request_email_change(form.new_email.data)
+            queries.request_email_change(current_user.id, form.new_email.data)
     except IntegrityError as exc:
         form.new_email.errors.append(refusals.message(exc))
         return _page(422, email_form=form)
@@ -98,7 +98,7 @@ def change_password():
     form = PasswordChangeForm()
     if not form.validate() or not _password_ok(form.current):
         return _page(422, password_form=form)
-    ended = queries.change_password(passwords.hash_password(form.password.data), session.get("sid"))
+    ended = queries.change_password(current_user.id, passwords.hash_password(form.password.data), session.get("sid"))
     return _done("Your password is changed." + (f" {ended} other session(s) were signed out." if ended else ""))
 
 
@@ -159,7 +159,7 @@ def delete():
                       status=200 if request.method == "GET" else 422)
     if not form.validate() or not _password_ok(form.delete_password):
         return render("account/delete.html", form=form, outcome=outcome, status=422)
-    result = queries.delete()
+    result = queries.delete(current_user.id)
     logout_user()
     session.clear()
     db.set_request_role(None)
@@ -182,13 +182,12 @@ def confirm_email_change(change):
     user_id, change_id = _change_or_404(change)
     if request.method == "GET":
         return render("account/confirm_email_change.html", change=change, done=None)
-    with acting_as(user_id):
-        try:
-            with db.database.atomic():
-                new_email = queries.confirm_email_change(change_id)
-        except IntegrityError as exc:
-            return render("account/confirm_email_change.html", change=change, done=None,
-                          refused=refusals.message(exc), status=422)
+    try:
+        with db.database.atomic():
+            new_email = queries.confirm_email_change(user_id, change_id)
+    except IntegrityError as exc:
+        return render("account/confirm_email_change.html", change=change, done=None,
+                      refused=refusals.message(exc), status=422)
     if current_user.is_authenticated and str(current_user.id) == user_id:
         current_user.email = new_email
     return render("account/confirm_email_change.html", change=change, done=new_email)

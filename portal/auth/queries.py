@@ -66,10 +66,14 @@ def end_sessions(only=None, keep=None) -> int:
     return database.execute_sql("SELECT end_sessions(%s, %s)", (only, keep)).fetchone()[0]
 
 
-def _as_sign_in_role(query: str, params: tuple):
+def as_sign_in_role(query: str, params: tuple):
     """Run one statement as portal_signin, the only role that reads password
     hashes and sign-in failures and the one only authenticator may become
-    (007), then return to the request's own role in the same transaction."""
+    (007), then return to the request's own role in the same transaction. What
+    hands an account on (a new password or address, confirming one, closing the
+    account: 011) runs this way too, once the app checked the password or the
+    signed link. Run it in a savepoint when the statement may be refused: the
+    rollback of a savepoint restores the role too."""
     previous = database.execute_sql("SELECT current_setting('role')").fetchone()[0]
     database.execute_sql("SELECT set_config('role', 'portal_signin', true)")
     rows = database.execute_sql(query, params).fetchall()
@@ -79,19 +83,19 @@ def _as_sign_in_role(query: str, params: tuple):
 
 def credentials_for(email: str):
     """(user id, argon2 hash) of an active account, or None."""
-    rows = _as_sign_in_role("SELECT user_id, password_hash FROM credentials_for_sign_in(%s)", (email,))
+    rows = as_sign_in_role("SELECT user_id, password_hash FROM credentials_for_sign_in(%s)", (email,))
     return rows[0] if rows else None
 
 
 def sign_in_throttled(email: str, address: str, config) -> bool:
-    return _as_sign_in_role(
+    return as_sign_in_role(
         "SELECT sign_in_throttled(%s, %s, %s, %s, make_interval(mins => %s))",
         (email, address, config["SIGN_IN_ACCOUNT_LIMIT"], config["SIGN_IN_ADDRESS_LIMIT"],
          config["SIGN_IN_WINDOW_MINUTES"]))[0][0]
 
 
 def record_sign_in_failure(email: str, address: str) -> None:
-    _as_sign_in_role("SELECT record_sign_in_failure(%s, %s)", (email, address))
+    as_sign_in_role("SELECT record_sign_in_failure(%s, %s)", (email, address))
 
 
 def sign_up(email: str, password_hash: str, full_name: str, role: str):
@@ -100,8 +104,9 @@ def sign_up(email: str, password_hash: str, full_name: str, role: str):
                                 (email, password_hash, full_name, role)).fetchone()[0]
 
 
-def set_own_password_hash(password_hash: str) -> None:
-    database.execute_sql("SELECT set_own_password_hash(%s)", (password_hash,))
+def set_password_hash(user_id, password_hash: str) -> None:
+    """A rehash after signing in (the password was just checked)."""
+    as_sign_in_role("SELECT set_password_hash(%s, %s)", (str(user_id), password_hash))
 
 
 
@@ -112,9 +117,10 @@ def my_role() -> str | None:
     return row[0] if row else None
 
 
-def confirm_email(email: str) -> bool:
-    """Confirm the caller's address (true when it was theirs and not yet confirmed, 010)."""
-    return database.execute_sql("SELECT confirm_email(%s)", (email,)).fetchone()[0]
+def confirm_email(user_id, email: str) -> bool:
+    """Confirm the person's address, from a link whose signature the app checked (true when it was
+    theirs and not yet confirmed; 010, through portal_signin since 011)."""
+    return as_sign_in_role("SELECT confirm_email_of(%s, %s)", (str(user_id), email))[0][0]
 
 
 # --- a forgotten password (011): through portal_signin, the one role that may -----------------
@@ -127,7 +133,7 @@ def token_hash(token: str) -> bytes:
 def request_password_reset(email: str, address: str, config) -> bool:
     """False when this address or this network address asked too often; else true, whether or not
     an account uses the address (the database queues the email when one does)."""
-    return _as_sign_in_role(
+    return as_sign_in_role(
         "SELECT request_password_reset(%s, %s, %s, %s, make_interval(mins => %s))",
         (email, address, config["PASSWORD_RESET_ACCOUNT_LIMIT"], config["PASSWORD_RESET_ADDRESS_LIMIT"],
          config["PASSWORD_RESET_WINDOW_MINUTES"]))[0][0]
@@ -135,10 +141,10 @@ def request_password_reset(email: str, address: str, config) -> bool:
 
 def password_reset_target(token: str) -> str | None:
     """The address a reset link may still set a password for, or None."""
-    rows = _as_sign_in_role("SELECT email FROM password_reset_target(%s)", (token_hash(token),))
+    rows = as_sign_in_role("SELECT email FROM password_reset_target(%s)", (token_hash(token),))
     return rows[0][0] if rows else None
 
 
 def complete_password_reset(token: str, password_hash: str):
     """The account whose password the token set (once), or None for a used, expired or unknown one."""
-    return _as_sign_in_role("SELECT complete_password_reset(%s, %s)", (token_hash(token), password_hash))[0][0]
+    return as_sign_in_role("SELECT complete_password_reset(%s, %s)", (token_hash(token), password_hash))[0][0]

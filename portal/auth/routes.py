@@ -12,7 +12,7 @@ from portal import db, passwords
 from portal.auth import queries
 from portal.auth.forms import ForgotPasswordForm, ResetPasswordForm, SignInForm, SignUpForm
 from portal.notifications import events
-from portal.web import acting_as, found, home_for, redirect_to, render, safe_next
+from portal.web import found, home_for, redirect_to, render, safe_next
 from portal.auth import bp
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def sign_in():
     user_id, stored_hash = found
     _start_session(user_id)
     if passwords.needs_rehash(stored_hash):
-        queries.set_own_password_hash(passwords.hash_password(form.password.data))
+        queries.set_password_hash(user_id, passwords.hash_password(form.password.data))
     flash(f"Welcome back, {current_user.first_name}.", "success")
     return redirect_to(next_url or home_for(current_user))
 
@@ -119,8 +119,7 @@ def confirm_email_save(confirmation):
     """Confirm the link's address for the link's person (the signed link is their credential,
     whoever is signed in here); an address changed since, or confirmed already, is said so."""
     user_id, email = _confirmation_or_404(confirmation)
-    with acting_as(user_id):
-        confirmed = queries.confirm_email(email)
+    confirmed = queries.confirm_email(user_id, email)
     return render("auth/confirm_email.html", confirmation=confirmation, email=email, done=True,
                   confirmed=confirmed)
 
