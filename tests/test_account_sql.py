@@ -276,6 +276,24 @@ def test_an_unconfirmed_address_gets_its_reset_email_too(database):
     assert sent["email_state"] == "pending" and to_send(db, sent["id"])["wanted"] is True
 
 
+def test_the_accounts_emails_ignore_the_preferences(database):
+    """A reset and an email change go by email only, whatever one's preferences say (an opt-out of
+    their email, an opt-in to seeing them in the portal)."""
+    db = database
+    user, email = gen_account(db)
+    kinds = ("password_reset", "email_change", "email_changed")
+    call(db, me(user), "INSERT INTO notification_settings (user_id, email_notifications, push_notifications) "
+                       "VALUES (%s, %s, %s)",
+         (user, json.dumps(dict.fromkeys(kinds, False)), json.dumps(dict.fromkeys(kinds, True))))
+    assert request_reset(db, email) is True
+    change = call(db, me(user), "SELECT request_email_change('elsewhere@example.test')")
+    call(db, me(user), "SELECT confirm_email_change(%s)", (change,))
+    for kind in kinds:
+        [sent] = notices(db, user, kind)
+        assert (sent["in_portal"], sent["email_state"], len(email_jobs(db, sent["id"]))) == (False, "pending", 1), kind
+    assert to_send(db, notices(db, user, "email_changed")[0]["id"])["wanted"] is True
+
+
 @pytest.mark.parametrize("exists", [True, False], ids=["account", "no_account"])
 def test_reset_requests_are_throttled_per_email(database, exists):
     db = database
@@ -728,6 +746,15 @@ def test_an_instructor_without_students_is_deleted(database):
     assert call(db, me(instructor), "SELECT delete_my_account()") == "deleted"
     profile = db.rows("SELECT bio, social_links FROM instructor_profiles WHERE user_id = %s", (instructor,))[0]
     assert profile == {"bio": None, "social_links": {}}
+
+
+def test_an_org_admin_is_deleted_as_a_student_of_no_organization(database):
+    db = database
+    org = gen_org(db)
+    org_admin, _ = gen_account(db, "org_admin", org=org)
+    assert call(db, me(org_admin), "SELECT delete_my_account()") == "deleted"
+    assert db.rows("SELECT role::text AS role, organization_id, is_active FROM users WHERE id = %s", (org_admin,)) == [
+        {"role": "student", "organization_id": None, "is_active": False}]
 
 
 def test_an_admin_cannot_delete_their_account_and_anon_has_none(database):
