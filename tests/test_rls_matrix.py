@@ -47,6 +47,12 @@ only through the functions granted to it, and reaches nothing in private.
 triggers, and one reminder each written as the scheduled work writes it, ``private.notify``),
 labelled ``n_<recipient>``; ``nt_student`` is the student's reminder alone. The job queue's own
 tables (schema procrastinate) are the worker's: tests/test_grants.py and test_security_attacks.py.
+
+011's account tables are seeded through their functions as their actors: sessions
+(``start_session``, ``end_sessions``), email changes (``request_email_change``,
+``cancel_email_change``), and a password reset requested as portal_signin
+(``request_password_reset``, for S1's address and for one no account holds) and armed as
+portal_worker (``private.arm_password_reset``). Their behaviour is tests/test_account_sql.py's.
 """
 
 from __future__ import annotations
@@ -517,6 +523,46 @@ MATRIX = [
              "SELECT id, 1, 'forged' FROM procrastinate.procrastinate_jobs LIMIT 1"),
       nobody("UPDATE private.job_errors SET error = 'rewritten'"),
       nobody("DELETE FROM private.job_errors")),
+
+    # 011: sessions. S1 signed in twice (and signed one of them out), S2 and the owner once, each
+    # through start_session() as themself. One's own sessions are read (not their user_id column:
+    # EXTRA); only start_session(), end_sessions(), change_own_password() and the deactivation
+    # trigger write the table. Reading: service_role holds nothing on it (011 revokes it), unlike
+    # the rest of public: a session's address and browser are its person's alone, and the back
+    # office has no use for them.
+    T("user_sessions", "id",
+      reads(anon=DENY, service=DENY, student={"us_student", "us_student_ended"}, student2={"us_student2"},
+            owner={"us_owner"}),
+      nobody("INSERT INTO user_sessions (user_id, user_agent, address) VALUES (%(me)s, 'Forged', '192.0.2.9')"),
+      nobody("UPDATE user_sessions SET revoked_at = NULL WHERE id = %(us_student_ended)s"),
+      nobody("DELETE FROM user_sessions WHERE id = %(us_student)s")),
+
+    # 011: email changes. S2 asked for one (pending); S1 asked for one and cancelled it, through
+    # request_email_change() / cancel_email_change(). One's own are read; only those functions and
+    # confirm_email_change() write the table. service_role: as for user_sessions.
+    T("email_changes", "id",
+      reads(anon=DENY, service=DENY, student={"ec_student"}, student2={"ec_student2"}),
+      nobody("INSERT INTO email_changes (user_id, new_email) VALUES (%(me)s, 'forged@example.test')"),
+      nobody("UPDATE email_changes SET confirmed_at = now() WHERE id = %(ec_student2)s"),
+      nobody("DELETE FROM email_changes WHERE id = %(ec_student2)s")),
+
+    # 011: password reset requests (the throttle's counts), one for S1's address and one for an
+    # address no account holds, made by request_password_reset() as portal_signin: no API role
+    # reaches the table.
+    T("private.password_reset_requests", "id",
+      reads(default=DENY),
+      nobody("INSERT INTO private.password_reset_requests (email, address) "
+             "VALUES ('x@example.test', '192.0.2.9')"),
+      nobody("UPDATE private.password_reset_requests SET requested_at = now() - interval '2 days'"),
+      nobody("DELETE FROM private.password_reset_requests")),
+
+    # 011: password resets: S1's, made by that request and armed by the worker (a token's hash);
+    # no API role reaches the table (the functions granted to portal_signin and portal_worker do).
+    T("private.password_resets", "id",
+      reads(default=DENY),
+      nobody("INSERT INTO private.password_resets (user_id, email) VALUES (%(me)s, 'x@example.test')"),
+      nobody("UPDATE private.password_resets SET used_at = NULL, expires_at = 'infinity'"),
+      nobody("DELETE FROM private.password_resets")),
 ]
 TABLES = {t.name: t for t in MATRIX}
 
@@ -798,6 +844,25 @@ EXTRA = [
       "UPDATE notification_settings SET user_id = %(student3)s WHERE user_id = %(me)s", DENY),
     X("notification_settings-update_someone_elses-student2", "student2", "notification_settings",
       "UPDATE notification_settings SET email_notifications = '{}' WHERE user_id = %(student)s", ZERO),
+    # 011: one's sessions and email changes are read without their user_id; nobody revives an
+    # ended session, confirms a change or moves either to another person directly.
+    X("user_sessions-select_user_id-student", "student", "user_sessions", "SELECT user_id FROM user_sessions", DENY),
+    X("user_sessions-select_someone_elses-admin", "admin", "user_sessions",
+      "SELECT id FROM user_sessions WHERE id = %(us_student)s", set()),
+    X("user_sessions-revive_own-student", "student", "user_sessions",
+      "UPDATE user_sessions SET revoked_at = NULL WHERE id = %(us_student_ended)s", DENY),
+    X("user_sessions-end_own_directly-student", "student", "user_sessions",
+      "UPDATE user_sessions SET revoked_at = now() WHERE id = %(us_student)s", DENY),
+    X("user_sessions-give_away-student", "student", "user_sessions",
+      "UPDATE user_sessions SET user_id = %(student2)s WHERE id = %(us_student)s", DENY),
+    X("email_changes-select_user_id-student2", "student2", "email_changes", "SELECT user_id FROM email_changes",
+      DENY),
+    X("email_changes-confirm_own_directly-student2", "student2", "email_changes",
+      "UPDATE email_changes SET confirmed_at = now() WHERE id = %(ec_student2)s", DENY),
+    X("email_changes-extend_own-student2", "student2", "email_changes",
+      "UPDATE email_changes SET expires_at = 'infinity' WHERE id = %(ec_student2)s", DENY),
+    X("email_changes-select_someone_elses-admin", "admin", "email_changes",
+      "SELECT id FROM email_changes WHERE id = %(ec_student2)s", set()),
     X("notification_settings-insert_own-student3", "student3", "notification_settings",
       "INSERT INTO notification_settings (user_id, email_notifications) "
       "VALUES (%(me)s, '{\"certificate_issued\": false}')", OK,
@@ -982,6 +1047,23 @@ def seed(db) -> World:
     job = db.value("SELECT min(id) FROM procrastinate.procrastinate_jobs")
     db.rows("SELECT private.record_job_error(%s, 1, 'SMTP refused the message')", (job,))
 
+    # 011: sessions, email changes and a password reset, each made by its function as its actor.
+    sessions = {f"us_{k}": _as(db, Actor.user(u[k]), "SELECT start_session('Matrix browser', '192.0.2.10')", None)
+                for k in ("student", "student2", "owner")}
+    sessions["us_student_ended"] = _as(db, s1, "SELECT start_session('Old browser', '192.0.2.11')", None)
+    assert _as(db, s1, "SELECT end_sessions(%s, NULL)", (sessions["us_student_ended"],)) == 1
+    changes = {"ec_student": _as(db, s1, "SELECT request_email_change('stu.one.new@example.test')", None),
+               "ec_student2": _as(db, Actor.user(u["student2"]),
+                                  "SELECT request_email_change('stu.two.new@example.test')", None)}
+    assert _as(db, s1, "SELECT cancel_email_change()", None) == 1
+    s1_email = db.value("SELECT email::text FROM users WHERE id = %s", (u["student"],))
+    for email in (s1_email, "nobody-here@example.test"):
+        assert _as(db, Actor.sign_in(), "SELECT request_password_reset(%s, '192.0.2.12', 5, 20, interval '1 hour')",
+                   (email,)) is True
+    reset = db.value("SELECT id FROM private.password_resets")
+    assert _as(db, Actor("portal_worker", None, "portal_worker"),
+               "SELECT private.arm_password_reset(%s, sha256('matrix-token'), interval '1 hour')", (reset,)) is True
+
     # Labels.
     one = lambda mapping: {label: {key} for label, key in mapping.items()}  # noqa: E731
     instructors = {k: u[k] for k in INSTRUCTORS}
@@ -1018,6 +1100,12 @@ def seed(db) -> World:
         "notification_settings": one(ns),
         "notification_read_marks": one(marks),
         "private.job_errors": one({"jerr_1": job}),
+        "user_sessions": one(sessions),
+        "email_changes": one(changes),
+        "private.password_reset_requests": {
+            f"prr_{'known' if r['email'] == s1_email else 'unknown'}": {r["id"]}
+            for r in db.rows("SELECT id, email::text AS email FROM private.password_reset_requests")},
+        "private.password_resets": one({"pr_student": reset}),
     }
     by_enrollment = {key: label[2:] for label, key in e.items()}           # id -> "s1_pub"
     groups = {t: {} for t in ("lesson_progress", "student_progress", "student_activity",
