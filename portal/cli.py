@@ -12,6 +12,8 @@
     python -m portal run               the whole portal: database, migrations, demo data, gunicorn, a worker
     python -m portal worker            run background jobs (emails, reminders, scheduled maintenance)
     python -m portal bench ...         the benchmark (see portal.bench)
+    python -m portal keys new          print a fresh payment-details key line (<id>:<base64url>)
+    python -m portal keys rotate       re-seal every payment details under the first key of PAYMENT_DETAILS_KEYS
 
 verify and rebuild go instructor by instructor, each in its own short
 transaction, with a progress bar on a terminal: at scale, one statement over
@@ -30,7 +32,7 @@ import click
 import psycopg2
 from tqdm import tqdm
 
-from portal import db, serve
+from portal import db, secretbox, serve
 from portal.bench.cli import bench
 from portal.jobs.worker import worker
 
@@ -206,6 +208,95 @@ def demo(scale: int) -> None:
     else:
         click.echo("demo data already present")
     click.echo("\n".join(demo_data.login_lines()))
+
+
+# --- the keys that seal instructors' payment details (portal/secretbox.py) ------------------------
+
+ROTATE_BATCH = 500
+# Sealed rows not yet under the sealing key, after a position (keyset: a row that cannot be
+# opened is passed over, not read again), locked until their batch commits.
+STALE_DETAILS = """SELECT user_id, payment_details FROM instructor_settings
+                   WHERE payment_details IS NOT NULL AND split_part(payment_details, '.', 2) <> %(key)s
+                     AND (%(after)s::uuid IS NULL OR user_id > %(after)s::uuid)
+                   ORDER BY user_id LIMIT %(batch)s FOR NO KEY UPDATE"""
+
+
+def _key_ring() -> dict[str, bytes]:
+    """The ring the web app would use: PAYMENT_DETAILS_KEYS, or in development the key derived from
+    SECRET_KEY (``make run``'s instance/secret_key when SECRET_KEY is unset, as ``run`` does)."""
+    from portal import config
+
+    settings = config.from_environment()
+    if not settings.get("PAYMENT_DETAILS_KEYS"):
+        if settings["PORTAL_ENV"] == "production":
+            raise click.ClickException("PAYMENT_DETAILS_KEYS is not set")
+        if "SECRET_KEY" not in os.environ:
+            settings["SECRET_KEY"] = serve.development_secret()
+    try:
+        return config.payment_details_keys(settings)
+    except secretbox.SecretBoxError as exc:
+        raise click.ClickException(f"PAYMENT_DETAILS_KEYS: {exc}") from exc
+
+
+@main.group(name="keys")
+def keys_group() -> None:
+    """The keys that seal instructors' payment details (PAYMENT_DETAILS_KEYS)."""
+
+
+@keys_group.command("new")
+@click.option("--id", "key_id", default=None, help="The key's id (letters, digits, - and _); default k<date>.")
+def new_key(key_id: str | None) -> None:
+    """Print a fresh key line, <id>:<base64url 32 bytes>, to put first in PAYMENT_DETAILS_KEYS."""
+    import time
+
+    key_id = key_id or time.strftime("k%Y%m%d")
+    if not secretbox.KEY_ID.match(key_id):
+        raise click.BadParameter("letters, digits, '-' and '_' only, 1 to 32", param_hint="--id")
+    click.echo(f"{key_id}:{secretbox.new_key()}")
+
+
+@keys_group.command()
+@click.option("--batch", type=click.IntRange(min=1), default=ROTATE_BATCH, show_default=True,
+              help="Rows re-sealed per transaction.")
+def rotate(batch: int) -> None:
+    """Re-seal, as the owner, every payment details not under the first key of PAYMENT_DETAILS_KEYS:
+    each row opened with its own key and sealed under the first, a batch per transaction. A row
+    that cannot be opened (its key is not in the ring, or it was altered) is reported and left as
+    it is, and the command exits 1. Run it after putting a new key first; drop an old key from
+    the ring only once this reports no row left under it."""
+    ring = _key_ring()
+    current = next(iter(ring))
+    conn, _, _ = _owner_connection()
+    conn.autocommit = False
+    resealed, failed, after = 0, [], None
+    try:
+        while True:
+            with conn, conn.cursor() as cur:  # one transaction per batch
+                cur.execute(STALE_DETAILS, {"key": current, "after": after, "batch": batch})
+                rows = cur.fetchall()
+                for user_id, envelope in rows:
+                    try:
+                        plain = secretbox.open_envelope(envelope, user_id, ring)
+                    except secretbox.SecretBoxError as exc:
+                        failed.append((user_id, str(exc)))
+                        continue
+                    cur.execute("UPDATE instructor_settings SET payment_details = %s WHERE user_id = %s",
+                                (secretbox.seal(plain, user_id, ring), user_id))
+                    resealed += cur.rowcount
+            if len(rows) < batch:
+                break
+            after = rows[-1][0]
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM instructor_settings "
+                        "WHERE split_part(payment_details, '.', 2) = %s", (current,))
+            already = cur.fetchone()[0] - resealed
+    finally:
+        conn.close()
+    for user_id, reason in failed:
+        click.echo(f"instructor {user_id}: not re-sealed: {reason}", err=True)
+    click.echo(f"{resealed} row(s) re-sealed under key {current!r}, {already} already current"
+               + (f", {len(failed)} could not be opened (left as they were)" if failed else ""))
+    raise SystemExit(1 if failed else 0)
 
 
 main.add_command(serve.run)

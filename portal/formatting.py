@@ -14,7 +14,7 @@ NAVIGATION = {
     "instructor": [("Dashboard", "dashboard.index"), ("Courses", "courses.index"),
                    ("Workshops", "workshops.index"), ("Students", "students.index"),
                    ("Revenue", "revenue.index"), ("Reviews", "reviews.index"),
-                   ("Settings", "settings.notifications"), ("Catalog", "catalog.index")],
+                   ("Settings", "settings.index"), ("Catalog", "catalog.index")],
     "student": [("Catalog", "catalog.index"), ("My learning", "learning.index"),
                 ("Settings", "settings.notifications")],
     "org_admin": [("Organization", "admin.index"), ("Settings", "settings.notifications")],

@@ -598,6 +598,11 @@ class InstructorSettings(BaseModel):
     timezone = TextField()
     created_at = DateTimeTZField()
     updated_at = DateTimeTZField()
+    # 011: when a student counts as at risk (below this progress after so many days enrolled)
+    # or inactive (no activity for so many days).
+    at_risk_progress_percent = SmallIntegerField()  # CHECK: 1..100
+    at_risk_after_days = SmallIntegerField()  # CHECK: 1..365
+    inactive_after_days = SmallIntegerField()  # CHECK: 1..365
 
     class Meta:
         table_name = "instructor_settings"
@@ -952,13 +957,45 @@ def caller_courses(field, *perms):
     return NodeList((field, SQL("= ANY ((SELECT rls.course_ids(%s))::uuid[])", [list(perms)])))
 
 
+class UserSession(BaseModel):
+    """``user_sessions``: one row per sign-in; the cookie carries its id, and a session ended here
+    stops working (011). Written only by the account functions; its person reads their own."""
+    UNREADABLE = ("user",)
+    id = uuid_pk()
+    user = fk(User, "user_id", "sessions")
+    created_at = DateTimeTZField()
+    last_seen_at = DateTimeTZField()
+    revoked_at = DateTimeTZField(null=True)
+    user_agent = TextField(null=True)
+    address = TextField(null=True)
+
+    class Meta:
+        table_name = "user_sessions"
+
+
+class EmailChange(BaseModel):
+    """``email_changes``: a request to move an account to a new address, until its link is
+    followed, it is cancelled or it expires (011)."""
+    UNREADABLE = ("user",)
+    id = uuid_pk()
+    user = fk(User, "user_id", "email_changes")
+    new_email = CITextField()
+    created_at = DateTimeTZField()
+    expires_at = DateTimeTZField()
+    confirmed_at = DateTimeTZField(null=True)
+    cancelled_at = DateTimeTZField(null=True)
+
+    class Meta:
+        table_name = "email_changes"
+
+
 TABLE_MODELS = (
     SchemaMigration, Organization, User, Course, CourseModule, CourseLesson, CourseEnrollment,
     LessonProgress, Workshop, WorkshopRegistration, InstructorProfile, InstructorSettings,
     StudentProgress, StudentActivity, RevenueTransaction, CourseReview, WorkshopFeedback,
     CourseInstructor, WorkshopFacilitator, DripUnlock, Checkout, PaymentEvent, Certificate,
     ReviewHelpfulVote, ReviewReport, NotificationEvent, NotificationSettings, Notification,
-    NotificationReadMark,
+    NotificationReadMark, UserSession, EmailChange,
 )
 VIEW_MODELS = (PublicInstructor, CourseOutline, CourseTeacher, StudentEngagementSummary, ReviewAuthor)
 MATERIALIZED_VIEW_MODELS = (InstructorMonthlyStats,)

@@ -80,6 +80,20 @@ ALTER TABLE public.instructor_profiles
 
 
 
+-- A profile for "students" only: the public page shows it to the instructor's
+-- own students (enrolled, in progress or completed), and to no one else; the
+-- view public_instructors stays the public ones' (anon reads it).
+CREATE FUNCTION public.instructor_for_their_students(p_instructor_id uuid)
+RETURNS SETOF public.public_instructors
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT u.id, u.full_name, u.avatar_url, p.headline, p.bio, p.expertise_tags, p.pillars,
+           p.website_url, p.social_links, p.is_verified, p.is_featured, p.total_students,
+           p.total_courses, p.total_workshops, p.average_rating, p.total_reviews
+    FROM public.users u JOIN public.instructor_profiles p ON p.user_id = u.id
+    WHERE u.id = p_instructor_id AND p.visibility = 'students'
+      AND p_instructor_id = ANY ((SELECT rls.teacher_ids())::uuid[])
+$$;
+
 -- 2. at-risk thresholds ----------------------------------------------------------------------
 -- A student is at risk under at_risk_progress_percent after at_risk_after_days
 -- enrolled (the specification's 30 % after 7 days), or after inactive_after_days
@@ -647,7 +661,7 @@ GRANT SELECT (id, new_email, created_at, expires_at, confirmed_at, cancelled_at)
     TO authenticated;
 
 REVOKE ALL ON FUNCTION public.valid_profile_rows(jsonb, text[], text[]), public.valid_social_links(jsonb),
-    public.valid_expertise_tags(text[]), private.session_lifetime(),
+    public.valid_expertise_tags(text[]), public.instructor_for_their_students(uuid), private.session_lifetime(),
     public.start_session(text, text), public.session_is_active(uuid), public.end_sessions(uuid, uuid),
     public.change_own_password(text, uuid), private.end_sessions_of_deactivated(),
     public.request_password_reset(text, text, integer, integer, interval),
@@ -659,7 +673,8 @@ REVOKE ALL ON FUNCTION public.valid_profile_rows(jsonb, text[], text[]), public.
 -- The profile's CHECKs call these as whoever writes the row.
 GRANT EXECUTE ON FUNCTION public.valid_profile_rows(jsonb, text[], text[]), public.valid_social_links(jsonb),
     public.valid_expertise_tags(text[]) TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION public.start_session(text, text), public.session_is_active(uuid),
+GRANT EXECUTE ON FUNCTION public.instructor_for_their_students(uuid),
+    public.start_session(text, text), public.session_is_active(uuid),
     public.end_sessions(uuid, uuid), public.change_own_password(text, uuid),
     public.request_email_change(text), public.cancel_email_change(), public.confirm_email_change(uuid),
     public.export_my_data(), public.account_deletion_outcome(), public.delete_my_account()

@@ -30,7 +30,7 @@ QUEUE_SCHEMA = "procrastinate"
 # Every function of schemas public, rls and private each role may EXECUTE (extension members and
 # schema auth aside), as regprocedure text with schemas spelled out. Built from the GRANTs of
 # schema/007_security.sql, 008_scale.sql and 010_notifications.sql and confirmed with the query of
-# ``executable``. Sizes: anon 4, authenticated 90, service_role 14, portal_signin 6, portal_worker 14.
+# ``executable``. Sizes: anon 4, authenticated 91, service_role 14, portal_signin 6, portal_worker 14.
 EXECUTE = {
     "anon": {
         "public.lesson_quiz(uuid)",
@@ -129,6 +129,8 @@ EXECUTE = {
         "public.confirm_email(text)",
         "public.retry_dead_job(bigint)",
         "public.job_queue_health()",
+        # 011: a "students only" profile, for the instructor's own students
+        "public.instructor_for_their_students(uuid)",
         # 011: the account, each for the caller's own only (rls.uid(); refuses the anonymous)
         "public.start_session(text,text)",
         "public.session_is_active(uuid)",
@@ -279,7 +281,7 @@ def _describe(entries, limit=60):
 @pytest.mark.parametrize("role", LISTED_ROLES)
 def test_functions_executable_by_api_roles_are_exactly_the_allow_list(module_database, role):
     """The functions ``role`` may EXECUTE are exactly those of EXECUTE[role]: a new function is denied
-    until someone adds it here (anon 4, authenticated 90, service_role 14, portal_signin 6,
+    until someone adds it here (anon 4, authenticated 91, service_role 14, portal_signin 6,
     portal_worker 14)."""
     actual = executable(module_database.owner)[role]
     unexpected, missing = actual - EXECUTE[role], EXECUTE[role] - actual

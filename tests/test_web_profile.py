@@ -391,7 +391,7 @@ def test_a_check_violation_without_a_known_column_is_a_form_error(owner, monkeyp
 
 @pytest.mark.parametrize("visibility, says", [
     ("public", "Everyone: your page is public"),
-    ("students", "Only you, for now: it is set to your students only"),
+    ("students", "Your students: those enrolled in your courses see your page"),
     ("private", "Only you: your profile is private"),
 ])
 def test_the_preview_shows_the_public_page_and_who_can_see_it(owner, visibility, says):
@@ -425,9 +425,10 @@ def test_the_preview_pages_courses_with_htmx(owner):
 # --- visibility on the public and course pages -------------------------------------------------------------
 
 def test_a_private_profile_has_no_public_page_and_course_pages_name_without_a_link(owner):
-    """Private (and students-only, which no page shows yet, as the preview's banner says): the instructor page
-    is 404 for a visitor, the instructor's own student and another instructor; the course page names the
-    teacher without a link. Public again: the page and the link are back."""
+    """Private: the instructor page is 404 for a visitor, the instructor's own student and another
+    instructor; students only: 404 for the visitor and the other instructor, the page for the own
+    student (011); either way the course page names the teacher without a link. Public again: the
+    page and the link are back for everyone."""
     world = owner
     world.post("owner", valid())
     course = gen_course(world.database, world.users["owner"])
@@ -437,7 +438,8 @@ def test_a_private_profile_has_no_public_page_and_course_pages_name_without_a_li
     for visibility in ("private", "students"):
         world.visibility("owner", visibility)
         for actor in ("anon", "student", "other"):
-            assert world.get(actor, page_path).status_code == 404, (visibility, actor)
+            sees = visibility == "students" and actor == "student"
+            assert world.get(actor, page_path).status_code == (200 if sees else 404), (visibility, actor)
             course_page = text(world.get(actor, f"/catalog/{slug}"))
             assert "Olivia Owner" in course_page and link not in course_page, (visibility, actor)
             assert "Data coach for small teams" not in course_page

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support import gen_account, gen_org
-from tests import routes_catalog, routes_enrollment, routes_learning, routes_notifications
+from tests import routes_catalog, routes_enrollment, routes_learning, routes_notifications, routes_settings
 from tests.test_web_courses_access import ROUTES as COURSE_ROUTES
 from tests.web import close_app, htmx, make_app, sign_in
 
@@ -62,6 +62,8 @@ COURSE_RULES = {route.rule for route in COURSE_ROUTES}
 STUDENT_SIDE_RULES = routes_catalog.RULES | routes_enrollment.RULES | routes_learning.RULES
 # The notices' routes with an id, a token or a key, and their POSTs: test_web_notifications.
 NOTIFICATION_RULES = routes_notifications.RULES
+# The sections of the instructor's settings page (POST only): test_web_instructor_settings.
+SETTINGS_RULES = routes_settings.RULES
 # For machines, not people: JSON, no page around it.
 HEALTH = {"/healthz", "/readyz", "/healthz/worker"}
 
@@ -115,8 +117,8 @@ def test_pages_answer_htmx_and_plain_requests(clients, path):
 def test_every_route_is_in_the_table(clients):
     """No route exists that this module does not test."""
     app, _ = clients
-    known = (set(ROUTES) | POST_ONLY | SIGNED_LINKS | ACCOUNT_RULES | EXPORTS | COURSE_RULES | STUDENT_SIDE_RULES | NOTIFICATION_RULES
-             | {"/static/<path:filename>", "/static/vendor/<name>"})
+    known = (set(ROUTES) | POST_ONLY | SIGNED_LINKS | ACCOUNT_RULES | EXPORTS | COURSE_RULES | STUDENT_SIDE_RULES
+             | NOTIFICATION_RULES | SETTINGS_RULES | {"/static/<path:filename>", "/static/vendor/<name>"})
     rules = {rule.rule for rule in app.url_map.iter_rules()}
     assert rules - known == set()
 

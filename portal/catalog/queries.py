@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_login import current_user
 from peewee import JOIN, IntegrityError, Value, fn
 
 from portal.courses.forms import LEVELS
@@ -402,9 +403,9 @@ def report_review(review_id, values: dict) -> None:
 # --- the public instructor page --------------------------------------------------------
 
 def public_instructor(instructor_id) -> dict | None:
-    """A public profile (public_instructors: visibility 'public' only), with the education,
-    certifications and work experience the view leaves out, read from instructor_profiles
-    under RLS (which shows a public row to everyone)."""
+    """A public profile (public_instructors: visibility 'public' only), or for their own students
+    one visible to "students", with the education, certifications and work experience the view
+    leaves out, read from instructor_profiles under RLS (which shows such rows to them)."""
     return (PublicInstructor.select(PublicInstructor.id, PublicInstructor.full_name, PublicInstructor.avatar_url,
                                     PublicInstructor.headline, PublicInstructor.bio, PublicInstructor.expertise_tags,
                                     PublicInstructor.pillars, PublicInstructor.website_url,
@@ -414,7 +415,22 @@ def public_instructor(instructor_id) -> dict | None:
                                     PublicInstructor.total_reviews, InstructorProfile.education,
                                     InstructorProfile.certifications, InstructorProfile.work_experience)
             .join(InstructorProfile, JOIN.LEFT_OUTER, on=(InstructorProfile.user == PublicInstructor.id))
-            .where(PublicInstructor.id == instructor_id).dicts().first())
+            .where(PublicInstructor.id == instructor_id).dicts().first()) or (
+        _for_their_students(instructor_id) if current_user.is_authenticated else None)
+
+
+_PROFILE_COLUMNS = ("id", "full_name", "avatar_url", "headline", "bio", "expertise_tags", "pillars",
+                    "website_url", "social_links", "is_verified", "total_students", "total_courses",
+                    "total_workshops", "average_rating", "total_reviews")
+
+
+def _for_their_students(instructor_id) -> dict | None:
+    """A "students only" profile, which its instructor's own students see (011)."""
+    row = database.execute_sql(
+        f"SELECT {', '.join('i.' + c for c in _PROFILE_COLUMNS)}, p.education, p.certifications, "
+        "p.work_experience FROM instructor_for_their_students(%s) i "
+        "LEFT JOIN instructor_profiles p ON p.user_id = i.id", (str(instructor_id),)).fetchone()
+    return dict(zip(_PROFILE_COLUMNS + ("education", "certifications", "work_experience"), row)) if row else None
 
 
 def instructor_courses(instructor_id, view: View) -> Page:

@@ -27,12 +27,10 @@ from portal.web import found, notify, redirect_to, render, role_required
 # Who sees the profile, for each instructor_settings.profile_visibility.
 AUDIENCE = {
     "public": "Everyone: your page is public, and course pages link to it.",
-    # The public page reads public_instructors (public profiles only), and a student may not read
-    # their instructor's account row, so no page shows a students-only profile yet, not even to
-    # the students: say so rather than promise what the portal does not do.
-    "students": "Only you, for now: it is set to your students only, and the portal has no page for that yet, "
-                "so visitors, students and other instructors get no page; course pages show your name without "
-                "a link.",
+    # The public page shows a students-only profile to the instructor's own students
+    # (instructor_for_their_students, 011); course pages link only to public ones.
+    "students": "Your students: those enrolled in your courses see your page; visitors and other instructors "
+                "get no page, and course pages show your name without a link.",
     "private": "Only you: your profile is private. Visitors, students and other instructors get no page, and "
                "course pages show your name without a link.",
 }
