@@ -1,6 +1,7 @@
 """Issue 18's journey in a real browser: a new instructor completes the profile (an anonymous
-visitor's public page shows it), turns off review emails, changes the password (the other browser
-is signed out); a student resets a forgotten password from the email in the outbox.
+visitor's public page shows it), turns off review emails, sets a payout method (only its last
+four characters are shown back), changes the password (the other browser is signed out); a
+student resets a forgotten password from the email in the outbox.
 
 The reset email is sent by the worker, run in a process of its own as in production (in this
 process its app would rebind the live server's database handle), into a capture mailbox that the
@@ -24,6 +25,7 @@ from tests.web import close_app, make_app
 PAGE_WIDTH = "document.documentElement.scrollWidth"
 FIRST_PASSWORD = "a much longer passphrase"
 NEW_PASSWORD = "another long passphrase, changed"
+IBAN = "DE89 3704 0044 0532 0130 00"
 HEADLINE = "Data engineer who teaches testing without fear"
 BIO = ("I have built data pipelines for ten years and now teach people to test them, "
        "one small and calm step at a time.")
@@ -142,6 +144,30 @@ def test_a_new_instructor_completes_the_profile_turns_off_review_emails_and_chan
     screenshot(page, "account-journey-notification-settings")
     assert database.value("SELECT email_notifications ->> 'new_review' FROM instructor_settings "
                           "WHERE user_id = %s", (ines,)) == "false"
+
+    # 3. A payout method: the IBAN is saved as it is typed (htmx, on change), and only its last four
+    # characters ever come back, even after a reload.
+    page.goto(f"{base}/settings/")
+    payouts = page.locator("#settings-payouts")
+    expect(payouts.locator("#payment-details-saved")).to_have_text("No payout details saved yet.")
+    payouts.get_by_label("Payout method").select_option("bank_transfer")
+    expect(payouts.locator("#payment_details-error")).to_contain_text("IBAN")
+    payouts.get_by_label("Payout details").fill(IBAN)
+    payouts.get_by_label("Payout details").blur()
+    expect(page.locator("#messages")).to_contain_text("saved")
+    expect(page.locator("#payment-details-saved")).to_have_text("Saved: •••• 3000")
+    expect(payouts.get_by_label("Payout details")).to_have_value("")
+    page.reload()
+    expect(page.locator("#payment-details-saved")).to_have_text("Saved: •••• 3000")
+    expect(payouts.get_by_label("Payout method")).to_have_value("bank_transfer")
+    html = page.content()
+    assert IBAN not in html and IBAN.replace(" ", "") not in html, "never the whole IBAN"
+    assert "370400440532013000" not in html
+    stored = database.value("SELECT payment_details FROM instructor_settings WHERE user_id = %s", (ines,))
+    assert IBAN.replace(" ", "") not in stored and "3000" not in stored.split(".")[0]
+    check_accessibility(page, "instructor settings")
+    payouts.scroll_into_view_if_needed()
+    screenshot(page, "account-journey-payouts")
 
     # 4. The password changes here; the other browser, signed in as her too, is signed out.
     other_context, other = _second_browser(browser)
