@@ -663,7 +663,8 @@ $$;
 -- co-teaching and facilitating ended: name, address, photo, password, sessions, notices, settings and
 -- profile text are erased; enrollments, progress, certificates and reviews stay
 -- (every figure with them) under "Former member" (the certificates' printed
--- name too) with an address that reaches no one. Returns 'deactivated' or 'deleted'.
+-- name and the name in the notices their teachers got too) with an address
+-- that reaches no one. Returns 'deactivated' or 'deleted'.
 CREATE FUNCTION public.delete_account(p_user uuid) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
@@ -702,6 +703,19 @@ BEGIN
     WHERE user_id = me;
     UPDATE public.instructor_settings SET payment_method = NULL, payment_details = NULL WHERE user_id = me;
     UPDATE public.certificates SET student_name = 'Former member' WHERE user_id = me;
+    -- the name in the notices others got of this person's enrollments and reviews
+    -- (each found by its recipient, kind and dedup key: the outbox's unique index)
+    UPDATE public.notifications n SET payload = n.payload || '{"student_name": "Former member"}'
+    FROM (SELECT c.instructor_id AS recipient, 'new_enrollment' AS event_type,
+                 format('enrollment:%s:%s', e.id, k.kind) AS dedup_key
+          FROM public.course_enrollments e JOIN public.courses c ON c.id = e.course_id
+          CROSS JOIN (VALUES ('enrolled'), ('request')) AS k(kind)
+          WHERE e.user_id = me
+          UNION ALL
+          SELECT c.instructor_id, 'new_review', format('review:%s:%s', c.id, me)
+          FROM public.course_reviews r JOIN public.courses c ON c.id = r.course_id
+          WHERE r.user_id = me) AS mine
+    WHERE n.user_id = mine.recipient AND n.event_type = mine.event_type AND n.dedup_key = mine.dedup_key;
     UPDATE public.users
     SET email = format('deleted-%s@deleted.invalid', me), full_name = 'Former member', avatar_url = NULL,
         is_active = false, organization_id = NULL,
