@@ -42,7 +42,7 @@ def test_every_role_has_the_account_page(database, app, role):
     client = app.test_client()
     sign_in(client, email)
     page = text(client.get("/account/"))
-    assert email in page and "Where you are signed in" in page and "This browser" in page
+    assert email in page and "Where you are signed in" in page and "this browser" in page
 
 
 ACTIONS = ["/account/name", "/account/email", "/account/email/cancel", "/account/password",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from ua_parser import parse as ua_parse
+
 from portal.auth.queries import as_sign_in_role
 from portal.db import database
 
@@ -28,13 +30,25 @@ SESSIONS_SHOWN = 50
 
 
 def sessions() -> list[dict]:
-    """The caller's open sessions, most recently used first."""
+    """The caller's open sessions, most recently used first, each with its browser in words."""
     cursor = database.execute_sql(
         "SELECT id, created_at, last_seen_at, user_agent, address FROM user_sessions "
         "WHERE revoked_at IS NULL AND last_seen_at > now() - interval '30 days' "
         "ORDER BY last_seen_at DESC, id LIMIT %s", (SESSIONS_SHOWN,))
-    return [dict(zip(("id", "created_at", "last_seen_at", "user_agent", "address"), row))
+    rows = [dict(zip(("id", "created_at", "last_seen_at", "user_agent", "address"), row))
             for row in cursor.fetchall()]
+    for row in rows:
+        row["browser"] = browser_name(row["user_agent"])
+    return rows
+
+
+def browser_name(user_agent: str | None) -> str:
+    """"Firefox on Windows", from a user agent string (ua-parser); "Unknown browser" without one."""
+    if not user_agent:
+        return "Unknown browser"
+    parsed = ua_parse(user_agent)
+    family = parsed.user_agent.family if parsed.user_agent else "Unknown browser"
+    return f"{family} on {parsed.os.family}" if parsed.os and parsed.os.family != "Other" else family
 
 
 def save_name(full_name: str, avatar_url: str | None) -> None:

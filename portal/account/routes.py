@@ -49,6 +49,10 @@ def _page(status: int = 200, **forms):
                   sessions=queries.sessions(), this_session=session.get("sid"), status=status, **forms)
 
 
+def _sessions(count: int) -> str:
+    return "One other session was signed out." if count == 1 else f"{count} other sessions were signed out."
+
+
 def _done(message: str):
     return notify(redirect_to(url_for("account.index")), message)
 
@@ -99,7 +103,7 @@ def change_password():
     if not form.validate() or not _password_ok(form.current):
         return _page(422, password_form=form)
     ended = queries.change_password(current_user.id, passwords.hash_password(form.password.data), session.get("sid"))
-    return _done("Your password is changed." + (f" {ended} other session(s) were signed out." if ended else ""))
+    return _done("Your password is changed." + (f" {_sessions(ended)}" if ended else ""))
 
 
 @bp.route("/sessions/<uuid:session_id>/end", methods=["POST"])
@@ -115,7 +119,7 @@ def end_session(session_id):
 @role_required(*USER_ROLES)
 def end_other_sessions():
     ended = auth.end_sessions(keep=session.get("sid"))
-    return _done(f"{ended} other session(s) signed out." if ended else "There was no other session.")
+    return _done(_sessions(ended) if ended else "There was no other session.")
 
 
 @bp.route("/sessions/end-all", methods=["POST"])

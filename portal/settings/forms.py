@@ -42,8 +42,11 @@ def preferences_form(events: list[dict], zone: str | None = None, **data):
     ``zone``, the person's stored one, too)."""
 
     class PreferencesForm(BaseForm):
-        timezone = SelectField("Time zone for the times in your emails", choices=zone_choices(zone),
-                               description="Workshop reminders give their start in this zone.")
+        # The same setting as the settings page's "Time zone" (an instructor's instructor_settings.timezone),
+        # under the same name: on this page because everyone's emails give times in it.
+        timezone = SelectField("Time zone", choices=zone_choices(zone),
+                               description="Every time the portal shows you, and its emails give you, is in "
+                                           "this zone.")
 
     for event in events:
         name = event["event_type"]

@@ -184,7 +184,7 @@ def test_a_new_instructor_completes_the_profile_turns_off_review_emails_and_chan
         password.get_by_label("Repeat the new password").fill(NEW_PASSWORD)
         password.get_by_role("button", name="Change the password").click()
         expect(page).to_have_url(f"{base}/account/")
-        expect(page.locator("#messages")).to_contain_text("Your password is changed. 1 other session(s) were "
+        expect(page.locator("#messages")).to_contain_text("Your password is changed. One other session was "
                                                           "signed out.")
         expect(page.locator("table.sessions tbody tr")).to_have_count(1)
         screenshot(page, "account-journey-account")
