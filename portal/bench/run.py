@@ -49,7 +49,8 @@ def pages(course_id) -> list[tuple[str, str]]:
             ("curriculum (biggest course)", f"{course}/curriculum"),
             ("drip and early unlocks (biggest course)", f"{course}/drip"),
             ("team (biggest course)", f"{course}/team"), ("approvals queue", "/students/approvals"),
-            ("notifications (first page)", "/notifications/")]
+            ("notifications (first page)", "/notifications/"), ("settings", "/settings/"),
+            ("profile editor", "/settings/profile"), ("account", "/account/")]
 
 
 def subjects(owner_url: str) -> dict:
