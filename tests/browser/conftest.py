@@ -118,3 +118,17 @@ AXE_RUN = """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, re
     id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
     nodes: v.nodes.slice(0, 8).map(n => [n.target.join(' '), (n.failureSummary || '').replace(/\\s+/g, ' ')])
   })))"""
+
+
+def sign_in(page, base: str, email: str, password: str | None = None, lands: str | None = "/dashboard") -> None:
+    """Sign in through the form (the demo's password unless given); then, unless ``lands`` is None,
+    expect the page ``lands`` (an instructor's dashboard by default)."""
+    from playwright.sync_api import expect
+
+    from portal.demo import DEMO_PASSWORD
+    page.goto(f"{base}/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password or DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    if lands is not None:
+        expect(page).to_have_url(f"{base}{lands}")

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
-from tests.browser.conftest import ROOT, check_accessibility, screenshot
+from tests.browser.conftest import ROOT, check_accessibility, screenshot, sign_in
 from tests.support import PASSWORD, gen_account
 from tests.web import close_app, make_app
 
@@ -62,12 +62,6 @@ def _run_email_worker(database, mailbox, base) -> None:
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
 
-
-def _sign_in(page, base, email, password):
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def _second_browser(browser):
@@ -172,7 +166,7 @@ def test_a_new_instructor_completes_the_profile_turns_off_review_emails_and_chan
     # 4. The password changes here; the other browser, signed in as her too, is signed out.
     other_context, other = _second_browser(browser)
     try:
-        _sign_in(other, base, "ines@example.test", FIRST_PASSWORD)
+        sign_in(other, base, "ines@example.test", FIRST_PASSWORD, lands=None)
         expect(other).to_have_url(f"{base}/dashboard")
         page.goto(f"{base}/account/")
         expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
@@ -237,9 +231,9 @@ def test_a_student_resets_a_forgotten_password_from_the_email(account_server, pa
     # Signed in with the new password, and only with it.
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(re.escape(f"{base}/sign-in")))
-    _sign_in(page, base, email, PASSWORD)
+    sign_in(page, base, email, PASSWORD, lands=None)
     expect(page).to_have_url(re.compile(re.escape(f"{base}/sign-in")))
-    _sign_in(page, base, email, NEW_PASSWORD)
+    sign_in(page, base, email, NEW_PASSWORD, lands=None)
     expect(page).to_have_url(f"{base}/learning/")
     assert page.console_errors == [], "no script or CSP errors"
     assert page.goto(link.group(0)).status == 404, "a reset link works once"

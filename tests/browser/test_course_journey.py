@@ -7,16 +7,9 @@ import re
 from playwright.sync_api import expect
 
 from portal.demo import DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD
-from tests.browser.conftest import check_accessibility, screenshot
+from tests.browser.conftest import check_accessibility, screenshot, sign_in
 from tests.support import gen_course, gen_lesson, gen_module
 
-
-def _sign_in(page, base, email, password):
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{base}/dashboard")
 
 
 def _add_lesson(page, module_title, title, kind, video_url=None):
@@ -32,7 +25,7 @@ def _add_lesson(page, module_title, title, kind, video_url=None):
 def test_create_structure_drip_share_and_publish_a_course(demo_server, page):
     """Create a course, add two modules and three lessons (one quiz), reorder, drip, add a co-instructor, publish."""
     base, database = demo_server
-    _sign_in(page, base, DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD)
+    sign_in(page, base, DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD)
     colleague = database.value("SELECT email FROM users WHERE role = 'instructor' AND email <> %s "
                                "ORDER BY email LIMIT 1", (DEMO_INSTRUCTOR_EMAIL,))
 
@@ -203,7 +196,7 @@ def test_deleting_with_the_keyboard_keeps_the_focus_nearby(demo_server, page):
     course = _demo_course(database, "Keyboard Course", [("Basics", 3), ("Second", 1), ("Third", 0)])
     basics, second, third = course.modules
     l1, l2, l3, l4 = course.lessons
-    _sign_in(page, base, DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD)
+    sign_in(page, base, DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD)
     page.goto(f"{base}/courses/{course.id}/curriculum")
     page.on("dialog", lambda dialog: dialog.accept())  # hx-confirm's question
 
@@ -246,7 +239,7 @@ def test_move_to_works_without_javascript(demo_server, browser):
     context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
     try:
         page = context.new_page()
-        _sign_in(page, base, DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD)
+        sign_in(page, base, DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD)
         page.goto(f"{base}/courses/{course.id}/curriculum")
         page.get_by_role("link", name="Move to… (module “Alpha”)").click()
         expect(page).to_have_url(f"{base}/courses/{course.id}/modules/{alpha}/move")
@@ -267,7 +260,7 @@ def test_move_to_works_without_javascript(demo_server, browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         page = context.new_page()
-        _sign_in(page, base, DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD)
+        sign_in(page, base, DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD)
         page.goto(f"{base}/courses/{course.id}/modules/{alpha}/move")
         expect(page.get_by_label("Move the module “Alpha” to")).to_be_visible()
         check_accessibility(page, "move to")
@@ -280,7 +273,7 @@ def test_drip_schedule_is_a_compact_table(demo_server, page):
     stays under 1,400 px at 1280 px wide (a fieldset per item made it 3,225), and the keyboard goes row by row."""
     base, database = demo_server
     course = _demo_course(database, "Twelve Lessons", [("Start", 4), ("Middle", 4), ("End", 4)])
-    _sign_in(page, base, DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD)
+    sign_in(page, base, DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD)
     page.goto(f"{base}/courses/{course.id}/drip")
     expect(page.locator(".drip-table--edit tbody tr")).to_have_count(15)
     height = page.evaluate("document.documentElement.scrollHeight")

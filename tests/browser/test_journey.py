@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.demo import DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD
-from tests.browser.conftest import check_accessibility, screenshot
+from tests.browser.conftest import check_accessibility, screenshot, sign_in
 from tests.support import Actor, enroll, gen_account
 
 
@@ -90,19 +90,12 @@ FIGURES_OUTSIDE_CARDS = """() => [...document.querySelectorAll('.cards .stat')].
 PAGE_WIDTH = "document.documentElement.scrollWidth"
 
 
-def _sign_in(page, base, email):
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{base}/dashboard")
-
 
 def test_dashboard_cards_hold_large_figures_at_desktop_and_phone_widths(demo_server, page):
     """The demo's figures, then larger money ("$17,245.60", "$1,234,567.89"), stay inside their cards
     at 1280 and 390 px, and the page (menu with Catalog included) is never wider than the window."""
     base, _ = demo_server
-    _sign_in(page, base, DEMO_INSTRUCTOR_EMAIL)
+    sign_in(page, base, DEMO_INSTRUCTOR_EMAIL)
     expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Catalog")).to_be_visible()
     for width, height in ((1280, 900), (390, 844)):
         page.set_viewport_size({"width": width, "height": height})
@@ -129,7 +122,7 @@ def test_approval_actions_line_up_with_their_rows_and_the_page_reflows_on_a_phon
     course = database.value("SELECT id FROM courses WHERE instructor_id = %s AND status = 'published' "
                             "ORDER BY price_amount, created_at LIMIT 1", (lena,))
     enroll(database, gen_account(database, "student", name="Wanda Waiting")[0], course)
-    _sign_in(page, base, "lena.novak@demo.test")
+    sign_in(page, base, "lena.novak@demo.test")
     page.goto(f"{base}/students/approvals")
     rows = page.locator(".approval-table tbody tr")
     expect(rows.filter(has_text="Wanda Waiting")).to_have_count(1)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from playwright.sync_api import expect
 
 from portal.demo import DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD
-from tests.browser.conftest import check_accessibility, screenshot
+from tests.browser.conftest import check_accessibility, screenshot, sign_in
 from tests.support import Actor, gen_course, gen_lesson
 
 STUDENT_PASSWORD = "a long and private passphrase"
@@ -37,12 +37,6 @@ def _sign_up(page, base, name, email):
     page.get_by_role("button", name="Create account").click()
     expect(page).to_have_url(f"{base}/learning/")
 
-
-def _sign_in(page, base, email, password):
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_a_visitor_learns_a_course_gets_a_certificate_reviews_it_and_the_instructor_sees_it(demo_server, page):
@@ -140,7 +134,7 @@ def test_a_visitor_learns_a_course_gets_a_certificate_reviews_it_and_the_instruc
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
 
     # The instructor sees the new student, the activity, the completion and the rating.
-    _sign_in(page, base, DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD)
+    sign_in(page, base, DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD, lands=None)
     expect(page).to_have_url(f"{base}/dashboard")
     teacher = database.value("SELECT id FROM users WHERE email = %s", (DEMO_INSTRUCTOR_EMAIL,))
     with database.act(Actor.user(teacher)) as cur:

@@ -11,18 +11,11 @@ from playwright.sync_api import expect
 
 from portal.demo import DEMO_ADMIN_EMAIL, DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD, DEMO_STUDENT_EMAIL
 from portal.notifications import events
-from tests.browser.conftest import check_accessibility, screenshot
+from tests.browser.conftest import check_accessibility, screenshot, sign_in
 from tests.web import SECRET_KEY
 
 PAGE_WIDTH = "document.documentElement.scrollWidth"
 
-
-def _sign_in(page, base, email):
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{base}/dashboard")
 
 
 def _unread(database, user) -> int:
@@ -37,7 +30,7 @@ def test_the_bell_counts_reads_in_place_and_the_settings_turn_an_email_off(demo_
     maya = database.value("SELECT id FROM users WHERE email = %s", (DEMO_INSTRUCTOR_EMAIL,))
     unread = _unread(database, maya)
     assert unread > 1, "the demo leaves a few unread notices for its sign-ins"
-    _sign_in(page, base, DEMO_INSTRUCTOR_EMAIL)
+    sign_in(page, base, DEMO_INSTRUCTOR_EMAIL)
 
     bell = page.locator("#bell")
     expect(bell.locator(".bell__count")).to_have_text(f"{unread} unread")

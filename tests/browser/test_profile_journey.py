@@ -6,22 +6,15 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from portal.demo import DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD
-from tests.browser.conftest import check_accessibility, screenshot
+from portal.demo import DEMO_INSTRUCTOR_EMAIL
+from tests.browser.conftest import check_accessibility, screenshot, sign_in
 
-
-def _sign_in(page, base, email):
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{base}/dashboard")
 
 
 def test_the_instructor_edits_the_profile_and_previews_it(demo_server, page):
     """Counter, "Add a row" (htmx), save with a confirmation, the new row in the preview and on the public page."""
     base, database = demo_server
-    _sign_in(page, base, DEMO_INSTRUCTOR_EMAIL)
+    sign_in(page, base, DEMO_INSTRUCTOR_EMAIL)
     page.goto(f"{base}/settings/profile")
     check_accessibility(page, "profile editor")
 

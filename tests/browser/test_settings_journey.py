@@ -7,8 +7,8 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from portal.demo import DEMO_INSTRUCTOR_EMAIL
-from tests.browser.conftest import check_accessibility, screenshot
-from tests.browser.test_notifications_journey import PAGE_WIDTH, _sign_in
+from tests.browser.conftest import check_accessibility, screenshot, sign_in
+from tests.browser.test_notifications_journey import PAGE_WIDTH
 
 
 def test_settings_save_as_they_change(demo_server, page):
@@ -16,7 +16,7 @@ def test_settings_save_as_they_change(demo_server, page):
     the at-risk threshold: each saved in place, said in the message region, stored in the database."""
     base, database = demo_server
     maya = database.value("SELECT id FROM users WHERE email = %s", (DEMO_INSTRUCTOR_EMAIL,))
-    _sign_in(page, base, DEMO_INSTRUCTOR_EMAIL)
+    sign_in(page, base, DEMO_INSTRUCTOR_EMAIL)
     page.goto(f"{base}/settings/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Settings")
     check_accessibility(page, "settings")
