@@ -211,6 +211,18 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $
     SELECT count(*)::integer FROM ended
 $$;
 
+-- The account's row, locked for the rest of the transaction (what changes it
+-- goes one at a time); refused when there is no such active account.
+CREATE FUNCTION private.lock_active_account(p_user uuid) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    PERFORM 1 FROM public.users WHERE id = p_user AND is_active FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no such active account' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'sign_in_required';
+    END IF;
+END
+$$;
+
 -- A password hash for an account (portal_signin: a rehash after signing in).
 CREATE FUNCTION public.set_password_hash(p_user uuid, p_password_hash text) RETURNS void
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
@@ -225,9 +237,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp 
 DECLARE
     ended integer;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM public.users WHERE id = p_user AND is_active) THEN
-        RAISE EXCEPTION 'no such active account' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'sign_in_required';
-    END IF;
+    PERFORM private.lock_active_account(p_user);
     PERFORM public.set_password_hash(p_user, p_password_hash);
     UPDATE public.user_sessions SET revoked_at = now()
     WHERE user_id = p_user AND revoked_at IS NULL AND id IS DISTINCT FROM p_keep_session;
@@ -396,10 +406,7 @@ DECLARE
     me constant uuid := p_user;
     change_id uuid;
 BEGIN
-    PERFORM 1 FROM public.users WHERE id = me AND is_active FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'no such active account' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'sign_in_required';
-    END IF;
+    PERFORM private.lock_active_account(me);
     IF EXISTS (SELECT 1 FROM public.users WHERE id = me AND email = p_new_email::citext) THEN
         RAISE EXCEPTION 'that is the current address' USING ERRCODE = 'check_violation', CONSTRAINT = 'same_email';
     END IF;
@@ -671,10 +678,7 @@ DECLARE
     me constant uuid := p_user;
     outcome text;
 BEGIN
-    PERFORM 1 FROM public.users WHERE id = me AND is_active FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'no such active account' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'sign_in_required';
-    END IF;
+    PERFORM private.lock_active_account(me);
     outcome := private.deletion_outcome_of(me);
     IF outcome = 'refused' THEN
         RAISE EXCEPTION 'an administrator is deactivated by another' USING ERRCODE = 'check_violation',
@@ -750,7 +754,7 @@ GRANT SELECT (id, new_email, created_at, expires_at, confirmed_at, cancelled_at)
 REVOKE ALL ON FUNCTION public.valid_profile_rows(jsonb, text[], text[]), public.valid_social_links(jsonb),
     public.valid_expertise_tags(text[]), public.instructor_for_their_students(uuid), private.session_lifetime(),
     public.start_session(text, text), public.session_is_active(uuid), public.end_sessions(uuid, uuid),
-    public.set_password_hash(uuid, text), public.change_password(uuid, text, uuid),
+    private.lock_active_account(uuid), public.set_password_hash(uuid, text), public.change_password(uuid, text, uuid),
     private.end_sessions_of_deactivated(), public.confirm_email_of(uuid, text),
     public.request_password_reset(text, text, integer, integer, interval),
     private.arm_password_reset(uuid, bytea, interval), public.password_reset_target(bytea),
