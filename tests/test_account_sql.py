@@ -16,12 +16,13 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import threading
 
 import psycopg2
 import pytest
 
-from tests.support import (Actor, complete_course, enroll, gen_account, gen_course, gen_org, gen_user, mismatches,
-                           password_hash)
+from tests.support import (Actor, complete_course, enroll, gen_account, gen_course, gen_org, gen_user, gen_workshop,
+                           mismatches, password_hash, register, set_context)
 
 DENIED, CHECK_VIOLATION, UNIQUE_VIOLATION = "42501", "23514", "23505"
 SIGN_IN = Actor.sign_in()
@@ -963,3 +964,199 @@ def test_the_timezone_is_a_zone_name(database):
                                     "WHERE user_id = %s RETURNING timezone", (instructor,))
     assert refused(db, me(instructor), "UPDATE instructor_settings SET timezone = %s WHERE user_id = %s",
                    ("<script>", instructor)) == (CHECK_VIOLATION, "instructor_timezone_name")
+
+
+# --- the limits under concurrency -------------------------------------------------------------
+
+def at_once(db, actor, calls):
+    """Each (sql, params) of ``calls`` on a connection of its own as ``actor``, all released together
+    (a barrier, as tests/test_concurrency.py): each one's ("ok", first column) or ("error", SQLSTATE,
+    constraint)."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def worker(n, sql, params):
+        conn = db.connect_app()
+        try:
+            barrier.wait()
+            with conn, conn.cursor() as cur:
+                set_context(cur, actor)
+                cur.execute(sql, params)
+                results[n] = ("ok", cur.fetchone()[0])
+        except psycopg2.Error as exc:
+            results[n] = ("error", exc.pgcode, exc.diag.constraint_name)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=worker, args=(n, sql, params)) for n, (sql, params) in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_concurrent_email_changes_count_each_other(database):
+    """Eight requests for one person at once (the app, as portal_signin): the person's row is locked, so
+    they go one after the other: five are made, each cancelling the one before, the rest refused, and one
+    change stays pending (no deadlock, no unique violation of the pending index)."""
+    db = database
+    user, old = gen_account(db)
+    bystander, _ = gen_account(db)
+    results = at_once(db, SIGN_IN, [(ASK_CHANGE, (user, f"race{n}@example.test")) for n in range(8)])
+    made = [r[1] for r in results if r[0] == "ok"]
+    assert len(made) == 5, results
+    assert sorted(r for r in results if r[0] != "ok") == [("error", CHECK_VIOLATION, "too_many_email_changes")] * 3
+    rows = db.rows("SELECT id, confirmed_at IS NULL AND cancelled_at IS NULL AS pending FROM email_changes "
+                   "WHERE user_id = %s ORDER BY created_at", (user,))
+    assert {r["id"] for r in rows} == set(made)
+    [pending] = [r["id"] for r in rows if r["pending"]]
+    assert len(notices(db, user, "email_change")) == 5
+    assert confirm_change(db, user, pending) is not None
+    assert email_of(db, user) != old
+    assert ask_change(db, bystander, "bystander.new@example.test") is not None, "another person's count is theirs"
+
+
+@pytest.mark.parametrize("shared", ["email", "network_address"])
+def test_concurrent_reset_requests_keep_the_limit(database, shared):
+    """Eight requests at once with a limit of three (per address, or per network address): exactly three
+    go on and make a reset each."""
+    db = database
+    user, email = gen_account(db)
+    if shared == "email":
+        calls = [(email, f"198.51.100.{n}", 3, 20) for n in range(8)]
+    else:
+        calls = [(email if n == 0 else f"probe-{n}@example.test", "203.0.113.9", 20, 3) for n in range(8)]
+    results = at_once(db, SIGN_IN, [(f"SELECT request_password_reset(%s, %s, %s, %s, {TTL})", c) for c in calls])
+    assert all(r[0] == "ok" for r in results), results
+    assert sorted(r[1] for r in results) == [False] * 5 + [True] * 3
+    assert db.value("SELECT count(*) FROM private.password_reset_requests") == 3
+    expected = 3 if shared == "email" else (1 if results[0][1] else 0)
+    assert db.value("SELECT count(*) FROM private.password_resets WHERE user_id = %s", (user,)) == expected
+    assert len(notices(db, user, "password_reset")) == expected
+
+
+# --- at most 50 open sessions -----------------------------------------------------------------
+
+def test_a_person_keeps_at_most_fifty_open_sessions_the_least_recently_used_end(database):
+    db = database
+    user, other = gen_user(db), gen_user(db)
+    theirs = start(db, other)
+    opened = [start(db, user, f"Browser {n}") for n in range(50)]
+    assert list(sessions(db, user).values()) == [True] * 50, "fifty are fine"
+    # seen at distinct times; the least recently used is not the oldest one
+    db.rows("UPDATE user_sessions s SET last_seen_at = now() - interval '1 hour' + n.i * interval '1 second' "
+            "FROM unnest(%s::uuid[]) WITH ORDINALITY AS n(id, i) WHERE s.id = n.id", (opened,))
+    db.rows("UPDATE user_sessions SET last_seen_at = now() - interval '2 hours' WHERE id = %s", (opened[7],))
+    newest = start(db, user, "Browser 51")
+    now = sessions(db, user)
+    assert [sid for sid, on in now.items() if not on] == [opened[7]]
+    assert sum(now.values()) == 50 and now[newest] is True
+    newer = start(db, user, "Browser 52")
+    now = sessions(db, user)
+    assert {sid for sid, on in now.items() if not on} == {opened[7], opened[0]}
+    assert sum(now.values()) == 50 and now[newer] is True
+    assert active(db, user, opened[7]) is False and active(db, user, newer) is True
+    assert sessions(db, other) == {theirs: True}, "another person's sessions are theirs"
+
+
+# --- closing an account: its courses and workshops ---------------------------------------------
+
+def visible_to_anon(db, course_id):
+    return fetch(db, Actor.anon(), "SELECT id FROM courses WHERE id = %s", (course_id,)) != []
+
+
+def test_a_deleted_instructors_courses_are_archived_and_their_teaching_ended(database):
+    db = database
+    instructor, _ = gen_account(db, "instructor")
+    colleague = gen_user(db, "instructor")
+    course = gen_course(db, instructor)
+    draft = gen_course(db, instructor, status="draft")
+    shared = gen_course(db, colleague)
+    workshop = gen_workshop(db, instructor)
+    their_workshop = gen_workshop(db, colleague)
+    db.rows("INSERT INTO course_instructors (course_id, instructor_id) VALUES (%s, %s)", (shared.id, instructor))
+    db.rows("INSERT INTO workshop_facilitators (workshop_id, facilitator_id) VALUES (%s, %s)",
+            (their_workshop, instructor))
+    student = gen_user(db)
+    assert visible_to_anon(db, course.id)
+    assert call(db, me(instructor), "SELECT account_deletion_outcome()") == "deleted"
+    assert close_account(db, instructor) == "deleted"
+    assert db.value("SELECT array_agg(status::text ORDER BY status::text) FROM courses WHERE instructor_id = %s",
+                    (instructor,)) == ["archived", "archived"]
+    assert not visible_to_anon(db, course.id) and not visible_to_anon(db, draft.id)
+    assert refused(db, me(student), "SELECT enroll_in_course(%s)", (course.id,)) == ("P0002", "course_not_open")
+    assert db.value("SELECT status::text FROM workshops WHERE id = %s", (workshop,)) == "cancelled"
+    assert db.value("SELECT count(*) FROM course_instructors WHERE instructor_id = %s", (instructor,)) == 0
+    assert db.value("SELECT count(*) FROM workshop_facilitators WHERE facilitator_id = %s", (instructor,)) == 0
+    # the colleague's own course and workshop are theirs, untouched
+    assert db.value("SELECT status::text FROM courses WHERE id = %s", (shared.id,)) == "published"
+    assert db.value("SELECT status::text FROM workshops WHERE id = %s", (their_workshop,)) == "published"
+    assert mismatches(db) == []
+
+
+def test_a_deactivated_instructors_courses_are_archived_and_their_students_keep_learning(database):
+    db = database
+    instructor, _ = gen_account(db, "instructor")
+    course = gen_course(db, instructor)
+    quiet = gen_course(db, instructor)
+    enrolled, newcomer, attendee = gen_user(db), gen_user(db), gen_user(db)
+    enrollment = enroll(db, enrolled, course.id)
+    empty_workshop = gen_workshop(db, instructor)
+    full_workshop = gen_workshop(db, instructor)
+    register(db, attendee, full_workshop)
+    assert call(db, me(instructor), "SELECT account_deletion_outcome()") == "deactivated"
+    assert close_account(db, instructor) == "deactivated"
+    for c in (course, quiet):
+        assert db.value("SELECT status::text FROM courses WHERE id = %s", (c.id,)) == "archived"
+        assert not visible_to_anon(db, c.id)
+        assert refused(db, me(newcomer), "SELECT enroll_in_course(%s)", (c.id,)) == ("P0002", "course_not_open")
+    assert db.value("SELECT status::text FROM workshops WHERE id = %s", (empty_workshop,)) == "cancelled"
+    assert db.value("SELECT status::text FROM workshops WHERE id = %s", (full_workshop,)) == "published", (
+        "a workshop with registrations is kept for its attendees")
+    # the enrolled student still opens a lesson and reads the outline
+    assert call(db, me(enrolled), "SELECT start_lesson(%s)::text", (course.lessons[0],)) == "in_progress"
+    outline = fetch(db, me(enrolled), "SELECT lesson_id, released FROM learning_outline(%s)", (course.id,))
+    assert [r["lesson_id"] for r in outline] == course.lessons and all(r["released"] for r in outline)
+    assert db.value("SELECT status::text FROM course_enrollments WHERE id = %s", (enrollment,)) in (
+        "enrolled", "in_progress")
+    assert mismatches(db) == []
+
+
+# --- a profile for the instructor's students ---------------------------------------------------
+
+def set_visibility(db, instructor, visibility):
+    db.rows("UPDATE instructor_settings SET profile_visibility = %s WHERE user_id = %s", (visibility, instructor))
+    assert db.value("SELECT visibility FROM instructor_profiles WHERE user_id = %s", (instructor,)) == visibility
+
+
+def for_students(db, actor, instructor):
+    return fetch(db, actor, "SELECT id, full_name, headline FROM instructor_for_their_students(%s)", (instructor,))
+
+
+def test_a_students_only_profile_is_shown_to_the_instructors_own_students_only(database):
+    db = database
+    instructor = gen_user(db, "instructor", name="Selective Teacher")
+    other_instructor = gen_user(db, "instructor")
+    db.rows("UPDATE instructor_profiles SET headline = 'For my students' WHERE user_id = %s", (instructor,))
+    set_visibility(db, instructor, "students")
+    course = gen_course(db, instructor)
+    paid = gen_course(db, instructor, price="49.99")
+    theirs_elsewhere = gen_course(db, other_instructor)
+    own, stranger, pending, elsewhere = gen_user(db), gen_user(db), gen_user(db), gen_user(db)
+    enroll(db, own, course.id)
+    enroll(db, pending, paid.id)   # not paid yet: not a student of theirs
+    enroll(db, elsewhere, theirs_elsewhere.id)
+    assert for_students(db, me(own), instructor) == [
+        {"id": instructor, "full_name": "Selective Teacher", "headline": "For my students"}]
+    for who in (stranger, pending, elsewhere, other_instructor):
+        assert for_students(db, me(who), instructor) == [], who
+    assert refused(db, Actor.anon(), "SELECT * FROM instructor_for_their_students(%s)", (instructor,))[0] == DENIED
+    # it returns a 'students' profile only: a public or private one is not its to show
+    for visibility in ("public", "private"):
+        set_visibility(db, instructor, visibility)
+        assert for_students(db, me(own), instructor) == [], visibility
+    # nor another instructor's profile to the students of someone else
+    set_visibility(db, other_instructor, "students")
+    assert for_students(db, me(own), other_instructor) == []
+    assert for_students(db, me(elsewhere), other_instructor) != []
