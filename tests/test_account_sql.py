@@ -677,6 +677,9 @@ def test_the_export_holds_my_rows_and_nobody_elses(database):
     for foreign in (other, other_email, theirs, their_review):
         assert str(foreign) not in text
     assert "password_hash" not in text and password_hash() not in text
+    # one's notices without the outbox's bookkeeping (not readable by their person in SQL either)
+    assert export["notifications"] != []
+    assert all(not {"user_id", "dedup_key", "email_error", "email_attempts"} & set(n) for n in export["notifications"])
 
 
 def test_the_export_never_holds_the_payment_details_ciphertext(database):
