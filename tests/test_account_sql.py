@@ -16,12 +16,13 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import threading
 
 import psycopg2
 import pytest
 
-from tests.support import (Actor, complete_course, enroll, gen_account, gen_course, gen_org, gen_user, mismatches,
-                           password_hash)
+from tests.support import (Actor, complete_course, enroll, gen_account, gen_course, gen_org, gen_user, gen_workshop,
+                           mismatches, password_hash, register, set_context)
 
 DENIED, CHECK_VIOLATION, UNIQUE_VIOLATION = "42501", "23514", "23505"
 SIGN_IN = Actor.sign_in()
@@ -138,6 +139,25 @@ def to_send(db, notification_id):
     return rows[0]
 
 
+ASK_CHANGE = "SELECT request_email_change(%s, %s)"
+CONFIRM_CHANGE = "SELECT confirm_email_change(%s, %s)"
+
+
+def ask_change(db, user_id, new_email):
+    """An email change asked for (portal_signin, once the app checked the person's password)."""
+    return call(db, SIGN_IN, ASK_CHANGE, (user_id, new_email))
+
+
+def confirm_change(db, user_id, change_id):
+    """A change confirmed (portal_signin, once the app checked the link's signature and its person)."""
+    return call(db, SIGN_IN, CONFIRM_CHANGE, (user_id, change_id))
+
+
+def close_account(db, user_id):
+    """An account closed (portal_signin, once the app checked the person's password)."""
+    return call(db, SIGN_IN, "SELECT delete_account(%s)", (user_id,))
+
+
 def deactivate_as_admin(db, admin, user_id):
     assert call(db, me(admin), "UPDATE users SET is_active = false WHERE id = %s RETURNING id", (user_id,)) == user_id
 
@@ -198,7 +218,8 @@ def test_another_users_session_is_never_active_for_me_and_i_cannot_end_it(databa
     assert active(db, mine, their_session) is False
     assert call(db, me(mine), "SELECT end_sessions(%s, NULL)", (their_session,)) == 0
     assert call(db, me(mine), "SELECT end_sessions(NULL, NULL)") == 0
-    assert call(db, me(mine), "SELECT change_own_password(%s, NULL)", (password_hash(),)) == 0
+    # a new password of mine (portal_signin, for me) ends none of theirs
+    assert call(db, SIGN_IN, "SELECT change_password(%s, %s, NULL)", (mine, password_hash())) == 0
     assert active(db, theirs, their_session) is True
     assert fetch(db, me(mine), "SELECT id FROM user_sessions") == []
 
@@ -210,7 +231,7 @@ def test_changing_ones_password_ends_the_other_sessions_and_keeps_this_one(datab
     here, there, elsewhere = start(db, user), start(db, user), start(db, user)
     bystander = start(db, other)
     new = "$argon2id$v=19$m=19456,t=2,p=1$Y2hhbmdl$Y2hhbmdlZA"
-    assert call(db, me(user), "SELECT change_own_password(%s, %s)", (new, here)) == 2
+    assert call(db, SIGN_IN, "SELECT change_password(%s, %s, %s)", (user, new, here)) == 2
     assert sessions(db, user) == {here: True, there: False, elsewhere: False}
     assert stored_hash(db, user) == new
     assert stored_hash(db, other) == password_hash() and active(db, other, bystander) is True
@@ -286,8 +307,8 @@ def test_the_accounts_emails_ignore_the_preferences(database):
                        "VALUES (%s, %s, %s)",
          (user, json.dumps(dict.fromkeys(kinds, False)), json.dumps(dict.fromkeys(kinds, True))))
     assert request_reset(db, email) is True
-    change = call(db, me(user), "SELECT request_email_change('elsewhere@example.test')")
-    call(db, me(user), "SELECT confirm_email_change(%s)", (change,))
+    change = ask_change(db, user, "elsewhere@example.test")
+    confirm_change(db, user, change)
     for kind in kinds:
         [sent] = notices(db, user, kind)
         assert (sent["in_portal"], sent["email_state"], len(email_jobs(db, sent["id"]))) == (False, "pending", 1), kind
@@ -469,7 +490,7 @@ def test_an_email_change_goes_to_the_new_address_and_is_told_to_the_old(database
     user, old = gen_account(db)
     new = "brand.new@example.test"
     stale = reset_link(db, user)
-    change = call(db, me(user), "SELECT request_email_change(%s)", (new,))
+    change = ask_change(db, user, new)
     [asked] = notices(db, user, "email_change")
     assert asked["payload"] == {"to": new, "change_id": str(change)}
     assert asked["in_portal"] is False and asked["email_state"] == "pending" and len(email_jobs(db, asked["id"])) == 1
@@ -477,7 +498,7 @@ def test_an_email_change_goes_to_the_new_address_and_is_told_to_the_old(database
     assert email_of(db, user) == old, "nothing changes before the link is followed"
     confirmations_before = len(notices(db, user, "email_confirmation"))
 
-    assert call(db, me(user), "SELECT confirm_email_change(%s)", (change,)) == new
+    assert confirm_change(db, user, change) == new
     row = db.rows("SELECT email::text AS email, email_confirmed_at IS NOT NULL AS confirmed FROM users "
                   "WHERE id = %s", (user,))[0]
     assert row == {"email": new, "confirmed": True}
@@ -489,31 +510,30 @@ def test_an_email_change_goes_to_the_new_address_and_is_told_to_the_old(database
     assert target(db, stale) == [] and complete(db, stale) is None, "a reset sent to the old address is spent"
     assert db.value("SELECT count(*) FROM private.password_resets WHERE user_id = %s AND used_at IS NULL",
                     (user,)) == 0
-    assert refused(db, me(user), "SELECT confirm_email_change(%s)", (change,)) == (CHECK_VIOLATION,
-                                                                                  "email_change_not_pending")
+    assert refused(db, SIGN_IN, CONFIRM_CHANGE, (user, change)) == (CHECK_VIOLATION, "email_change_not_pending")
 
 
 def test_the_current_address_is_refused(database):
     db = database
     user, email = gen_account(db)
     for same in (email, email.upper()):
-        assert refused(db, me(user), "SELECT request_email_change(%s)", (same,)) == (CHECK_VIOLATION, "same_email")
-    assert refused(db, me(user), "SELECT request_email_change('not an address')")[0] == CHECK_VIOLATION
+        assert refused(db, SIGN_IN, ASK_CHANGE, (user, same)) == (CHECK_VIOLATION, "same_email")
+    assert refused(db, SIGN_IN, ASK_CHANGE, (user, "not an address"))[0] == CHECK_VIOLATION
 
 
 def test_the_sixth_request_in_an_hour_is_refused_and_each_cancels_the_one_before(database):
     db = database
     user, _ = gen_account(db)
-    changes = [call(db, me(user), "SELECT request_email_change(%s)", (f"new{n}@example.test",)) for n in range(5)]
-    assert refused(db, me(user), "SELECT request_email_change('new6@example.test')") == (
+    changes = [ask_change(db, user, f"new{n}@example.test") for n in range(5)]
+    assert refused(db, SIGN_IN, ASK_CHANGE, (user, "new6@example.test")) == (
         CHECK_VIOLATION, "too_many_email_changes")
     pending = fetch(db, me(user), "SELECT id FROM email_changes WHERE cancelled_at IS NULL AND confirmed_at IS NULL")
     assert [r["id"] for r in pending] == [changes[-1]]
     for earlier in changes[:-1]:
-        assert refused(db, me(user), "SELECT confirm_email_change(%s)", (earlier,)) == (
+        assert refused(db, SIGN_IN, CONFIRM_CHANGE, (user, earlier)) == (
             CHECK_VIOLATION, "email_change_not_pending")
     db.rows("UPDATE email_changes SET created_at = now() - interval '61 minutes' WHERE user_id = %s", (user,))
-    assert call(db, me(user), "SELECT request_email_change('new7@example.test')") is not None
+    assert ask_change(db, user, "new7@example.test") is not None
 
 
 def test_only_the_changes_own_person_confirms_it_while_pending(database):
@@ -521,19 +541,18 @@ def test_only_the_changes_own_person_confirms_it_while_pending(database):
     user, old = gen_account(db)
     other, _ = gen_account(db)
     admin = gen_user(db, "admin")
-    change = call(db, me(user), "SELECT request_email_change('mine@example.test')")
+    change = ask_change(db, user, "mine@example.test")
+    # a link checked for another person (the app signs the person into it) opens nothing of this one
     for who in (other, admin):
-        assert refused(db, me(who), "SELECT confirm_email_change(%s)", (change,)) == (
-            CHECK_VIOLATION, "email_change_not_pending")
-    assert refused(db, Actor.anon(), "SELECT confirm_email_change(%s)", (change,))[0] == DENIED
+        assert refused(db, SIGN_IN, CONFIRM_CHANGE, (who, change)) == (CHECK_VIOLATION, "email_change_not_pending")
+    for actor in (Actor.anon(), me(user), me(other), me(admin), Actor.service(), WORKER):
+        assert refused(db, actor, CONFIRM_CHANGE, (user, change))[0] == DENIED, actor.label
     assert call(db, me(other), "SELECT cancel_email_change()") == 0, "nor cancels it"
     db.rows("UPDATE email_changes SET expires_at = now() - interval '1 second' WHERE id = %s", (change,))
-    assert refused(db, me(user), "SELECT confirm_email_change(%s)", (change,)) == (
-        CHECK_VIOLATION, "email_change_not_pending")
-    later = call(db, me(user), "SELECT request_email_change('mine2@example.test')")
+    assert refused(db, SIGN_IN, CONFIRM_CHANGE, (user, change)) == (CHECK_VIOLATION, "email_change_not_pending")
+    later = ask_change(db, user, "mine2@example.test")
     assert call(db, me(user), "SELECT cancel_email_change()") == 1
-    assert refused(db, me(user), "SELECT confirm_email_change(%s)", (later,)) == (
-        CHECK_VIOLATION, "email_change_not_pending")
+    assert refused(db, SIGN_IN, CONFIRM_CHANGE, (user, later)) == (CHECK_VIOLATION, "email_change_not_pending")
     assert email_of(db, user) == old
 
 
@@ -541,8 +560,8 @@ def test_confirming_into_an_address_another_account_holds_is_the_unique_violatio
     db = database
     user, old = gen_account(db)
     _, taken = gen_account(db)
-    change = call(db, me(user), "SELECT request_email_change(%s)", (taken,))  # says nothing of the holder
-    assert refused(db, me(user), "SELECT confirm_email_change(%s)", (change,)) == (UNIQUE_VIOLATION, "users_email_key")
+    change = ask_change(db, user, taken)  # says nothing of the holder
+    assert refused(db, SIGN_IN, CONFIRM_CHANGE, (user, change)) == (UNIQUE_VIOLATION, "users_email_key")
     assert email_of(db, user) == old
 
 
@@ -553,7 +572,7 @@ def test_a_user_still_cannot_change_their_email_directly(database):
     assert refused(db, me(user), "UPDATE users SET email_confirmed_at = now() WHERE id = %s", (user,))[0] == DENIED
     assert email_of(db, user) == old
     db.rows("UPDATE users SET is_active = false WHERE id = %s", (user,))
-    assert refused(db, me(user), "SELECT request_email_change('x@example.test')") == (DENIED, "sign_in_required")
+    assert refused(db, SIGN_IN, ASK_CHANGE, (user, "x@example.test")) == (DENIED, "sign_in_required")
 
 
 def test_an_admins_change_of_address_is_still_unconfirmed(database):
@@ -570,20 +589,66 @@ def test_an_admins_change_of_address_is_still_unconfirmed(database):
                                          "event_type": "email_confirmation"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "011 bug: confirm_email_change(p_change) trusts the change's id, which the requester reads in SQL "
-    "(email_changes.id, and notifications.payload.change_id): an attacker with their own token moves "
-    "their account to an address they cannot read and the database marks it confirmed. The link must "
-    "carry a secret only the new mailbox gets (a token whose SHA-256 the worker stores on the change, as "
-    "arm_password_reset does) and confirm_email_change must take that hash."))
-def test_an_email_change_is_confirmed_only_with_what_the_email_carries(database):
+def test_an_email_change_is_confirmed_only_through_the_apps_checked_link(database):
+    """The change's id is readable by its requester (email_changes.id, the notice's payload): holding
+    the person's token must not be enough to confirm an address they cannot read. Only portal_signin
+    (the app, once it checked the link's signature) confirms, for the person the link names."""
     db = database
-    attacker, _ = gen_account(db)
-    call(db, me(attacker), "SELECT request_email_change('victim@example.test')")
+    attacker, old = gen_account(db)
+    assert refused(db, me(attacker), ASK_CHANGE, (attacker, "victim@example.test"))[0] == DENIED
+    ask_change(db, attacker, "victim@example.test")
     readable = call(db, me(attacker), "SELECT id FROM email_changes")
     assert readable is not None
-    code, _ = refused(db, me(attacker), "SELECT confirm_email_change(%s)", (readable,))
-    assert code in (DENIED, CHECK_VIOLATION)
+    assert refused(db, me(attacker), CONFIRM_CHANGE, (attacker, readable))[0] == DENIED
+    assert refused(db, me(attacker), "SELECT confirm_email_of(%s, 'victim@example.test')", (attacker,))[0] == DENIED
+    assert email_of(db, attacker) == old
+    assert confirm_change(db, attacker, readable) == "victim@example.test", "the app, for the link's person"
+    assert email_of(db, attacker) == "victim@example.test"
+
+
+NEW_HASH = "$argon2id$v=19$m=19456,t=2,p=1$aGFuZA$aGFuZGVkT24"
+PASSWORD_NOW = "SELECT password_hash FROM private.user_credentials WHERE user_id = %(me)s"
+CONFIRMED_NOW = "SELECT email_confirmed_at IS NOT NULL FROM users WHERE id = %(me)s"
+# What hands an account on: (as the person's own token calls it, authenticated; as the app calls it
+# for the person it checked, portal_signin; what the latter did, read as the owner; its value then).
+HANDING_ON = {
+    "request_email_change": ("SELECT request_email_change(%(me)s, 'moved@example.test')", None,
+                             "SELECT count(*) FROM email_changes WHERE user_id = %(me)s "
+                             "AND new_email = 'moved@example.test' AND cancelled_at IS NULL", 1),
+    "confirm_email_change": ("SELECT confirm_email_change(%(me)s, %(change)s)", None,
+                             "SELECT email::text FROM users WHERE id = %(me)s", "pending@example.test"),
+    "change_password": ("SELECT change_password(%(me)s, %(hash)s, NULL)", None, PASSWORD_NOW, NEW_HASH),
+    "set_password_hash": ("SELECT set_password_hash(%(me)s, %(hash)s)", None, PASSWORD_NOW, NEW_HASH),
+    "confirm_email_of": ("SELECT confirm_email_of(%(me)s, %(email)s)", None, CONFIRMED_NOW, True),
+    "delete_account": ("SELECT delete_account(%(me)s)", None,
+                       "SELECT full_name FROM users WHERE id = %(me)s", "Former member"),
+    # 007's and 010's, on the caller's claims: revoked; the app calls their replacements
+    "set_own_password_hash_007": ("SELECT set_own_password_hash(%(hash)s)",
+                                  "SELECT set_password_hash(%(me)s, %(hash)s)", PASSWORD_NOW, NEW_HASH),
+    "confirm_email_010": ("SELECT confirm_email(%(email)s)",
+                          "SELECT confirm_email_of(%(me)s, %(email)s)", CONFIRMED_NOW, True),
+}
+
+
+@pytest.mark.parametrize("name", list(HANDING_ON))
+def test_what_hands_an_account_on_is_portal_signins_alone(database, name):
+    """The person's own token (authenticated), anon, service_role and the worker are refused (42501)
+    and change nothing; portal_signin does it for the person it names."""
+    db = database
+    user, email = gen_account(db)
+    change = ask_change(db, user, "pending@example.test")
+    db.rows("UPDATE users SET email_confirmed_at = NULL WHERE id = %s", (user,))
+    as_user, as_app, check, expected = HANDING_ON[name]
+    params = {"me": user, "change": change, "hash": NEW_HASH, "email": email}
+    before = db.value(check, params)
+    assert before != expected
+    for actor in (me(user), Actor.anon(), Actor.service(), WORKER):
+        assert refused(db, actor, as_user, params)[0] == DENIED, actor.label
+    if as_app is not None:  # the old ones are no one's now, portal_signin's included
+        assert refused(db, SIGN_IN, as_user, params)[0] == DENIED
+    assert db.value(check, params) == before
+    call(db, SIGN_IN, as_app or as_user, params)
+    assert db.value(check, params) == expected
 
 
 # --- export_my_data -------------------------------------------------------------------------
@@ -612,6 +677,9 @@ def test_the_export_holds_my_rows_and_nobody_elses(database):
     for foreign in (other, other_email, theirs, their_review):
         assert str(foreign) not in text
     assert "password_hash" not in text and password_hash() not in text
+    # one's notices without the outbox's bookkeeping (not readable by their person in SQL either)
+    assert export["notifications"] != []
+    assert all(not {"user_id", "dedup_key", "email_error", "email_attempts"} & set(n) for n in export["notifications"])
 
 
 def test_the_export_never_holds_the_payment_details_ciphertext(database):
@@ -635,7 +703,7 @@ def test_anon_and_the_deactivated_cannot_export(database):
     assert refused(db, me(user), "SELECT export_my_data()") == (DENIED, "sign_in_required")
 
 
-# --- delete_my_account ----------------------------------------------------------------------
+# --- delete_account ----------------------------------------------------------------------
 
 FIGURES = ("SELECT c.enrolled_count, c.completed_count, c.average_rating, c.review_count, c.total_revenue, "
            "p.total_students, p.average_rating AS instructor_rating "
@@ -660,7 +728,7 @@ def leaving(database):
     start(db, student)
     start(db, student)
     reset_link(db, student)
-    call(db, me(student), "SELECT request_email_change('leaving.new@example.test')")
+    ask_change(db, student, "leaving.new@example.test")
     call(db, me(student), "INSERT INTO notification_settings (user_id, timezone) VALUES (%s, 'Europe/Paris')",
          (student,))
     return dict(db=db, instructor=instructor, course=course, student=student, email=email, other=other,
@@ -671,7 +739,7 @@ def test_deleting_a_students_account_anonymises_them_and_keeps_every_figure(leav
     db, student, course = leaving["db"], leaving["student"], leaving["course"]
     before = db.rows(FIGURES, (course.id,))
     assert db.value("SELECT count(*) FROM notifications WHERE user_id = %s", (student,)) > 0
-    assert call(db, me(student), "SELECT delete_my_account()") == "deleted"
+    assert close_account(db, student) == "deleted"
 
     row = db.rows("SELECT email::text AS email, full_name, avatar_url, is_active, organization_id FROM users "
                   "WHERE id = %s", (student,))[0]
@@ -695,17 +763,22 @@ def test_deleting_a_students_account_anonymises_them_and_keeps_every_figure(leav
     assert db.value("SELECT is_active FROM users WHERE id = %s", (leaving["other"],)) is True
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "011 bug: delete_my_account() erases the name from users and certificates but not from the copies "
-    "the notices of 010 made for others: the instructor's 'new_enrollment' and 'new_review' notices keep "
-    "payload.student_name (and the instructor's export_my_data() hands it out). Fix: in "
-    "delete_my_account(), set payload = payload || '{\"student_name\": \"Former member\"}' on the notices "
-    "whose dedup_key is 'enrollment:<one of my enrollment ids>:%' or 'review:%:<my id>' (better: put "
-    "student_id in those payloads and match on it)."))
 def test_a_deleted_students_name_and_address_are_in_no_table(leaving):
     db, student = leaving["db"], leaving["student"]
     assert tables_holding(db, "Leaving Learner") != []
-    assert call(db, me(student), "SELECT delete_my_account()") == "deleted"
+    kinds = ("new_enrollment", "new_review")
+    told = {kind: notices(db, leaving["instructor"], kind) for kind in kinds}
+    theirs = {n["id"] for kind in kinds for n in told[kind] if n["payload"].get("student_name") == "Leaving Learner"}
+    assert {kind for kind in kinds for n in told[kind] if n["id"] in theirs} == set(kinds), (
+        "the instructor was told of the enrollment and of the review, by name")
+    assert close_account(db, student) == "deleted"
+    # the notices the instructor got of them name a former member now; nothing else of any notice changes
+    for kind, before in told.items():
+        after = notices(db, leaving["instructor"], kind)
+        assert [n["payload"] for n in after] == [
+            {**n["payload"], "student_name": "Former member"} if n["id"] in theirs else n["payload"]
+            for n in before], kind
+    assert "Leaving Learner" not in json.dumps(call(db, me(leaving["instructor"]), "SELECT export_my_data()"))
     # Reading: the throttles' counts (keyed by the address typed, whoever holds it, and forgotten after a
     # day) are not the account's data; everything else is.
     throttles = ("private.password_reset_requests", "private.sign_in_failures")
@@ -724,7 +797,7 @@ def test_an_instructor_with_students_is_deactivated_with_everything_kept(databas
     headline = "Teaching since 2001"
     call(db, me(instructor), "UPDATE instructor_profiles SET headline = %s WHERE user_id = %s", (headline, instructor))
     before = db.rows(FIGURES, (course.id,))
-    assert call(db, me(instructor), "SELECT delete_my_account()") == "deactivated"
+    assert close_account(db, instructor) == "deactivated"
     row = db.rows("SELECT email::text AS email, full_name, is_active FROM users WHERE id = %s", (instructor,))[0]
     assert row == {"email": email, "full_name": "Kept Teacher", "is_active": False}
     assert stored_hash(db, instructor) == password_hash()
@@ -743,7 +816,7 @@ def test_an_instructor_without_students_is_deleted(database):
     call(db, me(instructor), "UPDATE instructor_profiles SET bio = %s, social_links = %s WHERE user_id = %s",
          ("About me: twenty years of teaching people to write software.",
           json.dumps({"github": "https://github.com/me"}), instructor))
-    assert call(db, me(instructor), "SELECT delete_my_account()") == "deleted"
+    assert close_account(db, instructor) == "deleted"
     profile = db.rows("SELECT bio, social_links FROM instructor_profiles WHERE user_id = %s", (instructor,))[0]
     assert profile == {"bio": None, "social_links": {}}
 
@@ -752,7 +825,7 @@ def test_an_org_admin_is_deleted_as_a_student_of_no_organization(database):
     db = database
     org = gen_org(db)
     org_admin, _ = gen_account(db, "org_admin", org=org)
-    assert call(db, me(org_admin), "SELECT delete_my_account()") == "deleted"
+    assert close_account(db, org_admin) == "deleted"
     assert db.rows("SELECT role::text AS role, organization_id, is_active FROM users WHERE id = %s", (org_admin,)) == [
         {"role": "student", "organization_id": None, "is_active": False}]
 
@@ -760,10 +833,13 @@ def test_an_org_admin_is_deleted_as_a_student_of_no_organization(database):
 def test_an_admin_cannot_delete_their_account_and_anon_has_none(database):
     db = database
     admin = gen_user(db, "admin")
-    assert refused(db, me(admin), "SELECT delete_my_account()") == (CHECK_VIOLATION, "admin_keeps_account")
+    assert call(db, me(admin), "SELECT account_deletion_outcome()") == "refused"
+    assert refused(db, SIGN_IN, "SELECT delete_account(%s)", (admin,)) == (CHECK_VIOLATION, "admin_keeps_account")
     assert db.value("SELECT is_active FROM users WHERE id = %s", (admin,)) is True
-    assert refused(db, Actor.anon(), "SELECT delete_my_account()")[0] == DENIED
-    assert refused(db, Actor.service(), "SELECT delete_my_account()")[0] == DENIED
+    for actor in (me(admin), Actor.anon(), Actor.service()):
+        assert refused(db, actor, "SELECT delete_account(%s)", (admin,))[0] == DENIED, actor.label
+    assert refused(db, Actor.anon(), "SELECT account_deletion_outcome()")[0] == DENIED
+    assert refused(db, me(admin), "SELECT private.deletion_outcome_of(%s)", (admin,))[0] == DENIED
 
 
 # --- the profile's CHECKs and the at-risk thresholds ---------------------------------------------
@@ -891,3 +967,199 @@ def test_the_timezone_is_a_zone_name(database):
                                     "WHERE user_id = %s RETURNING timezone", (instructor,))
     assert refused(db, me(instructor), "UPDATE instructor_settings SET timezone = %s WHERE user_id = %s",
                    ("<script>", instructor)) == (CHECK_VIOLATION, "instructor_timezone_name")
+
+
+# --- the limits under concurrency -------------------------------------------------------------
+
+def at_once(db, actor, calls):
+    """Each (sql, params) of ``calls`` on a connection of its own as ``actor``, all released together
+    (a barrier, as tests/test_concurrency.py): each one's ("ok", first column) or ("error", SQLSTATE,
+    constraint)."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def worker(n, sql, params):
+        conn = db.connect_app()
+        try:
+            barrier.wait()
+            with conn, conn.cursor() as cur:
+                set_context(cur, actor)
+                cur.execute(sql, params)
+                results[n] = ("ok", cur.fetchone()[0])
+        except psycopg2.Error as exc:
+            results[n] = ("error", exc.pgcode, exc.diag.constraint_name)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=worker, args=(n, sql, params)) for n, (sql, params) in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_concurrent_email_changes_count_each_other(database):
+    """Eight requests for one person at once (the app, as portal_signin): the person's row is locked, so
+    they go one after the other: five are made, each cancelling the one before, the rest refused, and one
+    change stays pending (no deadlock, no unique violation of the pending index)."""
+    db = database
+    user, old = gen_account(db)
+    bystander, _ = gen_account(db)
+    results = at_once(db, SIGN_IN, [(ASK_CHANGE, (user, f"race{n}@example.test")) for n in range(8)])
+    made = [r[1] for r in results if r[0] == "ok"]
+    assert len(made) == 5, results
+    assert sorted(r for r in results if r[0] != "ok") == [("error", CHECK_VIOLATION, "too_many_email_changes")] * 3
+    rows = db.rows("SELECT id, confirmed_at IS NULL AND cancelled_at IS NULL AS pending FROM email_changes "
+                   "WHERE user_id = %s ORDER BY created_at", (user,))
+    assert {r["id"] for r in rows} == set(made)
+    [pending] = [r["id"] for r in rows if r["pending"]]
+    assert len(notices(db, user, "email_change")) == 5
+    assert confirm_change(db, user, pending) is not None
+    assert email_of(db, user) != old
+    assert ask_change(db, bystander, "bystander.new@example.test") is not None, "another person's count is theirs"
+
+
+@pytest.mark.parametrize("shared", ["email", "network_address"])
+def test_concurrent_reset_requests_keep_the_limit(database, shared):
+    """Eight requests at once with a limit of three (per address, or per network address): exactly three
+    go on and make a reset each."""
+    db = database
+    user, email = gen_account(db)
+    if shared == "email":
+        calls = [(email, f"198.51.100.{n}", 3, 20) for n in range(8)]
+    else:
+        calls = [(email if n == 0 else f"probe-{n}@example.test", "203.0.113.9", 20, 3) for n in range(8)]
+    results = at_once(db, SIGN_IN, [(f"SELECT request_password_reset(%s, %s, %s, %s, {TTL})", c) for c in calls])
+    assert all(r[0] == "ok" for r in results), results
+    assert sorted(r[1] for r in results) == [False] * 5 + [True] * 3
+    assert db.value("SELECT count(*) FROM private.password_reset_requests") == 3
+    expected = 3 if shared == "email" else (1 if results[0][1] else 0)
+    assert db.value("SELECT count(*) FROM private.password_resets WHERE user_id = %s", (user,)) == expected
+    assert len(notices(db, user, "password_reset")) == expected
+
+
+# --- at most 50 open sessions -----------------------------------------------------------------
+
+def test_a_person_keeps_at_most_fifty_open_sessions_the_least_recently_used_end(database):
+    db = database
+    user, other = gen_user(db), gen_user(db)
+    theirs = start(db, other)
+    opened = [start(db, user, f"Browser {n}") for n in range(50)]
+    assert list(sessions(db, user).values()) == [True] * 50, "fifty are fine"
+    # seen at distinct times; the least recently used is not the oldest one
+    db.rows("UPDATE user_sessions s SET last_seen_at = now() - interval '1 hour' + n.i * interval '1 second' "
+            "FROM unnest(%s::uuid[]) WITH ORDINALITY AS n(id, i) WHERE s.id = n.id", (opened,))
+    db.rows("UPDATE user_sessions SET last_seen_at = now() - interval '2 hours' WHERE id = %s", (opened[7],))
+    newest = start(db, user, "Browser 51")
+    now = sessions(db, user)
+    assert [sid for sid, on in now.items() if not on] == [opened[7]]
+    assert sum(now.values()) == 50 and now[newest] is True
+    newer = start(db, user, "Browser 52")
+    now = sessions(db, user)
+    assert {sid for sid, on in now.items() if not on} == {opened[7], opened[0]}
+    assert sum(now.values()) == 50 and now[newer] is True
+    assert active(db, user, opened[7]) is False and active(db, user, newer) is True
+    assert sessions(db, other) == {theirs: True}, "another person's sessions are theirs"
+
+
+# --- closing an account: its courses and workshops ---------------------------------------------
+
+def visible_to_anon(db, course_id):
+    return fetch(db, Actor.anon(), "SELECT id FROM courses WHERE id = %s", (course_id,)) != []
+
+
+def test_a_deleted_instructors_courses_are_archived_and_their_teaching_ended(database):
+    db = database
+    instructor, _ = gen_account(db, "instructor")
+    colleague = gen_user(db, "instructor")
+    course = gen_course(db, instructor)
+    draft = gen_course(db, instructor, status="draft")
+    shared = gen_course(db, colleague)
+    workshop = gen_workshop(db, instructor)
+    their_workshop = gen_workshop(db, colleague)
+    db.rows("INSERT INTO course_instructors (course_id, instructor_id) VALUES (%s, %s)", (shared.id, instructor))
+    db.rows("INSERT INTO workshop_facilitators (workshop_id, facilitator_id) VALUES (%s, %s)",
+            (their_workshop, instructor))
+    student = gen_user(db)
+    assert visible_to_anon(db, course.id)
+    assert call(db, me(instructor), "SELECT account_deletion_outcome()") == "deleted"
+    assert close_account(db, instructor) == "deleted"
+    assert db.value("SELECT array_agg(status::text ORDER BY status::text) FROM courses WHERE instructor_id = %s",
+                    (instructor,)) == ["archived", "archived"]
+    assert not visible_to_anon(db, course.id) and not visible_to_anon(db, draft.id)
+    assert refused(db, me(student), "SELECT enroll_in_course(%s)", (course.id,)) == ("P0002", "course_not_open")
+    assert db.value("SELECT status::text FROM workshops WHERE id = %s", (workshop,)) == "cancelled"
+    assert db.value("SELECT count(*) FROM course_instructors WHERE instructor_id = %s", (instructor,)) == 0
+    assert db.value("SELECT count(*) FROM workshop_facilitators WHERE facilitator_id = %s", (instructor,)) == 0
+    # the colleague's own course and workshop are theirs, untouched
+    assert db.value("SELECT status::text FROM courses WHERE id = %s", (shared.id,)) == "published"
+    assert db.value("SELECT status::text FROM workshops WHERE id = %s", (their_workshop,)) == "published"
+    assert mismatches(db) == []
+
+
+def test_a_deactivated_instructors_courses_are_archived_and_their_students_keep_learning(database):
+    db = database
+    instructor, _ = gen_account(db, "instructor")
+    course = gen_course(db, instructor)
+    quiet = gen_course(db, instructor)
+    enrolled, newcomer, attendee = gen_user(db), gen_user(db), gen_user(db)
+    enrollment = enroll(db, enrolled, course.id)
+    empty_workshop = gen_workshop(db, instructor)
+    full_workshop = gen_workshop(db, instructor)
+    register(db, attendee, full_workshop)
+    assert call(db, me(instructor), "SELECT account_deletion_outcome()") == "deactivated"
+    assert close_account(db, instructor) == "deactivated"
+    for c in (course, quiet):
+        assert db.value("SELECT status::text FROM courses WHERE id = %s", (c.id,)) == "archived"
+        assert not visible_to_anon(db, c.id)
+        assert refused(db, me(newcomer), "SELECT enroll_in_course(%s)", (c.id,)) == ("P0002", "course_not_open")
+    assert db.value("SELECT status::text FROM workshops WHERE id = %s", (empty_workshop,)) == "cancelled"
+    assert db.value("SELECT status::text FROM workshops WHERE id = %s", (full_workshop,)) == "published", (
+        "a workshop with registrations is kept for its attendees")
+    # the enrolled student still opens a lesson and reads the outline
+    assert call(db, me(enrolled), "SELECT start_lesson(%s)::text", (course.lessons[0],)) == "in_progress"
+    outline = fetch(db, me(enrolled), "SELECT lesson_id, released FROM learning_outline(%s)", (course.id,))
+    assert [r["lesson_id"] for r in outline] == course.lessons and all(r["released"] for r in outline)
+    assert db.value("SELECT status::text FROM course_enrollments WHERE id = %s", (enrollment,)) in (
+        "enrolled", "in_progress")
+    assert mismatches(db) == []
+
+
+# --- a profile for the instructor's students ---------------------------------------------------
+
+def set_visibility(db, instructor, visibility):
+    db.rows("UPDATE instructor_settings SET profile_visibility = %s WHERE user_id = %s", (visibility, instructor))
+    assert db.value("SELECT visibility FROM instructor_profiles WHERE user_id = %s", (instructor,)) == visibility
+
+
+def for_students(db, actor, instructor):
+    return fetch(db, actor, "SELECT id, full_name, headline FROM instructor_for_their_students(%s)", (instructor,))
+
+
+def test_a_students_only_profile_is_shown_to_the_instructors_own_students_only(database):
+    db = database
+    instructor = gen_user(db, "instructor", name="Selective Teacher")
+    other_instructor = gen_user(db, "instructor")
+    db.rows("UPDATE instructor_profiles SET headline = 'For my students' WHERE user_id = %s", (instructor,))
+    set_visibility(db, instructor, "students")
+    course = gen_course(db, instructor)
+    paid = gen_course(db, instructor, price="49.99")
+    theirs_elsewhere = gen_course(db, other_instructor)
+    own, stranger, pending, elsewhere = gen_user(db), gen_user(db), gen_user(db), gen_user(db)
+    enroll(db, own, course.id)
+    enroll(db, pending, paid.id)   # not paid yet: not a student of theirs
+    enroll(db, elsewhere, theirs_elsewhere.id)
+    assert for_students(db, me(own), instructor) == [
+        {"id": instructor, "full_name": "Selective Teacher", "headline": "For my students"}]
+    for who in (stranger, pending, elsewhere, other_instructor):
+        assert for_students(db, me(who), instructor) == [], who
+    assert refused(db, Actor.anon(), "SELECT * FROM instructor_for_their_students(%s)", (instructor,))[0] == DENIED
+    # it returns a 'students' profile only: a public or private one is not its to show
+    for visibility in ("public", "private"):
+        set_visibility(db, instructor, visibility)
+        assert for_students(db, me(own), instructor) == [], visibility
+    # nor another instructor's profile to the students of someone else
+    set_visibility(db, other_instructor, "students")
+    assert for_students(db, me(own), other_instructor) == []
+    assert for_students(db, me(elsewhere), other_instructor) != []

@@ -49,8 +49,8 @@ labelled ``n_<recipient>``; ``nt_student`` is the student's reminder alone. The 
 tables (schema procrastinate) are the worker's: tests/test_grants.py and test_security_attacks.py.
 
 011's account tables are seeded through their functions as their actors: sessions
-(``start_session``, ``end_sessions``), email changes (``request_email_change``,
-``cancel_email_change``), and a password reset requested as portal_signin
+(``start_session``, ``end_sessions``), email changes (``request_email_change`` as portal_signin,
+``cancel_email_change`` as the person), and a password reset requested as portal_signin
 (``request_password_reset``, for S1's address and for one no account holds) and armed as
 portal_worker (``private.arm_password_reset``). Their behaviour is tests/test_account_sql.py's.
 """
@@ -526,7 +526,7 @@ MATRIX = [
 
     # 011: sessions. S1 signed in twice (and signed one of them out), S2 and the owner once, each
     # through start_session() as themself. One's own sessions are read (not their user_id column:
-    # EXTRA); only start_session(), end_sessions(), change_own_password() and the deactivation
+    # EXTRA); only start_session(), end_sessions(), change_password() and the deactivation
     # trigger write the table. Reading: service_role holds nothing on it (011 revokes it), unlike
     # the rest of public: a session's address and browser are its person's alone, and the back
     # office has no use for them.
@@ -538,7 +538,7 @@ MATRIX = [
       nobody("DELETE FROM user_sessions WHERE id = %(us_student)s")),
 
     # 011: email changes. S2 asked for one (pending); S1 asked for one and cancelled it, through
-    # request_email_change() / cancel_email_change(). One's own are read; only those functions and
+    # request_email_change() (as portal_signin) / cancel_email_change(). One's own are read; only those functions and
     # confirm_email_change() write the table. service_role: as for user_sessions.
     T("email_changes", "id",
       reads(anon=DENY, service=DENY, student={"ec_student"}, student2={"ec_student2"}),
@@ -1052,9 +1052,11 @@ def seed(db) -> World:
                 for k in ("student", "student2", "owner")}
     sessions["us_student_ended"] = _as(db, s1, "SELECT start_session('Old browser', '192.0.2.11')", None)
     assert _as(db, s1, "SELECT end_sessions(%s, NULL)", (sessions["us_student_ended"],)) == 1
-    changes = {"ec_student": _as(db, s1, "SELECT request_email_change('stu.one.new@example.test')", None),
-               "ec_student2": _as(db, Actor.user(u["student2"]),
-                                  "SELECT request_email_change('stu.two.new@example.test')", None)}
+    # (asked for as portal_signin, as the app does once it checked the person's password)
+    changes = {"ec_student": _as(db, Actor.sign_in(), "SELECT request_email_change(%s, 'stu.one.new@example.test')",
+                                 (u["student"],)),
+               "ec_student2": _as(db, Actor.sign_in(), "SELECT request_email_change(%s, 'stu.two.new@example.test')",
+                                  (u["student2"],))}
     assert _as(db, s1, "SELECT cancel_email_change()", None) == 1
     s1_email = db.value("SELECT email::text FROM users WHERE id = %s", (u["student"],))
     for email in (s1_email, "nobody-here@example.test"):
