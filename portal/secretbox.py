@@ -89,12 +89,19 @@ def open_envelope(envelope: str, owner_id, ring: dict[str, bytes]) -> str:
     key_id, body = found.groups()
     if key_id not in ring:
         raise SecretBoxError(f"key {key_id!r} is not in PAYMENT_DETAILS_KEYS")
-    data = _b64decode(body)
+    try:
+        data = _b64decode(body)
+    except (binascii.Error, ValueError) as exc:  # written past the app: the CHECK does not decode
+        raise SecretBoxError("the envelope is not base64url") from exc
+    if len(data) < NONCE_BYTES + 16:  # the nonce and the tag at least
+        raise SecretBoxError("the envelope is too short to be one")
     try:
         plain = AESGCM(ring[key_id]).decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], _associated(owner_id))
+        return plain.decode("utf-8")
     except InvalidTag as exc:
         raise SecretBoxError("the envelope was altered or belongs to another row") from exc
-    return plain.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SecretBoxError("the envelope does not hold text") from exc
 
 
 def last_four(plaintext: str) -> str:

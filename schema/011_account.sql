@@ -53,7 +53,9 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, public, pg_temp AS $$
                                          OR char_length(f.value #>> '{}') > 200 END))
 $$;
 
--- Links to known networks only, each an https address of at most 500 characters.
+-- Links to known networks only, each an https address of at most 500 characters
+-- whose host a browser reads as Python does (no user part, no backslash:
+-- "https://evil.example\@github.com" opens evil.example).
 CREATE FUNCTION public.valid_social_links(p_links jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, public, pg_temp AS $$
     SELECT jsonb_typeof(p_links) = 'object'
@@ -61,7 +63,7 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, public, pg_temp AS $$
            SELECT 1 FROM jsonb_each(p_links) AS l(network, url)
            WHERE l.network NOT IN ('linkedin', 'github', 'x', 'youtube', 'instagram', 'facebook', 'mastodon')
               OR jsonb_typeof(l.url) IS DISTINCT FROM 'string'
-              OR (l.url #>> '{}') !~ '^https://[^\s/]+\.[^\s]+$'
+              OR (l.url #>> '{}') !~ '^https://[^\s/@\\?#]+\.[^\s/@\\?#]+(/[^\s\\]*)?$'
               OR char_length(l.url #>> '{}') > 500)
 $$;
 
@@ -90,8 +92,9 @@ ALTER TABLE public.instructor_profiles
 
 
 -- A profile for "students" only: the public page shows it to the instructor's
--- own students (enrolled, in progress or completed), and to no one else; the
--- view public_instructors stays the public ones' (anon reads it).
+-- own students (enrolled, in progress or completed, in a course they own or
+-- co-teach), and to no one else; the view public_instructors stays the public
+-- ones' (anon reads it).
 CREATE FUNCTION public.instructor_for_their_students(p_instructor_id uuid)
 RETURNS SETOF public.public_instructors
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
@@ -100,7 +103,11 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_te
            p.total_courses, p.total_workshops, p.average_rating, p.total_reviews
     FROM public.users u JOIN public.instructor_profiles p ON p.user_id = u.id
     WHERE u.id = p_instructor_id AND p.visibility = 'students'
-      AND p_instructor_id = ANY ((SELECT rls.teacher_ids())::uuid[])
+      AND (p_instructor_id = ANY ((SELECT rls.teacher_ids())::uuid[])
+           OR EXISTS (SELECT 1 FROM public.course_instructors ci
+                      JOIN public.course_enrollments e ON e.course_id = ci.course_id
+                      WHERE ci.instructor_id = p_instructor_id AND e.user_id = (SELECT rls.uid())
+                        AND e.status IN ('enrolled', 'in_progress', 'completed')))
 $$;
 
 -- 2. at-risk thresholds ----------------------------------------------------------------------
@@ -112,7 +119,10 @@ ALTER TABLE public.instructor_settings
         CHECK (at_risk_progress_percent BETWEEN 1 AND 100),
     ADD COLUMN at_risk_after_days smallint NOT NULL DEFAULT 7 CHECK (at_risk_after_days BETWEEN 1 AND 365),
     ADD COLUMN inactive_after_days smallint NOT NULL DEFAULT 14 CHECK (inactive_after_days BETWEEN 1 AND 365),
-    ADD CONSTRAINT instructor_timezone_name CHECK (timezone ~ '^[A-Za-z0-9_+/-]{1,64}$') NOT VALID;
+    ADD CONSTRAINT instructor_timezone_name CHECK (timezone ~ '^[A-Za-z0-9_+/-]{1,64}$') NOT VALID,
+    -- 007's envelope CHECK, tightened: a body base64url can decode (no length of 4n + 1)
+    ADD CONSTRAINT payment_details_decode
+        CHECK (payment_details IS NULL OR char_length(split_part(payment_details, '.', 3)) % 4 <> 1) NOT VALID;
 GRANT UPDATE (at_risk_progress_percent, at_risk_after_days, inactive_after_days)
     ON public.instructor_settings TO authenticated;
 GRANT SELECT (at_risk_progress_percent, at_risk_after_days, inactive_after_days)
@@ -128,7 +138,8 @@ BEGIN
             ['instructor_profiles', 'profile_work_experience_rows'],
             ['instructor_profiles', 'profile_social_links'],
             ['instructor_profiles', 'profile_expertise_tags'],
-            ['instructor_settings', 'instructor_timezone_name']] LOOP
+            ['instructor_settings', 'instructor_timezone_name'],
+            ['instructor_settings', 'payment_details_decode']] LOOP
         BEGIN
             EXECUTE format('ALTER TABLE public.%I VALIDATE CONSTRAINT %I', item[1], item[2]);
         EXCEPTION WHEN check_violation THEN
@@ -223,11 +234,14 @@ BEGIN
 END
 $$;
 
--- A password hash for an account (portal_signin: a rehash after signing in).
+-- A password hash for an active account (portal_signin: a rehash after signing in).
 CREATE FUNCTION public.set_password_hash(p_user uuid, p_password_hash text) RETURNS void
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    PERFORM private.lock_active_account(p_user);
     INSERT INTO private.user_credentials (user_id, password_hash) VALUES (p_user, p_password_hash)
-    ON CONFLICT (user_id) DO UPDATE SET password_hash = EXCLUDED.password_hash, updated_at = now()
+    ON CONFLICT (user_id) DO UPDATE SET password_hash = EXCLUDED.password_hash, updated_at = now();
+END
 $$;
 
 -- A new password (portal_signin, once the app checked the current one), and
@@ -575,6 +589,11 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_te
     WHERE n.id = p_id
 $$;
 
+-- The notices about a student (their name in the payload), by key: closing the
+-- student's account renames them there.
+CREATE INDEX idx_notifications_about_students ON public.notifications (dedup_key)
+    WHERE event_type IN ('new_enrollment', 'new_review');
+
 -- 6. one's own data ---------------------------------------------------------------------------
 
 -- Everything the portal holds about the caller as a person, as one JSON
@@ -707,19 +726,16 @@ BEGIN
     WHERE user_id = me;
     UPDATE public.instructor_settings SET payment_method = NULL, payment_details = NULL WHERE user_id = me;
     UPDATE public.certificates SET student_name = 'Former member' WHERE user_id = me;
-    -- the name in the notices others got of this person's enrollments and reviews
-    -- (each found by its recipient, kind and dedup key: the outbox's unique index)
+    -- the name in the notices others got of this person's enrollments and reviews,
+    -- whoever got them (a course may have changed hands since): by kind and key
     UPDATE public.notifications n SET payload = n.payload || '{"student_name": "Former member"}'
-    FROM (SELECT c.instructor_id AS recipient, 'new_enrollment' AS event_type,
-                 format('enrollment:%s:%s', e.id, k.kind) AS dedup_key
-          FROM public.course_enrollments e JOIN public.courses c ON c.id = e.course_id
-          CROSS JOIN (VALUES ('enrolled'), ('request')) AS k(kind)
+    FROM (SELECT 'new_enrollment' AS event_type, format('enrollment:%s:%s', e.id, k.kind) AS dedup_key
+          FROM public.course_enrollments e CROSS JOIN (VALUES ('enrolled'), ('request')) AS k(kind)
           WHERE e.user_id = me
           UNION ALL
-          SELECT c.instructor_id, 'new_review', format('review:%s:%s', c.id, me)
-          FROM public.course_reviews r JOIN public.courses c ON c.id = r.course_id
-          WHERE r.user_id = me) AS mine
-    WHERE n.user_id = mine.recipient AND n.event_type = mine.event_type AND n.dedup_key = mine.dedup_key;
+          SELECT 'new_review', format('review:%s:%s', r.course_id, me)
+          FROM public.course_reviews r WHERE r.user_id = me) AS mine
+    WHERE n.event_type = mine.event_type AND n.dedup_key = mine.dedup_key;
     UPDATE public.users
     SET email = format('deleted-%s@deleted.invalid', me), full_name = 'Former member', avatar_url = NULL,
         is_active = false, organization_id = NULL,

@@ -879,6 +879,9 @@ INVALID_PROFILE = {
     "social_unknown_network": ("social_links", {"myspace": "https://myspace.com/me"}, "profile_social_links"),
     "social_not_text": ("social_links", {"github": 42}, "profile_social_links"),
     "social_501_chars": ("social_links", {"github": "https://github.com/" + "a" * 482}, "profile_social_links"),
+    # a host a browser reads otherwise than Python (review of issue 18): a user part, a backslash
+    "social_user_part": ("social_links", {"github": "https://github.com@evil.example/me"}, "profile_social_links"),
+    "social_backslash": ("social_links", {"github": "https://evil.example\\@github.com"}, "profile_social_links"),
 }
 
 
@@ -1163,3 +1166,33 @@ def test_a_students_only_profile_is_shown_to_the_instructors_own_students_only(d
     set_visibility(db, other_instructor, "students")
     assert for_students(db, me(own), other_instructor) == []
     assert for_students(db, me(elsewhere), other_instructor) != []
+
+
+def test_a_co_teachers_students_only_profile_is_shown_to_the_students_they_teach(database):
+    """A co-instructor's "students" profile: the students of the course they co-teach see it (011), those
+    of the owner's other courses do not."""
+    db = database
+    owner, co = gen_user(db, "instructor"), gen_user(db, "instructor", name="Co Teacher")
+    set_visibility(db, co, "students")
+    shared, alone = gen_course(db, owner), gen_course(db, owner)
+    db.rows("INSERT INTO course_instructors (course_id, instructor_id) VALUES (%s, %s) RETURNING id",
+            (shared.id, co))
+    taught, untaught = gen_user(db), gen_user(db)
+    enroll(db, taught, shared.id)
+    enroll(db, untaught, alone.id)
+    assert [row["id"] for row in for_students(db, me(taught), co)] == [co]
+    assert for_students(db, me(untaught), co) == []
+
+
+def test_closing_an_account_renames_it_in_notices_of_a_course_that_changed_hands(database):
+    """The notice the first owner got of an enrollment names a former member after the student leaves,
+    although an admin gave the course to someone else since (matched by kind and key, not recipient)."""
+    db = database
+    first, second = gen_user(db, "instructor"), gen_user(db, "instructor")
+    student = gen_user(db, name="Secret Student")
+    course = gen_course(db, first)
+    enroll(db, student, course.id)
+    db.rows("UPDATE courses SET instructor_id = %s WHERE id = %s RETURNING id", (second, course.id))
+    assert close_account(db, student) == "deleted"
+    names = [n["payload"]["student_name"] for n in notices(db, first, "new_enrollment")]
+    assert names == ["Former member"]

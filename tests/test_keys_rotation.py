@@ -125,3 +125,18 @@ def test_a_ring_that_cannot_be_read_is_refused(database, keys):
     result = keys("rotate", lines=["B:c2hvcnQ"])
     assert result.exit_code == 1 and "PAYMENT_DETAILS_KEYS: key 'B' must be 32 bytes" in result.output
     assert stored(database) == before
+
+
+def test_an_envelope_that_is_no_envelope_is_reported_and_the_rest_resealed(database, keys):
+    """A row holding garbage of an envelope's shape (written past the app, in raw SQL) is reported and
+    left; the rotation goes on with every other row (one instructor cannot stop it for all)."""
+    rows = sealed_rows(database, [KEY_A], DETAILS[:2])
+    (odd,) = sealed_rows(database, [KEY_A], DETAILS[2:3])
+    database.value("UPDATE instructor_settings SET payment_details = %s WHERE user_id = %s RETURNING 1",
+                   ("v1.A." + "A" * 42, odd))
+    result = keys("rotate", "--batch", "1", lines=[KEY_B, KEY_A])
+    assert result.exit_code == 1 and f"instructor {odd}: not re-sealed" in result.output
+    assert "2 row(s) re-sealed under key 'B'" in result.output
+    after = stored(database)
+    assert after[odd] == "v1.A." + "A" * 42
+    assert {user: secretbox.open_envelope(after[user], user, ring(KEY_B)) for user in rows} == rows

@@ -87,3 +87,22 @@ def test_the_database_takes_an_envelope_and_refuses_plain_text(database, ring):
         cur.execute("UPDATE instructor_settings SET payment_details = 'IBAN DE89 3704' WHERE user_id = %s",
                     (teacher,))
     assert refused.value.pgcode == "23514"
+
+
+@pytest.mark.parametrize("body", ["A" * 41, "A" * 38, "_" * 45])
+def test_an_envelope_that_is_not_one_is_refused_as_such(ring, body):
+    """A body base64url cannot decode (4n + 1 characters), too short for nonce and tag, or garbage:
+    SecretBoxError like every other unusable envelope, never another exception (the settings page and
+    ``keys rotate`` catch that one)."""
+    with pytest.raises(secretbox.SecretBoxError):
+        secretbox.open_envelope(f"v1.k1.{body}", OWNER, ring)
+
+
+def test_the_database_refuses_a_body_that_cannot_decode(database):
+    """011: an envelope body of 4n + 1 characters (no base64url decodes it) is a CHECK violation, written
+    by the instructor in raw SQL."""
+    teacher = gen_user(database, "instructor")
+    with pytest.raises(psycopg2.Error) as refused, database.act(Actor.user(teacher)) as cur:
+        cur.execute("UPDATE instructor_settings SET payment_details = %s WHERE user_id = %s",
+                    ("v1.k1." + "A" * 41, teacher))
+    assert (refused.value.pgcode, refused.value.diag.constraint_name) == ("23514", "payment_details_decode")

@@ -350,3 +350,13 @@ def test_an_instructor_with_students_is_deactivated_and_an_admin_cannot_close_th
     with database.act(Actor.user(admin)) as cur:
         cur.execute("SELECT account_deletion_outcome() AS outcome")
         assert cur.fetchone()["outcome"] == "refused"
+
+
+@pytest.mark.parametrize("sid", [12345, ["a list"], "not-a-uuid", str(uuid.uuid4())])
+def test_a_session_id_of_the_wrong_shape_or_unknown_signs_the_request_out(database, app, sid):
+    """Whatever ``sid`` the (signed) cookie carries that is not an open session of its user, the request
+    is anonymous: to sign-in, never a 500."""
+    _, _, client = _signed_in(app, database)
+    with client.session_transaction() as session:
+        session["sid"] = sid
+    assert not _is_signed_in(client)

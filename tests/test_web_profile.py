@@ -260,6 +260,14 @@ BAD = [
     ("x lookalike", {"social_x": "https://notx.com/olivia"}, "A X (Twitter) address is on x.com or twitter.com.",
      "https://notx.com/olivia"),
     ("long link", {"social_mastodon": "https://m.example/" + "a" * 500}, "Keep the address to 500 characters", None),
+    # review of issue 18: an address Python cannot split was a 500; one a browser reads otherwise is refused
+    ("website bracket", {"website_url": "https://[abc"}, "starts with http:// or https://", "https://[abc"),
+    ("github bracket", {"social_github": "https://[github.com"}, "Enter your GitHub address, starting with https://.",
+     None),
+    ("github behind a backslash", {"social_github": "https://evil.example\\@github.com"},
+     "Enter your GitHub address, starting with https://.", None),
+    ("github as a user part", {"social_github": "https://github.com@evil.example/olivia"},
+     "Enter your GitHub address, starting with https://.", None),
 ]
 
 
@@ -457,3 +465,10 @@ def test_the_dashboard_sends_a_new_instructor_to_the_profile_editor(world):
     sign_in(client, email)
     page = text(client.get("/dashboard"))
     assert '<a href="/settings/profile">Complete your profile</a>' in page
+
+
+def test_a_mastodon_handle_in_the_path_is_kept(owner):
+    """"@" in the path (a Mastodon profile) is an address like any other; only a user part is refused."""
+    world = owner
+    assert world.post("owner", valid(social_mastodon="https://mastodon.social/@olivia")).status_code == 303
+    assert world.profile("owner")["social_links"]["mastodon"] == "https://mastodon.social/@olivia"

@@ -50,9 +50,10 @@ def load_user(user_id) -> CurrentUser | None:
 
 def _session_id():
     """The server-side session the cookie names (``sid``), if it is a well-formed one."""
+    sid = session.get("sid")
     try:
-        return str(uuid.UUID(session.get("sid") or ""))
-    except (ValueError, TypeError):
+        return str(uuid.UUID(sid)) if isinstance(sid, str) else None
+    except ValueError:
         return None
 
 

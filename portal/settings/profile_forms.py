@@ -97,11 +97,27 @@ def parse_year(raw) -> int | None:
     return year
 
 
+def host_of(url: str) -> str | None:
+    """The address's host, or None when it has none a browser would agree on: no host, a malformed
+    one ("https://[x"), or a user part or backslash that a browser reads differently from Python
+    ("https://evil.example\\@github.com" opens evil.example)."""
+    if "\\" in url:
+        return None
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return None
+    if not host or "@" in parts.netloc:
+        return None
+    return host.lower()
+
+
 def host_fits(network: str, url: str) -> bool:
     hosts = NETWORKS[network][1]
     if hosts is None:
         return True
-    host = (urlsplit(url).hostname or "").lower()
+    host = host_of(url) or ""
     return any(host == allowed or host.endswith("." + allowed) for allowed in hosts)
 
 
@@ -134,12 +150,7 @@ def web_address(schemes=("http", "https"), message="Enter a web address that sta
             return
         if len(url) > URL_MAX:
             raise ValidationError(f"Keep the address to {URL_MAX} characters.")
-        parts = urlsplit(url)
-        try:
-            host = parts.hostname
-        except ValueError:
-            host = None
-        if parts.scheme.lower() not in schemes or not host or any(ch.isspace() for ch in url):
+        if not host_of(url) or urlsplit(url).scheme.lower() not in schemes or any(ch.isspace() for ch in url):
             raise ValidationError(message)
     return check
 
