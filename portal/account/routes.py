@@ -7,16 +7,16 @@ from __future__ import annotations
 import datetime
 
 from flask import current_app, make_response, request, session, url_for
-from flask_login import current_user, logout_user
+from flask_login import current_user
 from peewee import IntegrityError
 
 from portal import db, passwords, refusals
 from portal.account import bp, queries
 from portal.account.forms import DeleteAccountForm, EmailChangeForm, NameForm, PasswordChangeForm
 from portal.auth import queries as auth
+from portal.auth.routes import forget_this_browser
 from portal.models import USER_ROLES
 from portal.notifications import events
-
 from portal.web import found, notify, redirect_to, render, role_required
 
 WRONG_PASSWORD = "That is not your current password."
@@ -41,8 +41,8 @@ def _password_ok(field) -> bool:
 
 def _page(status: int = 200, **forms):
     person = queries.details()
-    forms.setdefault("name_form", NameForm(data={"full_name": person["full_name"],
-                                                 "avatar_url": person["avatar_url"]}))
+    forms.setdefault("name_form", NameForm(formdata=None, data={"full_name": person["full_name"],
+                                                                "avatar_url": person["avatar_url"]}))
     forms.setdefault("email_form", EmailChangeForm(formdata=None))
     forms.setdefault("password_form", PasswordChangeForm(formdata=None))
     return render("account/index.html", person=person, pending=queries.pending_email_change(),
@@ -131,9 +131,7 @@ def end_all_sessions():
 def sign_out_everywhere_here(only_here: bool):
     """End this session (or every one), sign this browser out, and go to sign-in."""
     auth.end_sessions(only=session.get("sid") if only_here else None)
-    logout_user()
-    session.clear()
-    db.set_request_role(None)
+    forget_this_browser()
     return notify(redirect_to(url_for("auth.sign_in")),
                   "You have signed out." if only_here else "You are signed out everywhere.", "info")
 
@@ -164,9 +162,7 @@ def delete():
     if not form.validate() or not _password_ok(form.delete_password):
         return render("account/delete.html", form=form, outcome=outcome, status=422)
     result = queries.delete(current_user.id)
-    logout_user()
-    session.clear()
-    db.set_request_role(None)
+    forget_this_browser()
     return notify(redirect_to(url_for("catalog.index")),
                   "Your account is closed and your personal data erased." if result == "deleted" else
                   "Your account is deactivated: you are signed out everywhere and your public pages are "

@@ -87,13 +87,19 @@ def sign_up():
                   status=422 if form.is_submitted() else 200)
 
 
+def forget_this_browser() -> None:
+    """Sign this browser out: its cookie forgets the person, and the rest of the request is
+    anonymous (ending the server-side session, when it should end, is the caller's)."""
+    logout_user()
+    session.clear()
+    db.set_request_role(None)
+
+
 @bp.route("/sign-out", methods=["POST"])
 def sign_out():
     if current_user.is_authenticated:
         queries.end_sessions(only=session.get("sid"))
-    logout_user()
-    session.clear()
-    db.set_request_role(None)
+    forget_this_browser()
     flash("You have signed out.", "info")
     return redirect_to(url_for("auth.sign_in"))
 
