@@ -7,6 +7,10 @@ import json
 
 from ua_parser import parse as ua_parse
 
+# ua-parser compiles its rules on the first parse (~0.1 s): once per process at start, not in
+# somebody's request.
+ua_parse("Mozilla/5.0")
+
 from portal.auth.queries import as_sign_in_role
 from portal.db import database
 
