@@ -251,7 +251,8 @@ QUERY = {"q": "py\x00thon", "student_q": "ka\x00th", "status": "pub\x00lished", 
          "next": "/cata\x00log/", "since": "2020-01-01T00:00:00\x00+00:00", "before": "2999-01-01T00:00:00+00:00\x00",
          "since_id": "", "before_id": str(uuid.UUID(int=1)) + "\x00", "learning_page": "1\x00",
          "pending_page": "\x002", "completed_page": "1\x00", "show": "un\x00read", "after": "af\x00ter",
-         "state": "de\x00ad"}
+         "state": "de\x00ad", "course": "no\x00such", "rating": "5\x00", "answered": "un\x00answered",
+         "reported": "re\x00ported"}
 
 
 @pytest.fixture(scope="module")

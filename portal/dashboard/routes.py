@@ -9,6 +9,7 @@ from flask import abort, request, url_for
 from flask_login import current_user
 
 from portal.dashboard import queries
+from portal.reviews.queries import unanswered_count
 from portal.students.queries import waiting_count
 from portal.formatting import viewer_zone
 from portal.listing import token, typed_position
@@ -32,7 +33,8 @@ def index():
     trend = queries.daily_trend(current_user.id, viewer_zone().key)
     return render("dashboard/index.html", stats=stats, cards=queries.CARDS, activity=activity,
                   older=_older(activity, more),
-                  trend=trend, has_teaching=queries.has_teaching(current_user.id), waiting=waiting_count())
+                  trend=trend, has_teaching=queries.has_teaching(current_user.id), waiting=waiting_count(),
+                  unanswered=unanswered_count())
 
 
 def _cursor(prefix: str):

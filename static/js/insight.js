@@ -75,6 +75,17 @@
     }
   };
 
+  // The reviews inbox: the average rating per month (a month without a review is a gap).
+  BUILD.rating_trend = function (d) {
+    return {
+      type: "line",
+      data: { labels: d.labels,
+              datasets: [{ label: "Average rating", data: d.values, borderColor: WARN, spanGaps: true,
+                           tension: 0.2, pointRadius: 3 }] },
+      options: { scales: { y: { min: 1, max: 5, ticks: { stepSize: 1 } } }, plugins: { legend: { display: false } } }
+    };
+  };
+
   function draw(root) {
     if (!window.Chart) { return; }
     var canvases = (root || document).querySelectorAll("canvas[data-chart]");
