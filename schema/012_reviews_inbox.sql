@@ -17,7 +17,7 @@ CREATE INDEX idx_course_reviews_inbox_unanswered ON public.course_reviews (cours
 --    once per statement (`id = ANY ((SELECT reported_review_ids()))`); open
 --    reports are few and found by idx_review_reports_open.
 CREATE FUNCTION public.reported_review_ids() RETURNS uuid[]
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     SELECT coalesce(array_agg(DISTINCT rr.review_id), '{}')
     FROM public.review_reports rr
     JOIN public.course_reviews r ON r.id = rr.review_id

@@ -120,6 +120,8 @@ EXECUTE = {
         "public.get_instructor_recent_activity(uuid,integer,timestamp with time zone,uuid)",
         "public.get_instructor_monthly_stats(uuid)",
         "public.pending_approvals_count()",
+        # 012: which reviews of the caller's own courses have open reports (ids only, never who or why)
+        "public.reported_review_ids()",
         "public.inactive_completions(uuid)",
         # 010: the admin's queue page (each refuses anyone but a platform admin: not_permitted)
         "public.job_queue_counts()",
