@@ -24,5 +24,5 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_te
     WHERE rr.resolved_at IS NULL
       AND r.course_id = ANY ((SELECT rls.course_ids('{view_content,respond_reviews}'))::uuid[])
 $$;
-REVOKE ALL ON FUNCTION public.reported_review_ids() FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.reported_review_ids() FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
 GRANT EXECUTE ON FUNCTION public.reported_review_ids() TO authenticated;
