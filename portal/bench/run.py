@@ -50,7 +50,9 @@ def pages(course_id) -> list[tuple[str, str]]:
             ("drip and early unlocks (biggest course)", f"{course}/drip"),
             ("team (biggest course)", f"{course}/team"), ("approvals queue", "/students/approvals"),
             ("notifications (first page)", "/notifications/"), ("settings", "/settings/"),
-            ("profile editor", "/settings/profile"), ("account", "/account/")]
+            ("profile editor", "/settings/profile"), ("account", "/account/"),
+            ("reviews inbox (first page)", "/reviews/"),
+            ("reviews inbox (unanswered, biggest course)", f"/reviews/?answered=unanswered&course={course_id}")]
 
 
 def subjects(owner_url: str) -> dict:
