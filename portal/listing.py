@@ -241,7 +241,8 @@ def token(values) -> str:
 
 def keyset_page(view: View, query, keys: tuple, *, descending: bool, matching: int, **extra) -> "Page":
     """One page of ``query`` by position: ``keys`` are (expression, row name) pairs that order the
-    list uniquely, all ascending or all ``descending``. Reads one row more than the page to know
+    list uniquely, all ascending or all ``descending`` (a key that is not a column names its Python
+    type third: ``(expression, name, bool)``, so that a position is typed for it too). Reads one row more than the page to know
     whether there is a next one; a page before a position is read backwards and turned round.
     The expressions are compared with the position's values as one row value, so PostgreSQL
     types them like the columns (timestamps, uuids)."""
@@ -253,15 +254,15 @@ def keyset_page(view: View, query, keys: tuple, *, descending: bool, matching: i
         backwards = backwards and at is not None
     down = descending != backwards
     if at is not None:
-        left, right = Tuple(*(expression for expression, _ in keys)), Tuple(*at[:len(keys)])
+        left, right = Tuple(*(key[0] for key in keys)), Tuple(*at[:len(keys)])
         query = query.where(left < right if down else left > right)
-    order = [expression.desc() if down else expression.asc() for expression, _ in keys]
+    order = [key[0].desc() if down else key[0].asc() for key in keys]
     rows = list(query.order_by(*order).limit(size + 1))
     more = len(rows) > size
     rows = rows[:size]
     if backwards:
         rows.reverse()
-    key = lambda row: token([row[name] for _, name in keys])  # noqa: E731
+    key = lambda row: token([row[k[1]] for k in keys])  # noqa: E731
     page = Page(view=view, rows=rows, matching=matching, extra=extra)
     page.next_token = key(rows[-1]) if rows and (more or backwards) else None
     page.prev_token = key(rows[0]) if rows and at is not None and (more or not backwards) else None
@@ -275,16 +276,19 @@ def typed_position(keys: tuple, values: list | None) -> list | None:
     if not isinstance(values, list) or len(values) != len(keys):
         return None
     try:
-        return [_typed(expression, value) for (expression, _), value in zip(keys, values)]
+        return [_typed(key[0], value, *key[2:]) for key, value in zip(keys, values)]
     except (TypeError, ValueError, ArithmeticError):
         return None
 
 
-def _typed(expression, value):
+def _typed(expression, value, kind: type | None = None):
     """``value`` as ``token`` wrote it (times as ISO text, ids as text, integers as numbers), typed as
     ``expression``'s column; TypeError or ValueError when it cannot be one. A key that is not a
-    column (an expression) is compared as it comes: PostgreSQL types it."""
+    column (an expression) is ``kind`` (its declared Python type) exactly, and one that declares
+    none is no position at all: an untyped value would reach PostgreSQL's comparison as it came."""
     if not isinstance(expression, Field):
+        if kind is None or type(value) is not kind:
+            raise TypeError(f"a position value of {expression!r} is a {getattr(kind, '__name__', 'typed key')}")
         return value
     expected = int if isinstance(expression, IntegerField) else str
     if isinstance(value, bool) or not isinstance(value, expected):

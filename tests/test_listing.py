@@ -79,3 +79,18 @@ def test_a_position_that_does_not_fit_the_lists_keys_is_no_position():
                 [2 ** 70, at.isoformat(), row], [3, "yesterday", row], [3, at.isoformat(), "not-a-uuid"],
                 [3, 17, row], {"a": 1}):
         assert typed_position(keys, bad) is None, bad
+
+
+def test_a_key_that_is_an_expression_takes_only_its_declared_type():
+    """A key that is not a column (the reviews inbox's "unanswered first") declares its Python type: a
+    position holding anything else (1, "x", -1) is no position; one that declares none takes none."""
+    from datetime import datetime, timezone
+    from portal.listing import typed_position
+    from portal.models import CourseReview
+    unanswered = CourseReview.instructor_response.is_null()
+    keys = ((unanswered, "unanswered", bool), (CourseReview.created_at, "created_at"))
+    at = datetime(2026, 12, 6, 20, 30, tzinfo=timezone.utc).isoformat()
+    assert typed_position(keys, [True, at])[0] is True
+    for bad in (1, 0, -1, "x", None, 2 ** 70):
+        assert typed_position(keys, [bad, at]) is None, bad
+    assert typed_position(((unanswered, "unanswered"), (CourseReview.created_at, "created_at")), [True, at]) is None

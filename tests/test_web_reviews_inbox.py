@@ -221,3 +221,15 @@ def test_the_dashboard_counts_unanswered_reviews_and_links_the_inbox(world):
     assert f"{expected - 1} review" in text(world.clients["owner"].get("/dashboard"))
     assert "waiting for an answer" not in text(world.clients["other_instructor"].get("/dashboard"))
     assert queries.RESPONDERS == ("respond_reviews",)
+
+
+@pytest.mark.parametrize("first", [1, -1, 2 ** 70, "x", None])
+@pytest.mark.parametrize("side", ["after", "before"])
+def test_a_tampered_position_starts_from_the_top(world, course, side, first):
+    """A page token whose first value is not the key's boolean (review of issue 17) is the first page,
+    never a 500 or a 422."""
+    from portal.listing import token
+    forged = token([first, "2024-01-01T00:00:00+00:00", "00000000-0000-0000-0000-000000000000"])
+    response = world.clients["owner"].get(f"/reviews/?{side}={forged}")
+    assert response.status_code == 200
+    assert ids_on(text(response)) == ids_on(text(world.clients["owner"].get("/reviews/")))

@@ -39,7 +39,7 @@ def _reported():
 
 _UNANSWERED = CourseReview.instructor_response.is_null()
 # Unanswered first, then newest: the list's order and its keyset (a unique key, all descending).
-KEYS = ((_UNANSWERED, "unanswered"), (CourseReview.created_at, "created_at"), (CourseReview.id, "id"))
+KEYS = ((_UNANSWERED, "unanswered", bool), (CourseReview.created_at, "created_at"), (CourseReview.id, "id"))
 
 
 def course_id(view: View) -> uuid.UUID | None:
@@ -109,10 +109,11 @@ def review(review_id) -> dict | None:
 
 
 def respond(review_id, text: str) -> int:
-    """Write (or rewrite) the response: the rows touched (0 when the caller may read the review but
-    not answer it: course_reviews_update filters the row out)."""
+    """Write (or rewrite) the response to a visible review of a course the caller answers for: the
+    rows touched (0 otherwise; course_reviews_update would filter the row out anyway)."""
     return (CourseReview.update(instructor_response=text)
-            .where((CourseReview.id == review_id) & caller_courses(CourseReview.course, *READERS))
+            .where((CourseReview.id == review_id) & CourseReview.is_visible
+                   & caller_courses(CourseReview.course, *RESPONDERS))
             .execute())
 
 
