@@ -39,6 +39,11 @@ NOT_AN_EMAIL = "Enter an email address like name@example.com."
 EXACT_FIELDS = (PasswordField, EmailField)
 
 
+def strip(value):
+    """A field filter: the value trimmed (NUL characters are already gone: ``BaseForm``)."""
+    return value.strip() if isinstance(value, str) else value
+
+
 def without_nul(values, keep=frozenset()):
     """``values`` (a MultiDict) with NUL characters dropped from every key and text value,
     except the values of the names in ``keep``; the same object when there is nothing to drop."""

@@ -6,18 +6,14 @@ from wtforms import EmailField, PasswordField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
-from portal.forms import BaseForm
+from portal.forms import BaseForm, strip
 
 # users.email: '^[^@\s]+@[^@\s]+\.[^@\s]+$', at most 254 characters.
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 class SignInForm(BaseForm):
-    email = EmailField("Email", filters=[_strip], validators=[
+    email = EmailField("Email", filters=[strip], validators=[
         DataRequired("Enter your email."), Length(max=254)])
     password = PasswordField("Password", validators=[
         DataRequired("Enter your password."), Length(max=128)])
@@ -36,7 +32,7 @@ def repeat_password():
 
 
 class ForgotPasswordForm(BaseForm):
-    email = EmailField("Email", filters=[_strip], validators=[
+    email = EmailField("Email", filters=[strip], validators=[
         DataRequired("Enter your email."), Length(max=254, message="At most 254 characters."),
         Regexp(EMAIL_PATTERN, message="Enter an email address like name@example.com.")])
 
@@ -47,9 +43,9 @@ class ResetPasswordForm(BaseForm):
 
 
 class SignUpForm(BaseForm):
-    full_name = StringField("Full name", filters=[_strip], validators=[
+    full_name = StringField("Full name", filters=[strip], validators=[
         DataRequired("Enter your name."), Length(max=200, message="At most 200 characters.")])
-    email = EmailField("Email", filters=[_strip], validators=[
+    email = EmailField("Email", filters=[strip], validators=[
         DataRequired("Enter your email."), Length(max=254, message="At most 254 characters."),
         Regexp(EMAIL_PATTERN, message="Enter an email address like name@example.com.")])
     password = new_password("Password")

@@ -30,7 +30,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.forms import BaseForm
+from portal.forms import BaseForm, strip
 
 HEADLINE_MAX = 200
 # Read when the form validates (not bound at import), so a test can switch the check off
@@ -59,9 +59,6 @@ SECTIONS = ("education", "certifications", "work_experience")
 
 
 # --- cleaning --------------------------------------------------------------------------------
-
-def strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def one_kind_of_newline(value):

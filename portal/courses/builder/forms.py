@@ -23,7 +23,7 @@ from wtforms import (BooleanField, DateField, FieldList, Form, FormField, Intege
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from portal.forms import BaseForm
+from portal.forms import BaseForm, strip
 from portal.models import LESSON_CONTENT_TYPES
 
 TITLE_MAX = 200
@@ -39,10 +39,6 @@ LESSON_TYPE_LABELS = {"text": "Text", "video": "Video", "quiz": "Quiz", "assignm
 LESSON_TYPE_CHOICES = [SelectChoice(kind, LESSON_TYPE_LABELS[kind]) for kind in LESSON_CONTENT_TYPES]
 HTTP_URL = r"^https?://\S+$"
 URL_MESSAGE = "Enter a web address that starts with http:// or https://."
-
-
-def strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def blank_to_none(value):

@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Regexp
 
 from portal.auth.forms import EMAIL_PATTERN
 from portal.courses.access import PERMISSION_LABELS, PERMISSIONS
-from portal.forms import BaseForm
+from portal.forms import BaseForm, strip
 
 TEAM_ROLES = (("co-instructor", "Co-instructor"), ("assistant", "Assistant"))
 ROLE_LABELS = dict(TEAM_ROLES)
@@ -37,10 +37,6 @@ PERMISSION_HINTS = {
 }
 # What a new co-teacher gets unless the owner says otherwise (002's column default).
 DEFAULT_PERMISSIONS = frozenset({"view_content"})
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def _role_field():
@@ -80,7 +76,7 @@ class PermissionsForm(BaseForm):
 
 
 class AddTeacherForm(PermissionsForm):
-    email = EmailField("Email of the instructor", filters=[_strip],
+    email = EmailField("Email of the instructor", filters=[strip],
                        description="They need an active instructor account on the portal.",
                        validators=[DataRequired("Enter the instructor's email."),
                                    Length(max=254, message="At most 254 characters."),
