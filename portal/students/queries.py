@@ -50,34 +50,55 @@ ROW_COLUMNS = (CourseEnrollment.id, CourseEnrollment.status, CourseEnrollment.pa
                User.email.alias("student_email"))
 
 
-def _ready():
-    return Case(None, ((CourseEnrollment.payment_status == "completed", 0),), 1)
+def _paid():
+    """Approvable: the payment went through (a free enrollment's is 'completed' too)."""
+    return CourseEnrollment.payment_status == "completed"
 
 
 def waiting_count() -> int:
-    """How many pending enrollments the caller may decide (the dashboard's reminder):
-    the kept pending counts of their courses, whatever the platform's size (008)."""
+    """How many pending enrollments the caller may approve now (the dashboard's reminder): paid or
+    free ones only, an index-only count of what waits (pending_approvals_count, 013)."""
     return database.execute_sql("SELECT pending_approvals_count()").fetchone()[0]
 
 
+def awaiting_payment_count() -> int:
+    """Pending enrollments of the caller's courses whose payment has not gone through: shown apart,
+    never counted as waiting for approval (awaiting_payment_count, 013)."""
+    return database.execute_sql("SELECT awaiting_payment_count()").fetchone()[0]
+
+
 def _queue_order():
-    return (_ready(), CourseEnrollment.enrolled_at, CourseEnrollment.id)
+    return (CourseEnrollment.enrolled_at, CourseEnrollment.id)
 
 
-def approval_queue(view: View) -> Page:
-    """Pending enrollments the caller may decide, ready ones first, oldest first; 20 a page.
+AWAITING = Spec(page_size=PAGE_SIZE, page_arg="awaiting_page")
+
+
+def _queue_page(view: View, ready: bool, total: int) -> Page:
+    """One page of the pending enrollments the caller may decide, paid (``ready``) or awaiting their
+    payment, oldest first.
 
     The page's ids first (the enrollments alone, by their pending index), then those rows with
     their course and student: joined before the sort, every waiting enrollment of the
     instructor was joined to its student under the users' policy before the 20 were kept
     (2,301 rows at 1M: 35 ms, against 3 ms for the ids and a few for their 20 rows)."""
-    total = waiting_count()
+    paid = _paid() if ready else ~_paid()
     ids = [row.id for row in page_of(view, CourseEnrollment.select(CourseEnrollment.id)
-                                     .where(_may_approve() & (CourseEnrollment.status == "pending"))
+                                     .where(_may_approve() & (CourseEnrollment.status == "pending") & paid)
                                      .order_by(*_queue_order()), total)]
     rows = list(_queue_query(*ROW_COLUMNS).where(CourseEnrollment.id.in_(ids)).order_by(*_queue_order())
                 .dicts()) if ids else []
-    return QUEUE.page(view, rows, total, total=total)
+    return view.spec.page(view, rows, total, total=total)
+
+
+def approval_queue(view: View) -> Page:
+    """Pending enrollments the caller may approve now (paid or free), oldest first; 20 a page."""
+    return _queue_page(view, True, waiting_count())
+
+
+def awaiting_payment(view: View) -> Page:
+    """Pending enrollments still waiting for their payment, oldest first; 20 a page, apart."""
+    return _queue_page(view, False, awaiting_payment_count())
 
 
 EXPORT_HEADER = ("Student", "Email", "Course", "Requested", "Payment", "Paid", "Currency")
@@ -86,10 +107,10 @@ PAYMENT_LABELS = {"completed": "Paid", "failed": "Payment failed", "pending": "A
 
 
 def export_queue(when):
-    """Every waiting enrollment, in the queue's order, as CSV rows (one server-side cursor):
-    labelled as the page labels them, times by ``when`` (the viewer's zone), and an amount
+    """Every waiting enrollment, approvable ones first, then those awaiting payment, as CSV rows
+    (one server-side cursor): labelled as the page labels them, times by ``when`` (the viewer's zone), and an amount
     the caller may not see left out ("Settled")."""
-    query = _queue_query(*ROW_COLUMNS).order_by(*_queue_order()).dicts()
+    query = _queue_query(*ROW_COLUMNS).order_by(Case(None, ((_paid(), 0),), 1), *_queue_order()).dicts()
     for row in stream(query):
         paid, amount = row["payment_status"] == "completed", row["amount_paid"]
         label = PAYMENT_LABELS.get(row["payment_status"], row["payment_status"])

@@ -1,4 +1,4 @@
-"""Students: the roster arrives with its own issue; the approval queue is here.
+"""Students: the approval queue (the roster is in ``roster_views``).
 
 The queue: pending enrollments of the courses where the instructor may manage
 students (``queries``, under the request's role); approve or decline each,
@@ -14,20 +14,16 @@ from flask import abort, request, url_for
 from portal.formatting import when
 from portal.listing import csv_response
 from portal.students import bp, queries
-from portal.web import found, is_partial, notify, placeholder, redirect_to, render, role_required
-
-
-@bp.route("/")
-@role_required("instructor")
-def index():
-    return placeholder("Students", "Follow each student's progress and engagement across your courses.")
+from portal.web import found, is_partial, notify, redirect_to, render, role_required
 
 
 # --- the approval queue ------------------------------------------------------------------
 
 def _queue_page(status: int = 200):
     queue = queries.approval_queue(queries.QUEUE.read(request.args)).link("students.approvals")
-    return render("students/approvals.html", "students/_approvals.html", status=status, queue=queue)
+    awaiting = queries.awaiting_payment(queries.AWAITING.read(request.args)).link("students.approvals")
+    return render("students/approvals.html", "students/_approvals.html", status=status, queue=queue,
+                  awaiting=awaiting)
 
 
 @bp.route("/approvals")
