@@ -20,7 +20,7 @@ CREATE INDEX idx_student_progress_course_engagement
     ON public.student_progress (course_id, engagement_score, enrollment_id);
 
 -- 2. search by name or email -------------------------------------------------------------------
--- A substring search ("ada", "@acme") cannot use a btree: the trigram index finds the users whose
+-- A substring search ("ada", "@acme") cannot use a btree: a trigram index finds the users whose
 -- "name email" contains the text (a bitmap of candidates, rechecked), and their enrollments in the
 -- caller's courses are then looked up by (user_id, course_id) (idx_course_enrollments_user_course,
 -- 008). A keystroke reads the matching users, not the instructor's 100k students. pg_trgm is a
@@ -28,6 +28,32 @@ CREATE INDEX idx_student_progress_course_engagement
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE INDEX idx_users_search ON public.users
     USING gin (lower(full_name || ' ' || email::text) gin_trgm_ops);
+
+-- The index cannot serve the caller's own query: LIKE is not leakproof, so under users_read's
+-- row-level security PostgreSQL applies the policy to every row before the LIKE and never
+-- uses the LIKE as an index condition. This function runs the search as the owner and answers
+-- only with students of the caller's roster courses (rls.course_ids of the caller, the rows
+-- users_read and course_enrollments_read already let them read): the ids of those whose name or
+-- email contains p_text (case-blind; % _ and \ are plain characters), nothing about anyone else.
+-- EXECUTE ... USING plans each call for its text: a text of three characters or more is a bitmap
+-- scan of the trigram index; a shorter one (no trigram to look up) reads the caller's enrollments.
+CREATE FUNCTION public.roster_search(p_text text) RETURNS TABLE (user_id uuid)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    needle text := left(btrim(coalesce(p_text, '')), 100);
+BEGIN
+    IF needle = '' OR rls.uid() IS NULL THEN
+        RETURN;
+    END IF;
+    RETURN QUERY EXECUTE
+        'SELECT u.id FROM public.users u
+         WHERE lower(u.full_name || '' '' || u.email::text) LIKE $1
+           AND EXISTS (SELECT 1 FROM public.course_enrollments e
+                       WHERE e.user_id = u.id AND e.course_id = ANY ($2))'
+    USING '%' || replace(replace(replace(lower(needle), '\', '\\'), '%', '\%'), '_', '\_') || '%',
+          rls.course_ids('{view_content,manage_students}');
+END
+$$;
 
 -- 3. at risk -----------------------------------------------------------------------------------
 -- The specification's rule and issue 15's second half, per instructor (instructor_settings, 011):
@@ -146,11 +172,11 @@ REVOKE ALL ON FUNCTION
     public.student_lagging(public.enrollment_status, timestamptz, numeric, integer, integer, timestamptz),
     public.student_inactive(public.enrollment_status, timestamptz, timestamptz, integer, timestamptz),
     public.at_risk_thresholds(), public.at_risk_count(), public.pending_approvals_count(),
-    public.awaiting_payment_count()
+    public.awaiting_payment_count(), public.roster_search(text)
 FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
 GRANT EXECUTE ON FUNCTION
     public.student_lagging(public.enrollment_status, timestamptz, numeric, integer, integer, timestamptz),
     public.student_inactive(public.enrollment_status, timestamptz, timestamptz, integer, timestamptz),
     public.at_risk_thresholds(), public.at_risk_count(), public.pending_approvals_count(),
-    public.awaiting_payment_count()
+    public.awaiting_payment_count(), public.roster_search(text)
 TO authenticated;

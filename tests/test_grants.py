@@ -30,7 +30,7 @@ QUEUE_SCHEMA = "procrastinate"
 # Every function of schemas public, rls and private each role may EXECUTE (extension members and
 # schema auth aside), as regprocedure text with schemas spelled out. Built from the GRANTs of
 # schema/007_security.sql, 008_scale.sql and 010_notifications.sql and confirmed with the query of
-# ``executable``. Sizes: anon 4, authenticated 85, service_role 14, portal_signin 12, portal_worker 14.
+# ``executable``. Sizes: anon 4, authenticated 91, service_role 14, portal_signin 12, portal_worker 14.
 EXECUTE = {
     "anon": {
         "public.lesson_quiz(uuid)",
@@ -122,6 +122,14 @@ EXECUTE = {
         "public.pending_approvals_count()",
         # 012: which reviews of the caller's own courses have open reports (ids only, never who or why)
         "public.reported_review_ids()",
+        # 013: the roster's at-risk rule (inlined), the caller's thresholds and counts, payment apart
+        "public.student_lagging(public.enrollment_status,timestamp with time zone,numeric,integer,integer,timestamp with time zone)",
+        "public.student_inactive(public.enrollment_status,timestamp with time zone,timestamp with time zone,integer,timestamp with time zone)",
+        "public.at_risk_thresholds()",
+        "public.at_risk_count()",
+        "public.awaiting_payment_count()",
+        # 013: the caller's own students whose name or email contain a text (ids only)
+        "public.roster_search(text)",
         "public.inactive_completions(uuid)",
         # 010: the admin's queue page (each refuses anyone but a platform admin: not_permitted)
         "public.job_queue_counts()",

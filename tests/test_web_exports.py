@@ -78,7 +78,7 @@ def test_the_waiting_enrollments_export_lists_every_page_for_who_may_decide_and_
     assert table(world.clients["co_view"].get(QUEUE))[1:] == []
 
 
-@pytest.mark.parametrize("path", [COURSES, QUEUE])
+@pytest.mark.parametrize("path", [COURSES, QUEUE, "/students/export.csv"])
 def test_exports_are_for_instructors_only(world, path):
     anon = world.clients["anon"].get(path)
     assert anon.status_code in (302, 303) and anon.headers["Location"].startswith("/sign-in")

@@ -9,6 +9,7 @@ from tests.support import gen_account, gen_org
 from tests import routes_catalog, routes_enrollment, routes_learning, routes_notifications, routes_settings
 from tests.test_web_courses_access import ROUTES as COURSE_ROUTES
 from tests.test_web_reviews_inbox import RULES as REVIEW_RULES
+from tests.test_web_students_roster import RULES as ROSTER_RULES
 from tests.web import close_app, htmx, make_app, sign_in
 
 ACTORS = ("anon", "student", "instructor", "org_admin", "admin")
@@ -24,6 +25,7 @@ ROUTES = {
     "/courses/": (SIGN_IN, 404, 200, 404, 404),
     "/workshops/": (SIGN_IN, 404, 200, 404, 404),
     "/students/": (SIGN_IN, 404, 200, 404, 404),
+    "/students/?sort=progress&risk=at_risk&status=active&q=ada": (SIGN_IN, 404, 200, 404, 404),
     "/revenue/": (SIGN_IN, 404, 200, 404, 404),
     "/reviews/": (SIGN_IN, 404, 200, 404, 404),
     "/reviews/?answered=unanswered&rating=5&reported=reported": (SIGN_IN, 404, 200, 404, 404),
@@ -57,7 +59,7 @@ SIGNED_LINKS = {"/sign-up/confirm/<confirmation>", "/reset-password/<reset>", "/
 ACCOUNT_RULES = {"/account/name", "/account/email", "/account/email/cancel", "/account/password",
                  "/account/sessions/<uuid:session_id>/end", "/account/sessions/end-others",
                  "/account/sessions/end-all", "/account/export"}
-EXPORTS = {"/courses/export.csv"}  # CSV files, not pages: test_web_exports (who may, and what)
+EXPORTS = {"/courses/export.csv", "/students/export.csv"}  # CSV files, not pages: test_web_exports (who may, and what)
 # Course routes other than the list: every teacher x every route in test_web_courses_access.
 COURSE_RULES = {route.rule for route in COURSE_ROUTES}
 # The student side's routes: each area's tests (and its RULES) say how every actor is answered.
@@ -120,7 +122,7 @@ def test_every_route_is_in_the_table(clients):
     """No route exists that this module does not test."""
     app, _ = clients
     known = (set(ROUTES) | POST_ONLY | SIGNED_LINKS | ACCOUNT_RULES | EXPORTS | COURSE_RULES | STUDENT_SIDE_RULES
-             | NOTIFICATION_RULES | SETTINGS_RULES | REVIEW_RULES | {"/static/<path:filename>", "/static/vendor/<name>"})
+             | NOTIFICATION_RULES | SETTINGS_RULES | REVIEW_RULES | ROSTER_RULES | {"/static/<path:filename>", "/static/vendor/<name>"})
     rules = {rule.rule for rule in app.url_map.iter_rules()}
     assert rules - known == set()
 

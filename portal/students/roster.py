@@ -10,8 +10,9 @@ they teach here. Everything runs under the request's role and claims.
 Speed (100k students, 1M enrollments): a page in an order is read course by course, each
 course's first rows from an index that leads with the course and ends with the enrollment id
 (013), and merged: about (courses x page size) index entries, whatever the number of students.
-A search starts from the users whose name or email contains the text (the trigram index, 013)
-and looks up their enrollments in the caller's courses. The SQL is built here from fixed pieces
+A search starts from the caller's students whose name or email contains the text
+(``roster_search``, 013: the trigram index, which the caller's own query could not use under
+users_read, LIKE not being leakproof) and looks up their enrollments in the caller's courses. The SQL is built here from fixed pieces
 only (the orders below, the filters' conditions); every value the user gave is a parameter.
 """
 
@@ -131,12 +132,6 @@ AT_RISK = """(public.student_lagging(e.status, e.enrolled_at, s.progress_percent
 SCOPE = "(SELECT rls.course_ids(%(readers)s))::uuid[]"
 
 
-def like_pattern(text: str) -> str:
-    """``text`` as a case-blind substring pattern for LIKE (its own % _ and \\ matched literally)."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _filters(view: View, limits: Thresholds) -> tuple[list[str], dict]:
     """The view's conditions on s (student_progress), e (course_enrollments) and u (users), and their
     parameters."""
@@ -148,9 +143,9 @@ def _filters(view: View, limits: Thresholds) -> tuple[list[str], dict]:
         params["statuses"] = list(STATUS_VALUES[view.status])
     if view.risk:
         conditions.append(AT_RISK)
-    if view.q:
-        conditions.append("lower(u.full_name || ' ' || u.email::text) LIKE %(pattern)s")
-        params["pattern"] = like_pattern(view.q)
+    if view.q:  # roster_search (013): the trigram index, run as the owner for the caller's students only
+        params["text"] = view.q
+        conditions.append("s.user_id IN (SELECT m.user_id FROM public.roster_search(%(text)s) m)")
     return conditions, params
 
 
@@ -195,11 +190,12 @@ def _page_sql(order: Order, conditions: list[str], *, down: bool, after: bool, s
                           f"AND ({order.key}, {order.tie}) {op} (%(key)s::{cast}, %(id)s::uuid)")
     by = f"ORDER BY {order.key} {direction}, {order.tie} {direction}"
     if search:
-        # From the users whose name or email matches (trigram index), to their enrollments.
+        conditions = [c for c in conditions if "roster_search" not in c]
+        # From the students whose name or email matches (roster_search), to their enrollments.
         page = f"""
     SELECT s.enrollment_id
-    FROM public.users u
-    JOIN public.course_enrollments e ON e.user_id = u.id
+    FROM public.roster_search(%(text)s) m
+    JOIN public.course_enrollments e ON e.user_id = m.user_id
     JOIN public.student_progress s ON s.enrollment_id = e.id
     WHERE e.course_id = ANY ({SCOPE}){' AND e.course_id = %(course)s' if course else ''}{_where(conditions)}
     {by}
