@@ -52,7 +52,18 @@ def pages(course_id) -> list[tuple[str, str]]:
             ("notifications (first page)", "/notifications/"), ("settings", "/settings/"),
             ("profile editor", "/settings/profile"), ("account", "/account/"),
             ("reviews inbox (first page)", "/reviews/"),
-            ("reviews inbox (unanswered, biggest course)", f"/reviews/?answered=unanswered&course={course_id}")]
+            ("reviews inbox (unanswered, biggest course)", f"/reviews/?answered=unanswered&course={course_id}"),
+            # issue 15: the students roster, first page of each order, the at-risk filter, a search
+            ("students roster (first page, last active)", "/students/"),
+            ("students roster (progress, lowest first)", "/students/?sort=progress"),
+            ("students roster (engagement, highest first)", "/students/?sort=engagement_highest"),
+            ("students roster (enrolled, newest first)", "/students/?sort=enrolled"),
+            ("students roster (last active, longest ago first)", "/students/?sort=activity_oldest"),
+            ("students roster (biggest course)", f"/students/?course={course_id}&sort=progress"),
+            ("students roster (at risk)", "/students/?risk=at_risk"),
+            ("students roster (at risk, biggest course)", f"/students/?risk=at_risk&course={course_id}"),
+            ("students roster (search a name)", "/students/?q=noor+okafor"),
+            ("students roster (search an email)", "/students/?q=student4242")]
 
 
 def subjects(owner_url: str) -> dict:
