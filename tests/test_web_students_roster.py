@@ -237,18 +237,23 @@ def test_thresholds_are_the_viewer_s_own(world, course):
 
 
 def test_the_dashboard_counts_the_at_risk_students_of_the_roster(world, course):
-    """The dashboard's count is the at-risk filter's row count, for the owner and a co-teacher."""
+    """The dashboard loads the at-risk banner after the page; its count is the at-risk filter's row
+    count, for the owner and a co-teacher; someone with no such student reads that none is."""
+    dashboard = text(world.clients["owner"].get("/dashboard"))
+    assert 'hx-get="/students/at-risk" hx-trigger="load"' in dashboard
     for actor in ("owner", "co_view"):
-        client = world.clients[actor]
         listed = len(roster_all(world, actor, "risk=at_risk"))
-        page = text(client.get("/dashboard")) if actor == "owner" else None
         with world.database.act(Actor.user(world.users[actor])) as cur:
             cur.execute("SELECT at_risk_count() AS n")
             counted = cur.fetchone()["n"]
         assert counted == listed and listed >= 3
-        if page is not None:
-            assert f"{counted} students of your courses are at risk" in page
-            assert 'href="/students/?risk=at_risk"' in page
+        banner = world.clients[actor].get("/students/at-risk", headers=htmx())
+        body = text(banner)
+        assert banner.status_code == 200 and "<html" not in body
+        assert f"{counted} students of your courses are at risk" in body
+        assert 'href="/students/?risk=at_risk"' in body
+    page = text(world.clients["other_instructor"].get("/students/at-risk"))
+    assert "<html" in page and "No student of your courses is at risk." in page
 
 
 def roster_all(world, actor, query) -> list[list[str]]:

@@ -61,6 +61,7 @@ def pages(course_id) -> list[tuple[str, str]]:
             ("students roster (last active, longest ago first)", "/students/?sort=activity_oldest"),
             ("students roster (biggest course)", f"/students/?course={course_id}&sort=progress"),
             ("students roster (at risk)", "/students/?risk=at_risk"),
+            ("students at risk count (the dashboard loads it after the page)", "/students/at-risk"),
             ("students roster (at risk, biggest course)", f"/students/?risk=at_risk&course={course_id}"),
             ("students roster (search a name)", "/students/?q=noor+okafor"),
             ("students roster (search an email)", "/students/?q=student4242")]

@@ -11,7 +11,6 @@ from flask_login import current_user
 from portal.dashboard import queries
 from portal.reviews.queries import unanswered_count
 from portal.students.queries import awaiting_payment_count, waiting_count
-from portal.students.roster import at_risk_count
 from portal.formatting import viewer_zone
 from portal.listing import token, typed_position
 from portal.web import home_for, redirect_to, render, role_required
@@ -35,8 +34,7 @@ def index():
     return render("dashboard/index.html", stats=stats, cards=queries.CARDS, activity=activity,
                   older=_older(activity, more),
                   trend=trend, has_teaching=queries.has_teaching(current_user.id), waiting=waiting_count(),
-                  unanswered=unanswered_count(), awaiting_payment=awaiting_payment_count(),
-                  at_risk=at_risk_count())
+                  unanswered=unanswered_count(), awaiting_payment=awaiting_payment_count())
 
 
 def _cursor(prefix: str):

@@ -130,6 +130,10 @@ AT_RISK = """(public.student_lagging(e.status, e.enrolled_at, s.progress_percent
           OR public.student_inactive(e.status, e.enrolled_at, s.last_activity_at, %(inactive)s, now()))"""
 
 SCOPE = "(SELECT rls.course_ids(%(readers)s))::uuid[]"
+# What the roster's conditions and orders read of each table (the page's lateral lookups).
+PROGRESS_COLUMNS = ("s.enrollment_id, s.user_id, s.course_id, s.progress_percentage, s.engagement_score, "
+                    "s.last_activity_at")
+ENROLLMENT_COLUMNS = "e.id, e.user_id, e.course_id, e.status, e.enrolled_at"
 
 
 def _filters(view: View, limits: Thresholds) -> tuple[list[str], dict]:
@@ -180,7 +184,7 @@ def position(order: Order, values) -> tuple | None:
 
 
 def _page_sql(order: Order, conditions: list[str], *, down: bool, after: bool, search: bool,
-              course: bool) -> str:
+              course: bool, at_risk: bool = False) -> str:
     direction = "DESC" if down else "ASC"
     conditions = list(conditions)
     if after:
@@ -202,16 +206,42 @@ def _page_sql(order: Order, conditions: list[str], *, down: bool, after: bool, s
     LIMIT %(limit)s"""
     else:
         # Course by course: each course's first rows in this order from its index, then merged.
+        # The table whose index gives the order drives; the other's row is looked up by its key for
+        # each row read (OFFSET 0 keeps the lookup a nested loop: the planner estimates a course by the
+        # average course, and for a big one a join that hashes the whole course is far slower).
+        if order.tie == "e.id":
+            driven = f"""public.course_enrollments e
+        CROSS JOIN LATERAL (SELECT {PROGRESS_COLUMNS} FROM public.student_progress s
+                            WHERE s.enrollment_id = e.id OFFSET 0) s
+        WHERE e.course_id = m.course_id"""
+        else:
+            driven = f"""public.student_progress s
+        CROSS JOIN LATERAL (SELECT {ENROLLMENT_COLUMNS} FROM public.course_enrollments e
+                            WHERE e.id = s.enrollment_id OFFSET 0) e
+        WHERE s.course_id = m.course_id"""
+
+        def branch(extra: list[str], ordered_by: str = by) -> str:
+            return f"""(
+        SELECT s.enrollment_id, {order.key} AS sort_key
+        FROM {driven}{_where(conditions + extra)}
+        {ordered_by}
+        LIMIT %(limit)s)"""
+        if at_risk and order.column == "last_activity_at":
+            # At risk in the order of activity: the recently active are at risk only when lagging, and
+            # are few (the inactivity window): a range of idx_student_progress_course_activity (002), on
+            # the column itself, because a condition on the coalesce of the order's index is not
+            # leakproof and would be a filter after the policy, read to the end of the course. Every
+            # active enrollment before the window is at risk (inactive): the order's own index.
+            window = "now() - make_interval(days => %(inactive)s)"
+            recent = (f"ORDER BY s.last_activity_at {direction}, s.enrollment_id {direction}")
+            lateral = (f"{branch([f's.last_activity_at > {window}'], recent)}\n"
+                       f"        UNION ALL {branch([f'{order.key} <= {window}'])}")
+        else:
+            lateral = branch([])
         page = f"""
     SELECT p.enrollment_id
     FROM (SELECT x AS course_id FROM unnest({SCOPE}) x{' WHERE x = %(course)s' if course else ''}) m
-    CROSS JOIN LATERAL (
-        SELECT s.enrollment_id, {order.key} AS sort_key
-        FROM public.student_progress s
-        JOIN public.course_enrollments e ON e.id = s.enrollment_id
-        WHERE s.course_id = m.course_id AND e.course_id = m.course_id{_where(conditions)}
-        {by}
-        LIMIT %(limit)s) p
+    CROSS JOIN LATERAL ({lateral}) p
     ORDER BY p.sort_key {direction}, p.enrollment_id {direction}
     LIMIT %(limit)s"""
     return f"""
@@ -250,7 +280,7 @@ def roster(view: View) -> Page:
     rows = []
     if choices and (view.course == "" or course is not None):
         sql = _page_sql(order, conditions, down=down, after=at is not None, search=bool(view.q),
-                        course=course is not None)
+                        course=course is not None, at_risk=bool(view.risk))
         rows = _dicts(database.execute_sql(sql, params))
     more = len(rows) > size
     rows = rows[:size]

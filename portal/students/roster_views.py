@@ -51,3 +51,11 @@ def export_course_progress(course_id):
     lessons = roster.lessons(course_id)
     return csv_response(f"progress-{course_id}-{date.today().isoformat()}", roster.course_header(lessons),
                         roster.export_course(course_id, lessons, _at))
+
+
+@bp.route("/at-risk")
+@role_required("instructor")
+def at_risk_banner():
+    """How many of the instructor's students are at risk, with a link to them: the dashboard loads it
+    after the page (htmx), since the count reads the students active within the inactivity window."""
+    return render("students/at_risk.html", "students/_at_risk_banner.html", at_risk=roster.at_risk_count())
