@@ -127,8 +127,9 @@ def test_approval_actions_line_up_with_their_rows_and_the_page_reflows_on_a_phon
     rows = page.locator(".approval-table tbody tr")
     expect(rows.filter(has_text="Wanda Waiting")).to_have_count(1)
     misplaced = page.evaluate("""() => {
-        const head = document.querySelectorAll('.approval-table thead th')[4].getBoundingClientRect();
         return [...document.querySelectorAll('.approval-table tbody tr')].flatMap(row => {
+            // each row against its own table's header (awaiting payment is a table of its own)
+            const head = row.closest('table').querySelectorAll('thead th')[4].getBoundingClientRect();
             const r = row.getBoundingClientRect(), cell = row.querySelector('.approval__actions');
             const c = cell.getBoundingClientRect();
             const fits = Math.abs(c.left - head.left) < 1 && Math.abs(c.right - head.right) < 1
