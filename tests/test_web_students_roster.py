@@ -423,12 +423,14 @@ def test_the_dashboard_banner_counts_only_what_can_be_approved(world):
     assert "Awaiting payment (" not in text(client.get("/students/approvals"))
 
 
-def test_a_tiny_window_between_runs_does_not_matter(world, course):
-    """The reasons count whole days: a student enrolled exactly N days ago reads "N days"."""
+def test_the_reasons_count_whole_days_and_whole_percent(world, course):
+    """The reasons count whole days (12 days 3 hours reads "12 days") and whole percent rounded down."""
     row = {"lagging": True, "inactive": False, "enrolled_at": world.database.value("SELECT now()"),
            "progress_percentage": roster.Decimal("12.50"), "last_activity_at": None}
     row["judged_at"] = row["enrolled_at"] + timedelta(days=12, hours=3)
-    assert roster.reasons(row) == ["enrolled 12 days ago, 12.5% done"]
+    assert roster.reasons(row) == ["enrolled 12 days ago, 12% done"]
+    row["progress_percentage"] = roster.Decimal("29.99")
+    assert roster.reasons(row) == ["enrolled 12 days ago, 29% done"]
     row.update(lagging=False, inactive=True, last_activity_at=row["enrolled_at"])
     row["judged_at"] = row["enrolled_at"] + timedelta(days=1)
     assert roster.reasons(row) == ["inactive 1 day"]

@@ -302,9 +302,9 @@ def _days(span: timedelta) -> str:
 
 
 def percent(value) -> str:
-    """12.50 -> "12.5", 10.00 -> "10"."""
-    text = f"{Decimal(value):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    """A progress as whole percent, rounded down (12.50 -> "12", 29.99 -> "29": a student under 30%
+    never reads "30% done")."""
+    return str(int(Decimal(value)))
 
 
 def reasons(row: dict) -> list[str]:
