@@ -122,6 +122,10 @@ EXECUTE = {
         "public.pending_approvals_count()",
         # 012: which reviews of the caller's own courses have open reports (ids only, never who or why)
         "public.reported_review_ids()",
+        # 014: the caller's student activity (their timeline, co-taught courses, facilitated
+        # workshops), filtered and paged; SECURITY INVOKER, for the caller only
+        "public.instructor_activity_page(uuid,public.activity_type,uuid,integer,timestamp with time zone,uuid,"
+        "timestamp with time zone,uuid,boolean)",
         "public.inactive_completions(uuid)",
         # 010: the admin's queue page (each refuses anyone but a platform admin: not_permitted)
         "public.job_queue_counts()",
