@@ -401,6 +401,8 @@ def test_the_live_refresh_prepends_what_happened_since_the_newest_row(world, lea
     poller = re.search(r'<div id="activity-poller"[^>]*hx-get="([^"]+)"[^>]*hx-trigger="every 15s"', first)
     assert poller and "data-live" in first
     since = poller.group(1).replace("&amp;", "&")
+    plain = page_of(world, "owner", since)  # the poller's address opened as a page: the page
+    assert plain.status_code == 200 and "<html" in text(plain) and timeline_ids(text(plain))
     nothing = page_of(world, "owner", since, headers=htmx())
     assert nothing.status_code == 200 and timeline_ids(text(nothing)) == []
     newcomer, _ = gen_account(db, "student", name="Newcomer")

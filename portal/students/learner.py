@@ -217,7 +217,7 @@ def activity():
     view = queries.TIMELINE.read(request.args)
     filters = _timeline_filters(view)
     since, since_id = _cursor("since")
-    if since is not None:
+    if since is not None and is_partial():  # the poller (a plain request gets the page)
         rows = queries.newer_activity(since, since_id, **filters)
         return render("students/activity.html", "students/activity_newer.html", rows=rows, view=view,
                       newest=rows[0] if rows else None)

@@ -35,6 +35,8 @@ class EditNoteForm(BaseForm):
 def note_form(courses: dict, **kwargs) -> NoteForm:
     """The new note's form; ``courses``: {id as text: title} the note may be about."""
     form = NoteForm(**kwargs)
+    form.body.id = form.body.label.field_id = "note-body"
+    form.course.id = form.course.label.field_id = "note-course"
     form.course.choices = choices([(NO_COURSE, "The student in general"), *courses.items()])
     return form
 

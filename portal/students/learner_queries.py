@@ -20,6 +20,7 @@ from peewee import JOIN, SQL, Select, fn
 
 from portal.dashboard.queries import _with_scores_shown
 from portal.db import database
+from portal.formatting import percent
 from portal.listing import Choice, Page, Spec, View, keyset_page, token, typed_position
 from portal.models import (ACTIVITY_TYPES, Certificate, Course, CourseEnrollment, CourseLesson, CourseModule,
                            InstructorStudentNote, LessonProgress, StudentActivity, StudentProgress, User,
@@ -188,7 +189,7 @@ def engagement(enrollment: dict, lesson_rows: list[dict]) -> dict:
                     (f"{duration(watched)} of {duration(video_seconds)} of video (counted up to all of it)"
                      if video_seconds else "no video in this course: counts as lessons completed"))),
         dict(name="Quiz scores", weight=20, points=_points(20 * quiz_ratio),
-             basis=(f"mean best score {mean}% over the quizzes taken ({quizzes} in the course)" if quizzes and mean
+             basis=(f"mean best score {percent(mean)} over the quizzes taken ({quizzes} in the course)" if quizzes and mean
                     is not None else ("no quiz taken yet" if quizzes else
                                       "no quiz in this course: counts as lessons completed"))),
     ]
