@@ -277,7 +277,7 @@ ARGUMENT = {
     "integer": "100", "integer[]": "ARRAY[1, 0]", "numeric": "49.99", "boolean": "true", "jsonb": "'{}'::jsonb",
     "timestamp with time zone": "now()", "interval": "interval '1 day'",
     "course_instructor_role": "'co-instructor'", "registration_status[]": "'{registered,attended}'",
-    "bigint": "1",
+    "bigint": "1", "activity_type": "'enrolled'",
 }
 
 
