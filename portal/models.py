@@ -989,6 +989,21 @@ class EmailChange(BaseModel):
         table_name = "email_changes"
 
 
+class InstructorStudentNote(BaseModel):
+    """``instructor_student_notes``: an instructor's private notes on a student (014): read and
+    written by their author only, about a student of the author's courses (manage_students)."""
+    id = uuid_pk()
+    instructor = fk(User, "instructor_id", "notes_written")
+    student = fk(User, "student_id", "notes_about")
+    course = fk(Course, "course_id", "student_notes", null=True)
+    body = TextField()
+    created_at = DateTimeTZField()
+    updated_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "instructor_student_notes"
+
+
 TABLE_MODELS = (
     SchemaMigration, Organization, User, Course, CourseModule, CourseLesson, CourseEnrollment,
     LessonProgress, Workshop, WorkshopRegistration, InstructorProfile, InstructorSettings,
@@ -996,6 +1011,7 @@ TABLE_MODELS = (
     CourseInstructor, WorkshopFacilitator, DripUnlock, Checkout, PaymentEvent, Certificate,
     ReviewHelpfulVote, ReviewReport, NotificationEvent, NotificationSettings, Notification,
     NotificationReadMark, UserSession, EmailChange,
+    InstructorStudentNote,
 )
 VIEW_MODELS = (PublicInstructor, CourseOutline, CourseTeacher, StudentEngagementSummary, ReviewAuthor)
 MATERIALIZED_VIEW_MODELS = (InstructorMonthlyStats,)

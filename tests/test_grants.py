@@ -130,6 +130,10 @@ EXECUTE = {
         "public.awaiting_payment_count()",
         # 013: the caller's own students whose name or email contain a text (ids only)
         "public.roster_search(text)",
+        # 014: the caller's student activity (their timeline, co-taught courses, facilitated
+        # workshops), filtered and paged; SECURITY INVOKER, for the caller only
+        "public.instructor_activity_page(uuid,public.activity_type,uuid,integer,timestamp with time zone,uuid,"
+        "timestamp with time zone,uuid,boolean)",
         "public.inactive_completions(uuid)",
         # 010: the admin's queue page (each refuses anyone but a platform admin: not_permitted)
         "public.job_queue_counts()",

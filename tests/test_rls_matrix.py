@@ -546,6 +546,23 @@ MATRIX = [
       nobody("UPDATE email_changes SET confirmed_at = now() WHERE id = %(ec_student2)s"),
       nobody("DELETE FROM email_changes WHERE id = %(ec_student2)s")),
 
+    # 014: an instructor's private notes on a student: note_owner (the owner on S1, c_pub), note_co (co_manage
+    # on S1, c_pub: co-instructors do not share notes) and note_standalone (on S2, c_sa). Reading: the
+    # author only; the model is silent beyond "the instructor's private notes", so no co, student, org
+    # admin or admin reads them, and service_role (the back office) holds no grant. Written by the author
+    # about a student enrolled in a course they own or co-teach with manage_students.
+    T("instructor_student_notes", "id",
+      reads(anon=DENY, service=DENY, owner={"note_owner"}, co_manage={"note_co"},
+            standalone={"note_standalone"}),
+      W("INSERT INTO instructor_student_notes (instructor_id, student_id, course_id, body) "
+        "VALUES (%(me)s, %(student3)s, %(c_pub)s, 'Matrix note')",
+        ok={"owner", "co_manage"}, deny=EVERYONE - {"owner", "co_manage"},
+        check=("SELECT count(*) FROM instructor_student_notes WHERE student_id = %(student3)s", 1)),
+      W("UPDATE instructor_student_notes SET body = 'Edited' WHERE id = %(note_owner)s", ok={"owner"},
+        check=("SELECT body FROM instructor_student_notes WHERE id = %(note_owner)s", "Edited")),
+      W("DELETE FROM instructor_student_notes WHERE id = %(note_owner)s", ok={"owner"},
+        check=("SELECT count(*) FROM instructor_student_notes WHERE id = %(note_owner)s", 0))),
+
     # 011: password reset requests (the throttle's counts), one for S1's address and one for an
     # address no account holds, made by request_password_reset() as portal_signin: no API role
     # reaches the table.
@@ -863,6 +880,32 @@ EXTRA = [
       "UPDATE email_changes SET expires_at = 'infinity' WHERE id = %(ec_student2)s", DENY),
     X("email_changes-select_someone_elses-admin", "admin", "email_changes",
       "SELECT id FROM email_changes WHERE id = %(ec_student2)s", set()),
+    # 014: notes. The author is the caller, the student one of theirs, the course one the student is in.
+    X("instructor_student_notes-forge_author-co_manage", "co_manage", "instructor_student_notes",
+      "INSERT INTO instructor_student_notes (instructor_id, student_id, course_id, body) "
+      "VALUES (%(owner)s, %(student)s, %(c_pub)s, 'Forged')", DENY),
+    X("instructor_student_notes-about_someone_elses_student-owner", "owner", "instructor_student_notes",
+      "INSERT INTO instructor_student_notes (instructor_id, student_id, body) VALUES (%(me)s, %(student2)s, 'x') "
+      "RETURNING id", OK),  # S2 is pending on c_pub: one of the owner's students all the same
+    X("instructor_student_notes-other_instructor_on_shared_student", "standalone", "instructor_student_notes",
+      "INSERT INTO instructor_student_notes (instructor_id, student_id, course_id, body) "
+      "VALUES (%(me)s, %(student2)s, %(c_pub)s, 'Not my course')", DENY),
+    X("instructor_student_notes-read_shared_students_notes-standalone", "standalone", "instructor_student_notes",
+      "SELECT id FROM instructor_student_notes WHERE student_id = %(student2)s", {"note_standalone"}),
+    X("instructor_student_notes-edit_co_note-owner", "owner", "instructor_student_notes",
+      "UPDATE instructor_student_notes SET body = 'Owner edits' WHERE id = %(note_co)s", ZERO),
+    X("instructor_student_notes-move_to_another_student-owner", "owner", "instructor_student_notes",
+      "UPDATE instructor_student_notes SET student_id = %(student3)s WHERE id = %(note_owner)s", DENY),
+    X("instructor_student_notes-give_to_co-owner", "owner", "instructor_student_notes",
+      "UPDATE instructor_student_notes SET instructor_id = %(co_manage)s WHERE id = %(note_owner)s", DENY),
+    X("instructor_student_notes-student_reads_about_themself", "student", "instructor_student_notes",
+      "SELECT id FROM instructor_student_notes WHERE student_id = %(me)s", set()),
+    X("instructor_student_notes-student_writes_about_themself", "student", "instructor_student_notes",
+      "INSERT INTO instructor_student_notes (instructor_id, student_id, body) VALUES (%(owner)s, %(me)s, 'x')",
+      DENY),
+    X("instructor_student_notes-co_view_writes", "co_view", "instructor_student_notes",
+      "INSERT INTO instructor_student_notes (instructor_id, student_id, course_id, body) "
+      "VALUES (%(me)s, %(student)s, %(c_pub)s, 'Only a reader')", DENY),
     X("notification_settings-insert_own-student3", "student3", "notification_settings",
       "INSERT INTO notification_settings (user_id, email_notifications) "
       "VALUES (%(me)s, '{\"certificate_issued\": false}')", OK,
@@ -1066,6 +1109,14 @@ def seed(db) -> World:
     assert _as(db, Actor("portal_worker", None, "portal_worker"),
                "SELECT private.arm_password_reset(%s, sha256('matrix-token'), interval '1 hour')", (reset,)) is True
 
+    # 014: notes, each written by its author through the API.
+    note = "INSERT INTO instructor_student_notes (instructor_id, student_id, course_id, body) " \
+           "VALUES (%s, %s, %s, %s) RETURNING id"
+    notes = {"note_owner": _as(db, own, note, (u["owner"], u["student"], c_pub.id, "Needs a nudge")),
+             "note_co": _as(db, Actor.user(u["co_manage"]), note, (u["co_manage"], u["student"], c_pub.id, "Asked")),
+             "note_standalone": _as(db, Actor.user(u["standalone"]), note,
+                                    (u["standalone"], u["student2"], c_sa.id, "Solo's note"))}
+
     # Labels.
     one = lambda mapping: {label: {key} for label, key in mapping.items()}  # noqa: E731
     instructors = {k: u[k] for k in INSTRUCTORS}
@@ -1108,6 +1159,7 @@ def seed(db) -> World:
             f"prr_{'known' if r['email'] == s1_email else 'unknown'}": {r["id"]}
             for r in db.rows("SELECT id, email::text AS email FROM private.password_reset_requests")},
         "private.password_resets": one({"pr_student": reset}),
+        "instructor_student_notes": one(notes),
     }
     by_enrollment = {key: label[2:] for label, key in e.items()}           # id -> "s1_pub"
     groups = {t: {} for t in ("lesson_progress", "student_progress", "student_activity",

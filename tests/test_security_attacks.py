@@ -277,7 +277,7 @@ ARGUMENT = {
     "integer": "100", "integer[]": "ARRAY[1, 0]", "numeric": "49.99", "boolean": "true", "jsonb": "'{}'::jsonb",
     "timestamp with time zone": "now()", "interval": "interval '1 day'",
     "course_instructor_role": "'co-instructor'", "registration_status[]": "'{registered,attended}'",
-    "bigint": "1", "enrollment_status": "'pending'",
+    "bigint": "1", "enrollment_status": "'pending'", "activity_type": "'enrolled'",
 }
 
 
@@ -1392,3 +1392,73 @@ def test_a_temporary_domain_cannot_stand_in_for_a_type(database):
              "CREATE DOMAIN pg_temp.uuid AS pg_catalog.uuid CHECK (pg_temp.record_who_checks_me(VALUE))")
     assert planted_code_ran_as(database, Actor.anon(), plant,
                                "SELECT sign_up('temp@example.test', %s, 'Tempo Rary', 'student')", (HASH,)) is None
+
+
+# --- 014: the instructor's private notes, the activity timeline ------------------------------------
+
+NOTE = ("INSERT INTO instructor_student_notes (instructor_id, student_id, course_id, body) "
+        "VALUES (%s, %s, %s, %s) RETURNING id")
+
+
+@pytest.fixture(scope="module")
+def owners_note(world):
+    """The owner's note on the student (committed)."""
+    return commit(world.db, world.actor("owner"), NOTE, (world.u["owner"], world.u["student"], world.course.id,
+                                                          "Private: struggling since the move"))
+
+
+@pytest.mark.parametrize("who", ["co_view", "other_instructor", "facilitator", "student", "org_admin", "admin"])
+def test_nobody_but_its_author_reads_a_note(world, owners_note, who):
+    """Another instructor of the same student (a co-instructor, the workshop's facilitator), the student the
+    note is about, the org admin and the admin read nothing: not the row, not a count."""
+    assert fetch(world.db, world.actor(who), "SELECT id, body FROM instructor_student_notes") == []
+    assert scalar(world.db, world.actor(who), "SELECT count(*) FROM instructor_student_notes") == 0
+
+
+@pytest.mark.parametrize("who", ["anon", "service"])
+def test_anon_and_service_role_cannot_touch_notes(world, owners_note, who):
+    assert refusal(world.db, world.actor(who), "SELECT id FROM instructor_student_notes") == DENIED
+
+
+@pytest.mark.parametrize("who", ["co_view", "other_instructor", "facilitator", "student"])
+def test_nobody_else_edits_or_deletes_a_note(world, owners_note, who):
+    db = world.db
+    assert outcome(db, world.actor(who), "UPDATE instructor_student_notes SET body = 'Rewritten' WHERE id = %s",
+                   (owners_note,))[0] == 0
+    assert outcome(db, world.actor(who), "DELETE FROM instructor_student_notes WHERE id = %s", (owners_note,))[0] == 0
+
+
+@pytest.mark.parametrize("who, author, student", [
+    ("co_view", "owner", "student"),             # forges the owner as author
+    ("co_view", "co_view", "student"),           # a co-instructor without manage_students
+    ("facilitator", "facilitator", "student"),   # the student's workshop, not a course of theirs
+    ("other_instructor", "other_instructor", "student"),
+    ("owner", "owner", "stranger"),              # not one of the owner's students
+    ("student", "student", "pending"),           # a student writing about another
+    ("pending", "owner", "pending"),             # a student planting a note "by" the owner
+])
+def test_a_note_cannot_be_forged(world, who, author, student):
+    assert refusal(world.db, world.actor(who), NOTE, (world.u[author], world.u[student], None, "Forged")) == DENIED
+
+
+def test_a_note_cannot_be_moved_to_another_author_or_student(world, owners_note):
+    for column, value in (("instructor_id", world.u["co_view"]), ("student_id", world.u["pending"])):
+        assert refusal(world.db, world.actor("owner"), f"UPDATE instructor_student_notes SET {column} = %s "
+                                                       "WHERE id = %s", (value, owners_note)) == DENIED
+
+
+@pytest.mark.parametrize("who", ["student", "pending", "stranger", "other_instructor", "admin"])
+def test_the_activity_page_gives_nothing_outside_ones_teaching(world, who):
+    """instructor_activity_page takes no instructor to lie about: a student (even with a student filter naming
+    themself or another, a course filter naming the course), another instructor and an admin get nothing."""
+    db = world.db
+    for sql, params in (("SELECT * FROM instructor_activity_page()", None),
+                        ("SELECT * FROM instructor_activity_page(p_course_id => %s)", (world.course.id,)),
+                        ("SELECT * FROM instructor_activity_page(p_student_id => %s)", (world.u["student"],))):
+        assert fetch(db, world.actor(who), sql, params) == []
+    assert fetch(db, world.actor("owner"), "SELECT * FROM instructor_activity_page(p_student_id => %s)",
+                 (world.u["student"],)), "the owner sees the student's activity"
+
+
+def test_anon_cannot_read_the_activity_page(world):
+    assert refusal(world.db, world.actor("anon"), "SELECT * FROM instructor_activity_page()") == DENIED

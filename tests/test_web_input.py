@@ -287,6 +287,7 @@ def places(world, tmp_path_factory):
                               "VALUES (%s, %s, %s, %s) RETURNING id",
                               (enrollment, users["student"], course.id, course.modules[1])),
         "review_id": review, "instructor_id": users["owner"], "checkout_id": checkout,
+        "student_id": users["student"],  # a student of the owner's (students.student and its pages)
         "code": db.value("SELECT code FROM certificates WHERE enrollment_id = %s", (enrollment,)),
         "name": "htmx.min.js", "filename": "css/portal.css",
         "notice_id": db.value("SELECT id FROM notifications WHERE user_id = %s ORDER BY created_at LIMIT 1",

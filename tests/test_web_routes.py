@@ -10,6 +10,7 @@ from tests import routes_catalog, routes_enrollment, routes_learning, routes_not
 from tests.test_web_courses_access import ROUTES as COURSE_ROUTES
 from tests.test_web_reviews_inbox import RULES as REVIEW_RULES
 from tests.test_web_students_roster import RULES as ROSTER_RULES
+from tests.test_web_student_page import RULES as STUDENT_PAGE_RULES
 from tests.web import close_app, htmx, make_app, sign_in
 
 ACTORS = ("anon", "student", "instructor", "org_admin", "admin")
@@ -27,6 +28,8 @@ ROUTES = {
     "/students/": (SIGN_IN, 404, 200, 404, 404),
     "/students/?sort=progress&risk=at_risk&status=active&q=ada": (SIGN_IN, 404, 200, 404, 404),
     "/students/at-risk": (SIGN_IN, 404, 200, 404, 404),
+    "/students/activity": (SIGN_IN, 404, 200, 404, 404),
+    "/students/activity?type=quiz_passed&course=nosuch": (SIGN_IN, 404, 200, 404, 404),
     "/revenue/": (SIGN_IN, 404, 200, 404, 404),
     "/reviews/": (SIGN_IN, 404, 200, 404, 404),
     "/reviews/?answered=unanswered&rating=5&reported=reported": (SIGN_IN, 404, 200, 404, 404),
@@ -123,7 +126,8 @@ def test_every_route_is_in_the_table(clients):
     """No route exists that this module does not test."""
     app, _ = clients
     known = (set(ROUTES) | POST_ONLY | SIGNED_LINKS | ACCOUNT_RULES | EXPORTS | COURSE_RULES | STUDENT_SIDE_RULES
-             | NOTIFICATION_RULES | SETTINGS_RULES | REVIEW_RULES | ROSTER_RULES | {"/static/<path:filename>", "/static/vendor/<name>"})
+             | NOTIFICATION_RULES | SETTINGS_RULES | REVIEW_RULES | ROSTER_RULES | STUDENT_PAGE_RULES
+             | {"/static/<path:filename>", "/static/vendor/<name>"})
     rules = {rule.rule for rule in app.url_map.iter_rules()}
     assert rules - known == set()
 
