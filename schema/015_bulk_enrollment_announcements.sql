@@ -286,7 +286,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_te
     FROM public.course_invitations i
     JOIN public.courses c ON c.id = i.course_id
     JOIN public.users u ON u.id = i.invited_by
-    WHERE i.id = p_id AND i.accepted_at IS NULL
+    WHERE i.id = p_id AND i.accepted_at IS NULL AND i.sent_at IS NULL
 $$;
 
 -- The worker, as it writes the email: the token's hash and, from now, its
@@ -294,11 +294,17 @@ $$;
 CREATE FUNCTION private.arm_invitation(p_id uuid, p_token_hash text) RETURNS boolean
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     WITH armed AS (
-        UPDATE public.course_invitations SET token_hash = p_token_hash, sent_at = now(),
+        UPDATE public.course_invitations SET token_hash = p_token_hash,
                expires_at = now() + private.invitation_lifetime()
-        WHERE id = p_id AND accepted_at IS NULL
+        WHERE id = p_id AND accepted_at IS NULL AND sent_at IS NULL
         RETURNING 1)
     SELECT EXISTS (SELECT 1 FROM armed)
+$$;
+
+-- The worker, once the email is sent: a job run again sends nothing more.
+CREATE FUNCTION private.invitation_sent(p_id uuid) RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    UPDATE public.course_invitations SET sent_at = now() WHERE id = p_id AND sent_at IS NULL
 $$;
 
 -- What a link shows before it is accepted (anyone holding it: the token is the
@@ -511,7 +517,8 @@ REVOKE ALL ON FUNCTION private.invitations_per_day(), private.bulk_rows_max(), p
     private.classify_bulk(uuid, text[]), private.require_bulk_enroller(uuid, text[]),
     public.bulk_enroll_preview(uuid, text[]), public.bulk_additions_left(integer),
     private.grant_enrollment(uuid, uuid, uuid, boolean), public.bulk_enroll(uuid, text[], boolean, integer),
-    private.invitation_to_send(uuid), private.arm_invitation(uuid, text), public.invitation_target(text),
+    private.invitation_to_send(uuid), private.arm_invitation(uuid, text), private.invitation_sent(uuid),
+    public.invitation_target(text),
     public.accept_invitation(text), private.audience_statuses(text),
     rls.course_ids_enrolled_as(public.enrollment_status[]),
     public.post_announcement(uuid, text, text, text), private.fan_out_announcement(uuid, integer)
@@ -522,4 +529,5 @@ GRANT EXECUTE ON FUNCTION public.bulk_enroll_preview(uuid, text[]), public.bulk_
     TO authenticated;
 GRANT EXECUTE ON FUNCTION public.invitation_target(text) TO anon, authenticated;
 GRANT EXECUTE ON FUNCTION private.invitation_to_send(uuid), private.arm_invitation(uuid, text),
+    private.invitation_sent(uuid),
     private.fan_out_announcement(uuid, integer) TO portal_worker;

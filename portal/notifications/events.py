@@ -90,6 +90,10 @@ EVENTS: dict[str, Event] = {
     "email_changed": Event(
         lambda p, tz: "Your email address was changed",
         lambda p: ("auth.sign_in", {})),
+    # 015: an announcement to a course's students (the portal's page shows it whole).
+    "course_announcement": Event(
+        lambda p, tz: f"{p['course_title']}: {p['title']}",
+        lambda p: ("outreach.announcement", {"announcement_id": p["announcement_id"]})),
     "figures_mismatch": Event(
         lambda p, tz: f"The nightly check found {p['count']} stored figure(s) that differ from their recomputation",
         lambda p: ("admin.jobs", {})),

@@ -4,5 +4,6 @@ from flask import Blueprint
 
 bp = Blueprint("students", __name__, url_prefix="/students")
 
-# The views register themselves on bp (the import is last, on purpose).
+# The views register themselves on bp (the imports are last, on purpose).
 from portal.students import routes  # noqa: E402,F401
+from portal.students import bulk, announcements  # noqa: E402,F401

@@ -1,0 +1,119 @@
+"""The Students area's forms: bulk enrollment (a list of addresses, pasted or as a CSV file)
+and announcements. Limits mirror 015's CHECKs and caps (at most ``BULK_ROWS_MAX`` addresses a
+list: ``private.bulk_rows_max()``; an announcement's title and body lengths)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from flask_wtf.file import FileField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from portal.courses.forms import lines
+from portal.forms import BaseForm, strip
+
+BULK_ROWS_MAX = 1000
+FILE_BYTES_MAX = 512 * 1024
+TOO_MANY = f"At most {BULK_ROWS_MAX:,} addresses a list: split it into several."
+NO_ADDRESSES = "Paste the addresses or choose a CSV file of them."
+NOT_A_CSV = "The file is not a CSV file of text (UTF-8)."
+TOO_BIG = f"The file is larger than {FILE_BYTES_MAX // 1024} KB."
+SPLIT = re.compile(r"[\s,;]+")
+
+
+def addresses_from_text(text: str) -> list[str]:
+    """A pasted list: addresses separated by new lines, commas, semicolons or spaces."""
+    return [item for item in SPLIT.split(text or "") if item]
+
+
+def addresses_from_csv(text: str) -> list[str]:
+    """A CSV file (the stdlib's reader): with a header naming an ``email`` column, that column of
+    every row; without one, the first cell of every row. Empty rows are skipped."""
+    rows = [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
+    if not rows:
+        return []
+    header = [cell.strip().lower() for cell in rows[0]]
+    if "email" in header:
+        column = header.index("email")
+        return [row[column].strip() for row in rows[1:] if len(row) > column and row[column].strip()]
+    return [row[0].strip() for row in rows if row and row[0].strip()]
+
+
+def course_choices(courses: dict) -> list[tuple[str, str]]:
+    return [("", "Choose a course")] + list(courses.items())
+
+
+class BulkEnrollForm(BaseForm):
+    course = SelectField("Course", choices=[], validate_choice=False,
+                         validators=[DataRequired("Choose the course.")])
+    emails = TextAreaField("Email addresses", filters=[strip],
+                           description="One a line, or separated by commas.")
+    upload = FileField("Or a CSV file", description="One address a row, or a column named “email”.")
+    grant_access = BooleanField("Grant access without payment",
+                                description="Needed for a paid course: the students are enrolled free of "
+                                            "charge and the grant is recorded in your name.")
+
+    def __init__(self, courses: dict | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.course.choices = course_choices(courses or {})
+        self.known_courses = courses or {}
+        self.addresses: list[str] = []
+
+    def validate_course(self, field):
+        if field.data and field.data not in self.known_courses:
+            raise ValidationError("Choose one of your courses.")
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        found = addresses_from_text(self.emails.data or "")
+        upload = self.upload.data
+        if upload and getattr(upload, "filename", ""):
+            raw = upload.read(FILE_BYTES_MAX + 1)
+            if len(raw) > FILE_BYTES_MAX:
+                self.upload.errors = [*self.upload.errors, TOO_BIG]
+                return False
+            try:
+                found += addresses_from_csv(raw.decode("utf-8-sig").replace("\x00", ""))
+            except (UnicodeDecodeError, csv.Error):
+                self.upload.errors = [*self.upload.errors, NOT_A_CSV]
+                return False
+        if not found:
+            self.emails.errors = [*self.emails.errors, NO_ADDRESSES]
+            return False
+        if len(found) > BULK_ROWS_MAX:
+            self.emails.errors = [*self.emails.errors, TOO_MANY]
+            return False
+        self.addresses = [address[:300] for address in found]
+        return valid
+
+
+AUDIENCES = {"all": "All the course's students", "active": "Students still learning (not completed)",
+             "completed": "Students who completed it"}
+TITLE_MAX, BODY_MAX = 200, 20000
+
+
+class AnnouncementForm(BaseForm):
+    course = SelectField("Course", choices=[], validate_choice=False,
+                         validators=[DataRequired("Choose the course.")])
+    audience = RadioField("To", choices=list(AUDIENCES.items()), default="all",
+                          validators=[DataRequired("Choose who it is for.")])
+    title = StringField("Title", filters=[strip],
+                        validators=[DataRequired("Give it a title."),
+                                    Length(max=TITLE_MAX, message=f"At most {TITLE_MAX} characters.")])
+    body = TextAreaField("Message", filters=[lines],
+                         validators=[DataRequired("Write the message."),
+                                     Length(max=BODY_MAX, message=f"At most {BODY_MAX:,} characters.")],
+                         description="Markdown: **bold**, *italic*, lists and links. Students read it in the "
+                                     "portal and, as their settings say, by email.")
+
+    def __init__(self, courses: dict | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.course.choices = course_choices(courses or {})
+        self.known_courses = courses or {}
+
+    def validate_course(self, field):
+        if field.data and field.data not in self.known_courses:
+            raise ValidationError("Choose one of your courses.")
