@@ -9,6 +9,7 @@ import io
 import re
 
 from flask_wtf.file import FileField
+from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -42,8 +43,8 @@ def addresses_from_csv(text: str) -> list[str]:
     return [row[0].strip() for row in rows if row and row[0].strip()]
 
 
-def course_choices(courses: dict) -> list[tuple[str, str]]:
-    return [("", "Choose a course")] + list(courses.items())
+def course_choices(courses: dict) -> list[SelectChoice]:
+    return [SelectChoice("", "Choose a course")] + [SelectChoice(k, v) for k, v in courses.items()]
 
 
 class BulkEnrollForm(BaseForm):
@@ -98,7 +99,7 @@ TITLE_MAX, BODY_MAX = 200, 20000
 class AnnouncementForm(BaseForm):
     course = SelectField("Course", choices=[], validate_choice=False,
                          validators=[DataRequired("Choose the course.")])
-    audience = RadioField("To", choices=list(AUDIENCES.items()), default="all",
+    audience = RadioField("To", choices=[SelectChoice(k, v) for k, v in AUDIENCES.items()], default="all",
                           validators=[DataRequired("Choose who it is for.")])
     title = StringField("Title", filters=[strip],
                         validators=[DataRequired("Give it a title."),
