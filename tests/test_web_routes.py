@@ -9,6 +9,8 @@ from tests.support import gen_account, gen_org
 from tests import routes_catalog, routes_enrollment, routes_learning, routes_notifications, routes_settings
 from tests.test_web_courses_access import ROUTES as COURSE_ROUTES
 from tests.test_web_reviews_inbox import RULES as REVIEW_RULES
+from tests.test_web_announcements import RULES as ANNOUNCEMENT_RULES
+from tests.test_web_bulk_enroll import RULES as BULK_ENROLL_RULES
 from tests.web import close_app, htmx, make_app, sign_in
 
 ACTORS = ("anon", "student", "instructor", "org_admin", "admin")
@@ -24,6 +26,10 @@ ROUTES = {
     "/courses/": (SIGN_IN, 404, 200, 404, 404),
     "/workshops/": (SIGN_IN, 404, 200, 404, 404),
     "/students/": (SIGN_IN, 404, 200, 404, 404),
+    "/students/enroll": (SIGN_IN, 404, 200, 404, 404),  # its POST and the invitation's link: test_web_bulk_enroll
+    "/students/announcements": (SIGN_IN, 404, 200, 404, 404),  # the rest: test_web_announcements
+    "/students/announcements/new": (SIGN_IN, 404, 200, 404, 404),
+    "/announcements/": (SIGN_IN, 200, 404, 404, 404),
     "/revenue/": (SIGN_IN, 404, 200, 404, 404),
     "/reviews/": (SIGN_IN, 404, 200, 404, 404),
     "/reviews/?answered=unanswered&rating=5&reported=reported": (SIGN_IN, 404, 200, 404, 404),
@@ -120,7 +126,7 @@ def test_every_route_is_in_the_table(clients):
     """No route exists that this module does not test."""
     app, _ = clients
     known = (set(ROUTES) | POST_ONLY | SIGNED_LINKS | ACCOUNT_RULES | EXPORTS | COURSE_RULES | STUDENT_SIDE_RULES
-             | NOTIFICATION_RULES | SETTINGS_RULES | REVIEW_RULES | {"/static/<path:filename>", "/static/vendor/<name>"})
+             | NOTIFICATION_RULES | SETTINGS_RULES | REVIEW_RULES | BULK_ENROLL_RULES | ANNOUNCEMENT_RULES | {"/static/<path:filename>", "/static/vendor/<name>"})
     rules = {rule.rule for rule in app.url_map.iter_rules()}
     assert rules - known == set()
 
@@ -170,6 +176,7 @@ PREFIX_OWNERS = {
     "settings": "settings", "admin": "admin", "static": "static",
     "notifications": "notifications", "dev": "notifications", "healthz": "health", "readyz": "health",
     "account": "account", "forgot-password": "auth", "reset-password": "auth",
+    "invitations": "outreach", "announcements": "outreach",
 }
 
 
