@@ -191,3 +191,15 @@ def test_the_instructor_list_shows_each_announcement_with_its_recipients(world, 
     assert "4" in counts
     other = world.clients["other_instructor"].get("/students/announcements")
     assert "New module" not in text(other)
+
+
+def test_an_instructor_enrolled_in_anothers_course_reads_its_announcements(world):
+    course = world.course(co=False)
+    enroll(world.database, world.users["other_instructor"], course.id)
+    assert write(world, "owner", course, title="For every student").status_code == 303
+    (row,) = announcements_of(world, course)
+    listing = world.clients["other_instructor"].get("/announcements/")
+    assert listing.status_code == 200 and "For every student" in text(listing)
+    assert world.clients["other_instructor"].get(f"/announcements/{row['id']}").status_code == 200
+    # the course's own teachers find it on their Students pages, not here
+    assert "For every student" not in text(world.clients["owner"].get("/announcements/"))

@@ -61,8 +61,13 @@ def invitation(invitation):
     return _accepted(target, queries.accept(invitation))
 
 
+# Anyone signed in may be enrolled somewhere (an instructor in another's course): the list is of the
+# courses one is enrolled in, whatever one's role (one's own courses' are on the Students pages).
+READERS = ("student", "instructor", "org_admin", "admin")
+
+
 @bp.route("/announcements/")
-@role_required("student")
+@role_required(*READERS)
 def announcements():
     """The announcements of one's courses, newest first."""
     listing = queries.announcements(queries.LIST.read(request.args)).link("outreach.announcements")
@@ -71,7 +76,7 @@ def announcements():
 
 
 @bp.route("/announcements/<uuid:announcement_id>")
-@role_required("student")
+@role_required(*READERS)
 def announcement(announcement_id):
     row = found(queries.announcement(announcement_id))
     return render("outreach/announcement.html", row=row, body=render_markdown(row["body"]))
