@@ -1006,12 +1006,16 @@ class CourseEnrollmentGrant(BaseModel):
 class CourseInvitation(BaseModel):
     """``course_invitations``: an address without an account invited to a course; the link's
     token is stored only as its SHA-256 (015)."""
-    UNREADABLE = ("token_hash",)
+    UNREADABLE = ("token_hash", "suppressed")
     id = uuid_pk()
     course = fk(Course, "course_id", "invitations")
     email = CITextField()
     invited_by = fk(User, "invited_by", "invitations_sent")
     grant_access = BooleanField()
+    granted_price = money(null=True)
+    suppressed = BooleanField()
+    revoked_at = DateTimeTZField(null=True)
+    revoked_by = fk(User, "revoked_by", "invitations_revoked", null=True)
     token_hash = TextField(null=True)
     created_at = DateTimeTZField()
     sent_at = DateTimeTZField(null=True)

@@ -87,6 +87,8 @@ MESSAGES = {
                                "students free of charge, or let them enroll and pay themselves.",
     "bulk_daily_limit": "That is more students than you may add today. Send the rest tomorrow.",
     "audience_unknown": "Choose who the announcement is for.",
+    "email_unconfirmed": "Confirm your own email address first: the link is in the email we sent you "
+                         "(your account page sends it again).",
 }
 
 # What users see when a refusal has no entry above, by SQLSTATE class.

@@ -151,6 +151,7 @@ EXECUTE = {
         "public.bulk_additions_left(integer)",
         "public.invitation_target(text)",
         "public.accept_invitation(text)",
+        "public.revoke_invitation(uuid)",  # manage_students on the invitation's course
         "public.post_announcement(uuid,text,text,text)",
         "rls.course_ids_enrolled_as(public.enrollment_status[])",
     },

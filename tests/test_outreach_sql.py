@@ -201,8 +201,9 @@ def test_an_invitation_is_accepted_once_with_its_token_only(cast):
     assert db.value("SELECT count(*) FROM course_enrollments WHERE user_id = %s", (people["student"],)) == 0
 
 
-def test_an_invitation_whose_grant_lapsed_waits_for_payment(cast):
-    """A co-instructor invites with a grant, then loses manage_students: accepting prices the course."""
+def test_an_invitation_whose_inviter_no_longer_manages_the_students_is_dead(cast):
+    """A co-instructor invites with a grant, then loses manage_students: the link no longer works
+    (nothing to send, nothing shown, nothing accepted)."""
     db, people, _, _, paid = cast
     run(db, as_(people, "co_manage"), BULK, (paid.id, ["lapsed@example.test"], True), keep=True)
     invitation = db.value("SELECT id FROM course_invitations WHERE email = 'lapsed@example.test'")
@@ -211,10 +212,158 @@ def test_an_invitation_whose_grant_lapsed_waits_for_payment(cast):
         cur.execute("SELECT private.arm_invitation(%s, %s)", (invitation, token_hash(token)))
     db.rows("UPDATE course_instructors SET permissions = '{\"view_content\": true}' WHERE instructor_id = %s "
             "RETURNING 1", (people["co_manage"],))
-    run(db, as_(people, "stranger"), "SELECT accept_invitation(%s)", (token_hash(token),), keep=True)
+    with db.act(WORKER) as cur:
+        db.rows("UPDATE course_invitations SET sent_at = NULL WHERE id = %s RETURNING 1", (invitation,))
+        cur.execute("SELECT count(*) AS n FROM private.invitation_to_send(%s)", (invitation,))
+        assert cur.fetchone()["n"] == 0
+    assert run(db, Actor.anon(), "SELECT * FROM invitation_target(%s)", (token_hash(token),)) == []
+    assert run(db, as_(people, "stranger"), "SELECT accept_invitation(%s) AS slug", (token_hash(token),),
+               keep=True) == [{"slug": None}]
+    assert db.value("SELECT count(*) FROM course_enrollments WHERE user_id = %s", (people["stranger"],)) == 0
+
+
+@pytest.mark.parametrize("change", ["deactivated", "archived"])
+def test_nothing_is_sent_for_a_deactivated_inviter_or_a_closed_course(cast, change):
+    db, people, _, free, _ = cast
+    run(db, as_(people, "co_manage"), BULK, (free.id, ["spam1@example.test"], False), keep=True)
+    invitation = db.value("SELECT id FROM course_invitations WHERE email = 'spam1@example.test'")
+    if change == "deactivated":
+        db.rows("UPDATE users SET is_active = false WHERE id = %s RETURNING 1", (people["co_manage"],))
+    else:
+        db.rows("UPDATE courses SET status = 'archived' WHERE id = %s RETURNING 1", (free.id,))
+    with db.act(WORKER) as cur:
+        cur.execute("SELECT count(*) AS n FROM private.invitation_to_send(%s)", (invitation,))
+        assert cur.fetchone()["n"] == 0
+        cur.execute("SELECT private.arm_invitation(%s, %s) AS armed", (invitation, token_hash("spam-tok")))
+        assert cur.fetchone()["armed"] is False
+
+
+def test_a_grant_is_kept_with_its_price_and_lapses_when_the_price_changes(cast):
+    db, people, _, free, paid = cast
+    run(db, as_(people, "owner"), BULK, (free.id, ["free-one@example.test"], True), keep=True)
+    run(db, as_(people, "owner"), BULK, (paid.id, ["paid-one@example.test"], True), keep=True)
+    stored = {r["email"]: (r["grant_access"], r["granted_price"]) for r in db.rows(
+        "SELECT email::text, grant_access, granted_price FROM course_invitations")}
+    assert stored == {"free-one@example.test": (False, None), "paid-one@example.test": (True, 49)}
+    invitation = db.value("SELECT id FROM course_invitations WHERE email = 'paid-one@example.test'")
+    with db.act(WORKER) as cur:
+        cur.execute("SELECT private.arm_invitation(%s, %s)", (invitation, token_hash("price-tok")))
+    db.rows("UPDATE courses SET price_amount = 99 WHERE id = %s RETURNING 1", (paid.id,))
+    run(db, as_(people, "stranger"), "SELECT accept_invitation(%s)", (token_hash("price-tok"),), keep=True)
     assert db.rows("SELECT status, payment_status FROM course_enrollments WHERE user_id = %s",
                    (people["stranger"],)) == [{"status": "pending", "payment_status": "pending"}]
     assert db.value("SELECT count(*) FROM course_enrollment_grants WHERE user_id = %s", (people["stranger"],)) == 0
+
+
+def test_a_free_course_invitation_once_priced_waits_for_payment(cast):
+    db, people, _, free, _ = cast
+    invitation, token = _armed_invitation(db, people, "priced-later@example.test", free)
+    db.rows("UPDATE courses SET price_amount = 99 WHERE id = %s RETURNING 1", (free.id,))
+    run(db, as_(people, "stranger"), "SELECT accept_invitation(%s)", (token_hash(token),), keep=True)
+    assert db.rows("SELECT status, payment_status FROM course_enrollments WHERE user_id = %s",
+                   (people["stranger"],)) == [{"status": "pending", "payment_status": "pending"}]
+
+
+def test_accepting_a_free_invitation_honours_the_owners_auto_approve(cast):
+    db, people, _, free, _ = cast
+    db.rows("INSERT INTO instructor_settings (user_id, auto_approve_enrollments) VALUES (%s, false) "
+            "ON CONFLICT (user_id) DO UPDATE SET auto_approve_enrollments = false RETURNING 1", (people["owner"],))
+    invitation, token = _armed_invitation(db, people, "approve-me@example.test", free)
+    run(db, as_(people, "stranger"), "SELECT accept_invitation(%s)", (token_hash(token),), keep=True)
+    assert db.rows("SELECT status, payment_status FROM course_enrollments WHERE user_id = %s",
+                   (people["stranger"],)) == [{"status": "pending", "payment_status": "completed"}]
+
+
+def test_revoking_an_invitation_kills_its_link_and_keeps_the_cap(cast):
+    db, people, _, free, _ = cast
+    invitation, token = _armed_invitation(db, people, "revoke-me@example.test", free)
+    left = run(db, as_(people, "owner"), "SELECT bulk_additions_left(NULL) AS n")[0]["n"]
+    for who in ("co_view", "other", "student"):
+        assert refused(db, as_(people, who), "SELECT revoke_invitation(%s)", (invitation,)) == \
+            (DENIED, "not_permitted")
+    assert refused(db, Actor.anon(), "SELECT revoke_invitation(%s)", (invitation,))[0] == DENIED
+    assert run(db, as_(people, "co_manage"), "SELECT revoke_invitation(%s) AS r", (invitation,), keep=True) == \
+        [{"r": True}]
+    assert run(db, as_(people, "owner"), "SELECT revoke_invitation(%s) AS r", (invitation,)) == [{"r": False}]
+    assert run(db, Actor.anon(), "SELECT * FROM invitation_target(%s)", (token_hash(token),)) == []
+    assert run(db, as_(people, "stranger"), "SELECT accept_invitation(%s) AS slug", (token_hash(token),)) == \
+        [{"slug": None}]
+    assert run(db, as_(people, "owner"), "SELECT bulk_additions_left(NULL) AS n")[0]["n"] == left
+    # the address may be invited again
+    assert [r["outcome"] for r in run(db, as_(people, "owner"), PREVIEW, (free.id, ["revoke-me@example.test"]))] \
+        == ["add"]
+
+
+def test_a_deactivated_accounts_address_is_recorded_never_sent_and_reads_as_invited(cast):
+    db, people, _, free, _ = cast
+    gone = gen_user(db, "student", name="Gone Person")
+    db.rows("UPDATE users SET is_active = false WHERE id = %s RETURNING 1", (gone,))
+    gone_email = db.value("SELECT email::text FROM users WHERE id = %s", (gone,))
+    left = run(db, as_(people, "owner"), "SELECT bulk_additions_left(NULL) AS n")[0]["n"]
+    jobs = db.value("SELECT count(*) FROM procrastinate.procrastinate_jobs")
+    listed = [gone_email, "nobody-yet@example.test"]
+    assert [r["outcome"] for r in run(db, as_(people, "owner"), BULK, (free.id, listed, False), keep=True)] == \
+        ["add", "add"]
+    assert db.value("SELECT count(*) FROM procrastinate.procrastinate_jobs") == jobs + 1  # the unknown one only
+    assert run(db, as_(people, "owner"), "SELECT bulk_additions_left(NULL) AS n")[0]["n"] == left - 2
+    assert [r["outcome"] for r in run(db, as_(people, "owner"), PREVIEW, (free.id, listed))] == \
+        ["already_invited", "already_invited"]
+    row = db.rows("SELECT suppressed, sent_at IS NOT NULL AS sent, expires_at IS NOT NULL AS expires "
+                  "FROM course_invitations WHERE email = %s", (gone_email,))
+    assert row == [{"suppressed": True, "sent": True, "expires": True}]
+    assert refused(db, as_(people, "owner"), "SELECT suppressed FROM course_invitations")[0] == DENIED
+    with db.act(WORKER) as cur:
+        invitation = db.value("SELECT id FROM course_invitations WHERE email = %s", (gone_email,))
+        db.rows("UPDATE course_invitations SET sent_at = NULL WHERE id = %s RETURNING 1", (invitation,))
+        cur.execute("SELECT count(*) AS n FROM private.invitation_to_send(%s)", (invitation,))
+        assert cur.fetchone()["n"] == 0
+    assert db.value("SELECT count(*) FROM course_enrollments WHERE user_id = %s", (gone,)) == 0
+
+
+def test_an_unconfirmed_instructor_cannot_enroll_others(cast):
+    db, people, email, free, _ = cast
+    db.rows("UPDATE users SET email_confirmed_at = NULL WHERE id = %s RETURNING 1", (people["owner"],))
+    for sql, params in ((BULK, (free.id, [email["student"]], False)), (PREVIEW, (free.id, [email["student"]]))):
+        assert refused(db, as_(people, "owner"), sql, params) == (DENIED, "email_unconfirmed")
+
+
+def test_an_enrolled_student_is_told_who_enrolled_them_and_the_owner_gets_no_notice_per_student(cast):
+    db, people, email, free, _ = cast
+    run(db, as_(people, "co_manage"), BULK, (free.id, [email["student"], email["stranger"]], False), keep=True)
+    (notice,) = db.rows("SELECT event_type, payload FROM notifications WHERE user_id = %s", (people["student"],))
+    assert notice["event_type"] == "enrollment_update"
+    assert notice["payload"]["kind"] == "granted" and notice["payload"]["by_name"] == "Co_Manage"
+    assert db.value("SELECT count(*) FROM notifications WHERE user_id = %s AND event_type = 'new_enrollment'",
+                    (people["owner"],)) == 0
+    # a student who enrolls themself is still announced to the owner
+    enroll_id = run(db, as_(people, "other"), "SELECT enroll_in_course(%s) AS id", (free.id,), keep=True)[0]["id"]
+    assert db.value("SELECT count(*) FROM notifications WHERE user_id = %s AND event_type = 'new_enrollment'",
+                    (people["owner"],)) == 1 and enroll_id
+
+
+def test_a_pending_request_granted_is_one_move_without_a_request_notice(cast):
+    db, people, email, _, paid = cast
+    enroll(db, people["student"], paid.id)
+    before = db.value("SELECT count(*) FROM notifications WHERE user_id = %s", (people["owner"],))
+    run(db, as_(people, "owner"), BULK, (paid.id, [email["student"]], True), keep=True)
+    assert db.value("SELECT count(*) FROM notifications WHERE user_id = %s", (people["owner"],)) == before
+    assert db.value("SELECT count(*) FROM notifications WHERE user_id = %s AND payload ->> 'kind' = 'confirmed'",
+                    (people["student"],)) == 0
+
+
+def test_null_items_and_odd_addresses_are_invalid_never_an_error(cast):
+    db, people, _, free, _ = cast
+    odd = [None, "x:victim@example.test", "a(b)@example.test", "\u00e9@example.test", "a\\b@example.test",
+           "a@b.c.", "grp:real-target@example.test", "Ada <ada@example.test>", "a@b,c@example.test"]
+    for sql, params in ((PREVIEW, (free.id, odd)), (BULK, (free.id, odd, False))):
+        assert {r["outcome"] for r in run(db, as_(people, "owner"), sql, params)} == {"invalid_email"}
+    assert db.value("SELECT count(*) FROM course_invitations") == 0
+    assert run(db, as_(people, "owner"), "SELECT count(*) AS n FROM bulk_enroll(%s, NULL, false, NULL)",
+               (free.id,)) == [{"n": 0}]
+    # the table holds nothing else, whoever writes it
+    with pytest.raises(psycopg2.errors.CheckViolation):
+        db.rows("INSERT INTO course_invitations (course_id, email, invited_by) VALUES (%s, %s, %s) RETURNING 1",
+                (free.id, "x:victim@example.test", people["owner"]))
 
 
 def test_an_expired_invitation_does_nothing(cast):
@@ -258,3 +407,15 @@ def test_an_announcement_is_read_by_its_audience_only(cast):
         assert cur.fetchone()["n"] == 1
     assert db.value("SELECT count(*) FROM notifications WHERE event_type = 'course_announcement' AND user_id = %s",
                     (people["student"],)) == 1
+
+
+def test_recipients_counts_only_the_notices_written(cast):
+    db, people, _, free, _ = cast
+    enroll(db, people["student"], free.id)
+    enroll(db, people["stranger"], free.id)
+    db.rows("UPDATE users SET is_active = false WHERE id = %s RETURNING 1", (people["stranger"],))
+    posted = run(db, as_(people, "owner"), POST, (free.id, "all"), keep=True)[0]["post_announcement"]
+    with db.act(WORKER) as cur:
+        cur.execute("SELECT private.fan_out_announcement(%s, 10) AS n", (posted,))
+        assert cur.fetchone()["n"] == 2
+    assert db.value("SELECT recipients FROM course_announcements WHERE id = %s", (posted,)) == 1
