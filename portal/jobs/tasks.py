@@ -119,7 +119,11 @@ def send_invitation(context, invitation_id: str) -> str:
         cur.execute("SELECT private.arm_invitation(%s, %s)", (invitation_id, outreach_mail.token_hash(token)))
         if not cur.fetchone()[0]:
             return "nothing to send"
-    mail.send(runtime.app, outreach_mail.compose_invitation(runtime.app, invitation, token))
+    try:
+        message = outreach_mail.compose_invitation(runtime.app, invitation, token)
+    except outreach_mail.NotAnAddress:
+        return "not an address"  # never sent, never retried: no header can name it alone
+    mail.send(runtime.app, message)
     with runtime.database.transaction() as cur:
         cur.execute("SELECT private.invitation_sent(%s)", (invitation_id,))
     return "sent"
