@@ -6,13 +6,15 @@ edited in between is judged as it is then. Neither step says which address has a
 
 from __future__ import annotations
 
-from flask import current_app, request
+from datetime import datetime, timedelta, timezone
+
+from flask import abort, current_app, request, url_for
 
 from portal.enrollment.queries import Refused
 from portal.students import bp
 from portal.students import outreach_queries as queries
 from portal.students.forms import BulkEnrollForm
-from portal.web import notify, render, role_required
+from portal.web import found, notify, redirect_to, render, role_required
 
 
 PAID_NEEDS_GRANT = "This course has a price: tick this to enroll the students free of charge."
@@ -61,3 +63,34 @@ def bulk_enroll():
     form.emails.data = ",".join(line["email"] for line in lines if line["outcome"] == "add")
     return _page(form, lines=lines, counts=counts, course_title=course_title, paid=paid,
                  left=queries.additions_left(_limit()))
+
+
+# --- open invitations: listed by course, revoked after a confirmation ------------------------
+
+@bp.route("/invitations")
+@role_required("instructor")
+def invitations():
+    """The open invitations of the courses whose students the caller manages (or of one), newest
+    first; each may be revoked. Nothing to resend: an expired address is invited again by a new list."""
+    courses = queries.announceable_courses()
+    course = request.args.get("course", "")
+    course = course if course in courses else ""
+    listing = queries.open_invitations(queries.INVITATIONS.read(request.args), course or None)
+    listing.link("students.invitations", **({"course": course} if course else {}))
+    return render("students/invitations.html", "students/_invitations.html", listing=listing, courses=courses,
+                  course=course, now=datetime.now(timezone.utc), lifetime=timedelta(days=14))
+
+
+@bp.route("/invitations/<uuid:invitation_id>/revoke", methods=["GET", "POST"])
+@role_required("instructor")
+def revoke_invitation(invitation_id):
+    """A confirmation, then the invitation's link stops working (revoke_invitation)."""
+    invitation = found(queries.open_invitation(invitation_id))
+    if request.method == "GET":
+        return render("students/invitation_revoke.html", invitation=invitation)
+    try:
+        queries.revoke(invitation_id)
+    except Refused:
+        abort(404)
+    return notify(redirect_to(url_for("students.invitations")),
+                  f"The invitation to {invitation['email']} is revoked: its link no longer works.")

@@ -11,7 +11,7 @@ from peewee import DatabaseError, fn
 from portal.db import database
 from portal.enrollment.queries import Refused
 from portal.listing import Spec, View, keyset_page
-from portal.models import Course, CourseAnnouncement, caller_courses
+from portal.models import Course, CourseAnnouncement, CourseInvitation, caller_courses
 
 MANAGERS = ("manage_students",)
 # What a line of a list becomes, in words (the preview and the result).
@@ -24,7 +24,7 @@ OUTCOMES = {
     "teacher": "Teaches this course",
     "refunded": "Refunded earlier: ask support to restore it",
 }
-DONE = {"add": "Enrolled, or invited to create an account"}
+DONE = {"add": "Enrolled or invited"}
 
 
 def manageable_courses() -> dict:
@@ -104,3 +104,44 @@ def announcements(view: View):
              .where(caller_courses(CourseAnnouncement.course, *MANAGERS))
              .dicts())
     return keyset_page(view, query, KEYS, descending=True, matching=0)
+
+
+# --- invitations -------------------------------------------------------------------------
+
+INVITATIONS = Spec(page_size=20, keyset=True)
+INVITATION_KEYS = ((CourseInvitation.created_at, "created_at"), (CourseInvitation.id, "id"))
+
+
+def open_invitations(view: View, course_id=None):
+    """The open invitations (not accepted, not revoked) of the courses whose students the caller
+    manages (the policy decides too), or of one of them, newest first, by keyset."""
+    query = (CourseInvitation
+             .select(CourseInvitation.id, CourseInvitation.email, CourseInvitation.created_at,
+                     CourseInvitation.expires_at, CourseInvitation.grant_access,
+                     Course.title.alias("course_title"))
+             .join(Course, on=Course.id == CourseInvitation.course)
+             .where(caller_courses(CourseInvitation.course, *MANAGERS)
+                    & CourseInvitation.accepted_at.is_null() & CourseInvitation.revoked_at.is_null()))
+    if course_id:
+        query = query.where(CourseInvitation.course == course_id)
+    return keyset_page(view, query.dicts(), INVITATION_KEYS, descending=True, matching=0)
+
+
+def open_invitation(invitation_id) -> dict | None:
+    return (CourseInvitation
+            .select(CourseInvitation.id, CourseInvitation.email, CourseInvitation.course,
+                    Course.title.alias("course_title"))
+            .join(Course, on=Course.id == CourseInvitation.course)
+            .where((CourseInvitation.id == invitation_id)
+                   & caller_courses(CourseInvitation.course, *MANAGERS)
+                   & CourseInvitation.accepted_at.is_null() & CourseInvitation.revoked_at.is_null())
+            .dicts().first())
+
+
+def revoke(invitation_id) -> bool:
+    """revoke_invitation (checks the caller): False when it was no longer open."""
+    try:
+        with database.atomic():
+            return database.execute_sql("SELECT revoke_invitation(%s)", (invitation_id,)).fetchone()[0]
+    except DatabaseError as exc:
+        raise Refused.from_error(exc) from exc
