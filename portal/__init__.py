@@ -170,3 +170,5 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters.update(money=formatting.money, number=formatting.number,
                                  percent=formatting.percent, rating=formatting.rating, when=formatting.when,
                                  ago=formatting.ago)
+    from portal.outreach.mail import plain_text
+    app.jinja_env.filters["plain_text"] = plain_text  # 015: an announcement's excerpt in its email

@@ -40,7 +40,7 @@ def accept(token: str) -> str | None:
 
 LIST = Spec(page_size=20, keyset=True)
 KEYS = ((CourseAnnouncement.created_at, "created_at"), (CourseAnnouncement.id, "id"))
-COLUMNS = (CourseAnnouncement.id, CourseAnnouncement.title, CourseAnnouncement.body,
+COLUMNS = (CourseAnnouncement.id, CourseAnnouncement.course, CourseAnnouncement.title, CourseAnnouncement.body,
            CourseAnnouncement.created_at, Course.title.alias("course_title"), Course.slug.alias("course_slug"))
 
 
@@ -62,4 +62,18 @@ def announcements(view: View):
 
 
 def announcement(announcement_id) -> dict | None:
-    return _readable().where(CourseAnnouncement.id == announcement_id).dicts().first()
+    """One announcement the caller may read (the policy decides: a student its audience names, a
+    teacher of the course who manages its students), with ``enrolled``: whether the caller studies
+    the course (the page's link goes to the course's player, or to its catalog page)."""
+    row = (CourseAnnouncement.select(*COLUMNS).join(Course, on=Course.id == CourseAnnouncement.course)
+           .where(CourseAnnouncement.id == announcement_id).dicts().first())
+    if row is not None:
+        row["enrolled"] = _enrolled().where(CourseEnrollment.course == row["course"]).exists()
+    return row
+
+
+def enrollment_state(slug: str) -> tuple[str, str] | None:
+    """The caller's own enrollment in the course with this slug: (status, payment_status)."""
+    return (CourseEnrollment.select(CourseEnrollment.status, CourseEnrollment.payment_status)
+            .join(Course, on=Course.id == CourseEnrollment.course)
+            .where((Course.slug == slug) & (CourseEnrollment.user == current_user.id)).tuples().first())

@@ -27,7 +27,14 @@ def _accepted(target: dict, slug: str | None):
     if slug is None:
         flash(GONE, "error")
         return redirect_to(home_for(current_user))
-    flash(f"Welcome to {target['course_title']}.", "success")
+    state = queries.enrollment_state(slug)
+    if state and state[0] == "pending" and state[1] in ("pending", "failed"):
+        flash(f"Your place in {target['course_title']} is held: it needs payment before you can start "
+              "(Complete your payment, on My learning).", "info")
+    elif state and state[0] == "pending":
+        flash(f"Your request to join {target['course_title']} is waiting for the instructor's approval.", "info")
+    else:
+        flash(f"Welcome to {target['course_title']}.", "success")
     return redirect_to(url_for("learning.index") if current_user.role == "student"
                        else url_for("catalog.course", slug=slug))
 

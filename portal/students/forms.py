@@ -22,25 +22,53 @@ TOO_MANY = f"At most {BULK_ROWS_MAX:,} addresses a list: split it into several."
 NO_ADDRESSES = "Paste the addresses or choose a CSV file of them."
 NOT_A_CSV = "The file is not a CSV file of text (UTF-8)."
 TOO_BIG = f"The file is larger than {FILE_BYTES_MAX // 1024} KB."
-SPLIT = re.compile(r"[\s,;]+")
+# An item of a list: up to a new line, comma or semicolon that is not inside double quotes
+# (a display name may hold a comma: "Lovelace, Ada" <ada@example.test>).
+ITEM = re.compile(r'(?:"[^"\n]*"|[^",;\n])+')
+# ``Name <address>`` (the name bare or quoted): the address between the angle brackets.
+NAMED = re.compile(r'^(?:"[^"]*"|[^<>"])*<([^<>]*)>$')
+
+
+def address_of(item: str) -> list[str]:
+    """One item of a list as its address(es): ``Name <address>`` gives the address; anything else
+    is split on spaces (pasted addresses separated by spaces). What is not an address stays as it
+    is, for the preview to name as invalid."""
+    item = item.strip()
+    named = NAMED.match(item)
+    if named:
+        return [named.group(1).strip()]
+    return item.split()
 
 
 def addresses_from_text(text: str) -> list[str]:
-    """A pasted list: addresses separated by new lines, commas, semicolons or spaces."""
-    return [item for item in SPLIT.split(text or "") if item]
+    """A pasted list: addresses separated by new lines, commas, semicolons or spaces, each bare or
+    as ``Name <address>``."""
+    return [address for item in ITEM.findall(text or "") for address in address_of(item)]
+
+
+def _dialect(text: str):
+    """The file's delimiter (comma, semicolon, as a spreadsheet in many locales writes, or tab),
+    sniffed from its start; a comma when the sample says nothing."""
+    try:
+        return csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        return csv.excel
 
 
 def addresses_from_csv(text: str) -> list[str]:
-    """A CSV file (the stdlib's reader): with a header naming an ``email`` column, that column of
-    every row; without one, the first cell of every row. Empty rows are skipped."""
-    rows = [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
+    """A CSV file (the stdlib's reader, its delimiter sniffed): with a header naming an ``email``
+    column, that column of every row; without one, the first cell of every row. A cell may be
+    ``Name <address>``. Empty rows are skipped."""
+    rows = [row for row in csv.reader(io.StringIO(text), _dialect(text)) if any(cell.strip() for cell in row)]
     if not rows:
         return []
     header = [cell.strip().lower() for cell in rows[0]]
     if "email" in header:
         column = header.index("email")
-        return [row[column].strip() for row in rows[1:] if len(row) > column and row[column].strip()]
-    return [row[0].strip() for row in rows if row and row[0].strip()]
+        cells = [row[column] for row in rows[1:] if len(row) > column and row[column].strip()]
+    else:
+        cells = [row[0] for row in rows if row and row[0].strip()]
+    return [address for cell in cells for address in (address_of(cell) or [cell.strip()])]
 
 
 def course_choices(courses: dict) -> list[SelectChoice]:
@@ -51,8 +79,10 @@ class BulkEnrollForm(BaseForm):
     course = SelectField("Course", choices=[], validate_choice=False,
                          validators=[DataRequired("Choose the course.")])
     emails = TextAreaField("Email addresses", filters=[strip],
-                           description="One a line, or separated by commas.")
-    upload = FileField("Or a CSV file", description="One address a row, or a column named “email”.")
+                           description="One a line, or separated by commas or semicolons; "
+                                       "“Name <address>” works too.")
+    upload = FileField("Or a CSV file", description="One address a row, or a column named “email” "
+                                                    "(commas or semicolons between columns).")
     grant_access = BooleanField("Grant access without payment",
                                 description="Needed for a paid course: the students are enrolled free of "
                                             "charge and the grant is recorded in your name.")
