@@ -12,7 +12,7 @@ import pytest
 from portal.jobs import tasks
 from tests.course_web import send
 from tests.support import complete_course, enroll, gen_account
-from tests.test_web_bulk_enroll import run_job
+from tests.test_web_bulk_enroll import mailbox, run_job  # noqa: F401 (a fixture)
 from tests.web import sign_in, text
 
 RULES = {"/students/announcements", "/students/announcements/new", "/announcements/",
@@ -125,7 +125,7 @@ def test_the_fan_out_reaches_exactly_the_students_as_their_settings_say_once(wor
     assert emails == 2
     done = world.database.rows("SELECT recipients, delivered_at FROM course_announcements WHERE id = %s",
                                (row["id"],))[0]
-    assert done["recipients"] == 4 and done["delivered_at"] is not None
+    assert done["recipients"] == 3 and done["delivered_at"] is not None  # notices written: not the deactivated one
     # run again (a retried job): nothing more
     assert run_job(world, tasks.announce, str(row["id"])) == 0
     assert notices(world, row["id"]).keys() == told.keys()
@@ -169,7 +169,11 @@ def test_students_read_what_was_written_to_them_and_no_one_else_does(world, coho
     assert "Only for graduates" not in text(learner.get("/announcements/"))
     assert learner.get(f"/announcements/{row['id']}").status_code == 404
     assert elsewhere.get(f"/announcements/{row['id']}").status_code == 404
-    assert world.clients["owner"].get(f"/announcements/{row['id']}").status_code == 404  # their pages: /students/
+    # the course's teachers who manage its students reread it (their list links here); others do not
+    owner_page = world.clients["owner"].get(f"/announcements/{row['id']}")
+    assert owner_page.status_code == 200 and "<em>bonus</em>" in text(owner_page)
+    assert world.clients["co_view"].get(f"/announcements/{row['id']}").status_code == 404
+    assert world.clients["other_instructor"].get(f"/announcements/{row['id']}").status_code == 404
     assert world.clients["anon"].get(f"/announcements/{row['id']}").status_code == 303
 
 
@@ -187,8 +191,11 @@ def test_the_instructor_list_shows_each_announcement_with_its_recipients(world, 
     course, _ = cohort
     page = world.clients["owner"].get("/students/announcements")
     assert page.status_code == 200 and "New module" in text(page)
-    counts = re.findall(r'class="announcement-recipients">(\d+)<', text(page))
-    assert "4" in counts
+    # each row links to the announcement, with the notices written (not the students walked)
+    reached = dict(re.findall(r'<a href="/announcements/([0-9a-f-]+)">[^<]*</a></td>.*?'
+                              r'class="announcement-recipients">(\d+)<', text(page), re.S))
+    (active,) = [r for r in announcements_of(world, course) if r["title"] == "Keep going"]
+    assert reached[str(active["id"])] == "2"  # learner and quiet
     other = world.clients["other_instructor"].get("/students/announcements")
     assert "New module" not in text(other)
 
@@ -203,3 +210,20 @@ def test_an_instructor_enrolled_in_anothers_course_reads_its_announcements(world
     assert world.clients["other_instructor"].get(f"/announcements/{row['id']}").status_code == 200
     # the course's own teachers find it on their Students pages, not here
     assert "For every student" not in text(world.clients["owner"].get("/announcements/"))
+
+
+def test_the_email_excerpt_is_plain_text_not_markdown(world, cohort, mailbox):
+    from portal import mail
+    course, people = cohort
+    assert write(world, "owner", course, title="Plain please",
+                 body="**Module 4** is [open](https://example.test/m4) <b>now</b>").status_code == 303
+    row = [r for r in announcements_of(world, course) if r["title"] == "Plain please"][0]
+    run_job(world, tasks.announce, str(row["id"]))
+    notice = world.database.value("SELECT id FROM notifications WHERE dedup_key = %s AND user_id = %s",
+                                  (f"announcement:{row['id']}", people["learner"]))
+    assert run_job(world, tasks.deliver_email, str(notice)) == "sent"
+    (message,) = [m for m in mail.capture_box(world.app) if m["X-Portal-Notification"] == str(notice)]
+    plain, html = (part.get_payload(decode=True).decode() for part in message.get_payload())
+    # what the portal shows, as text: no Markdown syntax; the raw tag is text there, escaped in the HTML part
+    assert "Module 4 is open <b>now</b>" in plain and "**" not in plain and "](" not in plain
+    assert "Module 4 is open &lt;b&gt;now&lt;/b&gt;" in html and "**Module 4**" not in html

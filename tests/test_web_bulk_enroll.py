@@ -19,7 +19,8 @@ from tests.support import enroll, gen_account
 from tests.web import csrf_token, text
 
 # The routes of this part: every actor below; test_web_routes.py names them through RULES.
-RULES = {"/students/enroll", "/invitations/<invitation>"}
+RULES = {"/students/enroll", "/invitations/<invitation>", "/students/invitations",
+         "/students/invitations/<uuid:invitation_id>/revoke", "/learning/<uuid:enrollment_id>/leave"}
 
 
 @pytest.fixture(scope="module")
@@ -255,3 +256,181 @@ def test_an_expired_invitation_is_404_and_a_new_list_invites_again(world, mailbo
     row = world.database.rows("SELECT token_hash, sent_at FROM course_invitations WHERE course_id = %s",
                               (course.id,))
     assert len(row) == 1 and row[0]["token_hash"] is None and row[0]["sent_at"] is None  # to be sent again
+
+
+# --- review fixes (015, part C) --------------------------------------------------------------
+
+def test_the_done_page_says_enrolled_or_invited_and_a_deactivated_address_reads_invited_afterwards(world):
+    course = world.course()
+    gone, gone_email = gen_account(world.database, "student", name="Gone Learner")
+    world.database.rows("UPDATE users SET is_active = false WHERE id = %s RETURNING 1", (gone,))
+    done = post(world, "owner", course, f"{gone_email}\nfresh-address@example.test", "apply")
+    assert done.status_code == 200 and outcomes(done) == ["add", "add"]
+    assert "Students enrolled or invited" in text(done) and "Students enrolled in" not in text(done)
+    assert {result for _, result in lines(done)} == {"Enrolled or invited"}
+    assert enrollments(world, course) == {}
+    # afterwards both read the same: invited (the deactivated one's invitation is never sent)
+    assert outcomes(post(world, "owner", course, f"{gone_email}\nfresh-address@example.test")) == \
+        ["already_invited", "already_invited"]
+    assert world.database.value("SELECT count(*) FROM procrastinate.procrastinate_jobs WHERE task_name = "
+                                "'send_invitation' AND args ->> 'invitation_id' IN (SELECT id::text FROM "
+                                "course_invitations WHERE course_id = %s)", (course.id,)) == 1
+
+
+def test_a_teacher_who_manages_no_course_sees_an_empty_state(world):
+    enroll_page = text(world.clients["co_view"].get("/students/enroll"))
+    assert "No course to enroll students in" in enroll_page and 'name="emails"' not in enroll_page
+    announce_page = text(world.clients["co_view"].get("/students/announcements/new"))
+    assert "No course to write to" in announce_page and 'name="title"' not in announce_page
+    assert "No course to enroll students in" not in text(world.clients["owner"].get("/students/enroll"))
+
+
+def test_the_enroll_page_says_what_happens_to_existing_accounts_and_invitations(world):
+    world.course()
+    page = text(world.clients["owner"].get("/students/enroll"))
+    assert "already has an account is enrolled at once" in page and "expires after 14 days" in page
+    assert "leave the course from My learning" in page
+
+
+@pytest.mark.parametrize("content", ["email;name\nsemi-one@example.test;Semi\nsemi-two@example.test;Two\n",
+                                     '"Ada Lovelace <semi-one@example.test>"\n"semi-two@example.test",\n',
+                                     "name\temail\nAda\tsemi-one@example.test\nBob\tsemi-two@example.test\n"])
+def test_semicolon_and_tab_separated_files_and_named_addresses(world, content):
+    course = world.course()
+    response = world.clients["owner"].post("/students/enroll", data={
+        "csrf_token": world.tokens["owner"], "course": str(course.id), "step": "preview", "emails": "",
+        "upload": (io.BytesIO(content.encode()), "students.csv")}, content_type="multipart/form-data")
+    assert response.status_code == 200
+    assert [address for address, _ in lines(response)] == ["semi-one@example.test", "semi-two@example.test"]
+
+
+def test_pasted_named_addresses_and_semicolons(world):
+    course = world.course()
+    response = post(world, "owner", course, 'Ada <paste-a@example.test>; "Lovelace, Ada" <paste-b@example.test>\n'
+                                            "paste-c@example.test paste-d@example.test")
+    assert [address for address, _ in lines(response)] == ["paste-a@example.test", "paste-b@example.test",
+                                                           "paste-c@example.test", "paste-d@example.test"]
+
+
+def test_an_address_a_header_would_read_otherwise_is_invalid_and_never_composed(world):
+    course = world.course()
+    assert outcomes(post(world, "owner", course, "grp:real-target@example.test", "apply")) == ["invalid_email"]
+    assert invitations(world, course) == []
+    from portal.outreach import mail as outreach_mail
+    for address in ("grp:real-target@example.test", "a@example.test, b@example.test", "Ada <a@example.test>"):
+        invitation = SimpleNamespace(id="00000000-0000-0000-0000-000000000000", email=address,
+                                     inviter_name="Owner", course_title="Course")
+        with pytest.raises(outreach_mail.NotAnAddress):
+            outreach_mail.compose_invitation(world.app, invitation, "token")
+
+
+def test_a_newline_in_a_course_title_does_not_kill_the_invitation(world, mailbox):
+    course = world.course(title="Line one\nBcc: evil@example.test")
+    address = "nl-subject@example.test"
+    assert post(world, "owner", course, address, "apply").status_code == 200
+    invitation = world.database.value("SELECT id FROM course_invitations WHERE email = %s", (address,))
+    assert run_job(world, tasks.send_invitation, str(invitation)) == "sent"
+    (message,) = [m for m in mail.capture_box(world.app) if m["To"] == address]
+    assert "\n" not in message["Subject"] and "Line one Bcc: evil@example.test" in message["Subject"]
+    assert message["Bcc"] is None
+
+
+def listed(response) -> list[str]:
+    """The addresses of the invitations' table."""
+    return re.findall(r'<tr class="invitation-row">\s*<td>([^<]+)</td>', text(response))
+
+
+def _armed(world, course, address, token, **extra):
+    from portal.outreach.mail import token_hash
+    assert post(world, "owner", course, address, "apply", **extra).status_code == 200
+    invitation = world.database.value("SELECT id FROM course_invitations WHERE course_id = %s AND email = %s",
+                                      (course.id, address))
+    world.database.rows("UPDATE course_invitations SET token_hash = %s, sent_at = now(), "
+                        "expires_at = now() + interval '1 day' WHERE id = %s RETURNING 1",
+                        (token_hash(token), invitation))
+    return invitation
+
+
+@pytest.mark.parametrize("actor, expected", [("owner", 200), ("co_manage", 200), ("co_view", 404),
+                                             ("other_instructor", 404), ("student", 404), ("anon", 303)])
+def test_open_invitations_are_listed_and_revoked_after_a_confirmation(world, actor, expected):
+    course = world.course()
+    address = f"revoke-{actor}@example.test"
+    token = f"revoke-token-{actor}-0123456789"
+    invitation = _armed(world, course, address, token)
+    listing = world.clients[actor].get(f"/students/invitations?course={course.id}")
+    assert listing.status_code == (303 if actor == "anon" else 200 if actor != "student" else 404)
+    assert (address in listed(listing)) == (expected == 200)
+    confirm = world.clients[actor].get(f"/students/invitations/{invitation}/revoke")
+    assert confirm.status_code == expected
+    if actor == "anon":
+        assert confirm.headers["Location"].startswith("/sign-in?next=")
+    if expected != 200:
+        if actor != "anon":
+            assert send(world, actor, f"/students/invitations/{invitation}/revoke").status_code == 404
+        assert world.clients["anon"].get(f"/invitations/{token}").status_code == 200  # still works
+        return
+    assert f"Revoke the invitation to {address}?" in text(confirm)
+    assert send(world, actor, f"/students/invitations/{invitation}/revoke", csrf=False).status_code == 400
+    done = send(world, actor, f"/students/invitations/{invitation}/revoke")
+    assert done.status_code == 303 and done.headers["Location"] == "/students/invitations"
+    assert world.clients["anon"].get(f"/invitations/{token}").status_code == 404
+    assert address not in listed(world.clients[actor].get(f"/students/invitations?course={course.id}"))
+    assert world.clients[actor].get(f"/students/invitations/{invitation}/revoke").status_code == 404
+
+
+def test_the_invitations_list_pages(world):
+    course = world.course()
+    post(world, "owner", course, "\n".join(f"page-{n:02d}@example.test" for n in range(23)), "apply")
+    first = world.clients["owner"].get(f"/students/invitations?course={course.id}")
+    rows = listed(first)
+    assert len(rows) == 20
+    after = re.search(r'rel="next" href="([^"]+)"', text(first)).group(1).replace("&amp;", "&")
+    assert f"course={course.id}" in after
+    second = listed(world.clients["owner"].get(after))
+    assert len(second) == 3 and not set(second) & set(rows)
+
+
+def test_accepting_a_lapsed_grant_says_payment_is_needed_not_welcome(world):
+    course = world.course(price="10.00")
+    token = "lapsed-grant-token-0123456789"
+    _armed(world, course, "lapsed-web@example.test", token, grant_access="y")
+    world.database.rows("UPDATE courses SET price_amount = 20 WHERE id = %s RETURNING 1", (course.id,))
+    client = world.clients["other_student"]
+    accepted = client.post(f"/invitations/{token}", data={"csrf_token": world.tokens["other_student"]})
+    assert accepted.status_code == 303
+    page = text(client.get(accepted.headers["Location"]))
+    assert "needs payment" in page and "Welcome to" not in page
+
+
+def test_an_enrolled_student_is_told_who_enrolled_them_and_leaves_from_my_learning(world):
+    course = world.course()
+    _, email = gen_account(world.database, "student", name="Told Learner")
+    from tests.web import sign_in
+    client = world.app.test_client()
+    sign_in(client, email)
+    assert post(world, "co_manage", course, email, "apply").status_code == 200
+    user = world.database.value("SELECT id FROM users WHERE email = %s", (email,))
+    bell = text(client.get("/notifications/"))
+    teacher = world.database.value("SELECT full_name FROM users WHERE id = %s", (world.users["co_manage"],))
+    assert f"{teacher} enrolled you in" in bell
+    assert "you can leave it from My learning" in bell
+    assert world.database.value("SELECT count(*) FROM notifications WHERE user_id = %s AND event_type = "
+                                "'new_enrollment' AND payload ->> 'course_id' = %s",
+                                (world.users["owner"], str(course.id))) == 0
+    enrollment = world.database.value("SELECT id FROM course_enrollments WHERE course_id = %s AND user_id = %s",
+                                      (course.id, user))
+    learning = text(client.get("/learning/"))
+    assert f'href="/learning/{enrollment}/leave"' in learning
+    for other in ("student", "owner", "co_manage"):
+        assert world.clients[other].get(f"/learning/{enrollment}/leave").status_code == 404
+    assert world.clients["anon"].get(f"/learning/{enrollment}/leave").headers["Location"].startswith("/sign-in")
+    page = client.get(f"/learning/{enrollment}/leave")
+    assert page.status_code == 200 and "Leave “" in text(page)
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', text(page)).group(1)
+    assert client.post(f"/learning/{enrollment}/leave").status_code == 400
+    assert send(world, "student", f"/learning/{enrollment}/leave").status_code == 404
+    left = client.post(f"/learning/{enrollment}/leave", data={"csrf_token": token})
+    assert left.status_code == 303 and left.headers["Location"] == "/learning/"
+    assert world.database.value("SELECT status FROM course_enrollments WHERE id = %s", (enrollment,)) == "cancelled"
+    assert client.get(f"/learning/{enrollment}/leave").status_code == 404

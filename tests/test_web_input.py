@@ -298,6 +298,8 @@ def places(world, tmp_path_factory):
                            "VALUES (now() + interval '1 hour') RETURNING id"),
         "invitation": _invitation_token(db, users["owner"], course.id),
         "announcement_id": _announcement(db, users["owner"], course.id),
+        "invitation_id": db.value("SELECT id FROM course_invitations WHERE email = 'invited-input@example.test'"),
+        "enrollment_id": enroll(db, users["student"], world.course().id),  # one to leave (/learning/<id>/leave)
     }
 
 

@@ -28,6 +28,7 @@ ROUTES = {
     "/students/": (SIGN_IN, 404, 200, 404, 404),
     "/students/enroll": (SIGN_IN, 404, 200, 404, 404),  # its POST and the invitation's link: test_web_bulk_enroll
     "/students/announcements": (SIGN_IN, 404, 200, 404, 404),  # the rest: test_web_announcements
+    "/students/invitations": (SIGN_IN, 404, 200, 404, 404),  # revoking: test_web_bulk_enroll
     "/students/announcements/new": (SIGN_IN, 404, 200, 404, 404),
     "/announcements/": (SIGN_IN, 200, 200, 200, 200),
     "/revenue/": (SIGN_IN, 404, 200, 404, 404),
