@@ -336,6 +336,24 @@ def test_a_student_cannot_grant_themself_access_by_bulk_enrollment_or_invitation
         assert tuple(cur.fetchone().values()) == ("pending", "pending")
 
 
+def test_a_student_cannot_revoke_read_or_unsuppress_an_invitation(world):
+    """015: an invitation of the course (made by its owner as the API would): the student waiting to pay
+    calls revoke_invitation on it, updates it directly, and reads whether it was suppressed (which would
+    tell a deactivated account's address from an unknown one): each refused, the invitation open."""
+    db = world.db
+    invitation = db.value("INSERT INTO course_invitations (course_id, email, invited_by) "
+                          "SELECT id, 'attack-target@example.test', instructor_id FROM courses WHERE id = %s "
+                          "RETURNING id", (world.course.id,))
+    try:
+        for sql in ("SELECT revoke_invitation(%s)",
+                    "UPDATE course_invitations SET revoked_at = now(), suppressed = false WHERE id = %s",
+                    "SELECT suppressed FROM course_invitations WHERE id = %s"):
+            assert refusal(db, world.actor("pending"), sql, (invitation,)) == DENIED, sql
+        assert db.value("SELECT revoked_at IS NULL FROM course_invitations WHERE id = %s", (invitation,)) is True
+    finally:
+        db.rows("DELETE FROM course_invitations WHERE id = %s RETURNING 1", (invitation,))
+
+
 # --- 2. TRUNCATE -------------------------------------------------------------------------------
 
 NAMED_TABLES = ("certificates", "checkouts", "drip_unlocks", "payment_events", "review_helpful_votes",
