@@ -30,7 +30,8 @@ login_manager.session_protection = "strong"
 STATIC_ENDPOINTS = {"static", "assets.vendor", "health.live"}
 
 BLUEPRINTS = ("auth", "dashboard", "courses", "workshops", "students", "revenue", "reviews",
-              "settings", "account", "catalog", "learning", "enrollment", "admin", "notifications", "health")
+              "settings", "account", "catalog", "learning", "enrollment", "admin", "notifications", "health",
+              "outreach")
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -169,3 +170,5 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters.update(money=formatting.money, number=formatting.number,
                                  percent=formatting.percent, rating=formatting.rating, when=formatting.when,
                                  ago=formatting.ago)
+    from portal.outreach.mail import plain_text
+    app.jinja_env.filters["plain_text"] = plain_text  # 015: an announcement's excerpt in its email

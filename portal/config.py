@@ -109,6 +109,10 @@ def from_environment() -> dict:
         "JOB_RETRY_WAIT": int(os.environ.get("JOB_RETRY_WAIT", "60")),
         "ACTIVITY_RETENTION": os.environ.get("ACTIVITY_RETENTION", "1 year"),
         "NOTIFICATION_RETENTION": os.environ.get("NOTIFICATION_RETENTION", "180 days"),
+        # Bulk enrollment (015): addresses an instructor may add (enroll or invite) a day, at most
+        # the database's own cap (1000); students notified per transaction of an announcement's fan-out.
+        "BULK_ENROLL_PER_DAY": int(os.environ.get("BULK_ENROLL_PER_DAY", "200")),
+        "ANNOUNCEMENT_BATCH": int(os.environ.get("ANNOUNCEMENT_BATCH", "500")),
         "CHECKOUT_TTL": os.environ.get("CHECKOUT_TTL", "24 hours"),
     }
 

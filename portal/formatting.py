@@ -16,7 +16,7 @@ NAVIGATION = {
                    ("Revenue", "revenue.index"), ("Reviews", "reviews.index"),
                    ("Settings", "settings.index"), ("Catalog", "catalog.index")],
     "student": [("Catalog", "catalog.index"), ("My learning", "learning.index"),
-                ("Settings", "settings.notifications")],
+                ("Announcements", "outreach.announcements"), ("Settings", "settings.notifications")],
     "org_admin": [("Organization", "admin.index"), ("Settings", "settings.notifications")],
     "admin": [("Moderation", "admin.index"), ("Job queue", "admin.jobs"), ("Settings", "settings.notifications")],
     None: [("Catalog", "catalog.index")],

@@ -1004,6 +1004,62 @@ class InstructorStudentNote(BaseModel):
         table_name = "instructor_student_notes"
 
 
+class CourseEnrollmentGrant(BaseModel):
+    """``course_enrollment_grants``: an enrollment an instructor made (bulk enrollment, an accepted
+    invitation), free or with access to a paid course granted without payment: who and when (015)."""
+    enrollment = fk(CourseEnrollment, "enrollment_id", "grants", primary_key=True)
+    course = fk(Course, "course_id", "enrollment_grants")
+    user = fk(User, "user_id", "enrollment_grants")
+    granted_by = fk(User, "granted_by", "grants_given")
+    granted_at = DateTimeTZField()
+    paid_course = BooleanField()
+
+    class Meta:
+        table_name = "course_enrollment_grants"
+
+
+class CourseInvitation(BaseModel):
+    """``course_invitations``: an address without an account invited to a course; the link's
+    token is stored only as its SHA-256 (015)."""
+    UNREADABLE = ("token_hash", "suppressed")
+    id = uuid_pk()
+    course = fk(Course, "course_id", "invitations")
+    email = CITextField()
+    invited_by = fk(User, "invited_by", "invitations_sent")
+    grant_access = BooleanField()
+    granted_price = money(null=True)
+    suppressed = BooleanField()
+    revoked_at = DateTimeTZField(null=True)
+    revoked_by = fk(User, "revoked_by", "invitations_revoked", null=True)
+    token_hash = TextField(null=True)
+    created_at = DateTimeTZField()
+    sent_at = DateTimeTZField(null=True)
+    expires_at = DateTimeTZField(null=True)
+    accepted_at = DateTimeTZField(null=True)
+    accepted_by = fk(User, "accepted_by", "invitations_accepted", null=True)
+
+    class Meta:
+        table_name = "course_invitations"
+
+
+class CourseAnnouncement(BaseModel):
+    """``course_announcements``: a teacher's message to a course's students (all, or a status
+    filter), fanned out by the worker in batches (015)."""
+    id = uuid_pk()
+    course = fk(Course, "course_id", "announcements")
+    author = fk(User, "author_id", "announcements", null=True)
+    title = TextField()
+    body = TextField()
+    audience = TextField()
+    recipients = IntegerField()
+    fanned_out_through = UUIDField(null=True)
+    delivered_at = DateTimeTZField(null=True)
+    created_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "course_announcements"
+
+
 TABLE_MODELS = (
     SchemaMigration, Organization, User, Course, CourseModule, CourseLesson, CourseEnrollment,
     LessonProgress, Workshop, WorkshopRegistration, InstructorProfile, InstructorSettings,
@@ -1012,6 +1068,7 @@ TABLE_MODELS = (
     ReviewHelpfulVote, ReviewReport, NotificationEvent, NotificationSettings, Notification,
     NotificationReadMark, UserSession, EmailChange,
     InstructorStudentNote,
+    CourseEnrollmentGrant, CourseInvitation, CourseAnnouncement,
 )
 VIEW_MODELS = (PublicInstructor, CourseOutline, CourseTeacher, StudentEngagementSummary, ReviewAuthor)
 MATERIALIZED_VIEW_MODELS = (InstructorMonthlyStats,)

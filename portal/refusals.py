@@ -81,6 +81,14 @@ MESSAGES = {
     "watch_time_invalid": "Watch time is a whole number of seconds.",
     "not_a_quiz": "This lesson is not a quiz.",
     "quiz_unanswered": "Please answer every question.",
+    # bulk enrollment and announcements (015)
+    "too_many_rows": "At most 1,000 addresses a list: split it into several.",
+    "paid_course_needs_grant": "This course has a price: tick “Grant access without payment” to enroll these "
+                               "students free of charge, or let them enroll and pay themselves.",
+    "bulk_daily_limit": "That is more students than you may add today. Send the rest tomorrow.",
+    "audience_unknown": "Choose who the announcement is for.",
+    "email_unconfirmed": "Confirm your own email address first: the link is in the email we sent you "
+                         "(your account page sends it again).",
 }
 
 # What users see when a refusal has no entry above, by SQLSTATE class.

@@ -30,7 +30,7 @@ QUEUE_SCHEMA = "procrastinate"
 # Every function of schemas public, rls and private each role may EXECUTE (extension members and
 # schema auth aside), as regprocedure text with schemas spelled out. Built from the GRANTs of
 # schema/007_security.sql, 008_scale.sql and 010_notifications.sql and confirmed with the query of
-# ``executable``. Sizes: anon 4, authenticated 91, service_role 14, portal_signin 12, portal_worker 14.
+# ``executable``. Sizes: anon 5, authenticated 99, service_role 14, portal_signin 12, portal_worker 18.
 EXECUTE = {
     "anon": {
         "public.lesson_quiz(uuid)",
@@ -38,6 +38,8 @@ EXECUTE = {
         "public.verify_certificate(text)",
         # 010: the health endpoints' question (counts only: live workers, the oldest due job's age)
         "public.job_queue_health()",
+        # 015: what an invitation's link shows (the token is the credential; only its hash is sent)
+        "public.invitation_target(text)",
     },
     "authenticated": {
         # the caller's sets, for policies and guards running as the caller
@@ -154,6 +156,16 @@ EXECUTE = {
         "public.valid_profile_rows(jsonb,text[],text[])",
         "public.valid_social_links(jsonb)",
         "public.valid_expertise_tags(text[])",
+        # 015: bulk enrollment, invitations and announcements; each checks the caller itself
+        # (manage_students on the course; a signed-in, active account for an invitation)
+        "public.bulk_enroll_preview(uuid,text[])",
+        "public.bulk_enroll(uuid,text[],boolean,integer)",
+        "public.bulk_additions_left(integer)",
+        "public.invitation_target(text)",
+        "public.accept_invitation(text)",
+        "public.revoke_invitation(uuid)",  # manage_students on the invitation's course
+        "public.post_announcement(uuid,text,text,text)",
+        "rls.course_ids_enrolled_as(public.enrollment_status[])",
     },
     "service_role": {
         # the payment path
@@ -207,6 +219,11 @@ EXECUTE = {
         "public.refresh_instructor_monthly_stats()",
         "public.archive_student_activity(interval)",
         "public.job_queue_health()",
+        # 015: the invitation email (its token's hash) and an announcement's fan-out
+        "private.invitation_to_send(uuid)",
+        "private.arm_invitation(uuid,text)",
+        "private.invitation_sent(uuid)",
+        "private.fan_out_announcement(uuid,integer)",
     },
 }
 
@@ -297,8 +314,8 @@ def _describe(entries, limit=60):
 @pytest.mark.parametrize("role", LISTED_ROLES)
 def test_functions_executable_by_api_roles_are_exactly_the_allow_list(module_database, role):
     """The functions ``role`` may EXECUTE are exactly those of EXECUTE[role]: a new function is denied
-    until someone adds it here (anon 4, authenticated 85, service_role 14, portal_signin 12,
-    portal_worker 14)."""
+    until someone adds it here (anon 5, authenticated 92, service_role 14, portal_signin 12,
+    portal_worker 18)."""
     actual = executable(module_database.owner)[role]
     unexpected, missing = actual - EXECUTE[role], EXECUTE[role] - actual
     assert not unexpected and not missing, (

@@ -580,6 +580,40 @@ MATRIX = [
       nobody("INSERT INTO private.password_resets (user_id, email) VALUES (%(me)s, 'x@example.test')"),
       nobody("UPDATE private.password_resets SET used_at = NULL, expires_at = 'infinity'"),
       nobody("DELETE FROM private.password_resets")),
+
+    # 015: an instructor's grant of an enrollment (bulk enrollment, an accepted invitation): read by
+    # the course's teachers who manage its students, the student it enrolled, and admins. Reading:
+    # seeded as the owner on S1's enrollment in the published course (a new enrollment would move
+    # every other table's rows); bulk_enroll() and accept_invitation() write it, nobody directly.
+    T("course_enrollment_grants", "enrollment_id",
+      reads(anon=DENY, owner={"grant_s1_pub"}, co_manage={"grant_s1_pub"}, student={"grant_s1_pub"},
+            admin=ALL, service=ALL),
+      nobody("INSERT INTO course_enrollment_grants (enrollment_id, course_id, user_id, granted_by, paid_course) "
+             "VALUES (%(e_s2_pub)s, %(c_pub)s, %(student2)s, %(me)s, true)"),
+      nobody("UPDATE course_enrollment_grants SET granted_by = %(me)s"),
+      nobody("DELETE FROM course_enrollment_grants")),
+
+    # 015: invitations, made by the owner's bulk_enroll() on the published course: read by its
+    # teachers who manage its students and admins (never the token's hash: EXTRA); written only by
+    # bulk_enroll(), the worker (arm_invitation) and accept_invitation().
+    T("course_invitations", "id",
+      reads(anon=DENY, owner={"inv_pub"}, co_manage={"inv_pub"}, admin=ALL, service=ALL),
+      nobody("INSERT INTO course_invitations (course_id, email, invited_by) "
+             "VALUES (%(c_pub)s, 'forged@example.test', %(me)s)"),
+      nobody("UPDATE course_invitations SET grant_access = true, accepted_at = now()"),
+      nobody("DELETE FROM course_invitations")),
+
+    # 015: announcements of the published course, by the owner through post_announcement(): to all
+    # its students, to those who completed it, and to those still learning. Read by its teachers who
+    # manage its students, admins, and the students the audience names: S1 completed the course
+    # (all, completed); S2 waits for payment there (none). Written only through post_announcement().
+    T("course_announcements", "id",
+      reads(anon=DENY, owner={"an_all", "an_done", "an_active"}, co_manage={"an_all", "an_done", "an_active"},
+            student={"an_all", "an_done"}, admin=ALL, service=ALL),
+      nobody("INSERT INTO course_announcements (course_id, author_id, title, body) "
+             "VALUES (%(c_pub)s, %(me)s, 'Forged', 'Forged')"),
+      nobody("UPDATE course_announcements SET recipients = 0, title = 'Changed'"),
+      nobody("DELETE FROM course_announcements")),
 ]
 TABLES = {t.name: t for t in MATRIX}
 
@@ -864,6 +898,11 @@ EXTRA = [
     # 011: one's sessions and email changes are read without their user_id; nobody revives an
     # ended session, confirms a change or moves either to another person directly.
     X("user_sessions-select_user_id-student", "student", "user_sessions", "SELECT user_id FROM user_sessions", DENY),
+    # 015: an invitation's token hash is read by no API role (only accept_invitation() compares it).
+    X("course_invitations-select_token_hash-owner", "owner", "course_invitations",
+      "SELECT token_hash FROM course_invitations", DENY),
+    X("course_invitations-select_token_hash-admin", "admin", "course_invitations",
+      "SELECT token_hash FROM course_invitations", DENY),
     X("user_sessions-select_someone_elses-admin", "admin", "user_sessions",
       "SELECT id FROM user_sessions WHERE id = %(us_student)s", set()),
     X("user_sessions-revive_own-student", "student", "user_sessions",
@@ -1116,6 +1155,16 @@ def seed(db) -> World:
              "note_co": _as(db, Actor.user(u["co_manage"]), note, (u["co_manage"], u["student"], c_pub.id, "Asked")),
              "note_standalone": _as(db, Actor.user(u["standalone"]), note,
                                     (u["standalone"], u["student2"], c_sa.id, "Solo's note"))}
+    # 015: an invitation and three announcements, as the owner through the functions; a grant on
+    # S1's enrollment (see the matrix's entry).
+    invitation = _as(db, own, "SELECT count(*) FROM bulk_enroll(%s, ARRAY['not-yet-here@example.test'], true, NULL)",
+                     (c_pub.id,))
+    assert invitation == 1
+    announcements = {f"an_{label}": _as(db, own, "SELECT post_announcement(%s, %s, 'Body', %s)",
+                                       (c_pub.id, f"To {audience}", audience))
+                     for label, audience in (("all", "all"), ("done", "completed"), ("active", "active"))}
+    db.rows("INSERT INTO course_enrollment_grants (enrollment_id, course_id, user_id, granted_by, paid_course) "
+            "VALUES (%s, %s, %s, %s, true) RETURNING 1", (e["e_s1_pub"], c_pub.id, u["student"], u["owner"]))
 
     # Labels.
     one = lambda mapping: {label: {key} for label, key in mapping.items()}  # noqa: E731
@@ -1160,6 +1209,9 @@ def seed(db) -> World:
             for r in db.rows("SELECT id, email::text AS email FROM private.password_reset_requests")},
         "private.password_resets": one({"pr_student": reset}),
         "instructor_student_notes": one(notes),
+        "course_enrollment_grants": one({"grant_s1_pub": e["e_s1_pub"]}),
+        "course_invitations": one({"inv_pub": db.value("SELECT id FROM course_invitations")}),
+        "course_announcements": one(announcements),
     }
     by_enrollment = {key: label[2:] for label, key in e.items()}           # id -> "s1_pub"
     groups = {t: {} for t in ("lesson_progress", "student_progress", "student_activity",

@@ -278,6 +278,7 @@ ARGUMENT = {
     "timestamp with time zone": "now()", "interval": "interval '1 day'",
     "course_instructor_role": "'co-instructor'", "registration_status[]": "'{registered,attended}'",
     "bigint": "1", "enrollment_status": "'pending'", "activity_type": "'enrolled'",
+    "enrollment_status[]": "'{enrolled}'",
 }
 
 
@@ -314,6 +315,44 @@ def test_a_student_cannot_mark_their_pending_enrollment_paid_by_any_function(wor
         after = cur.fetchone()
     assert calls > 100 and succeeded > 0, (calls, succeeded)
     assert (after["status"], after["payment_status"], after["paid"] or 0) == ("pending", "pending", 0)
+
+
+
+def test_a_student_cannot_grant_themself_access_by_bulk_enrollment_or_invitation(world):
+    """015: the student waiting to pay calls bulk_enroll on the course with a grant, for their own address,
+    and accepts a forged invitation token: refused, and the enrollment stays pending and unpaid."""
+    db = world.db
+    with db.attempt(world.actor("pending")) as cur:
+        cur.execute("SELECT email::text AS email FROM my_account()")
+        own = cur.fetchone()["email"]
+        cur.execute("SAVEPOINT attack")
+        with pytest.raises(psycopg2.Error) as caught:
+            cur.execute("SELECT * FROM bulk_enroll(%s, ARRAY[%s], true, NULL)", (world.course.id, own))
+        assert caught.value.pgcode == DENIED
+        cur.execute("ROLLBACK TO SAVEPOINT attack")
+        cur.execute("SELECT accept_invitation(repeat('0', 64)) AS slug")
+        assert cur.fetchone()["slug"] is None
+        cur.execute("SELECT status::text, payment_status::text FROM course_enrollments WHERE id = %s",
+                    (world.e_pending,))
+        assert tuple(cur.fetchone().values()) == ("pending", "pending")
+
+
+def test_a_student_cannot_revoke_read_or_unsuppress_an_invitation(world):
+    """015: an invitation of the course (made by its owner as the API would): the student waiting to pay
+    calls revoke_invitation on it, updates it directly, and reads whether it was suppressed (which would
+    tell a deactivated account's address from an unknown one): each refused, the invitation open."""
+    db = world.db
+    invitation = db.value("INSERT INTO course_invitations (course_id, email, invited_by) "
+                          "SELECT id, 'attack-target@example.test', instructor_id FROM courses WHERE id = %s "
+                          "RETURNING id", (world.course.id,))
+    try:
+        for sql in ("SELECT revoke_invitation(%s)",
+                    "UPDATE course_invitations SET revoked_at = now(), suppressed = false WHERE id = %s",
+                    "SELECT suppressed FROM course_invitations WHERE id = %s"):
+            assert refusal(db, world.actor("pending"), sql, (invitation,)) == DENIED, sql
+        assert db.value("SELECT revoked_at IS NULL FROM course_invitations WHERE id = %s", (invitation,)) is True
+    finally:
+        db.rows("DELETE FROM course_invitations WHERE id = %s RETURNING 1", (invitation,))
 
 
 # --- 2. TRUNCATE -------------------------------------------------------------------------------
@@ -818,15 +857,16 @@ def test_row_helpers_are_not_executable_by_api_users(world, name, who):
     assert refusal(world.db, world.actor(who), ROW_HELPERS[name]) == DENIED
 
 
-def test_anon_executes_exactly_four_security_definer_functions(world):
+def test_anon_executes_exactly_five_security_definer_functions(world):
     """The SECURITY DEFINER functions anon may execute (schema auth aside) are sign_up, verify_certificate,
-    lesson_quiz and (010) job_queue_health, which answers the health endpoints with two counts and
-    nothing about any job."""
+    lesson_quiz, (010) job_queue_health, which answers the health endpoints with two counts and
+    nothing about any job, and (015) invitation_target, which answers only the hash of a valid
+    invitation's token."""
     got = {r["f"] for r in world.db.rows(
         "SELECT p.oid::regprocedure::text AS f FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
         "WHERE p.prosecdef AND n.nspname <> 'auth' AND has_function_privilege('anon', p.oid, 'EXECUTE')")}
     assert got == {"sign_up(text,text,text,user_role)", "verify_certificate(text)", "lesson_quiz(uuid)",
-                   "job_queue_health()"}
+                   "job_queue_health()", "invitation_target(text)"}
     health = fetch(world.db, Actor.anon(), "SELECT * FROM job_queue_health()")
     assert len(health) == 1 and set(health[0]) == {"workers", "oldest_waiting_seconds"}
 

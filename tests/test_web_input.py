@@ -297,7 +297,30 @@ def places(world, tmp_path_factory):
         "reset": _reset_token(db, users["student"]), "change": _email_change_token(world, users["student"]),
         "worker": db.value("INSERT INTO procrastinate.procrastinate_workers (last_heartbeat) "
                            "VALUES (now() + interval '1 hour') RETURNING id"),
+        "invitation": _invitation_token(db, users["owner"], course.id),
+        "announcement_id": _announcement(db, users["owner"], course.id),
+        "invitation_id": db.value("SELECT id FROM course_invitations WHERE email = 'invited-input@example.test'"),
+        "enrollment_id": enroll(db, users["student"], world.course().id),  # one to leave (/learning/<id>/leave)
     }
+
+
+def _invitation_token(db, owner, course_id) -> str:
+    """An invitation's link (015), armed as the worker arms one."""
+    from portal.outreach.mail import token_hash
+    token = "invitation-token-for-the-input-tests-0123456789"
+    with db.act(Actor.user(owner)) as cur:
+        cur.execute("SELECT count(*) AS n FROM bulk_enroll(%s, ARRAY['invited-input@example.test'], false, NULL)",
+                    (course_id,))
+    db.rows("UPDATE course_invitations SET token_hash = %s, expires_at = now() + interval '1 day' "
+            "WHERE email = 'invited-input@example.test' RETURNING 1", (token_hash(token),))
+    return token
+
+
+def _announcement(db, owner, course_id):
+    """An announcement to every student of the course (015)."""
+    with db.act(Actor.user(owner)) as cur:
+        cur.execute("SELECT post_announcement(%s, 'Welcome', 'Hello **all**', 'all') AS id", (course_id,))
+        return cur.fetchone()["id"]
 
 
 def _confirmation_token(world, user) -> str:

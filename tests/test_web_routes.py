@@ -11,6 +11,8 @@ from tests.test_web_courses_access import ROUTES as COURSE_ROUTES
 from tests.test_web_reviews_inbox import RULES as REVIEW_RULES
 from tests.test_web_students_roster import RULES as ROSTER_RULES
 from tests.test_web_student_page import RULES as STUDENT_PAGE_RULES
+from tests.test_web_announcements import RULES as ANNOUNCEMENT_RULES
+from tests.test_web_bulk_enroll import RULES as BULK_ENROLL_RULES
 from tests.web import close_app, htmx, make_app, sign_in
 
 ACTORS = ("anon", "student", "instructor", "org_admin", "admin")
@@ -30,6 +32,11 @@ ROUTES = {
     "/students/at-risk": (SIGN_IN, 404, 200, 404, 404),
     "/students/activity": (SIGN_IN, 404, 200, 404, 404),
     "/students/activity?type=quiz_passed&course=nosuch": (SIGN_IN, 404, 200, 404, 404),
+    "/students/enroll": (SIGN_IN, 404, 200, 404, 404),  # its POST and the invitation's link: test_web_bulk_enroll
+    "/students/announcements": (SIGN_IN, 404, 200, 404, 404),  # the rest: test_web_announcements
+    "/students/invitations": (SIGN_IN, 404, 200, 404, 404),  # revoking: test_web_bulk_enroll
+    "/students/announcements/new": (SIGN_IN, 404, 200, 404, 404),
+    "/announcements/": (SIGN_IN, 200, 200, 200, 200),
     "/revenue/": (SIGN_IN, 404, 200, 404, 404),
     "/reviews/": (SIGN_IN, 404, 200, 404, 404),
     "/reviews/?answered=unanswered&rating=5&reported=reported": (SIGN_IN, 404, 200, 404, 404),
@@ -127,7 +134,7 @@ def test_every_route_is_in_the_table(clients):
     app, _ = clients
     known = (set(ROUTES) | POST_ONLY | SIGNED_LINKS | ACCOUNT_RULES | EXPORTS | COURSE_RULES | STUDENT_SIDE_RULES
              | NOTIFICATION_RULES | SETTINGS_RULES | REVIEW_RULES | ROSTER_RULES | STUDENT_PAGE_RULES
-             | {"/static/<path:filename>", "/static/vendor/<name>"})
+             | BULK_ENROLL_RULES | ANNOUNCEMENT_RULES | {"/static/<path:filename>", "/static/vendor/<name>"})
     rules = {rule.rule for rule in app.url_map.iter_rules()}
     assert rules - known == set()
 
@@ -177,6 +184,7 @@ PREFIX_OWNERS = {
     "settings": "settings", "admin": "admin", "static": "static",
     "notifications": "notifications", "dev": "notifications", "healthz": "health", "readyz": "health",
     "account": "account", "forgot-password": "auth", "reset-password": "auth",
+    "invitations": "outreach", "announcements": "outreach",
 }
 
 

@@ -8,6 +8,8 @@ dies mid-way (``retry_stalled_jobs``).
 | job | queue | when (UTC, cron) | what |
 |---|---|---|---|
 | ``deliver_email`` | email | queued by ``private.notify`` | send one notice by email; retried with backoff, then dead |
+| ``send_invitation`` | email | queued by ``bulk_enroll`` (015) | the invitation email to an address without an account, with a fresh token (only its hash is stored) |
+| ``announce`` | email | queued by ``post_announcement`` (015) | notify an announcement's students, a batch (``ANNOUNCEMENT_BATCH``) per transaction |
 | ``send_workshop_reminders`` | maintenance | ``*/5 * * * *`` | notices 24 h and 1 h before a published workshop |
 | ``expire_checkouts`` | maintenance | ``*/15 * * * *`` | close checkouts open longer than ``CHECKOUT_TTL`` |
 | ``refresh_monthly_stats`` | maintenance | ``10 2 * * *`` | ``REFRESH MATERIALIZED VIEW CONCURRENTLY instructor_monthly_stats`` |
@@ -98,6 +100,50 @@ def deliver_email(context, notification_id: str) -> str:
     return "sent"
 
 
+# --- bulk enrollment and announcements (015) ---------------------------------------------
+
+def send_invitation(context, invitation_id: str) -> str:
+    """The invitation email: no user to notify (the address has no account), so it is sent here,
+    with a token made now; the database keeps only its SHA-256. A run after the email went out
+    sends nothing."""
+    from portal.outreach import mail as outreach_mail
+
+    runtime = _runtime(context)
+    with runtime.database.transaction() as cur:
+        cur.execute("SELECT * FROM private.invitation_to_send(%s)", (invitation_id,))
+        invitation = cur.fetchone()
+    if invitation is None:
+        return "nothing to send"  # sent already, accepted, or gone with its course
+    token = secrets.token_urlsafe(32)
+    with runtime.database.transaction() as cur:
+        cur.execute("SELECT private.arm_invitation(%s, %s)", (invitation_id, outreach_mail.token_hash(token)))
+        if not cur.fetchone()[0]:
+            return "nothing to send"
+    try:
+        message = outreach_mail.compose_invitation(runtime.app, invitation, token)
+    except outreach_mail.NotAnAddress:
+        return "not an address"  # never sent, never retried: no header can name it alone
+    mail.send(runtime.app, message)
+    with runtime.database.transaction() as cur:
+        cur.execute("SELECT private.invitation_sent(%s)", (invitation_id,))
+    return "sent"
+
+
+def announce(context, announcement_id: str) -> int:
+    """Notify an announcement's students a batch per transaction (100,000 students are 200 short
+    transactions, not one long one); each batch keeps the progress, so a run that stops resumes."""
+    runtime = _runtime(context)
+    batch = max(int(runtime.app.config["ANNOUNCEMENT_BATCH"]), 1)
+    total = 0
+    while True:
+        with runtime.database.transaction() as cur:
+            cur.execute("SELECT private.fan_out_announcement(%s, %s)", (announcement_id, batch))
+            taken = cur.fetchone()[0]
+        total += taken
+        if taken < batch:
+            return total
+
+
 # --- scheduled ----------------------------------------------------------------------------
 
 def _one(context, statement: str, *arguments):
@@ -183,6 +229,8 @@ class Job:
 QUEUES = ("email", "maintenance")
 JOBS = (
     Job(deliver_email, "email"),
+    Job(send_invitation, "email"),
+    Job(announce, "email"),
     Job(send_workshop_reminders, "maintenance", "*/5 * * * *"),
     Job(expire_checkouts, "maintenance", "*/15 * * * *"),
     Job(refresh_monthly_stats, "maintenance", "10 2 * * *"),

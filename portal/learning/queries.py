@@ -102,6 +102,23 @@ def enrolled_course(slug: str, user_id) -> Enrolled | None:
     return Enrolled(user_id=user_id, **row)
 
 
+def leavable(enrollment_id, user_id) -> dict | None:
+    """The user's own enrollment with this id while it may be left (enrolled or in progress)."""
+    return (CourseEnrollment.select(CourseEnrollment.id, Course.title)
+            .join(Course, on=Course.id == CourseEnrollment.course)
+            .where((CourseEnrollment.id == enrollment_id) & (CourseEnrollment.user == user_id)
+                   & CourseEnrollment.status.in_(("enrolled", "in_progress")))
+            .dicts().first())
+
+
+def leave(enrollment_id) -> None:
+    """The student cancels their own active enrollment (the policy and 002's guard allow it)."""
+    with database.atomic():
+        (CourseEnrollment.update(status="cancelled")
+         .where((CourseEnrollment.id == enrollment_id) & CourseEnrollment.status.in_(("enrolled", "in_progress")))
+         .execute())
+
+
 # --- the outline ---------------------------------------------------------------------
 
 @dataclass

@@ -70,6 +70,20 @@ def index():
                   empty=not any(section.count for section in sections.values()))
 
 
+@bp.route("/learning/<uuid:enrollment_id>/leave", methods=["GET", "POST"])
+@role_required("student")
+def leave(enrollment_id):
+    """Leave a course one is enrolled in and has not completed (an instructor may have enrolled
+    one, issue 15): a confirmation, then the enrollment is cancelled (the student's own move,
+    allowed by 002's guard); enrolling again later brings the progress back. Another's
+    enrollment, or one not active, is a 404."""
+    enrolled = found(queries.leavable(enrollment_id, current_user.id))
+    if request.method == "POST":
+        queries.leave(enrollment_id)
+        return notify(redirect_to(url_for("learning.index")), f"You left “{enrolled['title']}”.")
+    return render("learning/leave.html", enrolled=enrolled)
+
+
 # --- the player ---------------------------------------------------------------------
 
 def _enrolled(slug: str) -> queries.Enrolled:

@@ -39,6 +39,8 @@ def _enrollment(p, tz):
 
 def _enrollment_update(p, tz):
     return {"confirmed": f"You are enrolled in {p['course_title']}",
+            "granted": f"{p.get('by_name') or 'An instructor'} enrolled you in {p['course_title']} "
+                       "(you can leave it from My learning)",
             "declined": f"Your request to join {p['course_title']} was declined",
             "refunded": f"Your enrollment in {p['course_title']} was refunded"}[p["kind"]]
 
@@ -67,7 +69,7 @@ EVENTS: dict[str, Event] = {
                                else ("learning.index", {})),
     "enrollment_update": Event(
         _enrollment_update,
-        lambda p: (("learning.resume", {"slug": p["course_slug"]}) if p["kind"] == "confirmed"
+        lambda p: (("learning.resume", {"slug": p["course_slug"]}) if p["kind"] in ("confirmed", "granted")
                    else ("catalog.course", {"slug": p["course_slug"]}))),
     "review_response": Event(
         lambda p, tz: f"{p['instructor_name']} answered your review of {p['course_title']}",
@@ -90,6 +92,10 @@ EVENTS: dict[str, Event] = {
     "email_changed": Event(
         lambda p, tz: "Your email address was changed",
         lambda p: ("auth.sign_in", {})),
+    # 015: an announcement to a course's students (the portal's page shows it whole).
+    "course_announcement": Event(
+        lambda p, tz: f"{p['course_title']}: {p['title']}",
+        lambda p: ("outreach.announcement", {"announcement_id": p["announcement_id"]})),
     "figures_mismatch": Event(
         lambda p, tz: f"The nightly check found {p['count']} stored figure(s) that differ from their recomputation",
         lambda p: ("admin.jobs", {})),
