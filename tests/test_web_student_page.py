@@ -433,25 +433,34 @@ def test_a_tampered_position_starts_from_the_top(world, learner, side, value):
     assert response.status_code == 200 and timeline_ids(text(response)) == top
 
 
-def test_a_note_is_not_rewritten_once_its_author_no_longer_manages_the_student(world):
-    """A co-instructor who keeps view_content but loses manage_students still reads the student's page and
-    their own note, but the database refuses the edit (422, the note unchanged); deleting it stays theirs."""
+def test_notes_follow_the_teaching(world):
+    """A co-instructor who keeps view_content but loses manage_students still reads the student's page,
+    but no longer their notes: the note is not shown, editing and deleting it are a 404 (as in SQL, where
+    the database hides it), and a new one is refused (422). With the permission back, the note is back."""
     db = world.database
     student, _ = gen_account(db, "student", name="Moved Student")
     course = world.course(title="Permissions Course", modules=(("text",),))
     enroll(db, student, course.id)
     assert add_note(world, "co_manage", student, "Before the change").status_code == 303
     note_id = notes_of(world, "co_manage", student)[0]["id"]
-    db.rows("UPDATE course_instructors SET permissions = permissions || '{\"manage_students\": false, "
-            "\"view_content\": true}' WHERE course_id = %s AND instructor_id = %s",
-            (course.id, world.users["co_manage"]))
-    page = text(page_of(world, "co_manage", f"/students/{student}"))
-    assert "Before the change" in page and "Notes are written on the courses where you manage students." in page
-    edited = send(world, "co_manage", f"/students/{student}/notes/{note_id}", {"body": "After the change"},
-                  headers=htmx())
-    assert edited.status_code == 422 and notified(edited)["kind"] == "error"
-    assert db.value("SELECT body FROM instructor_student_notes WHERE id = %s", (note_id,)) == "Before the change"
+
+    def manages(flag: bool):
+        db.rows("UPDATE course_instructors SET permissions = permissions || jsonb_build_object("
+                "'manage_students', %s, 'view_content', true) WHERE course_id = %s AND instructor_id = %s "
+                "RETURNING id", (flag, course.id, world.users["co_manage"]))
+
+    manages(False)
+    page = page_of(world, "co_manage", f"/students/{student}")
+    assert page.status_code == 200 and "Before the change" not in text(page)
+    assert "Notes are written on the courses where you manage students." in text(page)
+    assert send(world, "co_manage", f"/students/{student}/notes/{note_id}", {"body": "After the change"},
+                headers=htmx()).status_code == 404
+    assert send(world, "co_manage", f"/students/{student}/notes/{note_id}/delete",
+                {"confirm": "yes"}).status_code == 404
     assert add_note(world, "co_manage", student, "A new one").status_code == 422
+    assert db.value("SELECT body FROM instructor_student_notes WHERE id = %s", (note_id,)) == "Before the change"
+    manages(True)
+    assert "Before the change" in text(page_of(world, "co_manage", f"/students/{student}"))
     assert send(world, "co_manage", f"/students/{student}/notes/{note_id}/delete",
                 {"confirm": "yes"}).status_code == 303
     assert notes_of(world, "co_manage", student) == []

@@ -6,8 +6,8 @@
   courses. A student who is not the caller's (no enrollment in a course they own or co-teach
   with view_content or manage_students) is a 404, whether the account exists or not.
 * notes: added, edited and deleted in place with htmx, or by plain forms (post/redirect/get);
-  a delete asks first; bad input is a 422 with the form as typed. The database decides who may
-  write (014): the author, about a student of a course where they manage students.
+  a delete asks first; bad input is a 422 with the form as typed. The database decides (014):
+  the author's notes, while they manage the student (a note out of reach is a 404).
 * ``/students/activity``: the caller's student activity with filters (course, type, student),
   paged by position, refreshed every 15 seconds while the tab is visible (static/js/live.js).
 """
@@ -172,7 +172,7 @@ def edit_student_note(student_id, note_id):
         except DatabaseError as exc:
             form.body.errors = [*form.body.errors, refusals.message(exc)]
         else:
-            if not touched:  # the update policy refused (the student is no longer one of theirs)
+            if not touched:  # out of reach between the read and the write (a permission withdrawn meanwhile)
                 form.form_errors.append(NOT_YOURS)
             else:
                 if not is_partial():

@@ -3,9 +3,10 @@
 Everything runs under the request's role and claims. A student is the caller's when they hold an
 enrollment (any status) in a course the caller owns or co-teaches with view_content or
 manage_students: the set course_enrollments_read and student_progress_read give them (007),
-computed once per statement (``caller_courses``). Notes (014) are read and written by their
-author only; the database decides (instructor_student_notes_* policies), and writing needs
-manage_students on a course of the student's. The activity comes from
+computed once per statement (``caller_courses``). Notes (014) are their author's only, and
+follow the teaching: read, written, edited and deleted while the author manages the student
+(manage_students on a course of the student's); the database decides (instructor_student_notes_*
+policies), so a note out of reach is simply not found (a 404). The activity comes from
 ``instructor_activity_page`` (014), which answers for the caller only.
 """
 
