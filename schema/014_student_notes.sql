@@ -110,17 +110,28 @@ GRANT SELECT, INSERT (instructor_id, student_id, course_id, body), UPDATE (body)
 REVOKE ALL ON FUNCTION private.stamp_student_note(), private.forget_notes_of(uuid)
     FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
 
--- 2. The activity timeline, read three ways: the instructor's whole timeline
+-- 2. The activity timeline, read four ways: the instructor's whole timeline
 --    (002's idx_student_activity_instructor_occurred), one course's (co-taught
---    courses, the course filter) and one student's (the student filter, the
---    student's page). The last two were single-column indexes (002), which
---    could not give rows in time order: these lead with the same column, so
---    they replace them.
+--    courses, the course filter), one workshop's (facilitated workshops) and
+--    one student's (the student filter, the student's page). The last three
+--    were single-column indexes (002), which could not give rows in time
+--    order: these lead with the same column (the foreign keys' lookups keep
+--    theirs), so they replace them.
+--    No index by activity type: student_activity is the biggest table, and a
+--    type filter is a rare view of the timeline; a rare type reads down the
+--    timeline's index until a page is found (or the end), bounded by the
+--    caller's own rows, and the live refresh of an empty view starts from the
+--    time the page was drawn (not from the start of time).
+--    Built inside the migration's transaction, these block writes to
+--    student_activity while they build (see the README's deployment notes).
 CREATE INDEX idx_student_activity_course_occurred
     ON public.student_activity (course_id, occurred_at DESC, id DESC);
+CREATE INDEX idx_student_activity_workshop_occurred
+    ON public.student_activity (workshop_id, occurred_at DESC, id DESC);
 CREATE INDEX idx_student_activity_student_occurred
     ON public.student_activity (student_id, occurred_at DESC, id DESC);
 DROP INDEX public.idx_student_activity_course;
+DROP INDEX public.idx_student_activity_workshop;
 DROP INDEX public.idx_student_activity_student;
 
 -- 3. instructor_activity_page: the caller's student activity, one page, by
@@ -139,11 +150,11 @@ DROP INDEX public.idx_student_activity_student;
 --    p_after, the rows after that position, OLDEST first (the live refresh
 --    takes the next rows in order, so none is skipped however many arrived).
 --    Each source (the timeline, each co-taught course, each facilitated
---    workshop, or the one student) is an ordered index scan of at most p_limit
---    rows; the union keeps the first p_limit. A course handed over to the
---    caller keeps its earlier rows under the former owner's id: they appear
---    with the course filter (and on the student's page), not in the unfiltered
---    timeline.
+--    workshop of someone else's, or the one student) is an ordered index
+--    scan of at most p_limit rows; the union keeps the first p_limit. A
+--    course handed over to the caller keeps its earlier rows under the former
+--    owner's id: they appear with the course filter (and on the student's
+--    page), not in the unfiltered timeline.
 CREATE FUNCTION public.instructor_activity_page(p_course_id uuid DEFAULT NULL,
                                                 p_type public.activity_type DEFAULT NULL,
                                                 p_student_id uuid DEFAULT NULL,
@@ -162,6 +173,7 @@ DECLARE
     me constant uuid := rls.uid();
     taught uuid[] := rls.course_ids('{view_content,manage_students}');
     owned uuid[] := rls.owned_course_ids();
+    owned_workshops uuid[];
     staffed uuid[] := CASE WHEN p_courses_only THEN '{}'::uuid[] ELSE rls.workshop_ids() END;
     newer constant boolean := p_after IS NOT NULL;
     at_time constant timestamptz := CASE WHEN p_after IS NOT NULL THEN p_after ELSE p_before END;
@@ -200,8 +212,10 @@ BEGIN
         IF timeline THEN
             sources := sources || ('SELECT a.id, a.occurred_at FROM public.student_activity a '
                                    || 'WHERE a.instructor_id = $5' || filter || tail);
-            -- the owned courses' rows are the timeline's already
+            -- the owned courses' and workshops' rows are the timeline's already (one scan, not one each)
             taught := ARRAY(SELECT t FROM unnest(taught) t WHERE NOT t = ANY (owned));
+            owned_workshops := rls.owned_workshop_ids();
+            staffed := ARRAY(SELECT t FROM unnest(staffed) t WHERE NOT t = ANY (owned_workshops));
         END IF;
         sources := sources || ('SELECT s.id, s.occurred_at FROM unnest($6) AS x(id) CROSS JOIN LATERAL ('
                                || 'SELECT a.id, a.occurred_at FROM public.student_activity a '
