@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.course_web import send
-from tests.support import Actor, complete_course, enroll, gen_account, record_lesson
+from tests.support import Actor, complete_course, enroll, gen_account, gen_course, record_lesson
 from tests.web import htmx, notified, text
 
 # The routes with an argument, or POST only (test_web_routes.py: every route is tested).
@@ -104,6 +104,15 @@ def test_focus_on_one_course(world, learner):
     assert 'id="course-%s"' % learner["solo"].id in focused
     assert 'id="course-%s"' % learner["course"].id not in focused
     assert page_of(world, "owner", f"/students/{learner['id']}?course={uuid.uuid4()}").status_code == 404
+    # the student's activity checks the focus the same way: a course that is not one of theirs with the caller
+    # (the other instructor's, a course the co-instructor does not teach, none at all) is a 404, not "Nothing older."
+    stranger, _ = gen_account(world.database, "instructor")
+    elsewhere = gen_course(world.database, stranger, lessons=("text",)).id
+    enroll(world.database, learner["id"], elsewhere)  # the student's course, but not the owner's
+    for actor, course in (("owner", elsewhere), ("owner", uuid.uuid4()), ("co_view", learner["solo"].id)):
+        assert page_of(world, actor, f"/students/{learner['id']}/activity?course={course}").status_code == 404
+    assert page_of(world, "owner",
+                   f"/students/{learner['id']}/activity?course={learner['solo'].id}").status_code == 200
     # a value that is no course id is no focus (as a list's filter)
     both = text(page_of(world, "owner", f"/students/{learner['id']}?course=nosuch"))
     assert 'id="course-%s"' % learner["solo"].id in both and 'id="course-%s"' % learner["course"].id in both
@@ -420,9 +429,36 @@ def test_the_live_refresh_prepends_what_happened_since_the_newest_row(world, lea
     del users
 
 
-@pytest.mark.parametrize("query", ["since=yesterday", "since=2020-01-01T00:00:00%2B00:00&since_id=nope"])
+@pytest.mark.parametrize("query", ["since=yesterday", "since=2020-01-01T00:00:00%2B00:00&since_id=nope",
+                                   "since=2020-01-01T00:00:00%2B20:00",   # an offset PostgreSQL refuses (not a 422)
+                                   "since=2020-01-01T00:00:00-16:00&since_id=00000000-0000-0000-0000-000000000000"])
 def test_a_bad_poller_position_is_a_400(world, query):
     assert page_of(world, "owner", f"/students/activity?{query}").status_code == 400
+
+
+def test_an_empty_view_polls_from_now_and_its_empty_text_goes_when_rows_arrive(world, learner):
+    """An empty view (a quiet course) polls from the database's time the page was drawn, not from 1970 (a
+    rare type's filter read the whole timeline every 15 s); the first rows the poller brings remove the
+    "nothing here" text (out of band), later answers do not carry it again."""
+    db = world.database
+    quiet = world.course(title="Quiet Course", modules=(("text",),))
+    drawn_after = db.value("SELECT now()")
+    page = text(page_of(world, "owner", f"/students/activity?course={quiet.id}"))
+    assert timeline_ids(page) == [] and 'id="activity-empty"' in page
+    since = re.search(r'<div id="activity-poller"[^>]*hx-get="([^"]+)"', page).group(1).replace("&amp;", "&")
+    query = parse_qs(urlsplit(since).query)
+    assert query["course"] == [str(quiet.id)]
+    assert db.value("SELECT %s::timestamptz >= %s", (query["since"][0], drawn_after)) is True
+    assert timeline_ids(text(page_of(world, "owner", since, headers=htmx()))) == []
+    newcomer, _ = gen_account(db, "student", name="Quiet Newcomer")
+    enroll(db, newcomer, quiet.id)
+    fresh = text(page_of(world, "owner", since, headers=htmx()))
+    assert len(timeline_ids(fresh)) == 1 and '<p id="activity-empty" hx-swap-oob="true" hidden></p>' in fresh
+    moved = re.search(r'hx-get="([^"]+)"', fresh.split('id="activity-poller"')[1]).group(1).replace("&amp;", "&")
+    other, _ = gen_account(db, "student", name="Quiet Second")
+    enroll(db, other, quiet.id)
+    later = text(page_of(world, "owner", moved, headers=htmx()))
+    assert len(timeline_ids(later)) == 1 and "activity-empty" not in later
 
 
 @pytest.mark.parametrize("side", ["after", "before"])

@@ -14,15 +14,13 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
-
 from flask import abort, request, url_for
 from flask_login import current_user
 from peewee import DatabaseError
 
 from portal import refusals
 from portal.db import database
+from portal.listing import typed_position
 from portal.students import bp
 from portal.students import learner_forms as forms
 from portal.students import learner_queries as queries
@@ -35,14 +33,15 @@ NOT_SAVED = "Your note was not saved: see the message under it."
 
 
 def _cursor(prefix: str):
-    """The poller's position from the query string: (time, id), or (None, None); bad ones are a 400."""
+    """The poller's position from the query string: (time, id), or (None, None); bad ones (not a
+    time, not an id, an offset PostgreSQL refuses) are a 400, typed as the list kit types a page's."""
     moment, row_id = request.args.get(prefix), request.args.get(prefix + "_id")
     if not moment:
         return None, None
-    try:
-        return datetime.fromisoformat(moment), (uuid.UUID(row_id) if row_id else None)
-    except ValueError:
+    position = typed_position(queries.ACTIVITY_KEYS, [moment, row_id or str(queries.NO_ROW)])
+    if position is None:
         abort(400)
+    return position[0], position[1]
 
 
 # --- the student's page -----------------------------------------------------------------------------
@@ -54,12 +53,19 @@ def _learner(student_id):
     return found(queries.student(student_id)), queries.as_uuid(request.args.get("course"))
 
 
-def _courses(student_id, focus):
+def _focused(student_id, focus) -> list[dict]:
+    """The student's enrollments with the caller, only the focused course's when there is a focus
+    (a course that is not one of them: a 404, on the page and on its activity alike)."""
     enrollments = queries.enrollments(student_id)
     if focus is not None:
         enrollments = [e for e in enrollments if e["course_id"] == focus]
         if not enrollments:
             abort(404)
+    return enrollments
+
+
+def _courses(student_id, focus):
+    enrollments = _focused(student_id, focus)
     for e in enrollments:
         e["lessons"] = queries.lessons(e)
         e["quiz_history"] = queries.quiz_history(student_id, e["course_id"])
@@ -105,6 +111,7 @@ def student(student_id):
 def student_activity(student_id):
     """The student's activity with the caller's courses, a page at a time (htmx: the rows only)."""
     person, focus = _learner(student_id)
+    _focused(student_id, focus)
     activity = _student_activity(student_id, focus, queries.STUDENT_TIMELINE.read(request.args))
     return render("students/student_activity.html", "students/student_activity_rows.html", person=person,
                   focus=focus, activity=activity, rows=activity.rows, more=activity.url(after=activity.next_token)
@@ -220,10 +227,18 @@ def activity():
     if since is not None and is_partial():  # the poller (a plain request gets the page)
         rows = queries.newer_activity(since, since_id, **filters)
         return render("students/activity.html", "students/activity_newer.html", rows=rows, view=view,
-                      newest=rows[0] if rows else None)
+                      poll_from=_position(rows[0]) if rows else None,
+                      was_empty=since_id == queries.NO_ROW)
     listing = queries.activity_page(view, **filters).link("students.activity")
     student_label = queries.student_name(filters["student"]) if filters["student"] else None
     live = view.after is None and view.before is None
+    # an empty view polls from now (the database's clock), not from the start of time: a rare
+    # type's filter would otherwise read the whole timeline every 15 s
+    poll_from = (_position(listing.rows[0]) if listing.rows else (queries.database_now(), queries.NO_ROW)) \
+        if live else None
     return render("students/activity.html", "students/activity_timeline.html", listing=listing, view=view,
-                  live=live, newest=listing.rows[0] if listing.rows else None, student_label=student_label,
-                  type_labels=queries.TYPE_LABELS)
+                  live=live, poll_from=poll_from, student_label=student_label, type_labels=queries.TYPE_LABELS)
+
+
+def _position(row) -> tuple:
+    return row["occurred_at"], row["activity_id"]

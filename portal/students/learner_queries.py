@@ -250,9 +250,17 @@ def newer_activity(since: datetime, since_id, *, course=None, kind=None, student
                    courses_only=False) -> list[dict]:
     """What happened after (since, since_id), newest first: the next rows in time order (at most a
     page), so a burst larger than a page comes in over the next polls, none skipped."""
-    rows = _activity(after=(since, since_id or uuid.UUID(int=0)), course=course, kind=kind, student=student,
+    rows = _activity(after=(since, since_id or NO_ROW), course=course, kind=kind, student=student,
                      courses_only=courses_only, limit=ACTIVITY_PAGE)
     return list(reversed(rows))
+
+
+NO_ROW = uuid.UUID(int=0)  # a position's id before every row's at its time (the poller of an empty view)
+
+
+def database_now() -> datetime:
+    """The database's clock (the transaction's start), which stamps occurred_at."""
+    return database.execute_sql("SELECT now()").fetchone()[0]
 
 
 def timeline_courses() -> dict:
