@@ -269,6 +269,27 @@ def test_edit_in_place_and_by_a_plain_form(world, learner):
     assert world.database.value("SELECT body FROM instructor_student_notes WHERE id = %s", (note_id,)) == "Third draft"
 
 
+def test_focus_follows_the_notes_flows(world, learner):
+    """The confirmation's "Delete the note" takes the focus (as the approvals' confirmation); the card just
+    added or saved takes it, and so does "Note deleted." once the card is gone; each "Edit" says which note."""
+    student = learner["id"]
+    added = text(add_note(world, "owner", student, "Focus me", headers=htmx()))
+    note_id = notes_of(world, "owner", student)[0]["id"]
+    cards = re.findall(r'<article class="note card" id="note-([0-9a-f-]{36})" tabindex="-1"( autofocus)?>', added)
+    assert [c for c, focused in cards if focused] == [str(note_id)] and len(cards) > 1
+    assert re.search(r'<summary>Edit<span class="visually-hidden"> the note of [^<]+</span></summary>', added)
+    saved = text(send(world, "owner", f"/students/{student}/notes/{note_id}", {"body": "Focus me again"},
+                      headers=htmx()))
+    assert f'<article class="note card" id="note-{note_id}" tabindex="-1" autofocus>' in saved
+    asked = text(send(world, "owner", f"/students/{student}/notes/{note_id}/delete", {}, headers=htmx()))
+    assert re.search(r'<button[^>]*type="submit" autofocus>Delete the note</button>', asked)
+    gone = text(send(world, "owner", f"/students/{student}/notes/{note_id}/delete", {"confirm": "yes"},
+                     headers=htmx()))
+    assert 'role="status" tabindex="-1" autofocus>Note deleted.' in gone
+    plain = text(page_of(world, "owner", f"/students/{student}"))
+    assert "autofocus" not in plain.split('id="notes"')[1].split("</section>")[0]
+
+
 @pytest.mark.parametrize("partial", [True, False])
 def test_delete_asks_first(world, learner, partial):
     add_note(world, "owner", learner["id"], "Soon gone")
@@ -391,9 +412,28 @@ def test_the_timeline_filters(world, learner):
     mine = walk(world, "owner", f"/students/activity?student={learner['id']}")
     assert mine == expected_timeline(world, "owner", student_id=learner["id"])
     page = text(page_of(world, "owner", f"/students/activity?student={learner['id']}"))
-    assert "Only <strong>Student</strong>" in page
+    assert "Only <strong>Student</strong> · <a href=\"/students/%s\">their page</a>" % learner["id"] in page
     # a co-instructor naming a course they do not teach gets nothing of it
     assert walk(world, "co_view", f"/students/activity?course={learner['solo'].id}") == []
+
+
+@pytest.mark.parametrize("who", ["a stranger", "nobody"])
+def test_a_student_filter_is_always_shown_with_its_way_out(world, learner, who):
+    """A student filter naming someone who is not the caller's student (or nobody) was applied invisibly,
+    with no way to clear it: it is shown, labelled by any name the caller may read (else "a student"),
+    without a link to a page that would be a 404, with "every student"."""
+    target = world.users["other_student"] if who == "a stranger" else uuid.uuid4()
+    page = text(page_of(world, "owner", f"/students/activity?student={target}"))
+    assert timeline_ids(page) == []
+    shown = re.search(r'<p class="activity-filter">Only <strong>([^<]+)</strong>(.*?)</p>', page, re.S)
+    assert shown, "the filter is shown"
+    with world.database.attempt(Actor.user(world.users["owner"])) as cur:
+        cur.execute("SELECT full_name FROM users WHERE id = %s", (target,))
+        name = (cur.fetchone() or {}).get("full_name")
+    assert shown.group(1) == (name or "a student")
+    assert "every student" in shown.group(2) and "their page" not in shown.group(2)
+    every = re.search(r'href="([^"]+)"[^>]*>every student', shown.group(2)).group(1).replace("&amp;", "&")
+    assert "student" not in parse_qs(urlsplit(every).query)
 
 
 def test_going_back_a_page_gives_the_page_before(world, learner):

@@ -78,11 +78,11 @@ def _note_courses(enrollments) -> dict:
     return {str(e["course_id"]): e["course_title"] for e in enrollments if str(e["course_id"]) in writable}
 
 
-def _notes_context(student_id, note_courses: dict, form=None) -> dict:
+def _notes_context(student_id, note_courses: dict, form=None, focus_note=None) -> dict:
     listing = queries.notes(queries.NOTES.read(request.args if request.endpoint == "students.student_notes"
                                                else {}), student_id).link("students.student_notes",
                                                                           student_id=student_id)
-    return dict(notes=listing, note_courses=note_courses,
+    return dict(notes=listing, note_courses=note_courses, focus_note=focus_note,
                 form=form or forms.note_form(note_courses, formdata=None),
                 edit_forms={row["id"]: forms.edit_form(row["id"], formdata=None, data={"body": row["body"]})
                             for row in listing.rows})
@@ -120,10 +120,10 @@ def student_activity(student_id):
 
 # --- notes ------------------------------------------------------------------------------------------
 
-def _notes_panel(student_id, person, form=None, status: int = 200):
+def _notes_panel(student_id, person, form=None, status: int = 200, focus_note=None):
     note_courses = _note_courses(queries.enrollments(student_id))
     return render("students/student_notes.html", "students/_notes.html", status=status, person=person,
-                  **_notes_context(student_id, note_courses, form))
+                  **_notes_context(student_id, note_courses, form, focus_note))
 
 
 @bp.route("/<uuid:student_id>/notes", methods=["GET", "POST"])
@@ -140,13 +140,14 @@ def student_notes(student_id):
     elif form.validate_on_submit():
         try:
             with database.atomic():
-                queries.add_note(current_user.id, student_id, queries.as_uuid(form.course.data), form.body.data)
+                added = queries.add_note(current_user.id, student_id, queries.as_uuid(form.course.data),
+                                         form.body.data)
         except DatabaseError as exc:  # a refusal the form could not foresee (a permission gone meanwhile)
             form.body.errors = [*form.body.errors, refusals.message(exc)]
         else:
             if not is_partial():
                 return notify(redirect_to(url_for("students.student", student_id=student_id) + "#notes"), SAVED)
-            return notify(_notes_panel(student_id, person), SAVED)
+            return notify(_notes_panel(student_id, person, focus_note=added), SAVED)
     response = _notes_panel(student_id, person, form, status=422)
     if is_partial():
         notify(response, form.form_errors[0] if form.form_errors else NOT_SAVED, "error")
@@ -158,11 +159,12 @@ def _note_or_404(student_id, note_id) -> dict:
     return found(queries.note(student_id, note_id))
 
 
-def _note_answer(student_id, row, form=None, *, status=200, confirm=False, message=None, kind="success"):
+def _note_answer(student_id, row, form=None, *, status=200, confirm=False, message=None, kind="success",
+                 focused=False):
     """One note (htmx: its card; plain: a page with only that card)."""
     form = form or forms.edit_form(row["id"], formdata=None, data={"body": row["body"]})
     response = render("students/student_note.html", "students/_note.html", status=status, note=row,
-                      edit_form=form, student_id=student_id, confirm=confirm)
+                      edit_form=form, student_id=student_id, confirm=confirm, focused=focused)
     return notify(response, message, kind) if message and is_partial() else response
 
 
@@ -185,7 +187,8 @@ def edit_student_note(student_id, note_id):
                 if not is_partial():
                     return notify(redirect_to(url_for("students.student", student_id=student_id)
                                               + f"#note-{note_id}"), UPDATED)
-                return _note_answer(student_id, found(queries.note(student_id, note_id)), message=UPDATED)
+                return _note_answer(student_id, found(queries.note(student_id, note_id)), message=UPDATED,
+                                    focused=True)
     return _note_answer(student_id, row, form, status=422,
                         message=form.form_errors[0] if form.form_errors else NOT_SAVED, kind="error")
 
@@ -230,14 +233,14 @@ def activity():
                       poll_from=_position(rows[0]) if rows else None,
                       was_empty=since_id == queries.NO_ROW)
     listing = queries.activity_page(view, **filters).link("students.activity")
-    student_label = queries.student_name(filters["student"]) if filters["student"] else None
+    student_filter = queries.student_filter(filters["student"]) if filters["student"] else None
     live = view.after is None and view.before is None
     # an empty view polls from now (the database's clock), not from the start of time: a rare
     # type's filter would otherwise read the whole timeline every 15 s
     poll_from = (_position(listing.rows[0]) if listing.rows else (queries.database_now(), queries.NO_ROW)) \
         if live else None
     return render("students/activity.html", "students/activity_timeline.html", listing=listing, view=view,
-                  live=live, poll_from=poll_from, student_label=student_label, type_labels=queries.TYPE_LABELS)
+                  live=live, poll_from=poll_from, student_filter=student_filter, type_labels=queries.TYPE_LABELS)
 
 
 def _position(row) -> tuple:

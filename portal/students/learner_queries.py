@@ -269,10 +269,14 @@ def timeline_courses() -> dict:
             .where(caller_courses(Course.id, *READERS)).order_by(Course.title, Course.id).tuples()}
 
 
-def student_name(student_id) -> str | None:
-    """The name of one of the caller's students (the student filter's label)."""
+def student_filter(student_id) -> dict:
+    """The student filter's label: the name of one of the caller's students (with their page), else of
+    any user the caller may read, else "a student"; the filter is shown whatever the answer."""
     found = student(student_id)
-    return (found["full_name"] or found["email"]) if found else None
+    if found:
+        return dict(label=found["full_name"] or found["email"], page=True)
+    name = User.select(User.full_name).where(User.id == student_id).scalar()
+    return dict(label=name or "a student", page=False)
 
 
 # --- notes ------------------------------------------------------------------------------------------
