@@ -7,6 +7,7 @@ order, no row twice) for the student's activity, the notes and the timeline, wit
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 import uuid
 from urllib.parse import parse_qs, urlsplit
@@ -501,6 +502,39 @@ def test_an_empty_view_polls_from_now_and_its_empty_text_goes_when_rows_arrive(w
     assert len(timeline_ids(later)) == 1 and "activity-empty" not in later
 
 
+def test_the_live_refresh_shows_a_row_that_committed_late_once(world, learner):
+    """occurred_at is the inserting transaction's start: a row may commit after rows stamped later were
+    shown. The poller looks again at the minute before its position and prepends what it had not shown,
+    once; a row older than the window is out of reach (the documented limit)."""
+    db = world.database
+    course = world.course(title="Late Course", modules=(("text",),))
+    first, _ = gen_account(db, "student", name="Early Bird")
+    enroll(db, first, course.id)
+    page = text(page_of(world, "owner", f"/students/activity?course={course.id}"))
+    shown = timeline_ids(page)
+    assert len(shown) == 1
+    since = re.search(r'<div id="activity-poller"[^>]*hx-get="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert parse_qs(urlsplit(since).query)["seen"] == shown
+    newest = db.value("SELECT occurred_at FROM student_activity WHERE id = %s", (shown[0],))
+    late_student, _ = gen_account(db, "student", name="Late Committer")
+    lost_student, _ = gen_account(db, "student", name="Long Lost")
+    insert = ("INSERT INTO student_activity (activity_type, instructor_id, student_id, course_id, occurred_at) "
+              "VALUES ('enrolled', %s, %s, %s, %s) RETURNING id")
+    late = str(db.value(insert, (world.users["owner"], late_student, course.id, newest - timedelta(seconds=10))))
+    lost = str(db.value(insert, (world.users["owner"], lost_student, course.id, newest - timedelta(seconds=120))))
+    fresh = text(page_of(world, "owner", since, headers=htmx()))
+    assert timeline_ids(fresh) == [late] and lost not in fresh
+    moved = re.search(r'hx-get="([^"]+)"', fresh.split('id="activity-poller"')[1]).group(1).replace("&amp;", "&")
+    assert set(parse_qs(urlsplit(moved).query)["seen"][0].split(",")) == {shown[0], late}
+    assert timeline_ids(text(page_of(world, "owner", moved, headers=htmx()))) == []
+
+
+@pytest.mark.parametrize("query", ["seen=nope", "seen=" + ",".join([str(uuid.UUID(int=1))] * 51)])
+def test_a_bad_seen_list_is_a_400(world, query):
+    assert page_of(world, "owner", "/students/activity?since=2020-01-01T00:00:00%2B00:00&" + query,
+                   headers=htmx()).status_code == 400
+
+
 @pytest.mark.parametrize("side", ["after", "before"])
 @pytest.mark.parametrize("value", ["x", "WzEsMl0", "WyIyMDIwLTAxLTAxIiwibm8iXQ"])
 def test_a_tampered_position_starts_from_the_top(world, learner, side, value):
@@ -540,3 +574,21 @@ def test_notes_follow_the_teaching(world):
     assert send(world, "co_manage", f"/students/{student}/notes/{note_id}/delete",
                 {"confirm": "yes"}).status_code == 303
     assert notes_of(world, "co_manage", student) == []
+
+
+def test_the_live_window_holds_at_most_seen_max_ids_and_a_minute():
+    """The poller's address stays bounded: a busier minute narrows the window to the newest SEEN_MAX rows
+    shown, and a row older than a minute before the position is outside it."""
+    from datetime import datetime, timezone
+
+    from portal.students import learner_queries as q
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    rows = [{"occurred_at": now - timedelta(seconds=n), "activity_id": uuid.UUID(int=n + 1)} for n in range(70)]
+    rows.append({"occurred_at": now - timedelta(seconds=90), "activity_id": uuid.UUID(int=999)})
+    start, ids = q.live_window(rows, (now, uuid.UUID(int=1)), None)
+    assert ids == [uuid.UUID(int=n + 1) for n in range(q.SEEN_MAX)]
+    assert start == (now - timedelta(seconds=q.SEEN_MAX), uuid.UUID(int=q.SEEN_MAX + 1))
+    start, ids = q.live_window(rows[:5] + rows[-1:], (now, uuid.UUID(int=1)), None)
+    assert len(ids) == 5 and start == (now - q.LATE_WINDOW, q.NO_ROW)
+    start, ids = q.live_window(rows[:5], (now, uuid.UUID(int=1)), (now - timedelta(seconds=2), uuid.UUID(int=3)))
+    assert ids == [uuid.UUID(int=1), uuid.UUID(int=2)] and start == (now - timedelta(seconds=2), uuid.UUID(int=3))

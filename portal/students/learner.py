@@ -9,10 +9,13 @@
   a delete asks first; bad input is a 422 with the form as typed. The database decides (014):
   the author's notes, while they manage the student (a note out of reach is a 404).
 * ``/students/activity``: the caller's student activity with filters (course, type, student),
-  paged by position, refreshed every 15 seconds while the tab is visible (static/js/live.js).
+  paged by position, refreshed every 15 seconds while the tab is visible (static/js/live.js),
+  each poll also looking again at the minute before its position for rows committed late.
 """
 
 from __future__ import annotations
+
+import uuid
 
 from flask import abort, request, url_for
 from flask_login import current_user
@@ -228,20 +231,36 @@ def activity():
     filters = _timeline_filters(view)
     since, since_id = _cursor("since")
     if since is not None and is_partial():  # the poller (a plain request gets the page)
-        rows = queries.newer_activity(since, since_id, **filters)
+        window = _cursor("from")
+        rows, position, start, seen = queries.live_activity(
+            (since, since_id), window if window[0] is not None else None, _seen(), **filters)
         return render("students/activity.html", "students/activity_newer.html", rows=rows, view=view,
-                      poll_from=_position(rows[0]) if rows else None,
+                      poll_from=position, window_from=start, seen=seen,
                       was_empty=since_id == queries.NO_ROW)
     listing = queries.activity_page(view, **filters).link("students.activity")
     student_filter = queries.student_filter(filters["student"]) if filters["student"] else None
     live = view.after is None and view.before is None
-    # an empty view polls from now (the database's clock), not from the start of time: a rare
-    # type's filter would otherwise read the whole timeline every 15 s
-    poll_from = (_position(listing.rows[0]) if listing.rows else (queries.database_now(), queries.NO_ROW)) \
-        if live else None
+    poll = {}
+    if live:
+        # an empty view polls from now (the database's clock), not from the start of time: a rare
+        # type's filter would otherwise read the whole timeline every 15 s
+        position = (listing.rows[0]["occurred_at"], listing.rows[0]["activity_id"]) if listing.rows \
+            else (queries.database_now(), queries.NO_ROW)
+        shown_from = (listing.rows[-1]["occurred_at"], listing.rows[-1]["activity_id"]) \
+            if listing.next_token else None  # the rows below the page are not on it
+        start, seen = queries.live_window(listing.rows, position, shown_from)
+        poll = dict(poll_from=position, window_from=start, seen=seen)
     return render("students/activity.html", "students/activity_timeline.html", listing=listing, view=view,
-                  live=live, poll_from=poll_from, student_filter=student_filter, type_labels=queries.TYPE_LABELS)
+                  live=live, student_filter=student_filter, type_labels=queries.TYPE_LABELS, **poll)
 
 
-def _position(row) -> tuple:
-    return row["occurred_at"], row["activity_id"]
+def _seen() -> set:
+    """The ids the poller showed inside its window (comma-separated); a bad one is a 400."""
+    raw = request.args.get("seen", "")
+    ids = [part for part in raw.split(",") if part]
+    if len(ids) > queries.SEEN_MAX:
+        abort(400)
+    try:
+        return {uuid.UUID(part) for part in ids}
+    except ValueError:
+        abort(400)
