@@ -549,8 +549,9 @@ MATRIX = [
     # 014: an instructor's private notes on a student: note_owner (the owner on S1, c_pub), note_co (co_manage
     # on S1, c_pub: co-instructors do not share notes) and note_standalone (on S2, c_sa). Reading: the
     # author only; the model is silent beyond "the instructor's private notes", so no co, student, org
-    # admin or admin reads them, and service_role (the back office) holds no grant. Written by the author
-    # about a student enrolled in a course they own or co-teach with manage_students.
+    # admin or admin reads them, and service_role (the back office) holds no grant. Read, written, edited and
+    # deleted by the author while the student is enrolled in a course they own or co-teach with
+    # manage_students (note_former: co_view's, from when it managed; now nobody's to read).
     T("instructor_student_notes", "id",
       reads(anon=DENY, service=DENY, owner={"note_owner"}, co_manage={"note_co"},
             standalone={"note_standalone"}),
@@ -942,6 +943,13 @@ EXTRA = [
     X("instructor_student_notes-student_writes_about_themself", "student", "instructor_student_notes",
       "INSERT INTO instructor_student_notes (instructor_id, student_id, body) VALUES (%(owner)s, %(me)s, 'x')",
       DENY),
+    # Notes follow the teaching: co_view wrote note_former while it managed c_pub's students, and no more.
+    X("instructor_student_notes-former_manager_reads_own_note-co_view", "co_view", "instructor_student_notes",
+      "SELECT id FROM instructor_student_notes WHERE instructor_id = %(me)s", set()),
+    X("instructor_student_notes-former_manager_edits_own_note-co_view", "co_view", "instructor_student_notes",
+      "UPDATE instructor_student_notes SET body = 'Still mine?' WHERE id = %(note_former)s", ZERO),
+    X("instructor_student_notes-former_manager_deletes_own_note-co_view", "co_view", "instructor_student_notes",
+      "DELETE FROM instructor_student_notes WHERE id = %(note_former)s", ZERO),
     X("instructor_student_notes-co_view_writes", "co_view", "instructor_student_notes",
       "INSERT INTO instructor_student_notes (instructor_id, student_id, course_id, body) "
       "VALUES (%(me)s, %(student)s, %(c_pub)s, 'Only a reader')", DENY),
@@ -1165,6 +1173,15 @@ def seed(db) -> World:
                      for label, audience in (("all", "all"), ("done", "completed"), ("active", "active"))}
     db.rows("INSERT INTO course_enrollment_grants (enrollment_id, course_id, user_id, granted_by, paid_course) "
             "VALUES (%s, %s, %s, %s, true) RETURNING 1", (e["e_s1_pub"], c_pub.id, u["student"], u["owner"]))
+    # note_former: co_view's, written while they also managed c_pub's students; notes follow the
+    # teaching, so with manage_students withdrawn (as it is again) co_view neither reads nor touches it.
+    ci_view_perms = db.value("SELECT permissions FROM course_instructors WHERE id = %s", (ci["ci_view"],))
+    db.value("UPDATE course_instructors SET permissions = permissions || '{\"manage_students\": true}' "
+             "WHERE id = %s RETURNING id", (ci["ci_view"],))
+    notes["note_former"] = _as(db, Actor.user(u["co_view"]), note,
+                               (u["co_view"], u["student"], c_pub.id, "While I managed"))
+    db.value("UPDATE course_instructors SET permissions = %s WHERE id = %s RETURNING id",
+             (json.dumps(ci_view_perms), ci["ci_view"]))
 
     # Labels.
     one = lambda mapping: {label: {key} for label, key in mapping.items()}  # noqa: E731

@@ -7,6 +7,7 @@ order, no row twice) for the student's activity, the notes and the timeline, wit
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 import uuid
 from urllib.parse import parse_qs, urlsplit
@@ -14,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.course_web import send
-from tests.support import Actor, complete_course, enroll, gen_account, record_lesson
+from tests.support import Actor, complete_course, enroll, gen_account, gen_course, record_lesson
 from tests.web import htmx, notified, text
 
 # The routes with an argument, or POST only (test_web_routes.py: every route is tested).
@@ -104,6 +105,15 @@ def test_focus_on_one_course(world, learner):
     assert 'id="course-%s"' % learner["solo"].id in focused
     assert 'id="course-%s"' % learner["course"].id not in focused
     assert page_of(world, "owner", f"/students/{learner['id']}?course={uuid.uuid4()}").status_code == 404
+    # the student's activity checks the focus the same way: a course that is not one of theirs with the caller
+    # (the other instructor's, a course the co-instructor does not teach, none at all) is a 404, not "Nothing older."
+    stranger, _ = gen_account(world.database, "instructor")
+    elsewhere = gen_course(world.database, stranger, lessons=("text",)).id
+    enroll(world.database, learner["id"], elsewhere)  # the student's course, but not the owner's
+    for actor, course in (("owner", elsewhere), ("owner", uuid.uuid4()), ("co_view", learner["solo"].id)):
+        assert page_of(world, actor, f"/students/{learner['id']}/activity?course={course}").status_code == 404
+    assert page_of(world, "owner",
+                   f"/students/{learner['id']}/activity?course={learner['solo'].id}").status_code == 200
     # a value that is no course id is no focus (as a list's filter)
     both = text(page_of(world, "owner", f"/students/{learner['id']}?course=nosuch"))
     assert 'id="course-%s"' % learner["solo"].id in both and 'id="course-%s"' % learner["course"].id in both
@@ -260,6 +270,27 @@ def test_edit_in_place_and_by_a_plain_form(world, learner):
     assert world.database.value("SELECT body FROM instructor_student_notes WHERE id = %s", (note_id,)) == "Third draft"
 
 
+def test_focus_follows_the_notes_flows(world, learner):
+    """The confirmation's "Delete the note" takes the focus (as the approvals' confirmation); the card just
+    added or saved takes it, and so does "Note deleted." once the card is gone; each "Edit" says which note."""
+    student = learner["id"]
+    added = text(add_note(world, "owner", student, "Focus me", headers=htmx()))
+    note_id = notes_of(world, "owner", student)[0]["id"]
+    cards = re.findall(r'<article class="note card" id="note-([0-9a-f-]{36})" tabindex="-1"( autofocus)?>', added)
+    assert [c for c, focused in cards if focused] == [str(note_id)] and len(cards) > 1
+    assert re.search(r'<summary>Edit<span class="visually-hidden"> the note of [^<]+</span></summary>', added)
+    saved = text(send(world, "owner", f"/students/{student}/notes/{note_id}", {"body": "Focus me again"},
+                      headers=htmx()))
+    assert f'<article class="note card" id="note-{note_id}" tabindex="-1" autofocus>' in saved
+    asked = text(send(world, "owner", f"/students/{student}/notes/{note_id}/delete", {}, headers=htmx()))
+    assert re.search(r'<button[^>]*type="submit" autofocus>Delete the note</button>', asked)
+    gone = text(send(world, "owner", f"/students/{student}/notes/{note_id}/delete", {"confirm": "yes"},
+                     headers=htmx()))
+    assert 'role="status" tabindex="-1" autofocus>Note deleted.' in gone
+    plain = text(page_of(world, "owner", f"/students/{student}"))
+    assert "autofocus" not in plain.split('id="notes"')[1].split("</section>")[0]
+
+
 @pytest.mark.parametrize("partial", [True, False])
 def test_delete_asks_first(world, learner, partial):
     add_note(world, "owner", learner["id"], "Soon gone")
@@ -382,9 +413,28 @@ def test_the_timeline_filters(world, learner):
     mine = walk(world, "owner", f"/students/activity?student={learner['id']}")
     assert mine == expected_timeline(world, "owner", student_id=learner["id"])
     page = text(page_of(world, "owner", f"/students/activity?student={learner['id']}"))
-    assert "Only <strong>Student</strong>" in page
+    assert "Only <strong>Student</strong> · <a href=\"/students/%s\">their page</a>" % learner["id"] in page
     # a co-instructor naming a course they do not teach gets nothing of it
     assert walk(world, "co_view", f"/students/activity?course={learner['solo'].id}") == []
+
+
+@pytest.mark.parametrize("who", ["a stranger", "nobody"])
+def test_a_student_filter_is_always_shown_with_its_way_out(world, learner, who):
+    """A student filter naming someone who is not the caller's student (or nobody) was applied invisibly,
+    with no way to clear it: it is shown, labelled by any name the caller may read (else "a student"),
+    without a link to a page that would be a 404, with "every student"."""
+    target = world.users["other_student"] if who == "a stranger" else uuid.uuid4()
+    page = text(page_of(world, "owner", f"/students/activity?student={target}"))
+    assert timeline_ids(page) == []
+    shown = re.search(r'<p class="activity-filter">Only <strong>([^<]+)</strong>(.*?)</p>', page, re.S)
+    assert shown, "the filter is shown"
+    with world.database.attempt(Actor.user(world.users["owner"])) as cur:
+        cur.execute("SELECT full_name FROM users WHERE id = %s", (target,))
+        name = (cur.fetchone() or {}).get("full_name")
+    assert shown.group(1) == (name or "a student")
+    assert "every student" in shown.group(2) and "their page" not in shown.group(2)
+    every = re.search(r'href="([^"]+)"[^>]*>every student', shown.group(2)).group(1).replace("&amp;", "&")
+    assert "student" not in parse_qs(urlsplit(every).query)
 
 
 def test_going_back_a_page_gives_the_page_before(world, learner):
@@ -420,9 +470,69 @@ def test_the_live_refresh_prepends_what_happened_since_the_newest_row(world, lea
     del users
 
 
-@pytest.mark.parametrize("query", ["since=yesterday", "since=2020-01-01T00:00:00%2B00:00&since_id=nope"])
+@pytest.mark.parametrize("query", ["since=yesterday", "since=2020-01-01T00:00:00%2B00:00&since_id=nope",
+                                   "since=2020-01-01T00:00:00%2B20:00",   # an offset PostgreSQL refuses (not a 422)
+                                   "since=2020-01-01T00:00:00-16:00&since_id=00000000-0000-0000-0000-000000000000"])
 def test_a_bad_poller_position_is_a_400(world, query):
     assert page_of(world, "owner", f"/students/activity?{query}").status_code == 400
+
+
+def test_an_empty_view_polls_from_now_and_its_empty_text_goes_when_rows_arrive(world, learner):
+    """An empty view (a quiet course) polls from the database's time the page was drawn, not from 1970 (a
+    rare type's filter read the whole timeline every 15 s); the first rows the poller brings remove the
+    "nothing here" text (out of band), later answers do not carry it again."""
+    db = world.database
+    quiet = world.course(title="Quiet Course", modules=(("text",),))
+    drawn_after = db.value("SELECT now()")
+    page = text(page_of(world, "owner", f"/students/activity?course={quiet.id}"))
+    assert timeline_ids(page) == [] and 'id="activity-empty"' in page
+    since = re.search(r'<div id="activity-poller"[^>]*hx-get="([^"]+)"', page).group(1).replace("&amp;", "&")
+    query = parse_qs(urlsplit(since).query)
+    assert query["course"] == [str(quiet.id)]
+    assert db.value("SELECT %s::timestamptz >= %s", (query["since"][0], drawn_after)) is True
+    assert timeline_ids(text(page_of(world, "owner", since, headers=htmx()))) == []
+    newcomer, _ = gen_account(db, "student", name="Quiet Newcomer")
+    enroll(db, newcomer, quiet.id)
+    fresh = text(page_of(world, "owner", since, headers=htmx()))
+    assert len(timeline_ids(fresh)) == 1 and '<p id="activity-empty" hx-swap-oob="true" hidden></p>' in fresh
+    moved = re.search(r'hx-get="([^"]+)"', fresh.split('id="activity-poller"')[1]).group(1).replace("&amp;", "&")
+    other, _ = gen_account(db, "student", name="Quiet Second")
+    enroll(db, other, quiet.id)
+    later = text(page_of(world, "owner", moved, headers=htmx()))
+    assert len(timeline_ids(later)) == 1 and "activity-empty" not in later
+
+
+def test_the_live_refresh_shows_a_row_that_committed_late_once(world, learner):
+    """occurred_at is the inserting transaction's start: a row may commit after rows stamped later were
+    shown. The poller looks again at the minute before its position and prepends what it had not shown,
+    once; a row older than the window is out of reach (the documented limit)."""
+    db = world.database
+    course = world.course(title="Late Course", modules=(("text",),))
+    first, _ = gen_account(db, "student", name="Early Bird")
+    enroll(db, first, course.id)
+    page = text(page_of(world, "owner", f"/students/activity?course={course.id}"))
+    shown = timeline_ids(page)
+    assert len(shown) == 1
+    since = re.search(r'<div id="activity-poller"[^>]*hx-get="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert parse_qs(urlsplit(since).query)["seen"] == shown
+    newest = db.value("SELECT occurred_at FROM student_activity WHERE id = %s", (shown[0],))
+    late_student, _ = gen_account(db, "student", name="Late Committer")
+    lost_student, _ = gen_account(db, "student", name="Long Lost")
+    insert = ("INSERT INTO student_activity (activity_type, instructor_id, student_id, course_id, occurred_at) "
+              "VALUES ('enrolled', %s, %s, %s, %s) RETURNING id")
+    late = str(db.value(insert, (world.users["owner"], late_student, course.id, newest - timedelta(seconds=10))))
+    lost = str(db.value(insert, (world.users["owner"], lost_student, course.id, newest - timedelta(seconds=120))))
+    fresh = text(page_of(world, "owner", since, headers=htmx()))
+    assert timeline_ids(fresh) == [late] and lost not in fresh
+    moved = re.search(r'hx-get="([^"]+)"', fresh.split('id="activity-poller"')[1]).group(1).replace("&amp;", "&")
+    assert set(parse_qs(urlsplit(moved).query)["seen"][0].split(",")) == {shown[0], late}
+    assert timeline_ids(text(page_of(world, "owner", moved, headers=htmx()))) == []
+
+
+@pytest.mark.parametrize("query", ["seen=nope", "seen=" + ",".join([str(uuid.UUID(int=1))] * 51)])
+def test_a_bad_seen_list_is_a_400(world, query):
+    assert page_of(world, "owner", "/students/activity?since=2020-01-01T00:00:00%2B00:00&" + query,
+                   headers=htmx()).status_code == 400
 
 
 @pytest.mark.parametrize("side", ["after", "before"])
@@ -433,25 +543,52 @@ def test_a_tampered_position_starts_from_the_top(world, learner, side, value):
     assert response.status_code == 200 and timeline_ids(text(response)) == top
 
 
-def test_a_note_is_not_rewritten_once_its_author_no_longer_manages_the_student(world):
-    """A co-instructor who keeps view_content but loses manage_students still reads the student's page and
-    their own note, but the database refuses the edit (422, the note unchanged); deleting it stays theirs."""
+def test_notes_follow_the_teaching(world):
+    """A co-instructor who keeps view_content but loses manage_students still reads the student's page,
+    but no longer their notes: the note is not shown, editing and deleting it are a 404 (as in SQL, where
+    the database hides it), and a new one is refused (422). With the permission back, the note is back."""
     db = world.database
     student, _ = gen_account(db, "student", name="Moved Student")
     course = world.course(title="Permissions Course", modules=(("text",),))
     enroll(db, student, course.id)
     assert add_note(world, "co_manage", student, "Before the change").status_code == 303
     note_id = notes_of(world, "co_manage", student)[0]["id"]
-    db.rows("UPDATE course_instructors SET permissions = permissions || '{\"manage_students\": false, "
-            "\"view_content\": true}' WHERE course_id = %s AND instructor_id = %s",
-            (course.id, world.users["co_manage"]))
-    page = text(page_of(world, "co_manage", f"/students/{student}"))
-    assert "Before the change" in page and "Notes are written on the courses where you manage students." in page
-    edited = send(world, "co_manage", f"/students/{student}/notes/{note_id}", {"body": "After the change"},
-                  headers=htmx())
-    assert edited.status_code == 422 and notified(edited)["kind"] == "error"
-    assert db.value("SELECT body FROM instructor_student_notes WHERE id = %s", (note_id,)) == "Before the change"
+
+    def manages(flag: bool):
+        db.rows("UPDATE course_instructors SET permissions = permissions || jsonb_build_object("
+                "'manage_students', %s, 'view_content', true) WHERE course_id = %s AND instructor_id = %s "
+                "RETURNING id", (flag, course.id, world.users["co_manage"]))
+
+    manages(False)
+    page = page_of(world, "co_manage", f"/students/{student}")
+    assert page.status_code == 200 and "Before the change" not in text(page)
+    assert "Notes are written on the courses where you manage students." in text(page)
+    assert send(world, "co_manage", f"/students/{student}/notes/{note_id}", {"body": "After the change"},
+                headers=htmx()).status_code == 404
+    assert send(world, "co_manage", f"/students/{student}/notes/{note_id}/delete",
+                {"confirm": "yes"}).status_code == 404
     assert add_note(world, "co_manage", student, "A new one").status_code == 422
+    assert db.value("SELECT body FROM instructor_student_notes WHERE id = %s", (note_id,)) == "Before the change"
+    manages(True)
+    assert "Before the change" in text(page_of(world, "co_manage", f"/students/{student}"))
     assert send(world, "co_manage", f"/students/{student}/notes/{note_id}/delete",
                 {"confirm": "yes"}).status_code == 303
     assert notes_of(world, "co_manage", student) == []
+
+
+def test_the_live_window_holds_at_most_seen_max_ids_and_a_minute():
+    """The poller's address stays bounded: a busier minute narrows the window to the newest SEEN_MAX rows
+    shown, and a row older than a minute before the position is outside it."""
+    from datetime import datetime, timezone
+
+    from portal.students import learner_queries as q
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    rows = [{"occurred_at": now - timedelta(seconds=n), "activity_id": uuid.UUID(int=n + 1)} for n in range(70)]
+    rows.append({"occurred_at": now - timedelta(seconds=90), "activity_id": uuid.UUID(int=999)})
+    start, ids = q.live_window(rows, (now, uuid.UUID(int=1)), None)
+    assert ids == [uuid.UUID(int=n + 1) for n in range(q.SEEN_MAX)]
+    assert start == (now - timedelta(seconds=q.SEEN_MAX), uuid.UUID(int=q.SEEN_MAX + 1))
+    start, ids = q.live_window(rows[:5] + rows[-1:], (now, uuid.UUID(int=1)), None)
+    assert len(ids) == 5 and start == (now - q.LATE_WINDOW, q.NO_ROW)
+    start, ids = q.live_window(rows[:5], (now, uuid.UUID(int=1)), (now - timedelta(seconds=2), uuid.UUID(int=3)))
+    assert ids == [uuid.UUID(int=1), uuid.UUID(int=2)] and start == (now - timedelta(seconds=2), uuid.UUID(int=3))

@@ -3,9 +3,10 @@
 Everything runs under the request's role and claims. A student is the caller's when they hold an
 enrollment (any status) in a course the caller owns or co-teaches with view_content or
 manage_students: the set course_enrollments_read and student_progress_read give them (007),
-computed once per statement (``caller_courses``). Notes (014) are read and written by their
-author only; the database decides (instructor_student_notes_* policies), and writing needs
-manage_students on a course of the student's. The activity comes from
+computed once per statement (``caller_courses``). Notes (014) are their author's only, and
+follow the teaching: read, written, edited and deleted while the author manages the student
+(manage_students on a course of the student's); the database decides (instructor_student_notes_*
+policies), so a note out of reach is simply not found (a 404). The activity comes from
 ``instructor_activity_page`` (014), which answers for the caller only.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from peewee import JOIN, SQL, Select, fn
@@ -249,9 +250,56 @@ def newer_activity(since: datetime, since_id, *, course=None, kind=None, student
                    courses_only=False) -> list[dict]:
     """What happened after (since, since_id), newest first: the next rows in time order (at most a
     page), so a burst larger than a page comes in over the next polls, none skipped."""
-    rows = _activity(after=(since, since_id or uuid.UUID(int=0)), course=course, kind=kind, student=student,
+    rows = _activity(after=(since, since_id or NO_ROW), course=course, kind=kind, student=student,
                      courses_only=courses_only, limit=ACTIVITY_PAGE)
     return list(reversed(rows))
+
+
+NO_ROW = uuid.UUID(int=0)  # a position's id before every row's at its time (the poller of an empty view)
+
+# The live refresh's overlap: occurred_at is the inserting transaction's start, so a row may commit
+# after rows stamped later were shown, behind the poller's position. Each poll also looks again at
+# the last LATE_WINDOW before that position and shows what it had not shown; the poller carries the
+# window's start and the ids shown inside it (at most SEEN_MAX: a busier minute narrows the window).
+LATE_WINDOW = timedelta(seconds=60)
+SEEN_MAX = 50
+
+
+def _at(row: dict) -> tuple:
+    return row["occurred_at"], row["activity_id"]
+
+
+def live_window(rows: list[dict], since: tuple, complete_from: tuple | None) -> tuple[tuple, list]:
+    """The poller's window: its start (a position) and the ids of ``rows`` (shown) inside it, up to
+    ``since``. ``rows`` are every row after ``complete_from`` (None: every row) up to ``since``."""
+    start = (since[0] - LATE_WINDOW, NO_ROW)
+    if complete_from is not None and complete_from > start:
+        start = complete_from
+    inside = sorted((_at(r) for r in rows if start < _at(r) <= since), reverse=True)
+    if len(inside) > SEEN_MAX:
+        start, inside = inside[SEEN_MAX], inside[:SEEN_MAX]
+    return start, [row_id for _, row_id in inside]
+
+
+def live_activity(since: tuple, window: tuple | None, seen: set, **filters) -> tuple[list, tuple, tuple, list]:
+    """One poll: the rows to prepend (newest first: what happened after ``since``, at most a page,
+    and the rows of the window that were not shown, committed late), the new position, and the new
+    window (start, ids shown). No window (an old poller's address): no second look."""
+    new = newer_activity(since[0], since[1], **filters)
+    late, looked = [], []
+    if window is not None:
+        looked = [r for r in _activity(after=window, limit=SEEN_MAX + ACTIVITY_PAGE, **filters) if _at(r) <= since]
+        late = [r for r in looked if r["activity_id"] not in seen]
+        if len(looked) == SEEN_MAX + ACTIVITY_PAGE:  # cut short: the window's end is not known; start after it
+            window, looked = since, []
+    position = _at(new[0]) if new else since
+    start, ids = live_window(looked + new, position, window if window is not None else since)
+    return sorted(late + new, key=_at, reverse=True), position, start, ids
+
+
+def database_now() -> datetime:
+    """The database's clock (the transaction's start), which stamps occurred_at."""
+    return database.execute_sql("SELECT now()").fetchone()[0]
 
 
 def timeline_courses() -> dict:
@@ -260,10 +308,14 @@ def timeline_courses() -> dict:
             .where(caller_courses(Course.id, *READERS)).order_by(Course.title, Course.id).tuples()}
 
 
-def student_name(student_id) -> str | None:
-    """The name of one of the caller's students (the student filter's label)."""
+def student_filter(student_id) -> dict:
+    """The student filter's label: the name of one of the caller's students (with their page), else of
+    any user the caller may read, else "a student"; the filter is shown whatever the answer."""
     found = student(student_id)
-    return (found["full_name"] or found["email"]) if found else None
+    if found:
+        return dict(label=found["full_name"] or found["email"], page=True)
+    name = User.select(User.full_name).where(User.id == student_id).scalar()
+    return dict(label=name or "a student", page=False)
 
 
 # --- notes ------------------------------------------------------------------------------------------
