@@ -147,6 +147,45 @@ def test_inactivity_boundaries(db):
         assert inactive(db, status, 300, 200) is False, status
 
 
+def test_the_rule_is_inlined_into_the_statements_that_use_it(db, cast):
+    """student_lagging and student_inactive are STABLE SQL functions, so PostgreSQL inlines them: the
+    roster's at-risk statement and a plain query calling them name no function in their plans (an
+    IMMUTABLE label over a STABLE body was never inlined and ran once per row)."""
+    assert db.value("SELECT string_agg(DISTINCT provolatile::text, '') FROM pg_proc "
+                    "WHERE proname IN ('student_lagging', 'student_inactive')") == "s"
+    sql, params = roster_sql({"risk": "at_risk"}, sort="progress")
+    plain = ("SELECT student_lagging(e.status, e.enrolled_at, s.progress_percentage, 30, 7, now()), "
+             "student_inactive(e.status, e.enrolled_at, s.last_activity_at, 14, now()) "
+             "FROM student_progress s JOIN course_enrollments e ON e.id = s.enrollment_id")
+    with db.act(Actor.user(cast["users"]["owner"])) as cur:
+        for statement, values in ((sql, params), (plain, None)):
+            cur.execute("EXPLAIN (VERBOSE) " + statement, values)
+            plan = "\n".join(row["QUERY PLAN"] for row in cur.fetchall())
+            assert "student_lagging" not in plan and "student_inactive" not in plan, plan
+            assert "enrolled_at" in plan  # the rule's body is there instead
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Pacific/Chatham"])
+def test_the_rule_does_not_depend_on_the_session_s_time_zone(db, zone):
+    """A day is 24 hours: across New York's daylight saving change (8 March 2026), seven days before
+    noon UTC on 9 March is exactly 168 hours before it in every zone (a calendar day would put the
+    boundary an hour later in New York)."""
+    at = datetime(2026, 3, 9, 12, tzinfo=timezone.utc)
+    week = at - timedelta(hours=168)
+    with db.owner.cursor() as cur:
+        cur.execute("BEGIN")
+        try:
+            cur.execute("SET LOCAL TimeZone = %s", (zone,))
+            answers = []
+            for enrolled in (week, week + timedelta(minutes=30)):
+                cur.execute("SELECT student_lagging('enrolled', %s, 0, 30, 7, %s), "
+                            "student_inactive('enrolled', %s, NULL, 7, %s)", (enrolled, at, enrolled, at))
+                answers.append(cur.fetchone())
+        finally:
+            cur.execute("ROLLBACK")
+    assert answers == [(True, True), (False, False)]
+
+
 def at_risk_by_rule(db, user) -> set:
     """The at-risk enrollments of the caller's roster, by the rule applied row by row (the filter)."""
     sql, params = roster_sql({"risk": "at_risk"}, roster.Thresholds(*as_user(db, user, "SELECT * FROM at_risk_thresholds()")[0].values()))

@@ -232,7 +232,7 @@ def _page_sql(order: Order, conditions: list[str], *, down: bool, after: bool, s
             # the column itself, because a condition on the coalesce of the order's index is not
             # leakproof and would be a filter after the policy, read to the end of the course. Every
             # active enrollment before the window is at risk (inactive): the order's own index.
-            window = "now() - make_interval(days => %(inactive)s)"
+            window = "now() - make_interval(hours => 24 * %(inactive)s)"  # the rule's 24-hour days
             recent = (f"ORDER BY s.last_activity_at {direction}, s.enrollment_id {direction}")
             lateral = (f"{branch([f's.last_activity_at > {window}'], recent)}\n"
                        f"        UNION ALL {branch([f'{order.key} <= {window}'])}")
