@@ -294,10 +294,7 @@ def _typed(expression, value, kind: type | None = None):
     if isinstance(value, bool) or not isinstance(value, expected):
         raise TypeError(f"a position value of {expression!r} is a {expected.__name__}")
     if isinstance(expression, DateTimeField):
-        moment = datetime.fromisoformat(value)
-        if moment.utcoffset() is not None and abs(moment.utcoffset()) >= timedelta(hours=16):
-            raise ValueError("an offset PostgreSQL refuses")
-        return moment
+        return moment(value, aware=False)
     if isinstance(expression, UUIDField):
         return uuid.UUID(value)
     if isinstance(expression, IntegerField) and not -2**63 <= value < 2**63:
@@ -305,6 +302,21 @@ def _typed(expression, value, kind: type | None = None):
     if isinstance(expression, DecimalField):
         return Decimal(value)
     return value
+
+
+def moment(value: str, *, aware: bool = True) -> datetime:
+    """A position's time (ISO text, as ``token`` writes it) as PostgreSQL takes it; ValueError when it
+    is not one: without an offset when ``aware`` (it would be read in the server's zone), or with an
+    offset PostgreSQL refuses (beyond 15:59, or not whole minutes: "+15:59:59.999999" parses here)."""
+    at = datetime.fromisoformat(value)
+    offset = at.utcoffset()
+    if offset is None:
+        if aware:
+            raise ValueError("a time without its offset")
+        return at
+    if abs(offset) >= timedelta(hours=16) or offset % timedelta(minutes=1):
+        raise ValueError("an offset PostgreSQL refuses")
+    return at
 
 
 def page_of(view: View, query, matching: int):

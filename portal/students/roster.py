@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from portal.db import database
-from portal.listing import EXPORT_FETCH, Choice, Page, Spec, Text, View, token
+from portal.listing import EXPORT_FETCH, Choice, Page, Spec, Text, View, moment, token
 from portal.models import Course, CourseLesson, CourseModule, caller_courses
 
 READERS = ("view_content", "manage_students")  # who sees a course's students (student_progress_read)
@@ -162,12 +162,11 @@ def _typed(order: Order, value):
     if order.kind == "time":
         if value == "-infinity" and order.column == "last_activity_at":
             return value
-        moment = datetime.fromisoformat(value)
-        if moment.utcoffset() is None or abs(moment.utcoffset()) >= timedelta(hours=16):
-            raise ValueError("not a time PostgreSQL takes")
-        return moment
+        return moment(value)  # with an offset PostgreSQL takes (whole minutes, within 15:59)
     number = Decimal(value)
-    if not number.is_finite() or not 0 <= number <= 100:
+    # numeric(5,2) between 0 and 100: at most two decimals ("1E-999999999" is no such value, and
+    # PostgreSQL refuses its exponent)
+    if not number.is_finite() or number.as_tuple().exponent < -2 or not 0 <= number <= 100:
         raise ValueError("not a percentage")
     return number
 
