@@ -356,6 +356,20 @@ def stream(query):
     return ServerSide(query, array_size=EXPORT_FETCH)
 
 
+def _close(reading, filename: str) -> None:
+    """Close an export's row iterator while its transaction is still open: a client that stops
+    reading ends the file early, and a generator left to the garbage collector would close its
+    server-side cursor later, on a connection already back in the pool (CLOSE of an unknown cursor,
+    which fails there and could abort the transaction of whichever request holds it then)."""
+    close = getattr(reading, "close", None)
+    if close is None:
+        return
+    try:
+        close()
+    except DatabaseError as exc:  # the transaction failed already; the rollback that follows ends it
+        log.warning("export %s: closing its rows: %s", filename, db.sqlstate(exc) or type(exc).__name__)
+
+
 def csv_response(filename: str, header: Iterable[str], rows: Iterable[Iterable[Any]]) -> Response:
     """Stream ``rows`` (a lazy iterator, e.g. over ``stream(query)``) as ``filename``.csv.
 
@@ -375,12 +389,16 @@ def csv_response(filename: str, header: Iterable[str], rows: Iterable[Iterable[A
         writer.writerow(list(header))
         try:
             with db.request_context(user_id):
-                for row in rows:
-                    writer.writerow([cell(value) for value in row])
-                    if buffer.tell() > 64 * 1024:
-                        yield buffer.getvalue()
-                        buffer.seek(0)
-                        buffer.truncate()
+                reading = iter(rows)
+                try:
+                    for row in reading:
+                        writer.writerow([cell(value) for value in row])
+                        if buffer.tell() > 64 * 1024:
+                            yield buffer.getvalue()
+                            buffer.seek(0)
+                            buffer.truncate()
+                finally:
+                    _close(reading, filename)
         except DatabaseError as exc:
             log.warning("export %s stopped: %s", filename, db.sqlstate(exc) or type(exc).__name__)
             buffer.write(INCOMPLETE + "\r\n")
