@@ -176,13 +176,15 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_te
       AND e.status = 'pending' AND e.payment_status = 'completed'
 $$;
 
--- Pending enrollments of the caller's courses (manage_students) still waiting for their payment:
--- the kept pending figure (008) less the approvable ones.
+-- Pending enrollments of the caller's courses (manage_students) still waiting for their payment,
+-- counted directly from 008's partial index of the pending (idx_enrollments_pending): what waits is
+-- few, and a difference of two figures (the kept pending count less the approvable ones) would
+-- show a negative number the day the kept figure drifted.
 CREATE FUNCTION public.awaiting_payment_count() RETURNS integer
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
-    SELECT ((SELECT coalesce(sum(c.pending_enrollment_count), 0) FROM public.courses c
-             WHERE c.id = ANY ((SELECT rls.course_ids('{manage_students}'))::uuid[]))
-            - public.pending_approvals_count())::integer
+    SELECT count(*)::integer FROM public.course_enrollments e
+    WHERE e.course_id = ANY ((SELECT rls.course_ids('{manage_students}'))::uuid[])
+      AND e.status = 'pending' AND e.payment_status <> 'completed'
 $$;
 
 REVOKE ALL ON FUNCTION

@@ -327,6 +327,21 @@ def test_the_approval_count_leaves_unpaid_enrollments_apart(db):
     assert db.value("SELECT sum(pending_enrollment_count) FROM courses WHERE instructor_id = %s", (owner,)) == 4
 
 
+def test_awaiting_payment_is_counted_not_derived_from_a_kept_figure(db):
+    """awaiting_payment_count counts the unpaid pending enrollments themselves: a drifted kept
+    pending figure (here set to 0 as the owner) cannot make it negative or wrong."""
+    owner = gen_user(db, "instructor")
+    db.value("UPDATE instructor_settings SET auto_approve_enrollments = false WHERE user_id = %s RETURNING user_id",
+             (owner,))
+    course = gen_course(db, owner, price="20.00")
+    paid = enroll(db, gen_user(db), course.id)
+    enroll(db, gen_user(db), course.id)  # unpaid
+    pay(db, paid)
+    db.value("UPDATE courses SET pending_enrollment_count = 0 WHERE id = %s RETURNING id", (course.id,))
+    assert as_user(db, owner, "SELECT pending_approvals_count() AS ready, awaiting_payment_count() AS awaiting")[0] \
+        == {"ready": 1, "awaiting": 1}
+
+
 # --- attacks --------------------------------------------------------------------------------------
 
 def test_someone_else_s_instructor_id_gets_nothing(db, cast):
