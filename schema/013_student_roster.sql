@@ -23,8 +23,13 @@ CREATE INDEX idx_student_progress_course_engagement
 -- A substring search ("ada", "@acme") cannot use a btree: a trigram index finds the users whose
 -- "name email" contains the text (a bitmap of candidates, rechecked), and their enrollments in the
 -- caller's courses are then looked up by (user_id, course_id) (idx_course_enrollments_user_course,
--- 008). A keystroke reads the matching users, not the instructor's 100k students. pg_trgm is a
--- trusted extension (the owner creates it like citext); its functions are extension members.
+-- 008). The cost follows the number of matching users: a selective text ("noor", an email) reads
+-- a handful, a common one ("son", "@gmail") may match most of the platform. So a search is at
+-- least 3 characters (fewer have no trigram to look up: the scan would read every user), and the
+-- roster page asks for at most 5,001 of the caller's matching students (p_limit): more, and the
+-- page says "too many matches, type more" instead of sorting them. Only the export asks for
+-- every match (p_limit NULL): it reads the whole filtered roster anyway. pg_trgm is a trusted
+-- extension (the owner creates it like citext); its functions are extension members.
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE INDEX idx_users_search ON public.users
     USING gin (lower(full_name || ' ' || email::text) gin_trgm_ops);
@@ -34,24 +39,26 @@ CREATE INDEX idx_users_search ON public.users
 -- uses the LIKE as an index condition. This function runs the search as the owner and answers
 -- only with students of the caller's roster courses (rls.course_ids of the caller, the rows
 -- users_read and course_enrollments_read already let them read): the ids of those whose name or
--- email contains p_text (case-blind; % _ and \ are plain characters), nothing about anyone else.
--- EXECUTE ... USING plans each call for its text: a text of three characters or more is a bitmap
--- scan of the trigram index; a shorter one (no trigram to look up) reads the caller's enrollments.
-CREATE FUNCTION public.roster_search(p_text text) RETURNS TABLE (user_id uuid)
+-- email contains p_text (case-blind; % _ and \ are plain characters), nothing about anyone else;
+-- nothing for a text under 3 characters; at most p_limit ids (NULL: all). RETURN QUERY keeps
+-- every row it returns, so the limit is in the statement, which then stops at p_limit matches.
+-- EXECUTE ... USING plans each call for its text (a bitmap scan of the trigram index).
+CREATE FUNCTION public.roster_search(p_text text, p_limit integer DEFAULT NULL) RETURNS TABLE (user_id uuid)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     needle text := left(btrim(coalesce(p_text, '')), 100);
 BEGIN
-    IF needle = '' OR rls.uid() IS NULL THEN
+    IF char_length(needle) < 3 OR p_limit < 1 OR rls.uid() IS NULL THEN
         RETURN;
     END IF;
     RETURN QUERY EXECUTE
         'SELECT u.id FROM public.users u
          WHERE lower(u.full_name || '' '' || u.email::text) LIKE $1
            AND EXISTS (SELECT 1 FROM public.course_enrollments e
-                       WHERE e.user_id = u.id AND e.course_id = ANY ($2))'
+                       WHERE e.user_id = u.id AND e.course_id = ANY ($2))
+         LIMIT $3'
     USING '%' || replace(replace(replace(lower(needle), '\', '\\'), '%', '\%'), '_', '\_') || '%',
-          rls.course_ids('{view_content,manage_students}');
+          rls.course_ids('{view_content,manage_students}'), p_limit;
 END
 $$;
 
@@ -191,11 +198,11 @@ REVOKE ALL ON FUNCTION
     public.student_lagging(public.enrollment_status, timestamptz, numeric, integer, integer, timestamptz),
     public.student_inactive(public.enrollment_status, timestamptz, timestamptz, integer, timestamptz),
     public.at_risk_thresholds(), public.at_risk_count(), public.pending_approvals_count(),
-    public.awaiting_payment_count(), public.roster_search(text)
+    public.awaiting_payment_count(), public.roster_search(text, integer)
 FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
 GRANT EXECUTE ON FUNCTION
     public.student_lagging(public.enrollment_status, timestamptz, numeric, integer, integer, timestamptz),
     public.student_inactive(public.enrollment_status, timestamptz, timestamptz, integer, timestamptz),
     public.at_risk_thresholds(), public.at_risk_count(), public.pending_approvals_count(),
-    public.awaiting_payment_count(), public.roster_search(text)
+    public.awaiting_payment_count(), public.roster_search(text, integer)
 TO authenticated;

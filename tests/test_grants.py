@@ -129,7 +129,7 @@ EXECUTE = {
         "public.at_risk_count()",
         "public.awaiting_payment_count()",
         # 013: the caller's own students whose name or email contain a text (ids only)
-        "public.roster_search(text)",
+        "public.roster_search(text,integer)",
         "public.inactive_completions(uuid)",
         # 010: the admin's queue page (each refuses anyone but a platform admin: not_permitted)
         "public.job_queue_counts()",

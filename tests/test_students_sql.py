@@ -77,10 +77,12 @@ def test_a_student_reads_only_their_own_progress(db, cast):
     assert [row["enrollment_id"] for row in rows] == [student["enrollment"]]
 
 
-def roster_sql(view_args: dict, limits=roster.Thresholds(), sort="activity"):
-    """The roster's first page statement exactly as the portal builds it, and its parameters."""
+def roster_sql(view_args: dict, limits=roster.Thresholds(), sort="activity", matches=()):
+    """The roster's first page statement exactly as the portal builds it, and its parameters (a
+    search's statement takes the matching students' ids, ``matches``, as roster.matches reads them)."""
     view = roster.LIST.read({**view_args, "sort": sort})
     conditions, params = roster._filters(view, limits)
+    params["matches"] = list(matches)
     course = roster.course_id(view)
     params["limit"] = 50
     if course:
@@ -96,9 +98,15 @@ def roster_sql(view_args: dict, limits=roster.Thresholds(), sort="activity"):
 def test_the_roster_statement_run_raw_answers_for_the_caller_s_courses_only(db, cast, actor, count, search):
     """The portal's own statement, run as the actor in raw SQL, with and without a search (and even
     naming the owner's course): the caller's roster courses and nothing else."""
-    sql, params = roster_sql({"q": "student"} if search else {})
-    rows = as_user(db, cast["users"][actor], sql, params)
+    user = cast["users"][actor]
+    found = [r["user_id"] for r in as_user(db, user, "SELECT user_id FROM roster_search('student')")]
+    sql, params = roster_sql({"q": "student"} if search else {}, matches=found)
+    rows = as_user(db, user, sql, params)
     assert len(rows) == count
+    if search:  # the ids are the caller's to give: every student of the platform changes nothing
+        everyone = [r["id"] for r in db.rows("SELECT id FROM users")]
+        sql, params = roster_sql({"q": "student"}, matches=everyone)
+        assert len(as_user(db, user, sql, params)) == count
     sql, params = roster_sql({"course": str(cast["course"].id)})
     assert len(as_user(db, cast["users"][actor], sql, params)) == (count if actor != "other" else 0)
 
@@ -282,8 +290,24 @@ def test_the_search_finds_the_caller_s_students_only_through_the_trigram_index(d
         finally:
             cur.execute("ROLLBACK")
     assert "idx_users_search" in plan, plan
-    sql, params = roster_sql({"q": "lagg"})
+    sql, params = roster_sql({"q": "lagg"}, matches=[lagging])
     assert [row["student_name"] for row in as_user(db, owner, sql, params)] == ["Student lagging"]
+
+
+def test_the_search_takes_three_characters_and_answers_at_most_what_is_asked(db, cast):
+    """Under 3 characters there is no trigram to look up (the scan would read every user): nothing.
+    p_limit bounds the answer (the page asks for SEARCH_CAP + 1 to know there are too many); NULL or
+    no limit is every match (the export)."""
+    owner = cast["users"]["owner"]
+    mine = {s["user"] for name, s in cast["students"].items() if name != "theirs"}
+    for short in ("st", "  s ", "_"):
+        assert as_user(db, owner, "SELECT user_id FROM roster_search(%s)", (short,)) == []
+    found = {r["user_id"] for r in as_user(db, owner, "SELECT user_id FROM roster_search('stu')")}
+    assert mine <= found and cast["students"]["theirs"]["user"] not in found
+    assert {r["user_id"] for r in as_user(db, owner, "SELECT user_id FROM roster_search('stu', NULL)")} == found
+    assert len(as_user(db, owner, "SELECT user_id FROM roster_search('student', 2)")) == 2
+    assert as_user(db, owner, "SELECT user_id FROM roster_search('student', 0)") == []
+    assert as_user(db, owner, "SELECT user_id FROM roster_search('student', -1)") == []
 
 
 @pytest.mark.parametrize("sort, index", [("progress", "idx_student_progress_course_progress"),

@@ -116,6 +116,32 @@ def test_the_course_filter_and_search(world, course):
     assert client.get(ROSTER + "?course=not-a-uuid").status_code == 200
 
 
+def test_a_search_needs_three_characters_and_a_broad_one_asks_for_more(world, course, monkeypatch):
+    """Under 3 characters no search runs: the page (200, not an error) says to type more; a text that
+    matches more than SEARCH_CAP students says so instead of sorting them all."""
+    client = world.clients["owner"]
+    calls = []
+    real = roster.matches
+    monkeypatch.setattr(roster, "matches", lambda text: calls.append(text) or real(text))
+    for short in ("iv", "i", "%20iv%20"):
+        response = client.get(ROSTER + f"?q={short}")
+        assert response.status_code == 200
+        assert names(response) == [] and roster.SHORT_SEARCH in text(response)
+        assert "No student matches these filters" not in text(response)
+    assert names(client.get(ROSTER + "?q=ivy")) == ["Ivy Idle"]
+    monkeypatch.setattr(roster, "SEARCH_CAP", 2)
+    broad = client.get(ROSTER + "?q=example.test", headers=htmx())  # every student's email
+    assert broad.status_code == 200 and names(broad) == []
+    assert "Too many students match — type more of the name or email." in text(broad)
+    assert names(client.get(ROSTER + "?q=ivy")) == ["Ivy Idle"]
+    assert calls == ["iv", "i", "iv", "ivy", "example.test", "ivy"]
+
+
+def test_a_short_search_never_reaches_the_database(monkeypatch):
+    monkeypatch.setattr(roster, "database", None)  # any query would fail
+    assert roster.matches("ab") == (None, roster.SHORT_SEARCH)
+
+
 def test_the_status_filter(world, course):
     done = enrolled(world, course, "Flo Finished", days_ago=50, active_days_ago=40)
     for lesson in course.lessons:

@@ -12,8 +12,11 @@ course's first rows from an index that leads with the course and ends with the e
 (013), and merged: about (courses x page size) index entries, whatever the number of students.
 A search starts from the caller's students whose name or email contains the text
 (``roster_search``, 013: the trigram index, which the caller's own query could not use under
-users_read, LIKE not being leakproof) and looks up their enrollments in the caller's courses. The SQL is built here from fixed pieces
-only (the orders below, the filters' conditions); every value the user gave is a parameter.
+users_read, LIKE not being leakproof) and looks up their enrollments in the caller's courses:
+its cost follows the matches, so a page searches only for SEARCH_MIN characters or more and for
+at most SEARCH_CAP students (a broader text asks for more characters instead of sorting them
+all). The SQL is built here from fixed pieces only (the orders below, the filters' conditions);
+every value the user gave is a parameter.
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ from portal.models import Course, CourseLesson, CourseModule, caller_courses
 
 READERS = ("view_content", "manage_students")  # who sees a course's students (student_progress_read)
 PAGE_SIZE = 25
+SEARCH_MIN = 3       # characters: fewer have no trigram (roster_search answers nothing for them)
+SEARCH_CAP = 5000    # matching students a page's search sorts at most; more: "type more"
+SHORT_SEARCH = f"Type at least {SEARCH_MIN} characters of a name or email to search."
+BROAD_SEARCH = "Too many students match — type more of the name or email."
 ACTIVE = ("enrolled", "in_progress")           # the enrollments that can be at risk
 
 STATUSES = {"active": "Active", "completed": "Completed", "pending": "Waiting for approval",
@@ -194,10 +201,11 @@ def _page_sql(order: Order, conditions: list[str], *, down: bool, after: bool, s
     by = f"ORDER BY {order.key} {direction}, {order.tie} {direction}"
     if search:
         conditions = [c for c in conditions if "roster_search" not in c]
-        # From the students whose name or email matches (roster_search), to their enrollments.
+        # From the students whose name or email matches (roster_search, at most SEARCH_CAP of them,
+        # read first by ``matches``), to their enrollments in the caller's courses.
         page = f"""
     SELECT s.enrollment_id
-    FROM public.roster_search(%(text)s) m
+    FROM unnest(%(matches)s::uuid[]) m(user_id)
     JOIN public.course_enrollments e ON e.user_id = m.user_id
     JOIN public.student_progress s ON s.enrollment_id = e.id
     WHERE e.course_id = ANY ({SCOPE}){' AND e.course_id = %(course)s' if course else ''}{_where(conditions)}
@@ -259,6 +267,19 @@ def _dicts(cursor) -> list[dict]:
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
+def matches(text: str) -> tuple[list | None, str | None]:
+    """The ids of the caller's students whose name or email contains ``text`` (roster_search), and
+    None; or None and why no search ran: a text under SEARCH_MIN characters, or one that matches
+    more than SEARCH_CAP students (found by asking for one more)."""
+    if len(text) < SEARCH_MIN:
+        return None, SHORT_SEARCH
+    ids = [row[0] for row in database.execute_sql("SELECT user_id FROM public.roster_search(%s, %s)",
+                                                  (text, SEARCH_CAP + 1))]
+    if len(ids) > SEARCH_CAP:
+        return None, BROAD_SEARCH
+    return ids, None
+
+
 def roster(view: View) -> Page:
     """One page of the roster as ``view`` asks (filters, order, position), with the course choices
     and the caller's thresholds (``page.limits``), each row with its at-risk reasons."""
@@ -276,8 +297,11 @@ def roster(view: View) -> Page:
         params["course"] = course
     if at is not None:
         params["key"], params["id"] = at
-    rows = []
-    if choices and (view.course == "" or course is not None):
+    rows, note = [], None
+    if view.q and choices:
+        params["matches"], note = matches(view.q)
+    if choices and (view.course == "" or course is not None) and note is None \
+            and params.get("matches", True):
         sql = _page_sql(order, conditions, down=down, after=at is not None, search=bool(view.q),
                         course=course is not None, at_risk=bool(view.risk))
         rows = _dicts(database.execute_sql(sql, params))
@@ -288,7 +312,7 @@ def roster(view: View) -> Page:
     for row in rows:
         row["reasons"] = reasons(row)
         row["status_label"] = STATUS_LABELS.get(row["status"], row["status"])
-    page = Page(view=view, rows=rows, matching=0, extra={"limits": limits})
+    page = Page(view=view, rows=rows, matching=0, extra={"limits": limits, "search_note": note})
     key = lambda row: token([order.value(row), row["enrollment_id"]])  # noqa: E731
     page.next_token = key(rows[-1]) if rows and (more or backwards) else None
     page.prev_token = key(rows[0]) if rows and at is not None and (more or not backwards) else None
