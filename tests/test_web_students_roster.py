@@ -98,6 +98,20 @@ def test_the_roster_rows_carry_status_progress_and_dates(world, course):
     assert "In progress" in ivy and "Roster Course" in ivy
 
 
+def test_the_progress_figure_is_rounded_down_as_the_reason_says_it(world):
+    """29.99% reads "29%" in the progress column and in the at-risk reason (it read "30%" beside
+    "29% done"): one rounding, down, so a student under the threshold never shows it."""
+    lone = world.course(title="Rounding Course")
+    student = enrolled(world, lone, "Ros Rounding", days_ago=12, active_days_ago=1)
+    world.database.value("UPDATE student_progress SET progress_percentage = 29.99 WHERE enrollment_id = %s "
+                         "RETURNING enrollment_id", (student["enrollment"],))
+    body = text(world.clients["owner"].get(ROSTER + f"?course={lone.id}"))
+    row = body[body.index("Ros Rounding"):]
+    row = row[:row.index("</tr>")]
+    assert "29% · " in row and ">29%</progress>" in row and "29% done" in row
+    assert "30%" not in row
+
+
 # --- filters, search, orders ---------------------------------------------------------------------
 
 def test_the_course_filter_and_search(world, course):

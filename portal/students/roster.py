@@ -311,6 +311,7 @@ def roster(view: View) -> Page:
         rows.reverse()
     for row in rows:
         row["reasons"] = reasons(row)
+        row["progress_whole"] = percent(row["progress_percentage"])  # as the reasons say it
         row["status_label"] = STATUS_LABELS.get(row["status"], row["status"])
     page = Page(view=view, rows=rows, matching=0, extra={"limits": limits, "search_note": note})
     key = lambda row: token([order.value(row), row["enrollment_id"]])  # noqa: E731
