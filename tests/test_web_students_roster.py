@@ -317,8 +317,36 @@ def test_the_dashboard_counts_the_at_risk_students_of_the_roster(world, course):
         assert banner.status_code == 200 and "<html" not in body
         assert f"{counted} students of your courses are at risk" in body
         assert 'href="/students/?risk=at_risk"' in body
-    page = text(world.clients["other_instructor"].get("/students/at-risk"))
-    assert "<html" in page and "No student of your courses is at risk." in page
+    page = text(world.clients["other_instructor"].get("/students/at-risk", headers=htmx()))
+    assert "<html" not in page and "No student of your courses is at risk." in page
+
+
+def test_without_javascript_the_at_risk_students_are_a_link_away(world, course):
+    """The dashboard's placeholder (replaced once htmx loads the count) is a plain link, and the
+    banner's address opened as a page leads to the roster's at-risk students, not a bare sentence."""
+    dashboard = text(world.clients["owner"].get("/dashboard"))
+    placeholder = dashboard[dashboard.index('<div id="students-at-risk"'):]
+    placeholder = placeholder[:placeholder.index("</div>")]
+    assert '<a href="/students/?risk=at_risk">See the students at risk</a>' in placeholder
+    page = world.clients["owner"].get("/students/at-risk")
+    assert page.status_code == 303 and page.headers["Location"] == "/students/?risk=at_risk"
+    assert "HX-Request" in page.headers.get("Vary", "")
+    assert names(world.clients["owner"].get(page.headers["Location"] + f"&course={course.id}&sort=enrolled_oldest")) \
+        == ["Ivy Idle", "Bo Both", "Leo Lagging"]
+
+
+def test_one_word_for_pending_and_the_engagement_column_explained(world, course):
+    body = text(world.clients["owner"].get(ROSTER + f"?course={course.id}"))
+    assert "Waiting for approval" not in body and roster.STATUSES["pending"] == roster.STATUS_LABELS["pending"]
+    assert 'aria-describedby="engagement-hint"' in body
+    assert re.search(r'id="engagement-hint">Engagement is a score out of 100: half for the lessons completed', body)
+
+
+@pytest.mark.parametrize("spelling", [str.upper, lambda value: value.replace("-", "")])
+def test_a_course_id_spelled_otherwise_still_links_its_progress_export(world, course, spelling):
+    response = world.clients["owner"].get(ROSTER + "?course=" + spelling(str(course.id)))
+    assert "Ivy Idle" in names(response)
+    assert f"/students/courses/{course.id}/progress.csv" in text(response)
 
 
 def roster_all(world, actor, query) -> list[list[str]]:

@@ -38,7 +38,7 @@ SHORT_SEARCH = f"Type at least {SEARCH_MIN} characters of a name or email to sea
 BROAD_SEARCH = "Too many students match — type more of the name or email."
 ACTIVE = ("enrolled", "in_progress")           # the enrollments that can be at risk
 
-STATUSES = {"active": "Active", "completed": "Completed", "pending": "Waiting for approval",
+STATUSES = {"active": "Active", "completed": "Completed", "pending": "Pending",  # the rows' own word
             "ended": "Cancelled or refunded"}
 STATUS_VALUES = {"active": ACTIVE, "completed": ("completed",), "pending": ("pending",),
                  "ended": ("cancelled", "refunded")}
@@ -313,7 +313,10 @@ def roster(view: View) -> Page:
         row["reasons"] = reasons(row)
         row["progress_whole"] = percent(row["progress_percentage"])  # as the reasons say it
         row["status_label"] = STATUS_LABELS.get(row["status"], row["status"])
-    page = Page(view=view, rows=rows, matching=0, extra={"limits": limits, "search_note": note})
+    # The course picked, as the id it is (an address may spell it in capitals or without dashes).
+    picked = course if course is not None and str(course) in choices else None
+    page = Page(view=view, rows=rows, matching=0, extra={"limits": limits, "search_note": note,
+                                                         "course_id": picked})
     key = lambda row: token([order.value(row), row["enrollment_id"]])  # noqa: E731
     page.next_token = key(rows[-1]) if rows and (more or backwards) else None
     page.prev_token = key(rows[0]) if rows and at is not None and (more or not backwards) else None
