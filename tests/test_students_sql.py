@@ -88,7 +88,7 @@ def roster_sql(view_args: dict, limits=roster.Thresholds(), sort="activity", mat
     if course:
         params["course"] = course
     sql = roster._page_sql(roster.ORDERS[view.sort], conditions, down=roster.ORDERS[view.sort].descending,
-                           after=False, search=bool(view.q), course=course is not None)
+                           after=False, search=bool(view.q), course=course is not None, at_risk=bool(view.risk))
     return sql, params
 
 
@@ -322,6 +322,31 @@ def test_each_order_reads_its_index(db, cast, sort, index):
         cur.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row["QUERY PLAN"] for row in cur.fetchall())
     assert index in plan, plan
+
+
+@pytest.mark.parametrize("sort", ["progress", "progress_highest", "engagement", "engagement_highest"])
+def test_at_risk_rows_are_tested_on_their_own_columns_before_their_enrollment_is_looked_up(db, cast, sort):
+    """In the orders read from a student_progress index, the at-risk filter first tests what the rule
+    implies of the progress row alone (under the percent, or idle since the window's start), in the
+    scan itself, so the enrollment of a row that cannot be at risk is never looked up; the answer is
+    still exactly the rule's."""
+    owner = cast["users"]["owner"]
+    sql, params = roster_sql({"risk": "at_risk"}, sort=sort)
+    with db.act(Actor.user(owner)) as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")
+        cur.execute("SET LOCAL enable_bitmapscan = off")
+        cur.execute("EXPLAIN " + sql, params)
+        plan = [row["QUERY PLAN"] for row in cur.fetchall()]
+    index = roster.ORDERS[sort].column.split("_")[0]
+    scans = [n for n, line in enumerate(plan) if f"Index Scan using idx_student_progress_course_{index}" in line
+             or f"Index Scan Backward using idx_student_progress_course_{index}" in line]
+    assert scans, "\n".join(plan)
+    for n in scans:  # the scan's own filter, on the progress row alone (no enrollment column in it)
+        tested = plan[n + 2]
+        assert "Filter:" in tested and "last_activity_at IS NULL" in tested and "enrolled_at" not in tested, \
+            "\n".join(plan)
+    params["limit"] = 1000
+    assert {row["enrollment_id"] for row in as_user(db, owner, sql, params)} == at_risk_by_rule(db, owner)
 
 
 # --- approvals: what can be approved, and what awaits payment --------------------------------------

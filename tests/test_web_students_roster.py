@@ -176,7 +176,8 @@ ORDER_CHECKS = {
 
 PAGING = [(sort, "") for sort in roster.ORDERS] + [
     ("activity", "risk=at_risk"), ("activity_oldest", "risk=at_risk"), ("progress_highest", "risk=at_risk"),
-    ("enrolled", "q=pupil"), ("engagement", "q=pupil&risk=at_risk")]
+    ("enrolled", "q=pupil"), ("engagement", "q=pupil&risk=at_risk"), ("progress", "risk=at_risk"),
+    ("engagement_highest", "risk=at_risk"), ("enrolled_oldest", "risk=at_risk")]
 
 
 @pytest.mark.parametrize("sort, query", PAGING)

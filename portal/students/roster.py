@@ -136,6 +136,16 @@ COLUMNS = """
 AT_RISK = """(public.student_lagging(e.status, e.enrolled_at, s.progress_percentage, %(percent)s, %(after)s, now())
           OR public.student_inactive(e.status, e.enrolled_at, s.last_activity_at, %(inactive)s, now()))"""
 
+# What the rule implies of student_progress alone (lagging is under the percent; inactive has no
+# activity since the window's start): checked on each progress row before its enrollment is looked
+# up, so a row that cannot be at risk costs no lookup (the rule itself, on both tables, still
+# decides). It narrows no index range: numeric's < is not leakproof, so under student_progress_read
+# it is a filter after the row's policy, never an index condition; the orders other than activity
+# still read each course's rows until the page is full (README, performance notes).
+_WINDOW = "now() - make_interval(hours => 24 * %(inactive)s)"  # the rule's 24-hour days
+MAYBE_AT_RISK = (f"(s.progress_percentage < %(percent)s OR s.last_activity_at IS NULL "
+                 f"OR s.last_activity_at <= {_WINDOW})")
+
 SCOPE = "(SELECT rls.course_ids(%(readers)s))::uuid[]"
 # What the roster's conditions and orders read of each table (the page's lateral lookups).
 PROGRESS_COLUMNS = ("s.enrollment_id, s.user_id, s.course_id, s.progress_percentage, s.engagement_score, "
@@ -153,7 +163,7 @@ def _filters(view: View, limits: Thresholds) -> tuple[list[str], dict]:
         conditions.append("e.status = ANY (%(statuses)s::public.enrollment_status[])")
         params["statuses"] = list(STATUS_VALUES[view.status])
     if view.risk:
-        conditions.append(AT_RISK)
+        conditions += [AT_RISK, MAYBE_AT_RISK]
     if view.q:  # roster_search (013): the trigram index, run as the owner for the caller's students only
         params["text"] = view.q
         conditions.append("s.user_id IN (SELECT m.user_id FROM public.roster_search(%(text)s) m)")
@@ -239,7 +249,7 @@ def _page_sql(order: Order, conditions: list[str], *, down: bool, after: bool, s
             # the column itself, because a condition on the coalesce of the order's index is not
             # leakproof and would be a filter after the policy, read to the end of the course. Every
             # active enrollment before the window is at risk (inactive): the order's own index.
-            window = "now() - make_interval(hours => 24 * %(inactive)s)"  # the rule's 24-hour days
+            window = _WINDOW
             recent = (f"ORDER BY s.last_activity_at {direction}, s.enrollment_id {direction}")
             lateral = (f"{branch([f's.last_activity_at > {window}'], recent)}\n"
                        f"        UNION ALL {branch([f'{order.key} <= {window}'])}")
