@@ -520,3 +520,14 @@ def test_the_reasons_count_whole_days_and_whole_percent(world, course):
     row.update(lagging=False, inactive=True, last_activity_at=row["enrolled_at"])
     row["judged_at"] = row["enrolled_at"] + timedelta(days=1)
     assert roster.reasons(row) == ["inactive 1 day"]
+
+
+def test_the_bench_measures_the_at_risk_banner_as_htmx_loads_it(world, course):
+    """Opened as a page /students/at-risk redirects; the bench asks for it as the dashboard does (htmx),
+    so it measures the count's statements, not a redirect."""
+    from portal.bench import measure, run
+    path = "/students/at-risk"
+    assert path in {p for _, p in run.pages("00000000-0000-0000-0000-000000000000")}
+    status, statements = measure.capture(world.clients["owner"], path, run._headers(path))
+    assert status == 200 and any("at_risk_count" in sql for sql, _ in statements)
+    assert measure.capture(world.clients["owner"], path)[0] == 303
