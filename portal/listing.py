@@ -294,10 +294,7 @@ def _typed(expression, value, kind: type | None = None):
     if isinstance(value, bool) or not isinstance(value, expected):
         raise TypeError(f"a position value of {expression!r} is a {expected.__name__}")
     if isinstance(expression, DateTimeField):
-        moment = datetime.fromisoformat(value)
-        if moment.utcoffset() is not None and abs(moment.utcoffset()) >= timedelta(hours=16):
-            raise ValueError("an offset PostgreSQL refuses")
-        return moment
+        return moment(value, aware=False)
     if isinstance(expression, UUIDField):
         return uuid.UUID(value)
     if isinstance(expression, IntegerField) and not -2**63 <= value < 2**63:
@@ -305,6 +302,21 @@ def _typed(expression, value, kind: type | None = None):
     if isinstance(expression, DecimalField):
         return Decimal(value)
     return value
+
+
+def moment(value: str, *, aware: bool = True) -> datetime:
+    """A position's time (ISO text, as ``token`` writes it) as PostgreSQL takes it; ValueError when it
+    is not one: without an offset when ``aware`` (it would be read in the server's zone), or with an
+    offset PostgreSQL refuses (beyond 15:59, or not whole minutes: "+15:59:59.999999" parses here)."""
+    at = datetime.fromisoformat(value)
+    offset = at.utcoffset()
+    if offset is None:
+        if aware:
+            raise ValueError("a time without its offset")
+        return at
+    if abs(offset) >= timedelta(hours=16) or offset % timedelta(minutes=1):
+        raise ValueError("an offset PostgreSQL refuses")
+    return at
 
 
 def page_of(view: View, query, matching: int):
@@ -344,6 +356,20 @@ def stream(query):
     return ServerSide(query, array_size=EXPORT_FETCH)
 
 
+def _close(reading, filename: str) -> None:
+    """Close an export's row iterator while its transaction is still open: a client that stops
+    reading ends the file early, and a generator left to the garbage collector would close its
+    server-side cursor later, on a connection already back in the pool (CLOSE of an unknown cursor,
+    which fails there and could abort the transaction of whichever request holds it then)."""
+    close = getattr(reading, "close", None)
+    if close is None:
+        return
+    try:
+        close()
+    except DatabaseError as exc:  # the transaction failed already; the rollback that follows ends it
+        log.warning("export %s: closing its rows: %s", filename, db.sqlstate(exc) or type(exc).__name__)
+
+
 def csv_response(filename: str, header: Iterable[str], rows: Iterable[Iterable[Any]]) -> Response:
     """Stream ``rows`` (a lazy iterator, e.g. over ``stream(query)``) as ``filename``.csv.
 
@@ -363,12 +389,16 @@ def csv_response(filename: str, header: Iterable[str], rows: Iterable[Iterable[A
         writer.writerow(list(header))
         try:
             with db.request_context(user_id):
-                for row in rows:
-                    writer.writerow([cell(value) for value in row])
-                    if buffer.tell() > 64 * 1024:
-                        yield buffer.getvalue()
-                        buffer.seek(0)
-                        buffer.truncate()
+                reading = iter(rows)
+                try:
+                    for row in reading:
+                        writer.writerow([cell(value) for value in row])
+                        if buffer.tell() > 64 * 1024:
+                            yield buffer.getvalue()
+                            buffer.seek(0)
+                            buffer.truncate()
+                finally:
+                    _close(reading, filename)
         except DatabaseError as exc:
             log.warning("export %s stopped: %s", filename, db.sqlstate(exc) or type(exc).__name__)
             buffer.write(INCOMPLETE + "\r\n")

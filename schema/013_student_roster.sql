@@ -23,8 +23,13 @@ CREATE INDEX idx_student_progress_course_engagement
 -- A substring search ("ada", "@acme") cannot use a btree: a trigram index finds the users whose
 -- "name email" contains the text (a bitmap of candidates, rechecked), and their enrollments in the
 -- caller's courses are then looked up by (user_id, course_id) (idx_course_enrollments_user_course,
--- 008). A keystroke reads the matching users, not the instructor's 100k students. pg_trgm is a
--- trusted extension (the owner creates it like citext); its functions are extension members.
+-- 008). The cost follows the number of matching users: a selective text ("noor", an email) reads
+-- a handful, a common one ("son", "@gmail") may match most of the platform. So a search is at
+-- least 3 characters (fewer have no trigram to look up: the scan would read every user), and the
+-- roster page asks for at most 5,001 of the caller's matching students (p_limit): more, and the
+-- page says "too many matches, type more" instead of sorting them. Only the export asks for
+-- every match (p_limit NULL): it reads the whole filtered roster anyway. pg_trgm is a trusted
+-- extension (the owner creates it like citext); its functions are extension members.
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE INDEX idx_users_search ON public.users
     USING gin (lower(full_name || ' ' || email::text) gin_trgm_ops);
@@ -34,24 +39,26 @@ CREATE INDEX idx_users_search ON public.users
 -- uses the LIKE as an index condition. This function runs the search as the owner and answers
 -- only with students of the caller's roster courses (rls.course_ids of the caller, the rows
 -- users_read and course_enrollments_read already let them read): the ids of those whose name or
--- email contains p_text (case-blind; % _ and \ are plain characters), nothing about anyone else.
--- EXECUTE ... USING plans each call for its text: a text of three characters or more is a bitmap
--- scan of the trigram index; a shorter one (no trigram to look up) reads the caller's enrollments.
-CREATE FUNCTION public.roster_search(p_text text) RETURNS TABLE (user_id uuid)
+-- email contains p_text (case-blind; % _ and \ are plain characters), nothing about anyone else;
+-- nothing for a text under 3 characters; at most p_limit ids (NULL: all). RETURN QUERY keeps
+-- every row it returns, so the limit is in the statement, which then stops at p_limit matches.
+-- EXECUTE ... USING plans each call for its text (a bitmap scan of the trigram index).
+CREATE FUNCTION public.roster_search(p_text text, p_limit integer DEFAULT NULL) RETURNS TABLE (user_id uuid)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     needle text := left(btrim(coalesce(p_text, '')), 100);
 BEGIN
-    IF needle = '' OR rls.uid() IS NULL THEN
+    IF char_length(needle) < 3 OR p_limit < 1 OR rls.uid() IS NULL THEN
         RETURN;
     END IF;
     RETURN QUERY EXECUTE
         'SELECT u.id FROM public.users u
          WHERE lower(u.full_name || '' '' || u.email::text) LIKE $1
            AND EXISTS (SELECT 1 FROM public.course_enrollments e
-                       WHERE e.user_id = u.id AND e.course_id = ANY ($2))'
+                       WHERE e.user_id = u.id AND e.course_id = ANY ($2))
+         LIMIT $3'
     USING '%' || replace(replace(replace(lower(needle), '\', '\\'), '%', '\%'), '_', '\_') || '%',
-          rls.course_ids('{view_content,manage_students}');
+          rls.course_ids('{view_content,manage_students}'), p_limit;
 END
 $$;
 
@@ -63,21 +70,29 @@ $$;
 --   inactive: no activity for inactive_after_days (the last activity, or the enrollment when there
 --             has been none; at exactly that many days the student is inactive).
 -- Only active enrollments (enrolled, in_progress) are ever at risk: completed, pending, cancelled
--- and refunded ones are not. ``p_at`` is the moment judged (now() in the pages), so the rule is
--- immutable, inlined into the queries that use it, and its boundaries testable to the microsecond.
+-- and refunded ones are not. ``p_at`` is the moment judged (now() in the pages), so the boundaries
+-- are testable to the microsecond. A day is 24 hours (make_interval(hours => 24 * n)), not a
+-- calendar day: timestamptz - interval '1 day' keeps the local time of day across a daylight
+-- saving change, so its answer would depend on the session's TimeZone (a raw-SQL caller could move
+-- a boundary by an hour); hours are the same instant in every zone, and they count days as the
+-- reasons do (whole 24-hour spans). The operator is still declared STABLE (timestamptz - interval
+-- in general reads TimeZone), so the two functions are STABLE: a SQL function declared IMMUTABLE
+-- whose body is only STABLE is never inlined, and would run once per row (8,000 enrollments:
+-- 44 ms instead of 7 ms); declared STABLE they are inlined into the statements that use them
+-- (tests/test_students_sql.py checks the plans name no call).
 CREATE FUNCTION public.student_lagging(p_status public.enrollment_status, p_enrolled_at timestamptz,
                                        p_progress numeric, p_percent integer, p_after_days integer,
                                        p_at timestamptz)
-RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT p_status IN ('enrolled', 'in_progress') AND p_progress < p_percent
-           AND p_enrolled_at <= p_at - make_interval(days => p_after_days)
+           AND p_enrolled_at <= p_at - make_interval(hours => 24 * p_after_days)
 $$;
 CREATE FUNCTION public.student_inactive(p_status public.enrollment_status, p_enrolled_at timestamptz,
                                         p_last_activity_at timestamptz, p_inactive_days integer,
                                         p_at timestamptz)
-RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT p_status IN ('enrolled', 'in_progress')
-           AND coalesce(p_last_activity_at, p_enrolled_at) <= p_at - make_interval(days => p_inactive_days)
+           AND coalesce(p_last_activity_at, p_enrolled_at) <= p_at - make_interval(hours => 24 * p_inactive_days)
 $$;
 -- No SET clause on these two: it would keep a SQL function from being inlined. They are not
 -- SECURITY DEFINER and name only an enum of public and pg_catalog's operators (pg_temp is never
@@ -127,7 +142,7 @@ DECLARE
     idle_new bigint;
 BEGIN
     SELECT * INTO t FROM public.at_risk_thresholds();
-    cutoff := now() - make_interval(days => t.inactive_days);
+    cutoff := now() - make_interval(hours => 24 * t.inactive_days);  -- the rule's 24-hour days
     SELECT coalesce(sum(c.active_enrollment_count), 0) INTO active
     FROM public.courses c WHERE c.id = ANY (mine);
     -- The other table's row is looked up by its key for each row of the window (a correlated
@@ -168,24 +183,26 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_te
       AND e.status = 'pending' AND e.payment_status = 'completed'
 $$;
 
--- Pending enrollments of the caller's courses (manage_students) still waiting for their payment:
--- the kept pending figure (008) less the approvable ones.
+-- Pending enrollments of the caller's courses (manage_students) still waiting for their payment,
+-- counted directly from 008's partial index of the pending (idx_enrollments_pending): what waits is
+-- few, and a difference of two figures (the kept pending count less the approvable ones) would
+-- show a negative number the day the kept figure drifted.
 CREATE FUNCTION public.awaiting_payment_count() RETURNS integer
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
-    SELECT ((SELECT coalesce(sum(c.pending_enrollment_count), 0) FROM public.courses c
-             WHERE c.id = ANY ((SELECT rls.course_ids('{manage_students}'))::uuid[]))
-            - public.pending_approvals_count())::integer
+    SELECT count(*)::integer FROM public.course_enrollments e
+    WHERE e.course_id = ANY ((SELECT rls.course_ids('{manage_students}'))::uuid[])
+      AND e.status = 'pending' AND e.payment_status <> 'completed'
 $$;
 
 REVOKE ALL ON FUNCTION
     public.student_lagging(public.enrollment_status, timestamptz, numeric, integer, integer, timestamptz),
     public.student_inactive(public.enrollment_status, timestamptz, timestamptz, integer, timestamptz),
     public.at_risk_thresholds(), public.at_risk_count(), public.pending_approvals_count(),
-    public.awaiting_payment_count(), public.roster_search(text)
+    public.awaiting_payment_count(), public.roster_search(text, integer)
 FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
 GRANT EXECUTE ON FUNCTION
     public.student_lagging(public.enrollment_status, timestamptz, numeric, integer, integer, timestamptz),
     public.student_inactive(public.enrollment_status, timestamptz, timestamptz, integer, timestamptz),
     public.at_risk_thresholds(), public.at_risk_count(), public.pending_approvals_count(),
-    public.awaiting_payment_count(), public.roster_search(text)
+    public.awaiting_payment_count(), public.roster_search(text, integer)
 TO authenticated;

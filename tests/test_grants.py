@@ -131,7 +131,7 @@ EXECUTE = {
         "public.at_risk_count()",
         "public.awaiting_payment_count()",
         # 013: the caller's own students whose name or email contain a text (ids only)
-        "public.roster_search(text)",
+        "public.roster_search(text,integer)",
         # 014: the caller's student activity (their timeline, co-taught courses, facilitated
         # workshops), filtered and paged; SECURITY INVOKER, for the caller only
         "public.instructor_activity_page(uuid,public.activity_type,uuid,integer,timestamp with time zone,uuid,"

@@ -77,8 +77,10 @@ def test_a_position_that_does_not_fit_the_lists_keys_is_no_position():
     assert typed_position(keys, [3, at.isoformat(), row]) == [3, at, UUID(row)]
     for bad in (["x"], [3, at.isoformat()], ["3", at.isoformat(), row], [True, at.isoformat(), row],
                 [2 ** 70, at.isoformat(), row], [3, "yesterday", row], [3, at.isoformat(), "not-a-uuid"],
-                [3, 17, row], {"a": 1}):
+                [3, 17, row], {"a": 1}, [3, "2026-01-01T00:00:00+15:59:59.999999", row],
+                [3, "2026-01-01T00:00:00+05:30:30", row], [3, "2026-01-01T00:00:00-16:00", row]):
         assert typed_position(keys, bad) is None, bad
+    assert typed_position(keys, [3, "2026-01-01T00:00:00+15:59", row])[1].utcoffset().seconds == 15 * 3600 + 59 * 60
 
 
 def test_a_key_that_is_an_expression_takes_only_its_declared_type():

@@ -77,16 +77,18 @@ def test_a_student_reads_only_their_own_progress(db, cast):
     assert [row["enrollment_id"] for row in rows] == [student["enrollment"]]
 
 
-def roster_sql(view_args: dict, limits=roster.Thresholds(), sort="activity"):
-    """The roster's first page statement exactly as the portal builds it, and its parameters."""
+def roster_sql(view_args: dict, limits=roster.Thresholds(), sort="activity", matches=()):
+    """The roster's first page statement exactly as the portal builds it, and its parameters (a
+    search's statement takes the matching students' ids, ``matches``, as roster.matches reads them)."""
     view = roster.LIST.read({**view_args, "sort": sort})
     conditions, params = roster._filters(view, limits)
+    params["matches"] = list(matches)
     course = roster.course_id(view)
     params["limit"] = 50
     if course:
         params["course"] = course
     sql = roster._page_sql(roster.ORDERS[view.sort], conditions, down=roster.ORDERS[view.sort].descending,
-                           after=False, search=bool(view.q), course=course is not None)
+                           after=False, search=bool(view.q), course=course is not None, at_risk=bool(view.risk))
     return sql, params
 
 
@@ -96,9 +98,15 @@ def roster_sql(view_args: dict, limits=roster.Thresholds(), sort="activity"):
 def test_the_roster_statement_run_raw_answers_for_the_caller_s_courses_only(db, cast, actor, count, search):
     """The portal's own statement, run as the actor in raw SQL, with and without a search (and even
     naming the owner's course): the caller's roster courses and nothing else."""
-    sql, params = roster_sql({"q": "student"} if search else {})
-    rows = as_user(db, cast["users"][actor], sql, params)
+    user = cast["users"][actor]
+    found = [r["user_id"] for r in as_user(db, user, "SELECT user_id FROM roster_search('student')")]
+    sql, params = roster_sql({"q": "student"} if search else {}, matches=found)
+    rows = as_user(db, user, sql, params)
     assert len(rows) == count
+    if search:  # the ids are the caller's to give: every student of the platform changes nothing
+        everyone = [r["id"] for r in db.rows("SELECT id FROM users")]
+        sql, params = roster_sql({"q": "student"}, matches=everyone)
+        assert len(as_user(db, user, sql, params)) == count
     sql, params = roster_sql({"course": str(cast["course"].id)})
     assert len(as_user(db, cast["users"][actor], sql, params)) == (count if actor != "other" else 0)
 
@@ -145,6 +153,45 @@ def test_inactivity_boundaries(db):
     assert inactive(db, "in_progress", 30, 20, days=21) is False                   # the instructor's own figure
     for status in ("completed", "pending", "cancelled", "refunded"):
         assert inactive(db, status, 300, 200) is False, status
+
+
+def test_the_rule_is_inlined_into_the_statements_that_use_it(db, cast):
+    """student_lagging and student_inactive are STABLE SQL functions, so PostgreSQL inlines them: the
+    roster's at-risk statement and a plain query calling them name no function in their plans (an
+    IMMUTABLE label over a STABLE body was never inlined and ran once per row)."""
+    assert db.value("SELECT string_agg(DISTINCT provolatile::text, '') FROM pg_proc "
+                    "WHERE proname IN ('student_lagging', 'student_inactive')") == "s"
+    sql, params = roster_sql({"risk": "at_risk"}, sort="progress")
+    plain = ("SELECT student_lagging(e.status, e.enrolled_at, s.progress_percentage, 30, 7, now()), "
+             "student_inactive(e.status, e.enrolled_at, s.last_activity_at, 14, now()) "
+             "FROM student_progress s JOIN course_enrollments e ON e.id = s.enrollment_id")
+    with db.act(Actor.user(cast["users"]["owner"])) as cur:
+        for statement, values in ((sql, params), (plain, None)):
+            cur.execute("EXPLAIN (VERBOSE) " + statement, values)
+            plan = "\n".join(row["QUERY PLAN"] for row in cur.fetchall())
+            assert "student_lagging" not in plan and "student_inactive" not in plan, plan
+            assert "enrolled_at" in plan  # the rule's body is there instead
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Pacific/Chatham"])
+def test_the_rule_does_not_depend_on_the_session_s_time_zone(db, zone):
+    """A day is 24 hours: across New York's daylight saving change (8 March 2026), seven days before
+    noon UTC on 9 March is exactly 168 hours before it in every zone (a calendar day would put the
+    boundary an hour later in New York)."""
+    at = datetime(2026, 3, 9, 12, tzinfo=timezone.utc)
+    week = at - timedelta(hours=168)
+    with db.owner.cursor() as cur:
+        cur.execute("BEGIN")
+        try:
+            cur.execute("SET LOCAL TimeZone = %s", (zone,))
+            answers = []
+            for enrolled in (week, week + timedelta(minutes=30)):
+                cur.execute("SELECT student_lagging('enrolled', %s, 0, 30, 7, %s), "
+                            "student_inactive('enrolled', %s, NULL, 7, %s)", (enrolled, at, enrolled, at))
+                answers.append(cur.fetchone())
+        finally:
+            cur.execute("ROLLBACK")
+    assert answers == [(True, True), (False, False)]
 
 
 def at_risk_by_rule(db, user) -> set:
@@ -243,8 +290,24 @@ def test_the_search_finds_the_caller_s_students_only_through_the_trigram_index(d
         finally:
             cur.execute("ROLLBACK")
     assert "idx_users_search" in plan, plan
-    sql, params = roster_sql({"q": "lagg"})
+    sql, params = roster_sql({"q": "lagg"}, matches=[lagging])
     assert [row["student_name"] for row in as_user(db, owner, sql, params)] == ["Student lagging"]
+
+
+def test_the_search_takes_three_characters_and_answers_at_most_what_is_asked(db, cast):
+    """Under 3 characters there is no trigram to look up (the scan would read every user): nothing.
+    p_limit bounds the answer (the page asks for SEARCH_CAP + 1 to know there are too many); NULL or
+    no limit is every match (the export)."""
+    owner = cast["users"]["owner"]
+    mine = {s["user"] for name, s in cast["students"].items() if name != "theirs"}
+    for short in ("st", "  s ", "_"):
+        assert as_user(db, owner, "SELECT user_id FROM roster_search(%s)", (short,)) == []
+    found = {r["user_id"] for r in as_user(db, owner, "SELECT user_id FROM roster_search('stu')")}
+    assert mine <= found and cast["students"]["theirs"]["user"] not in found
+    assert {r["user_id"] for r in as_user(db, owner, "SELECT user_id FROM roster_search('stu', NULL)")} == found
+    assert len(as_user(db, owner, "SELECT user_id FROM roster_search('student', 2)")) == 2
+    assert as_user(db, owner, "SELECT user_id FROM roster_search('student', 0)") == []
+    assert as_user(db, owner, "SELECT user_id FROM roster_search('student', -1)") == []
 
 
 @pytest.mark.parametrize("sort, index", [("progress", "idx_student_progress_course_progress"),
@@ -259,6 +322,31 @@ def test_each_order_reads_its_index(db, cast, sort, index):
         cur.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row["QUERY PLAN"] for row in cur.fetchall())
     assert index in plan, plan
+
+
+@pytest.mark.parametrize("sort", ["progress", "progress_highest", "engagement", "engagement_highest"])
+def test_at_risk_rows_are_tested_on_their_own_columns_before_their_enrollment_is_looked_up(db, cast, sort):
+    """In the orders read from a student_progress index, the at-risk filter first tests what the rule
+    implies of the progress row alone (under the percent, or idle since the window's start), in the
+    scan itself, so the enrollment of a row that cannot be at risk is never looked up; the answer is
+    still exactly the rule's."""
+    owner = cast["users"]["owner"]
+    sql, params = roster_sql({"risk": "at_risk"}, sort=sort)
+    with db.act(Actor.user(owner)) as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")
+        cur.execute("SET LOCAL enable_bitmapscan = off")
+        cur.execute("EXPLAIN " + sql, params)
+        plan = [row["QUERY PLAN"] for row in cur.fetchall()]
+    index = roster.ORDERS[sort].column.split("_")[0]
+    scans = [n for n, line in enumerate(plan) if f"Index Scan using idx_student_progress_course_{index}" in line
+             or f"Index Scan Backward using idx_student_progress_course_{index}" in line]
+    assert scans, "\n".join(plan)
+    for n in scans:  # the scan's own filter, on the progress row alone (no enrollment column in it)
+        tested = plan[n + 2]
+        assert "Filter:" in tested and "last_activity_at IS NULL" in tested and "enrolled_at" not in tested, \
+            "\n".join(plan)
+    params["limit"] = 1000
+    assert {row["enrollment_id"] for row in as_user(db, owner, sql, params)} == at_risk_by_rule(db, owner)
 
 
 # --- approvals: what can be approved, and what awaits payment --------------------------------------
@@ -286,6 +374,21 @@ def test_the_approval_count_leaves_unpaid_enrollments_apart(db):
     pay(db, unpaid[1])
     assert counts(owner) == {"ready": 3, "awaiting": 1}
     assert db.value("SELECT sum(pending_enrollment_count) FROM courses WHERE instructor_id = %s", (owner,)) == 4
+
+
+def test_awaiting_payment_is_counted_not_derived_from_a_kept_figure(db):
+    """awaiting_payment_count counts the unpaid pending enrollments themselves: a drifted kept
+    pending figure (here set to 0 as the owner) cannot make it negative or wrong."""
+    owner = gen_user(db, "instructor")
+    db.value("UPDATE instructor_settings SET auto_approve_enrollments = false WHERE user_id = %s RETURNING user_id",
+             (owner,))
+    course = gen_course(db, owner, price="20.00")
+    paid = enroll(db, gen_user(db), course.id)
+    enroll(db, gen_user(db), course.id)  # unpaid
+    pay(db, paid)
+    db.value("UPDATE courses SET pending_enrollment_count = 0 WHERE id = %s RETURNING id", (course.id,))
+    assert as_user(db, owner, "SELECT pending_approvals_count() AS ready, awaiting_payment_count() AS awaiting")[0] \
+        == {"ready": 1, "awaiting": 1}
 
 
 # --- attacks --------------------------------------------------------------------------------------

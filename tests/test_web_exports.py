@@ -128,3 +128,43 @@ def test_an_export_the_database_stops_answering_ends_with_a_line_that_says_so(wo
         lock.rollback()
         lock.close()
     assert body.startswith("\ufeffStudent,Email") and body.rstrip().endswith("Please download it again.")
+
+
+def test_an_export_the_client_stops_reading_closes_its_cursor_in_its_own_transaction(world, monkeypatch):
+    """A client that goes away after the first chunk: the rows' server-side cursor is closed before
+    the export's transaction ends, not later by the garbage collector on a connection already back in
+    the pool (where CLOSE of an unknown cursor failed, left that connection's next transaction aborted
+    and reached sys.unraisablehook)."""
+    import gc
+    import sys
+
+    from psycopg2.extensions import TRANSACTION_STATUS_IDLE
+
+    from portal.db import database
+    from tests.support import enroll, gen_account, gen_course, gen_user
+    from tests.web import sign_in
+
+    db = world.database
+    teacher, email = gen_account(db, "instructor", name="Streaming Teacher")
+    course = gen_course(db, teacher)
+    for n in range(400):  # about 100 kB of names: more than one 64 kB chunk
+        enroll(db, gen_user(db, "student", name=f"Student {n:03d} " + "Longname" * 22), course.id)
+    client = world.app.test_client()
+    sign_in(client, email)
+    raised = []
+    monkeypatch.setattr(sys, "unraisablehook", raised.append)
+    response = client.get("/students/export.csv", buffered=False)
+    try:
+        assert response.status_code == 200 and response.is_streamed
+        first = next(iter(response.response))
+    finally:
+        response.close()  # the client goes away after one chunk
+    assert first.decode().startswith("\ufeffStudent,Email") and 1 < first.count(b"\r\n") < 401
+    del response
+    gc.collect()
+    assert raised == [], [str(u.exc_value) for u in raised]
+    idle = [conn for _, _, conn in database.obj._connections]
+    assert idle and all(conn.get_transaction_status() == TRANSACTION_STATUS_IDLE for conn in idle)
+    # The next export reads on those connections normally.
+    rows = table(client.get("/students/export.csv"))
+    assert len(rows) == 401

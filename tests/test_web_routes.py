@@ -29,7 +29,7 @@ ROUTES = {
     "/workshops/": (SIGN_IN, 404, 200, 404, 404),
     "/students/": (SIGN_IN, 404, 200, 404, 404),
     "/students/?sort=progress&risk=at_risk&status=active&q=ada": (SIGN_IN, 404, 200, 404, 404),
-    "/students/at-risk": (SIGN_IN, 404, 200, 404, 404),
+    "/students/at-risk": (SIGN_IN, 404, 303, 404, 404),  # htmx: the dashboard's banner
     "/students/activity": (SIGN_IN, 404, 200, 404, 404),
     "/students/activity?type=quiz_passed&course=nosuch": (SIGN_IN, 404, 200, 404, 404),
     "/students/enroll": (SIGN_IN, 404, 200, 404, 404),  # its POST and the invitation's link: test_web_bulk_enroll

@@ -98,6 +98,20 @@ def test_the_roster_rows_carry_status_progress_and_dates(world, course):
     assert "In progress" in ivy and "Roster Course" in ivy
 
 
+def test_the_progress_figure_is_rounded_down_as_the_reason_says_it(world):
+    """29.99% reads "29%" in the progress column and in the at-risk reason (it read "30%" beside
+    "29% done"): one rounding, down, so a student under the threshold never shows it."""
+    lone = world.course(title="Rounding Course")
+    student = enrolled(world, lone, "Ros Rounding", days_ago=12, active_days_ago=1)
+    world.database.value("UPDATE student_progress SET progress_percentage = 29.99 WHERE enrollment_id = %s "
+                         "RETURNING enrollment_id", (student["enrollment"],))
+    body = text(world.clients["owner"].get(ROSTER + f"?course={lone.id}"))
+    row = body[body.index("Ros Rounding"):]
+    row = row[:row.index("</tr>")]
+    assert "29% · " in row and ">29%</progress>" in row and "29% done" in row
+    assert "30%" not in row
+
+
 # --- filters, search, orders ---------------------------------------------------------------------
 
 def test_the_course_filter_and_search(world, course):
@@ -114,6 +128,32 @@ def test_the_course_filter_and_search(world, course):
     outsider = gen_course(world.database, world.users["other_instructor"])
     assert names(client.get(ROSTER + f"?course={outsider.id}")) == []
     assert client.get(ROSTER + "?course=not-a-uuid").status_code == 200
+
+
+def test_a_search_needs_three_characters_and_a_broad_one_asks_for_more(world, course, monkeypatch):
+    """Under 3 characters no search runs: the page (200, not an error) says to type more; a text that
+    matches more than SEARCH_CAP students says so instead of sorting them all."""
+    client = world.clients["owner"]
+    calls = []
+    real = roster.matches
+    monkeypatch.setattr(roster, "matches", lambda text: calls.append(text) or real(text))
+    for short in ("iv", "i", "%20iv%20"):
+        response = client.get(ROSTER + f"?q={short}")
+        assert response.status_code == 200
+        assert names(response) == [] and roster.SHORT_SEARCH in text(response)
+        assert "No student matches these filters" not in text(response)
+    assert names(client.get(ROSTER + "?q=ivy")) == ["Ivy Idle"]
+    monkeypatch.setattr(roster, "SEARCH_CAP", 2)
+    broad = client.get(ROSTER + "?q=example.test", headers=htmx())  # every student's email
+    assert broad.status_code == 200 and names(broad) == []
+    assert "Too many students match — type more of the name or email." in text(broad)
+    assert names(client.get(ROSTER + "?q=ivy")) == ["Ivy Idle"]
+    assert calls == ["iv", "i", "iv", "ivy", "example.test", "ivy"]
+
+
+def test_a_short_search_never_reaches_the_database(monkeypatch):
+    monkeypatch.setattr(roster, "database", None)  # any query would fail
+    assert roster.matches("ab") == (None, roster.SHORT_SEARCH)
 
 
 def test_the_status_filter(world, course):
@@ -136,7 +176,8 @@ ORDER_CHECKS = {
 
 PAGING = [(sort, "") for sort in roster.ORDERS] + [
     ("activity", "risk=at_risk"), ("activity_oldest", "risk=at_risk"), ("progress_highest", "risk=at_risk"),
-    ("enrolled", "q=pupil"), ("engagement", "q=pupil&risk=at_risk")]
+    ("enrolled", "q=pupil"), ("engagement", "q=pupil&risk=at_risk"), ("progress", "risk=at_risk"),
+    ("engagement_highest", "risk=at_risk"), ("enrolled_oldest", "risk=at_risk")]
 
 
 @pytest.mark.parametrize("sort, query", PAGING)
@@ -196,6 +237,9 @@ def test_an_htmx_filter_gets_the_list_only(world, course):
     "sort=activity&before=WyItaW5maW5pdHkiLCIwMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDAiXQ",
     "sort=progress&after=WyJOYU4iLCIwMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDAiXQ",  # NaN
     "q=%25%25%25", "q=%5C",
+    "sort=progress&after=WyIxRS05OTk5OTk5OTkiLCAiMDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwIl0",  # 1E-999999999
+    # an offset of +15:59:59.999999
+    "sort=enrolled&after=WyIyMDI2LTAxLTAxVDAwOjAwOjAwKzE1OjU5OjU5Ljk5OTk5OSIsICIwMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDAiXQ",
 ])
 def test_bad_input_is_ignored_not_a_500(world, course, query):
     """A tampered order, filter or position starts from the top (or matches nothing): never a 500."""
@@ -203,6 +247,20 @@ def test_bad_input_is_ignored_not_a_500(world, course, query):
     assert response.status_code == 200
     export = world.clients["owner"].get(f"{ROSTER}export.csv?{query}")
     assert export.status_code == 200 and "The export stopped early" not in text(export)
+
+
+@pytest.mark.parametrize("sort, value", [("progress", "1E-999999999"), ("progress", "0.001"),
+                                         ("engagement", "1E+999999999"),
+                                         ("enrolled", "2026-01-01T00:00:00+15:59:59.999999"),
+                                         ("enrolled_oldest", "2026-01-01T00:00:00+05:30:30")])
+def test_a_tampered_position_starts_from_the_top(world, course, sort, value):
+    """A number that is no numeric(5,2), an offset PostgreSQL refuses (seconds in it): the first page,
+    not a 422 from the database."""
+    client = world.clients["owner"]
+    top = client.get(ROSTER + f"?sort={sort}")
+    tampered = client.get(ROSTER + f"?sort={sort}&after=" + roster.token([value, "00000000-0000-0000-0000-000000000000"]))
+    assert tampered.status_code == 200 and names(tampered) == names(top) != []
+    assert roster.position(roster.ORDERS[sort], [value, "00000000-0000-0000-0000-000000000000"]) is None
 
 
 def test_a_position_far_in_the_past_is_read_back_as_its_order_s_type(world, course):
@@ -260,8 +318,36 @@ def test_the_dashboard_counts_the_at_risk_students_of_the_roster(world, course):
         assert banner.status_code == 200 and "<html" not in body
         assert f"{counted} students of your courses are at risk" in body
         assert 'href="/students/?risk=at_risk"' in body
-    page = text(world.clients["other_instructor"].get("/students/at-risk"))
-    assert "<html" in page and "No student of your courses is at risk." in page
+    page = text(world.clients["other_instructor"].get("/students/at-risk", headers=htmx()))
+    assert "<html" not in page and "No student of your courses is at risk." in page
+
+
+def test_without_javascript_the_at_risk_students_are_a_link_away(world, course):
+    """The dashboard's placeholder (replaced once htmx loads the count) is a plain link, and the
+    banner's address opened as a page leads to the roster's at-risk students, not a bare sentence."""
+    dashboard = text(world.clients["owner"].get("/dashboard"))
+    placeholder = dashboard[dashboard.index('<div id="students-at-risk"'):]
+    placeholder = placeholder[:placeholder.index("</div>")]
+    assert '<a href="/students/?risk=at_risk">See the students at risk</a>' in placeholder
+    page = world.clients["owner"].get("/students/at-risk")
+    assert page.status_code == 303 and page.headers["Location"] == "/students/?risk=at_risk"
+    assert "HX-Request" in page.headers.get("Vary", "")
+    assert names(world.clients["owner"].get(page.headers["Location"] + f"&course={course.id}&sort=enrolled_oldest")) \
+        == ["Ivy Idle", "Bo Both", "Leo Lagging"]
+
+
+def test_one_word_for_pending_and_the_engagement_column_explained(world, course):
+    body = text(world.clients["owner"].get(ROSTER + f"?course={course.id}"))
+    assert "Waiting for approval" not in body and roster.STATUSES["pending"] == roster.STATUS_LABELS["pending"]
+    assert 'aria-describedby="engagement-hint"' in body
+    assert re.search(r'id="engagement-hint">Engagement is a score out of 100: half for the lessons completed', body)
+
+
+@pytest.mark.parametrize("spelling", [str.upper, lambda value: value.replace("-", "")])
+def test_a_course_id_spelled_otherwise_still_links_its_progress_export(world, course, spelling):
+    response = world.clients["owner"].get(ROSTER + "?course=" + spelling(str(course.id)))
+    assert "Ivy Idle" in names(response)
+    assert f"/students/courses/{course.id}/progress.csv" in text(response)
 
 
 def roster_all(world, actor, query) -> list[list[str]]:
@@ -434,3 +520,14 @@ def test_the_reasons_count_whole_days_and_whole_percent(world, course):
     row.update(lagging=False, inactive=True, last_activity_at=row["enrolled_at"])
     row["judged_at"] = row["enrolled_at"] + timedelta(days=1)
     assert roster.reasons(row) == ["inactive 1 day"]
+
+
+def test_the_bench_measures_the_at_risk_banner_as_htmx_loads_it(world, course):
+    """Opened as a page /students/at-risk redirects; the bench asks for it as the dashboard does (htmx),
+    so it measures the count's statements, not a redirect."""
+    from portal.bench import measure, run
+    path = "/students/at-risk"
+    assert path in {p for _, p in run.pages("00000000-0000-0000-0000-000000000000")}
+    status, statements = measure.capture(world.clients["owner"], path, run._headers(path))
+    assert status == 200 and any("at_risk_count" in sql for sql, _ in statements)
+    assert measure.capture(world.clients["owner"], path)[0] == 303

@@ -107,8 +107,9 @@ class Outcome:
 
 
 def hammer(port: int, path: str, cookie: str, requests: int, concurrency: int, timeout: float,
-           budget: float) -> Outcome:
-    """``requests`` GETs of ``path`` from ``concurrency`` threads; none starts after ``budget`` seconds."""
+           budget: float, headers: dict | None = None) -> Outcome:
+    """``requests`` GETs of ``path`` (with ``headers``) from ``concurrency`` threads; none starts after
+    ``budget`` seconds."""
     lock = threading.Lock()
     left = [requests]
     server, client, errors = [], [], {}
@@ -123,7 +124,7 @@ def hammer(port: int, path: str, cookie: str, requests: int, concurrency: int, t
                 left[0] -= 1
             started = time.perf_counter()
             try:
-                conn.request("GET", path, headers={"User-Agent": USER_AGENT, "Cookie": cookie})
+                conn.request("GET", path, headers={"User-Agent": USER_AGENT, "Cookie": cookie, **(headers or {})})
                 response = conn.getresponse()
                 response.read()
                 took = time.perf_counter() - started

@@ -134,8 +134,9 @@ def is_page_statement(sql: str) -> bool:
     return not text.startswith(SKIPPED) and "SET_CONFIG('ROLE'" not in text
 
 
-def capture(client, url: str) -> tuple[int, list[tuple[str, object]]]:
-    """The status and the statements of one GET of ``url`` through the Flask test client."""
+def capture(client, url: str, headers: dict | None = None) -> tuple[int, list[tuple[str, object]]]:
+    """The status and the statements of one GET of ``url`` (with ``headers``) through the Flask test
+    client."""
     handler = QueryLog()
     peewee_log = logging.getLogger("peewee")
     previous = peewee_log.level, peewee_log.propagate
@@ -143,7 +144,7 @@ def capture(client, url: str) -> tuple[int, list[tuple[str, object]]]:
     peewee_log.setLevel(logging.DEBUG)
     peewee_log.propagate = False  # collected here, not printed
     try:
-        response = client.get(url)
+        response = client.get(url, headers=headers or {})
     finally:
         peewee_log.removeHandler(handler)
         peewee_log.setLevel(previous[0])

@@ -40,6 +40,16 @@ SETTINGS = {
 CONCURRENCY = 8
 
 
+# Fragments a page loads with htmx after it has loaded: asked for as htmx asks (opened as a page,
+# /students/at-risk redirects to the roster's at-risk students).
+FRAGMENTS = {"/students/at-risk"}
+HTMX = {"HX-Request": "true"}
+
+
+def _headers(path: str) -> dict | None:
+    return HTMX if path in FRAGMENTS else None
+
+
 def pages(course_id) -> list[tuple[str, str]]:
     """Every instructor page with queries of its own (the placeholder areas have none)."""
     course = f"/courses/{course_id}"
@@ -99,7 +109,7 @@ def sql_pages(urls, ids: dict, sides: measure.Sides, settings: Settings) -> list
         raise click.ClickException(f"signing in as {top_email()} answered {response.status_code}")
     results = []
     for name, path in pages(ids["course"]):
-        status, statements = measure.capture(client, path)
+        status, statements = measure.capture(client, path, _headers(path))
         log.info("page %s: %s, %d statements", name, status, len(statements))
         result = measure.measure_page(sides, name, statements, settings.rounds, settings.budget)
         result["status"] = status
@@ -133,11 +143,12 @@ def http_pages(urls, ids: dict, settings: Settings) -> dict:
 def load_page(port: int, cookie: str, name: str, path: str, settings: Settings) -> dict:
     """One request alone (its server time is reported), then the bounded load unless that one
     request was slower than ``settings.slow_page``: such a page is reported, not hammered."""
-    first = load.hammer(port, path, cookie, 1, 1, settings.timeout, settings.budget).report()
+    first = load.hammer(port, path, cookie, 1, 1, settings.timeout, settings.budget, _headers(path)).report()
     result = {"name": name, "path": path, "alone_ms": first["server_p50_ms"], "loaded": False}
     if first["server_p50_ms"] is None or first["server_p50_ms"] > settings.slow_page * 1000:
         return {**result, **first}
-    outcome = load.hammer(port, path, cookie, settings.requests, CONCURRENCY, settings.timeout, settings.budget)
+    outcome = load.hammer(port, path, cookie, settings.requests, CONCURRENCY, settings.timeout, settings.budget,
+                          _headers(path))
     return {**result, **outcome.report(), "loaded": True}
 
 

@@ -12,26 +12,33 @@ course's first rows from an index that leads with the course and ends with the e
 (013), and merged: about (courses x page size) index entries, whatever the number of students.
 A search starts from the caller's students whose name or email contains the text
 (``roster_search``, 013: the trigram index, which the caller's own query could not use under
-users_read, LIKE not being leakproof) and looks up their enrollments in the caller's courses. The SQL is built here from fixed pieces
-only (the orders below, the filters' conditions); every value the user gave is a parameter.
+users_read, LIKE not being leakproof) and looks up their enrollments in the caller's courses:
+its cost follows the matches, so a page searches only for SEARCH_MIN characters or more and for
+at most SEARCH_CAP students (a broader text asks for more characters instead of sorting them
+all). The SQL is built here from fixed pieces only (the orders below, the filters' conditions);
+every value the user gave is a parameter.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from portal.db import database
-from portal.listing import EXPORT_FETCH, Choice, Page, Spec, Text, View, token
+from portal.listing import EXPORT_FETCH, Choice, Page, Spec, Text, View, moment, token
 from portal.models import Course, CourseLesson, CourseModule, caller_courses
 
 READERS = ("view_content", "manage_students")  # who sees a course's students (student_progress_read)
 PAGE_SIZE = 25
+SEARCH_MIN = 3       # characters: fewer have no trigram (roster_search answers nothing for them)
+SEARCH_CAP = 5000    # matching students a page's search sorts at most; more: "type more"
+SHORT_SEARCH = f"Type at least {SEARCH_MIN} characters of a name or email to search."
+BROAD_SEARCH = "Too many students match — type more of the name or email."
 ACTIVE = ("enrolled", "in_progress")           # the enrollments that can be at risk
 
-STATUSES = {"active": "Active", "completed": "Completed", "pending": "Waiting for approval",
+STATUSES = {"active": "Active", "completed": "Completed", "pending": "Pending",  # the rows' own word
             "ended": "Cancelled or refunded"}
 STATUS_VALUES = {"active": ACTIVE, "completed": ("completed",), "pending": ("pending",),
                  "ended": ("cancelled", "refunded")}
@@ -129,6 +136,16 @@ COLUMNS = """
 AT_RISK = """(public.student_lagging(e.status, e.enrolled_at, s.progress_percentage, %(percent)s, %(after)s, now())
           OR public.student_inactive(e.status, e.enrolled_at, s.last_activity_at, %(inactive)s, now()))"""
 
+# What the rule implies of student_progress alone (lagging is under the percent; inactive has no
+# activity since the window's start): checked on each progress row before its enrollment is looked
+# up, so a row that cannot be at risk costs no lookup (the rule itself, on both tables, still
+# decides). It narrows no index range: numeric's < is not leakproof, so under student_progress_read
+# it is a filter after the row's policy, never an index condition; the orders other than activity
+# still read each course's rows until the page is full (README, performance notes).
+_WINDOW = "now() - make_interval(hours => 24 * %(inactive)s)"  # the rule's 24-hour days
+MAYBE_AT_RISK = (f"(s.progress_percentage < %(percent)s OR s.last_activity_at IS NULL "
+                 f"OR s.last_activity_at <= {_WINDOW})")
+
 SCOPE = "(SELECT rls.course_ids(%(readers)s))::uuid[]"
 # What the roster's conditions and orders read of each table (the page's lateral lookups).
 PROGRESS_COLUMNS = ("s.enrollment_id, s.user_id, s.course_id, s.progress_percentage, s.engagement_score, "
@@ -146,7 +163,7 @@ def _filters(view: View, limits: Thresholds) -> tuple[list[str], dict]:
         conditions.append("e.status = ANY (%(statuses)s::public.enrollment_status[])")
         params["statuses"] = list(STATUS_VALUES[view.status])
     if view.risk:
-        conditions.append(AT_RISK)
+        conditions += [AT_RISK, MAYBE_AT_RISK]
     if view.q:  # roster_search (013): the trigram index, run as the owner for the caller's students only
         params["text"] = view.q
         conditions.append("s.user_id IN (SELECT m.user_id FROM public.roster_search(%(text)s) m)")
@@ -162,12 +179,11 @@ def _typed(order: Order, value):
     if order.kind == "time":
         if value == "-infinity" and order.column == "last_activity_at":
             return value
-        moment = datetime.fromisoformat(value)
-        if moment.utcoffset() is None or abs(moment.utcoffset()) >= timedelta(hours=16):
-            raise ValueError("not a time PostgreSQL takes")
-        return moment
+        return moment(value)  # with an offset PostgreSQL takes (whole minutes, within 15:59)
     number = Decimal(value)
-    if not number.is_finite() or not 0 <= number <= 100:
+    # numeric(5,2) between 0 and 100: at most two decimals ("1E-999999999" is no such value, and
+    # PostgreSQL refuses its exponent)
+    if not number.is_finite() or number.as_tuple().exponent < -2 or not 0 <= number <= 100:
         raise ValueError("not a percentage")
     return number
 
@@ -195,10 +211,11 @@ def _page_sql(order: Order, conditions: list[str], *, down: bool, after: bool, s
     by = f"ORDER BY {order.key} {direction}, {order.tie} {direction}"
     if search:
         conditions = [c for c in conditions if "roster_search" not in c]
-        # From the students whose name or email matches (roster_search), to their enrollments.
+        # From the students whose name or email matches (roster_search, at most SEARCH_CAP of them,
+        # read first by ``matches``), to their enrollments in the caller's courses.
         page = f"""
     SELECT s.enrollment_id
-    FROM public.roster_search(%(text)s) m
+    FROM unnest(%(matches)s::uuid[]) m(user_id)
     JOIN public.course_enrollments e ON e.user_id = m.user_id
     JOIN public.student_progress s ON s.enrollment_id = e.id
     WHERE e.course_id = ANY ({SCOPE}){' AND e.course_id = %(course)s' if course else ''}{_where(conditions)}
@@ -232,7 +249,7 @@ def _page_sql(order: Order, conditions: list[str], *, down: bool, after: bool, s
             # the column itself, because a condition on the coalesce of the order's index is not
             # leakproof and would be a filter after the policy, read to the end of the course. Every
             # active enrollment before the window is at risk (inactive): the order's own index.
-            window = "now() - make_interval(days => %(inactive)s)"
+            window = _WINDOW
             recent = (f"ORDER BY s.last_activity_at {direction}, s.enrollment_id {direction}")
             lateral = (f"{branch([f's.last_activity_at > {window}'], recent)}\n"
                        f"        UNION ALL {branch([f'{order.key} <= {window}'])}")
@@ -260,6 +277,19 @@ def _dicts(cursor) -> list[dict]:
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
+def matches(text: str) -> tuple[list | None, str | None]:
+    """The ids of the caller's students whose name or email contains ``text`` (roster_search), and
+    None; or None and why no search ran: a text under SEARCH_MIN characters, or one that matches
+    more than SEARCH_CAP students (found by asking for one more)."""
+    if len(text) < SEARCH_MIN:
+        return None, SHORT_SEARCH
+    ids = [row[0] for row in database.execute_sql("SELECT user_id FROM public.roster_search(%s, %s)",
+                                                  (text, SEARCH_CAP + 1))]
+    if len(ids) > SEARCH_CAP:
+        return None, BROAD_SEARCH
+    return ids, None
+
+
 def roster(view: View) -> Page:
     """One page of the roster as ``view`` asks (filters, order, position), with the course choices
     and the caller's thresholds (``page.limits``), each row with its at-risk reasons."""
@@ -277,8 +307,11 @@ def roster(view: View) -> Page:
         params["course"] = course
     if at is not None:
         params["key"], params["id"] = at
-    rows = []
-    if choices and (view.course == "" or course is not None):
+    rows, note = [], None
+    if view.q and choices:
+        params["matches"], note = matches(view.q)
+    if choices and (view.course == "" or course is not None) and note is None \
+            and params.get("matches", True):
         sql = _page_sql(order, conditions, down=down, after=at is not None, search=bool(view.q),
                         course=course is not None, at_risk=bool(view.risk))
         rows = _dicts(database.execute_sql(sql, params))
@@ -288,8 +321,12 @@ def roster(view: View) -> Page:
         rows.reverse()
     for row in rows:
         row["reasons"] = reasons(row)
+        row["progress_whole"] = percent(row["progress_percentage"])  # as the reasons say it
         row["status_label"] = STATUS_LABELS.get(row["status"], row["status"])
-    page = Page(view=view, rows=rows, matching=0, extra={"limits": limits})
+    # The course picked, as the id it is (an address may spell it in capitals or without dashes).
+    picked = course if course is not None and str(course) in choices else None
+    page = Page(view=view, rows=rows, matching=0, extra={"limits": limits, "search_note": note,
+                                                         "course_id": picked})
     key = lambda row: token([order.value(row), row["enrollment_id"]])  # noqa: E731
     page.next_token = key(rows[-1]) if rows and (more or backwards) else None
     page.prev_token = key(rows[0]) if rows and at is not None and (more or not backwards) else None

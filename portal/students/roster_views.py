@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app, request
+from flask import current_app, redirect, request, url_for
 
 from portal.formatting import when
 from portal.listing import csv_response
 from portal.students import bp, roster
-from portal.web import found, render, role_required
+from portal.web import found, is_partial, render, role_required
 
 EXPORT_TIME = "%Y-%m-%d %H:%M"
 
@@ -57,5 +57,11 @@ def export_course_progress(course_id):
 @role_required("instructor")
 def at_risk_banner():
     """How many of the instructor's students are at risk, with a link to them: the dashboard loads it
-    after the page (htmx), since the count reads the students active within the inactivity window."""
-    return render("students/at_risk.html", "students/_at_risk_banner.html", at_risk=roster.at_risk_count())
+    after the page (htmx), since the count reads the students active within the inactivity window.
+    Opened as a page (a link followed, no htmx), it is the roster's at-risk students themselves."""
+    if not is_partial():
+        response = redirect(url_for("students.index", risk="at_risk"), code=303)
+    else:
+        response = render("students/_at_risk_banner.html", at_risk=roster.at_risk_count())
+    response.vary.add("HX-Request")
+    return response
