@@ -5,6 +5,8 @@ it); it is never skipped."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -46,6 +48,22 @@ def demo_server(demo_database):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}", demo_database
+    server.shutdown()
+    thread.join()
+    close_app()
+
+
+@pytest.fixture(scope="module")
+def mail_server(demo_database, tmp_path_factory):
+    """The portal on the module's copy of the demo data (as demo_server), with a capture mailbox of
+    its own: what the worker sends there (run_email_worker), the server's /dev/mail/ shows."""
+    mailbox = tmp_path_factory.mktemp("mail") / "box"
+    app = make_app(demo_database, DATABASE_POOL_SIZE=4, TESTING=False, MAIL_BACKEND="capture",
+                   MAIL_CAPTURE_DIR=str(mailbox))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", demo_database, mailbox
     server.shutdown()
     thread.join()
     close_app()
@@ -132,3 +150,21 @@ def sign_in(page, base: str, email: str, password: str | None = None, lands: str
     page.get_by_role("button", name="Sign in").click()
     if lands is not None:
         expect(page).to_have_url(f"{base}{lands}")
+
+
+WORKER = """
+import sys
+from tests.support import Database
+from tests.test_jobs import _run_worker
+_run_worker(Database(sys.argv[1], sys.argv[2]), MAIL_BACKEND="capture", MAIL_CAPTURE_DIR=sys.argv[3],
+            PORTAL_URL=sys.argv[4])
+"""
+
+
+def run_email_worker(database, mailbox, base: str) -> None:
+    """Run every due job of the email queue (tests.test_jobs._run_worker) in a process of its own, as
+    in production (in this process its app would rebind the live server's database handle): emails
+    go into the capture ``mailbox`` with links to ``base``."""
+    done = subprocess.run([sys.executable, "-c", WORKER, database.owner_dsn, database.app_dsn, str(mailbox), base],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]

@@ -10,17 +10,11 @@ live server shows at /dev/mail/; the link is read there and followed."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-import threading
 
-import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
-from tests.browser.conftest import ROOT, check_accessibility, screenshot, sign_in
+from tests.browser.conftest import check_accessibility, run_email_worker, screenshot, sign_in
 from tests.support import PASSWORD, gen_account
-from tests.web import close_app, make_app
 
 PAGE_WIDTH = "document.documentElement.scrollWidth"
 FIRST_PASSWORD = "a much longer passphrase"
@@ -31,47 +25,14 @@ BIO = ("I have built data pipelines for ten years and now teach people to test t
        "one small and calm step at a time.")
 
 
-@pytest.fixture(scope="module")
-def account_server(demo_database, tmp_path_factory):
-    """The portal on the module's copy of the demo data (as conftest's demo_server), with a capture
-    mailbox of its own: what the worker sends there, the server's /dev/mail/ shows."""
-    mailbox = tmp_path_factory.mktemp("mail") / "box"
-    app = make_app(demo_database, DATABASE_POOL_SIZE=4, TESTING=False, MAIL_BACKEND="capture",
-                   MAIL_CAPTURE_DIR=str(mailbox))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", demo_database, mailbox
-    server.shutdown()
-    thread.join()
-    close_app()
-
-
-WORKER = """
-import sys
-from tests.support import Database
-from tests.test_jobs import _run_worker
-_run_worker(Database(sys.argv[1], sys.argv[2]), MAIL_BACKEND="capture", MAIL_CAPTURE_DIR=sys.argv[3],
-            PORTAL_URL=sys.argv[4])
-"""
-
-
-def _run_email_worker(database, mailbox, base) -> None:
-    """Deliver every due email (tests.test_jobs._run_worker) into ``mailbox``, links to ``base``."""
-    done = subprocess.run([sys.executable, "-c", WORKER, database.owner_dsn, database.app_dsn, str(mailbox), base],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-3000:]
-
-
-
 def _second_browser(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     return context, context.new_page()
 
 
 def test_a_new_instructor_completes_the_profile_turns_off_review_emails_and_changes_the_password(
-        account_server, browser, page):
-    base, database, _ = account_server
+        mail_server, browser, page):
+    base, database, _ = mail_server
     page.goto(f"{base}/sign-up")
     page.get_by_label("Full name").fill("Ines Instructor")
     page.get_by_label("Email").fill("ines@example.test")
@@ -196,8 +157,8 @@ def test_a_new_instructor_completes_the_profile_turns_off_review_emails_and_chan
     assert page.console_errors == [], "no script or CSP errors"
 
 
-def test_a_student_resets_a_forgotten_password_from_the_email(account_server, page):
-    base, database, mailbox = account_server
+def test_a_student_resets_a_forgotten_password_from_the_email(mail_server, page):
+    base, database, mailbox = mail_server
     _, email = gen_account(database, "student", name="Sam Forgetful", email="sam.forgetful@example.test")
     page.goto(f"{base}/sign-in")
     page.get_by_role("link", name="Forgot your password?").click()
@@ -210,7 +171,7 @@ def test_a_student_resets_a_forgotten_password_from_the_email(account_server, pa
     screenshot(page, "account-journey-forgot-password")
 
     # The worker sends the email; the development mailbox shows it, with the link.
-    _run_email_worker(database, mailbox, base)
+    run_email_worker(database, mailbox, base)
     page.goto(f"{base}/dev/mail/")
     page.locator("tr", has_text=email).filter(has_text="Choose a new password") \
         .get_by_role("link").first.click()
