@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from portal.admin.accounts import ASSIGNABLE
 from portal.auth.forms import EMAIL_PATTERN
-from portal.courses.forms import lines
+from portal.courses.forms import choices, lines
 from portal.forms import BaseForm, strip
 
 REASON_MAX = 500
@@ -25,7 +25,7 @@ def reason_field():
 
 
 class RoleForm(BaseForm):
-    role = SelectField("Role", choices=list(ASSIGNABLE.items()),
+    role = SelectField("Role", choices=choices(ASSIGNABLE.items()),
                        description="An organization admin belongs to an organization first. The platform "
                                    "admin role is the operators' to give.")
     reason = reason_field()
@@ -70,3 +70,13 @@ class MemberForm(BaseForm):
     email = EmailField("Email of the person to add", filters=[strip], validators=[
         DataRequired("Enter their email address."), Length(max=254),
         Regexp(EMAIL_PATTERN, message="Enter an email address like name@example.com.")])
+
+
+def own_ids(form, prefix: str):
+    """The form with ids of its own (``prefix-name``): a user's page holds four forms, each with a
+    reason field and two with a confirmation box, and a label must name its own control (the
+    posted names stay as they are)."""
+    for field in form:
+        if field.type != "CSRFTokenField":
+            field.id = field.label.field_id = f"{prefix}-{field.name}"
+    return form

@@ -55,11 +55,12 @@ def _user_page(user: dict, status: int = 200, **bound):
         formdata=None, data={"organization": str(user["organization_id"] or "")})
     _organization_choices(membership, user)
     context = dict(
-        role_form=bound.get("role_form") or forms.RoleForm(formdata=None, data={"role": user["role"]}),
-        active_form=bound.get("active_form") or forms.ActiveForm(formdata=None),
-        membership_form=membership,
-        instructor_form=bound.get("instructor_form") or forms.InstructorForm(
-            formdata=None, data={"verified": user["is_verified"], "featured": user["is_featured"]}),
+        role_form=forms.own_ids(bound.get("role_form") or forms.RoleForm(formdata=None, data={"role": user["role"]}),
+                                "role"),
+        active_form=forms.own_ids(bound.get("active_form") or forms.ActiveForm(formdata=None), "status"),
+        membership_form=forms.own_ids(membership, "membership"),
+        instructor_form=forms.own_ids(bound.get("instructor_form") or forms.InstructorForm(
+            formdata=None, data={"verified": user["is_verified"], "featured": user["is_featured"]}), "profile"),
     )
     return render("admin/user.html", status=status, person=user, roles=accounts.ROLES,
                   myself=str(user["id"]) == str(current_user.id), **context)
@@ -69,7 +70,7 @@ def _organization_choices(form, user: dict) -> None:
     choices = accounts.organization_choices()
     if user["organization_id"] and str(user["organization_id"]) not in choices:
         choices[str(user["organization_id"])] = user["organization_name"]
-    form.organization.choices = [("", "None")] + list(choices.items())
+    form.organization.choices = forms.choices([("", "None"), *choices.items()])
 
 
 @bp.route("/users/<uuid:user_id>")
