@@ -12,8 +12,7 @@ import uuid
 import psycopg2
 import pytest
 
-from tests.support import (Actor, complete_course, enroll, gen_course, gen_org, gen_user, gen_workshop, pay,
-                           set_context)
+from tests.support import Actor, enroll, gen_course, gen_org, gen_user, gen_workshop, pay
 
 DENIED = "42501"
 CHECK = "23514"
@@ -159,12 +158,12 @@ def test_admin_role_and_self_changes_are_refused(cast, how, change):
     db, org, _, people = cast
     me = people["admin"]
     calls = {
-        "demote_self": (("SELECT admin_set_role(%(me)s, 'student')", "UPDATE users SET role = 'student' WHERE id = %(me)s"),
-                        "admin_changes_self"),
-        "deactivate_self": (("SELECT admin_set_active(%(me)s, false)", "UPDATE users SET is_active = false WHERE id = %(me)s"),
-                            "admin_changes_self"),
-        "make_admin": (("SELECT admin_set_role(%(target)s, 'admin')", "UPDATE users SET role = 'admin' WHERE id = %(target)s"),
-                       "admin_role_by_operators"),
+        "demote_self": (("SELECT admin_set_role(%(me)s, 'student')",
+                         "UPDATE users SET role = 'student' WHERE id = %(me)s"), "admin_changes_self"),
+        "deactivate_self": (("SELECT admin_set_active(%(me)s, false)",
+                             "UPDATE users SET is_active = false WHERE id = %(me)s"), "admin_changes_self"),
+        "make_admin": (("SELECT admin_set_role(%(target)s, 'admin')",
+                        "UPDATE users SET role = 'admin' WHERE id = %(target)s"), "admin_role_by_operators"),
         "demote_other_admin": (("SELECT admin_set_role(%(admin2)s, 'student')",
                                 "UPDATE users SET role = 'student' WHERE id = %(admin2)s"), "admin_role_by_operators"),
         "leave_org_self": (("SELECT admin_set_organization(%(me)s, %(org)s)",

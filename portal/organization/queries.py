@@ -56,7 +56,8 @@ def figures() -> dict:
                .where(Course.organization == MY_ORG).dicts().get())
     workshops = (Workshop.select(fn.count(Workshop.id).alias("workshops"),
                                  fn.coalesce(fn.sum(Workshop.enrolled_count), 0).alias("registered"),
-                                 fn.coalesce(fn.sum(fn.workshop_revenue(Workshop.id)), 0).coerce(False).alias("workshop_revenue"))
+                                 fn.coalesce(fn.sum(fn.workshop_revenue(Workshop.id)), 0).coerce(False)
+                                 .alias("workshop_revenue"))
                  .where(Workshop.organization == MY_ORG).dicts().get())
     instructors = instructors_query(None).count()
     return {**courses, **workshops, "instructors": instructors,
