@@ -377,3 +377,19 @@ def test_an_org_admin_cannot_read_another_organization_through_the_admin_functio
     db, org, admins, _, _, _ = orgs
     assert refusal(db, Actor.user(admins["acme"]), "SELECT * FROM admin_users(NULL, NULL, NULL, %s, NULL, NULL, "
                    "false, 10)", (org["globex"],)) == (DENIED, "admin_only")
+
+
+def test_the_search_expression_is_the_trigram_indexs(cast):
+    """admin_users compares lower(full_name || ' ' || email::text), the expression of idx_users_search
+    (013): the planner can answer a search from the index (seq scans off to make the choice visible on
+    a small table), so a search at a million users reads the matches, not every user."""
+    db = cast[0]
+    with db.owner.cursor() as cur:
+        cur.execute("BEGIN; SET LOCAL enable_seqscan = off")
+        cur.execute("EXPLAIN SELECT u.id FROM public.users u "
+                    "WHERE lower(u.full_name || ' ' || u.email::text) LIKE '%zebulon%'")
+        plan = "\n".join(row[0] for row in cur.fetchall())
+        cur.execute("ROLLBACK")
+    assert "idx_users_search" in plan
+    source = db.value("SELECT prosrc FROM pg_proc WHERE proname = 'admin_users'")
+    assert "lower(u.full_name || '' '' || u.email::text) LIKE $2" in source
