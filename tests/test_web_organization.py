@@ -150,3 +150,17 @@ def test_the_course_list_pages(org):
     assert first.count("Paged Course") == 20 and "Page 1 of 2" in first
     second = text(get(org, "org_admin", "/organization/courses?q=paged&page=2"))
     assert second.count("Paged Course") == 1 and "Paged Course 20" in second
+
+
+def test_the_instructor_page_pages_their_courses(org):
+    """Ada's organization courses page by 20 (the paged-course test above adds 21 drafts of hers)."""
+    db = org["db"]
+    if not db.value("SELECT count(*) FROM courses WHERE title LIKE 'Paged Course%%'"):
+        for n in range(21):
+            gen_course(db, org["ada"], org=org["acme"], status="draft", title=f"Paged Course {n:02d}")
+    total = db.value("SELECT count(*) FROM courses WHERE instructor_id = %s AND organization_id = %s",
+                     (org["ada"], org["acme"]))
+    first = text(get(org, "org_admin", f"/organization/instructors/{org['ada']}"))
+    assert first.count("/organization/courses/") == 20 and "Page 1 of 2" in first and "Ada Solo" not in first
+    second = text(get(org, "org_admin", f"/organization/instructors/{org['ada']}?courses_page=2"))
+    assert second.count("/organization/courses/") == total - 20 and "Acme Workshop" in second

@@ -32,6 +32,9 @@ WORKSHOPS = Spec(filters=(Text("q", "Title", max_length=100, placeholder="Worksh
                  page_size=20)
 INSTRUCTORS = Spec(filters=(Text("q", "Name or email", max_length=100, placeholder="Name or email"),),
                    page_size=20)
+# One instructor's page: their organization courses and workshops, two lists of one page each.
+THEIR_COURSES = Spec(page_size=20, page_arg="courses_page")
+THEIR_WORKSHOPS = Spec(page_size=20, page_arg="workshops_page")
 ENROLLMENT_STATUSES = ("pending", "enrolled", "in_progress", "completed", "cancelled", "refunded")
 
 
@@ -191,3 +194,16 @@ def instructor_rows(view: View):
 
 def instructor(user_id) -> dict | None:
     return instructors_query(None).where(User.id == user_id).dicts().first()
+
+
+def their_courses(view: View, instructor) -> Page:
+    query = courses_query(None, instructor=instructor)
+    matching = query.count()
+    return view.spec.page(view, page_of(view, query.order_by(Course.title, Course.id).dicts(), matching), matching)
+
+
+def their_workshops(view: View, instructor) -> Page:
+    query = workshops_query(None, instructor=instructor)
+    matching = query.count()
+    return view.spec.page(view, page_of(view, query.order_by(Workshop.start_time.desc(), Workshop.id).dicts(),
+                                        matching), matching)

@@ -84,8 +84,12 @@ def export_instructors():
 @role_required("org_admin")
 def instructor(user_id):
     person = found(queries.instructor(user_id))
+    courses = queries.their_courses(queries.THEIR_COURSES.read(request.args), user_id)
+    workshops = queries.their_workshops(queries.THEIR_WORKSHOPS.read(request.args), user_id)
+    # each list's links keep the other list's page
+    courses.link("organization.instructor", user_id=user_id,
+                 workshops_page=workshops.page if workshops.page > 1 else None)
+    workshops.link("organization.instructor", user_id=user_id,
+                   courses_page=courses.page if courses.page > 1 else None)
     return render("organization/instructor.html", person=person, statuses=queries.COURSE_STATUSES,
-                  courses=list(queries.courses_query(None, instructor=user_id)
-                               .order_by(queries.Course.title, queries.Course.id).limit(200).dicts()),
-                  workshops=list(queries.workshops_query(None, instructor=user_id)
-                                 .order_by(queries.Workshop.start_time.desc()).limit(200).dicts()))
+                  courses=courses, workshops=workshops)
