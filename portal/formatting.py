@@ -17,8 +17,9 @@ NAVIGATION = {
                    ("Settings", "settings.index"), ("Catalog", "catalog.index")],
     "student": [("Catalog", "catalog.index"), ("My learning", "learning.index"),
                 ("Announcements", "outreach.announcements"), ("Settings", "settings.notifications")],
-    "org_admin": [("Organization", "admin.index"), ("Settings", "settings.notifications")],
-    "admin": [("Moderation", "admin.index"), ("Job queue", "admin.jobs"), ("Settings", "settings.notifications")],
+    "org_admin": [("Organization", "organization.index"), ("Settings", "settings.notifications")],
+    "admin": [("Overview", "admin.index"), ("Users", "admin.users"), ("Organizations", "admin.organizations"),
+              ("Job queue", "admin.jobs"), ("Settings", "settings.notifications")],
     None: [("Catalog", "catalog.index")],
 }
 

@@ -89,6 +89,20 @@ MESSAGES = {
     "audience_unknown": "Choose who the announcement is for.",
     "email_unconfirmed": "Confirm your own email address first: the link is in the email we sent you "
                          "(your account page sends it again).",
+    # the platform admin's acts on accounts and organizations (017)
+    "account_not_found": "There is no such account.",
+    "admin_changes_self": "You cannot change your own role, organization or active flag: another "
+                          "administrator can.",
+    "admin_role_by_operators": "The platform administrator role is given and taken by the operators, "
+                               "not through the portal.",
+    "instructor_still_teaches": "This instructor still owns or teaches courses or workshops. Hand them over "
+                                "or archive them first; until then they stay an instructor.",
+    "org_admin_needs_organization": "An organization admin belongs to an organization: add them to one first.",
+    "org_admin_has_organization": "An organization admin belongs to an organization: add them to one first.",
+    "organization_not_found": "There is no such organization.",
+    "not_an_instructor": "This account has no instructor profile to verify or feature.",
+    "admin_reason_length": "A reason has at most 500 characters.",
+    "organizations_slug_key": "Another organization already uses this web address.",
 }
 
 # What users see when a refusal has no entry above, by SQLSTATE class.

@@ -152,7 +152,7 @@ def home_for(user) -> str:
     if not user.is_authenticated:
         return url_for("catalog.index")
     return url_for({"instructor": "dashboard.index", "student": "learning.index",
-                    "org_admin": "admin.index", "admin": "admin.index"}[user.role])
+                    "org_admin": "organization.index", "admin": "admin.index"}[user.role])
 
 
 def placeholder(title: str, summary: str):

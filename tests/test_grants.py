@@ -137,6 +137,17 @@ EXECUTE = {
         "public.instructor_activity_page(uuid,public.activity_type,uuid,integer,timestamp with time zone,uuid,"
         "timestamp with time zone,uuid,boolean)",
         "public.inactive_completions(uuid)",
+        # 017: the platform admin's portal (each refuses anyone but an active platform admin: admin_only)
+        "public.admin_set_role(uuid,public.user_role,text)",
+        "public.admin_set_active(uuid,boolean,text)",
+        "public.admin_set_organization(uuid,uuid,text)",
+        "public.admin_set_instructor_flags(uuid,boolean,boolean,text)",
+        "public.admin_users(text,public.user_role,boolean,uuid,timestamp with time zone,uuid,boolean,integer)",
+        "public.admin_user(uuid)",
+        "public.admin_overview()",
+        "public.admin_revenue_by_month(integer)",
+        # 017: the organization admin's months (their organization's rows only; nothing for others)
+        "public.org_revenue_by_month(integer)",
         # 010: the admin's queue page (each refuses anyone but a platform admin: not_permitted)
         "public.job_queue_counts()",
         "public.job_queue_jobs(text,bigint,integer)",

@@ -279,6 +279,7 @@ ARGUMENT = {
     "course_instructor_role": "'co-instructor'", "registration_status[]": "'{registered,attended}'",
     "bigint": "1", "enrollment_status": "'pending'", "activity_type": "'enrolled'",
     "enrollment_status[]": "'{enrolled}'",
+    "user_role": "'instructor'",  # 017: admin_set_role, admin_users
 }
 
 
@@ -1502,3 +1503,35 @@ def test_the_activity_page_gives_nothing_outside_ones_teaching(world, who):
 
 def test_anon_cannot_read_the_activity_page(world):
     assert refusal(world.db, world.actor("anon"), "SELECT * FROM instructor_activity_page()") == DENIED
+
+
+# --- 017: the platform admin's functions --------------------------------------------------------------
+# Each checks that the caller is an active platform admin (rls.is_admin: the users row, never the
+# claims' say-so); anon may not even execute them. More in tests/test_admin_sql.py.
+ADMIN_ONLY = {
+    "admin_set_role": "SELECT public.admin_set_role(gen_random_uuid(), 'instructor', 'x')",
+    "admin_set_role_to_admin": "SELECT public.admin_set_role(gen_random_uuid(), 'admin', 'x')",
+    "admin_set_active": "SELECT public.admin_set_active(gen_random_uuid(), false, 'x')",
+    "admin_set_organization": "SELECT public.admin_set_organization(gen_random_uuid(), gen_random_uuid(), 'x')",
+    "admin_set_instructor_flags": "SELECT public.admin_set_instructor_flags(gen_random_uuid(), true, true, 'x')",
+    "admin_users": "SELECT * FROM public.admin_users('a', NULL, NULL, NULL, NULL, NULL, false, 10)",
+    "admin_user": "SELECT * FROM public.admin_user(gen_random_uuid())",
+    "admin_overview": "SELECT public.admin_overview()",
+    "admin_revenue_by_month": "SELECT * FROM public.admin_revenue_by_month(12)",
+}
+
+
+@pytest.mark.parametrize("who", ["anon", "student", "owner"])
+@pytest.mark.parametrize("name", list(ADMIN_ONLY))
+def test_admin_functions_refuse_everyone_but_a_platform_admin(world, name, who):
+    assert refusal(world.db, world.actor(who), ADMIN_ONLY[name]) == DENIED
+
+
+def test_a_student_cannot_promote_themself_by_any_update(world):
+    """role, organization and active flag are an admin's (guard_admin_only_columns), and even an admin
+    cannot give the admin role through the API roles (017)."""
+    me = world.actor("student")
+    for sql in ("UPDATE users SET role = 'admin' WHERE id = (SELECT rls.uid())",
+                "UPDATE users SET role = 'org_admin', organization_id = (SELECT id FROM organizations LIMIT 1) "
+                "WHERE id = (SELECT rls.uid())"):
+        assert refusal(world.db, me, sql) == DENIED

@@ -16,7 +16,7 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
 from portal import forms as boundary
-from tests.support import Actor, complete_course, enroll, gen_account
+from tests.support import Actor, complete_course, enroll, gen_account, gen_org
 from tests.test_web_courses_access import ROUTES as COURSE_ROUTES
 from tests.test_web_courses_access import setting
 from tests.web import csrf_token, htmx, sign_in, text
@@ -267,7 +267,14 @@ def places(world, tmp_path_factory):
     users["admin"], email = gen_account(db, "admin")
     world.clients["admin"] = world.app.test_client()
     sign_in(world.clients["admin"], email)
+    # 017: an organization whose admin opens its home, a course of it and an instructor of it
+    org = gen_org(db, "Input Org")
+    users["org_admin"], email = gen_account(db, "org_admin", org=org)
+    world.clients["org_admin"] = world.app.test_client()
+    sign_in(world.clients["org_admin"], email)
+    org_teacher, _ = gen_account(db, "instructor", org=org)
     course = world.course()
+    db.rows("UPDATE courses SET organization_id = %s WHERE id = %s", (org, course.id))
     db.rows("UPDATE courses SET certificate_enabled = true WHERE id = %s", (course.id,))
     db.rows("UPDATE course_lessons SET is_preview = true WHERE id = %s", (course.lessons[0],))
     enrollment = complete_course(db, users["student"], course)
@@ -288,6 +295,7 @@ def places(world, tmp_path_factory):
                               (enrollment, users["student"], course.id, course.modules[1])),
         "review_id": review, "instructor_id": users["owner"], "checkout_id": checkout,
         "student_id": users["student"],  # a student of the owner's (students.student and its pages)
+        "user_id": org_teacher, "org_id": org,  # 017: an account (admin), an organization's instructor
         "code": db.value("SELECT code FROM certificates WHERE enrollment_id = %s", (enrollment,)),
         "name": "htmx.min.js", "filename": "css/portal.css",
         "notice_id": db.value("SELECT id FROM notifications WHERE user_id = %s ORDER BY created_at LIMIT 1",
@@ -369,7 +377,7 @@ def _captured_email(world) -> str:
     return key
 
 
-ACTORS = ("anon", "owner", "student", "admin")
+ACTORS = ("anon", "owner", "student", "admin", "org_admin")
 
 
 def get_routes(app) -> list:

@@ -567,15 +567,16 @@ LABELS = {
     "certificate_issued": "You earn a certificate",
     "figures_mismatch": "The nightly check finds a stored figure that differs from its recomputation",
     "course_announcement": "An instructor of your course writes to its students",
+    "account_changed": "An administrator changes your account: role, organization, verification or reactivation",
 }
-AUDIENCE = {
-    "owner": ("new_enrollment", "new_review", "workshop_reminder"),
+AUDIENCE = {  # 017: account_changed is everyone's ('any')
+    "owner": ("new_enrollment", "new_review", "workshop_reminder", "account_changed"),
     "student": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued",
-                "course_announcement"),
+                "course_announcement", "account_changed"),
     "admin": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued", "figures_mismatch",
-              "course_announcement"),
+              "course_announcement", "account_changed"),
     "org_admin": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued",
-                  "course_announcement"),
+                  "course_announcement", "account_changed"),
 }
 CHECKBOX = re.compile(r'<input( checked)? id="(email|push)_(\w+)" name="\2_\3" type="checkbox" value="y">')
 SELECTED = re.compile(r'<option selected value="([^"]+)">')
@@ -613,7 +614,8 @@ def test_an_instructor_sees_their_stored_choices(world):
                           json.dumps({"workshop_reminder": False}), user))
     page = text(client.get("/settings/notifications"))
     assert boxes(page) == {"email_new_enrollment": True, "push_new_enrollment": True, "email_new_review": False,
-                           "push_new_review": True, "email_workshop_reminder": True, "push_workshop_reminder": False}
+                           "push_new_review": True, "email_workshop_reminder": True, "push_workshop_reminder": False,
+                           "email_account_changed": True, "push_account_changed": True}
     assert SELECTED.findall(page) == ["Europe/Madrid"]
 
 
@@ -668,7 +670,8 @@ def test_an_unknown_time_zone_is_a_422_that_keeps_the_input(world, zone):
     user, client, token = fresh(world)
     before = stored(world, user)
     choices = {"email_new_enrollment": False, "push_new_enrollment": True, "email_new_review": True,
-               "push_new_review": False, "email_workshop_reminder": False, "push_workshop_reminder": False}
+               "push_new_review": False, "email_workshop_reminder": False, "push_workshop_reminder": False,
+               "email_account_changed": False, "push_account_changed": False}
     response = client.post("/settings/notifications", data={**_form(choices, zone), "csrf_token": token})
     page = text(response)
     if zone == "Europe/Madrid\x00":  # the boundary drops the NUL (portal/forms.py): a known zone, saved

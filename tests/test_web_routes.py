@@ -9,6 +9,8 @@ from tests.support import gen_account, gen_org
 from tests import routes_catalog, routes_enrollment, routes_learning, routes_notifications, routes_settings
 from tests.test_web_courses_access import ROUTES as COURSE_ROUTES
 from tests.test_web_reviews_inbox import RULES as REVIEW_RULES
+from tests.test_web_admin import RULES as ADMIN_RULES
+from tests.test_web_organization import RULES as ORGANIZATION_RULES
 from tests.test_web_students_roster import RULES as ROSTER_RULES
 from tests.test_web_student_page import RULES as STUDENT_PAGE_RULES
 from tests.test_web_announcements import RULES as ANNOUNCEMENT_RULES
@@ -43,8 +45,16 @@ ROUTES = {
     "/settings/": (SIGN_IN, 404, 200, 404, 404),
     "/catalog/": (200, 200, 200, 200, 200),
     "/learning/": (SIGN_IN, 200, 404, 404, 404),
-    "/admin/": (SIGN_IN, 404, 404, 200, 200),
+    "/admin/": (SIGN_IN, 404, 404, 303, 200),  # an org admin's old home: on to /organization/
     "/admin/jobs": (SIGN_IN, 404, 404, 404, 200),
+    "/admin/users": (SIGN_IN, 404, 404, 404, 200),
+    "/admin/users?q=ada&role=instructor&active=deactivated&org=nosuch": (SIGN_IN, 404, 404, 404, 200),
+    "/admin/organizations": (SIGN_IN, 404, 404, 404, 200),
+    "/organization/": (SIGN_IN, 404, 404, 200, 404),
+    "/organization/courses": (SIGN_IN, 404, 404, 200, 404),
+    "/organization/courses?status=draft&sort=enrolled&q=x": (SIGN_IN, 404, 404, 200, 404),
+    "/organization/workshops": (SIGN_IN, 404, 404, 200, 404),
+    "/organization/instructors": (SIGN_IN, 404, 404, 200, 404),
     "/notifications/": (SIGN_IN, 200, 200, 200, 200),
     "/notifications/?show=unread": (SIGN_IN, 200, 200, 200, 200),
     "/settings/notifications": (SIGN_IN, 200, 200, 200, 200),
@@ -82,7 +92,8 @@ SETTINGS_RULES = routes_settings.RULES
 # For machines, not people: JSON, no page around it.
 HEALTH = {"/healthz", "/readyz", "/healthz/worker"}
 
-HOME = {"anon": "/catalog/", "student": "/learning/", "instructor": "/dashboard", "org_admin": "/admin/", "admin": "/admin/"}
+HOME = {"anon": "/catalog/", "student": "/learning/", "instructor": "/dashboard", "org_admin": "/organization/",
+        "admin": "/admin/"}
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +145,8 @@ def test_every_route_is_in_the_table(clients):
     app, _ = clients
     known = (set(ROUTES) | POST_ONLY | SIGNED_LINKS | ACCOUNT_RULES | EXPORTS | COURSE_RULES | STUDENT_SIDE_RULES
              | NOTIFICATION_RULES | SETTINGS_RULES | REVIEW_RULES | ROSTER_RULES | STUDENT_PAGE_RULES
-             | BULK_ENROLL_RULES | ANNOUNCEMENT_RULES | {"/static/<path:filename>", "/static/vendor/<name>"})
+             | BULK_ENROLL_RULES | ANNOUNCEMENT_RULES | ADMIN_RULES | ORGANIZATION_RULES
+             | {"/static/<path:filename>", "/static/vendor/<name>"})
     rules = {rule.rule for rule in app.url_map.iter_rules()}
     assert rules - known == set()
 
@@ -181,7 +193,7 @@ PREFIX_OWNERS = {
     "courses": "courses", "catalog": "catalog", "instructors": "catalog", "checkout": "enrollment",
     "payments": "enrollment", "learning": "learning", "learn": "learning", "certificates": "learning",
     "students": "students", "workshops": "workshops", "revenue": "revenue", "reviews": "reviews",
-    "settings": "settings", "admin": "admin", "static": "static",
+    "settings": "settings", "admin": "admin", "organization": "organization", "static": "static",
     "notifications": "notifications", "dev": "notifications", "healthz": "health", "readyz": "health",
     "account": "account", "forgot-password": "auth", "reset-password": "auth",
     "invitations": "outreach", "announcements": "outreach",

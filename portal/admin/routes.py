@@ -1,23 +1,273 @@
-"""Administration. The moderation and organization pages arrive with their own issue;
-the job queue is here: how many jobs wait, retry, run or are dead, the jobs of each
-state with why they last failed, and running a dead job again."""
+"""Administration (platform admins): the overview, users, organizations and the job queue.
+
+Views are thin: ``accounts`` reads and acts through the functions of 017, which check that the
+caller is an active platform admin and the rules about accounts; a refusal comes back as its
+message (``accounts.Refused``) and the form is shown again with the admin's values (422). An
+account or an organization that does not exist is a 404. Organization admins have their own area
+(``/organization/``); the old address of their home sends them there.
+"""
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import redirect, request, url_for
 from flask_login import current_user
 
-from portal.admin import bp, queries
-from portal.web import notify, placeholder, redirect_to, render, role_required
+from portal.admin import accounts, bp, forms, queries
+from portal.web import found, notify, redirect_to, render, role_required
+
+MONTHS_NOTE = "From the nightly monthly statistics: today's sales appear tomorrow."
 
 
 @bp.route("/")
 @role_required("admin", "org_admin")
 def index():
-    if current_user.role == "admin":
-        return placeholder("Moderation", "Review reports, users and organizations across the platform.")
-    return placeholder("Organization", "Your organization's courses, workshops, instructors and revenue.")
+    """The platform at a glance (kept figures; see accounts.overview)."""
+    if current_user.role == "org_admin":
+        return redirect(url_for("organization.index"), code=303)
+    figures = accounts.overview()
+    months = accounts.revenue_by_month()
+    return render("admin/index.html", figures=figures, months=months, months_note=MONTHS_NOTE,
+                  revenue_chart=_revenue_chart(months), roles=accounts.ROLES)
 
+
+def _revenue_chart(months: list[dict]) -> dict:
+    total = sum(m["gross"] for m in months)
+    fees = sum(m["fees"] for m in months)
+    return dict(summary=f"Gross sales over the last 12 months: {total:,.2f}; platform fees: {fees:,.2f}",
+                data={"labels": [m["month"].strftime("%b %Y") for m in months],
+                      "gross": [float(m["gross"]) for m in months], "fees": [float(m["fees"]) for m in months]})
+
+
+# --- users -------------------------------------------------------------------------------------------
+
+@bp.route("/users")
+@role_required("admin")
+def users():
+    view = accounts.USERS.read(request.args)
+    view.choices["org"] = accounts.organization_choices()
+    listing = accounts.users(view).link("admin.users")
+    return render("admin/users.html", "admin/_users.html", listing=listing, roles=accounts.ROLES)
+
+
+def _user_page(user: dict, status: int = 200, **bound):
+    """A user's page with its forms: those in ``bound`` as posted, the others from the account."""
+    membership = bound.get("membership_form") or forms.MembershipForm(
+        formdata=None, data={"organization": str(user["organization_id"] or "")})
+    _organization_choices(membership, user)
+    context = dict(
+        role_form=forms.own_ids(bound.get("role_form") or forms.RoleForm(formdata=None, data={"role": user["role"]}),
+                                "role"),
+        active_form=forms.own_ids(bound.get("active_form") or forms.ActiveForm(formdata=None), "status"),
+        membership_form=forms.own_ids(membership, "membership"),
+        instructor_form=forms.own_ids(bound.get("instructor_form") or forms.InstructorForm(
+            formdata=None, data={"verified": user["is_verified"], "featured": user["is_featured"]}), "profile"),
+    )
+    return render("admin/user.html", status=status, person=user, roles=accounts.ROLES,
+                  myself=str(user["id"]) == str(current_user.id), **context)
+
+
+def _organization_choices(form, user: dict) -> None:
+    choices = accounts.organization_choices()
+    if user["organization_id"] and str(user["organization_id"]) not in choices:
+        choices[str(user["organization_id"])] = user["organization_name"]
+    form.organization.choices = forms.choices([("", "None"), *choices.items()])
+
+
+@bp.route("/users/<uuid:user_id>")
+@role_required("admin")
+def user(user_id):
+    return _user_page(found(accounts.user(user_id)))
+
+
+def _done(user_id, message: str, changed: bool):
+    back = redirect_to(url_for("admin.user", user_id=user_id))
+    return notify(back, message if changed else "Nothing changed.", "success" if changed else "info")
+
+
+@bp.route("/users/<uuid:user_id>/role", methods=["POST"])
+@role_required("admin")
+def set_role(user_id):
+    person = found(accounts.user(user_id))
+    form = forms.RoleForm()
+    if form.validate_on_submit():
+        try:
+            changed = accounts.set_role(user_id, form.role.data, form.reason.data)
+        except accounts.Refused as refused:
+            form.form_errors.append(refused.message)
+        else:
+            return _done(user_id, f"{person['full_name']} is now: {accounts.ROLES[form.role.data]}. "
+                                  "They are told.", changed)
+    return _user_page(person, 422, role_form=form)
+
+
+@bp.route("/users/<uuid:user_id>/active", methods=["POST"])
+@role_required("admin")
+def set_active(user_id):
+    person = found(accounts.user(user_id))
+    form = forms.ActiveForm()
+    deactivate = person["is_active"]
+    if form.validate_on_submit():
+        if deactivate and not form.confirm.data:
+            form.confirm.errors = [*form.confirm.errors, forms.CONFIRM]
+        else:
+            try:
+                changed = accounts.set_active(user_id, not deactivate, form.reason.data)
+            except accounts.Refused as refused:
+                form.form_errors.append(refused.message)
+            else:
+                message = (f"{person['full_name']} is deactivated and signed out everywhere." if deactivate
+                           else f"{person['full_name']} is active again and told so.")
+                return _done(user_id, message, changed)
+    return _user_page(person, 422, active_form=form)
+
+
+@bp.route("/users/<uuid:user_id>/organization", methods=["POST"])
+@role_required("admin")
+def set_organization(user_id):
+    person = found(accounts.user(user_id))
+    form = forms.MembershipForm()
+    _organization_choices(form, person)
+    if form.validate_on_submit():
+        try:
+            changed = accounts.set_organization(user_id, accounts.as_uuid(form.organization.data), form.reason.data)
+        except accounts.Refused as refused:
+            form.form_errors.append(refused.message)
+        else:
+            return _done(user_id, f"{person['full_name']}'s organization is changed. They are told.", changed)
+    return _user_page(person, 422, membership_form=form)
+
+
+@bp.route("/users/<uuid:user_id>/instructor", methods=["POST"])
+@role_required("admin")
+def set_instructor(user_id):
+    person = found(accounts.user(user_id))
+    form = forms.InstructorForm()
+    if not person["has_profile"]:
+        form.form_errors.append("This account has no instructor profile to verify or feature.")
+    elif form.validate_on_submit():
+        try:
+            changed = accounts.set_instructor_flags(user_id, form.verified.data, form.featured.data, form.reason.data)
+        except accounts.Refused as refused:
+            form.form_errors.append(refused.message)
+        else:
+            return _done(user_id, f"{person['full_name']}'s profile is updated. They are told.", changed)
+    return _user_page(person, 422, instructor_form=form)
+
+
+# --- organizations ---------------------------------------------------------------------------------------
+
+def _organizations_page(form=None, status: int = 200):
+    view = accounts.ORGANIZATIONS.read(request.args)
+    listing = accounts.organizations(view).link("admin.organizations")
+    return render("admin/organizations.html", "admin/_organizations.html", status=status, listing=listing,
+                  form=form or forms.OrganizationForm(formdata=None))
+
+
+@bp.route("/organizations")
+@role_required("admin")
+def organizations():
+    return _organizations_page()
+
+
+@bp.route("/organizations", methods=["POST"])
+@role_required("admin")
+def create_organization():
+    form = forms.OrganizationForm()
+    if form.validate_on_submit():
+        slug = form.slug.data or accounts.slug_for(form.name.data)
+        try:
+            org_id = accounts.create_organization(form.name.data, slug)
+        except accounts.Refused as refused:
+            (form.slug if refused.code == "organizations_slug_key" else form.name).errors.append(refused.message)
+        else:
+            return notify(redirect_to(url_for("admin.organization", org_id=org_id)),
+                          f"{form.name.data} is created. Add its members below.")
+    return _organizations_page(form, 422)
+
+
+def _organization_page(org: dict, status: int = 200, **bound):
+    view = accounts.MEMBERS.read(request.args)
+    members = accounts.users(view, organization=org["id"]).link("admin.organization", org_id=org["id"])
+    return render("admin/organization.html", "admin/_members.html", status=status, org=org, listing=members,
+                  roles=accounts.ROLES,
+                  rename_form=bound.get("rename_form") or forms.RenameForm(formdata=None, data={"name": org["name"]}),
+                  member_form=bound.get("member_form") or forms.MemberForm(formdata=None))
+
+
+@bp.route("/organizations/<uuid:org_id>")
+@role_required("admin")
+def organization(org_id):
+    return _organization_page(found(accounts.organization(org_id)))
+
+
+@bp.route("/organizations/<uuid:org_id>/name", methods=["POST"])
+@role_required("admin")
+def rename_organization(org_id):
+    org = found(accounts.organization(org_id))
+    form = forms.RenameForm()
+    if form.validate_on_submit():
+        try:
+            accounts.rename_organization(org_id, form.name.data)
+        except accounts.Refused as refused:
+            form.name.errors.append(refused.message)
+        else:
+            return notify(redirect_to(url_for("admin.organization", org_id=org_id)),
+                          f"The organization is now called {form.name.data}.")
+    return _organization_page(org, 422, rename_form=form)
+
+
+@bp.route("/organizations/<uuid:org_id>/members", methods=["POST"])
+@role_required("admin")
+def add_member(org_id):
+    org = found(accounts.organization(org_id))
+    form = forms.MemberForm()
+    if form.validate_on_submit():
+        member = accounts.user_id_by_email(form.email.data)
+        if member is None:
+            form.email.errors.append("No account has that email address. They sign up first.")
+        else:
+            try:
+                changed = accounts.set_organization(member, org_id, None)
+            except accounts.Refused as refused:
+                form.email.errors.append(refused.message)
+            else:
+                message = (f"{form.email.data} is now a member of {org['name']}. They are told." if changed
+                           else f"{form.email.data} is already a member.")
+                return notify(redirect_to(url_for("admin.organization", org_id=org_id)), message,
+                              "success" if changed else "info")
+    return _organization_page(org, 422, member_form=form)
+
+
+@bp.route("/organizations/<uuid:org_id>/members/<uuid:user_id>/remove", methods=["POST"])
+@role_required("admin")
+def remove_member(org_id, user_id):
+    org = found(accounts.organization(org_id))
+    member = found(accounts.is_member(user_id, org["id"]))
+    back = redirect_to(url_for("admin.organization", org_id=org_id))
+    try:
+        accounts.set_organization(user_id, None, None)
+    except accounts.Refused as refused:
+        return notify(back, refused.message, "error")
+    return notify(back, f"{member['full_name']} is no longer a member of {org['name']}.")
+
+
+@bp.route("/organizations/<uuid:org_id>/members/<uuid:user_id>/admin", methods=["POST"])
+@role_required("admin")
+def member_admin(org_id, user_id):
+    """Make a member the organization's admin (make=yes) or a plain member again (a student)."""
+    org = found(accounts.organization(org_id))
+    member = found(accounts.is_member(user_id, org["id"]))
+    make = request.form.get("make") == "yes"
+    back = redirect_to(url_for("admin.organization", org_id=org_id))
+    try:
+        accounts.set_role(user_id, "org_admin" if make else "student", None)
+    except accounts.Refused as refused:
+        return notify(back, refused.message, "error")
+    return notify(back, f"{member['full_name']} {'administers' if make else 'no longer administers'} "
+                        f"{org['name']}.")
+
+
+# --- the job queue -------------------------------------------------------------------------------------
 
 @bp.route("/jobs")
 @role_required("admin")
@@ -38,3 +288,4 @@ def retry_job(job_id):
     if not queries.retry(job_id):
         return notify(back, f"Job {job_id} is not dead (it may have been retried already).", "info")
     return notify(back, f"Job {job_id} will run again now.")
+

@@ -45,6 +45,25 @@ def _enrollment_update(p, tz):
             "refunded": f"Your enrollment in {p['course_title']} was refunded"}[p["kind"]]
 
 
+ROLE_NAMES = {"student": "a student", "instructor": "an instructor", "org_admin": "an organization admin"}
+
+
+def _account_changed(p, tz):
+    """017: what an administrator changed on the account."""
+    kind = p.get("kind")
+    if kind == "role":
+        return f"An administrator made you {ROLE_NAMES.get(p.get('role'), p.get('role'))}"
+    if kind == "reactivated":
+        return "Your account was reactivated"
+    if kind == "organization":
+        return f"You are now a member of {p.get('organization_name')}"
+    if kind == "left_organization":
+        return "You are no longer a member of an organization"
+    flags = [word for word, on in (("verified", p.get("verified")), ("featured", p.get("featured"))) if on]
+    return f"Your instructor profile is {' and '.join(flags)}" if flags else \
+        "Your instructor profile is no longer verified or featured"
+
+
 def _reminder(p, tz):
     when = "in 1 hour" if p.get("lead") == "1h" else "within 24 hours"
     return f"{p['title']} starts {when}: {local_time(p['start_time'], tz)}"
@@ -96,6 +115,7 @@ EVENTS: dict[str, Event] = {
     "course_announcement": Event(
         lambda p, tz: f"{p['course_title']}: {p['title']}",
         lambda p: ("outreach.announcement", {"announcement_id": p["announcement_id"]})),
+    "account_changed": Event(_account_changed, lambda p: ("account.index", {})),
     "figures_mismatch": Event(
         lambda p, tz: f"The nightly check found {p['count']} stored figure(s) that differ from their recomputation",
         lambda p: ("admin.jobs", {})),

@@ -86,6 +86,17 @@
     };
   };
 
+  // The platform overview (and the organization's home): gross sales and platform fees by month.
+  BUILD.revenue_months = function (d) {
+    return {
+      type: "bar",
+      data: { labels: d.labels,
+              datasets: [{ label: "Gross sales", data: d.gross, backgroundColor: INK, borderRadius: 2 },
+                         { label: "Platform fees", data: d.fees, backgroundColor: WARN, borderRadius: 2 }] },
+      options: { scales: { y: { beginAtZero: true } } }
+    };
+  };
+
   function draw(root) {
     if (!window.Chart) { return; }
     var canvases = (root || document).querySelectorAll("canvas[data-chart]");
