@@ -627,7 +627,7 @@ def test_a_student_sees_their_stored_choices(world):
                          (user, json.dumps({"certificate_issued": False}), json.dumps({"review_response": False})))
     page = text(client.get("/settings/notifications"))
     assert boxes(page)["email_certificate_issued"] is False and boxes(page)["push_review_response"] is False
-    assert sum(boxes(page).values()) == 8 and SELECTED.findall(page) == ["Asia/Tokyo"]
+    assert sum(boxes(page).values()) == 10 and SELECTED.findall(page) == ["Asia/Tokyo"]
 
 
 def _form(events_on: dict, timezone="Europe/Lisbon") -> dict:
