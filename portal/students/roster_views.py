@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app, redirect, request, url_for
+from flask import redirect, request, url_for
 
 from portal.formatting import when
 from portal.listing import csv_response
@@ -30,8 +30,7 @@ def index():
     """The roster; an htmx request (a filter, a page) gets the list only."""
     view = roster.LIST.read(request.args)
     listing = roster.roster(view).link("students.index")
-    return render("students/index.html", "students/_roster.html", listing=listing,
-                  student_page="students.student" in current_app.view_functions)
+    return render("students/index.html", "students/_roster.html", listing=listing)
 
 
 @bp.route("/export.csv")
