@@ -50,7 +50,7 @@ def _headers(path: str) -> dict | None:
     return HTMX if path in FRAGMENTS else None
 
 
-def pages(course_id) -> list[tuple[str, str]]:
+def pages(course_id, student_id) -> list[tuple[str, str]]:
     """Every instructor page with queries of its own (the placeholder areas have none)."""
     course = f"/courses/{course_id}"
     return [("dashboard", "/dashboard"), ("dashboard activity (first page)", "/dashboard/activity"),
@@ -74,7 +74,11 @@ def pages(course_id) -> list[tuple[str, str]]:
             ("students at risk count (the dashboard loads it after the page)", "/students/at-risk"),
             ("students roster (at risk, biggest course)", f"/students/?risk=at_risk&course={course_id}"),
             ("students roster (search a name)", "/students/?q=noor+okafor"),
-            ("students roster (search an email)", "/students/?q=student4242")]
+            ("students roster (search an email)", "/students/?q=student4242"),
+            ("a student's page (the biggest course's first student)", f"/students/{student_id}"),
+            ("students activity timeline (first page)", "/students/activity"),
+            ("bulk enrollment form", "/students/enroll"), ("announcements", "/students/announcements"),
+            ("open invitations", "/students/invitations")]
 
 
 def subjects(owner_url: str) -> dict:
@@ -87,13 +91,16 @@ def subjects(owner_url: str) -> dict:
                        WHERE c.instructor_id = %s AND c.status = 'published'
                        GROUP BY c.id ORDER BY count(e.id) DESC""", (instructor,))
         courses = cur.fetchall()
+        cur.execute("SELECT user_id FROM course_enrollments WHERE course_id = %s ORDER BY enrolled_at, id LIMIT 1",
+                    (courses[0][0],))
+        student = cur.fetchone()[0]
         cur.execute("SELECT total_students FROM instructor_profiles WHERE user_id = %s", (instructor,))
         students = cur.fetchone()[0]
         cur.execute("SELECT split_part(version(), ' ', 2), current_setting('server_version')")
         version = cur.fetchone()[1]
     conn.close()
     free = next(c for c in courses if c[1] == 0)
-    return {"instructor": instructor, "course": courses[0][0], "course_enrollments": courses[0][2],
+    return {"instructor": instructor, "course": courses[0][0], "course_enrollments": courses[0][2], "student": student,
             "free_course": free[0], "students": students, "postgres": version}
 
 
@@ -108,7 +115,7 @@ def sql_pages(urls, ids: dict, sides: measure.Sides, settings: Settings) -> list
     if response.status_code not in (302, 303):
         raise click.ClickException(f"signing in as {top_email()} answered {response.status_code}")
     results = []
-    for name, path in pages(ids["course"]):
+    for name, path in pages(ids["course"], ids["student"]):
         status, statements = measure.capture(client, path, _headers(path))
         log.info("page %s: %s, %d statements", name, status, len(statements))
         result = measure.measure_page(sides, name, statements, settings.rounds, settings.budget)
@@ -123,7 +130,7 @@ def http_pages(urls, ids: dict, settings: Settings) -> dict:
         cookie = load.sign_in(port, top_email(), PASSWORD)
         results = []
         alone = {}
-        for name, path in pages(ids["course"]):
+        for name, path in pages(ids["course"], ids["student"]):
             click.echo(f"  load: {name}")
             results.append(load_page(port, cookie, name, path, settings))
             alone[path] = results[-1]["alone_ms"]
