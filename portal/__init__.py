@@ -30,7 +30,8 @@ login_manager.session_protection = "strong"
 STATIC_ENDPOINTS = {"static", "assets.vendor", "health.live"}
 
 BLUEPRINTS = ("auth", "dashboard", "courses", "workshops", "students", "revenue", "reviews",
-              "settings", "account", "catalog", "learning", "enrollment", "admin", "notifications", "health")
+              "settings", "account", "catalog", "learning", "enrollment", "admin", "notifications", "health",
+              "moderation", "audit")
 
 
 def create_app(config: dict | None = None) -> Flask:

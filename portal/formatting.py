@@ -14,11 +14,14 @@ NAVIGATION = {
     "instructor": [("Dashboard", "dashboard.index"), ("Courses", "courses.index"),
                    ("Workshops", "workshops.index"), ("Students", "students.index"),
                    ("Revenue", "revenue.index"), ("Reviews", "reviews.index"),
+                   ("Audit log", "audit.index"),
                    ("Settings", "settings.index"), ("Catalog", "catalog.index")],
     "student": [("Catalog", "catalog.index"), ("My learning", "learning.index"),
                 ("Settings", "settings.notifications")],
-    "org_admin": [("Organization", "admin.index"), ("Settings", "settings.notifications")],
-    "admin": [("Moderation", "admin.index"), ("Job queue", "admin.jobs"), ("Settings", "settings.notifications")],
+    "org_admin": [("Organization", "admin.index"), ("Audit log", "audit.index"),
+                  ("Settings", "settings.notifications")],
+    "admin": [("Moderation", "admin.index"), ("Reported reviews", "moderation.index"), ("Audit log", "audit.index"),
+              ("Job queue", "admin.jobs"), ("Settings", "settings.notifications")],
     None: [("Catalog", "catalog.index")],
 }
 

@@ -1004,6 +1004,28 @@ class InstructorStudentNote(BaseModel):
         table_name = "instructor_student_notes"
 
 
+class AuditLog(BaseModel):
+    """``audit_log`` (016): append-only, written by the database's triggers only (moderation, roles
+    and organizations, deactivation, verification, refunds, payouts, prices, co-teachers). No
+    foreign keys: the log outlives what it mentions."""
+    id = BigIntegerField(primary_key=True)
+    occurred_at = DateTimeTZField()
+    actor_id = UUIDField(null=True)
+    action = TextField()
+    entity_type = TextField()
+    entity_id = UUIDField()
+    organization_id = UUIDField(null=True)
+    course_id = UUIDField(null=True)
+    workshop_id = UUIDField(null=True)
+    instructor_id = UUIDField(null=True)
+    before = jsonb()
+    after = jsonb()
+    reason = TextField(null=True)
+
+    class Meta:
+        table_name = "audit_log"
+
+
 TABLE_MODELS = (
     SchemaMigration, Organization, User, Course, CourseModule, CourseLesson, CourseEnrollment,
     LessonProgress, Workshop, WorkshopRegistration, InstructorProfile, InstructorSettings,
@@ -1012,6 +1034,7 @@ TABLE_MODELS = (
     ReviewHelpfulVote, ReviewReport, NotificationEvent, NotificationSettings, Notification,
     NotificationReadMark, UserSession, EmailChange,
     InstructorStudentNote,
+    AuditLog,
 )
 VIEW_MODELS = (PublicInstructor, CourseOutline, CourseTeacher, StudentEngagementSummary, ReviewAuthor)
 MATERIALIZED_VIEW_MODELS = (InstructorMonthlyStats,)
