@@ -566,12 +566,16 @@ LABELS = {
     "review_response": "An instructor answers your review",
     "certificate_issued": "You earn a certificate",
     "figures_mismatch": "The nightly check finds a stored figure that differs from its recomputation",
+    "review_moderated": "An administrator hides or restores your review",  # 016
 }
 AUDIENCE = {
     "owner": ("new_enrollment", "new_review", "workshop_reminder"),
-    "student": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued"),
-    "admin": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued", "figures_mismatch"),
-    "org_admin": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued"),
+    "student": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued",
+                "review_moderated"),
+    "admin": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued", "figures_mismatch",
+              "review_moderated"),
+    "org_admin": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued",
+                  "review_moderated"),
 }
 CHECKBOX = re.compile(r'<input( checked)? id="(email|push)_(\w+)" name="\2_\3" type="checkbox" value="y">')
 SELECTED = re.compile(r'<option selected value="([^"]+)">')
@@ -621,7 +625,7 @@ def test_a_student_sees_their_stored_choices(world):
                          (user, json.dumps({"certificate_issued": False}), json.dumps({"review_response": False})))
     page = text(client.get("/settings/notifications"))
     assert boxes(page)["email_certificate_issued"] is False and boxes(page)["push_review_response"] is False
-    assert sum(boxes(page).values()) == 6 and SELECTED.findall(page) == ["Asia/Tokyo"]
+    assert sum(boxes(page).values()) == 2 * len(AUDIENCE["student"]) - 2 and SELECTED.findall(page) == ["Asia/Tokyo"]
 
 
 def _form(events_on: dict, timezone="Europe/Lisbon") -> dict:
