@@ -93,6 +93,11 @@ def page(view: View, user) -> Page:
 
 
 def changes(before: dict, after: dict) -> list[tuple[str, object, object]]:
-    """(field, before, after) for every field either side holds, in the order they were written."""
+    """(field, before, after) for every field either side holds, in the order they were written; a
+    yes/no field reads "yes" or "no"."""
     keys = list(dict.fromkeys([*(before or {}), *(after or {})]))
-    return [(key, (before or {}).get(key), (after or {}).get(key)) for key in keys]
+    return [(key, _shown((before or {}).get(key)), _shown((after or {}).get(key))) for key in keys]
+
+
+def _shown(value):
+    return {True: "yes", False: "no"}.get(value, value) if isinstance(value, bool) else value
