@@ -50,10 +50,11 @@ def review(review_id):
 
 
 def _back() -> str:
-    """Where a plain form goes back to: the queue as it was, else its top."""
+    """Where a plain form goes back to: the queue as it was, or the review's own page; else the queue's top."""
     home = url_for("moderation.index")
+    own = url_for("moderation.review", review_id=request.view_args["review_id"])
     target = safe_next(request.form.get("back"), home)
-    return target if urlsplit(target).path in (home, url_for("moderation.review", review_id=request.view_args["review_id"])) else home
+    return target if urlsplit(target).path in (home, own) else home
 
 
 def _decide(review_id, act, done: str, needs_reason: bool = True):
