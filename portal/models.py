@@ -694,6 +694,8 @@ class CourseReview(BaseModel):
     moderation_reason = TextField(null=True)
     moderated_at = DateTimeTZField(null=True)
     moderated_by = fk(User, "moderated_by", null=True)
+    open_report_count = IntegerField()
+    first_open_report_at = DateTimeTZField(null=True)
     created_at = DateTimeTZField()
     updated_at = DateTimeTZField()
 

@@ -42,6 +42,79 @@ CREATE INDEX idx_course_reviews_hidden ON public.course_reviews (moderated_at DE
 -- A review's reports (the queue shows each open review's reports; 005 indexed only open ones by date).
 CREATE INDEX idx_review_reports_review ON public.review_reports (review_id);
 
+-- Each review keeps its open reports' count and the oldest one's date (by
+-- delta, from review_reports' own trigger below), so the queue pages on a
+-- partial index instead of grouping every open report per page, and the
+-- author's delete policy can see "under report" without reading the reports
+-- (which only reporters and admins may read). Nobody writes them but the
+-- trigger: 007's column grants name neither.
+ALTER TABLE public.course_reviews
+    ADD COLUMN open_report_count integer NOT NULL DEFAULT 0 CHECK (open_report_count >= 0),
+    ADD COLUMN first_open_report_at timestamptz,
+    ADD CONSTRAINT open_reports_dated CHECK ((open_report_count = 0) = (first_open_report_at IS NULL));
+UPDATE public.course_reviews r
+SET open_report_count = q.n, first_open_report_at = q.first
+FROM (SELECT review_id, count(*)::integer AS n, min(created_at) AS first
+      FROM public.review_reports WHERE resolved_at IS NULL GROUP BY review_id) q
+WHERE q.review_id = r.id;
+CREATE INDEX idx_course_reviews_reported ON public.course_reviews (first_open_report_at, id)
+    WHERE open_report_count > 0;
+
+CREATE FUNCTION private.track_open_reports() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    was_open boolean := TG_OP <> 'INSERT' AND OLD.resolved_at IS NULL;
+    is_open boolean := TG_OP <> 'DELETE' AND NEW.resolved_at IS NULL;
+BEGIN
+    IF is_open AND NOT was_open THEN
+        UPDATE public.course_reviews
+        SET open_report_count = open_report_count + 1,
+            first_open_report_at = LEAST(first_open_report_at, NEW.created_at)
+        WHERE id = NEW.review_id;
+    ELSIF was_open AND NOT is_open THEN
+        -- the review's own reports only (idx_review_reports_review): a few rows
+        UPDATE public.course_reviews
+        SET open_report_count = open_report_count - 1,
+            first_open_report_at = CASE
+                WHEN open_report_count = 1 THEN NULL
+                WHEN first_open_report_at < OLD.created_at THEN first_open_report_at
+                -- (AFTER ROW triggers see the whole statement's result: when it closed
+                -- them all, the last call's count of 1 clears the date)
+                ELSE coalesce((SELECT min(x.created_at) FROM public.review_reports x
+                               WHERE x.review_id = OLD.review_id AND x.resolved_at IS NULL
+                                 AND x.id <> OLD.id), first_open_report_at) END
+        WHERE id = OLD.review_id;  -- none when the review itself is being deleted (the cascade)
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER track_open_reports AFTER INSERT OR DELETE OR UPDATE OF resolved_at ON public.review_reports
+    FOR EACH ROW EXECUTE FUNCTION private.track_open_reports();
+
+-- The checker of these two figures (private.verify_moderation_figures(): the
+-- reviews whose kept figures disagree with their reports; empty when right).
+CREATE FUNCTION private.verify_moderation_figures()
+RETURNS TABLE (review_id uuid, kept_count integer, actual_count integer,
+               kept_first timestamptz, actual_first timestamptz)
+LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT r.id, r.open_report_count, coalesce(q.n, 0), r.first_open_report_at, q.first
+    FROM public.course_reviews r
+    LEFT JOIN (SELECT x.review_id, count(*)::integer AS n, min(x.created_at) AS first
+               FROM public.review_reports x WHERE x.resolved_at IS NULL GROUP BY x.review_id) q
+           ON q.review_id = r.id
+    WHERE (r.open_report_count, r.first_open_report_at) IS DISTINCT FROM (coalesce(q.n, 0), q.first)
+$$;
+
+-- The one exception to "the author may delete their review": a review that is
+-- hidden, or under open reports, stays until a moderator decides. Otherwise
+-- the author could undo a hide (delete, then post again: a new, visible review)
+-- or wipe the reports against it (they cascade with the review). Admins
+-- delete any review; every deletion is audited (review.deleted below).
+DROP POLICY course_reviews_delete ON public.course_reviews;
+CREATE POLICY course_reviews_delete ON public.course_reviews FOR DELETE TO authenticated
+    USING ((user_id = (SELECT rls.uid()) AND is_visible AND open_report_count = 0)
+           OR (SELECT rls.is_admin()));
+
 -- 2. The audit log ---------------------------------------------------------------------------
 --
 -- Written only by the database: AFTER triggers on the audited tables, each
@@ -75,6 +148,10 @@ CREATE INDEX idx_audit_log_course ON public.audit_log (course_id, occurred_at DE
     WHERE course_id IS NOT NULL;
 CREATE INDEX idx_audit_log_instructor ON public.audit_log (instructor_id, occurred_at DESC, id DESC)
     WHERE instructor_id IS NOT NULL;
+-- The admin's filters: by actor, by action.
+CREATE INDEX idx_audit_log_actor ON public.audit_log (actor_id, occurred_at DESC, id DESC)
+    WHERE actor_id IS NOT NULL;
+CREATE INDEX idx_audit_log_action ON public.audit_log (action, occurred_at DESC, id DESC);
 
 -- Append-only, even for the owner: every UPDATE and DELETE raises; TRUNCATE
 -- raises unless the transaction set portal.audit_log_reset = 'on', which only
@@ -120,12 +197,25 @@ BEGIN
 END
 $$;
 
--- Moderation: a review hidden, restored, or its reason rewritten.
+-- Moderation: a review hidden, restored, or its reason rewritten; and any
+-- review deleted (by its author, an admin, or with its author's account). A
+-- review deleted with its course is the course's deletion (course.deleted):
+-- by then the course row is gone, so nothing is written here.
 CREATE FUNCTION private.audit_course_review() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     c record;
 BEGIN
+    IF TG_OP = 'DELETE' THEN
+        SELECT organization_id, instructor_id INTO c FROM public.courses WHERE id = OLD.course_id;
+        IF FOUND THEN
+            PERFORM private.audit('review.deleted', 'course_review', OLD.id,
+                jsonb_build_object('rating', OLD.rating, 'is_visible', OLD.is_visible,
+                                   'open_report_count', OLD.open_report_count),
+                NULL, c.organization_id, OLD.course_id, NULL, c.instructor_id);
+        END IF;
+        RETURN NULL;
+    END IF;
     SELECT organization_id, instructor_id INTO c FROM public.courses WHERE id = NEW.course_id;
     PERFORM private.audit(
         CASE WHEN NEW.is_visible = OLD.is_visible THEN 'review.reason_changed'
@@ -141,44 +231,85 @@ CREATE TRIGGER audit_course_review AFTER UPDATE OF is_visible, moderation_reason
     FOR EACH ROW
     WHEN ((OLD.is_visible, OLD.moderation_reason) IS DISTINCT FROM (NEW.is_visible, NEW.moderation_reason))
     EXECUTE FUNCTION private.audit_course_review();
+CREATE TRIGGER audit_course_review_deleted AFTER DELETE ON public.course_reviews
+    FOR EACH ROW EXECUTE FUNCTION private.audit_course_review();
 
--- Moderation: a report resolved (dismissed, or with the review's hiding) or reopened.
+-- Moderation: a report dismissed (resolved while its review stays visible),
+-- resolved by the review's hiding (the queue hides the review first, then
+-- resolves its reports), re-dated (resolved again), reopened, or deleted (not
+-- when its review is being deleted: review.deleted says it). Who reported and
+-- why stays with moderation (012): these rows carry no scope, so only platform
+-- admins (and service_role) read them.
 CREATE FUNCTION private.audit_review_report() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
-    c record;
+    visible boolean;
 BEGIN
-    SELECT co.id, co.organization_id, co.instructor_id INTO c
-    FROM public.course_reviews r JOIN public.courses co ON co.id = r.course_id WHERE r.id = NEW.review_id;
+    IF TG_OP = 'DELETE' THEN
+        IF EXISTS (SELECT 1 FROM public.course_reviews WHERE id = OLD.review_id) THEN
+            PERFORM private.audit('review_report.deleted', 'review_report', OLD.id,
+                jsonb_build_object('review_id', OLD.review_id, 'reason', OLD.reason,
+                                   'resolved_at', OLD.resolved_at),
+                NULL, NULL, NULL, NULL, NULL);
+        END IF;
+        RETURN NULL;
+    END IF;
+    SELECT is_visible INTO visible FROM public.course_reviews WHERE id = NEW.review_id;
     PERFORM private.audit(
-        CASE WHEN NEW.resolved_at IS NULL THEN 'review_report.reopened' ELSE 'review_report.resolved' END,
+        CASE WHEN NEW.resolved_at IS NULL THEN 'review_report.reopened'
+             WHEN OLD.resolved_at IS NOT NULL THEN 'review_report.redated'
+             WHEN visible THEN 'review_report.dismissed'
+             ELSE 'review_report.resolved' END,
         'review_report', NEW.id,
         jsonb_build_object('resolved_at', OLD.resolved_at, 'resolved_by', OLD.resolved_by),
         jsonb_build_object('resolved_at', NEW.resolved_at, 'resolved_by', NEW.resolved_by,
                            'review_id', NEW.review_id, 'reason', NEW.reason),
-        c.organization_id, c.id, NULL, c.instructor_id);
+        NULL, NULL, NULL, NULL);
     RETURN NULL;
 END
 $$;
 CREATE TRIGGER audit_review_report AFTER UPDATE OF resolved_at ON public.review_reports
-    FOR EACH ROW WHEN ((OLD.resolved_at IS NULL) IS DISTINCT FROM (NEW.resolved_at IS NULL))
+    FOR EACH ROW WHEN (OLD.resolved_at IS DISTINCT FROM NEW.resolved_at)
     EXECUTE FUNCTION private.audit_review_report();
+CREATE TRIGGER audit_review_report_deleted AFTER DELETE ON public.review_reports
+    FOR EACH ROW EXECUTE FUNCTION private.audit_review_report();
 
--- Accounts: role, organization, deactivation. One row per change; its action
--- names the weightiest part (deactivation, then role, then organization) and
--- before/after hold every audited field that changed.
+-- Accounts: role, organization, deactivation, deletion. One row per change
+-- and organization involved; its action names the weightiest part
+-- (deactivation, then role, then organization) and before/after hold every
+-- audited field that changed. A move from one organization to another writes
+-- one row for each, scoped to it: the old organization's copy leaves the new
+-- organization's id out (after), the new one's the old id (before).
 CREATE FUNCTION private.audit_user() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    what text;
+    was jsonb;
+    now_is jsonb;
 BEGIN
-    PERFORM private.audit(
-        CASE WHEN NEW.is_active IS DISTINCT FROM OLD.is_active
-                  THEN CASE WHEN NEW.is_active THEN 'user.reactivated' ELSE 'user.deactivated' END
-             WHEN NEW.role IS DISTINCT FROM OLD.role THEN 'user.role_changed'
-             ELSE 'user.organization_changed' END,
-        'user', NEW.id,
-        jsonb_build_object('role', OLD.role, 'organization_id', OLD.organization_id, 'is_active', OLD.is_active),
-        jsonb_build_object('role', NEW.role, 'organization_id', NEW.organization_id, 'is_active', NEW.is_active),
-        coalesce(NEW.organization_id, OLD.organization_id), NULL, NULL, NULL);
+    IF TG_OP = 'DELETE' THEN
+        PERFORM private.audit('user.deleted', 'user', OLD.id,
+            jsonb_build_object('role', OLD.role, 'organization_id', OLD.organization_id,
+                               'is_active', OLD.is_active),
+            NULL, OLD.organization_id, NULL, NULL, NULL);
+        RETURN NULL;
+    END IF;
+    what := CASE WHEN NEW.is_active IS DISTINCT FROM OLD.is_active
+                      THEN CASE WHEN NEW.is_active THEN 'user.reactivated' ELSE 'user.deactivated' END
+                 WHEN NEW.role IS DISTINCT FROM OLD.role THEN 'user.role_changed'
+                 ELSE 'user.organization_changed' END;
+    was := jsonb_build_object('role', OLD.role, 'organization_id', OLD.organization_id, 'is_active', OLD.is_active);
+    now_is := jsonb_build_object('role', NEW.role, 'organization_id', NEW.organization_id, 'is_active', NEW.is_active);
+    IF OLD.organization_id IS NOT NULL AND NEW.organization_id IS NOT NULL
+       AND OLD.organization_id <> NEW.organization_id THEN
+        PERFORM private.audit(what, 'user', NEW.id, was, now_is - 'organization_id',
+                              OLD.organization_id, NULL, NULL, NULL);
+        PERFORM private.audit(what, 'user', NEW.id, was - 'organization_id', now_is,
+                              NEW.organization_id, NULL, NULL, NULL);
+    ELSE
+        PERFORM private.audit(what, 'user', NEW.id, was, now_is,
+                              coalesce(NEW.organization_id, OLD.organization_id), NULL, NULL, NULL);
+    END IF;
     RETURN NULL;
 END
 $$;
@@ -186,6 +317,8 @@ CREATE TRIGGER audit_user AFTER UPDATE OF role, organization_id, is_active ON pu
     FOR EACH ROW
     WHEN ((OLD.role, OLD.organization_id, OLD.is_active) IS DISTINCT FROM (NEW.role, NEW.organization_id, NEW.is_active))
     EXECUTE FUNCTION private.audit_user();
+CREATE TRIGGER audit_user_deleted AFTER DELETE ON public.users
+    FOR EACH ROW EXECUTE FUNCTION private.audit_user();
 
 -- An instructor verified or featured (or no longer).
 CREATE FUNCTION private.audit_instructor_profile() RETURNS trigger
@@ -260,6 +393,28 @@ CREATE TRIGGER audit_workshop_price AFTER UPDATE OF price_amount, currency ON pu
     WHEN ((OLD.price_amount, OLD.currency) IS DISTINCT FROM (NEW.price_amount, NEW.currency))
     EXECUTE FUNCTION private.audit_price();
 
+-- A course or workshop deleted: one row, scoped as it was (what cascades with
+-- it, its team and reviews, writes nothing of its own: see audit_co_teacher
+-- and audit_course_review).
+CREATE FUNCTION private.audit_offering_deleted() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    is_course boolean := TG_TABLE_NAME = 'courses';
+BEGIN
+    PERFORM private.audit(
+        CASE WHEN is_course THEN 'course.deleted' ELSE 'workshop.deleted' END,
+        CASE WHEN is_course THEN 'course' ELSE 'workshop' END, OLD.id,
+        jsonb_build_object('title', OLD.title, 'price_amount', OLD.price_amount, 'currency', OLD.currency),
+        NULL, OLD.organization_id, CASE WHEN is_course THEN OLD.id END, CASE WHEN NOT is_course THEN OLD.id END,
+        OLD.instructor_id);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER audit_course_deleted AFTER DELETE ON public.courses
+    FOR EACH ROW EXECUTE FUNCTION private.audit_offering_deleted();
+CREATE TRIGGER audit_workshop_deleted AFTER DELETE ON public.workshops
+    FOR EACH ROW EXECUTE FUNCTION private.audit_offering_deleted();
+
 -- Co-instructors (role and permissions) and facilitators (role): added, changed, removed.
 CREATE FUNCTION private.audit_co_teacher() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
@@ -276,6 +431,9 @@ BEGIN
         SELECT organization_id, instructor_id INTO o FROM public.courses WHERE id = item;
     ELSE
         SELECT organization_id, instructor_id INTO o FROM public.workshops WHERE id = item;
+    END IF;
+    IF NOT FOUND THEN
+        RETURN NULL;  -- removed with its course or workshop: course.deleted / workshop.deleted says it
     END IF;
     PERFORM private.audit(
         (CASE WHEN is_course THEN 'co_instructor.' ELSE 'facilitator.' END)
@@ -300,10 +458,15 @@ CREATE TRIGGER audit_workshop_facilitator_changed AFTER UPDATE OF role ON public
     FOR EACH ROW WHEN (OLD.role IS DISTINCT FROM NEW.role)
     EXECUTE FUNCTION private.audit_co_teacher();
 
--- Organizations: created, renamed (name or slug).
+-- Organizations: created, renamed (name or slug), deleted.
 CREATE FUNCTION private.audit_organization() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
+    IF TG_OP = 'DELETE' THEN
+        PERFORM private.audit('organization.deleted', 'organization', OLD.id,
+            jsonb_build_object('name', OLD.name, 'slug', OLD.slug), NULL, OLD.id, NULL, NULL, NULL);
+        RETURN NULL;
+    END IF;
     PERFORM private.audit(
         CASE WHEN TG_OP = 'INSERT' THEN 'organization.created' ELSE 'organization.renamed' END,
         'organization', NEW.id,
@@ -318,6 +481,8 @@ CREATE TRIGGER audit_organization_created AFTER INSERT ON public.organizations
 CREATE TRIGGER audit_organization_renamed AFTER UPDATE OF name, slug ON public.organizations
     FOR EACH ROW WHEN ((OLD.name, OLD.slug) IS DISTINCT FROM (NEW.name, NEW.slug))
     EXECUTE FUNCTION private.audit_organization();
+CREATE TRIGGER audit_organization_deleted AFTER DELETE ON public.organizations
+    FOR EACH ROW EXECUTE FUNCTION private.audit_organization();
 
 -- Reads: platform admins all; an organization admin the rows of their
 -- organization; an instructor the rows about what they own (their courses and
@@ -340,5 +505,6 @@ REVOKE ALL ON FUNCTION private.notify_review_moderated(), private.refuse_audit_l
     private.audit(text, text, uuid, jsonb, jsonb, uuid, uuid, uuid, uuid, text),
     private.audit_course_review(), private.audit_review_report(), private.audit_user(),
     private.audit_instructor_profile(), private.audit_revenue(), private.audit_price(),
-    private.audit_co_teacher(), private.audit_organization()
+    private.audit_co_teacher(), private.audit_organization(), private.audit_offering_deleted(),
+    private.track_open_reports(), private.verify_moderation_figures()
     FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;

@@ -78,16 +78,28 @@ def test_a_role_change_by_an_admin(w):
     assert (row["before"], row["after"]) == ({"role": "student"}, {"role": "instructor"})
 
 
-def test_an_organization_change_and_a_combined_change_are_one_row_each(w):
+def test_an_organization_change_and_a_combined_change_one_row_per_organization(w):
+    """Joining an organization: one row, its own. Moving from one to another: a row for each
+    organization, scoped to it, neither carrying the other organization's id; each org admin
+    reads their own copy only."""
     user = gen_user(w["db"], "student")
     act(w, "admin", "UPDATE users SET organization_id = %s WHERE id = %s", (w["org"], user))
     act(w, "admin", "UPDATE users SET role = 'org_admin', organization_id = %s WHERE id = %s", (w["org2"], user))
-    first, second = rows(w, user)
-    assert first["action"] == "user.organization_changed"
+    first, left, joined = rows(w, user)
+    assert first["action"] == "user.organization_changed" and first["organization_id"] == w["org"]
     assert (first["before"], first["after"]) == ({"organization_id": None}, {"organization_id": str(w["org"])})
-    assert second["action"] == "user.role_changed" and second["organization_id"] == w["org2"]
-    assert second["before"] == {"role": "student", "organization_id": str(w["org"])}
-    assert second["after"] == {"role": "org_admin", "organization_id": str(w["org2"])}
+    assert {left["action"], joined["action"]} == {"user.role_changed"}
+    assert (left["organization_id"], joined["organization_id"]) == (w["org"], w["org2"])
+    assert left["before"] == {"role": "student", "organization_id": str(w["org"])}
+    assert left["after"] == {"role": "org_admin"}  # the new organization's id left out
+    assert joined["before"] == {"role": "student"}  # the old organization's id left out
+    assert joined["after"] == {"role": "org_admin", "organization_id": str(w["org2"])}
+    seen = lambda who: attempt(w, who, "SELECT before, after FROM audit_log WHERE entity_id = %s "  # noqa: E731
+                                       "AND action = 'user.role_changed'", (user,))
+    assert seen("org_admin") == [{"before": left["before"], "after": left["after"]}]
+    assert seen("other_org_admin") == [{"before": joined["before"], "after": joined["after"]}]
+    assert str(w["org2"]) not in json.dumps(seen("org_admin"))
+    assert str(w["org"]) not in json.dumps(seen("other_org_admin"))
 
 
 def test_deactivation_and_reactivation(w):
@@ -218,13 +230,109 @@ def test_moderation_decisions(w):
     assert {(r["course_id"], r["instructor_id"], r["organization_id"]) for r in found} == \
         {(w["course"].id, w["u"]["owner"], w["org"])}
     resolved = one(w, report)
-    assert resolved["action"] == "review_report.resolved" and resolved["before"] == {"resolved_at": None, "resolved_by": None}
+    # resolved while the review stays visible: a dismissal
+    assert resolved["action"] == "review_report.dismissed" and resolved["before"] == {"resolved_at": None, "resolved_by": None}
     assert resolved["after"]["resolved_by"] == str(w["u"]["admin"]) and resolved["after"]["review_id"] == str(review)
+    # who reported and why stays with moderation: no scope, so admins alone read it
+    assert (resolved["course_id"], resolved["instructor_id"], resolved["organization_id"]) == (None, None, None)
     # the student's own edit of their review is not a moderation act
     act_student = Actor.user(student)
     with db.act(act_student) as cur:
         cur.execute("UPDATE course_reviews SET review_text = 'Edited' WHERE id = %s", (review,))
     assert len(rows(w, review)) == 3
+
+
+def _reported_review(w, reason="spam"):
+    db = w["db"]
+    student, reporter = gen_user(db, "student"), gen_user(db, "student")
+    complete_course(db, student, w["course"])
+    with db.act(Actor.user(student)) as cur:
+        cur.execute("INSERT INTO course_reviews (course_id, user_id, rating) VALUES (%s, %s, 2) RETURNING id",
+                    (w["course"].id, student))
+        review = cur.fetchone()["id"]
+    with db.act(Actor.user(reporter)) as cur:
+        cur.execute("INSERT INTO review_reports (review_id, reason) VALUES (%s, %s) RETURNING id", (review, reason))
+        report = cur.fetchone()["id"]
+    return review, report, student
+
+
+def test_a_report_resolved_by_hiding_redated_and_reopened(w):
+    review, report, _ = _reported_review(w)
+    act(w, "admin", "UPDATE course_reviews SET is_visible = false, moderation_reason = 'Spam' WHERE id = %s",
+        (review,))
+    act(w, "admin", "UPDATE review_reports SET resolved_at = now() WHERE id = %s", (report,))
+    act(w, "admin", "UPDATE review_reports SET resolved_at = now() - interval '1 day' WHERE id = %s", (report,))
+    act(w, "admin", "UPDATE review_reports SET resolved_at = NULL WHERE id = %s", (report,))
+    found = rows(w, report)
+    assert [r["action"] for r in found] == \
+        ["review_report.resolved", "review_report.redated", "review_report.reopened"]
+    redated = found[1]
+    assert set(redated["before"]) == {"resolved_at"} and set(redated["after"]) >= {"resolved_at"}
+    assert redated["before"]["resolved_at"] != redated["after"]["resolved_at"]
+
+
+def test_report_rows_are_read_by_platform_admins_only(w):
+    review, report, _ = _reported_review(w, "offensive")
+    act(w, "admin", "UPDATE review_reports SET resolved_at = now() WHERE id = %s", (report,))
+    query = "SELECT action FROM audit_log WHERE entity_type = 'review_report' AND entity_id = %s"
+    assert attempt(w, "admin", query, (report,)) == [{"action": "review_report.dismissed"}]
+    for who in ("owner", "org_admin", "co", "student"):
+        assert attempt(w, who, query, (report,)) == [], who
+
+
+def test_deletions_are_audited(w):
+    db = w["db"]
+    # an admin deletes a report, then a review (its other reports cascade: the review's row says it)
+    review, report, author = _reported_review(w)
+    act(w, "admin", "DELETE FROM review_reports WHERE id = %s", (report,))
+    gone = one(w, report)
+    assert (gone["action"], gone["actor_id"], gone["after"]) == ("review_report.deleted", w["u"]["admin"], {})
+    assert gone["before"]["review_id"] == str(review) and gone["course_id"] is None
+    review2, report2, _ = _reported_review(w)
+    act(w, "admin", "DELETE FROM course_reviews WHERE id = %s", (review2,))
+    deleted = one(w, review2)
+    assert (deleted["action"], deleted["actor_id"]) == ("review.deleted", w["u"]["admin"])
+    assert deleted["before"] == {"rating": 2, "is_visible": True, "open_report_count": 1}
+    assert (deleted["course_id"], deleted["instructor_id"], deleted["organization_id"]) == \
+        (w["course"].id, w["u"]["owner"], w["org"])
+    assert rows(w, report2) == []
+    # an account
+    user = gen_user(db, "student", org=w["org"])
+    act(w, "admin", "DELETE FROM users WHERE id = %s", (user,))
+    row = one(w, user)
+    assert (row["action"], row["organization_id"], row["before"]["role"]) == ("user.deleted", w["org"], "student")
+    # an organization
+    (org,) = act(w, "admin", "INSERT INTO organizations (name, slug) VALUES ('Doomed Org', 'doomed-org-audit') "
+                             "RETURNING id")
+    act(w, "admin", "DELETE FROM organizations WHERE id = %s", (org["id"],))
+    assert [(r["action"], r["before"]) for r in rows(w, org["id"])] == [
+        ("organization.created", {}), ("organization.deleted", {"name": "Doomed Org", "slug": "doomed-org-audit"})]
+
+
+def test_a_course_deletion_is_one_scoped_row(w):
+    """The course's own row, scoped; its team and reviews cascading with it write no unscoped rows."""
+    db = w["db"]
+    course = gen_course(db, w["u"]["owner"], org=w["org"], lessons=("text",), title="Short-lived")
+    perms = json.dumps({p: p == "view_content" for p in PERMISSIONS})
+    team = db.value("INSERT INTO course_instructors (course_id, instructor_id, permissions) VALUES (%s, %s, %s) "
+                    "RETURNING id", (course.id, w["u"]["co"], perms))
+    workshop = gen_workshop(db, w["u"]["owner"], org=w["org"], title="Short-lived Workshop")
+    db.value("INSERT INTO workshop_facilitators (workshop_id, facilitator_id) VALUES (%s, %s) RETURNING id",
+             (workshop, w["u"]["co"]))
+    before = db.value("SELECT max(id) FROM audit_log")
+    act(w, "admin", "DELETE FROM courses WHERE id = %s", (course.id,))
+    act(w, "admin", "DELETE FROM workshops WHERE id = %s", (workshop,))
+    new = db.rows("SELECT action, entity_id, course_id, workshop_id, instructor_id, organization_id, before "
+                  "FROM audit_log WHERE id > %s ORDER BY id", (before,))
+    assert [(r["action"], r["entity_id"]) for r in new] == [("course.deleted", course.id),
+                                                            ("workshop.deleted", workshop)]
+    assert (new[0]["course_id"], new[0]["instructor_id"], new[0]["organization_id"]) == \
+        (course.id, w["u"]["owner"], w["org"])
+    assert (new[1]["workshop_id"], new[1]["instructor_id"], new[1]["organization_id"]) == \
+        (workshop, w["u"]["owner"], w["org"])
+    assert new[0]["before"]["title"] == "Short-lived"
+    assert [r["action"] for r in rows(w, team)] == ["co_instructor.added"]  # no unscoped "removed"
+    assert db.value("SELECT count(*) FROM audit_log WHERE id > %s AND instructor_id IS NULL", (before,)) == 0
 
 
 def test_a_bulk_change_writes_one_row_per_changed_row_and_none_with_triggers_off(w):

@@ -178,3 +178,91 @@ def test_workshop_feedback_has_no_reports(w):
     """The issue's "workshop feedback where reports apply": no report table refers to it (nothing to moderate)."""
     assert w["db"].value("SELECT count(*) FROM pg_constraint WHERE contype = 'f' "
                          "AND confrelid = 'public.workshop_feedback'::regclass") == 0
+
+
+def _fresh_review(w, rating=2):
+    db = w["db"]
+    student = gen_user(db, "student")
+    complete_course(db, student, w["course"])
+    with db.act(Actor.user(student)) as cur:
+        cur.execute("INSERT INTO course_reviews (course_id, user_id, rating, review_text) VALUES (%s, %s, %s, 'x') "
+                    "RETURNING id", (w["course"].id, student, rating))
+        return cur.fetchone()["id"], student
+
+
+def _report(w, review):
+    reporter = gen_user(w["db"], "student")
+    with w["db"].act(Actor.user(reporter)) as cur:
+        cur.execute("INSERT INTO review_reports (review_id, reason) VALUES (%s, 'spam') RETURNING id", (review,))
+        return cur.fetchone()["id"]
+
+
+def _delete_own(w, student, review):
+    with w["db"].attempt(Actor.user(student)) as cur:
+        cur.execute("DELETE FROM course_reviews WHERE id = %s", (review,))
+        return cur.rowcount
+
+
+def test_the_author_cannot_undo_a_hide_by_deleting_and_posting_again(w):
+    """The attack: hidden by an admin, the author deletes the review and posts it again (visible)."""
+    db = w["db"]
+    review, student = _fresh_review(w)
+    act(w, "admin", "UPDATE course_reviews SET is_visible = false, moderation_reason = 'Abusive' WHERE id = %s",
+        (review,))
+    assert _delete_own(w, student, review) == 0
+    assert db.value("SELECT is_visible FROM course_reviews WHERE id = %s", (review,)) is False
+    with db.attempt(Actor.user(student)) as cur:  # posting again: one review per student and course
+        with pytest.raises(psycopg2.Error):
+            cur.execute("INSERT INTO course_reviews (course_id, user_id, rating, review_text) "
+                        "VALUES (%s, %s, 1, 'bad again') RETURNING is_visible", (w["course"].id, student))
+
+
+def test_the_author_cannot_wipe_open_reports_by_deleting(w):
+    db = w["db"]
+    review, student = _fresh_review(w)
+    report = _report(w, review)
+    assert _delete_own(w, student, review) == 0
+    assert db.value("SELECT count(*) FROM review_reports WHERE id = %s", (report,)) == 1
+    # once a moderator has decided (dismissed: resolved, still visible), the author may delete it
+    act(w, "admin", "UPDATE review_reports SET resolved_at = now() WHERE id = %s", (report,))
+    assert _delete_own(w, student, review) == 1
+    assert mismatches(db) == []
+
+
+def test_the_author_deletes_a_visible_unreported_review_and_an_admin_any(w):
+    review, student = _fresh_review(w)
+    assert _delete_own(w, student, review) == 1
+    hidden, _ = _fresh_review(w)
+    _report(w, hidden)
+    act(w, "admin", "UPDATE course_reviews SET is_visible = false, moderation_reason = 'x' WHERE id = %s", (hidden,))
+    assert act(w, "admin", "DELETE FROM course_reviews WHERE id = %s", (hidden,)) == 1
+
+
+def test_the_open_report_figures_follow_every_report_change(w):
+    """open_report_count and first_open_report_at by delta: a report, another, one resolved, all
+    resolved in one statement, one reopened, one deleted; nobody but the trigger writes them."""
+    db = w["db"]
+    review, student = _fresh_review(w)
+    kept = lambda: db.rows("SELECT open_report_count AS n, first_open_report_at AS first "  # noqa: E731
+                           "FROM course_reviews WHERE id = %s", (review,))[0]
+    first_report = _report(w, review)
+    second, third = _report(w, review), _report(w, review)
+    created = {r["id"]: r["created_at"] for r in db.rows("SELECT id, created_at FROM review_reports "
+                                                         "WHERE review_id = %s", (review,))}
+    assert kept() == {"n": 3, "first": created[first_report]}
+    act(w, "admin", "UPDATE review_reports SET resolved_at = now() WHERE id = %s", (first_report,))
+    assert kept() == {"n": 2, "first": min(created[second], created[third])}
+    act(w, "admin", "UPDATE review_reports SET resolved_at = now() WHERE review_id = %s AND resolved_at IS NULL",
+        (review,))
+    assert kept() == {"n": 0, "first": None}
+    act(w, "admin", "UPDATE review_reports SET resolved_at = NULL WHERE id = %s", (third,))
+    assert kept() == {"n": 1, "first": created[third]}
+    act(w, "admin", "DELETE FROM review_reports WHERE id = %s", (third,))
+    assert kept() == {"n": 0, "first": None}
+    assert db.rows("SELECT * FROM private.verify_moderation_figures()") == []
+    for who in ("author", "admin"):
+        assert attempt(w, who, "UPDATE course_reviews SET open_report_count = 0 WHERE id = %s", (review,)) == "42501"
+    with db.attempt(Actor.user(student)) as cur:
+        with pytest.raises(psycopg2.Error) as refused:
+            cur.execute("UPDATE course_reviews SET first_open_report_at = NULL WHERE id = %s", (review,))
+    assert refused.value.pgcode == "42501"

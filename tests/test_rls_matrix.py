@@ -307,7 +307,9 @@ MATRIX = [
       W("UPDATE course_reviews SET review_text = 'Edited text' WHERE id = %(r_pub)s",
         ok={"student"}, deny={"owner", "co_respond", "admin"},
         check=("SELECT review_text FROM course_reviews WHERE id = %(r_pub)s", "Edited text")),
-      W("DELETE FROM course_reviews WHERE id = %(r_pub)s", ok={"student", "admin"},
+      # 016: the author deletes only a visible review with no open report; r_pub is under S2's
+      # report, so it stays until a moderator decides (EXTRA: the author and r_hidden).
+      W("DELETE FROM course_reviews WHERE id = %(r_pub)s", ok={"admin"},
         check=("SELECT count(*) FROM course_reviews WHERE id = %(r_pub)s", 0))),
 
     # S1 attended and already left feedback: "once" makes a second one a unique violation.
@@ -772,6 +774,12 @@ EXTRA = [
       "INSERT INTO review_reports (review_id, reason) VALUES (%(r_hidden)s, 'spam')", DENY),
     X("review_reports-resolve-owner", "owner", "review_reports",
       "UPDATE review_reports SET resolved_at = now() WHERE id = %(rep_s2)s", ZERO),
+    # 016: a hidden review stays until a moderator decides (its author deleting and posting
+    # again would undo the hide); one under an open report too (the reports would cascade away).
+    X("course_reviews-delete_own_hidden-student3", "student3", "course_reviews",
+      "DELETE FROM course_reviews WHERE id = %(r_hidden)s", ZERO),
+    X("course_reviews-delete_own_reported-student", "student", "course_reviews",
+      "DELETE FROM course_reviews WHERE id = %(r_pub)s", ZERO),
 
     # revenue: payouts through the admin's function only.
     X("revenue_transactions-mark_payouts_paid-admin", "admin", "revenue_transactions",

@@ -206,7 +206,8 @@ def test_dismissing_resolves_the_reports_and_keeps_the_review(w):
     assert response.status_code == 303 and response.headers["Location"] == "/admin/moderation/?status=open"
     now = state(w, review)
     assert now["is_visible"] is True and now["open"] == 0 and figures(w) == before
-    assert w["db"].value("SELECT count(*) FROM audit_log WHERE action = 'review_report.resolved' AND entity_id IN "
+    # a dismissal is told apart from a resolution by hiding
+    assert w["db"].value("SELECT count(*) FROM audit_log WHERE action = 'review_report.dismissed' AND entity_id IN "
                          "(SELECT id FROM review_reports WHERE review_id = %s)", (review,)) == 2
 
 
