@@ -65,13 +65,11 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp 
 DECLARE
     was_open boolean := TG_OP <> 'INSERT' AND OLD.resolved_at IS NULL;
     is_open boolean := TG_OP <> 'DELETE' AND NEW.resolved_at IS NULL;
+    -- an open report re-dated or moved (maintenance only: no API role writes either) leaves
+    -- its old place and takes its new one
+    moved boolean := TG_OP = 'UPDATE' AND (OLD.created_at, OLD.review_id) IS DISTINCT FROM (NEW.created_at, NEW.review_id);
 BEGIN
-    IF is_open AND NOT was_open THEN
-        UPDATE public.course_reviews
-        SET open_report_count = open_report_count + 1,
-            first_open_report_at = LEAST(first_open_report_at, NEW.created_at)
-        WHERE id = NEW.review_id;
-    ELSIF was_open AND NOT is_open THEN
+    IF was_open AND (NOT is_open OR moved) THEN
         -- the review's own reports only (idx_review_reports_review): a few rows
         UPDATE public.course_reviews
         SET open_report_count = open_report_count - 1,
@@ -85,20 +83,33 @@ BEGIN
                                  AND x.id <> OLD.id), first_open_report_at) END
         WHERE id = OLD.review_id;  -- none when the review itself is being deleted (the cascade)
     END IF;
+    IF is_open AND (NOT was_open OR moved) THEN
+        UPDATE public.course_reviews
+        SET open_report_count = open_report_count + 1,
+            first_open_report_at = LEAST(first_open_report_at, NEW.created_at)
+        WHERE id = NEW.review_id;
+    END IF;
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER track_open_reports AFTER INSERT OR DELETE OR UPDATE OF resolved_at ON public.review_reports
+CREATE TRIGGER track_open_reports
+    AFTER INSERT OR DELETE OR UPDATE OF resolved_at, created_at, review_id ON public.review_reports
     FOR EACH ROW EXECUTE FUNCTION private.track_open_reports();
 
--- The checker of these two figures (private.verify_moderation_figures(): the
--- reviews whose kept figures disagree with their reports; empty when right).
+-- The checker of these two figures, for `db verify`: the reviews whose kept
+-- figures disagree with their open reports, in verify_denormalized_figures'
+-- shape (table_name, row_id, stored, expected); empty when all agree. It reads
+-- only reviews with a kept count or an open report (both partial indexes).
 CREATE FUNCTION private.verify_moderation_figures()
-RETURNS TABLE (review_id uuid, kept_count integer, actual_count integer,
-               kept_first timestamptz, actual_first timestamptz)
+RETURNS TABLE (table_name text, row_id uuid, stored jsonb, expected jsonb)
 LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
-    SELECT r.id, r.open_report_count, coalesce(q.n, 0), r.first_open_report_at, q.first
-    FROM public.course_reviews r
+    SELECT 'course_reviews', r.id,
+           jsonb_build_object('open_report_count', r.open_report_count,
+                              'first_open_report_at', r.first_open_report_at),
+           jsonb_build_object('open_report_count', coalesce(q.n, 0), 'first_open_report_at', q.first)
+    FROM (SELECT id FROM public.course_reviews WHERE open_report_count > 0
+          UNION SELECT review_id FROM public.review_reports WHERE resolved_at IS NULL) ids
+    JOIN public.course_reviews r ON r.id = ids.id
     LEFT JOIN (SELECT x.review_id, count(*)::integer AS n, min(x.created_at) AS first
                FROM public.review_reports x WHERE x.resolved_at IS NULL GROUP BY x.review_id) q
            ON q.review_id = r.id

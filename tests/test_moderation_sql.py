@@ -259,6 +259,12 @@ def test_the_open_report_figures_follow_every_report_change(w):
     assert kept() == {"n": 1, "first": created[third]}
     act(w, "admin", "DELETE FROM review_reports WHERE id = %s", (third,))
     assert kept() == {"n": 0, "first": None}
+    # maintenance re-dating open reports (all at once) moves the date too
+    act(w, "admin", "UPDATE review_reports SET resolved_at = NULL WHERE review_id = %s", (review,))
+    db.rows("UPDATE review_reports SET created_at = created_at - make_interval(days => 5) + "
+            "CASE WHEN id = %s THEN interval '0' ELSE interval '1 day' END WHERE review_id = %s",
+            (second, review))
+    assert kept() == {"n": 2, "first": db.value("SELECT created_at FROM review_reports WHERE id = %s", (second,))}
     assert db.rows("SELECT * FROM private.verify_moderation_figures()") == []
     for who in ("author", "admin"):
         assert attempt(w, who, "UPDATE course_reviews SET open_report_count = 0 WHERE id = %s", (review,)) == "42501"
