@@ -259,3 +259,16 @@ def test_a_tampered_position_starts_from_the_top(w):
     response = w["clients"]["admin"].get("/admin/moderation/?after=bm90LWEtcG9zaXRpb24")
     assert response.status_code == 200
     assert w["clients"]["admin"].get("/admin/moderation/?status=nosuch&before=%%%").status_code == 200
+
+
+def test_the_queue_pages_on_the_kept_figures_index(w):
+    """A page and the heading's count read 016's partial index of the reviews with open reports
+    (their kept count and first report's date), not a grouping of every open report."""
+    reported(w)
+    with w["db"].act(Actor.user(w["users"]["admin"])) as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")
+        for sql in (moderation.OPEN.format(op=">", dir="ASC"), moderation.OPEN_COUNT):
+            cur.execute("EXPLAIN " + sql, {"at": None, "id": None, "limit": 21})
+            plan = "\n".join(row["QUERY PLAN"] for row in cur.fetchall())
+            assert "idx_course_reviews_reported" in plan and "GroupAggregate" not in plan, plan
+            assert "HashAggregate" not in plan, plan

@@ -9,9 +9,12 @@ audit log. So this module holds no rule of its own: an admin's request runs the 
 anyone else's touches nothing.
 
 The queue: reviews with open reports, one row per review (its open reports counted, their
-reasons), the oldest open report first, paged by position (first report, review id). Open reports
-are few (005's partial index idx_review_reports_open); each shown review's reports are read by
-016's idx_review_reports_review, at most ``REPORTS_SHOWN`` per review. The hidden reviews are
+reasons), the oldest open report first, paged by position (first report, review id). Each review
+keeps its open reports' count and the oldest one's date (016's open_report_count and
+first_open_report_at, kept by review_reports' trigger), so a page is a range of 016's partial index
+idx_course_reviews_reported, never a grouping of every open report, and the heading's count a
+count of that index; each shown review's reports are read by 016's idx_review_reports_review, at
+most ``REPORTS_SHOWN`` per review. The hidden reviews are
 paged by the latest decision (016's partial index idx_course_reviews_hidden).
 """
 
@@ -42,22 +45,20 @@ _JOINS = """
 """
 
 OPEN = f"""
-    SELECT {_REVIEW}, q.first_reported AS at, q.reports, q.reasons
-    FROM (SELECT review_id, min(created_at) AS first_reported, count(*)::integer AS reports,
-                 array_agg(DISTINCT reason::text ORDER BY reason::text) AS reasons
-          FROM public.review_reports WHERE resolved_at IS NULL GROUP BY review_id) q
-    JOIN public.course_reviews r ON r.id = q.review_id
+    SELECT {_REVIEW}, r.first_open_report_at AS at, r.open_report_count AS reports,
+           (SELECT coalesce(array_agg(DISTINCT x.reason::text ORDER BY x.reason::text), '{{{{}}}}')
+            FROM public.review_reports x WHERE x.review_id = r.id AND x.resolved_at IS NULL) AS reasons
+    FROM public.course_reviews r
     {_JOINS}
-    WHERE %(at)s::timestamptz IS NULL
-       OR (q.first_reported, q.review_id) {{op}} (%(at)s::timestamptz, %(id)s::uuid)
-    ORDER BY q.first_reported {{dir}}, q.review_id {{dir}}
+    WHERE r.open_report_count > 0
+      AND (%(at)s::timestamptz IS NULL
+           OR (r.first_open_report_at, r.id) {{op}} (%(at)s::timestamptz, %(id)s::uuid))
+    ORDER BY r.first_open_report_at {{dir}}, r.id {{dir}}
     LIMIT %(limit)s
 """
 
 HIDDEN = f"""
-    SELECT {_REVIEW}, r.moderated_at AS at,
-           (SELECT count(*)::integer FROM public.review_reports x
-            WHERE x.review_id = r.id AND x.resolved_at IS NULL) AS reports,
+    SELECT {_REVIEW}, r.moderated_at AS at, r.open_report_count AS reports,
            '{{{{}}}}'::text[] AS reasons
     FROM public.course_reviews r
     {_JOINS}
@@ -68,9 +69,7 @@ HIDDEN = f"""
 """
 
 ONE = f"""
-    SELECT {_REVIEW}, NULL::timestamptz AS at,
-           (SELECT count(*)::integer FROM public.review_reports x
-            WHERE x.review_id = r.id AND x.resolved_at IS NULL) AS reports,
+    SELECT {_REVIEW}, NULL::timestamptz AS at, r.open_report_count AS reports,
            (SELECT coalesce(array_agg(DISTINCT x.reason::text ORDER BY x.reason::text), '{{}}')
             FROM public.review_reports x WHERE x.review_id = r.id AND x.resolved_at IS NULL) AS reasons
     FROM public.course_reviews r
@@ -87,8 +86,8 @@ REPORTS = """
     LEFT JOIN public.users u ON u.id = x.reporter_id
 """
 
-# The open reports of all reviews, for the heading (a bounded read of the partial index).
-OPEN_COUNT = "SELECT count(DISTINCT review_id)::integer FROM public.review_reports WHERE resolved_at IS NULL"
+# The reviews with open reports, for the heading (a count of 016's partial index).
+OPEN_COUNT = "SELECT count(*)::integer FROM public.course_reviews WHERE open_report_count > 0"
 
 
 def _dicts(sql: str, params: dict) -> list[dict]:
