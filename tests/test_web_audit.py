@@ -87,8 +87,38 @@ def test_an_org_admin_sees_nothing_of_another_organization_even_by_filter(w):
 
 def test_the_row_says_who_what_and_the_change(w):
     page = text(w["clients"]["owner"].get("/audit/?action=course.price_changed"))
-    assert "Course price changed" in page and "price_amount" in page and "30.0 → 35.0" in page
-    assert ">Owner</a>" in page
+    assert "Course price changed" in page and "Price: $30.00 → $35.00" in page and "price_amount" not in page
+    assert ">Owner</a>" in page and "“Audit Web Course”" in page  # what the row is about
+
+
+def _cells(page: str) -> str:
+    """The table's body (the filters' own links carry no ids either)."""
+    return page.split("<tbody>")[1].split("</tbody>")[0]
+
+
+def test_rows_speak_words_not_ids(w):
+    """Subjects the reader may read, labels, money with its currency, dates in the viewer's zone,
+    permissions as a list, the moderation reason once, and no UUID anywhere in the rows."""
+    import re
+    db, users = w["db"], w["users"]
+    perms = '{"view_content": true, "edit_content": false, "manage_students": false, "view_revenue": false, ' \
+            '"respond_reviews": true}'
+    with db.act(Actor.user(users["owner"])) as cur:
+        cur.execute("UPDATE course_instructors SET permissions = %s WHERE course_id = %s", (perms, w["course"].id))
+    page = _cells(text(w["clients"]["owner"].get("/audit/")))
+    assert "Permissions: none → View content, Respond to reviews" in page or \
+        "Permissions: View content → View content, Respond to reviews" in page, page
+    shown = re.sub(r"<[^>]+>", " ", page)  # what the reader sees (a named actor's filter link holds their id)
+    assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", shown), shown
+    admin_page = _cells(text(w["clients"]["admin"].get("/audit/?action=user.deactivated")))
+    assert "Leaver" in admin_page and "Active: yes → no" in admin_page
+
+
+def test_someone_the_reader_may_not_name_has_no_filter_link(w):
+    """The org admin cannot read the platform admin's name: "Someone", and no link carrying their id."""
+    page = text(w["clients"]["org_admin"].get("/audit/?action=user.deactivated"))
+    body = _cells(page)
+    assert "Someone" in body and str(w["users"]["admin"]) not in body
 
 
 def test_filters_by_act_subject_actor_and_period(w):
