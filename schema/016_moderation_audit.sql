@@ -27,7 +27,9 @@ BEGIN
     SELECT id, title, slug INTO c FROM public.courses WHERE id = NEW.course_id;
     PERFORM private.notify(NEW.user_id, 'review_moderated', jsonb_build_object(
         'review_id', NEW.id, 'course_id', c.id, 'course_title', c.title, 'course_slug', c.slug,
-        'hidden', NOT NEW.is_visible, 'reason', NEW.moderation_reason),
+        'hidden', NOT NEW.is_visible, 'reason', NEW.moderation_reason,
+        -- the email says "after reports from other students" only when there were some
+        'reported', NEW.open_report_count > 0),
         format('review:%s:moderated:%s', NEW.id, extract(epoch FROM coalesce(NEW.moderated_at, now()))));
     RETURN NULL;
 END
