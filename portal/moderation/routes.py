@@ -22,7 +22,9 @@ from portal.web import found, is_partial, notify, redirect_to, render, role_requ
 HIDDEN = "The review is hidden and its reports resolved. Its author is told why."
 RESTORED = "The review is shown again. Its author is told."
 DISMISSED = "The reports are dismissed; the review stays as it is."
-ALREADY = "Nothing changed: another moderator decided on this review meanwhile."
+ALREADY_HIDDEN = "Nothing changed: the review is already hidden."
+ALREADY_SHOWN = "Nothing changed: the review is already visible."
+NO_REPORTS = "Nothing changed: the review has no open report left."
 NOT_DONE = "Nothing changed: see the message on the review."
 
 
@@ -57,7 +59,7 @@ def _back() -> str:
     return target if urlsplit(target).path in (home, own) else home
 
 
-def _decide(review_id, act, done: str, needs_reason: bool = True):
+def _decide(review_id, act, done: str, already: str, needs_reason: bool = True):
     row = found(queries.review(review_id))
     form = forms.decision_form(review_id)
     back = _back()
@@ -70,10 +72,10 @@ def _decide(review_id, act, done: str, needs_reason: bool = True):
         else:
             response = redirect_to(back) if not is_partial() else None
             if response is not None:
-                return notify(response, done if touched else ALREADY, "success" if touched else "info")
+                return notify(response, done if touched else already, "success" if touched else "info")
             fresh = found(queries.review(review_id))
             return notify(_card(fresh, forms.decision_form(review_id, formdata=None), back),
-                          done if touched else ALREADY, "success" if touched else "info")
+                          done if touched else already, "success" if touched else "info")
     response = _card(row, form, back, status=422)
     if is_partial():
         notify(response, NOT_DONE, "error")
@@ -83,19 +85,19 @@ def _decide(review_id, act, done: str, needs_reason: bool = True):
 @bp.route("/<uuid:review_id>/hide", methods=["POST"])
 @role_required("admin")
 def hide(review_id):
-    return _decide(review_id, queries.hide, HIDDEN)
+    return _decide(review_id, queries.hide, HIDDEN, ALREADY_HIDDEN)
 
 
 @bp.route("/<uuid:review_id>/restore", methods=["POST"])
 @role_required("admin")
 def restore(review_id):
-    return _decide(review_id, queries.restore, RESTORED)
+    return _decide(review_id, queries.restore, RESTORED, ALREADY_SHOWN)
 
 
 @bp.route("/<uuid:review_id>/dismiss", methods=["POST"])
 @role_required("admin")
 def dismiss(review_id):
-    return _decide(review_id, queries.resolve_reports, DISMISSED, needs_reason=False)
+    return _decide(review_id, queries.resolve_reports, DISMISSED, NO_REPORTS, needs_reason=False)
 
 
 def _card(row: dict, form, back: str, *, status: int = 200):
