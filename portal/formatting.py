@@ -20,7 +20,7 @@ NAVIGATION = {
                 ("Settings", "settings.notifications")],
     "org_admin": [("Organization", "admin.index"), ("Audit log", "audit.index"),
                   ("Settings", "settings.notifications")],
-    "admin": [("Moderation", "admin.index"), ("Reported reviews", "moderation.index"), ("Audit log", "audit.index"),
+    "admin": [("Moderation", "admin.index"), ("Moderation queue", "moderation.index"), ("Audit log", "audit.index"),
               ("Job queue", "admin.jobs"), ("Settings", "settings.notifications")],
     None: [("Catalog", "catalog.index")],
 }
