@@ -272,3 +272,35 @@ def test_the_queue_pages_on_the_kept_figures_index(w):
             plan = "\n".join(row["QUERY PLAN"] for row in cur.fetchall())
             assert "idx_course_reviews_reported" in plan and "GroupAggregate" not in plan, plan
             assert "HashAggregate" not in plan, plan
+
+
+def _email_text(w, author) -> str:
+    from types import SimpleNamespace
+
+    from portal import mail
+    [row] = w["db"].rows("SELECT e.* FROM notifications n, private.email_to_send(n.id) e WHERE n.user_id = %s "
+                         "AND n.event_type = 'review_moderated' ORDER BY n.created_at DESC LIMIT 1", (author,))
+    return mail.compose(w["app"], SimpleNamespace(**row)).get_body(preferencelist=("plain",)).get_content()
+
+
+def test_the_email_mentions_reports_only_when_there_were_some(w):
+    db = w["db"]
+    reported_author, _ = gen_account(db, "student", name="Reported Author")
+    reported(w, author=reported_author)
+    quiet_author, _ = gen_account(db, "student", name="Quiet Author")
+    quiet = reported(w, author=quiet_author, reasons=())
+    loud = db.value("SELECT id FROM course_reviews WHERE user_id = %s", (reported_author,))
+    for review in (loud, quiet):
+        assert post(w, "admin", f"/admin/moderation/{review}/hide", {"reason": "Off topic"}).status_code == 303
+    assert "after reports from other students" in _email_text(w, reported_author)
+    assert "after reports" not in _email_text(w, quiet_author)
+
+
+def test_restoring_a_visible_review_says_it_is_visible_and_the_page_title_is_neutral(w):
+    review = reported(w, reasons=())
+    again = post(w, "admin", f"/admin/moderation/{review}/restore", {"reason": "Fine"}, headers=htmx())
+    assert again.status_code == 200 and notified(again)["kind"] == "info"
+    assert "already visible" in notified(again)["message"] and "another moderator" not in notified(again)["message"]
+    page = text(w["clients"]["admin"].get(f"/admin/moderation/{review}"))
+    assert "<h1>A review in moderation</h1>" in page and "A reported review" not in page
+    assert ">Moderation queue<" in page  # the admin's menu names the queue plainly
