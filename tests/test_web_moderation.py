@@ -16,7 +16,8 @@ from tests.web import close_app, csrf_token, htmx, make_app, notified, sign_in, 
 
 # The queue's routes with an argument, or POST only (test_web_routes.py: every route is tested).
 RULES = {"/admin/moderation/<uuid:review_id>", "/admin/moderation/<uuid:review_id>/hide",
-         "/admin/moderation/<uuid:review_id>/restore", "/admin/moderation/<uuid:review_id>/dismiss"}
+         "/admin/moderation/<uuid:review_id>/restore", "/admin/moderation/<uuid:review_id>/dismiss",
+         "/admin/moderation/<uuid:review_id>/reopen"}
 ACTORS = ("anon", "student", "author", "owner", "other_instructor", "org_admin", "admin")
 ROLES = {"student": "student", "author": "student", "owner": "instructor", "other_instructor": "instructor",
          "org_admin": "org_admin", "admin": "admin"}
@@ -93,13 +94,15 @@ def test_pages_are_for_platform_admins_only(w, actor, path):
         assert response.status_code == 404
 
 
-@pytest.mark.parametrize("action", ["hide", "restore", "dismiss"])
+@pytest.mark.parametrize("action", ["hide", "restore", "dismiss", "reopen"])
 @pytest.mark.parametrize("actor", [a for a in ACTORS if a != "admin"])
 def test_nobody_but_an_admin_decides(w, actor, action):
     """The author, the course's owner, another student, an org admin: 404, nothing changes; anon signs in."""
     review = reported(w)
     if action == "restore":
         assert post(w, "admin", f"/admin/moderation/{review}/hide", {"reason": "Advertising"}).status_code == 303
+    if action == "reopen":
+        assert post(w, "admin", f"/admin/moderation/{review}/dismiss").status_code == 303
     before = state(w, review)
     response = post(w, actor, f"/admin/moderation/{review}/{action}", {"reason": "Because"})
     if actor == "anon":
@@ -109,7 +112,7 @@ def test_nobody_but_an_admin_decides(w, actor, action):
     assert state(w, review) == before
 
 
-@pytest.mark.parametrize("action", ["hide", "restore", "dismiss"])
+@pytest.mark.parametrize("action", ["hide", "restore", "dismiss", "reopen"])
 def test_missing_csrf_is_400(w, action):
     review = reported(w)
     before = state(w, review)
@@ -304,3 +307,25 @@ def test_restoring_a_visible_review_says_it_is_visible_and_the_page_title_is_neu
     page = text(w["clients"]["admin"].get(f"/admin/moderation/{review}"))
     assert "<h1>A review in moderation</h1>" in page and "A reported review" not in page
     assert ">Moderation queue<" in page  # the admin's menu names the queue plainly
+
+
+def test_a_dismissal_asks_first_and_can_be_undone(w):
+    """The dismiss form asks for confirmation (htmx); once dismissed, the card offers to reopen the
+    reports, which brings the review back to the queue (audited as reopened); a hidden review's
+    resolved reports are not reopened."""
+    db = w["db"]
+    review = reported(w, reasons=("spam", "offensive"))
+    card = text(w["clients"]["admin"].get(f"/admin/moderation/{review}"))
+    assert 'hx-confirm="Dismiss the open reports' in card and "Reopen the dismissed reports" not in card
+    dismissed = post(w, "admin", f"/admin/moderation/{review}/dismiss", headers=htmx())
+    assert state(w, review)["open"] == 0 and "Reopen the dismissed reports" in text(dismissed)
+    reopened = post(w, "admin", f"/admin/moderation/{review}/reopen", headers=htmx())
+    assert reopened.status_code == 200 and notified(reopened)["kind"] == "success"
+    assert state(w, review)["open"] == 2
+    assert db.value("SELECT open_report_count FROM course_reviews WHERE id = %s", (review,)) == 2
+    assert db.value("SELECT count(*) FROM audit_log WHERE action = 'review_report.reopened' AND entity_id IN "
+                    "(SELECT id FROM review_reports WHERE review_id = %s)", (review,)) == 2
+    # hidden (its reports resolved by the hide): nothing to reopen
+    assert post(w, "admin", f"/admin/moderation/{review}/hide", {"reason": "Spam"}).status_code == 303
+    again = post(w, "admin", f"/admin/moderation/{review}/reopen", headers=htmx())
+    assert notified(again)["kind"] == "info" and state(w, review)["open"] == 0

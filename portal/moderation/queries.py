@@ -171,6 +171,16 @@ def restore(review_id, reason: str) -> int:
         "WHERE id = %s AND NOT is_visible", (reason, review_id)).rowcount
 
 
+def reopen_reports(review_id) -> int:
+    """Undo a dismissal: reopen the reports resolved last (one decision resolves them in one
+    statement, so they share its time) of a review still visible: how many."""
+    return database.execute_sql(
+        "UPDATE public.review_reports SET resolved_at = NULL "
+        "WHERE review_id = %(id)s AND resolved_at = (SELECT max(resolved_at) FROM public.review_reports "
+        "                                            WHERE review_id = %(id)s) "
+        "AND (SELECT is_visible FROM public.course_reviews WHERE id = %(id)s)", {"id": review_id}).rowcount
+
+
 def resolve_reports(review_id) -> int:
     """Resolve the review's open reports (stamp_review_report stamps who): how many."""
     return database.execute_sql(

@@ -25,6 +25,8 @@ DISMISSED = "The reports are dismissed; the review stays as it is."
 ALREADY_HIDDEN = "Nothing changed: the review is already hidden."
 ALREADY_SHOWN = "Nothing changed: the review is already visible."
 NO_REPORTS = "Nothing changed: the review has no open report left."
+REOPENED = "The dismissed reports are open again; the review is back in the queue."
+NOTHING_TO_REOPEN = "Nothing changed: no dismissed report to reopen (a hidden review's reports stay resolved)."
 NOT_DONE = "Nothing changed: see the message on the review."
 
 
@@ -98,6 +100,13 @@ def restore(review_id):
 @role_required("admin")
 def dismiss(review_id):
     return _decide(review_id, queries.resolve_reports, DISMISSED, NO_REPORTS, needs_reason=False)
+
+
+@bp.route("/<uuid:review_id>/reopen", methods=["POST"])
+@role_required("admin")
+def reopen(review_id):
+    """Undo a dismissal: the reports dismissed last are open again."""
+    return _decide(review_id, queries.reopen_reports, REOPENED, NOTHING_TO_REOPEN, needs_reason=False)
 
 
 def _card(row: dict, form, back: str, *, status: int = 200):
