@@ -1534,3 +1534,25 @@ def test_not_even_the_owner_rewrites_the_audit_log(world):
     assert as_owner(world.db, "SELECT actor_id FROM audit_log WHERE entity_id = %s",
                     (world.u["stranger"],)) == world.u["admin"]
     as_owner(world.db, "UPDATE users SET role = 'student' WHERE id = %s RETURNING id", (world.u["stranger"],))
+
+
+def test_the_author_cannot_undo_a_hide_or_wipe_reports_by_deleting_and_posting_again(world):
+    """Review finding: the author of a hidden review deleted it and posted it again (visible), or deleted a
+    reported one (its reports cascading away). Both deletes now touch no row, the hide and the reports stay,
+    and posting again is refused (one review per student and course)."""
+    db = world.db
+    for hidden in (True, False):
+        author = gen_user(db, "student")
+        complete_course(db, author, world.course)
+        review = commit(db, Actor.user(author), "INSERT INTO course_reviews (course_id, user_id, rating, "
+                        "review_text) VALUES (%s, %s, 1, 'Rude') RETURNING id", (world.course.id, author))
+        commit(db, world.actor("stranger"), "INSERT INTO review_reports (review_id, reason) VALUES (%s, 'offensive') "
+               "RETURNING id", (review,))
+        if hidden:
+            commit(db, world.actor("admin"), "UPDATE course_reviews SET is_visible = false, moderation_reason = "
+                   "'Rude' WHERE id = %s RETURNING id", (review,))
+        assert outcome(db, Actor.user(author), "DELETE FROM course_reviews WHERE id = %s", (review,))[0] == 0
+        assert sqlstate(db, Actor.user(author), "INSERT INTO course_reviews (course_id, user_id, rating, review_text) "
+                        "VALUES (%s, %s, 1, 'bad again')", (world.course.id, author)) is not None
+        assert as_owner(db, "SELECT is_visible FROM course_reviews WHERE id = %s", (review,)) is (not hidden)
+        assert as_owner(db, "SELECT count(*) FROM review_reports WHERE review_id = %s", (review,)) == 1
