@@ -31,7 +31,7 @@ STATIC_ENDPOINTS = {"static", "assets.vendor", "health.live"}
 
 BLUEPRINTS = ("auth", "dashboard", "courses", "workshops", "students", "revenue", "reviews",
               "settings", "account", "catalog", "learning", "enrollment", "admin", "organization", "notifications",
-              "health", "outreach")
+              "health", "outreach", "moderation", "audit")
 
 
 def create_app(config: dict | None = None) -> Flask:

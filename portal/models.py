@@ -694,6 +694,8 @@ class CourseReview(BaseModel):
     moderation_reason = TextField(null=True)
     moderated_at = DateTimeTZField(null=True)
     moderated_by = fk(User, "moderated_by", null=True)
+    open_report_count = IntegerField()
+    first_open_report_at = DateTimeTZField(null=True)
     created_at = DateTimeTZField()
     updated_at = DateTimeTZField()
 
@@ -1060,6 +1062,28 @@ class CourseAnnouncement(BaseModel):
         table_name = "course_announcements"
 
 
+class AuditLog(BaseModel):
+    """``audit_log`` (016): append-only, written by the database's triggers only (moderation, roles
+    and organizations, deactivation, verification, refunds, payouts, prices, co-teachers). No
+    foreign keys: the log outlives what it mentions."""
+    id = BigIntegerField(primary_key=True)
+    occurred_at = DateTimeTZField()
+    actor_id = UUIDField(null=True)
+    action = TextField()
+    entity_type = TextField()
+    entity_id = UUIDField()
+    organization_id = UUIDField(null=True)
+    course_id = UUIDField(null=True)
+    workshop_id = UUIDField(null=True)
+    instructor_id = UUIDField(null=True)
+    before = jsonb()
+    after = jsonb()
+    reason = TextField(null=True)
+
+    class Meta:
+        table_name = "audit_log"
+
+
 TABLE_MODELS = (
     SchemaMigration, Organization, User, Course, CourseModule, CourseLesson, CourseEnrollment,
     LessonProgress, Workshop, WorkshopRegistration, InstructorProfile, InstructorSettings,
@@ -1068,7 +1092,7 @@ TABLE_MODELS = (
     ReviewHelpfulVote, ReviewReport, NotificationEvent, NotificationSettings, Notification,
     NotificationReadMark, UserSession, EmailChange,
     InstructorStudentNote,
-    CourseEnrollmentGrant, CourseInvitation, CourseAnnouncement,
+    CourseEnrollmentGrant, CourseInvitation, CourseAnnouncement, AuditLog,
 )
 VIEW_MODELS = (PublicInstructor, CourseOutline, CourseTeacher, StudentEngagementSummary, ReviewAuthor)
 MATERIALIZED_VIEW_MODELS = (InstructorMonthlyStats,)

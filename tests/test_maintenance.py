@@ -159,6 +159,23 @@ def test_verify_and_rebuild_go_instructor_by_instructor(database, world, cli):
     assert [open_ for _, _, open_ in steps] == [0] * len(steps)
 
 
+def test_verify_finds_a_forged_open_report_figure(database, world, cli):
+    """016's kept open-report figures on a review are verified too: a forged count is reported."""
+    run, _ = cli
+    student = gen_user(database, "student")
+    complete_course(database, student, world["course"])
+    with database.act(Actor.user(student)) as cur:
+        cur.execute("INSERT INTO course_reviews (course_id, user_id, rating) VALUES (%s, %s, 4) RETURNING id",
+                    (world["course"].id, student))
+        review = cur.fetchone()["id"]
+    assert run("verify").exit_code == 0
+    database.rows("UPDATE course_reviews SET open_report_count = 2, first_open_report_at = now() WHERE id = %s",
+                  (review,))
+    verify = run("verify")
+    assert verify.exit_code == 1 and f"course_reviews {review}: stored" in verify.output, verify.output
+    assert verify.output.endswith("1 mismatch(es)\n")
+
+
 def test_rebuild_of_one_instructor_touches_no_other(database, world, cli):
     """rebuild --instructor ID mends that instructor's figures and leaves another's as they are."""
     run, steps = cli

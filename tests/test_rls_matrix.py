@@ -134,6 +134,10 @@ WPUB_ACTIVITY = {"act_wpub_s1", "act_wpub_s2", "act_wpub_s3"}
 OWNER_ACTIVITY = PUB_ACTIVITY | WPUB_ACTIVITY | {"act_arch_s1", "act_wdone_s2"}
 ALL_PERMISSIONS = json.dumps({p: True for p in PERMISSIONS})
 
+# 016: the audit rows of the organization's acts (the seed's; labels in ``seed``).
+AUDIT_ORG = {"al_org", "al_r_hidden", "al_f_pub", "al_f_draft", "al_ci_view", "al_ci_view_draft", "al_ci_edit",
+             "al_ci_edit_draft", "al_ci_manage", "al_ci_revenue", "al_ci_respond", "al_ci_none"}
+
 MATRIX = [
     T("organizations", "id",
       reads(anon=DENY, student={"org"}, owner={"org"}, org_admin={"org"},
@@ -303,7 +307,9 @@ MATRIX = [
       W("UPDATE course_reviews SET review_text = 'Edited text' WHERE id = %(r_pub)s",
         ok={"student"}, deny={"owner", "co_respond", "admin"},
         check=("SELECT review_text FROM course_reviews WHERE id = %(r_pub)s", "Edited text")),
-      W("DELETE FROM course_reviews WHERE id = %(r_pub)s", ok={"student", "admin"},
+      # 016: the author deletes only a visible review with no open report; r_pub is under S2's
+      # report, so it stays until a moderator decides (EXTRA: the author and r_hidden).
+      W("DELETE FROM course_reviews WHERE id = %(r_pub)s", ok={"admin"},
         check=("SELECT count(*) FROM course_reviews WHERE id = %(r_pub)s", 0))),
 
     # S1 attended and already left feedback: "once" makes a second one a unique violation.
@@ -564,6 +570,21 @@ MATRIX = [
       W("DELETE FROM instructor_student_notes WHERE id = %(note_owner)s", ok={"owner"},
         check=("SELECT count(*) FROM instructor_student_notes WHERE id = %(note_owner)s", 0))),
 
+    # 016: the audit log, written by the database's triggers only. The seed's audited acts: the three
+    # organizations created (al_org, al_org2, al_org3), the owner adding each co-instructor (al_ci_*)
+    # and the facilitator (al_f_pub, al_f_draft), the admin hiding r_hidden (al_r_hidden). Reading:
+    # admins and service_role (the back office) all; an org admin the rows of their organization; an
+    # instructor the rows about what they own (stamped instructor_id: the owner of the course or
+    # workshop); co-instructors, facilitators and students none ("an instructor the rows about their
+    # own courses": owners). Nobody writes, rewrites or deletes a row, admins included.
+    T("audit_log", "id",
+      reads(anon=DENY, admin=ALL, service=ALL, org_admin=AUDIT_ORG, other_org_admin={"al_org2"},
+            owner=AUDIT_ORG - {"al_org"}),
+      nobody("INSERT INTO audit_log (actor_id, action, entity_type, entity_id) "
+             "VALUES (%(me)s, 'review.hidden', 'course_review', %(r_pub)s)"),
+      nobody("UPDATE audit_log SET reason = 'rewritten' WHERE id = %(al_r_hidden)s"),
+      nobody("DELETE FROM audit_log WHERE id = %(al_r_hidden)s")),
+
     # 011: password reset requests (the throttle's counts), one for S1's address and one for an
     # address no account holds, made by request_password_reset() as portal_signin: no API role
     # reaches the table.
@@ -788,6 +809,12 @@ EXTRA = [
       "INSERT INTO review_reports (review_id, reason) VALUES (%(r_hidden)s, 'spam')", DENY),
     X("review_reports-resolve-owner", "owner", "review_reports",
       "UPDATE review_reports SET resolved_at = now() WHERE id = %(rep_s2)s", ZERO),
+    # 016: a hidden review stays until a moderator decides (its author deleting and posting
+    # again would undo the hide); one under an open report too (the reports would cascade away).
+    X("course_reviews-delete_own_hidden-student3", "student3", "course_reviews",
+      "DELETE FROM course_reviews WHERE id = %(r_hidden)s", ZERO),
+    X("course_reviews-delete_own_reported-student", "student", "course_reviews",
+      "DELETE FROM course_reviews WHERE id = %(r_pub)s", ZERO),
 
     # revenue: payouts through the admin's function only.
     X("revenue_transactions-mark_payouts_paid-admin", "admin", "revenue_transactions",
@@ -831,6 +858,44 @@ EXTRA = [
       ("SELECT is_visible FROM course_reviews WHERE id = %(r_pub)s", False)),
     X("course_reviews-hide-owner", "owner", "course_reviews",
       "UPDATE course_reviews SET is_visible = false WHERE id = %(r_pub)s", DENY),
+    # 016: moderation is the platform admin's: the author, a co-instructor who answers reviews, an org
+    # admin and another student cannot hide, re-word or resolve.
+    X("course_reviews-hide_own-student", "student", "course_reviews",
+      "UPDATE course_reviews SET is_visible = false, moderation_reason = 'Mine' WHERE id = %(r_pub)s", DENY),
+    X("course_reviews-hide-co_respond", "co_respond", "course_reviews",
+      "UPDATE course_reviews SET is_visible = false, moderation_reason = 'x' WHERE id = %(r_pub)s", DENY),
+    X("course_reviews-reason-owner", "owner", "course_reviews",
+      "UPDATE course_reviews SET moderation_reason = 'Forged' WHERE id = %(r_hidden)s", DENY),
+    X("course_reviews-restore-owner", "owner", "course_reviews",
+      "UPDATE course_reviews SET is_visible = true WHERE id = %(r_hidden)s", DENY),
+    X("course_reviews-hide-org_admin", "org_admin", "course_reviews",
+      "UPDATE course_reviews SET is_visible = false WHERE id = %(r_pub)s", ZERO),
+    X("course_reviews-hide-student2", "student2", "course_reviews",
+      "UPDATE course_reviews SET is_visible = false WHERE id = %(r_pub)s", ZERO),
+    X("review_reports-resolve_own-student2", "student2", "review_reports",
+      "UPDATE review_reports SET resolved_at = now() WHERE id = %(rep_s2)s", ZERO),
+    X("review_reports-resolve-admin", "admin", "review_reports",
+      "UPDATE review_reports SET resolved_at = now() WHERE id = %(rep_s2)s", OK,
+      ("SELECT resolved_by = %(me)s FROM review_reports WHERE id = %(rep_s2)s", True)),
+    # 016: the audit log. An org admin reads no other organization's rows, asked for by scope or id; a
+    # co-instructor none of the course's; nobody forges an actor (no INSERT grant, identity or not),
+    # empties or rewrites it, admins and service_role included.
+    X("audit_log-other_org-org_admin", "org_admin", "audit_log",
+      "SELECT id FROM audit_log WHERE organization_id = %(org2)s OR id = %(al_org2)s", set()),
+    X("audit_log-other_org-other_org_admin", "other_org_admin", "audit_log",
+      "SELECT id FROM audit_log WHERE organization_id = %(org)s OR course_id = %(c_pub)s", set()),
+    X("audit_log-course_rows-co_respond", "co_respond", "audit_log",
+      "SELECT id FROM audit_log WHERE course_id = %(c_pub)s", set()),
+    X("audit_log-course_rows-student", "student", "audit_log",
+      "SELECT id FROM audit_log WHERE entity_id = %(r_pub)s OR organization_id = %(org)s", set()),
+    X("audit_log-forge_actor-admin", "admin", "audit_log",
+      "INSERT INTO audit_log (actor_id, action, entity_type, entity_id, reason) OVERRIDING SYSTEM VALUE "
+      "VALUES (%(student)s, 'user.role_changed', 'user', %(student)s, 'forged')", DENY),
+    X("audit_log-truncate-admin", "admin", "audit_log", "TRUNCATE audit_log", DENY),
+    X("audit_log-truncate-service", "service", "audit_log", "TRUNCATE audit_log", DENY),
+    X("audit_log-rewrite_after-admin", "admin", "audit_log",
+      "UPDATE audit_log SET after = '{}', actor_id = NULL WHERE id = %(al_r_hidden)s", DENY),
+    X("audit_log-delete_all-service", "service", "audit_log", "DELETE FROM audit_log", DENY),
 
     X("workshop_feedback-insert_attendee-student3", "student3", "workshop_feedback",
       "INSERT INTO workshop_feedback (workshop_id, user_id, overall_satisfaction) VALUES (%(w_pub)s, %(me)s, 5)",
@@ -1259,6 +1324,14 @@ def seed(db) -> World:
         groups["notifications"].setdefault("n_" + recipient[row["user_id"]], set()).add(row["id"])
     groups["notifications"]["nt_student"] = {reminder["student"]}
     ids.update(groups)
+    # 016: each audit row by the label of what it is about.
+    about = {key: label for table in ("organizations", "course_instructors", "workshop_facilitators",
+                                      "course_reviews", "review_reports", "users", "courses", "workshops",
+                                      "revenue_transactions")
+             for label, keys in ids[table].items() for key in keys}
+    ids["audit_log"] = {}
+    for row in db.rows("SELECT id, entity_id FROM audit_log"):
+        ids["audit_log"].setdefault("al_" + about[row["entity_id"]], set()).add(row["id"])
 
     world = World(db, ids, {**u, "anon": None, "service": None})
     # Every row of every table carries a label, so ALL and the sets above are exact.

@@ -1535,3 +1535,97 @@ def test_a_student_cannot_promote_themself_by_any_update(world):
                 "UPDATE users SET role = 'org_admin', organization_id = (SELECT id FROM organizations LIMIT 1) "
                 "WHERE id = (SELECT rls.uid())"):
         assert refusal(world.db, me, sql) == DENIED
+
+
+# --- 016: moderation and the audit log ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def a_review(world):
+    """A review of the course by its author, a student who completed it (committed)."""
+    db = world.db
+    author = gen_user(db, "student", name="Rita Reviewer")
+    complete_course(db, author, world.course)
+    return commit(db, Actor.user(author), "INSERT INTO course_reviews (course_id, user_id, rating, review_text) "
+                                          "VALUES (%s, %s, 1, 'Attack me') RETURNING id", (world.course.id, author))
+
+
+@pytest.mark.parametrize("who", ["owner", "author", "co_view", "org_admin", "other_instructor", "stranger",
+                                 "pending"])
+def test_a_non_admin_cannot_hide_a_review(world, a_review, who):
+    """The course's owner, the author, a co-instructor, the org admin, another instructor or student: hiding
+    (with or without a reason) is refused by the guard or touches no row; the review stays visible."""
+    actor = Actor.user(as_owner(world.db, "SELECT user_id FROM course_reviews WHERE id = %s", (a_review,))) \
+        if who == "author" else world.actor(who)
+    for sql in ("UPDATE course_reviews SET is_visible = false, moderation_reason = 'x' WHERE id = %s",
+                "UPDATE course_reviews SET is_visible = false WHERE course_id = ANY (SELECT id FROM courses) "
+                "AND id = %s"):
+        state = sqlstate(world.db, actor, sql, (a_review,))
+        if state is None:
+            assert outcome(world.db, actor, sql, (a_review,))[0] == 0
+            assert who not in ("owner", "author"), "the guard refuses those the policy lets touch the row"
+        else:
+            assert state == DENIED
+    assert as_owner(world.db, "SELECT is_visible FROM course_reviews WHERE id = %s", (a_review,)) is True
+
+
+def test_an_org_admin_cannot_read_another_organizations_audit_rows(world):
+    """The other organization's course price moves (an audit row of org_b); org_a's admin reads none of it,
+    however asked; org_a's own row they read."""
+    db = world.db
+    other = gen_course(db, world.u["other_instructor"], org=world.org_b, price="10", lessons=())
+    commit(db, world.actor("other_instructor"), "UPDATE courses SET price_amount = 11 WHERE id = %s RETURNING id",
+           (other.id,))
+    commit(db, world.actor("owner"), "UPDATE courses SET price_amount = 59.99 WHERE id = %s RETURNING id",
+           (world.course.id,))
+    for sql in ("SELECT id FROM audit_log WHERE entity_id = %(c)s",
+                "SELECT id FROM audit_log WHERE organization_id = %(org)s",
+                "SELECT id FROM audit_log WHERE course_id = %(c)s OR instructor_id = %(i)s"):
+        assert fetch(db, world.actor("org_admin"), sql, {"c": other.id, "org": world.org_b,
+                                                         "i": world.u["other_instructor"]}) == []
+    assert scalar(db, world.actor("org_admin"), "SELECT count(*) FROM audit_log WHERE course_id = %s",
+                  (world.course.id,)) >= 1
+
+
+@pytest.mark.parametrize("who", ["anon", "student", "owner", "org_admin", "admin", "service"])
+@pytest.mark.parametrize("sql", ["UPDATE audit_log SET reason = 'rewritten'", "DELETE FROM audit_log",
+                                 "TRUNCATE audit_log",
+                                 "INSERT INTO audit_log (actor_id, action, entity_type, entity_id) "
+                                 "SELECT id, 'review.hidden', 'course_review', id FROM users LIMIT 1"])
+def test_nobody_edits_the_audit_log(world, who, sql):
+    """Anyone, an admin through authenticated and service_role included: every write is refused (42501),
+    the actor cannot be forged by writing a row directly."""
+    assert refusal(world.db, world.actor(who), sql) == DENIED
+
+
+def test_not_even_the_owner_rewrites_the_audit_log(world):
+    commit(world.db, world.actor("admin"), "UPDATE users SET role = 'instructor' WHERE id = %s RETURNING id",
+           (world.u["stranger"],))
+    for sql in ("UPDATE audit_log SET actor_id = NULL", "DELETE FROM audit_log", "TRUNCATE audit_log"):
+        with pytest.raises(psycopg2.Error) as refused:
+            as_owner(world.db, sql)
+        assert refused.value.pgcode == DENIED
+    assert as_owner(world.db, "SELECT actor_id FROM audit_log WHERE entity_id = %s",
+                    (world.u["stranger"],)) == world.u["admin"]
+    as_owner(world.db, "UPDATE users SET role = 'student' WHERE id = %s RETURNING id", (world.u["stranger"],))
+
+
+def test_the_author_cannot_undo_a_hide_or_wipe_reports_by_deleting_and_posting_again(world):
+    """Review finding: the author of a hidden review deleted it and posted it again (visible), or deleted a
+    reported one (its reports cascading away). Both deletes now touch no row, the hide and the reports stay,
+    and posting again is refused (one review per student and course)."""
+    db = world.db
+    for hidden in (True, False):
+        author = gen_user(db, "student")
+        complete_course(db, author, world.course)
+        review = commit(db, Actor.user(author), "INSERT INTO course_reviews (course_id, user_id, rating, "
+                        "review_text) VALUES (%s, %s, 1, 'Rude') RETURNING id", (world.course.id, author))
+        commit(db, world.actor("stranger"), "INSERT INTO review_reports (review_id, reason) VALUES (%s, 'offensive') "
+               "RETURNING id", (review,))
+        if hidden:
+            commit(db, world.actor("admin"), "UPDATE course_reviews SET is_visible = false, moderation_reason = "
+                   "'Rude' WHERE id = %s RETURNING id", (review,))
+        assert outcome(db, Actor.user(author), "DELETE FROM course_reviews WHERE id = %s", (review,))[0] == 0
+        assert sqlstate(db, Actor.user(author), "INSERT INTO course_reviews (course_id, user_id, rating, review_text) "
+                        "VALUES (%s, %s, 1, 'bad again')", (world.course.id, author)) is not None
+        assert as_owner(db, "SELECT is_visible FROM course_reviews WHERE id = %s", (review,)) is (not hidden)
+        assert as_owner(db, "SELECT count(*) FROM review_reports WHERE review_id = %s", (review,)) == 1

@@ -568,15 +568,16 @@ LABELS = {
     "figures_mismatch": "The nightly check finds a stored figure that differs from its recomputation",
     "course_announcement": "An instructor of your course writes to its students",
     "account_changed": "An administrator changes your account: role, organization, verification or reactivation",
+    "review_moderated": "An administrator hides or restores your review",  # 016
 }
 AUDIENCE = {  # 017: account_changed is everyone's ('any')
     "owner": ("new_enrollment", "new_review", "workshop_reminder", "account_changed"),
     "student": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued",
-                "course_announcement", "account_changed"),
+                "course_announcement", "account_changed", "review_moderated"),
     "admin": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued", "figures_mismatch",
-              "course_announcement", "account_changed"),
+              "course_announcement", "account_changed", "review_moderated"),
     "org_admin": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued",
-                  "course_announcement", "account_changed"),
+                  "course_announcement", "account_changed", "review_moderated"),
 }
 CHECKBOX = re.compile(r'<input( checked)? id="(email|push)_(\w+)" name="\2_\3" type="checkbox" value="y">')
 SELECTED = re.compile(r'<option selected value="([^"]+)">')
@@ -627,7 +628,7 @@ def test_a_student_sees_their_stored_choices(world):
                          (user, json.dumps({"certificate_issued": False}), json.dumps({"review_response": False})))
     page = text(client.get("/settings/notifications"))
     assert boxes(page)["email_certificate_issued"] is False and boxes(page)["push_review_response"] is False
-    assert sum(boxes(page).values()) == 10 and SELECTED.findall(page) == ["Asia/Tokyo"]
+    assert sum(boxes(page).values()) == 2 * len(AUDIENCE["student"]) - 2 and SELECTED.findall(page) == ["Asia/Tokyo"]
 
 
 def _form(events_on: dict, timezone="Europe/Lisbon") -> dict:

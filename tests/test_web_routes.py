@@ -8,6 +8,7 @@ import pytest
 from tests.support import gen_account, gen_org
 from tests import routes_catalog, routes_enrollment, routes_learning, routes_notifications, routes_settings
 from tests.test_web_courses_access import ROUTES as COURSE_ROUTES
+from tests.test_web_moderation import RULES as MODERATION_RULES
 from tests.test_web_reviews_inbox import RULES as REVIEW_RULES
 from tests.test_web_admin import RULES as ADMIN_RULES
 from tests.test_web_organization import RULES as ORGANIZATION_RULES
@@ -55,6 +56,10 @@ ROUTES = {
     "/organization/courses?status=draft&sort=enrolled&q=x": (SIGN_IN, 404, 404, 200, 404),
     "/organization/workshops": (SIGN_IN, 404, 404, 200, 404),
     "/organization/instructors": (SIGN_IN, 404, 404, 200, 404),
+    "/admin/moderation/": (SIGN_IN, 404, 404, 404, 200),
+    "/admin/moderation/?status=hidden": (SIGN_IN, 404, 404, 404, 200),
+    "/audit/": (SIGN_IN, 404, 200, 200, 200),
+    "/audit/?action=review.hidden&entity=course_review&period=week&actor=nosuch": (SIGN_IN, 404, 200, 200, 200),
     "/notifications/": (SIGN_IN, 200, 200, 200, 200),
     "/notifications/?show=unread": (SIGN_IN, 200, 200, 200, 200),
     "/settings/notifications": (SIGN_IN, 200, 200, 200, 200),
@@ -145,7 +150,7 @@ def test_every_route_is_in_the_table(clients):
     app, _ = clients
     known = (set(ROUTES) | POST_ONLY | SIGNED_LINKS | ACCOUNT_RULES | EXPORTS | COURSE_RULES | STUDENT_SIDE_RULES
              | NOTIFICATION_RULES | SETTINGS_RULES | REVIEW_RULES | ROSTER_RULES | STUDENT_PAGE_RULES
-             | BULK_ENROLL_RULES | ANNOUNCEMENT_RULES | ADMIN_RULES | ORGANIZATION_RULES
+             | BULK_ENROLL_RULES | ANNOUNCEMENT_RULES | ADMIN_RULES | ORGANIZATION_RULES | MODERATION_RULES
              | {"/static/<path:filename>", "/static/vendor/<name>"})
     rules = {rule.rule for rule in app.url_map.iter_rules()}
     assert rules - known == set()
@@ -197,6 +202,7 @@ PREFIX_OWNERS = {
     "notifications": "notifications", "dev": "notifications", "healthz": "health", "readyz": "health",
     "account": "account", "forgot-password": "auth", "reset-password": "auth",
     "invitations": "outreach", "announcements": "outreach",
+    "admin/moderation": "moderation", "audit": "audit",
 }
 
 
@@ -204,7 +210,8 @@ def test_every_route_belongs_to_the_area_that_owns_its_prefix(clients):
     app, _ = clients
     wrong = {}
     for rule in app.url_map.iter_rules():
-        prefix = rule.rule.strip("/").split("/")[0]
+        parts = rule.rule.strip("/").split("/")
+        prefix = "/".join(parts[:2]) if "/".join(parts[:2]) in PREFIX_OWNERS else parts[0]  # a sub-prefix's own area
         area = rule.endpoint.split(".")[0] if "." in rule.endpoint else rule.endpoint
         if area == "assets":  # the vendored scripts, served under /static
             area = "static"

@@ -212,7 +212,7 @@ def save_review(slug):
         return notify(back, "Thank you: your review is published.")
     if mine["is_visible"]:
         return notify(back, "Your review is updated.")
-    return notify(back, "Your review is updated. It stays hidden from others while moderators look at it.", "info")
+    return notify(back, "Your review is updated. It stays hidden from others: a moderator hid it, and an edit does not show it again.", "info")
 
 
 # --- helpful votes and reports ---------------------------------------------------------------

@@ -93,6 +93,11 @@ EVENTS: dict[str, Event] = {
     "review_response": Event(
         lambda p, tz: f"{p['instructor_name']} answered your review of {p['course_title']}",
         lambda p: ("catalog.reviews", {"slug": p["course_slug"]})),
+    # 016: the moderation queue's decisions, told to the review's author.
+    "review_moderated": Event(
+        lambda p, tz: (f"Your review of {p['course_title']} was hidden by a moderator" if p.get("hidden")
+                       else f"Your review of {p['course_title']} is shown again"),
+        lambda p: ("catalog.reviews", {"slug": p["course_slug"]})),
     "certificate_issued": Event(
         lambda p, tz: f"You earned a certificate for {p['course_title']}",
         lambda p: ("learning.certificate", {"code": p["code"]})),
