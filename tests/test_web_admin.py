@@ -131,7 +131,7 @@ def test_the_overview_shows_the_platforms_figures_and_months(cast):
     page = text(cast.clients["admin"].get("/admin/"))
     users = cast.value("SELECT count(*) FROM users")
     assert f'data-figure="users">{users:,}<' in page
-    assert 'data-figure="open_reports">0<' in page and 'href="/admin/moderation"' in page
+    assert 'data-figure="open_reports">0<' in page and 'href="/admin/moderation/"' in page
     assert 'data-chart="revenue_months"' in page and "Sales and platform fees by month" in page
     assert page.count('<th scope="row">') >= 12   # the table behind the chart: twelve months
 

@@ -573,11 +573,11 @@ LABELS = {
 AUDIENCE = {  # 017: account_changed is everyone's ('any')
     "owner": ("new_enrollment", "new_review", "workshop_reminder", "account_changed"),
     "student": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued",
-                "course_announcement", "account_changed", "review_moderated"),
+                "course_announcement", "review_moderated", "account_changed"),
     "admin": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued", "figures_mismatch",
-              "course_announcement", "account_changed", "review_moderated"),
+              "course_announcement", "review_moderated", "account_changed"),
     "org_admin": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued",
-                  "course_announcement", "account_changed", "review_moderated"),
+                  "course_announcement", "review_moderated", "account_changed"),
 }
 CHECKBOX = re.compile(r'<input( checked)? id="(email|push)_(\w+)" name="\2_\3" type="checkbox" value="y">')
 SELECTED = re.compile(r'<option selected value="([^"]+)">')

@@ -59,7 +59,7 @@ def test_a_reported_review_is_hidden_restored_and_answered(demo_server, page):
     # 2. The admin hides it with a reason, in place.
     page.context.clear_cookies()
     sign_in(page, base, DEMO_ADMIN_EMAIL, lands="/admin/")
-    page.get_by_role("link", name="Moderation queue").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Moderation queue").click()
     expect(page).to_have_url(f"{base}/admin/moderation/")
     card = page.locator(f"#review-{review}")
     expect(card).to_contain_text("1 open report")
