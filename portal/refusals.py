@@ -87,6 +87,10 @@ MESSAGES = {
                           "administrator can.",
     "admin_role_by_operators": "The platform administrator role is given and taken by the operators, "
                                "not through the portal.",
+    "admin_active_by_operators": "A platform administrator is deactivated and reactivated by the operators, "
+                                 "not through the portal.",
+    "org_admin_changes_organization": "An organization admin who moves to another organization stops being "
+                                      "an organization admin.",
     "instructor_still_teaches": "This instructor still owns or teaches courses or workshops. Hand them over "
                                 "or archive them first; until then they stay an instructor.",
     "org_admin_needs_organization": "An organization admin belongs to an organization: add them to one first.",

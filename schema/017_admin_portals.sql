@@ -18,6 +18,12 @@
 --          the operators make and unmake platform admins (`python -m portal` / SQL as the
 --          owner). A portal that can mint admins is one stolen admin session away from
 --          minting many;
+--        - likewise a platform admin is deactivated and reactivated by the operators only: two
+--          admins deactivating each other at once would each pass require_admin (the caller's
+--          row is read, not locked) and leave no active admin, and one stolen admin session
+--          could lock every other admin out;
+--        - an org admin does not move to another organization and stay an org admin (they
+--          administered the one they leave; admin_set_organization makes them a student);
 --        - an instructor who owns a course or a workshop, or is on a course's teaching team or
 --          a workshop's facilitators, does not stop being an instructor: their courses would
 --          keep an owner who is no instructor (rls.course_ids still answers by instructor_id,
@@ -66,6 +72,10 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_te
             THEN 'admin_changes_self'
         WHEN p_old_role IS DISTINCT FROM p_new_role AND 'admin' IN (p_old_role, p_new_role)
             THEN 'admin_role_by_operators'
+        WHEN p_old_role = 'admin' AND p_old_active IS DISTINCT FROM p_new_active
+            THEN 'admin_active_by_operators'
+        WHEN p_old_role = 'org_admin' AND p_new_role = 'org_admin' AND p_old_org IS DISTINCT FROM p_new_org
+            THEN 'org_admin_changes_organization'
         WHEN p_old_role = 'instructor' AND p_new_role <> 'instructor'
              AND (EXISTS (SELECT 1 FROM public.courses c WHERE c.instructor_id = p_user)
                   OR EXISTS (SELECT 1 FROM public.workshops w WHERE w.instructor_id = p_user)
@@ -87,6 +97,12 @@ BEGIN
     WHEN 'admin_role_by_operators' THEN
         RAISE EXCEPTION 'the platform admin role is given and taken by the operators only'
             USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'admin_role_by_operators';
+    WHEN 'admin_active_by_operators' THEN
+        RAISE EXCEPTION 'a platform administrator is deactivated and reactivated by the operators only'
+            USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'admin_active_by_operators';
+    WHEN 'org_admin_changes_organization' THEN
+        RAISE EXCEPTION 'an organization admin does not move to another organization and stay its admin'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'org_admin_changes_organization';
     WHEN 'instructor_still_teaches' THEN
         RAISE EXCEPTION 'this instructor still owns or teaches courses or workshops'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'instructor_still_teaches';

@@ -12,7 +12,7 @@ import uuid
 import psycopg2
 import pytest
 
-from tests.support import Actor, enroll, gen_course, gen_org, gen_user, gen_workshop, pay
+from tests.support import Actor, enroll, gen_course, gen_org, gen_user, gen_workshop, pay, set_context
 
 DENIED = "42501"
 CHECK = "23514"
@@ -176,13 +176,65 @@ def test_admin_role_and_self_changes_are_refused(cast, how, change):
     assert db.value("SELECT count(*) FROM users WHERE role = 'admin' AND is_active") == 2
 
 
-def test_an_admin_deactivates_another_admin_and_one_remains(cast):
+@pytest.mark.parametrize("how", ["function", "update"])
+def test_an_admin_neither_deactivates_nor_reactivates_another_admin(cast, how):
+    """Deactivating a platform admin is the operators' (like the role): otherwise two admins
+    deactivating each other at once leave none, and one stolen session locks every other out."""
     db, _, _, people = cast
-    assert one(db, Actor.user(people["admin"]), "SELECT admin_set_active(%s, false)", (people["admin2"],)) is True
-    # the deactivated admin can no longer act, so cannot do the same back: one active admin stays
-    state, code = refusal(db, Actor.user(people["admin2"]), "SELECT admin_set_active(%s, false)", (people["admin"],))
-    assert (state, code) == (DENIED, "admin_only")
-    assert db.value("SELECT count(*) FROM users WHERE role = 'admin' AND is_active") == 1
+    admin = Actor.user(people["admin"])
+    sql = ("SELECT admin_set_active(%(a)s, %(v)s)" if how == "function"
+           else "UPDATE users SET is_active = %(v)s WHERE id = %(a)s")
+    assert refusal(db, admin, sql, {"a": people["admin2"], "v": False}) == (DENIED, "admin_active_by_operators")
+    assert db.value("SELECT count(*) FROM users WHERE role = 'admin' AND is_active") == 2
+    # an admin the operators deactivated is reactivated by them too
+    db.value("UPDATE users SET is_active = false WHERE id = %s RETURNING id", (people["admin2"],))
+    assert refusal(db, admin, sql, {"a": people["admin2"], "v": True}) == (DENIED, "admin_active_by_operators")
+    assert db.value("SELECT is_active FROM users WHERE id = %s", (people["admin2"],)) is False
+
+
+def test_two_admins_deactivating_each_other_at_once_leave_both_active(cast):
+    """The race of the review: each admin's transaction passes require_admin before the other
+    commits; both are now refused by the rule itself, so both stay active."""
+    db, _, _, people = cast
+    first, second = db.connect_app(), db.connect_app()
+    try:
+        outcomes = []
+        for conn, me, other in ((first, "admin", "admin2"), (second, "admin2", "admin")):
+            with conn.cursor() as cur:
+                set_context(cur, Actor.user(people[me]))
+                try:
+                    cur.execute("SELECT admin_set_active(%s, false)", (people[other],))
+                    outcomes.append("done")
+                except psycopg2.Error as exc:
+                    outcomes.append(exc.diag.constraint_name)
+        for conn, outcome in zip((first, second), outcomes):
+            if outcome == "done":
+                conn.commit()
+            else:
+                conn.rollback()
+    finally:
+        first.close()
+        second.close()
+    assert outcomes == ["admin_active_by_operators", "admin_active_by_operators"]
+    assert db.value("SELECT count(*) FROM users WHERE role = 'admin' AND is_active") == 2
+
+
+def test_an_org_admin_does_not_move_to_another_organization_and_stay_its_admin(cast):
+    """A direct UPDATE of an org admin's organization (keeping the role) is refused: they could
+    rename the next organization. The function makes a moved org admin a student instead."""
+    db, org, other_org, people = cast
+    admin = Actor.user(people["admin"])
+    for sql in ("UPDATE users SET organization_id = %(o)s WHERE id = %(u)s",
+                "UPDATE users SET organization_id = %(o)s, role = 'org_admin' WHERE id = %(u)s"):
+        assert refusal(db, admin, sql, {"o": other_org, "u": people["org_admin"]}) == \
+            (CHECK, "org_admin_changes_organization")
+    assert db.rows("SELECT role::text, organization_id FROM users WHERE id = %s", (people["org_admin"],)) == \
+        [{"role": "org_admin", "organization_id": org}]
+    # leaving the role with the move is allowed
+    run(db, admin, "UPDATE users SET organization_id = %s, role = 'student' WHERE id = %s",
+        (other_org, people["org_admin"]))
+    assert db.rows("SELECT role::text, organization_id FROM users WHERE id = %s", (people["org_admin"],)) == \
+        [{"role": "student", "organization_id": other_org}]
 
 
 def test_an_org_admin_cannot_promote_themself_or_change_members(cast):

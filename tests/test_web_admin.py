@@ -221,6 +221,17 @@ def test_an_admin_cannot_deactivate_or_demote_themself(cast):
     assert cast.value("SELECT role::text || is_active::text FROM users WHERE id = %s", me) == "admintrue"
 
 
+def test_another_admins_status_is_the_operators(cast):
+    """The page offers no Status form for a platform admin and says why; a forged POST is refused."""
+    other = person(cast, "admin", name="Other Admin")
+    page = text(cast.clients["admin"].get(f"/admin/users/{other}"))
+    assert f'action="/admin/users/{other}/active"' not in page
+    assert "deactivated and reactivated by the operators" in page
+    refused = cast.post("admin", f"/admin/users/{other}/active", {"confirm": "y"})
+    assert refused.status_code == 422 and "deactivated and reactivated by the operators" in text(refused)
+    assert cast.value("SELECT is_active FROM users WHERE id = %s", other) is True
+
+
 def test_deactivating_needs_confirmation_then_signs_the_person_out(cast, module_database):
     victim, email = gen_account(module_database, "student", name="Dee Activated")
     client = cast.app.test_client()
