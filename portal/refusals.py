@@ -91,6 +91,7 @@ MESSAGES = {
                                  "not through the portal.",
     "org_admin_changes_organization": "An organization admin who moves to another organization stops being "
                                       "an organization admin.",
+    "teacher_not_instructor": "Only an instructor owns or teaches a course or a workshop.",
     "instructor_still_teaches": "This instructor still owns or teaches courses or workshops. Hand them over "
                                 "or archive them first; until then they stay an instructor.",
     "org_admin_needs_organization": "An organization admin belongs to an organization: add them to one first.",

@@ -134,6 +134,42 @@ $$;
 CREATE TRIGGER guard_admin_account_changes BEFORE UPDATE OF role, is_active, organization_id ON public.users
     FOR EACH ROW EXECUTE FUNCTION private.guard_admin_account_changes();
 
+-- Whoever is made a course's or a workshop's owner or co-teacher is an instructor at that moment,
+-- read with the users row locked FOR SHARE: the insert policies (courses_create, ...) see the
+-- role as last committed, so an instructor creating a course while an admin demotes them could
+-- end a student owning a course. With the lock one of the two waits for the other: a demotion
+-- committed first makes the insert refused here (the locked read sees the new role); an insert
+-- first makes the demotion wait and then find the course (instructor_still_teaches). It binds
+-- every writer (maintenance included): a course's owner is an instructor, always.
+CREATE FUNCTION private.lock_teacher_role() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    teacher uuid;
+    teacher_role public.user_role;
+BEGIN
+    -- Two branches: plpgsql resolves NEW's fields when a statement runs.
+    IF TG_TABLE_NAME = 'workshop_facilitators' THEN
+        teacher := NEW.facilitator_id;
+    ELSE
+        teacher := NEW.instructor_id;
+    END IF;
+    SELECT role INTO teacher_role FROM public.users WHERE id = teacher FOR SHARE;
+    IF teacher_role IS DISTINCT FROM 'instructor' THEN
+        RAISE EXCEPTION 'only an instructor owns or teaches a course or a workshop'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'teacher_not_instructor';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER lock_teacher_role BEFORE INSERT OR UPDATE OF instructor_id ON public.courses
+    FOR EACH ROW EXECUTE FUNCTION private.lock_teacher_role();
+CREATE TRIGGER lock_teacher_role BEFORE INSERT OR UPDATE OF instructor_id ON public.workshops
+    FOR EACH ROW EXECUTE FUNCTION private.lock_teacher_role();
+CREATE TRIGGER lock_teacher_role BEFORE INSERT OR UPDATE OF instructor_id ON public.course_instructors
+    FOR EACH ROW EXECUTE FUNCTION private.lock_teacher_role();
+CREATE TRIGGER lock_teacher_role BEFORE INSERT OR UPDATE OF facilitator_id ON public.workshop_facilitators
+    FOR EACH ROW EXECUTE FUNCTION private.lock_teacher_role();
+
 -- 3. the admin's acts ----------------------------------------------------------------------------
 -- The caller's id when they are an active platform admin; refused otherwise.
 CREATE FUNCTION private.require_admin() RETURNS uuid
@@ -436,6 +472,7 @@ $$;
 REVOKE ALL ON FUNCTION
     private.account_change_refusal(uuid, uuid, public.user_role, public.user_role, boolean, boolean, uuid, uuid),
     private.refuse_account_change(text), private.guard_admin_account_changes(), private.require_admin(),
+    private.lock_teacher_role(),
     private.admin_reason(text), private.lock_account(uuid),
     public.admin_set_role(uuid, public.user_role, text), public.admin_set_active(uuid, boolean, text),
     public.admin_set_organization(uuid, uuid, text),
