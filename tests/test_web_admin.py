@@ -308,12 +308,33 @@ def test_members_and_their_admins(cast):
     assert cast.post("admin", f"/admin/organizations/{org}/members", {"email": email.upper()}).status_code == 303
     assert cast.value("SELECT organization_id FROM users WHERE id = %s", member) == org
     assert "Mia Member" in text(cast.clients["admin"].get(f"/admin/organizations/{org}"))
-    assert cast.post("admin", f"/admin/organizations/{org}/members/{member}/admin", {"make": "yes"}).status_code == 303
-    assert cast.value("SELECT role::text FROM users WHERE id = %s", member) == "org_admin"
-    assert cast.post("admin", f"/admin/organizations/{org}/members/{member}/admin", {"make": "no"}).status_code == 303
+    make_admin = f"/admin/organizations/{org}/members/{member}/admin"
+    # the first POST asks for a confirmation and changes nothing
+    asked = cast.post("admin", make_admin, {"make": "yes"})
+    assert asked.status_code == 200 and "will administer Members Org" in text(asked)
+    assert 'name="confirm" value="y"' in text(asked)
     assert cast.value("SELECT role::text FROM users WHERE id = %s", member) == "student"
-    assert cast.post("admin", f"/admin/organizations/{org}/members/{member}/admin", {"make": "yes"}).status_code == 303
+    assert cast.post("admin", make_admin, {"make": "yes", "confirm": "y"}).status_code == 303
+    assert cast.value("SELECT role::text FROM users WHERE id = %s", member) == "org_admin"
+    asked = cast.post("admin", make_admin, {"make": "no"})
+    assert asked.status_code == 200 and "will no longer administer" in text(asked)
+    assert cast.value("SELECT role::text FROM users WHERE id = %s", member) == "org_admin"
+    assert cast.post("admin", make_admin, {"make": "no", "confirm": "y"}).status_code == 303
+    assert cast.value("SELECT role::text FROM users WHERE id = %s", member) == "student"
+    assert cast.post("admin", make_admin, {"make": "yes", "confirm": "y"}).status_code == 303
     # removing an org admin from the organization ends the role too
     assert cast.post("admin", f"/admin/organizations/{org}/members/{member}/remove").status_code == 303
     assert cast.database.rows("SELECT role::text, organization_id FROM users WHERE id = %s", (member,)) == \
         [{"role": "student", "organization_id": None}]
+
+
+@pytest.mark.parametrize("make", ["yes", "no"])
+def test_the_member_admin_button_acts_only_on_the_role_it_names(cast, make):
+    """make=no on a plain instructor does not demote them to student, and make=yes on an instructor
+    does not make them an org admin: nothing changes and the admin is told so."""
+    org = gen_org(cast.database, f"Button Org {make}")
+    teacher = person(cast, "instructor", name="Ivo Instructor", org=org)
+    response = cast.post("admin", f"/admin/organizations/{org}/members/{teacher}/admin",
+                         {"make": make, "confirm": "y"}, follow_redirects=True)
+    assert response.status_code == 200 and "Nothing changed: Ivo Instructor is instructor" in text(response)
+    assert cast.value("SELECT role::text FROM users WHERE id = %s", teacher) == "instructor"

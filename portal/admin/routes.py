@@ -254,11 +254,20 @@ def remove_member(org_id, user_id):
 @bp.route("/organizations/<uuid:org_id>/members/<uuid:user_id>/admin", methods=["POST"])
 @role_required("admin")
 def member_admin(org_id, user_id):
-    """Make a member the organization's admin (make=yes) or a plain member again (a student)."""
+    """Make a member who is a student the organization's admin (make=yes), or an org admin a plain
+    member again, a student (make=no); anyone else (an instructor, for instance) is left as they
+    are: the button says what it does only for those two. The first POST shows what will happen
+    (a confirmation page), the confirmed one acts."""
     org = found(accounts.organization(org_id))
     member = found(accounts.is_member(user_id, org["id"]))
     make = request.form.get("make") == "yes"
     back = redirect_to(url_for("admin.organization", org_id=org_id))
+    if member["role"] != ("student" if make else "org_admin"):
+        return notify(back, f"Nothing changed: {member['full_name']} is {accounts.ROLES[member['role']].lower()} "
+                            f"here, and this button acts only on {'students' if make else 'organization admins'}.",
+                      "info")
+    if request.form.get("confirm") != "y":
+        return render("admin/member_admin_confirm.html", org=org, member=member, make=make)
     try:
         accounts.set_role(user_id, "org_admin" if make else "student", None)
     except accounts.Refused as refused:
