@@ -332,6 +332,15 @@ def test_the_user_search_matches_name_or_email_and_filters(cast):
     assert {r["id"] for r in admins} == {people["org_admin"], people["other_org_admin"]}
 
 
+def test_a_search_of_one_or_two_characters_matches_no_one(cast):
+    """Trigrams cannot serve one or two characters (every user would be read): no one matches."""
+    db, _, _, people = cast
+    admin = Actor.user(people["admin"])
+    sql = "SELECT id FROM admin_users(%s, NULL, NULL, NULL, NULL, NULL, false, 10)"
+    assert run(db, admin, sql, ("ta",)) == [] and run(db, admin, sql, (" t ",)) == []
+    assert [r["id"] for r in run(db, admin, sql, ("target pers",))] == [people["target"]]
+
+
 def test_the_user_list_pages_by_position_both_ways(cast):
     db, _, _, people = cast
     admin = Actor.user(people["admin"])

@@ -148,6 +148,19 @@ def test_the_user_list_searches_and_filters(cast):
     assert "Olga Orgadmin" in by_org and "Sam Student" not in by_org
 
 
+@pytest.mark.parametrize("q", ["z", "ze", " ze "])
+def test_a_search_under_three_characters_asks_for_more(cast, q):
+    """One or two characters would read every user (no trigram serves them): the page asks for
+    three, 200, and lists no one; the organization's members page likewise."""
+    person(cast, name="Zeta Short")
+    page = cast.clients["admin"].get("/admin/users", query_string={"q": q})
+    assert page.status_code == 200 and "Type at least 3 characters" in text(page)
+    assert "Zeta Short" not in text(page)
+    members = cast.clients["admin"].get(f"/admin/organizations/{cast.org}", query_string={"q": q})
+    assert members.status_code == 200 and "Type at least 3 characters" in text(members)
+    assert "Olga Orgadmin" not in text(members)
+
+
 def test_the_user_list_pages_by_position(cast):
     for n in range(27):
         person(cast, name=f"Pager Person {n:02d}")

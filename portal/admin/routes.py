@@ -46,7 +46,8 @@ def users():
     view = accounts.USERS.read(request.args)
     view.choices["org"] = accounts.organization_choices()
     listing = accounts.users(view).link("admin.users")
-    return render("admin/users.html", "admin/_users.html", listing=listing, roles=accounts.ROLES)
+    return render("admin/users.html", "admin/_users.html", listing=listing, roles=accounts.ROLES,
+                  too_short=accounts.search_too_short(view), search_min=accounts.SEARCH_MIN)
 
 
 def _user_page(user: dict, status: int = 200, **bound):
@@ -189,7 +190,7 @@ def _organization_page(org: dict, status: int = 200, **bound):
     view = accounts.MEMBERS.read(request.args)
     members = accounts.users(view, organization=org["id"]).link("admin.organization", org_id=org["id"])
     return render("admin/organization.html", "admin/_members.html", status=status, org=org, listing=members,
-                  roles=accounts.ROLES,
+                  roles=accounts.ROLES, too_short=accounts.search_too_short(view), search_min=accounts.SEARCH_MIN,
                   rename_form=bound.get("rename_form") or forms.RenameForm(formdata=None, data={"name": org["name"]}),
                   member_form=bound.get("member_form") or forms.MemberForm(formdata=None))
 
