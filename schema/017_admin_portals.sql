@@ -41,7 +41,8 @@
 --   4. reads the admin pages need that the column grants keep from every API role (users'
 --      role, organization and active flag): a search of users, one user, the overview, the
 --      platform's revenue by month; each refuses anyone but an active platform admin.
---   5. the organization admin's revenue by month, for their organization's rows only.
+--   5. the organization admin's revenue by month, for their organization's rows only, and their
+--      organization's instructors (rls.org_instructor_ids: role and active flag they cannot read).
 --   6. two indexes: the users list in sign-up order (keyset), and the few deactivated accounts.
 
 -- 1. the notice --------------------------------------------------------------------------------
@@ -471,6 +472,18 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_te
     GROUP BY m.month ORDER BY m.month
 $$;
 
+-- The caller's organization's instructors (role 'instructor': a member demoted to student keeps a
+-- hidden profile, and is no instructor of theirs), all of them (p_active NULL) or only the active
+-- (true) or deactivated (false) ones; nothing for anyone who administers no organization. The
+-- column grants hide role and is_active from the org admin, so this answers for their own
+-- organization only; a query computes it once (an initplan), never per row.
+CREATE FUNCTION rls.org_instructor_ids(p_active boolean) RETURNS uuid[]
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT coalesce(array_agg(u.id), '{}') FROM public.users u
+    WHERE u.organization_id = (SELECT rls.admin_org()) AND u.role = 'instructor'
+      AND (p_active IS NULL OR u.is_active = p_active)
+$$;
+
 -- grants -----------------------------------------------------------------------------------------
 REVOKE ALL ON FUNCTION
     private.account_change_refusal(uuid, uuid, public.user_role, public.user_role, boolean, boolean, uuid, uuid),
@@ -482,7 +495,7 @@ REVOKE ALL ON FUNCTION
     public.admin_set_instructor_flags(uuid, boolean, boolean, text),
     public.admin_users(text, public.user_role, boolean, uuid, timestamptz, uuid, boolean, integer),
     public.admin_user(uuid), public.admin_overview(), public.admin_revenue_by_month(integer),
-    public.org_revenue_by_month(integer)
+    public.org_revenue_by_month(integer), rls.org_instructor_ids(boolean)
 FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
 GRANT EXECUTE ON FUNCTION
     public.admin_set_role(uuid, public.user_role, text), public.admin_set_active(uuid, boolean, text),
@@ -490,5 +503,5 @@ GRANT EXECUTE ON FUNCTION
     public.admin_set_instructor_flags(uuid, boolean, boolean, text),
     public.admin_users(text, public.user_role, boolean, uuid, timestamptz, uuid, boolean, integer),
     public.admin_user(uuid), public.admin_overview(), public.admin_revenue_by_month(integer),
-    public.org_revenue_by_month(integer)
+    public.org_revenue_by_month(integer), rls.org_instructor_ids(boolean)
 TO authenticated;

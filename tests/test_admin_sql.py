@@ -425,6 +425,21 @@ def test_an_org_admin_reads_their_organizations_rows_only(orgs):
     assert run(db, me, "SELECT * FROM account_of(%s)", (teachers["bob"],)) == []
 
 
+def test_org_instructor_ids_answer_the_callers_organization_only(cast):
+    """The org admin's instructors: role instructor (not a demoted member, not another org's),
+    active or not by the argument; nothing for anyone else."""
+    db, org, _, people = cast
+    gone = gen_user(db, "instructor", org=org)
+    db.value("UPDATE users SET is_active = false WHERE id = %s RETURNING id", (gone,))
+    sql = "SELECT rls.org_instructor_ids(%s) AS ids"
+    mine = Actor.user(people["org_admin"])
+    assert set(one(db, mine, sql, (None,))) == {people["teacher"], gone}
+    assert one(db, mine, sql, (True,)) == [people["teacher"]]
+    assert one(db, mine, sql, (False,)) == [gone]
+    for other in ("other_org_admin", "admin", "teacher", "student"):
+        assert one(db, Actor.user(people[other]), sql, (None,)) == [], other
+
+
 def test_org_revenue_is_nothing_for_anyone_but_an_org_admin(orgs):
     db, _, _, teachers, _, _ = orgs
     assert run(db, Actor.user(teachers["ada"]), "SELECT * FROM org_revenue_by_month(12)") == []
