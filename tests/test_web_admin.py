@@ -278,6 +278,23 @@ def test_setting_and_clearing_an_organization(cast):
     assert bad.status_code == 422 and "Not a valid choice" in text(bad)
 
 
+def test_an_organization_past_the_listed_ones_is_accepted(cast, monkeypatch):
+    """The select lists the first organizations by name only; one past them that exists is still a
+    valid choice (checked against the database), an id of none is still 422."""
+    from portal.admin import accounts
+    monkeypatch.setattr(accounts, "ORG_CHOICES_LIMIT", 1)
+    late = gen_org(cast.database, "Zzz Late Organization")
+    target = person(cast)
+    assert "Zzz Late Organization" not in text(cast.clients["admin"].get(f"/admin/users/{target}"))
+    done = cast.post("admin", f"/admin/users/{target}/organization", {"organization": str(late)})
+    assert done.status_code == 303
+    assert cast.value("SELECT organization_id FROM users WHERE id = %s", target) == late
+    assert "Zzz Late Organization" in text(cast.clients["admin"].get(f"/admin/users/{target}"))
+    bad = cast.post("admin", f"/admin/users/{target}/organization",
+                    {"organization": "00000000-0000-0000-0000-00000000000a"})
+    assert bad.status_code == 422 and "Not a valid choice" in text(bad)
+
+
 def test_verifying_and_featuring_an_instructor(cast):
     teacher = person(cast, "instructor")
     assert cast.post("admin", f"/admin/users/{teacher}/instructor",

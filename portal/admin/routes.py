@@ -67,10 +67,17 @@ def _user_page(user: dict, status: int = 200, **bound):
                   myself=str(user["id"]) == str(current_user.id), **context)
 
 
-def _organization_choices(form, user: dict) -> None:
+def _organization_choices(form, user: dict, submitted: str | None = None) -> None:
+    """The select's choices: the first organizations by name, the user's own, and the one submitted
+    when it exists (an organization past the first ones is valid: the database says so, not the list)."""
     choices = accounts.organization_choices()
     if user["organization_id"] and str(user["organization_id"]) not in choices:
         choices[str(user["organization_id"])] = user["organization_name"]
+    wanted = accounts.as_uuid(submitted)
+    if wanted is not None and str(wanted) not in choices:
+        org = accounts.organization(wanted)
+        if org is not None:
+            choices[str(wanted)] = org["name"]
     form.organization.choices = forms.choices([("", "None"), *choices.items()])
 
 
@@ -127,7 +134,7 @@ def set_active(user_id):
 def set_organization(user_id):
     person = found(accounts.user(user_id))
     form = forms.MembershipForm()
-    _organization_choices(form, person)
+    _organization_choices(form, person, request.form.get("organization"))
     if form.validate_on_submit():
         try:
             changed = accounts.set_organization(user_id, accounts.as_uuid(form.organization.data), form.reason.data)
