@@ -97,7 +97,7 @@ MESSAGES = {
     "org_admin_needs_organization": "An organization admin belongs to an organization: add them to one first.",
     "org_admin_has_organization": "An organization admin belongs to an organization: add them to one first.",
     "organization_not_found": "There is no such organization.",
-    "not_an_instructor": "This account has no instructor profile to verify or feature.",
+    "not_an_instructor": "This account is not an instructor: no instructor profile to verify or feature.",
     "admin_reason_length": "A reason has at most 500 characters.",
     "organizations_slug_key": "Another organization already uses this web address.",
 }

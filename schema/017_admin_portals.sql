@@ -304,11 +304,13 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp 
 DECLARE
     me constant uuid := private.require_admin();
     why constant text := private.admin_reason(p_reason);
+    target public.users;
     old record;
 BEGIN
-    PERFORM private.lock_account(p_user);
+    target := private.lock_account(p_user);
     SELECT is_verified, is_featured INTO old FROM public.instructor_profiles WHERE user_id = p_user FOR UPDATE;
-    IF NOT FOUND THEN
+    -- a member demoted to student keeps their (hidden) profile: it is no instructor's to flag
+    IF NOT FOUND OR target.role <> 'instructor' THEN
         RAISE EXCEPTION 'this account has no instructor profile' USING ERRCODE = 'check_violation', CONSTRAINT = 'not_an_instructor';
     END IF;
     IF (coalesce(p_verified, old.is_verified), coalesce(p_featured, old.is_featured))
@@ -322,6 +324,7 @@ BEGIN
                            jsonb_build_object('kind', 'profile',
                                               'verified', coalesce(p_verified, old.is_verified),
                                               'featured', coalesce(p_featured, old.is_featured),
+                                              'was_verified', old.is_verified, 'was_featured', old.is_featured,
                                               'reason', why));
     RETURN true;
 END
@@ -398,7 +401,8 @@ $$;
 -- revenue rows themselves (1M enrollments: a scan per page load is what this avoids):
 --   users by role: an index-only count of idx_users_role (users, not enrollments);
 --   deactivated: the partial index idx_users_inactive (few rows);
---   instructors verified / featured: instructor_profiles (one row per instructor);
+--   instructors verified / featured: instructor_profiles (one row per instructor, ever) of
+--   the accounts that are instructors now (a demoted member keeps a hidden profile);
 --   courses by status and enrollments: courses' kept counters (enrolled_count, completed_count,
 --   active_enrollment_count: 008's triggers), summed over the courses (thousands of rows);
 --   workshops, organizations: their own small tables;
@@ -412,9 +416,10 @@ BEGIN
                   FROM (SELECT role, count(*) AS n FROM public.users GROUP BY role) r),
         'deactivated', (SELECT count(*) FROM public.users WHERE NOT is_active),
         'instructors', (SELECT jsonb_build_object('profiles', count(*),
-                                                  'verified', count(*) FILTER (WHERE is_verified),
-                                                  'featured', count(*) FILTER (WHERE is_featured))
-                        FROM public.instructor_profiles),
+                                                  'verified', count(*) FILTER (WHERE p.is_verified),
+                                                  'featured', count(*) FILTER (WHERE p.is_featured))
+                        FROM public.instructor_profiles p JOIN public.users u ON u.id = p.user_id
+                        WHERE u.role = 'instructor'),
         'courses', (SELECT coalesce(jsonb_object_agg(c.status, c.n), '{}')
                     FROM (SELECT status, count(*) AS n FROM public.courses GROUP BY status) c),
         'enrollments', (SELECT jsonb_build_object('enrolled', coalesce(sum(enrolled_count), 0),

@@ -367,6 +367,34 @@ def test_the_overview_counts_from_kept_figures(cast):
     assert len(months) == 12 and months[0]["month"] < months[-1]["month"]
 
 
+def test_a_demoted_members_profile_is_neither_counted_nor_flagged(cast):
+    """A member demoted to student keeps a hidden, verified profile: the overview counts instructors'
+    profiles only, and the admin may not verify or feature the hidden one."""
+    db, _, _, people = cast
+    admin = Actor.user(people["admin"])
+    assert one(db, admin, "SELECT admin_set_instructor_flags(%s, true, true)", (people["teacher"],)) is True
+    before = one(db, admin, "SELECT admin_overview()")["instructors"]
+    assert (before["verified"], before["featured"]) == (1, 1)
+    assert one(db, admin, "SELECT admin_set_role(%s, 'student')", (people["teacher"],)) is True
+    after = one(db, admin, "SELECT admin_overview()")["instructors"]
+    assert (after["profiles"], after["verified"], after["featured"]) == (before["profiles"] - 1, 0, 0)
+    assert refusal(db, admin, "SELECT admin_set_instructor_flags(%s, false, NULL)", (people["teacher"],)) == \
+        (CHECK, "not_an_instructor")
+    assert db.value("SELECT is_verified FROM instructor_profiles WHERE user_id = %s", (people["teacher"],)) is True
+
+
+def test_the_profile_notice_says_what_changed(cast):
+    db, _, _, people = cast
+    admin = Actor.user(people["admin"])
+    one(db, admin, "SELECT admin_set_instructor_flags(%s, true, true)", (people["teacher"],))
+    one(db, admin, "SELECT admin_set_instructor_flags(%s, NULL, false)", (people["teacher"],))
+    payloads = [r["payload"] for r in db.rows(
+        "SELECT payload FROM notifications WHERE user_id = %s AND event_type = 'account_changed' "
+        "ORDER BY created_at, id", (people["teacher"],))]
+    assert [(p["was_verified"], p["verified"], p["was_featured"], p["featured"]) for p in payloads] == \
+        [(False, True, False, True), (True, True, True, False)]
+
+
 # --- the organization admin reads their organization only -------------------------------------------------
 
 @pytest.fixture()

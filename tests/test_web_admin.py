@@ -307,6 +307,22 @@ def test_verifying_and_featuring_an_instructor(cast):
     student = person(cast)
     refused = cast.post("admin", f"/admin/users/{student}/instructor", {"verified": "y"})
     assert refused.status_code == 422 and "no instructor profile" in text(refused)
+    # a member demoted to student keeps a hidden profile: no form for it, and a POST is refused
+    cast.post("admin", f"/admin/users/{teacher}/role", {"role": "student", "confirm": "y"})
+    assert f'action="/admin/users/{teacher}/instructor"' not in text(cast.clients["admin"].get(f"/admin/users/{teacher}"))
+    refused = cast.post("admin", f"/admin/users/{teacher}/instructor", {"verified": "y"})
+    assert refused.status_code == 422 and "not an instructor" in text(refused)
+    assert cast.value("SELECT is_verified FROM instructor_profiles WHERE user_id = %s", teacher) is False
+
+
+def test_removing_an_org_admin_says_they_lose_the_role_and_the_courses_stay(cast):
+    org = gen_org(cast.database, "Removal Org")
+    boss = person(cast, "org_admin", name="Rita Removed", org=org)
+    page = text(cast.clients["admin"].get(f"/admin/organizations/{org}"))
+    assert "an organization admin who is removed stops administering it" in page
+    done = cast.post("admin", f"/admin/organizations/{org}/members/{boss}/remove", follow_redirects=True)
+    assert "Rita Removed is no longer a member of Removal Org and no longer administers it" in text(done)
+    assert "courses and workshops in the organization stay with it" in text(done)
 
 
 # --- organizations ------------------------------------------------------------------------------------

@@ -150,8 +150,8 @@ def set_organization(user_id):
 def set_instructor(user_id):
     person = found(accounts.user(user_id))
     form = forms.InstructorForm()
-    if not person["has_profile"]:
-        form.form_errors.append("This account has no instructor profile to verify or feature.")
+    if not person["has_profile"] or person["role"] != "instructor":  # a demoted member's profile is hidden
+        form.form_errors.append("This account is not an instructor: no instructor profile to verify or feature.")
     elif form.validate_on_submit():
         try:
             changed = accounts.set_instructor_flags(user_id, form.verified.data, form.featured.data, form.reason.data)
@@ -256,7 +256,9 @@ def remove_member(org_id, user_id):
         accounts.set_organization(user_id, None, None)
     except accounts.Refused as refused:
         return notify(back, refused.message, "error")
-    return notify(back, f"{member['full_name']} is no longer a member of {org['name']}.")
+    lost = " and no longer administers it" if member["role"] == "org_admin" else ""
+    return notify(back, f"{member['full_name']} is no longer a member of {org['name']}{lost}. "
+                        "Their courses and workshops in the organization stay with it.")
 
 
 @bp.route("/organizations/<uuid:org_id>/members/<uuid:user_id>/admin", methods=["POST"])
