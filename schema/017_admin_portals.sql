@@ -44,6 +44,7 @@
 --   5. the organization admin's revenue by month, for their organization's rows only, and their
 --      organization's instructors (rls.org_instructor_ids: role and active flag they cannot read).
 --   6. two indexes: the users list in sign-up order (keyset), and the few deactivated accounts.
+--   7. users by role kept by triggers (private.user_role_counts) for the overview.
 
 -- 1. the notice --------------------------------------------------------------------------------
 INSERT INTO public.notification_events (event_type, audience, label, email_default, in_portal_default, position)
@@ -57,6 +58,61 @@ VALUES ('account_changed', 'any',
 CREATE INDEX idx_users_created ON public.users (created_at DESC, id DESC);
 -- The overview counts deactivated accounts: few, and found without reading every user.
 CREATE INDEX idx_users_inactive ON public.users (id) WHERE NOT is_active;
+
+-- 7. users by role, kept -------------------------------------------------------------------------
+-- The overview's users by role was a count of every user on each load (98 ms at 200k users).
+-- Kept here instead, one row per role, by deltas: inserts and deletes per statement (transition
+-- tables: a bulk import is one update per role, not one per row), a change of role per row (the
+-- two rows in the enum's order, so two role changes at once lock them in one order). Only the
+-- owner's functions read it (admin_overview); private.verify_user_role_counts recounts for a check.
+-- A sign-up updates the 'student' row: one short row lock per sign-up transaction.
+CREATE TABLE private.user_role_counts (
+    role  public.user_role PRIMARY KEY,
+    users bigint NOT NULL CHECK (users >= 0)
+);
+ALTER TABLE private.user_role_counts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE private.user_role_counts FORCE ROW LEVEL SECURITY;
+REVOKE ALL ON private.user_role_counts FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
+INSERT INTO private.user_role_counts (role, users)
+SELECT r.role, (SELECT count(*) FROM public.users u WHERE u.role = r.role)
+FROM unnest(enum_range(NULL::public.user_role)) AS r (role);
+
+CREATE FUNCTION private.count_users_by_role() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        UPDATE private.user_role_counts k SET users = k.users + d.n
+        FROM (SELECT role, count(*) AS n FROM added GROUP BY role) d
+        WHERE k.role = d.role;
+    ELSIF TG_OP = 'DELETE' THEN
+        UPDATE private.user_role_counts k SET users = k.users - d.n
+        FROM (SELECT role, count(*) AS n FROM removed GROUP BY role) d
+        WHERE k.role = d.role;
+    ELSIF OLD.role IS DISTINCT FROM NEW.role THEN
+        UPDATE private.user_role_counts SET users = users + CASE WHEN role = NEW.role THEN 1 ELSE -1 END
+        WHERE role = least(OLD.role, NEW.role);
+        UPDATE private.user_role_counts SET users = users + CASE WHEN role = NEW.role THEN 1 ELSE -1 END
+        WHERE role = greatest(OLD.role, NEW.role);
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER count_users_by_role_insert AFTER INSERT ON public.users
+    REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION private.count_users_by_role();
+CREATE TRIGGER count_users_by_role_delete AFTER DELETE ON public.users
+    REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION private.count_users_by_role();
+CREATE TRIGGER count_users_by_role_update AFTER UPDATE OF role ON public.users
+    FOR EACH ROW EXECUTE FUNCTION private.count_users_by_role();
+
+-- The check (maintenance, tests): each role whose kept count differs from a recount (none).
+CREATE FUNCTION private.verify_user_role_counts()
+RETURNS TABLE (role public.user_role, kept bigint, counted bigint)
+LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT r.role, coalesce(k.users, 0), (SELECT count(*) FROM public.users u WHERE u.role = r.role)
+    FROM unnest(enum_range(NULL::public.user_role)) AS r (role)
+    LEFT JOIN private.user_role_counts k ON k.role = r.role
+    WHERE coalesce(k.users, 0) <> (SELECT count(*) FROM public.users u WHERE u.role = r.role)
+$$;
 
 -- 2. the rules -----------------------------------------------------------------------------------
 -- The refusal (its code) of a change of p_user's account by p_caller, or NULL when allowed.
@@ -399,7 +455,7 @@ $$;
 
 -- The platform at a glance, from kept figures and small sets, never the enrollments or the
 -- revenue rows themselves (1M enrollments: a scan per page load is what this avoids):
---   users by role: an index-only count of idx_users_role (users, not enrollments);
+--   users by role: private.user_role_counts (kept by triggers: 7 above), five rows;
 --   deactivated: the partial index idx_users_inactive (few rows);
 --   instructors verified / featured: instructor_profiles (one row per instructor, ever) of
 --   the accounts that are instructors now (a demoted member keeps a hidden profile);
@@ -412,8 +468,8 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, p
 BEGIN
     PERFORM private.require_admin();
     RETURN jsonb_build_object(
-        'users', (SELECT coalesce(jsonb_object_agg(r.role, r.n), '{}')
-                  FROM (SELECT role, count(*) AS n FROM public.users GROUP BY role) r),
+        'users', (SELECT coalesce(jsonb_object_agg(k.role, k.users) FILTER (WHERE k.users > 0), '{}')
+                  FROM private.user_role_counts k),
         'deactivated', (SELECT count(*) FROM public.users WHERE NOT is_active),
         'instructors', (SELECT jsonb_build_object('profiles', count(*),
                                                   'verified', count(*) FILTER (WHERE p.is_verified),
@@ -493,7 +549,7 @@ $$;
 REVOKE ALL ON FUNCTION
     private.account_change_refusal(uuid, uuid, public.user_role, public.user_role, boolean, boolean, uuid, uuid),
     private.refuse_account_change(text), private.guard_admin_account_changes(), private.require_admin(),
-    private.lock_teacher_role(),
+    private.lock_teacher_role(), private.count_users_by_role(), private.verify_user_role_counts(),
     private.admin_reason(text), private.lock_account(uuid),
     public.admin_set_role(uuid, public.user_role, text), public.admin_set_active(uuid, boolean, text),
     public.admin_set_organization(uuid, uuid, text),

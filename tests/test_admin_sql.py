@@ -367,6 +367,33 @@ def test_the_overview_counts_from_kept_figures(cast):
     assert len(months) == 12 and months[0]["month"] < months[-1]["month"]
 
 
+def test_users_by_role_are_kept_by_triggers(cast):
+    """The overview's users by role come from private.user_role_counts, kept by deltas on insert
+    (one statement of many rows too), change of role and delete; the check finds no mismatch."""
+    db, org, _, people = cast
+    admin = Actor.user(people["admin"])
+
+    def kept():
+        return {r["role"]: r["users"] for r in db.rows("SELECT role::text, users FROM private.user_role_counts")}
+
+    def counted():
+        return {r["role"]: r["n"] for r in db.rows("SELECT role::text, count(*) AS n FROM users GROUP BY role")}
+
+    assert {k: v for k, v in kept().items() if v} == counted()
+    db.value("INSERT INTO users (email, full_name, role) SELECT 'bulk' || n || '@example.test', 'Bulk', 'student' "
+             "FROM generate_series(1, 3) n RETURNING 1")
+    one(db, admin, "SELECT admin_set_role(%s, 'instructor')", (people["target"],))
+    one(db, admin, "SELECT admin_set_organization(%s, %s)", (people["student"], org))
+    one(db, admin, "SELECT admin_set_role(%s, 'org_admin')", (people["student"],))
+    db.value("DELETE FROM users WHERE email = 'bulk1@example.test' RETURNING 1")
+    assert {k: v for k, v in kept().items() if v} == counted()
+    assert db.rows("SELECT * FROM private.verify_user_role_counts()") == []
+    assert one(db, admin, "SELECT admin_overview()")["users"] == counted()
+    # the check sees a drift
+    db.value("UPDATE private.user_role_counts SET users = users + 1 WHERE role = 'admin' RETURNING 1")
+    assert [r["role"] for r in db.rows("SELECT role::text FROM private.verify_user_role_counts()")] == ["admin"]
+
+
 def test_a_demoted_members_profile_is_neither_counted_nor_flagged(cast):
     """A member demoted to student keeps a hidden, verified profile: the overview counts instructors'
     profiles only, and the admin may not verify or feature the hidden one."""

@@ -580,6 +580,14 @@ MATRIX = [
       nobody("INSERT INTO private.password_resets (user_id, email) VALUES (%(me)s, 'x@example.test')"),
       nobody("UPDATE private.password_resets SET used_at = NULL, expires_at = 'infinity'"),
       nobody("DELETE FROM private.password_resets")),
+
+    # 017: users by role, kept by triggers on users for the admin overview; no API role reaches it
+    # (admin_overview, run as the owner, reads it).
+    T("private.user_role_counts", "role",
+      reads(default=DENY),
+      nobody("INSERT INTO private.user_role_counts (role, users) VALUES ('admin', 1)"),
+      nobody("UPDATE private.user_role_counts SET users = users + 1"),
+      nobody("DELETE FROM private.user_role_counts")),
 ]
 TABLES = {t.name: t for t in MATRIX}
 
@@ -1160,6 +1168,8 @@ def seed(db) -> World:
             for r in db.rows("SELECT id, email::text AS email FROM private.password_reset_requests")},
         "private.password_resets": one({"pr_student": reset}),
         "instructor_student_notes": one(notes),
+        "private.user_role_counts": {f"urc_{r['role']}": {r["role"]}
+                                     for r in db.rows("SELECT role::text AS role FROM private.user_role_counts")},
     }
     by_enrollment = {key: label[2:] for label, key in e.items()}           # id -> "s1_pub"
     groups = {t: {} for t in ("lesson_progress", "student_progress", "student_activity",
