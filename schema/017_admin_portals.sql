@@ -213,7 +213,7 @@ BEGIN
     SELECT role INTO teacher_role FROM public.users WHERE id = teacher FOR SHARE;
     IF teacher_role IS DISTINCT FROM 'instructor' THEN
         RAISE EXCEPTION 'only an instructor owns or teaches a course or a workshop'
-            USING ERRCODE = 'check_violation', CONSTRAINT = 'teacher_not_instructor';
+            USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'teacher_not_instructor';
     END IF;
     RETURN NEW;
 END
