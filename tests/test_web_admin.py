@@ -309,7 +309,8 @@ def test_verifying_and_featuring_an_instructor(cast):
     assert refused.status_code == 422 and "no instructor profile" in text(refused)
     # a member demoted to student keeps a hidden profile: no form for it, and a POST is refused
     cast.post("admin", f"/admin/users/{teacher}/role", {"role": "student", "confirm": "y"})
-    assert f'action="/admin/users/{teacher}/instructor"' not in text(cast.clients["admin"].get(f"/admin/users/{teacher}"))
+    page = text(cast.clients["admin"].get(f"/admin/users/{teacher}"))
+    assert f'action="/admin/users/{teacher}/instructor"' not in page
     refused = cast.post("admin", f"/admin/users/{teacher}/instructor", {"verified": "y"})
     assert refused.status_code == 422 and "not an instructor" in text(refused)
     assert cast.value("SELECT is_verified FROM instructor_profiles WHERE user_id = %s", teacher) is False
