@@ -24,7 +24,7 @@ MESSAGES = {
     "email_change_not_pending": "This link is no longer valid: the change was confirmed, cancelled, replaced by a "
                                 "newer one, or it expired. Ask for a new one on your account page.",
     "users_email_key": "Another account uses that address.",
-    "admin_keeps_account": "A platform administrator's account is closed by another administrator.",
+    "admin_keeps_account": "A platform administrator's account is closed by the operators.",
     "profile_education_rows": "Each education row needs a degree and an institution (years from 1950 to 2100).",
     "profile_certification_rows": "Each certification needs a name (years from 1950 to 2100).",
     "profile_work_experience_rows": "Each work experience row needs a role and a company (years from 1950 to 2100).",
