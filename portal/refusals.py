@@ -24,7 +24,7 @@ MESSAGES = {
     "email_change_not_pending": "This link is no longer valid: the change was confirmed, cancelled, replaced by a "
                                 "newer one, or it expired. Ask for a new one on your account page.",
     "users_email_key": "Another account uses that address.",
-    "admin_keeps_account": "A platform administrator's account is closed by another administrator.",
+    "admin_keeps_account": "A platform administrator's account is closed by the operators.",
     "profile_education_rows": "Each education row needs a degree and an institution (years from 1950 to 2100).",
     "profile_certification_rows": "Each certification needs a name (years from 1950 to 2100).",
     "profile_work_experience_rows": "Each work experience row needs a role and a company (years from 1950 to 2100).",
@@ -95,12 +95,17 @@ MESSAGES = {
                           "administrator can.",
     "admin_role_by_operators": "The platform administrator role is given and taken by the operators, "
                                "not through the portal.",
+    "admin_active_by_operators": "A platform administrator is deactivated and reactivated by the operators, "
+                                 "not through the portal.",
+    "org_admin_changes_organization": "An organization admin who moves to another organization stops being "
+                                      "an organization admin.",
+    "teacher_not_instructor": "Only an instructor owns or teaches a course or a workshop.",
     "instructor_still_teaches": "This instructor still owns or teaches courses or workshops. Hand them over "
                                 "or archive them first; until then they stay an instructor.",
     "org_admin_needs_organization": "An organization admin belongs to an organization: add them to one first.",
     "org_admin_has_organization": "An organization admin belongs to an organization: add them to one first.",
     "organization_not_found": "There is no such organization.",
-    "not_an_instructor": "This account has no instructor profile to verify or feature.",
+    "not_an_instructor": "This account is not an instructor: no instructor profile to verify or feature.",
     "admin_reason_length": "A reason has at most 500 characters.",
     "organizations_slug_key": "Another organization already uses this web address.",
 }

@@ -18,6 +18,12 @@
 --          the operators make and unmake platform admins (`python -m portal` / SQL as the
 --          owner). A portal that can mint admins is one stolen admin session away from
 --          minting many;
+--        - likewise a platform admin is deactivated and reactivated by the operators only: two
+--          admins deactivating each other at once would each pass require_admin (the caller's
+--          row is read, not locked) and leave no active admin, and one stolen admin session
+--          could lock every other admin out;
+--        - an org admin does not move to another organization and stay an org admin (they
+--          administered the one they leave; admin_set_organization makes them a student);
 --        - an instructor who owns a course or a workshop, or is on a course's teaching team or
 --          a workshop's facilitators, does not stop being an instructor: their courses would
 --          keep an owner who is no instructor (rls.course_ids still answers by instructor_id,
@@ -35,8 +41,10 @@
 --   4. reads the admin pages need that the column grants keep from every API role (users'
 --      role, organization and active flag): a search of users, one user, the overview, the
 --      platform's revenue by month; each refuses anyone but an active platform admin.
---   5. the organization admin's revenue by month, for their organization's rows only.
+--   5. the organization admin's revenue by month, for their organization's rows only, and their
+--      organization's instructors (rls.org_instructor_ids: role and active flag they cannot read).
 --   6. two indexes: the users list in sign-up order (keyset), and the few deactivated accounts.
+--   7. users by role kept by triggers (private.user_role_counts) for the overview.
 
 -- 1. the notice --------------------------------------------------------------------------------
 INSERT INTO public.notification_events (event_type, audience, label, email_default, in_portal_default, position)
@@ -50,6 +58,61 @@ VALUES ('account_changed', 'any',
 CREATE INDEX idx_users_created ON public.users (created_at DESC, id DESC);
 -- The overview counts deactivated accounts: few, and found without reading every user.
 CREATE INDEX idx_users_inactive ON public.users (id) WHERE NOT is_active;
+
+-- 7. users by role, kept -------------------------------------------------------------------------
+-- The overview's users by role was a count of every user on each load (98 ms at 200k users).
+-- Kept here instead, one row per role, by deltas: inserts and deletes per statement (transition
+-- tables: a bulk import is one update per role, not one per row), a change of role per row (the
+-- two rows in the enum's order, so two role changes at once lock them in one order). Only the
+-- owner's functions read it (admin_overview); private.verify_user_role_counts recounts for a check.
+-- A sign-up updates the 'student' row: one short row lock per sign-up transaction.
+CREATE TABLE private.user_role_counts (
+    role  public.user_role PRIMARY KEY,
+    users bigint NOT NULL CHECK (users >= 0)
+);
+ALTER TABLE private.user_role_counts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE private.user_role_counts FORCE ROW LEVEL SECURITY;
+REVOKE ALL ON private.user_role_counts FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
+INSERT INTO private.user_role_counts (role, users)
+SELECT r.role, (SELECT count(*) FROM public.users u WHERE u.role = r.role)
+FROM unnest(enum_range(NULL::public.user_role)) AS r (role);
+
+CREATE FUNCTION private.count_users_by_role() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        UPDATE private.user_role_counts k SET users = k.users + d.n
+        FROM (SELECT role, count(*) AS n FROM added GROUP BY role) d
+        WHERE k.role = d.role;
+    ELSIF TG_OP = 'DELETE' THEN
+        UPDATE private.user_role_counts k SET users = k.users - d.n
+        FROM (SELECT role, count(*) AS n FROM removed GROUP BY role) d
+        WHERE k.role = d.role;
+    ELSIF OLD.role IS DISTINCT FROM NEW.role THEN
+        UPDATE private.user_role_counts SET users = users + CASE WHEN role = NEW.role THEN 1 ELSE -1 END
+        WHERE role = least(OLD.role, NEW.role);
+        UPDATE private.user_role_counts SET users = users + CASE WHEN role = NEW.role THEN 1 ELSE -1 END
+        WHERE role = greatest(OLD.role, NEW.role);
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER count_users_by_role_insert AFTER INSERT ON public.users
+    REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION private.count_users_by_role();
+CREATE TRIGGER count_users_by_role_delete AFTER DELETE ON public.users
+    REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION private.count_users_by_role();
+CREATE TRIGGER count_users_by_role_update AFTER UPDATE OF role ON public.users
+    FOR EACH ROW EXECUTE FUNCTION private.count_users_by_role();
+
+-- The check (maintenance, tests): each role whose kept count differs from a recount (none).
+CREATE FUNCTION private.verify_user_role_counts()
+RETURNS TABLE (role public.user_role, kept bigint, counted bigint)
+LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT r.role, coalesce(k.users, 0), (SELECT count(*) FROM public.users u WHERE u.role = r.role)
+    FROM unnest(enum_range(NULL::public.user_role)) AS r (role)
+    LEFT JOIN private.user_role_counts k ON k.role = r.role
+    WHERE coalesce(k.users, 0) <> (SELECT count(*) FROM public.users u WHERE u.role = r.role)
+$$;
 
 -- 2. the rules -----------------------------------------------------------------------------------
 -- The refusal (its code) of a change of p_user's account by p_caller, or NULL when allowed.
@@ -66,6 +129,10 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_te
             THEN 'admin_changes_self'
         WHEN p_old_role IS DISTINCT FROM p_new_role AND 'admin' IN (p_old_role, p_new_role)
             THEN 'admin_role_by_operators'
+        WHEN p_old_role = 'admin' AND p_old_active IS DISTINCT FROM p_new_active
+            THEN 'admin_active_by_operators'
+        WHEN p_old_role = 'org_admin' AND p_new_role = 'org_admin' AND p_old_org IS DISTINCT FROM p_new_org
+            THEN 'org_admin_changes_organization'
         WHEN p_old_role = 'instructor' AND p_new_role <> 'instructor'
              AND (EXISTS (SELECT 1 FROM public.courses c WHERE c.instructor_id = p_user)
                   OR EXISTS (SELECT 1 FROM public.workshops w WHERE w.instructor_id = p_user)
@@ -87,6 +154,12 @@ BEGIN
     WHEN 'admin_role_by_operators' THEN
         RAISE EXCEPTION 'the platform admin role is given and taken by the operators only'
             USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'admin_role_by_operators';
+    WHEN 'admin_active_by_operators' THEN
+        RAISE EXCEPTION 'a platform administrator is deactivated and reactivated by the operators only'
+            USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'admin_active_by_operators';
+    WHEN 'org_admin_changes_organization' THEN
+        RAISE EXCEPTION 'an organization admin does not move to another organization and stay its admin'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'org_admin_changes_organization';
     WHEN 'instructor_still_teaches' THEN
         RAISE EXCEPTION 'this instructor still owns or teaches courses or workshops'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'instructor_still_teaches';
@@ -117,6 +190,42 @@ END
 $$;
 CREATE TRIGGER guard_admin_account_changes BEFORE UPDATE OF role, is_active, organization_id ON public.users
     FOR EACH ROW EXECUTE FUNCTION private.guard_admin_account_changes();
+
+-- Whoever is made a course's or a workshop's owner or co-teacher is an instructor at that moment,
+-- read with the users row locked FOR SHARE: the insert policies (courses_create, ...) see the
+-- role as last committed, so an instructor creating a course while an admin demotes them could
+-- end a student owning a course. With the lock one of the two waits for the other: a demotion
+-- committed first makes the insert refused here (the locked read sees the new role); an insert
+-- first makes the demotion wait and then find the course (instructor_still_teaches). It binds
+-- every writer (maintenance included): a course's owner is an instructor, always.
+CREATE FUNCTION private.lock_teacher_role() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    teacher uuid;
+    teacher_role public.user_role;
+BEGIN
+    -- Two branches: plpgsql resolves NEW's fields when a statement runs.
+    IF TG_TABLE_NAME = 'workshop_facilitators' THEN
+        teacher := NEW.facilitator_id;
+    ELSE
+        teacher := NEW.instructor_id;
+    END IF;
+    SELECT role INTO teacher_role FROM public.users WHERE id = teacher FOR SHARE;
+    IF teacher_role IS DISTINCT FROM 'instructor' THEN
+        RAISE EXCEPTION 'only an instructor owns or teaches a course or a workshop'
+            USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'teacher_not_instructor';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER lock_teacher_role BEFORE INSERT OR UPDATE OF instructor_id ON public.courses
+    FOR EACH ROW EXECUTE FUNCTION private.lock_teacher_role();
+CREATE TRIGGER lock_teacher_role BEFORE INSERT OR UPDATE OF instructor_id ON public.workshops
+    FOR EACH ROW EXECUTE FUNCTION private.lock_teacher_role();
+CREATE TRIGGER lock_teacher_role BEFORE INSERT OR UPDATE OF instructor_id ON public.course_instructors
+    FOR EACH ROW EXECUTE FUNCTION private.lock_teacher_role();
+CREATE TRIGGER lock_teacher_role BEFORE INSERT OR UPDATE OF facilitator_id ON public.workshop_facilitators
+    FOR EACH ROW EXECUTE FUNCTION private.lock_teacher_role();
 
 -- 3. the admin's acts ----------------------------------------------------------------------------
 -- The caller's id when they are an active platform admin; refused otherwise.
@@ -251,11 +360,13 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp 
 DECLARE
     me constant uuid := private.require_admin();
     why constant text := private.admin_reason(p_reason);
+    target public.users;
     old record;
 BEGIN
-    PERFORM private.lock_account(p_user);
+    target := private.lock_account(p_user);
     SELECT is_verified, is_featured INTO old FROM public.instructor_profiles WHERE user_id = p_user FOR UPDATE;
-    IF NOT FOUND THEN
+    -- a member demoted to student keeps their (hidden) profile: it is no instructor's to flag
+    IF NOT FOUND OR target.role <> 'instructor' THEN
         RAISE EXCEPTION 'this account has no instructor profile' USING ERRCODE = 'check_violation', CONSTRAINT = 'not_an_instructor';
     END IF;
     IF (coalesce(p_verified, old.is_verified), coalesce(p_featured, old.is_featured))
@@ -269,6 +380,7 @@ BEGIN
                            jsonb_build_object('kind', 'profile',
                                               'verified', coalesce(p_verified, old.is_verified),
                                               'featured', coalesce(p_featured, old.is_featured),
+                                              'was_verified', old.is_verified, 'was_featured', old.is_featured,
                                               'reason', why));
     RETURN true;
 END
@@ -280,7 +392,9 @@ $$;
 -- (p_at_time, p_at_id) forwards (older) or backwards (newer, then read in reverse by the
 -- caller). EXECUTE ... USING plans each call for its values: with a text of three characters
 -- or more the search is a bitmap scan of idx_users_search (the expression is the index's,
--- lower(full_name || ' ' || email::text)); without one, a walk of idx_users_created. Run as
+-- lower(full_name || ' ' || email::text)); without one, a walk of idx_users_created. A text of
+-- one or two characters matches no one: trigrams cannot serve it, so it would read every user
+-- (270 ms at 200k); the page asks for three characters instead. Run as
 -- the owner: under users_read the LIKE (not leakproof) could never use the index.
 CREATE FUNCTION public.admin_users(p_text text, p_role public.user_role, p_active boolean, p_org uuid,
                                    p_at_time timestamptz, p_at_id uuid, p_backwards boolean, p_limit integer)
@@ -301,7 +415,8 @@ BEGIN
            AND ($6::timestamptz IS NULL OR (u.created_at, u.id) %s ($6::timestamptz, $7::uuid))
          ORDER BY u.created_at %s, u.id %s
          LIMIT $8',
-        CASE WHEN needle = '' THEN 'true' ELSE 'lower(u.full_name || '' '' || u.email::text) LIKE $2' END,
+        CASE WHEN needle = '' THEN 'true' WHEN char_length(needle) < 3 THEN 'false'
+             ELSE 'lower(u.full_name || '' '' || u.email::text) LIKE $2' END,
         CASE WHEN back THEN '>' ELSE '<' END,
         CASE WHEN back THEN 'ASC' ELSE 'DESC' END, CASE WHEN back THEN 'ASC' ELSE 'DESC' END)
     USING needle, '%' || replace(replace(replace(needle, '\', '\\'), '%', '\%'), '_', '\_') || '%',
@@ -340,9 +455,10 @@ $$;
 
 -- The platform at a glance, from kept figures and small sets, never the enrollments or the
 -- revenue rows themselves (1M enrollments: a scan per page load is what this avoids):
---   users by role: an index-only count of idx_users_role (users, not enrollments);
+--   users by role: private.user_role_counts (kept by triggers: 7 above), five rows;
 --   deactivated: the partial index idx_users_inactive (few rows);
---   instructors verified / featured: instructor_profiles (one row per instructor);
+--   instructors verified / featured: instructor_profiles (one row per instructor, ever) of
+--   the accounts that are instructors now (a demoted member keeps a hidden profile);
 --   courses by status and enrollments: courses' kept counters (enrolled_count, completed_count,
 --   active_enrollment_count: 008's triggers), summed over the courses (thousands of rows);
 --   workshops, organizations: their own small tables;
@@ -352,13 +468,14 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, p
 BEGIN
     PERFORM private.require_admin();
     RETURN jsonb_build_object(
-        'users', (SELECT coalesce(jsonb_object_agg(r.role, r.n), '{}')
-                  FROM (SELECT role, count(*) AS n FROM public.users GROUP BY role) r),
+        'users', (SELECT coalesce(jsonb_object_agg(k.role, k.users) FILTER (WHERE k.users > 0), '{}')
+                  FROM private.user_role_counts k),
         'deactivated', (SELECT count(*) FROM public.users WHERE NOT is_active),
         'instructors', (SELECT jsonb_build_object('profiles', count(*),
-                                                  'verified', count(*) FILTER (WHERE is_verified),
-                                                  'featured', count(*) FILTER (WHERE is_featured))
-                        FROM public.instructor_profiles),
+                                                  'verified', count(*) FILTER (WHERE p.is_verified),
+                                                  'featured', count(*) FILTER (WHERE p.is_featured))
+                        FROM public.instructor_profiles p JOIN public.users u ON u.id = p.user_id
+                        WHERE u.role = 'instructor'),
         'courses', (SELECT coalesce(jsonb_object_agg(c.status, c.n), '{}')
                     FROM (SELECT status, count(*) AS n FROM public.courses GROUP BY status) c),
         'enrollments', (SELECT jsonb_build_object('enrolled', coalesce(sum(enrolled_count), 0),
@@ -416,17 +533,30 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_te
     GROUP BY m.month ORDER BY m.month
 $$;
 
+-- The caller's organization's instructors (role 'instructor': a member demoted to student keeps a
+-- hidden profile, and is no instructor of theirs), all of them (p_active NULL) or only the active
+-- (true) or deactivated (false) ones; nothing for anyone who administers no organization. The
+-- column grants hide role and is_active from the org admin, so this answers for their own
+-- organization only; a query computes it once (an initplan), never per row.
+CREATE FUNCTION rls.org_instructor_ids(p_active boolean) RETURNS uuid[]
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT coalesce(array_agg(u.id), '{}') FROM public.users u
+    WHERE u.organization_id = (SELECT rls.admin_org()) AND u.role = 'instructor'
+      AND (p_active IS NULL OR u.is_active = p_active)
+$$;
+
 -- grants -----------------------------------------------------------------------------------------
 REVOKE ALL ON FUNCTION
     private.account_change_refusal(uuid, uuid, public.user_role, public.user_role, boolean, boolean, uuid, uuid),
     private.refuse_account_change(text), private.guard_admin_account_changes(), private.require_admin(),
+    private.lock_teacher_role(), private.count_users_by_role(), private.verify_user_role_counts(),
     private.admin_reason(text), private.lock_account(uuid),
     public.admin_set_role(uuid, public.user_role, text), public.admin_set_active(uuid, boolean, text),
     public.admin_set_organization(uuid, uuid, text),
     public.admin_set_instructor_flags(uuid, boolean, boolean, text),
     public.admin_users(text, public.user_role, boolean, uuid, timestamptz, uuid, boolean, integer),
     public.admin_user(uuid), public.admin_overview(), public.admin_revenue_by_month(integer),
-    public.org_revenue_by_month(integer)
+    public.org_revenue_by_month(integer), rls.org_instructor_ids(boolean)
 FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
 GRANT EXECUTE ON FUNCTION
     public.admin_set_role(uuid, public.user_role, text), public.admin_set_active(uuid, boolean, text),
@@ -434,5 +564,5 @@ GRANT EXECUTE ON FUNCTION
     public.admin_set_instructor_flags(uuid, boolean, boolean, text),
     public.admin_users(text, public.user_role, boolean, uuid, timestamptz, uuid, boolean, integer),
     public.admin_user(uuid), public.admin_overview(), public.admin_revenue_by_month(integer),
-    public.org_revenue_by_month(integer)
+    public.org_revenue_by_month(integer), rls.org_instructor_ids(boolean)
 TO authenticated;

@@ -12,7 +12,7 @@ import uuid
 import psycopg2
 import pytest
 
-from tests.support import Actor, enroll, gen_course, gen_org, gen_user, gen_workshop, pay
+from tests.support import Actor, enroll, gen_course, gen_org, gen_user, gen_workshop, pay, set_context
 
 DENIED = "42501"
 CHECK = "23514"
@@ -176,13 +176,65 @@ def test_admin_role_and_self_changes_are_refused(cast, how, change):
     assert db.value("SELECT count(*) FROM users WHERE role = 'admin' AND is_active") == 2
 
 
-def test_an_admin_deactivates_another_admin_and_one_remains(cast):
+@pytest.mark.parametrize("how", ["function", "update"])
+def test_an_admin_neither_deactivates_nor_reactivates_another_admin(cast, how):
+    """Deactivating a platform admin is the operators' (like the role): otherwise two admins
+    deactivating each other at once leave none, and one stolen session locks every other out."""
     db, _, _, people = cast
-    assert one(db, Actor.user(people["admin"]), "SELECT admin_set_active(%s, false)", (people["admin2"],)) is True
-    # the deactivated admin can no longer act, so cannot do the same back: one active admin stays
-    state, code = refusal(db, Actor.user(people["admin2"]), "SELECT admin_set_active(%s, false)", (people["admin"],))
-    assert (state, code) == (DENIED, "admin_only")
-    assert db.value("SELECT count(*) FROM users WHERE role = 'admin' AND is_active") == 1
+    admin = Actor.user(people["admin"])
+    sql = ("SELECT admin_set_active(%(a)s, %(v)s)" if how == "function"
+           else "UPDATE users SET is_active = %(v)s WHERE id = %(a)s")
+    assert refusal(db, admin, sql, {"a": people["admin2"], "v": False}) == (DENIED, "admin_active_by_operators")
+    assert db.value("SELECT count(*) FROM users WHERE role = 'admin' AND is_active") == 2
+    # an admin the operators deactivated is reactivated by them too
+    db.value("UPDATE users SET is_active = false WHERE id = %s RETURNING id", (people["admin2"],))
+    assert refusal(db, admin, sql, {"a": people["admin2"], "v": True}) == (DENIED, "admin_active_by_operators")
+    assert db.value("SELECT is_active FROM users WHERE id = %s", (people["admin2"],)) is False
+
+
+def test_two_admins_deactivating_each_other_at_once_leave_both_active(cast):
+    """The race of the review: each admin's transaction passes require_admin before the other
+    commits; both are now refused by the rule itself, so both stay active."""
+    db, _, _, people = cast
+    first, second = db.connect_app(), db.connect_app()
+    try:
+        outcomes = []
+        for conn, me, other in ((first, "admin", "admin2"), (second, "admin2", "admin")):
+            with conn.cursor() as cur:
+                set_context(cur, Actor.user(people[me]))
+                try:
+                    cur.execute("SELECT admin_set_active(%s, false)", (people[other],))
+                    outcomes.append("done")
+                except psycopg2.Error as exc:
+                    outcomes.append(exc.diag.constraint_name)
+        for conn, outcome in zip((first, second), outcomes):
+            if outcome == "done":
+                conn.commit()
+            else:
+                conn.rollback()
+    finally:
+        first.close()
+        second.close()
+    assert outcomes == ["admin_active_by_operators", "admin_active_by_operators"]
+    assert db.value("SELECT count(*) FROM users WHERE role = 'admin' AND is_active") == 2
+
+
+def test_an_org_admin_does_not_move_to_another_organization_and_stay_its_admin(cast):
+    """A direct UPDATE of an org admin's organization (keeping the role) is refused: they could
+    rename the next organization. The function makes a moved org admin a student instead."""
+    db, org, other_org, people = cast
+    admin = Actor.user(people["admin"])
+    for sql in ("UPDATE users SET organization_id = %(o)s WHERE id = %(u)s",
+                "UPDATE users SET organization_id = %(o)s, role = 'org_admin' WHERE id = %(u)s"):
+        assert refusal(db, admin, sql, {"o": other_org, "u": people["org_admin"]}) == \
+            (CHECK, "org_admin_changes_organization")
+    assert db.rows("SELECT role::text, organization_id FROM users WHERE id = %s", (people["org_admin"],)) == \
+        [{"role": "org_admin", "organization_id": org}]
+    # leaving the role with the move is allowed
+    run(db, admin, "UPDATE users SET organization_id = %s, role = 'student' WHERE id = %s",
+        (other_org, people["org_admin"]))
+    assert db.rows("SELECT role::text, organization_id FROM users WHERE id = %s", (people["org_admin"],)) == \
+        [{"role": "student", "organization_id": other_org}]
 
 
 def test_an_org_admin_cannot_promote_themself_or_change_members(cast):
@@ -280,6 +332,15 @@ def test_the_user_search_matches_name_or_email_and_filters(cast):
     assert {r["id"] for r in admins} == {people["org_admin"], people["other_org_admin"]}
 
 
+def test_a_search_of_one_or_two_characters_matches_no_one(cast):
+    """Trigrams cannot serve one or two characters (every user would be read): no one matches."""
+    db, _, _, people = cast
+    admin = Actor.user(people["admin"])
+    sql = "SELECT id FROM admin_users(%s, NULL, NULL, NULL, NULL, NULL, false, 10)"
+    assert run(db, admin, sql, ("ta",)) == [] and run(db, admin, sql, (" t ",)) == []
+    assert [r["id"] for r in run(db, admin, sql, ("target pers",))] == [people["target"]]
+
+
 def test_the_user_list_pages_by_position_both_ways(cast):
     db, _, _, people = cast
     admin = Actor.user(people["admin"])
@@ -304,6 +365,61 @@ def test_the_overview_counts_from_kept_figures(cast):
     assert figures["open_reports"] == 0 and figures["organizations"] == 2
     months = run(db, Actor.user(people["admin"]), "SELECT * FROM admin_revenue_by_month(12)")
     assert len(months) == 12 and months[0]["month"] < months[-1]["month"]
+
+
+def test_users_by_role_are_kept_by_triggers(cast):
+    """The overview's users by role come from private.user_role_counts, kept by deltas on insert
+    (one statement of many rows too), change of role and delete; the check finds no mismatch."""
+    db, org, _, people = cast
+    admin = Actor.user(people["admin"])
+
+    def kept():
+        return {r["role"]: r["users"] for r in db.rows("SELECT role::text, users FROM private.user_role_counts")}
+
+    def counted():
+        return {r["role"]: r["n"] for r in db.rows("SELECT role::text, count(*) AS n FROM users GROUP BY role")}
+
+    assert {k: v for k, v in kept().items() if v} == counted()
+    db.value("INSERT INTO users (email, full_name, role) SELECT 'bulk' || n || '@example.test', 'Bulk', 'student' "
+             "FROM generate_series(1, 3) n RETURNING 1")
+    one(db, admin, "SELECT admin_set_role(%s, 'instructor')", (people["target"],))
+    one(db, admin, "SELECT admin_set_organization(%s, %s)", (people["student"], org))
+    one(db, admin, "SELECT admin_set_role(%s, 'org_admin')", (people["student"],))
+    db.value("DELETE FROM users WHERE email = 'bulk1@example.test' RETURNING 1")
+    assert {k: v for k, v in kept().items() if v} == counted()
+    assert db.rows("SELECT * FROM private.verify_user_role_counts()") == []
+    assert one(db, admin, "SELECT admin_overview()")["users"] == counted()
+    # the check sees a drift
+    db.value("UPDATE private.user_role_counts SET users = users + 1 WHERE role = 'admin' RETURNING 1")
+    assert [r["role"] for r in db.rows("SELECT role::text FROM private.verify_user_role_counts()")] == ["admin"]
+
+
+def test_a_demoted_members_profile_is_neither_counted_nor_flagged(cast):
+    """A member demoted to student keeps a hidden, verified profile: the overview counts instructors'
+    profiles only, and the admin may not verify or feature the hidden one."""
+    db, _, _, people = cast
+    admin = Actor.user(people["admin"])
+    assert one(db, admin, "SELECT admin_set_instructor_flags(%s, true, true)", (people["teacher"],)) is True
+    before = one(db, admin, "SELECT admin_overview()")["instructors"]
+    assert (before["verified"], before["featured"]) == (1, 1)
+    assert one(db, admin, "SELECT admin_set_role(%s, 'student')", (people["teacher"],)) is True
+    after = one(db, admin, "SELECT admin_overview()")["instructors"]
+    assert (after["profiles"], after["verified"], after["featured"]) == (before["profiles"] - 1, 0, 0)
+    assert refusal(db, admin, "SELECT admin_set_instructor_flags(%s, false, NULL)", (people["teacher"],)) == \
+        (CHECK, "not_an_instructor")
+    assert db.value("SELECT is_verified FROM instructor_profiles WHERE user_id = %s", (people["teacher"],)) is True
+
+
+def test_the_profile_notice_says_what_changed(cast):
+    db, _, _, people = cast
+    admin = Actor.user(people["admin"])
+    one(db, admin, "SELECT admin_set_instructor_flags(%s, true, true)", (people["teacher"],))
+    one(db, admin, "SELECT admin_set_instructor_flags(%s, NULL, false)", (people["teacher"],))
+    payloads = [r["payload"] for r in db.rows(
+        "SELECT payload FROM notifications WHERE user_id = %s AND event_type = 'account_changed' "
+        "ORDER BY created_at, id", (people["teacher"],))]
+    assert [(p["was_verified"], p["verified"], p["was_featured"], p["featured"]) for p in payloads] == \
+        [(False, True, False, True), (True, True, True, False)]
 
 
 # --- the organization admin reads their organization only -------------------------------------------------
@@ -362,6 +478,21 @@ def test_an_org_admin_reads_their_organizations_rows_only(orgs):
     # members: their own organization's; another organization's users are not readable at all
     assert teachers["bob"] not in ids(run(db, me, "SELECT id FROM users"))
     assert run(db, me, "SELECT * FROM account_of(%s)", (teachers["bob"],)) == []
+
+
+def test_org_instructor_ids_answer_the_callers_organization_only(cast):
+    """The org admin's instructors: role instructor (not a demoted member, not another org's),
+    active or not by the argument; nothing for anyone else."""
+    db, org, _, people = cast
+    gone = gen_user(db, "instructor", org=org)
+    db.value("UPDATE users SET is_active = false WHERE id = %s RETURNING id", (gone,))
+    sql = "SELECT rls.org_instructor_ids(%s) AS ids"
+    mine = Actor.user(people["org_admin"])
+    assert set(one(db, mine, sql, (None,))) == {people["teacher"], gone}
+    assert one(db, mine, sql, (True,)) == [people["teacher"]]
+    assert one(db, mine, sql, (False,)) == [gone]
+    for other in ("other_org_admin", "admin", "teacher", "student"):
+        assert one(db, Actor.user(people[other]), sql, (None,)) == [], other
 
 
 def test_org_revenue_is_nothing_for_anyone_but_an_org_admin(orgs):

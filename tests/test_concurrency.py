@@ -13,6 +13,7 @@ import threading
 from decimal import Decimal
 
 import psycopg2
+import pytest
 
 from tests.support import QUIZ, Actor, gen_course, gen_lesson, gen_user, gen_workshop, mismatches, set_context
 
@@ -136,3 +137,78 @@ def test_sixteen_connections_keep_every_figure_exact(database):
     profile = database.rows("SELECT * FROM instructor_profiles WHERE user_id = %s", (teacher,))[0]
     assert (profile["total_students"], profile["total_reviews"]) == (students_total, students_total)
     assert mismatches(database) == []
+
+
+def _run_in_thread(conn, actor, query, params, outcome):
+    """``query`` as ``actor`` on ``conn`` in a thread, committed; ``outcome`` gets "done" or the
+    refusal's code."""
+    def work():
+        try:
+            _one(conn, actor, query, params)
+            outcome.append("done")
+        except psycopg2.Error as exc:
+            outcome.append(exc.diag.constraint_name)
+    thread = threading.Thread(target=work)
+    thread.start()
+    return thread
+
+
+def _wait_until_blocked(database, conn, thread):
+    """Until ``conn``'s backend waits for a lock (or its thread ended without waiting)."""
+    pid = conn.get_backend_pid()
+    while thread.is_alive():
+        if database.value("SELECT cardinality(pg_blocking_pids(%s)) > 0", (pid,)):
+            return True
+        thread.join(0.01)
+    return False
+
+
+@pytest.mark.parametrize("first", ["demotion", "course"])
+def test_creating_a_course_while_being_demoted_has_one_consistent_outcome(database, first):
+    """An instructor creates a course while an admin makes them a student: the course insert reads
+    the owner's role locked (017's lock_teacher_role), so either the demotion committed first and
+    the insert is refused, or the insert committed first and the demotion is refused because they
+    now teach. Never a student owning a course."""
+    teacher, admin = gen_user(database, "instructor"), gen_user(database, "admin")
+    insert = ("INSERT INTO courses (instructor_id, title, slug) VALUES (%s, 'Race', %s) RETURNING id",
+              (teacher, f"race-{first}"))
+    demote = ("SELECT admin_set_role(%s, 'student')", (teacher,))
+    holder, waiter = database.connect_app(), database.connect_app()
+    try:
+        (held_actor, held), (wait_actor, waited) = (
+            ((Actor.user(admin), demote), (Actor.user(teacher), insert)) if first == "demotion"
+            else ((Actor.user(teacher), insert), (Actor.user(admin), demote)))
+        with holder.cursor() as cur:  # the first act, not yet committed
+            set_context(cur, held_actor)
+            cur.execute(*held)
+        outcome = []
+        thread = _run_in_thread(waiter, wait_actor, *waited, outcome)
+        blocked = _wait_until_blocked(database, waiter, thread)
+        holder.commit()
+        thread.join()
+    finally:
+        holder.close()
+        waiter.close()
+    assert blocked, "the second act waits for the first"
+    role = database.value("SELECT role::text FROM users WHERE id = %s", (teacher,))
+    courses = database.value("SELECT count(*) FROM courses WHERE instructor_id = %s", (teacher,))
+    if first == "demotion":
+        assert outcome == ["teacher_not_instructor"] and (role, courses) == ("student", 0)
+    else:
+        assert outcome == ["instructor_still_teaches"] and (role, courses) == ("instructor", 1)
+
+
+def test_only_an_instructor_is_made_an_owner_or_a_co_teacher(database):
+    """Even maintenance (the owner, no claims) cannot give a course or workshop to a non-instructor."""
+    student, teacher = gen_user(database, "student"), gen_user(database, "instructor")
+    course = gen_course(database, teacher)
+    for query, params in (
+            ("INSERT INTO courses (instructor_id, title, slug) VALUES (%s, 'No', 'no-owner') RETURNING id", (student,)),
+            ("UPDATE courses SET instructor_id = %s WHERE id = %s RETURNING id", (student, course.id))):
+        with pytest.raises(psycopg2.Error) as refused:
+            database.value(query, params)
+        assert refused.value.diag.constraint_name == "teacher_not_instructor"
+    assert database.value("SELECT instructor_id FROM courses WHERE id = %s", (course.id,)) == teacher
+    with pytest.raises(psycopg2.Error) as refused:
+        gen_workshop(database, student)
+    assert refused.value.diag.constraint_name == "teacher_not_instructor"

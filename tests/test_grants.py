@@ -51,6 +51,7 @@ EXECUTE = {
         "rls.member_org()",
         "rls.org_course_ids()",
         "rls.org_member_ids()",
+        "rls.org_instructor_ids(boolean)",  # 017: the org admin's instructors
         "rls.org_workshop_ids()",
         "rls.owned_course_ids()",
         "rls.taught_course_ids()",

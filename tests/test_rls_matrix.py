@@ -636,6 +636,14 @@ MATRIX = [
              "VALUES (%(c_pub)s, %(me)s, 'Forged', 'Forged')"),
       nobody("UPDATE course_announcements SET recipients = 0, title = 'Changed'"),
       nobody("DELETE FROM course_announcements")),
+
+    # 017: users by role, kept by triggers on users for the admin overview; no API role reaches it
+    # (admin_overview, run as the owner, reads it).
+    T("private.user_role_counts", "role",
+      reads(default=DENY),
+      nobody("INSERT INTO private.user_role_counts (role, users) VALUES ('admin', 1)"),
+      nobody("UPDATE private.user_role_counts SET users = users + 1"),
+      nobody("DELETE FROM private.user_role_counts")),
 ]
 TABLES = {t.name: t for t in MATRIX}
 
@@ -1294,6 +1302,8 @@ def seed(db) -> World:
         "course_enrollment_grants": one({"grant_s1_pub": e["e_s1_pub"]}),
         "course_invitations": one({"inv_pub": db.value("SELECT id FROM course_invitations")}),
         "course_announcements": one(announcements),
+        "private.user_role_counts": {f"urc_{r['role']}": {r["role"]}
+                                     for r in db.rows("SELECT role::text AS role FROM private.user_role_counts")},
     }
     by_enrollment = {key: label[2:] for label, key in e.items()}           # id -> "s1_pub"
     groups = {t: {} for t in ("lesson_progress", "student_progress", "student_activity",

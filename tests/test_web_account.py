@@ -342,7 +342,7 @@ def test_an_instructor_with_students_is_deactivated_and_an_admin_cannot_close_th
     row = database.rows("SELECT full_name, is_active FROM users WHERE id = %s", (teacher,))[0]
     assert row["is_active"] is False and row["full_name"] != "Former member"
     admin, _, admin_client = _signed_in(app, database, "admin")
-    assert "another administrator" in text(admin_client.get("/account/delete"))
+    assert "closed by the operators" in text(admin_client.get("/account/delete"))
     refused = post(admin_client, "/account/delete", {"delete_password": PASSWORD, "understood": "y"},
                    token_from="/account/delete")
     assert refused.status_code == 422

@@ -148,6 +148,19 @@ def test_the_user_list_searches_and_filters(cast):
     assert "Olga Orgadmin" in by_org and "Sam Student" not in by_org
 
 
+@pytest.mark.parametrize("q", ["z", "ze", " ze "])
+def test_a_search_under_three_characters_asks_for_more(cast, q):
+    """One or two characters would read every user (no trigram serves them): the page asks for
+    three, 200, and lists no one; the organization's members page likewise."""
+    person(cast, name="Zeta Short")
+    page = cast.clients["admin"].get("/admin/users", query_string={"q": q})
+    assert page.status_code == 200 and "Type at least 3 characters" in text(page)
+    assert "Zeta Short" not in text(page)
+    members = cast.clients["admin"].get(f"/admin/organizations/{cast.org}", query_string={"q": q})
+    assert members.status_code == 200 and "Type at least 3 characters" in text(members)
+    assert "Olga Orgadmin" not in text(members)
+
+
 def test_the_user_list_pages_by_position(cast):
     for n in range(27):
         person(cast, name=f"Pager Person {n:02d}")
@@ -165,7 +178,7 @@ def test_a_user_page_shows_the_account_and_its_forms(cast):
     assert f'action="/admin/users/{target}/role"' in page and f'action="/admin/users/{target}/active"' in page
     # the admin's own page offers no change of their own role or status
     own = text(cast.clients["admin"].get(f"/admin/users/{cast.users['admin']}"))
-    assert "/role\"" not in own and "Another platform administrator changes" in own
+    assert "/role\"" not in own and "The operators change a platform administrator's role and status" in own
 
 
 def test_making_a_student_an_instructor(cast):
@@ -221,6 +234,17 @@ def test_an_admin_cannot_deactivate_or_demote_themself(cast):
     assert cast.value("SELECT role::text || is_active::text FROM users WHERE id = %s", me) == "admintrue"
 
 
+def test_another_admins_status_is_the_operators(cast):
+    """The page offers no Status form for a platform admin and says why; a forged POST is refused."""
+    other = person(cast, "admin", name="Other Admin")
+    page = text(cast.clients["admin"].get(f"/admin/users/{other}"))
+    assert f'action="/admin/users/{other}/active"' not in page
+    assert "deactivated and reactivated by the operators" in page
+    refused = cast.post("admin", f"/admin/users/{other}/active", {"confirm": "y"})
+    assert refused.status_code == 422 and "deactivated and reactivated by the operators" in text(refused)
+    assert cast.value("SELECT is_active FROM users WHERE id = %s", other) is True
+
+
 def test_deactivating_needs_confirmation_then_signs_the_person_out(cast, module_database):
     victim, email = gen_account(module_database, "student", name="Dee Activated")
     client = cast.app.test_client()
@@ -254,6 +278,23 @@ def test_setting_and_clearing_an_organization(cast):
     assert bad.status_code == 422 and "Not a valid choice" in text(bad)
 
 
+def test_an_organization_past_the_listed_ones_is_accepted(cast, monkeypatch):
+    """The select lists the first organizations by name only; one past them that exists is still a
+    valid choice (checked against the database), an id of none is still 422."""
+    from portal.admin import accounts
+    monkeypatch.setattr(accounts, "ORG_CHOICES_LIMIT", 1)
+    late = gen_org(cast.database, "Zzz Late Organization")
+    target = person(cast)
+    assert "Zzz Late Organization" not in text(cast.clients["admin"].get(f"/admin/users/{target}"))
+    done = cast.post("admin", f"/admin/users/{target}/organization", {"organization": str(late)})
+    assert done.status_code == 303
+    assert cast.value("SELECT organization_id FROM users WHERE id = %s", target) == late
+    assert "Zzz Late Organization" in text(cast.clients["admin"].get(f"/admin/users/{target}"))
+    bad = cast.post("admin", f"/admin/users/{target}/organization",
+                    {"organization": "00000000-0000-0000-0000-00000000000a"})
+    assert bad.status_code == 422 and "Not a valid choice" in text(bad)
+
+
 def test_verifying_and_featuring_an_instructor(cast):
     teacher = person(cast, "instructor")
     assert cast.post("admin", f"/admin/users/{teacher}/instructor",
@@ -266,6 +307,23 @@ def test_verifying_and_featuring_an_instructor(cast):
     student = person(cast)
     refused = cast.post("admin", f"/admin/users/{student}/instructor", {"verified": "y"})
     assert refused.status_code == 422 and "no instructor profile" in text(refused)
+    # a member demoted to student keeps a hidden profile: no form for it, and a POST is refused
+    cast.post("admin", f"/admin/users/{teacher}/role", {"role": "student", "confirm": "y"})
+    page = text(cast.clients["admin"].get(f"/admin/users/{teacher}"))
+    assert f'action="/admin/users/{teacher}/instructor"' not in page
+    refused = cast.post("admin", f"/admin/users/{teacher}/instructor", {"verified": "y"})
+    assert refused.status_code == 422 and "not an instructor" in text(refused)
+    assert cast.value("SELECT is_verified FROM instructor_profiles WHERE user_id = %s", teacher) is False
+
+
+def test_removing_an_org_admin_says_they_lose_the_role_and_the_courses_stay(cast):
+    org = gen_org(cast.database, "Removal Org")
+    boss = person(cast, "org_admin", name="Rita Removed", org=org)
+    page = text(cast.clients["admin"].get(f"/admin/organizations/{org}"))
+    assert "an organization admin who is removed stops administering it" in page
+    done = cast.post("admin", f"/admin/organizations/{org}/members/{boss}/remove", follow_redirects=True)
+    assert "Rita Removed is no longer a member of Removal Org and no longer administers it" in text(done)
+    assert "courses and workshops in the organization stay with it" in text(done)
 
 
 # --- organizations ------------------------------------------------------------------------------------
@@ -297,12 +355,33 @@ def test_members_and_their_admins(cast):
     assert cast.post("admin", f"/admin/organizations/{org}/members", {"email": email.upper()}).status_code == 303
     assert cast.value("SELECT organization_id FROM users WHERE id = %s", member) == org
     assert "Mia Member" in text(cast.clients["admin"].get(f"/admin/organizations/{org}"))
-    assert cast.post("admin", f"/admin/organizations/{org}/members/{member}/admin", {"make": "yes"}).status_code == 303
-    assert cast.value("SELECT role::text FROM users WHERE id = %s", member) == "org_admin"
-    assert cast.post("admin", f"/admin/organizations/{org}/members/{member}/admin", {"make": "no"}).status_code == 303
+    make_admin = f"/admin/organizations/{org}/members/{member}/admin"
+    # the first POST asks for a confirmation and changes nothing
+    asked = cast.post("admin", make_admin, {"make": "yes"})
+    assert asked.status_code == 200 and "will administer Members Org" in text(asked)
+    assert 'name="confirm" value="y"' in text(asked)
     assert cast.value("SELECT role::text FROM users WHERE id = %s", member) == "student"
-    assert cast.post("admin", f"/admin/organizations/{org}/members/{member}/admin", {"make": "yes"}).status_code == 303
+    assert cast.post("admin", make_admin, {"make": "yes", "confirm": "y"}).status_code == 303
+    assert cast.value("SELECT role::text FROM users WHERE id = %s", member) == "org_admin"
+    asked = cast.post("admin", make_admin, {"make": "no"})
+    assert asked.status_code == 200 and "will no longer administer" in text(asked)
+    assert cast.value("SELECT role::text FROM users WHERE id = %s", member) == "org_admin"
+    assert cast.post("admin", make_admin, {"make": "no", "confirm": "y"}).status_code == 303
+    assert cast.value("SELECT role::text FROM users WHERE id = %s", member) == "student"
+    assert cast.post("admin", make_admin, {"make": "yes", "confirm": "y"}).status_code == 303
     # removing an org admin from the organization ends the role too
     assert cast.post("admin", f"/admin/organizations/{org}/members/{member}/remove").status_code == 303
     assert cast.database.rows("SELECT role::text, organization_id FROM users WHERE id = %s", (member,)) == \
         [{"role": "student", "organization_id": None}]
+
+
+@pytest.mark.parametrize("make", ["yes", "no"])
+def test_the_member_admin_button_acts_only_on_the_role_it_names(cast, make):
+    """make=no on a plain instructor does not demote them to student, and make=yes on an instructor
+    does not make them an org admin: nothing changes and the admin is told so."""
+    org = gen_org(cast.database, f"Button Org {make}")
+    teacher = person(cast, "instructor", name="Ivo Instructor", org=org)
+    response = cast.post("admin", f"/admin/organizations/{org}/members/{teacher}/admin",
+                         {"make": make, "confirm": "y"}, follow_redirects=True)
+    assert response.status_code == 200 and "Nothing changed: Ivo Instructor is instructor" in text(response)
+    assert cast.value("SELECT role::text FROM users WHERE id = %s", teacher) == "instructor"

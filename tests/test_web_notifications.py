@@ -995,3 +995,26 @@ def test_bad_input_is_never_a_500(world, method, path):
     else:
         response = send(world, actor, path, {"show": "\x00", "timezone": "\x00", "email_workshop_reminder": "\x00"})
     assert response.status_code in (200, 303, 404, 422), (path, response.status_code, text(response)[:300])
+
+
+@pytest.mark.parametrize("payload, summary", [
+    ({"kind": "profile", "verified": True, "featured": False, "was_verified": True, "was_featured": True},
+     "Your instructor profile is no longer featured"),
+    ({"kind": "profile", "verified": True, "featured": True, "was_verified": False, "was_featured": True},
+     "Your instructor profile is verified"),
+    ({"kind": "profile", "verified": False, "featured": False, "was_verified": True, "was_featured": True},
+     "Your instructor profile is no longer verified and no longer featured"),
+    ({"kind": "organization", "organization_name": "Globex", "role": "student", "previous": "org_admin"},
+     "You are now a member of Globex and are no longer an organization admin"),
+    ({"kind": "left_organization", "role": "student", "previous": "org_admin"},
+     "You are no longer a member of an organization and are no longer an organization admin"),
+    ({"kind": "organization", "organization_name": "Globex", "role": "instructor", "previous": "instructor"},
+     "You are now a member of Globex"),
+])
+def test_the_account_changed_notice_says_what_changed(payload, summary):
+    """017's account_changed: un-featuring a verified instructor says what changed (not "is
+    verified"), and a moved or removed org admin is told they lost the role."""
+    from zoneinfo import ZoneInfo
+
+    from portal.notifications.events import EVENTS
+    assert EVENTS["account_changed"].summary(payload, ZoneInfo("UTC")) == summary

@@ -48,7 +48,7 @@ def org(module_database):
         users[actor], email = gen_account(db, role, org=home)
         clients[actor] = app.test_client()
         sign_in(clients[actor], email)
-    yield dict(db=db, clients=clients, users=users, courses=courses, workshops=workshops, ada=ada, bob=bob,
+    yield dict(db=db, app=app, clients=clients, users=users, courses=courses, workshops=workshops, ada=ada, bob=bob,
                acme=acme, globex=globex)
     close_app()
 
@@ -164,3 +164,29 @@ def test_the_instructor_page_pages_their_courses(org):
     assert first.count("/organization/courses/") == 20 and "Page 1 of 2" in first and "Ada Solo" not in first
     second = text(get(org, "org_admin", f"/organization/instructors/{org['ada']}?courses_page=2"))
     assert second.count("/organization/courses/") == total - 20 and "Acme Workshop" in second
+
+
+def test_instructors_are_the_members_who_are_instructors_deactivated_marked(org):
+    """A member demoted to student (their profile stays, hidden) is no instructor of the
+    organization: not listed, not counted; a deactivated instructor is listed as Deactivated and
+    not counted in the figure (active ones)."""
+    db, app = org["db"], org["app"]
+    # an organization of its own: the module's figures stay as they are
+    home = gen_org(db, "Initech")
+    gen_user(db, "instructor", org=home, name="Iris Active")
+    demoted = gen_user(db, "instructor", org=home, name="Dora Demoted")
+    db.value("UPDATE users SET role = 'student' WHERE id = %s RETURNING id", (demoted,))
+    gone = gen_user(db, "instructor", org=home, name="Dirk Deactivated")
+    db.value("UPDATE users SET is_active = false WHERE id = %s RETURNING id", (gone,))
+    _, email = gen_account(db, "org_admin", org=home)
+    client = app.test_client()
+    sign_in(client, email)
+    listed = text(client.get("/organization/instructors"))
+    assert "Iris Active" in listed and "Dirk Deactivated" in listed and "Dora Demoted" not in listed
+    assert listed.split("Dirk Deactivated")[1].split("</tr>")[0].count('data-field="status">Deactivated<') == 1
+    assert listed.split("Iris Active")[1].split("</tr>")[0].count('data-field="status">Active<') == 1
+    assert 'data-figure="instructors">1<' in text(client.get("/organization/"))
+    assert client.get(f"/organization/instructors/{demoted}").status_code == 404
+    rows = list(csv.reader(io.StringIO(client.get("/organization/instructors.csv").get_data(as_text=True))))
+    assert sorted((r[0], r[-1]) for r in rows[1:]) == [("Dirk Deactivated", "deactivated"),
+                                                       ("Iris Active", "active")]

@@ -42,7 +42,9 @@ class ActiveForm(BaseForm):
 
 class MembershipForm(BaseForm):
     organization = SelectField("Organization", choices=[], validate_choice=True,
-                               description="Leaving an organization ends an organization admin's role there.")
+                               description="Leaving an organization ends an organization admin's role there. "
+                                           "The first 200 organizations by name are listed; for another, add "
+                                           "the person by email on that organization's page.")
     reason = reason_field()
 
 

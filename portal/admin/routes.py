@@ -46,7 +46,8 @@ def users():
     view = accounts.USERS.read(request.args)
     view.choices["org"] = accounts.organization_choices()
     listing = accounts.users(view).link("admin.users")
-    return render("admin/users.html", "admin/_users.html", listing=listing, roles=accounts.ROLES)
+    return render("admin/users.html", "admin/_users.html", listing=listing, roles=accounts.ROLES,
+                  too_short=accounts.search_too_short(view), search_min=accounts.SEARCH_MIN)
 
 
 def _user_page(user: dict, status: int = 200, **bound):
@@ -66,10 +67,17 @@ def _user_page(user: dict, status: int = 200, **bound):
                   myself=str(user["id"]) == str(current_user.id), **context)
 
 
-def _organization_choices(form, user: dict) -> None:
+def _organization_choices(form, user: dict, submitted: str | None = None) -> None:
+    """The select's choices: the first organizations by name, the user's own, and the one submitted
+    when it exists (an organization past the first ones is valid: the database says so, not the list)."""
     choices = accounts.organization_choices()
     if user["organization_id"] and str(user["organization_id"]) not in choices:
         choices[str(user["organization_id"])] = user["organization_name"]
+    wanted = accounts.as_uuid(submitted)
+    if wanted is not None and str(wanted) not in choices:
+        org = accounts.organization(wanted)
+        if org is not None:
+            choices[str(wanted)] = org["name"]
     form.organization.choices = forms.choices([("", "None"), *choices.items()])
 
 
@@ -126,7 +134,7 @@ def set_active(user_id):
 def set_organization(user_id):
     person = found(accounts.user(user_id))
     form = forms.MembershipForm()
-    _organization_choices(form, person)
+    _organization_choices(form, person, request.form.get("organization"))
     if form.validate_on_submit():
         try:
             changed = accounts.set_organization(user_id, accounts.as_uuid(form.organization.data), form.reason.data)
@@ -142,8 +150,8 @@ def set_organization(user_id):
 def set_instructor(user_id):
     person = found(accounts.user(user_id))
     form = forms.InstructorForm()
-    if not person["has_profile"]:
-        form.form_errors.append("This account has no instructor profile to verify or feature.")
+    if not person["has_profile"] or person["role"] != "instructor":  # a demoted member's profile is hidden
+        form.form_errors.append("This account is not an instructor: no instructor profile to verify or feature.")
     elif form.validate_on_submit():
         try:
             changed = accounts.set_instructor_flags(user_id, form.verified.data, form.featured.data, form.reason.data)
@@ -189,7 +197,7 @@ def _organization_page(org: dict, status: int = 200, **bound):
     view = accounts.MEMBERS.read(request.args)
     members = accounts.users(view, organization=org["id"]).link("admin.organization", org_id=org["id"])
     return render("admin/organization.html", "admin/_members.html", status=status, org=org, listing=members,
-                  roles=accounts.ROLES,
+                  roles=accounts.ROLES, too_short=accounts.search_too_short(view), search_min=accounts.SEARCH_MIN,
                   rename_form=bound.get("rename_form") or forms.RenameForm(formdata=None, data={"name": org["name"]}),
                   member_form=bound.get("member_form") or forms.MemberForm(formdata=None))
 
@@ -248,17 +256,28 @@ def remove_member(org_id, user_id):
         accounts.set_organization(user_id, None, None)
     except accounts.Refused as refused:
         return notify(back, refused.message, "error")
-    return notify(back, f"{member['full_name']} is no longer a member of {org['name']}.")
+    lost = " and no longer administers it" if member["role"] == "org_admin" else ""
+    return notify(back, f"{member['full_name']} is no longer a member of {org['name']}{lost}. "
+                        "Their courses and workshops in the organization stay with it.")
 
 
 @bp.route("/organizations/<uuid:org_id>/members/<uuid:user_id>/admin", methods=["POST"])
 @role_required("admin")
 def member_admin(org_id, user_id):
-    """Make a member the organization's admin (make=yes) or a plain member again (a student)."""
+    """Make a member who is a student the organization's admin (make=yes), or an org admin a plain
+    member again, a student (make=no); anyone else (an instructor, for instance) is left as they
+    are: the button says what it does only for those two. The first POST shows what will happen
+    (a confirmation page), the confirmed one acts."""
     org = found(accounts.organization(org_id))
     member = found(accounts.is_member(user_id, org["id"]))
     make = request.form.get("make") == "yes"
     back = redirect_to(url_for("admin.organization", org_id=org_id))
+    if member["role"] != ("student" if make else "org_admin"):
+        return notify(back, f"Nothing changed: {member['full_name']} is {accounts.ROLES[member['role']].lower()} "
+                            f"here, and this button acts only on {'students' if make else 'organization admins'}.",
+                      "info")
+    if request.form.get("confirm") != "y":
+        return render("admin/member_admin_confirm.html", org=org, member=member, make=make)
     try:
         accounts.set_role(user_id, "org_admin" if make else "student", None)
     except accounts.Refused as refused:

@@ -156,9 +156,17 @@ FROM (SELECT done.module_id, count(*)::integer AS n
 WHERE m.id = d.module_id
 """
 
+# 017: users by role for the admin overview (TRUNCATE emptied the table; the triggers were off).
+USER_ROLES = """
+INSERT INTO private.user_role_counts (role, users)
+SELECT r.role, (SELECT count(*) FROM public.users u WHERE u.role = r.role)
+FROM unnest(enum_range(NULL::public.user_role)) AS r (role)
+ON CONFLICT (role) DO UPDATE SET users = EXCLUDED.users"""
+
 FIGURES = (("student_progress", PROGRESS), ("courses", COURSES), ("workshops", WORKSHOPS),
            ("instructor_profiles", INSTRUCTORS), ("course_reviews.helpful_count", HELPFUL),
-           ("course_lessons.completed_count", LESSONS), ("course_modules.completed_count", MODULES))
+           ("course_lessons.completed_count", LESSONS), ("course_modules.completed_count", MODULES),
+           ("user_role_counts", USER_ROLES))
 
 
 class FiguresDiffer(RuntimeError):

@@ -55,13 +55,25 @@ def _account_changed(p, tz):
         return f"An administrator made you {ROLE_NAMES.get(p.get('role'), p.get('role'))}"
     if kind == "reactivated":
         return "Your account was reactivated"
+    lost_admin = " and are no longer an organization admin" if p.get("previous") == "org_admin" \
+        and p.get("role") != "org_admin" else ""
     if kind == "organization":
-        return f"You are now a member of {p.get('organization_name')}"
+        return f"You are now a member of {p.get('organization_name')}{lost_admin}"
     if kind == "left_organization":
-        return "You are no longer a member of an organization"
-    flags = [word for word, on in (("verified", p.get("verified")), ("featured", p.get("featured"))) if on]
-    return f"Your instructor profile is {' and '.join(flags)}" if flags else \
-        "Your instructor profile is no longer verified or featured"
+        return f"You are no longer a member of an organization{lost_admin}"
+    return _profile_change(p)
+
+
+def _profile_change(p) -> str:
+    """What changed on the profile's flags (older notices without the previous flags: the new ones)."""
+    changes = []
+    for flag in ("verified", "featured"):
+        now, before = bool(p.get(flag)), p.get(f"was_{flag}")
+        if before is None or bool(before) != now:
+            changes.append(flag if now else f"no longer {flag}")
+    if not changes:
+        return "Your instructor profile is unchanged"
+    return f"Your instructor profile is {' and '.join(changes)}"
 
 
 def _reminder(p, tz):

@@ -38,9 +38,11 @@ THEIR_WORKSHOPS = Spec(page_size=20, page_arg="workshops_page")
 ENROLLMENT_STATUSES = ("pending", "enrolled", "in_progress", "completed", "cancelled", "refunded")
 
 
-def _member(field):
-    """``field = ANY (the caller's organization's members)``: rls.org_member_ids, once per statement."""
-    return NodeList((field, SQL("= ANY ((SELECT rls.org_member_ids())::uuid[])")))
+def _instructor(field, active: str = "NULL"):
+    """``field = ANY (the caller's organization's instructors)``: rls.org_instructor_ids (017; role
+    and active flag are hidden from the org admin by the column grants), once per statement.
+    ``active``: NULL any, true the active, false the deactivated."""
+    return NodeList((field, SQL(f"= ANY ((SELECT rls.org_instructor_ids({active}))::uuid[])")))
 
 
 def organization_name() -> str | None:
@@ -62,7 +64,7 @@ def figures() -> dict:
                                  fn.coalesce(fn.sum(fn.workshop_revenue(Workshop.id)), 0).coerce(False)
                                  .alias("workshop_revenue"))
                  .where(Workshop.organization == MY_ORG).dicts().get())
-    instructors = instructors_query(None).count()
+    instructors = instructors_query(None).where(_instructor(User.id, "true")).count()
     return {**courses, **workshops, "instructors": instructors,
             "revenue": courses["course_revenue"] + workshops["workshop_revenue"]}
 
@@ -160,17 +162,18 @@ def workshops(view: View) -> Page:
 # --- instructors ------------------------------------------------------------------------------------------
 
 def instructors_query(view: View | None):
-    """The organization's members with an instructor profile, and how many of the organization's
-    courses and workshops each owns (their standalone work is not counted)."""
+    """The organization's instructors (members whose role is instructor: a member demoted to student
+    keeps a hidden profile but is not listed), deactivated ones marked, and how many of the
+    organization's courses and workshops each owns (their standalone work is not counted)."""
     org_courses = (Course.select(fn.count(Course.id)).where((Course.instructor == User.id)
                                                             & (Course.organization == MY_ORG)))
     org_workshops = (Workshop.select(fn.count(Workshop.id)).where((Workshop.instructor == User.id)
                                                                   & (Workshop.organization == MY_ORG)))
     query = (User.select(User.id, User.full_name, User.email, InstructorProfile.visibility,
                          InstructorProfile.is_verified, org_courses.alias("courses"),
-                         org_workshops.alias("workshops"))
+                         org_workshops.alias("workshops"), _instructor(User.id, "false").alias("deactivated"))
              .join(InstructorProfile, on=(InstructorProfile.user == User.id))
-             .where(_member(User.id)))
+             .where(_instructor(User.id)))
     if view is not None and view.q:
         needle = view.q.lower()
         query = query.where(fn.lower(User.full_name).contains(needle) | fn.lower(User.email).contains(needle))
@@ -184,12 +187,14 @@ def instructors(view: View) -> Page:
     return view.spec.page(view, rows, matching)
 
 
-INSTRUCTORS_HEADER = ("Name", "Email", "Courses in the organization", "Workshops in the organization", "Verified")
+INSTRUCTORS_HEADER = ("Name", "Email", "Courses in the organization", "Workshops in the organization", "Verified",
+                      "Status")
 
 
 def instructor_rows(view: View):
     for row in stream(instructors_query(view).order_by(User.full_name, User.id).dicts()):
-        yield (row["full_name"], row["email"], row["courses"], row["workshops"], "yes" if row["is_verified"] else "no")
+        yield (row["full_name"], row["email"], row["courses"], row["workshops"], "yes" if row["is_verified"] else "no",
+               "deactivated" if row["deactivated"] else "active")
 
 
 def instructor(user_id) -> dict | None:
