@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask import request
 from flask_login import current_user
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
@@ -28,8 +29,15 @@ NAVIGATION = {
 
 
 def navigation():
+    """The role's entries as (label, endpoint, current): "page" for the page itself, "true" for the
+    one entry of the area the page is in (the first of its blueprint, unless another entry of it is
+    the page), else None: the admin's Overview, Users and Organizations share one blueprint."""
     role = current_user.role if current_user.is_authenticated else None
-    return NAVIGATION[role]
+    entries = NAVIGATION[role]
+    endpoint, area = request.endpoint, request.blueprint
+    exact = any(e == endpoint for _, e in entries)
+    section = next((e for _, e in entries if e.split(".")[0] == area), None) if not exact else None
+    return [(label, e, "page" if e == endpoint else "true" if e == section else None) for label, e in entries]
 
 
 def money(value, currency: str = "USD") -> str:

@@ -6,6 +6,8 @@ members, their admins)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.support import gen_account, gen_course, gen_org, gen_user
@@ -122,6 +124,16 @@ def test_an_unknown_user_or_organization_is_404(cast):
 def test_the_org_admins_old_home_sends_them_to_theirs(cast):
     response = cast.clients["org_admin"].get("/admin/")
     assert response.status_code == 303 and response.headers["Location"] == "/organization/"
+
+
+def test_the_main_navigation_marks_only_the_page_it_is_on(cast):
+    """Overview, Users and Organizations share the admin blueprint: on the users page only Users is
+    current (each was marked as the area before); a page of no entry marks its area's first entry."""
+    main = re.compile(r'<nav class="site-nav" aria-label="Main">(.*?)</nav>', re.S)
+    users = main.search(text(cast.clients["admin"].get("/admin/users"))).group(1)
+    assert re.findall(r'aria-current="(\w+)">([^<]+)<', users) == [("page", "Users")]
+    one = main.search(text(cast.clients["admin"].get(f"/admin/users/{cast.users['student']}"))).group(1)
+    assert re.findall(r'aria-current="(\w+)">([^<]+)<', one) == [("true", "Overview")]
 
 
 # --- the overview ---------------------------------------------------------------------------------------

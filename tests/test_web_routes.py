@@ -169,7 +169,7 @@ def test_page_has_landmarks_labels_and_role_navigation(clients):
     student = by_actor["student"].get("/learning/").get_data(as_text=True)
     assert ">My learning</a>" in student and ">Revenue</a>" not in student
     admin = by_actor["admin"].get("/admin/").get_data(as_text=True)
-    assert ">Moderation</a>" in admin and ">Dashboard</a>" not in admin
+    assert ">Moderation queue</a>" in admin and ">Audit log</a>" in admin and ">Dashboard</a>" not in admin
 
 
 def test_htmx_request_for_a_hidden_page_is_a_404_fragment(clients):
