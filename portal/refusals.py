@@ -61,6 +61,8 @@ MESSAGES = {
                                  "also teach it.",
     "course_instructors_course_id_instructor_id_key": "This instructor is already on the team. Change "
                                                       "their permissions in the list instead.",
+    # the audit log (016)
+    "audit_log_append_only": "The audit log is a record: nothing in it is changed or deleted.",
     # enrolling and paying
     "own_course": "Instructors do not enroll in their own course.",
     "already_enrolled": "You are already enrolled in this course.",

@@ -176,7 +176,8 @@ BEGIN
     IF TG_OP = 'TRUNCATE' AND current_setting('portal.audit_log_reset', true) = 'on' THEN
         RETURN NULL;
     END IF;
-    RAISE EXCEPTION 'the audit log is append-only (% refused)', TG_OP USING ERRCODE = 'insufficient_privilege';
+    RAISE EXCEPTION 'the audit log is append-only (% refused)', TG_OP
+        USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'audit_log_append_only';
 END
 $$;
 CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON public.audit_log

@@ -94,3 +94,13 @@ def sign_in_cast(app, database, actors, names: dict) -> tuple[dict, dict]:
         users[actor], email = gen_account(database, role, name=names[actor])
         sign_in(clients[actor], email)
     return clients, users
+
+
+CSRF_VALUES = re.compile(r'("X-CSRFToken": ")[^"]+(")|(name="csrf_token"(?: type="hidden")? value=")[^"]+(")')
+
+
+def same_but_tokens(page: str) -> str:
+    """``page`` with its CSRF tokens blanked: they are signed with the time, so two answers that
+    are otherwise the same differ there when a second passes between them."""
+    return CSRF_VALUES.sub(lambda m: (m.group(1) or m.group(3)) + "TOKEN" + (m.group(2) or m.group(4)), page)
+
