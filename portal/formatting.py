@@ -93,3 +93,11 @@ def ago(value: datetime | None, now: datetime | None = None) -> str:
             count = seconds // size
             return f"{count} {unit}{'s' if count != 1 else ''} ago"
     return "just now"
+
+
+def monthly_sales_chart(months: list[dict]) -> dict:
+    """Chart.js data of sales and platform fees by month (rows with month, gross, fees). Floats
+    only for drawing: every figure on the page and in its table stays a Decimal."""
+    return {"labels": [m["month"].strftime("%b %Y") for m in months],
+            "gross": [float(m["gross"]) for m in months], "fees": [float(m["fees"]) for m in months]}
+

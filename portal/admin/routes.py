@@ -13,6 +13,7 @@ from flask import redirect, request, url_for
 from flask_login import current_user
 
 from portal.admin import accounts, bp, forms, queries
+from portal.formatting import monthly_sales_chart
 from portal.web import found, notify, redirect_to, render, role_required
 
 MONTHS_NOTE = "From the nightly monthly statistics: today's sales appear tomorrow."
@@ -34,8 +35,7 @@ def _revenue_chart(months: list[dict]) -> dict:
     total = sum(m["gross"] for m in months)
     fees = sum(m["fees"] for m in months)
     return dict(summary=f"Gross sales over the last 12 months: {total:,.2f}; platform fees: {fees:,.2f}",
-                data={"labels": [m["month"].strftime("%b %Y") for m in months],
-                      "gross": [float(m["gross"]) for m in months], "fees": [float(m["fees"]) for m in months]})
+                data=monthly_sales_chart(months))
 
 
 # --- users -------------------------------------------------------------------------------------------

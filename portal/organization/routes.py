@@ -9,6 +9,7 @@ from datetime import date
 
 from flask import request
 
+from portal.formatting import monthly_sales_chart
 from portal.listing import csv_response
 from portal.organization import bp, queries
 from portal.web import found, render, role_required
@@ -19,8 +20,7 @@ MONTHS_NOTE = "From the nightly monthly statistics of your organization's course
 def _chart(months: list[dict]) -> dict:
     total = sum(m["gross"] for m in months)
     return dict(summary=f"Gross sales over the last 12 months: {total:,.2f}",
-                data={"labels": [m["month"].strftime("%b %Y") for m in months],
-                      "gross": [float(m["gross"]) for m in months], "fees": [float(m["fees"]) for m in months]})
+                data=monthly_sales_chart(months))
 
 
 @bp.route("/")
