@@ -134,10 +134,12 @@ CREATE TABLE public.question_answers (
 );
 CREATE INDEX idx_question_answers_question ON public.question_answers (question_id, created_at, id);
 CREATE INDEX idx_question_answers_author ON public.question_answers (author_id, course_id);
--- The accepted answer is one of the question's own (and goes with it).
+-- The accepted answer goes with its answer; that it is one of the question's own is the guard's.
 ALTER TABLE public.course_questions
-    ADD CONSTRAINT course_question_accepted_answer FOREIGN KEY (accepted_answer_id, id)
-        REFERENCES public.question_answers (id, question_id) ON DELETE SET NULL (accepted_answer_id);
+    ADD CONSTRAINT course_question_accepted_answer FOREIGN KEY (accepted_answer_id)
+        REFERENCES public.question_answers (id) ON DELETE SET NULL;
+CREATE INDEX idx_course_questions_accepted ON public.course_questions (accepted_answer_id)
+    WHERE accepted_answer_id IS NOT NULL;
 
 CREATE TYPE public.submission_status AS ENUM ('submitted', 'graded');
 CREATE TABLE public.assignment_submissions (
@@ -211,7 +213,7 @@ CREATE FUNCTION public.engagement_score(p_lessons integer, p_completed integer, 
                                         p_comments integer, p_questions integer, p_answers integer,
                                         p_submissions integer)
 RETURNS numeric(5,2)
-LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
     WITH r AS (SELECT CASE WHEN p_lessons = 0 THEN 0 ELSE p_completed::numeric / p_lessons END AS completion)
     SELECT least(100,
                  round(100 * (0.5 * completion
@@ -240,7 +242,7 @@ RETURNS TABLE (total_lessons integer, completed_lessons integer, progress_percen
                total_watch_time_seconds bigint, last_activity_at timestamptz,
                total_quizzes integer, passed_quizzes integer, average_quiz_score numeric(5,2),
                engagement_score numeric(5,2))
-LANGUAGE sql STABLE SET search_path = pg_catalog, public AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
     WITH course AS (
         SELECT count(*)::integer AS lessons,
                count(*) FILTER (WHERE l.content_type = 'quiz')::integer AS quizzes,
@@ -273,7 +275,7 @@ $$;
 
 -- 002's refresh (maintenance, rebuild, lesson events), now also writing the four counts.
 CREATE OR REPLACE FUNCTION public.refresh_progress_figures(p_enrollment_id uuid) RETURNS boolean
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     f record;
     p record;
@@ -385,6 +387,12 @@ CREATE TRIGGER guard_lesson_comment BEFORE INSERT OR UPDATE ON public.lesson_com
 CREATE FUNCTION private.guard_course_question() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
+    IF NEW.accepted_answer_id IS DISTINCT FROM OLD.accepted_answer_id AND NEW.accepted_answer_id IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM public.question_answers a
+                       WHERE a.id = NEW.accepted_answer_id AND a.question_id = NEW.id) THEN
+        RAISE EXCEPTION 'the accepted answer answers this question'
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'accepted_answer_of_question';
+    END IF;
     IF public.api_caller() THEN
         IF (NEW.title, NEW.body, NEW.accepted_answer_id) IS DISTINCT FROM (OLD.title, OLD.body, OLD.accepted_answer_id)
            AND OLD.author_id IS DISTINCT FROM (SELECT auth.uid()) THEN
@@ -840,6 +848,36 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_te
       AND c.id = ANY ((SELECT rls.taught_course_ids())::uuid[])
 $$;
 
+-- Who wrote what a caller reads in one course's discussion: users rows are
+-- private to their owner, so names come from here, for authors of comments,
+-- questions or answers in that course only, and only to a caller who takes
+-- part in it (or an admin). Teachers by their full name (as course_teachers
+-- shows them), students as review_authors shows reviewers ("Sam K.").
+CREATE FUNCTION public.discussion_author_names(p_course_id uuid, p_ids uuid[])
+RETURNS TABLE (user_id uuid, display_name text, is_teacher boolean)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    WITH allowed AS (
+        SELECT p_course_id = ANY (rls.comment_course_ids()) OR p_course_id = ANY (rls.qa_course_ids())
+               OR rls.is_admin() AS ok
+    ), teachers AS (
+        SELECT c.instructor_id AS id FROM public.courses c WHERE c.id = p_course_id
+        UNION SELECT ci.instructor_id FROM public.course_instructors ci WHERE ci.course_id = p_course_id
+    )
+    SELECT u.id,
+           CASE WHEN t.id IS NOT NULL THEN n.name
+                ELSE split_part(n.name, ' ', 1)
+                     || CASE WHEN n.name LIKE '% %' THEN ' ' || upper(left(regexp_replace(n.name, '^.* ', ''), 1)) || '.'
+                             ELSE '' END END,
+           t.id IS NOT NULL
+    FROM allowed, public.users u
+    CROSS JOIN LATERAL (SELECT btrim(regexp_replace(u.full_name, '\s+', ' ', 'g')) AS name) n
+    LEFT JOIN teachers t ON t.id = u.id
+    WHERE allowed.ok AND u.id = ANY (p_ids[1:200])
+      AND (EXISTS (SELECT 1 FROM public.lesson_comments x WHERE x.author_id = u.id AND x.course_id = p_course_id)
+           OR EXISTS (SELECT 1 FROM public.course_questions x WHERE x.author_id = u.id AND x.course_id = p_course_id)
+           OR EXISTS (SELECT 1 FROM public.question_answers x WHERE x.author_id = u.id AND x.course_id = p_course_id))
+$$;
+
 -- Checker of this migration's kept counts, in verify_denormalized_figures' shape.
 CREATE FUNCTION private.verify_discussion_figures()
 RETURNS TABLE (table_name text, row_id uuid, stored jsonb, expected jsonb)
@@ -904,9 +942,10 @@ REVOKE ALL ON FUNCTION rls.comment_course_ids(), rls.qa_course_ids(),
     private.track_answer(), private.track_submission(), private.track_discussion_reports(),
     private.notify_question(), private.notify_answer(),
     public.submit_assignment(uuid, text, text), public.grade_assignment(uuid, numeric, text),
-    public.unanswered_questions_count(), private.verify_discussion_figures()
+    public.unanswered_questions_count(), private.verify_discussion_figures(),
+    public.discussion_author_names(uuid, uuid[])
 FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
 GRANT EXECUTE ON FUNCTION rls.comment_course_ids(), rls.qa_course_ids(),
     public.submit_assignment(uuid, text, text), public.grade_assignment(uuid, numeric, text),
-    public.unanswered_questions_count()
+    public.unanswered_questions_count(), public.discussion_author_names(uuid, uuid[])
 TO authenticated;

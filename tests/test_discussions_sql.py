@@ -186,7 +186,7 @@ def test_an_accepted_answer_is_one_of_the_questions_own(w, posts):
     other_q = keep(w, "s2", QUESTION, (c.id, None, "Another one?", ""))
     other_a = keep(w, "owner", ANSWER, (other_q, c.id, "Elsewhere"))
     assert as_(w, "s1", "UPDATE course_questions SET accepted_answer_id = %s WHERE id = %s",
-               (other_a, posts["question"])) == "23503"
+               (other_a, posts["question"])) == "23503"   # accepted_answer_of_question
 
 
 def test_a_student_cannot_report_their_own_and_reports_join_moderation(w, posts):
@@ -285,3 +285,17 @@ def test_unanswered_questions_are_counted_for_the_teachers(w):
     assert db.value("SELECT count(*) FROM notifications WHERE user_id = %s AND event_type = 'question_answered'",
                     (w["u"]["s1"],)) >= 1
     assert db.rows("SELECT * FROM private.verify_discussion_figures()") == []
+
+
+@pytest.mark.parametrize("who, sees", [("s2", True), ("co_view", True), ("admin", True), ("other", False),
+                                       ("outsider", False)])
+def test_authors_names_go_to_the_discussions_participants_only(w, posts, who, sees):
+    u = w["u"]
+    rows = as_(w, who, "SELECT user_id, display_name, is_teacher FROM discussion_author_names(%s, %s)",
+               (w["course"].id, [u["s1"], u["owner"], u["co_grade"]]))
+    if not sees:
+        assert rows == []
+        return
+    names = {r["user_id"]: (r["display_name"], r["is_teacher"]) for r in rows}
+    assert names[u["s1"]] == ("S1", False) and names[u["owner"]] == ("Owner", True)
+    assert u["co_grade"] not in names   # wrote nothing here

@@ -569,15 +569,23 @@ LABELS = {
     "course_announcement": "An instructor of your course writes to its students",
     "account_changed": "An administrator changes your account: role, organization, verification or reactivation",
     "review_moderated": "An administrator hides or restores your review",  # 016
+    "new_question": "A student asks a question in your course",  # 022
+    "new_submission": "A student hands in an assignment in your course",
+    "question_answered": "Someone answers your question",
+    "assignment_graded": "Your assignment is graded",
 }
 AUDIENCE = {  # 017: account_changed is everyone's ('any')
-    "owner": ("new_enrollment", "new_review", "workshop_reminder", "account_changed"),
+    "owner": ("new_enrollment", "new_review", "workshop_reminder", "account_changed", "new_question",
+              "new_submission"),
     "student": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued",
-                "course_announcement", "review_moderated", "account_changed"),
+                "course_announcement", "review_moderated", "account_changed", "question_answered",
+                "assignment_graded"),
     "admin": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued", "figures_mismatch",
-              "course_announcement", "review_moderated", "account_changed"),
+              "course_announcement", "review_moderated", "account_changed", "question_answered",
+              "assignment_graded"),
     "org_admin": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued",
-                  "course_announcement", "review_moderated", "account_changed"),
+                  "course_announcement", "review_moderated", "account_changed", "question_answered",
+                  "assignment_graded"),
 }
 CHECKBOX = re.compile(r'<input( checked)? id="(email|push)_(\w+)" name="\2_\3" type="checkbox" value="y">')
 SELECTED = re.compile(r'<option selected value="([^"]+)">')

@@ -39,6 +39,7 @@ TYPE_LABELS = {
     "course_completed": "Course completed", "review_posted": "Review posted",
     "workshop_registered": "Workshop registration", "workshop_cancelled": "Workshop cancellation",
     "workshop_attended": "Workshop attended", "feedback_submitted": "Workshop feedback", "refunded": "Refunded",
+    "assignment_submitted": "Assignment handed in", "assignment_graded": "Assignment graded",
 }
 assert set(TYPE_LABELS) == set(ACTIVITY_TYPES)
 
