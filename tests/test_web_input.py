@@ -309,7 +309,26 @@ def places(world, tmp_path_factory):
         "announcement_id": _announcement(db, users["owner"], course.id),
         "invitation_id": db.value("SELECT id FROM course_invitations WHERE email = 'invited-input@example.test'"),
         "enrollment_id": enroll(db, users["student"], world.course().id),  # one to leave (/learning/<id>/leave)
+        **_discussion(world, course),  # 022
     }
+
+
+def _discussion(world, course) -> dict:
+    """022: the student's comment and question on the course's first lesson, and their hand-in of
+    another course's assignment (the owner's)."""
+    db, student = world.database, world.users["student"]
+    work = world.course(modules=(("assignment",),))
+    enroll(db, student, work.id)
+    with db.act(Actor.user(student)) as cur:
+        cur.execute("INSERT INTO lesson_comments (course_id, lesson_id, body) VALUES (%s, %s, 'Hi') RETURNING id",
+                    (course.id, course.lessons[0]))
+        comment = cur.fetchone()["id"]
+        cur.execute("INSERT INTO course_questions (course_id, lesson_id, title) VALUES (%s, %s, 'Why?') RETURNING id",
+                    (course.id, course.lessons[0]))
+        question = cur.fetchone()["id"]
+        cur.execute("SELECT submit_assignment(%s, 'My work', NULL) AS id", (work.lessons[0],))
+        submission = cur.fetchone()["id"]
+    return {"comment_id": comment, "question_id": question, "submission_id": submission}
 
 
 def _invitation_token(db, owner, course_id) -> str:

@@ -624,7 +624,9 @@ def test_an_instructor_sees_their_stored_choices(world):
     page = text(client.get("/settings/notifications"))
     assert boxes(page) == {"email_new_enrollment": True, "push_new_enrollment": True, "email_new_review": False,
                            "push_new_review": True, "email_workshop_reminder": True, "push_workshop_reminder": False,
-                           "email_account_changed": True, "push_account_changed": True}
+                           "email_account_changed": True, "push_account_changed": True,
+                           "email_new_question": True, "push_new_question": True,      # 022
+                           "email_new_submission": True, "push_new_submission": True}
     assert SELECTED.findall(page) == ["Europe/Madrid"]
 
 
@@ -680,7 +682,9 @@ def test_an_unknown_time_zone_is_a_422_that_keeps_the_input(world, zone):
     before = stored(world, user)
     choices = {"email_new_enrollment": False, "push_new_enrollment": True, "email_new_review": True,
                "push_new_review": False, "email_workshop_reminder": False, "push_workshop_reminder": False,
-               "email_account_changed": False, "push_account_changed": False}
+               "email_account_changed": False, "push_account_changed": False,
+               "email_new_question": False, "push_new_question": False,      # 022
+               "email_new_submission": False, "push_new_submission": False}
     response = client.post("/settings/notifications", data={**_form(choices, zone), "csrf_token": token})
     page = text(response)
     if zone == "Europe/Madrid\x00":  # the boundary drops the NUL (portal/forms.py): a known zone, saved
