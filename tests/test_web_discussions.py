@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from tests.course_web import send
-from tests.support import enroll
-from tests.web import htmx, notified, text
+from tests.support import enroll, gen_account
+from tests.web import csrf_token, htmx, notified, sign_in, text
 
 RULES = {
     "/discussions/lessons/<uuid:lesson_id>/comments",
@@ -24,6 +24,9 @@ RULES = {
     "/discussions/inbox",
     "/discussions/grading",
     "/discussions/submissions/<uuid:submission_id>",
+    # the admin's moderation queue (portal/moderation): reported comments and questions
+    "/admin/moderation/posts/<any(comment, question):kind>/<uuid:post_id>/hide",
+    "/admin/moderation/posts/<any(comment, question):kind>/<uuid:post_id>/dismiss",
 }
 TEACHERS = ("owner", "co_view", "co_edit", "co_manage", "co_revenue", "co_respond", "co_none")
 STRANGERS = ("other_instructor", "other_student")
@@ -284,3 +287,32 @@ def test_sections_and_routes_go_when_the_course_turns_them_off(world, course, po
                     {"body": "Off"}).status_code == 404
     finally:
         db.value("UPDATE courses SET allow_comments = true, allow_qa = true WHERE id = %s RETURNING id", (course.id,))
+
+
+# --- moderation ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def admin(world):
+    user, email = gen_account(world.database, "admin")
+    client = world.app.test_client()
+    sign_in(client, email)
+    return client, csrf_token(client, "/no-such-page")
+
+
+def test_reported_posts_join_the_moderation_queue_and_an_admin_hides_them(world, course, admin):
+    client, token = admin
+    db, lesson = world.database, course.lessons[0]
+    send(world, "student", f"/discussions/lessons/{lesson}/comments", {"body": "Buy my course!"})
+    cid = db.value("SELECT id FROM lesson_comments WHERE body = 'Buy my course!'")
+    assert send(world, "owner", f"/discussions/comments/{cid}/report", {"reason": "spam"}).status_code == 303
+    queue = client.get("/admin/moderation/?status=discussion").get_data(as_text=True)
+    assert f'id="post-{cid}"' in queue and "Buy my course!" in queue and "Spam" in queue
+    for actor in ("student", "owner"):
+        assert send(world, actor, f"/admin/moderation/posts/comment/{cid}/hide").status_code == 404
+    assert client.post(f"/admin/moderation/posts/comment/{cid}/hide", data={"csrf_token": token}).status_code == 303
+    assert db.value("SELECT (NOT is_visible) AND open_report_count = 0 FROM lesson_comments WHERE id = %s", (cid,))
+    assert "Buy my course!" not in text(world.clients["co_view"].get(f"/discussions/lessons/{lesson}/comments"))
+    assert "Hidden by a moderator" in text(world.clients["student"].get(f"/discussions/lessons/{lesson}/comments"))
+    assert f'id="post-{cid}"' not in client.get("/admin/moderation/?status=discussion").get_data(as_text=True)
+    assert client.post(f"/admin/moderation/posts/question/{cid}/dismiss",
+                       data={"csrf_token": token}).status_code == 404   # not a question
