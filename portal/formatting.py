@@ -15,7 +15,6 @@ NAVIGATION = {
     "instructor": [("Dashboard", "dashboard.index"), ("Courses", "courses.index"),
                    ("Workshops", "workshops.index"), ("Students", "students.index"),
                    ("Revenue", "revenue.index"), ("Reviews", "reviews.index"),
-                   ("Questions", "discussions.inbox"),
                    ("Audit log", "audit.index"),
                    ("Settings", "settings.index"), ("Catalog", "catalog.index")],
     "student": [("Catalog", "catalog.index"), ("My learning", "learning.index"),

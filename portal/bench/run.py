@@ -78,7 +78,11 @@ def pages(course_id, student_id) -> list[tuple[str, str]]:
             ("a student's page (the biggest course's first student)", f"/students/{student_id}"),
             ("students activity timeline (first page)", "/students/activity"),
             ("bulk enrollment form", "/students/enroll"), ("announcements", "/students/announcements"),
-            ("open invitations", "/students/invitations")]
+            ("open invitations", "/students/invitations"),
+            # issue 19: the teachers' side of the discussions (the generator writes no posts yet: these
+            # measure the empty lists' plans over 022's partial indexes, at every size)
+            ("unanswered questions inbox (first page)", "/discussions/inbox"),
+            ("grading queue (first page)", "/discussions/grading")]
 
 
 def subjects(owner_url: str) -> dict:

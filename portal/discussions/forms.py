@@ -18,14 +18,28 @@ REASONS = {"spam": "Spam or advertising", "offensive": "Offensive or abusive", "
            "other": "Something else"}
 
 
-class CommentForm(BaseForm):
+class _Prefixed(BaseForm):
+    """A form whose fields' ids carry its kind ("comment-body", "question-body"...): one lesson page holds
+    several of these forms, and ids are unique on a page. The posted names stay the fields' own."""
+    ID_PREFIX = ""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, f in self._fields.items():
+            if name != "csrf_token":
+                f.id = f.label.field_id = f"{self.ID_PREFIX}-{name.replace('_', '-')}"
+
+
+class CommentForm(_Prefixed):
+    ID_PREFIX = "comment"
     body = TextAreaField("Your comment", filters=[lines],
                          validators=[DataRequired("Write your comment first."),
                                      Length(max=TEXT_MAX, message=f"At most {TEXT_MAX:,} characters.")])
     parent = HiddenField()
 
 
-class QuestionForm(BaseForm):
+class QuestionForm(_Prefixed):
+    ID_PREFIX = "question"
     title = StringField("Your question", filters=[strip],
                         validators=[DataRequired("Write your question first."),
                                     Length(min=3, max=200, message="From 3 to 200 characters.")])
@@ -33,13 +47,15 @@ class QuestionForm(BaseForm):
                          validators=[Length(max=TEXT_MAX, message=f"At most {TEXT_MAX:,} characters.")])
 
 
-class AnswerForm(BaseForm):
+class AnswerForm(_Prefixed):
+    ID_PREFIX = "answer"
     body = TextAreaField("Your answer", filters=[lines],
                          validators=[DataRequired("Write your answer first."),
                                      Length(max=TEXT_MAX, message=f"At most {TEXT_MAX:,} characters.")])
 
 
-class ReportForm(BaseForm):
+class ReportForm(_Prefixed):
+    ID_PREFIX = "report"
     reason = RadioField("Why are you reporting this?", choices=[SelectChoice(k, v) for k, v in REASONS.items()],
                         validators=[DataRequired("Choose a reason.")])
     details = TextAreaField("Details", filters=[lines],
@@ -50,7 +66,8 @@ class ReportForm(BaseForm):
             raise ValidationError("Say what is wrong when you choose “Something else”.")
 
 
-class SubmissionForm(BaseForm):
+class SubmissionForm(_Prefixed):
+    ID_PREFIX = "submission"
     body = TextAreaField("Your answer", filters=[lines],
                          validators=[Length(max=SUBMISSION_MAX, message=f"At most {SUBMISSION_MAX:,} characters.")])
     link_url = StringField("Link to your work (optional)", filters=[strip],
@@ -63,7 +80,8 @@ class SubmissionForm(BaseForm):
             raise ValidationError("Write your answer or give a link to your work.")
 
 
-class GradeForm(BaseForm):
+class GradeForm(_Prefixed):
+    ID_PREFIX = "grade"
     score = DecimalField("Score (0 to 100)", places=2,
                          validators=[InputRequired("Give a score."),
                                      NumberRange(min=0, max=100, message="A score from 0 to 100.")])
