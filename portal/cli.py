@@ -157,6 +157,9 @@ def verify() -> None:
         # 016's open-report figures on reviews (one statement: only reviews with open reports)
         cur.execute(f"SELECT {MISMATCH_COLUMNS} FROM private.verify_moderation_figures()")
         found += _echo_mismatches(cur.fetchall())
+        # 022's discussion counts (participation per enrollment, answers, unanswered questions)
+        cur.execute(f"SELECT {MISMATCH_COLUMNS} FROM private.verify_discussion_figures()")
+        found += _echo_mismatches(cur.fetchall())
     click.echo(f"{found} mismatch(es)")
     raise SystemExit(1 if found else 0)
 
