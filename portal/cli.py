@@ -176,6 +176,8 @@ def rebuild(instructor) -> None:
         for who in progress(instructors, "rebuilding"):
             cur.execute("SELECT rebuild_denormalized_figures(%s)", (str(who),))
             corrected += cur.fetchone()[0]
+            cur.execute("SELECT private.rebuild_discussion_figures(%s)", (str(who),))   # 022
+            corrected += cur.fetchone()[0]
     click.echo(f"{corrected} row(s) corrected")
 
 

@@ -920,6 +920,54 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
     WHERE c.unanswered_question_count <> coalesce(q.n, 0)
 $$;
 
+-- Rewrites this migration's per-post figures of one instructor's courses (or all): each question's
+-- answers, each thread's replies, each reported post's open reports, each course's unanswered
+-- questions (student_progress's four counts are refresh_progress_figures', which
+-- rebuild_denormalized_figures runs). Returns how many rows it corrected.
+CREATE FUNCTION private.rebuild_discussion_figures(p_instructor_id uuid DEFAULT NULL) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    mine uuid[] := ARRAY(SELECT id FROM public.courses
+                         WHERE p_instructor_id IS NULL OR instructor_id = p_instructor_id ORDER BY id);
+    fixed integer := 0;
+    n integer;
+BEGIN
+    UPDATE public.course_questions q SET answer_count = x.n
+    FROM (SELECT q2.id, (SELECT count(*)::integer FROM public.question_answers a WHERE a.question_id = q2.id) AS n
+          FROM public.course_questions q2 WHERE q2.course_id = ANY (mine)) x
+    WHERE q.id = x.id AND q.answer_count <> x.n;
+    GET DIAGNOSTICS n = ROW_COUNT; fixed := fixed + n;
+    UPDATE public.lesson_comments c SET reply_count = x.n
+    FROM (SELECT c2.id, (SELECT count(*)::integer FROM public.lesson_comments r WHERE r.parent_id = c2.id) AS n
+          FROM public.lesson_comments c2 WHERE c2.course_id = ANY (mine) AND c2.parent_id IS NULL) x
+    WHERE c.id = x.id AND c.reply_count <> x.n;
+    GET DIAGNOSTICS n = ROW_COUNT; fixed := fixed + n;
+    UPDATE public.lesson_comments c SET open_report_count = coalesce(x.n, 0), first_open_report_at = x.first
+    FROM (SELECT c2.id, r.n, r.first FROM public.lesson_comments c2
+          LEFT JOIN (SELECT comment_id, count(*)::integer AS n, min(created_at) AS first
+                     FROM public.discussion_reports WHERE resolved_at IS NULL AND comment_id IS NOT NULL
+                     GROUP BY comment_id) r ON r.comment_id = c2.id
+          WHERE c2.course_id = ANY (mine)) x
+    WHERE c.id = x.id AND (c.open_report_count, c.first_open_report_at) IS DISTINCT FROM (coalesce(x.n, 0), x.first);
+    GET DIAGNOSTICS n = ROW_COUNT; fixed := fixed + n;
+    UPDATE public.course_questions q SET open_report_count = coalesce(x.n, 0), first_open_report_at = x.first
+    FROM (SELECT q2.id, r.n, r.first FROM public.course_questions q2
+          LEFT JOIN (SELECT question_id, count(*)::integer AS n, min(created_at) AS first
+                     FROM public.discussion_reports WHERE resolved_at IS NULL AND question_id IS NOT NULL
+                     GROUP BY question_id) r ON r.question_id = q2.id
+          WHERE q2.course_id = ANY (mine)) x
+    WHERE q.id = x.id AND (q.open_report_count, q.first_open_report_at) IS DISTINCT FROM (coalesce(x.n, 0), x.first);
+    GET DIAGNOSTICS n = ROW_COUNT; fixed := fixed + n;
+    UPDATE public.courses c SET unanswered_question_count = x.n
+    FROM (SELECT c2.id, (SELECT count(*)::integer FROM public.course_questions q
+                         WHERE q.course_id = c2.id AND q.is_visible AND q.answer_count = 0) AS n
+          FROM public.courses c2 WHERE c2.id = ANY (mine)) x
+    WHERE c.id = x.id AND c.unanswered_question_count <> x.n;
+    GET DIAGNOSTICS n = ROW_COUNT; fixed := fixed + n;
+    RETURN fixed;
+END
+$$;
+
 -- 10. grants ---------------------------------------------------------------------------------------
 REVOKE ALL ON public.lesson_comments, public.course_questions, public.question_answers,
     public.assignment_submissions, public.discussion_reports
@@ -943,7 +991,7 @@ REVOKE ALL ON FUNCTION rls.comment_course_ids(), rls.qa_course_ids(),
     private.notify_question(), private.notify_answer(),
     public.submit_assignment(uuid, text, text), public.grade_assignment(uuid, numeric, text),
     public.unanswered_questions_count(), private.verify_discussion_figures(),
-    public.discussion_author_names(uuid, uuid[])
+    public.discussion_author_names(uuid, uuid[]), private.rebuild_discussion_figures(uuid)
 FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
 GRANT EXECUTE ON FUNCTION rls.comment_course_ids(), rls.qa_course_ids(),
     public.submit_assignment(uuid, text, text), public.grade_assignment(uuid, numeric, text),

@@ -299,3 +299,18 @@ def test_authors_names_go_to_the_discussions_participants_only(w, posts, who, se
     names = {r["user_id"]: (r["display_name"], r["is_teacher"]) for r in rows}
     assert names[u["s1"]] == ("S1", False) and names[u["owner"]] == ("Owner", True)
     assert u["co_grade"] not in names   # wrote nothing here
+
+
+def test_the_rebuild_puts_back_what_a_drift_broke(w, posts):
+    """Maintenance rewrites the per-post figures (and the refresh the four counts and the score): what
+    verify_discussion_figures finds after a drift, private.rebuild_discussion_figures corrects."""
+    db, c = w["db"], w["course"]
+    db.rows("UPDATE course_questions SET answer_count = answer_count + 5 WHERE id = %s RETURNING id",
+            (posts["question"],))
+    db.rows("UPDATE courses SET unanswered_question_count = 42 WHERE id = %s RETURNING id", (c.id,))
+    db.rows("UPDATE student_progress SET comment_count = comment_count + 3 WHERE enrollment_id = %s RETURNING id",
+            (w["e"]["s1"],))
+    assert len(db.rows("SELECT * FROM private.verify_discussion_figures()")) == 3
+    assert db.value("SELECT private.rebuild_discussion_figures(%s)", (w["u"]["owner"],)) == 2
+    assert db.value("SELECT rebuild_denormalized_figures(%s)", (w["u"]["owner"],)) >= 1
+    assert db.rows("SELECT * FROM private.verify_discussion_figures()") == [] and mismatches(db) == []
