@@ -14,6 +14,8 @@ from tests.web import csrf_token, htmx, notified, sign_in, text
 RULES = {
     "/discussions/lessons/<uuid:lesson_id>/comments",
     "/discussions/comments/<uuid:comment_id>/delete",
+    "/discussions/comments/<uuid:comment_id>/edit",
+    "/discussions/courses/<uuid:course_id>/questions",
     "/discussions/comments/<uuid:comment_id>/report",
     "/discussions/lessons/<uuid:lesson_id>/questions",
     "/discussions/questions/<uuid:question_id>",
@@ -72,6 +74,7 @@ def paths(course, ids):
         "comments": f"/discussions/lessons/{lesson}/comments",
         "questions": f"/discussions/lessons/{lesson}/questions",
         "question": f"/discussions/questions/{ids['question']}",
+        "course_questions": f"/discussions/courses/{course.id}/questions",
         "report_comment": f"/discussions/comments/{ids['comment']}/report",
         "inbox": "/discussions/inbox",
         "grading": "/discussions/grading",
@@ -84,6 +87,7 @@ GETS = {
     "comments": {"student": 200, "teacher": 404, "stranger": 404, **{t: 200 for t in LESSON_READERS}},
     "questions": {"student": 200, "teacher": 404, "stranger": 404, **{t: 200 for t in LESSON_READERS}},
     "question": {"student": 200, "teacher": 200, "stranger": 404},
+    "course_questions": {"student": 200, "teacher": 200, "stranger": 404},
     "inbox": {"student": 404, "teacher": 200, "other_instructor": 200, "other_student": 404},
     "grading": {"student": 404, "teacher": 200, "other_instructor": 200, "other_student": 404},
     # read by the teachers who read the course's students (view_content or manage_students)
@@ -316,3 +320,31 @@ def test_reported_posts_join_the_moderation_queue_and_an_admin_hides_them(world,
     assert f'id="post-{cid}"' not in client.get("/admin/moderation/?status=discussion").get_data(as_text=True)
     assert client.post(f"/admin/moderation/posts/question/{cid}/dismiss",
                        data={"csrf_token": token}).status_code == 404   # not a question
+
+
+def test_the_author_edits_within_the_window(world, course):
+    db = world.database
+    send(world, "student", f"/discussions/lessons/{course.lessons[0]}/comments", {"body": "Typo hre"})
+    cid = db.value("SELECT id FROM lesson_comments WHERE body = 'Typo hre'")
+    assert world.clients["other_student"].get(f"/discussions/comments/{cid}/edit").status_code == 404
+    assert world.clients["owner"].get(f"/discussions/comments/{cid}/edit").status_code == 404
+    assert "Typo hre" in text(world.clients["student"].get(f"/discussions/comments/{cid}/edit"))
+    assert send(world, "student", f"/discussions/comments/{cid}/edit", {"body": "Typo here"}).status_code == 303
+    assert db.value("SELECT body FROM lesson_comments WHERE id = %s", (cid,)) == "Typo here"
+    db.value("UPDATE lesson_comments SET created_at = now() - interval '1 hour' WHERE id = %s RETURNING id", (cid,))
+    late = send(world, "student", f"/discussions/comments/{cid}/edit", {"body": "Too late"})
+    assert late.status_code == 422 and "The time to edit this has passed" in text(late) and "Too late" in text(late)
+    assert db.value("SELECT body FROM lesson_comments WHERE id = %s", (cid,)) == "Typo here"
+
+
+def test_a_question_about_the_whole_course(world, course):
+    path = f"/discussions/courses/{course.id}/questions"
+    assert send(world, "owner", path, {"title": "Owner asks?"}).status_code == 404
+    bad = send(world, "student", path, {"title": "?", "body": "Kept"})
+    assert bad.status_code == 422 and "From 3 to 200 characters." in text(bad) and "Kept" in text(bad)
+    done = send(world, "student", path, {"title": "Is there a certificate?"})
+    assert done.status_code == 303 and done.headers["Location"].startswith("/discussions/questions/")
+    assert world.database.value("SELECT lesson_id FROM course_questions WHERE title = 'Is there a certificate?'") \
+        is None
+    page = text(world.clients["co_respond"].get(path))
+    assert "Is there a certificate?" in page and "the whole course" in page

@@ -328,7 +328,7 @@ def _discussion(world, course) -> dict:
         question = cur.fetchone()["id"]
         cur.execute("SELECT submit_assignment(%s, 'My work', NULL) AS id", (work.lessons[0],))
         submission = cur.fetchone()["id"]
-    return {"comment_id": comment, "question_id": question, "submission_id": submission}
+    return {"comment_id": comment, "question_id": question, "submission_id": submission}  # course_id: above
 
 
 def _invitation_token(db, owner, course_id) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from peewee import JOIN, SQL, NodeList, fn
 
@@ -108,9 +109,11 @@ def comments(view: View, s: Scope, me) -> Page:
             threads[reply["parent_id"]]["replies"].append(reply)
     everyone = [r["author_id"] for r in page.rows] + [x["author_id"] for r in page.rows for x in r["replies"]]
     who = names(s.course_id, everyone)
+    window = datetime.now(timezone.utc) - timedelta(minutes=EDIT_MINUTES)
     for row in [*page.rows, *(x for r in page.rows for x in r["replies"])]:
         row["author"], row["by_teacher"] = who.get(row["author_id"], ("Someone", False))
         row["mine"] = row["author_id"] == me
+        row["editable"] = row["mine"] and row["created_at"] > window
     return page
 
 
@@ -125,6 +128,11 @@ def add_comment(s: Scope, body: str, parent) -> object:
     return database.execute_sql("INSERT INTO lesson_comments (course_id, lesson_id, parent_id, body) "
                                 "VALUES (%s, %s, %s, %s) RETURNING id",
                                 (s.course_id, s.lesson_id, parent, body)).fetchone()[0]
+
+
+def edit_comment(comment_id, body: str) -> int:
+    """The author's edit (the guard: the author, within the window)."""
+    return LessonComment.update(body=body).where(LessonComment.id == comment_id).execute()
 
 
 def delete_comment(comment_id) -> int:
@@ -161,6 +169,43 @@ def lesson_questions(view: View, s: Scope, me) -> Page:
         row["author"], row["by_teacher"] = who.get(row["author_id"], ("Someone", False))
         row["mine"] = row["author_id"] == me
     return page
+
+
+@dataclass
+class CourseScope:
+    """A course whose questions the caller reads (questions on, and they take part)."""
+    course_id: object
+    course_title: str
+    slug: str
+    teaching: bool
+    enrolled: bool
+
+
+def course_scope(course_id) -> CourseScope | None:
+    row = (Course.select(Course.id.alias("course_id"), Course.title.alias("course_title"), Course.slug,
+                         _in(Course.id, "rls.taught_course_ids").alias("teaching"),
+                         _in(Course.id, "rls.enrolled_course_ids").alias("enrolled"))
+           .where((Course.id == course_id) & _in(Course.id, "rls.qa_course_ids")).dicts().first())
+    return CourseScope(**row) if row else None
+
+
+def course_questions(view: View, cs: CourseScope, me) -> Page:
+    """One page of the course's questions (on the course or any lesson), newest first."""
+    query = (CourseQuestion.select(*_QUESTION_COLUMNS, CourseLesson.title.alias("lesson_title"))
+             .join(CourseLesson, JOIN.LEFT_OUTER, on=(CourseLesson.id == CourseQuestion.lesson))
+             .where(CourseQuestion.course == cs.course_id).dicts())
+    page = keyset_page(view, query, ((CourseQuestion.created_at, "created_at"), (CourseQuestion.id, "id")),
+                       descending=True, matching=0)
+    who = names(cs.course_id, [r["author_id"] for r in page.rows])
+    for row in page.rows:
+        row["author"], row["by_teacher"] = who.get(row["author_id"], ("Someone", False))
+        row["mine"] = row["author_id"] == me
+    return page
+
+
+def ask_course(cs: CourseScope, title: str, body: str) -> object:
+    return database.execute_sql("INSERT INTO course_questions (course_id, title, body) VALUES (%s, %s, %s) "
+                                "RETURNING id", (cs.course_id, title, body or "")).fetchone()[0]
 
 
 def question(question_id) -> dict | None:

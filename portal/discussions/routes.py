@@ -117,6 +117,31 @@ def _own_comment(comment_id) -> tuple[dict, queries.Scope]:
     return row, _scope(row["lesson_id"])
 
 
+@bp.route("/comments/<uuid:comment_id>/edit", methods=["GET", "POST"])
+@role_required(*PARTICIPANTS)
+def edit_comment(comment_id):
+    """The author rewrites their comment within 15 minutes of posting it (the database's guard decides)."""
+    row, s = _own_comment(comment_id)
+    if row["author_id"] != current_user.id:
+        abort(404)
+    back = lesson_url(s, f"#comment-{comment_id}")
+    if request.method == "GET":
+        form = forms.CommentForm(formdata=None, data={"body": row["body"]})
+        return render("discussions/edit_comment.html", form=form, comment=row, s=s, back=back,
+                      minutes=queries.EDIT_MINUTES)
+    form = forms.CommentForm()
+    if form.validate_on_submit():
+        try:
+            with database.atomic():
+                queries.edit_comment(comment_id, form.body.data)
+        except DatabaseError as exc:   # the window is over (discussion_edit_window)
+            form.body.errors = [*form.body.errors, refusals.message(exc)]
+        else:
+            return notify(redirect_to(back), "Your comment is updated.")
+    return render("discussions/edit_comment.html", form=form, comment=row, s=s, back=back,
+                  minutes=queries.EDIT_MINUTES, status=422)
+
+
 @bp.route("/comments/<uuid:comment_id>/delete", methods=["GET", "POST"])
 @role_required(*PARTICIPANTS)
 def delete_comment(comment_id):
@@ -196,6 +221,35 @@ def questions(lesson_id):
     return response
 
 
+@bp.route("/courses/<uuid:course_id>/questions", methods=["GET", "POST"])
+@role_required(*PARTICIPANTS)
+def course_questions(course_id):
+    """The course's questions (on the course itself or on any lesson), newest first; its students
+    ask one about the course as a whole here."""
+    cs = found(queries.course_scope(course_id))
+    if not (cs.teaching or cs.enrolled):
+        abort(404)
+    form, status = forms.QuestionForm(formdata=None), 200
+    if request.method == "POST":
+        if not cs.enrolled or current_user.role != "student":
+            abort(404)
+        form, status = forms.QuestionForm(), 422
+        if form.validate_on_submit():
+            try:
+                with database.atomic():
+                    question_id = queries.ask_course(cs, form.title.data, form.body.data)
+            except DatabaseError as exc:
+                form.title.errors = [*form.title.errors, refusals.message(exc)]
+            else:
+                return notify(redirect_to(url_for("discussions.question", question_id=question_id)), ASKED)
+    page = queries.course_questions(queries.QUESTIONS.read(request.args), cs, current_user.id).link(
+        "discussions.course_questions", course_id=cs.course_id)
+    back = (url_for("learning.resume", slug=cs.slug) if cs.enrolled and current_user.role == "student"
+            else url_for("discussions.inbox"))
+    return render("discussions/course_questions.html", "discussions/_course_question_list.html", status=status,
+                  cs=cs, questions=page, question_form=form, back=back)
+
+
 def _question(question_id) -> dict:
     q = found(queries.question(question_id))
     if current_user.role not in PARTICIPANTS:
@@ -206,7 +260,7 @@ def _question(question_id) -> dict:
 def _question_page(q, form, status=200):
     rows = queries.answers(q, current_user.id)
     s = queries.scope(q["lesson_id"]) if q["lesson_id"] else None
-    back = lesson_url(s, "#questions") if s else None
+    back = lesson_url(s, "#questions") if s else url_for("discussions.course_questions", course_id=q["course_id"])
     if current_user.role == "instructor":
         back = url_for("discussions.inbox")
     return render("discussions/question.html", status=status, q=q, answers=rows, form=form, back=back,
