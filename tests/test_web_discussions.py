@@ -348,3 +348,39 @@ def test_a_question_about_the_whole_course(world, course):
         is None
     page = text(world.clients["co_respond"].get(path))
     assert "Is there a certificate?" in page and "the whole course" in page
+
+
+def test_teachers_reach_a_lessons_comments_from_the_curriculum(world, course):
+    page = text(world.clients["owner"].get(f"/courses/{course.id}/curriculum"))
+    assert f'href="/discussions/lessons/{course.lessons[0]}/comments"' in page
+    teacher_view = text(world.clients["owner"].get(f"/discussions/lessons/{course.lessons[0]}/comments"))
+    assert 'id="comments"' in teacher_view and "Post the comment" in teacher_view
+
+
+@pytest.mark.parametrize("event, payload, summary", [
+    ("new_question", {"student_name": "Jo L", "title": "Why?", "course_title": "SQL", "question_id": "x"},
+     "Jo L asked “Why?” in SQL"),
+    ("new_submission", {"student_name": "Jo L", "lesson_title": "Essay", "course_title": "SQL"},
+     "Jo L handed in “Essay” in SQL"),
+    ("question_answered", {"by_name": "Ann", "title": "Why?"}, "Ann answered your question “Why?”"),
+    ("assignment_graded", {"lesson_title": "Essay", "score": "75.00", "passed": True},
+     "Your work on “Essay” was graded: 75% (passed)"),
+    ("assignment_graded", {"lesson_title": "Essay", "score": 40, "passed": False},
+     "Your work on “Essay” was graded: 40% (not passed yet)"),
+])
+def test_the_notices_say_what_happened(event, payload, summary):
+    from zoneinfo import ZoneInfo
+
+    from portal.notifications.events import EVENTS
+    assert EVENTS[event].summary(payload, ZoneInfo("UTC")) == summary
+
+
+def test_each_notice_is_written_once_to_the_right_person(world, course, posts):
+    """The owner on the question and the hand-in, the student on the answer (not the answerer)."""
+    db = world.database
+    kinds = lambda who: [r["event_type"] for r in db.rows(  # noqa: E731
+        "SELECT event_type FROM notifications WHERE user_id = %s AND event_type IN "
+        "('new_question', 'new_submission', 'question_answered', 'assignment_graded')", (world.users[who],))]
+    assert {"new_question", "new_submission"} <= set(kinds("owner")) and "question_answered" not in kinds("owner")
+    assert "question_answered" in kinds("student") and "new_question" not in kinds("student")
+    assert kinds("co_view") == []
