@@ -314,3 +314,25 @@ def test_the_rebuild_puts_back_what_a_drift_broke(w, posts):
     assert db.value("SELECT private.rebuild_discussion_figures(%s)", (w["u"]["owner"],)) == 2
     assert db.value("SELECT rebuild_denormalized_figures(%s)", (w["u"]["owner"],)) >= 1
     assert db.rows("SELECT * FROM private.verify_discussion_figures()") == [] and mismatches(db) == []
+
+
+def test_deleting_a_lesson_takes_its_comments_and_hand_ins_and_keeps_its_questions(module_database):
+    """A lesson deleted by its owner (through delete_lesson, 004): its comments and hand-ins go (the counts
+    and the score follow), its questions stay on the course; every checker agrees."""
+    db = module_database
+    owner, student = gen_user(db, "instructor"), gen_user(db, "student")
+    course = gen_course(db, owner, lessons=("text", "assignment", "text"))
+    e = enroll(db, student, course.id)
+    with db.act(Actor.user(student)) as cur:
+        cur.execute(COMMENT, (course.id, course.lessons[1], None, "On the assignment"))
+        cur.execute(QUESTION, (course.id, course.lessons[1], "About the assignment?", ""))
+        cur.execute("SELECT submit_assignment(%s, 'Work', NULL)", (course.lessons[1],))
+    assert db.value("SELECT comment_count + question_count + submission_count FROM student_progress "
+                    "WHERE enrollment_id = %s", (e,)) == 3
+    with db.act(Actor.user(owner)) as cur:
+        cur.execute("SELECT delete_lesson(%s)", (course.lessons[1],))
+    row = db.rows("SELECT comment_count, question_count, submission_count FROM student_progress "
+                  "WHERE enrollment_id = %s", (e,))[0]
+    assert (row["comment_count"], row["question_count"], row["submission_count"]) == (0, 1, 0)
+    assert db.value("SELECT lesson_id FROM course_questions WHERE title = 'About the assignment?'") is None
+    assert mismatches(db) == [] and db.rows("SELECT * FROM private.verify_discussion_figures()") == []
