@@ -593,7 +593,9 @@ VALUES ('new_question', 'instructor', 'A student asks a question in your course'
        ('question_answered', 'student', 'Someone answers your question', true, true, 620),
        ('assignment_graded', 'student', 'Your assignment is graded', true, true, 630);
 
--- The teacher told is the course's owner (the one inbox that has the course's notices).
+-- The teacher told is the course's owner (the one inbox that has the course's notices). The
+-- payloads name no person: delete_account (011/014) scrubs the names it knows of from others'
+-- notices, and these would otherwise keep a deleted student's name.
 CREATE FUNCTION private.notify_question() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
@@ -603,8 +605,7 @@ BEGIN
     IF c.instructor_id IS DISTINCT FROM NEW.author_id THEN
         PERFORM private.notify(c.instructor_id, 'new_question', jsonb_build_object(
             'question_id', NEW.id, 'course_id', c.id, 'course_title', c.title, 'course_slug', c.slug,
-            'title', NEW.title,
-            'student_name', (SELECT full_name FROM public.users WHERE id = NEW.author_id)),
+            'title', NEW.title),
             format('question:%s', NEW.id));
     END IF;
     RETURN NULL;
@@ -625,7 +626,10 @@ BEGIN
         PERFORM private.notify(q.author_id, 'question_answered', jsonb_build_object(
             'question_id', q.id, 'answer_id', NEW.id, 'title', q.title, 'course_title', q.course_title,
             'course_slug', q.course_slug,
-            'by_name', (SELECT full_name FROM public.users WHERE id = NEW.author_id)),
+            'by_teacher', NEW.author_id = ANY (ARRAY(SELECT c.instructor_id FROM public.courses c
+                                                     WHERE c.id = NEW.course_id
+                                                     UNION SELECT ci.instructor_id FROM public.course_instructors ci
+                                                     WHERE ci.course_id = NEW.course_id))),
             format('answer:%s', NEW.id));
     END IF;
     RETURN NULL;
@@ -783,8 +787,7 @@ BEGIN
     WHERE co.id = en.course_id AND l.id = p_lesson_id;
     PERFORM private.notify(c.instructor_id, 'new_submission', jsonb_build_object(
         'submission_id', new_id, 'course_id', c.id, 'course_title', c.title, 'course_slug', c.slug,
-        'lesson_title', c.lesson_title,
-        'student_name', (SELECT full_name FROM public.users WHERE id = en.user_id)),
+        'lesson_title', c.lesson_title),
         format('submission:%s:%s', new_id, extract(epoch FROM now())));
     RETURN new_id;
 END

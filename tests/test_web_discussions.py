@@ -358,11 +358,10 @@ def test_teachers_reach_a_lessons_comments_from_the_curriculum(world, course):
 
 
 @pytest.mark.parametrize("event, payload, summary", [
-    ("new_question", {"student_name": "Jo L", "title": "Why?", "course_title": "SQL", "question_id": "x"},
-     "Jo L asked “Why?” in SQL"),
-    ("new_submission", {"student_name": "Jo L", "lesson_title": "Essay", "course_title": "SQL"},
-     "Jo L handed in “Essay” in SQL"),
-    ("question_answered", {"by_name": "Ann", "title": "Why?"}, "Ann answered your question “Why?”"),
+    ("new_question", {"title": "Why?", "course_title": "SQL", "question_id": "x"}, "A student asked “Why?” in SQL"),
+    ("new_submission", {"lesson_title": "Essay", "course_title": "SQL"}, "A student handed in “Essay” in SQL"),
+    ("question_answered", {"by_teacher": True, "title": "Why?"}, "An instructor answered your question “Why?”"),
+    ("question_answered", {"by_teacher": False, "title": "Why?"}, "A classmate answered your question “Why?”"),
     ("assignment_graded", {"lesson_title": "Essay", "score": "75.00", "passed": True},
      "Your work on “Essay” was graded: 75% (passed)"),
     ("assignment_graded", {"lesson_title": "Essay", "score": 40, "passed": False},
@@ -384,3 +383,7 @@ def test_each_notice_is_written_once_to_the_right_person(world, course, posts):
     assert {"new_question", "new_submission"} <= set(kinds("owner")) and "question_answered" not in kinds("owner")
     assert "question_answered" in kinds("student") and "new_question" not in kinds("student")
     assert kinds("co_view") == []
+    payloads = [r["payload"] for r in db.rows("SELECT payload FROM notifications WHERE event_type IN "
+                                              "('new_question', 'new_submission', 'question_answered')")]
+    assert payloads and not any(key in p for p in payloads for key in ("student_name", "by_name"))
+    assert any(p.get("by_teacher") is True for p in payloads)

@@ -136,14 +136,16 @@ EVENTS: dict[str, Event] = {
         lambda p: ("outreach.announcement", {"announcement_id": p["announcement_id"]})),
     "account_changed": Event(_account_changed, lambda p: ("account.index", {})),
     # 022: questions, answers, hand-ins and grades.
+    # (the payloads name no one: a deleted account's name would stay in others' notices)
     "new_question": Event(
-        lambda p, tz: f"{p.get('student_name') or 'A student'} asked “{p['title']}” in {p['course_title']}",
+        lambda p, tz: f"A student asked “{p['title']}” in {p['course_title']}",
         lambda p: ("discussions.question", {"question_id": p["question_id"]})),
     "new_submission": Event(
-        lambda p, tz: f"{p.get('student_name') or 'A student'} handed in “{p['lesson_title']}” in {p['course_title']}",
+        lambda p, tz: f"A student handed in “{p['lesson_title']}” in {p['course_title']}",
         lambda p: ("discussions.grade", {"submission_id": p["submission_id"]})),
     "question_answered": Event(
-        lambda p, tz: f"{p.get('by_name') or 'Someone'} answered your question “{p['title']}”",
+        lambda p, tz: f"{'An instructor' if p.get('by_teacher') else 'A classmate'} answered your question "
+                      f"“{p['title']}”",
         lambda p: ("discussions.question", {"question_id": p["question_id"]})),
     "assignment_graded": Event(
         lambda p, tz: f"Your work on “{p['lesson_title']}” was graded: {percent(p['score'])}"
