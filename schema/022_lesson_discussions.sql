@@ -978,6 +978,170 @@ BEGIN
 END
 $$;
 
+-- The timeline's words for the two new kinds: 008's recent activity (the dashboard) and 014's
+-- activity page, their bodies otherwise unchanged (008's compares the kind as text: a value added
+-- in this transaction cannot be a literal of its type in a SQL function's body).
+CREATE OR REPLACE FUNCTION public.get_instructor_recent_activity(p_instructor_id uuid, p_limit integer DEFAULT 50,
+                                                      p_before timestamptz DEFAULT NULL,
+                                                      p_before_id uuid DEFAULT NULL)
+RETURNS TABLE (activity_id uuid, activity_type public.activity_type, description text,
+               student_id uuid, student_name text, student_avatar_url text,
+               course_id uuid, course_title text, workshop_id uuid, workshop_title text,
+               lesson_id uuid, lesson_title text, metadata jsonb, occurred_at timestamptz)
+LANGUAGE sql STABLE SECURITY INVOKER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT a.id, a.activity_type,
+           coalesce(u.full_name, 'A student') || ' ' ||
+           CASE a.activity_type::text
+               WHEN 'enrolled' THEN 'enrolled in ' || coalesce(c.title, 'a course')
+               WHEN 'enrollment_cancelled' THEN 'cancelled their enrollment in ' || coalesce(c.title, 'a course')
+               WHEN 'lesson_started' THEN 'started "' || coalesce(l.title, 'a lesson') || '"'
+               WHEN 'lesson_completed' THEN 'completed "' || coalesce(l.title, 'a lesson') || '"'
+               WHEN 'quiz_passed' THEN 'passed "' || coalesce(l.title, 'a quiz') || '" with ' || (a.metadata ->> 'quiz_score') || '%'
+               WHEN 'quiz_failed' THEN 'scored ' || (a.metadata ->> 'quiz_score') || '% on "' || coalesce(l.title, 'a quiz') || '"'
+               WHEN 'course_completed' THEN 'completed ' || coalesce(c.title, 'a course')
+               WHEN 'review_posted' THEN 'reviewed ' || coalesce(c.title, 'a course') || ' (' || (a.metadata ->> 'rating') || '/5)'
+               WHEN 'workshop_registered' THEN 'registered for ' || coalesce(w.title, 'a workshop')
+               WHEN 'workshop_cancelled' THEN 'cancelled their registration for ' || coalesce(w.title, 'a workshop')
+               WHEN 'workshop_attended' THEN 'attended ' || coalesce(w.title, 'a workshop')
+               WHEN 'feedback_submitted' THEN 'left feedback on ' || coalesce(w.title, 'a workshop')
+               WHEN 'refunded' THEN 'was refunded for ' || coalesce(c.title, w.title, 'a purchase')
+               WHEN 'assignment_submitted' THEN 'handed in "' || coalesce(l.title, 'an assignment') || '"'
+               WHEN 'assignment_graded' THEN 'got ' || coalesce(a.metadata ->> 'score', '?') || '% on "'
+                                             || coalesce(l.title, 'an assignment') || '"'
+                                             || CASE WHEN (a.metadata ->> 'passed')::boolean THEN ' (passed)'
+                                                     ELSE ' (not passed)' END
+           END,
+           a.student_id, u.full_name, u.avatar_url,
+           a.course_id, c.title, a.workshop_id, w.title, a.lesson_id, l.title,
+           a.metadata, a.occurred_at
+    FROM public.student_activity a
+    LEFT JOIN public.users u ON u.id = a.student_id
+    LEFT JOIN public.courses c ON c.id = a.course_id
+    LEFT JOIN public.workshops w ON w.id = a.workshop_id
+    LEFT JOIN public.course_lessons l ON l.id = a.lesson_id
+    WHERE a.instructor_id = p_instructor_id
+      AND (p_before IS NULL
+           OR (a.occurred_at, a.id) < (p_before, coalesce(p_before_id, 'ffffffff-ffff-ffff-ffff-ffffffffffff')))
+      AND (SELECT public.can_view_instructor(p_instructor_id))
+    ORDER BY a.occurred_at DESC, a.id DESC
+    LIMIT least(greatest(coalesce(p_limit, 50), 1), 200)
+$$;
+
+CREATE OR REPLACE FUNCTION public.instructor_activity_page(p_course_id uuid DEFAULT NULL,
+                                                p_type public.activity_type DEFAULT NULL,
+                                                p_student_id uuid DEFAULT NULL,
+                                                p_limit integer DEFAULT 50,
+                                                p_before timestamptz DEFAULT NULL,
+                                                p_before_id uuid DEFAULT NULL,
+                                                p_after timestamptz DEFAULT NULL,
+                                                p_after_id uuid DEFAULT NULL,
+                                                p_courses_only boolean DEFAULT false)
+RETURNS TABLE (activity_id uuid, activity_type public.activity_type, description text,
+               student_id uuid, student_name text, student_avatar_url text,
+               course_id uuid, course_title text, workshop_id uuid, workshop_title text,
+               lesson_id uuid, lesson_title text, metadata jsonb, occurred_at timestamptz)
+LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    me constant uuid := rls.uid();
+    taught uuid[] := rls.course_ids('{view_content,manage_students}');
+    owned uuid[] := rls.owned_course_ids();
+    owned_workshops uuid[];
+    staffed uuid[] := CASE WHEN p_courses_only THEN '{}'::uuid[] ELSE rls.workshop_ids() END;
+    newer constant boolean := p_after IS NOT NULL;
+    at_time constant timestamptz := CASE WHEN p_after IS NOT NULL THEN p_after ELSE p_before END;
+    at_id constant uuid := coalesce(CASE WHEN p_after IS NOT NULL THEN p_after_id ELSE p_before_id END,
+                                    CASE WHEN p_after IS NOT NULL THEN '00000000-0000-0000-0000-000000000000'
+                                         ELSE 'ffffffff-ffff-ffff-ffff-ffffffffffff' END::uuid);
+    n constant integer := least(greatest(coalesce(p_limit, 50), 1), 200);
+    dir constant text := CASE WHEN newer THEN 'ASC' ELSE 'DESC' END;
+    filter text;
+    tail text;
+    sources text[] := '{}';
+    timeline boolean := NOT p_courses_only;
+BEGIN
+    IF me IS NULL THEN
+        RETURN;
+    END IF;
+    IF p_course_id IS NOT NULL THEN
+        IF NOT p_course_id = ANY (taught) THEN
+            RETURN;
+        END IF;
+        taught := ARRAY[p_course_id];
+        staffed := '{}';
+        timeline := false;
+    END IF;
+    -- $1 type, $2 position time, $3 position id, $4 student, $5 me, $6 courses, $7 workshops
+    filter := CASE WHEN p_type IS NOT NULL THEN ' AND a.activity_type = $1' ELSE '' END
+           || CASE WHEN at_time IS NOT NULL
+                   THEN format(' AND (a.occurred_at, a.id) %s ($2, $3)', CASE WHEN newer THEN '>' ELSE '<' END)
+                   ELSE '' END;
+    tail := format(' ORDER BY a.occurred_at %1$s, a.id %1$s LIMIT %2$s', dir, n);
+    IF p_student_id IS NOT NULL THEN
+        sources := ARRAY['SELECT a.id, a.occurred_at FROM public.student_activity a WHERE a.student_id = $4 AND ('
+                         || CASE WHEN timeline THEN 'a.instructor_id = $5 OR ' ELSE '' END
+                         || 'a.course_id = ANY ($6) OR a.workshop_id = ANY ($7))' || filter || tail];
+    ELSE
+        IF timeline THEN
+            sources := sources || ('SELECT a.id, a.occurred_at FROM public.student_activity a '
+                                   || 'WHERE a.instructor_id = $5' || filter || tail);
+            -- the owned courses' and workshops' rows are the timeline's already (one scan, not one each)
+            taught := ARRAY(SELECT t FROM unnest(taught) t WHERE NOT t = ANY (owned));
+            owned_workshops := rls.owned_workshop_ids();
+            staffed := ARRAY(SELECT t FROM unnest(staffed) t WHERE NOT t = ANY (owned_workshops));
+        END IF;
+        sources := sources || ('SELECT s.id, s.occurred_at FROM unnest($6) AS x(id) CROSS JOIN LATERAL ('
+                               || 'SELECT a.id, a.occurred_at FROM public.student_activity a '
+                               || 'WHERE a.course_id = x.id' || filter || tail || ') s');
+        sources := sources || ('SELECT s.id, s.occurred_at FROM unnest($7) AS x(id) CROSS JOIN LATERAL ('
+                               || 'SELECT a.id, a.occurred_at FROM public.student_activity a '
+                               || 'WHERE a.workshop_id = x.id' || filter || tail || ') s');
+    END IF;
+    RETURN QUERY EXECUTE format($q$
+        WITH picked AS (
+            SELECT p.id, p.occurred_at FROM (%1$s) p
+            ORDER BY p.occurred_at %2$s, p.id %2$s LIMIT %3$s
+        )
+        SELECT a.id, a.activity_type,
+               coalesce(u.full_name, 'A student') || ' ' ||
+               CASE a.activity_type
+                   WHEN 'enrolled' THEN 'enrolled in ' || coalesce(c.title, 'a course')
+                   WHEN 'enrollment_cancelled' THEN 'cancelled their enrollment in ' || coalesce(c.title, 'a course')
+                   WHEN 'lesson_started' THEN 'started "' || coalesce(l.title, 'a lesson') || '"'
+                   WHEN 'lesson_completed' THEN 'completed "' || coalesce(l.title, 'a lesson') || '"'
+                   WHEN 'quiz_passed' THEN 'passed "' || coalesce(l.title, 'a quiz') || '" with '
+                                           || coalesce(a.metadata ->> 'quiz_score', '?') || '%%'
+                   WHEN 'quiz_failed' THEN 'scored ' || coalesce(a.metadata ->> 'quiz_score', '?') || '%% on "'
+                                           || coalesce(l.title, 'a quiz') || '"'
+                   WHEN 'course_completed' THEN 'completed ' || coalesce(c.title, 'a course')
+                   WHEN 'review_posted' THEN 'reviewed ' || coalesce(c.title, 'a course')
+                                             || coalesce(' (' || (a.metadata ->> 'rating') || '/5)', '')
+                   WHEN 'workshop_registered' THEN 'registered for ' || coalesce(w.title, 'a workshop')
+                   WHEN 'workshop_cancelled' THEN 'cancelled their registration for ' || coalesce(w.title, 'a workshop')
+                   WHEN 'workshop_attended' THEN 'attended ' || coalesce(w.title, 'a workshop')
+                   WHEN 'feedback_submitted' THEN 'left feedback on ' || coalesce(w.title, 'a workshop')
+                   WHEN 'refunded' THEN 'was refunded for ' || coalesce(c.title, w.title, 'a purchase')
+                   WHEN 'assignment_submitted' THEN 'handed in "' || coalesce(l.title, 'an assignment') || '"'
+                   WHEN 'assignment_graded' THEN 'got ' || coalesce(a.metadata ->> 'score', '?') || '%% on "'
+                                                 || coalesce(l.title, 'an assignment') || '"'
+                                                 || CASE WHEN (a.metadata ->> 'passed')::boolean THEN ' (passed)'
+                                                         ELSE ' (not passed)' END
+                   ELSE replace(a.activity_type::text, '_', ' ')
+               END,
+               a.student_id, u.full_name, u.avatar_url,
+               a.course_id, c.title, a.workshop_id, w.title, a.lesson_id, l.title,
+               a.metadata, a.occurred_at
+        FROM picked
+        JOIN public.student_activity a ON a.id = picked.id
+        LEFT JOIN public.users u ON u.id = a.student_id
+        LEFT JOIN public.courses c ON c.id = a.course_id
+        LEFT JOIN public.workshops w ON w.id = a.workshop_id
+        LEFT JOIN public.course_lessons l ON l.id = a.lesson_id
+        ORDER BY a.occurred_at %2$s, a.id %2$s
+    $q$, array_to_string(ARRAY(SELECT '(' || s || ')' FROM unnest(sources) s), ' UNION '), dir, n)
+    USING p_type, at_time, at_id, p_student_id, me, taught, staffed;
+END
+$$;
+
 -- 10. grants ---------------------------------------------------------------------------------------
 REVOKE ALL ON public.lesson_comments, public.course_questions, public.question_answers,
     public.assignment_submissions, public.discussion_reports

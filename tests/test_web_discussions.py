@@ -272,6 +272,9 @@ def test_hand_in_grade_and_completion(world, course, posts):
     assert resubmit.status_code == 422 and "graded" in text(resubmit)
     student_page = text(world.clients["owner"].get(f"/students/{world.users['student']}"))
     assert f'id="grades-{course.id}"' in student_page and "75%" in student_page and "Taking part" in student_page
+    for path in ("/dashboard", "/students/activity"):   # the timelines say it in words
+        timeline = text(world.clients["owner"].get(path))
+        assert "got 75" in timeline and "(passed)" in timeline and "handed in &#34;Lesson 2&#34;" in timeline, path
     assert "assignment_graded" in [r["event_type"] for r in db.rows(
         "SELECT event_type FROM notifications WHERE user_id = %s", (world.users["student"],))]
 
