@@ -88,6 +88,8 @@ CREATE INDEX idx_lesson_comments_author ON public.lesson_comments (author_id, co
 CREATE INDEX idx_lesson_comments_course ON public.lesson_comments (course_id);
 CREATE INDEX idx_lesson_comments_reported ON public.lesson_comments (first_open_report_at, id)
     WHERE open_report_count > 0;
+-- The moderation queue's hidden ones, newest first.
+CREATE INDEX idx_lesson_comments_hidden ON public.lesson_comments (created_at DESC, id DESC) WHERE NOT is_visible;
 
 CREATE TABLE public.course_questions (
     id                 uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -118,6 +120,7 @@ CREATE INDEX idx_course_questions_unanswered ON public.course_questions (course_
 CREATE INDEX idx_course_questions_author ON public.course_questions (author_id, course_id);
 CREATE INDEX idx_course_questions_reported ON public.course_questions (first_open_report_at, id)
     WHERE open_report_count > 0;
+CREATE INDEX idx_course_questions_hidden ON public.course_questions (created_at DESC, id DESC) WHERE NOT is_visible;
 
 CREATE TABLE public.question_answers (
     id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),

@@ -29,6 +29,7 @@ RULES = {
     # the admin's moderation queue (portal/moderation): reported comments and questions
     "/admin/moderation/posts/<any(comment, question):kind>/<uuid:post_id>/hide",
     "/admin/moderation/posts/<any(comment, question):kind>/<uuid:post_id>/dismiss",
+    "/admin/moderation/posts/<any(comment, question):kind>/<uuid:post_id>/restore",
 }
 TEACHERS = ("owner", "co_view", "co_edit", "co_manage", "co_revenue", "co_respond", "co_none")
 STRANGERS = ("other_instructor", "other_student")
@@ -323,6 +324,11 @@ def test_reported_posts_join_the_moderation_queue_and_an_admin_hides_them(world,
     assert f'id="post-{cid}"' not in client.get("/admin/moderation/?status=discussion").get_data(as_text=True)
     assert client.post(f"/admin/moderation/posts/question/{cid}/dismiss",
                        data={"csrf_token": token}).status_code == 404   # not a question
+    hidden = client.get("/admin/moderation/?status=discussion_hidden").get_data(as_text=True)
+    assert f'id="post-{cid}"' in hidden and "Show the comment again" in hidden
+    assert send(world, "owner", f"/admin/moderation/posts/comment/{cid}/restore").status_code == 404
+    assert client.post(f"/admin/moderation/posts/comment/{cid}/restore", data={"csrf_token": token}).status_code == 303
+    assert "Buy my course!" in text(world.clients["co_view"].get(f"/discussions/lessons/{lesson}/comments"))
 
 
 def test_the_author_edits_within_the_window(world, course):

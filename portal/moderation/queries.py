@@ -27,7 +27,8 @@ from portal.db import database
 from portal.listing import Choice, Page, Spec, View, token, typed_position
 
 STATUSES = {"open": "Reported, open", "hidden": "Hidden",
-            "discussion": "Reported comments and questions"}   # 022
+            "discussion": "Reported comments and questions",      # 022
+            "discussion_hidden": "Hidden comments and questions"}
 LIST = Spec(filters=(Choice("status", "Show", STATUSES, default="open", any_label=""),),
             page_size=20, keyset=True)
 REPORTS_SHOWN = 20
@@ -113,7 +114,7 @@ def _position(values) -> tuple[datetime, uuid.UUID] | None:
 def queue(view: View) -> Page:
     """One page of the queue (open reports, oldest first; or hidden reviews, latest decision first),
     by position both ways, each review with its reports."""
-    if view.status == "discussion":
+    if view.status in ("discussion", "discussion_hidden"):
         return discussion_queue(view)
     size = view.spec.page_size
     at = _position(view.after or view.before)
@@ -236,12 +237,44 @@ DISCUSSION_REPORTS = """
 """
 
 
+HIDDEN_POSTS = """
+    SELECT * FROM (
+        (SELECT 'comment' AS kind, x.id, x.created_at AS at, x.open_report_count AS reports,
+                NULL::text AS title, x.body, x.is_visible, x.created_at, x.course_id, c.title AS course_title,
+                l.title AS lesson_title, u.full_name AS author
+         FROM public.lesson_comments x
+         JOIN public.courses c ON c.id = x.course_id
+         LEFT JOIN public.course_lessons l ON l.id = x.lesson_id
+         LEFT JOIN public.users u ON u.id = x.author_id
+         WHERE NOT x.is_visible
+           AND (%(at)s::timestamptz IS NULL OR (x.created_at, x.id) {op} (%(at)s::timestamptz, %(id)s::uuid))
+         ORDER BY x.created_at {dir}, x.id {dir} LIMIT %(limit)s)
+        UNION ALL
+        (SELECT 'question', x.id, x.created_at, x.open_report_count, x.title, x.body, x.is_visible,
+                x.created_at, x.course_id, c.title, l.title, u.full_name
+         FROM public.course_questions x
+         JOIN public.courses c ON c.id = x.course_id
+         LEFT JOIN public.course_lessons l ON l.id = x.lesson_id
+         LEFT JOIN public.users u ON u.id = x.author_id
+         WHERE NOT x.is_visible
+           AND (%(at)s::timestamptz IS NULL OR (x.created_at, x.id) {op} (%(at)s::timestamptz, %(id)s::uuid))
+         ORDER BY x.created_at {dir}, x.id {dir} LIMIT %(limit)s)
+    ) posts
+    ORDER BY at {dir}, id {dir} LIMIT %(limit)s
+"""
+
+
 def discussion_queue(view: View) -> Page:
-    """One page of reported comments and questions, the oldest open report first, by position."""
+    """One page of reported comments and questions, the oldest open report first (or of hidden ones,
+    newest first), by position."""
     size = view.spec.page_size
     at = _position(view.after or view.before)
     backwards = view.before is not None and at is not None
-    sql = DISCUSSION.format(op="<" if backwards else ">", dir="DESC" if backwards else "ASC")
+    if view.status == "discussion_hidden":
+        down = not backwards
+        sql = HIDDEN_POSTS.format(op="<" if down else ">", dir="DESC" if down else "ASC")
+    else:
+        sql = DISCUSSION.format(op="<" if backwards else ">", dir="DESC" if backwards else "ASC")
     rows = _dicts(sql, {"at": at[0] if at else None, "id": at[1] if at else None, "limit": size + 1})
     more = len(rows) > size
     rows = rows[:size]
@@ -275,6 +308,12 @@ def resolve_post_reports(kind: str, post_id) -> int:
     return database.execute_sql(
         f"UPDATE public.discussion_reports SET resolved_at = now() "
         f"WHERE {_REPORT_COLUMN[kind]} = %s AND resolved_at IS NULL", (post_id,)).rowcount
+
+
+def restore_post(kind: str, post_id) -> int:
+    """Show a hidden comment or question again: the rows touched."""
+    return database.execute_sql(f"UPDATE public.{POST_KINDS[kind]} SET is_visible = true "
+                                "WHERE id = %s AND NOT is_visible", (post_id,)).rowcount
 
 
 def hide_post(kind: str, post_id) -> int:

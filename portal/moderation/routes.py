@@ -41,7 +41,7 @@ def index():
     view = queries.LIST.read(request.args)
     listing = queries.queue(view).link("moderation.index")
     return render("moderation/index.html", "moderation/_queue.html", listing=listing,
-                  forms=_forms(listing.rows) if view.status != "discussion" else {},
+                  forms=_forms(listing.rows) if not view.status.startswith("discussion") else {},
                   reasons=queries.REASONS, open_count=queries.open_count(),
                   discussion_count=queries.discussion_open_count(), back=request.full_path.rstrip("?"))
 
@@ -144,3 +144,14 @@ def dismiss_post(kind, post_id):
     touched = queries.resolve_post_reports(kind, post_id)
     return notify(redirect_to(_post_back()), f"The reports are dismissed; the {kind} stays as it is." if touched
                   else f"Nothing changed: the {kind} has no open report left.", "success" if touched else "info")
+
+
+@bp.route("/posts/<any(comment, question):kind>/<uuid:post_id>/restore", methods=["POST"])
+@role_required("admin")
+def restore_post(kind, post_id):
+    """Show a hidden comment or question again."""
+    if not queries.post_exists(kind, post_id):
+        abort(404)
+    touched = queries.restore_post(kind, post_id)
+    return notify(redirect_to(_post_back()), f"The {kind} is shown again." if touched
+                  else f"Nothing changed: the {kind} is already visible.", "success" if touched else "info")
