@@ -29,10 +29,11 @@ class Settings:
     timeout: float        # seconds one HTTP request may take
     throughput_requests: int
     slow_page: float = 30.0  # seconds: a page whose single request takes longer is not loaded
+    alone: int = 20          # requests one after another, before the load (p50 and p95 "alone")
 
 
 SETTINGS = {
-    "smoke": Settings(rounds=3, requests=8, budget=20, timeout=30, throughput_requests=16),
+    "smoke": Settings(rounds=3, requests=8, budget=20, timeout=30, throughput_requests=16, alone=3),
     "10k": Settings(rounds=9, requests=64, budget=60, timeout=60, throughput_requests=200),
     "100k": Settings(rounds=7, requests=48, budget=90, timeout=120, throughput_requests=120),
     "1m": Settings(rounds=5, requests=16, budget=240, timeout=600, throughput_requests=24),
@@ -185,12 +186,16 @@ def http_pages(urls, ids: dict, settings: Settings) -> dict:
 
 
 def load_page(port: int, cookie: str, name: str, path: str, settings: Settings) -> dict:
-    """One request alone (its server time is reported), then the bounded load unless that one
-    request was slower than ``settings.slow_page``: such a page is reported, not hammered."""
+    """One request alone; unless it was slower than ``settings.slow_page`` (such a page is reported,
+    not hammered), ``settings.alone`` more one after another (their server p50 and p95 are the page's
+    "alone" figures: what one user waits on an otherwise idle server), then the bounded load."""
     first = load.hammer(port, path, cookie, 1, 1, settings.timeout, settings.budget, _headers(path)).report()
     result = {"name": name, "path": path, "alone_ms": first["server_p50_ms"], "loaded": False}
     if first["server_p50_ms"] is None or first["server_p50_ms"] > settings.slow_page * 1000:
         return {**result, **first}
+    alone = load.hammer(port, path, cookie, settings.alone, 1, settings.timeout, settings.budget,
+                        _headers(path)).report()
+    result.update(alone_ms=alone["server_p50_ms"], alone_p95_ms=alone["server_p95_ms"])
     outcome = load.hammer(port, path, cookie, settings.requests, CONCURRENCY, settings.timeout, settings.budget,
                           _headers(path))
     return {**result, **outcome.report(), "loaded": True}
