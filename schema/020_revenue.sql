@@ -584,6 +584,20 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_te
     LIMIT least(greatest(coalesce(p_limit, 50), 1), 200)
 $$;
 
+-- An admin asks for the monthly statistics now (the nightly job's refresh, queued for the
+-- worker: REFRESH ... CONCURRENTLY runs there, not in the admin's request). Returns the job's id.
+CREATE FUNCTION public.request_monthly_stats_refresh() RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    IF NOT (SELECT rls.is_admin()) THEN
+        RAISE EXCEPTION 'only an administrator refreshes the statistics'
+            USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'admin_only';
+    END IF;
+    RETURN private.defer_job('maintenance', 'refresh_monthly_stats',
+                             jsonb_build_object('timestamp', extract(epoch FROM now())::bigint));
+END
+$$;
+
 -- Row-level security and grants ------------------------------------------------------------
 
 ALTER TABLE public.payouts ENABLE ROW LEVEL SECURITY;
@@ -601,12 +615,12 @@ REVOKE ALL ON FUNCTION public.refund_window(), public.next_payout_date(text, dat
     public.refund_my_sale(uuid, text), public.admin_refund_sale(uuid, numeric, text),
     public.apply_refund_event(text, uuid, numeric, text, jsonb), private.verify_money(uuid),
     public.revenue_period_figures(timestamptz, timestamptz, uuid, uuid),
-    public.my_payments(integer, timestamptz, uuid, uuid)
+    public.my_payments(integer, timestamptz, uuid, uuid), public.request_monthly_stats_refresh()
     FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
 GRANT EXECUTE ON FUNCTION public.refund_window(), public.next_payout_date(text, date),
     public.create_payout(uuid, char), public.mark_payout_paid(uuid, text), public.cancel_payout(uuid),
     public.refund_my_sale(uuid, text), public.admin_refund_sale(uuid, numeric, text),
     public.revenue_period_figures(timestamptz, timestamptz, uuid, uuid),
-    public.my_payments(integer, timestamptz, uuid, uuid)
+    public.my_payments(integer, timestamptz, uuid, uuid), public.request_monthly_stats_refresh()
     TO authenticated;
 GRANT EXECUTE ON FUNCTION public.apply_refund_event(text, uuid, numeric, text, jsonb) TO service_role;

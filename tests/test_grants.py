@@ -190,6 +190,7 @@ EXECUTE = {
         "public.my_payments(integer,timestamp with time zone,uuid,uuid)",
         "public.refund_window()",
         "public.next_payout_date(text,date)",
+        "public.request_monthly_stats_refresh()",  # admins: queue the nightly refresh now
     },
     "service_role": {
         # the payment path

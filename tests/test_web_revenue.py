@@ -23,7 +23,7 @@ RULES = {
     "/revenue/payouts/<uuid:payout_id>/statement.csv", "/revenue/admin/payouts",
     "/revenue/admin/payouts/<uuid:payout_id>", "/revenue/admin/payouts/<uuid:payout_id>/statement.csv",
     "/revenue/admin/payouts/<uuid:payout_id>/paid", "/revenue/admin/payouts/<uuid:payout_id>/cancel",
-    "/revenue/admin/sales", "/revenue/admin/sales/<uuid:transaction_id>",
+    "/revenue/admin/sales", "/revenue/admin/sales/<uuid:transaction_id>", "/revenue/admin/refresh-stats",
     "/revenue/admin/sales/<uuid:transaction_id>/refund", "/revenue/receipts", "/revenue/receipts/<uuid:transaction_id>",
 }
 SEES_COURSE = ("owner", "co_revenue")
@@ -209,3 +209,14 @@ def test_a_student_sees_their_payments_and_refunds_with_receipts(world, shop):
     assert get(world, "student", f"/revenue/receipts/{other}").status_code == 404
     assert db.value("SELECT count(*) FROM notifications WHERE user_id = %s AND event_type = 'refund_issued'",
                     (world.users["student"],)) == 1
+
+
+def test_an_admin_queues_the_monthly_statistics_now(world, shop):
+    """On demand: the nightly refresh job, queued for the worker; only an admin may."""
+    db = world.database
+    before = db.value("SELECT count(*) FROM procrastinate.procrastinate_jobs WHERE task_name = 'refresh_monthly_stats'")
+    assert send(world, "owner", "/revenue/admin/refresh-stats").status_code == 404
+    assert send(world, "admin", "/revenue/admin/refresh-stats", csrf=False).status_code == 400
+    assert send(world, "admin", "/revenue/admin/refresh-stats").status_code == 303
+    assert db.value("SELECT count(*) FROM procrastinate.procrastinate_jobs "
+                    "WHERE task_name = 'refresh_monthly_stats'") == before + 1

@@ -396,6 +396,10 @@ def cancel_payout(payout_id) -> None:
     database.execute_sql("SELECT cancel_payout(%s)", (payout_id,))
 
 
+def request_monthly_stats_refresh():
+    return database.execute_sql("SELECT request_monthly_stats_refresh()").fetchone()[0]
+
+
 SALES = Spec(page_size=25, keyset=True)
 
 

@@ -255,6 +255,16 @@ def cancel_payout(payout_id):
                   "Cancelled. Its rows wait for the next payout.")
 
 
+@bp.route("/admin/refresh-stats", methods=["POST"])
+@role_required("admin")
+def refresh_stats():
+    """Queue the monthly statistics' refresh now (the worker runs it, concurrently)."""
+    with database.atomic():
+        queries.request_monthly_stats_refresh()
+    return notify(redirect_to(url_for("revenue.admin_payouts")),
+                  "The monthly statistics are being refreshed; the charts follow within minutes.")
+
+
 @bp.route("/admin/sales")
 @role_required("admin")
 def admin_sales():
