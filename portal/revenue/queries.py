@@ -40,7 +40,7 @@ class Period:
     def previous(self) -> "Period":
         """The period of the same length just before this one."""
         length = self.end - self.start
-        return Period(self.key, self.start - length, self.start, "the previous " + _days(length))
+        return Period(self.key, self.start - length, self.start, _days(length))
 
     @property
     def last_day(self) -> date:
