@@ -181,6 +181,18 @@ BEGIN
     VALUES (p_instructor_id, p_currency, now() - public.refund_window(),
             public.next_payout_date(schedule, current_date), uid)
     RETURNING id INTO new_id;
+    -- The courses and workshops of the rows first (in id order), then the rows: the lock order
+    -- of refunds and of paying out (private.lock_payout_items), whatever follows in this transaction.
+    PERFORM 1 FROM public.courses c
+    WHERE c.id IN (SELECT r.course_id FROM public.revenue_transactions r
+                   WHERE r.instructor_id = p_instructor_id AND r.currency = p_currency AND r.payout_id IS NULL
+                     AND r.payout_status = 'pending' AND r.payment_status = 'completed')
+    ORDER BY c.id FOR NO KEY UPDATE;
+    PERFORM 1 FROM public.workshops w
+    WHERE w.id IN (SELECT r.workshop_id FROM public.revenue_transactions r
+                   WHERE r.instructor_id = p_instructor_id AND r.currency = p_currency AND r.payout_id IS NULL
+                     AND r.payout_status = 'pending' AND r.payment_status = 'completed')
+    ORDER BY w.id FOR NO KEY UPDATE;
     UPDATE public.revenue_transactions
     SET payout_id = new_id
     WHERE instructor_id = p_instructor_id AND currency = p_currency
@@ -205,6 +217,22 @@ BEGIN
 END
 $$;
 
+-- Paying rows out moves their courses' and workshops' pending payout (008's trigger), row by
+-- row. The courses and workshops are locked first, in id order, before any row: a refund
+-- (private.refund_sale) locks its course before its sale, so the two wait for each other in one
+-- order instead of each holding what the other needs.
+CREATE FUNCTION private.lock_payout_items(p_payout_id uuid) RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT count(*) FROM (SELECT c.id FROM public.courses c
+                          WHERE c.id IN (SELECT r.course_id FROM public.revenue_transactions r
+                                         WHERE r.payout_id = p_payout_id)
+                          ORDER BY c.id FOR NO KEY UPDATE) locked_courses;
+    SELECT count(*) FROM (SELECT w.id FROM public.workshops w
+                          WHERE w.id IN (SELECT r.workshop_id FROM public.revenue_transactions r
+                                         WHERE r.payout_id = p_payout_id)
+                          ORDER BY w.id FOR NO KEY UPDATE) locked_workshops;
+$$;
+
 -- An admin marks a reviewed payout paid: its rows are paid out, the instructor is told.
 CREATE FUNCTION public.mark_payout_paid(p_payout_id uuid, p_reference text DEFAULT NULL) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
@@ -222,6 +250,7 @@ BEGIN
     IF p.status <> 'scheduled' THEN
         PERFORM private.refuse_money('payout_not_scheduled');
     END IF;
+    PERFORM private.lock_payout_items(p.id);
     UPDATE public.revenue_transactions SET payout_status = 'paid', payout_date = now()
     WHERE payout_id = p.id AND payout_status = 'pending';
     GET DIAGNOSTICS n = ROW_COUNT;
@@ -282,6 +311,12 @@ BEGIN
         VALUES (g.instructor_id, g.currency, 'paid', now(), current_date, (SELECT rls.uid()), now(),
                 (SELECT rls.uid()))
         RETURNING id INTO new_id;
+        PERFORM 1 FROM public.courses c
+        WHERE c.id IN (SELECT course_id FROM public.revenue_transactions WHERE id = ANY (p_transaction_ids))
+        ORDER BY c.id FOR NO KEY UPDATE;
+        PERFORM 1 FROM public.workshops w
+        WHERE w.id IN (SELECT workshop_id FROM public.revenue_transactions WHERE id = ANY (p_transaction_ids))
+        ORDER BY w.id FOR NO KEY UPDATE;
         UPDATE public.revenue_transactions
         SET payout_status = 'paid', payout_date = now(), payout_id = new_id
         WHERE id = ANY (p_transaction_ids) AND payment_status = 'completed' AND payout_status = 'pending'
@@ -331,9 +366,14 @@ BEGIN
     IF NOT FOUND THEN
         PERFORM private.refuse_money('sale_not_found');
     END IF;
-    -- Lock order: what was bought, then its sale (a refund through 002's functions takes the same).
+    -- Lock order (008's): what was bought, then its course or workshop (whose figures the refund
+    -- moves), then its sale; paying out locks the courses and workshops before the rows too.
     PERFORM 1 FROM public.course_enrollments WHERE id = s.enrollment_id FOR NO KEY UPDATE;
     PERFORM 1 FROM public.workshop_registrations WHERE id = s.workshop_registration_id FOR NO KEY UPDATE;
+    PERFORM 1 FROM public.revenue_transactions r JOIN public.courses c ON c.id = r.course_id
+    WHERE r.id = p_transaction_id FOR NO KEY UPDATE OF c;
+    PERFORM 1 FROM public.revenue_transactions r JOIN public.workshops w ON w.id = r.workshop_id
+    WHERE r.id = p_transaction_id FOR NO KEY UPDATE OF w;
     SELECT * INTO s FROM public.revenue_transactions WHERE id = p_transaction_id FOR UPDATE;
     IF s.payment_status <> 'completed' THEN
         PERFORM private.refuse_money('sale_not_found');
@@ -610,7 +650,7 @@ CREATE POLICY payouts_read ON public.payouts FOR SELECT TO authenticated
     USING (instructor_id = (SELECT rls.uid()) OR (SELECT rls.is_admin()));
 
 REVOKE ALL ON FUNCTION public.refund_window(), public.next_payout_date(text, date),
-    private.refuse_money(text), public.create_payout(uuid, char), public.mark_payout_paid(uuid, text),
+    private.refuse_money(text), private.lock_payout_items(uuid), public.create_payout(uuid, char), public.mark_payout_paid(uuid, text),
     public.cancel_payout(uuid), private.refund_sale(uuid, numeric, text, uuid),
     public.refund_my_sale(uuid, text), public.admin_refund_sale(uuid, numeric, text),
     public.apply_refund_event(text, uuid, numeric, text, jsonb), private.verify_money(uuid),

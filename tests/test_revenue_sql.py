@@ -277,7 +277,7 @@ def test_a_refund_racing_a_payout_gives_one_consistent_outcome(db, admin):
                     set_context(cur, Actor.user(actor))
                     cur.execute(query, params)
         except psycopg2.Error as exc:
-            errors.append(f"{exc.pgcode} {exc.diag.constraint_name}")
+            errors.append(f"{exc.pgcode} {exc.diag.constraint_name} {exc.pgerror}")
         finally:
             conn.close()
 
@@ -303,3 +303,49 @@ def test_a_refund_racing_a_payout_gives_one_consistent_outcome(db, admin):
         assert paid in (D("26.66") * 2, D("26.66") * 3)  # the refund in the batch, or carried to the next
     assert mismatches(db) == []
     assert verify_money(db) == []  # the invariant check, after the concurrency test
+
+
+def test_paying_a_scheduled_payout_while_its_sales_are_refunded_does_not_deadlock(db, admin):
+    """A scheduled payout of sales in two courses is marked paid while another admin refunds one sale
+    of each course, at once (the rows and the courses' figures locked in one order): no deadlock,
+    no error, and the refunds wait as negative lines for the next payout."""
+    cases = []
+    for _ in range(ROUNDS):
+        instructor = gen_user(db, "instructor")
+        sales = [sale_of(db, gen_user(db), price, instructor=instructor, backdate_days=20)[3]
+                 for price in ("10.00", "10.00", "20.00", "20.00")]
+        payout = call(db, admin, "SELECT create_payout(%s)", (instructor,))
+        cases.append((instructor, sales, payout))
+    second_admin = gen_user(db, "admin")
+    barrier = threading.Barrier(2 * ROUNDS)
+    errors = []
+
+    def run(actor, statements):
+        conn = db.connect_app()
+        try:
+            barrier.wait()
+            for query, params in statements:   # each refund a request of its own
+                with conn, conn.cursor() as cur:
+                    set_context(cur, Actor.user(actor))
+                    cur.execute(query, params)
+        except psycopg2.Error as exc:
+            errors.append(f"{exc.pgcode} {exc.diag.constraint_name} {exc.pgerror}")
+        finally:
+            conn.close()
+
+    threads = []
+    for instructor, sales, payout in cases:
+        threads.append(threading.Thread(target=run, args=(admin, [("SELECT mark_payout_paid(%s)", (payout,))])))
+        threads.append(threading.Thread(target=run, args=(second_admin, [
+            ("SELECT admin_refund_sale(%s, NULL, 'Racing')", (sales[3],)),
+            ("SELECT admin_refund_sale(%s, NULL, 'Racing')", (sales[0],))])))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for instructor, sales, payout in cases:
+        assert db.value("SELECT status::text FROM payouts WHERE id = %s", (payout,)) == "paid"
+        assert db.value("SELECT sum(instructor_earnings) FROM revenue_transactions WHERE instructor_id = %s "
+                        "AND payout_id IS NULL", (instructor,)) == D("-24.00")
+    assert mismatches(db) == [] and verify_money(db) == []
