@@ -220,3 +220,14 @@ def test_an_admin_queues_the_monthly_statistics_now(world, shop):
     assert send(world, "admin", "/revenue/admin/refresh-stats").status_code == 303
     assert db.value("SELECT count(*) FROM procrastinate.procrastinate_jobs "
                     "WHERE task_name = 'refresh_monthly_stats'") == before + 1
+
+
+def test_the_status_filter_tells_refunded_sales_from_the_others(world, shop):
+    db = world.database
+    refunded = {r["refund_of"] for r in db.rows("SELECT refund_of FROM revenue_transactions WHERE refund_of = ANY(%s)",
+                                                (shop["sales"],))}
+    for kind in ("refunded", "kept"):
+        page = text(get(world, "owner", f"/revenue/transactions?period=all&kind={kind}&item={shop['item']}"))
+        shown = {s for s in shop["sales"] if f'id="tx-{s}"' in page}
+        assert shown == (refunded if kind == "refunded" else set(shop["sales"]) - refunded), kind
+    assert len(refunded) == 3  # by now (the tests above): each sale of the shop was refunded

@@ -196,12 +196,12 @@ def months(user_id) -> list[dict]:
 
 # --- transactions ----------------------------------------------------------------------------------
 
-KINDS = {"sale": "Sales", "refund": "Refunds"}
+KINDS = {"sale": "Sales", "refunded": "Refunded sales", "kept": "Sales not refunded", "refund": "Refunds"}
 PAYOUTS = {"unpaid": "Not yet in a payout", "scheduled": "In a scheduled payout", "paid": "Paid out"}
 TRANSACTIONS = Spec(filters=(Choice("period", "Period", {**PERIODS, "all": "All time"}, default="month",
                                     any_label=""),
                              Choice("item", "Course or workshop", open=True, any_label="All", max_length=50),
-                             Choice("kind", "Type", KINDS, any_label="Sales and refunds"),
+                             Choice("kind", "Type or status", KINDS, any_label="Sales and refunds"),
                              Choice("payout", "Payout", PAYOUTS, any_label="Any")),
                     page_size=25, keyset=True)
 KEYS = ((R.transaction_date, "transaction_date"), (R.id, "id"))
@@ -229,6 +229,10 @@ def _transactions(view: View, period: Period | None):
         query = query.where(R.transaction_type != "refund")
     elif view.kind == "refund":
         query = query.where(R.transaction_type == "refund")
+    elif view.kind in ("refunded", "kept"):
+        REFUNDS = R.alias("refunds")
+        refunded = fn.EXISTS(REFUNDS.select(SQL("1")).where(REFUNDS.refund_of == R.id))
+        query = query.where(R.transaction_type != "refund", refunded if view.kind == "refunded" else ~refunded)
     if view.payout == "unpaid":
         query = query.where(R.payout.is_null(), R.payout_status == "pending")
     elif view.payout == "scheduled":
