@@ -231,3 +231,26 @@ def test_the_status_filter_tells_refunded_sales_from_the_others(world, shop):
         shown = {s for s in shop["sales"] if f'id="tx-{s}"' in page}
         assert shown == (refunded if kind == "refunded" else set(shop["sales"]) - refunded), kind
     assert len(refunded) == 3  # by now (the tests above): each sale of the shop was refunded
+
+
+@pytest.mark.parametrize("actor", ["owner", "co_revenue", "co_none", "other_instructor", "student", "anon", "admin"])
+def test_the_admins_pages_and_the_receipts_as_every_actor(world, shop, actor):
+    """Admin pages: 200 for an admin, 404 for everyone else signed in, sign-in for anon; a receipt is its
+    student's only; every POST without a CSRF token is refused (400) before anything else."""
+    db = world.database
+    sale = shop["sales"][0]
+    payout = db.value("SELECT id FROM payouts WHERE instructor_id = %s ORDER BY created_at LIMIT 1",
+                      (world.users["owner"],)) or db.value(
+        "INSERT INTO payouts (instructor_id, cutoff, scheduled_for, status, paid_at) "
+        "VALUES (%s, now(), current_date, 'cancelled', NULL) RETURNING id", (world.users["owner"],))
+    for path in ("/revenue/admin/sales", f"/revenue/admin/sales/{sale}", f"/revenue/admin/payouts/{payout}",
+                 f"/revenue/admin/payouts/{payout}/statement.csv"):
+        status = get(world, actor, path).status_code
+        assert status == (200 if actor == "admin" else 303 if actor == "anon" else 404), (path, status)
+    receipt = get(world, actor, f"/revenue/receipts/{sale}").status_code
+    assert receipt == (200 if actor == "student" else 303 if actor == "anon" else 404)
+    if actor != "anon":
+        for path in (f"/revenue/admin/payouts/{payout}/paid", f"/revenue/admin/payouts/{payout}/cancel",
+                     f"/revenue/admin/sales/{sale}/refund", "/revenue/admin/payouts",
+                     f"/revenue/transactions/{sale}/refund"):
+            assert send(world, actor, path, {"reason": "x", "confirm": "y"}, csrf=False).status_code == 400, path
