@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from tests.course_web import send
-from tests.support import enroll, gen_account, gen_user, pay
+from tests.support import enroll, gen_account, gen_course, gen_user, pay
 from tests.web import sign_in, text
 
 # The area's routes with an argument, or POST only (test_web_routes.py: every route is tested).
@@ -24,6 +24,7 @@ RULES = {
     "/revenue/admin/payouts/<uuid:payout_id>", "/revenue/admin/payouts/<uuid:payout_id>/statement.csv",
     "/revenue/admin/payouts/<uuid:payout_id>/paid", "/revenue/admin/payouts/<uuid:payout_id>/cancel",
     "/revenue/admin/sales", "/revenue/admin/sales/<uuid:transaction_id>", "/revenue/admin/refresh-stats",
+    "/revenue/admin/payouts/due",
     "/revenue/admin/sales/<uuid:transaction_id>/refund", "/revenue/receipts", "/revenue/receipts/<uuid:transaction_id>",
 }
 SEES_COURSE = ("owner", "co_revenue")
@@ -254,3 +255,26 @@ def test_the_admins_pages_and_the_receipts_as_every_actor(world, shop, actor):
                      f"/revenue/admin/sales/{sale}/refund", "/revenue/admin/payouts",
                      f"/revenue/transactions/{sale}/refund"):
             assert send(world, actor, path, {"reason": "x", "confirm": "y"}, csrf=False).status_code == 400, path
+
+
+def test_an_admin_makes_every_due_payout_at_once(world, shop):
+    """Every instructor due by their schedule with earnings past the window and no scheduled payout gets
+    one; an instructor paid within their schedule is not due."""
+    db = world.database
+    teachers = [gen_user(db, "instructor") for _ in range(2)]
+    for teacher in teachers:
+        course = gen_course(db, teacher, price="30.00")
+        enrollment = enroll(db, gen_user(db), course.id)
+        pay(db, enrollment)
+        db.value("UPDATE revenue_transactions SET transaction_date = now() - interval '40 days' "
+                 "WHERE enrollment_id = %s RETURNING id", (enrollment,))
+    # the second was paid yesterday: weekly, not due again yet
+    db.value("UPDATE instructor_settings SET payout_schedule = 'weekly' WHERE user_id = %s RETURNING 1", (teachers[1],))
+    db.value("INSERT INTO payouts (instructor_id, cutoff, scheduled_for, status, paid_at) "
+             "VALUES (%s, now(), current_date, 'paid', now() - interval '1 day') RETURNING id", (teachers[1],))
+    assert send(world, "owner", "/revenue/admin/payouts/due").status_code == 404
+    assert send(world, "admin", "/revenue/admin/payouts/due").status_code == 303
+    assert db.value("SELECT count(*) FROM payouts WHERE instructor_id = %s AND status = 'scheduled'",
+                    (teachers[0],)) == 1
+    assert db.value("SELECT count(*) FROM payouts WHERE instructor_id = %s AND status = 'scheduled'",
+                    (teachers[1],)) == 0

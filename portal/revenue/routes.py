@@ -202,6 +202,27 @@ def create_payout():
     return notify(response, message, "error") if is_partial() else response
 
 
+@bp.route("/admin/payouts/due", methods=["POST"])
+@role_required("admin")
+def create_due_payouts():
+    """A payout for every instructor their schedule makes due, with earnings ready and none scheduled;
+    each in a savepoint of its own, so one refusal (its total not positive by now) skips only that one."""
+    made = skipped = 0
+    for row in queries.payouts_due():
+        if not row["due"] or row["scheduled"] or row["eligible"] <= 0:
+            continue
+        try:
+            with database.atomic():
+                queries.create_payout(row["instructor_id"], row["currency"])
+        except DatabaseError:
+            skipped += 1
+        else:
+            made += 1
+    message = f"{made} payout{'' if made == 1 else 's'} made" + (f", {skipped} skipped" if skipped else "") + \
+        ": review each one, then mark it paid once the money is sent."
+    return notify(redirect_to(url_for("revenue.admin_payouts")), message)
+
+
 def _admin_payout_page(payout_id, form, status=200):
     row = found(queries.payout(payout_id))
     rows = queries.payout_rows(queries.PAYOUT_ROWS.read(request.args), payout_id).link(
