@@ -569,15 +569,17 @@ LABELS = {
     "course_announcement": "An instructor of your course writes to its students",
     "account_changed": "An administrator changes your account: role, organization, verification or reactivation",
     "review_moderated": "An administrator hides or restores your review",  # 016
+    "refund_issued": "A payment of yours is refunded",  # 020
+    "payout_paid": "A payout of your earnings is sent",  # 020
 }
 AUDIENCE = {  # 017: account_changed is everyone's ('any')
-    "owner": ("new_enrollment", "new_review", "workshop_reminder", "account_changed"),
+    "owner": ("new_enrollment", "new_review", "workshop_reminder", "account_changed", "payout_paid"),
     "student": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued",
-                "course_announcement", "review_moderated", "account_changed"),
+                "course_announcement", "review_moderated", "account_changed", "refund_issued"),
     "admin": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued", "figures_mismatch",
-              "course_announcement", "review_moderated", "account_changed"),
+              "course_announcement", "review_moderated", "account_changed", "refund_issued"),
     "org_admin": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued",
-                  "course_announcement", "review_moderated", "account_changed"),
+                  "course_announcement", "review_moderated", "account_changed", "refund_issued"),
 }
 CHECKBOX = re.compile(r'<input( checked)? id="(email|push)_(\w+)" name="\2_\3" type="checkbox" value="y">')
 SELECTED = re.compile(r'<option selected value="([^"]+)">')
@@ -616,7 +618,8 @@ def test_an_instructor_sees_their_stored_choices(world):
     page = text(client.get("/settings/notifications"))
     assert boxes(page) == {"email_new_enrollment": True, "push_new_enrollment": True, "email_new_review": False,
                            "push_new_review": True, "email_workshop_reminder": True, "push_workshop_reminder": False,
-                           "email_account_changed": True, "push_account_changed": True}
+                           "email_account_changed": True, "push_account_changed": True,
+                           "email_payout_paid": True, "push_payout_paid": True}  # 020
     assert SELECTED.findall(page) == ["Europe/Madrid"]
 
 
@@ -672,7 +675,8 @@ def test_an_unknown_time_zone_is_a_422_that_keeps_the_input(world, zone):
     before = stored(world, user)
     choices = {"email_new_enrollment": False, "push_new_enrollment": True, "email_new_review": True,
                "push_new_review": False, "email_workshop_reminder": False, "push_workshop_reminder": False,
-               "email_account_changed": False, "push_account_changed": False}
+               "email_account_changed": False, "push_account_changed": False,
+               "email_payout_paid": False, "push_payout_paid": False}  # 020
     response = client.post("/settings/notifications", data={**_form(choices, zone), "csrf_token": token})
     page = text(response)
     if zone == "Europe/Madrid\x00":  # the boundary drops the NUL (portal/forms.py): a known zone, saved

@@ -79,7 +79,15 @@ def pages(course_id, student_id) -> list[tuple[str, str]]:
             ("a student's page (the biggest course's first student)", f"/students/{student_id}"),
             ("students activity timeline (first page)", "/students/activity"),
             ("bulk enrollment form", "/students/enroll"), ("announcements", "/students/announcements"),
-            ("open invitations", "/students/invitations")]
+            ("open invitations", "/students/invitations"),
+            # issue 16: revenue (the period's figures read the instructor's rows of the period)
+            ("revenue overview (this month)", "/revenue/"),
+            ("revenue overview (this year)", "/revenue/?period=year"),
+            ("revenue overview (biggest course, this year)", f"/revenue/?period=year&item=course:{course_id}"),
+            ("revenue transactions (first page, all time)", "/revenue/transactions?period=all"),
+            ("revenue transactions (biggest course, refunds)",
+             f"/revenue/transactions?period=all&item=course:{course_id}&kind=refund"),
+            ("payouts", "/revenue/payouts")]
 
 
 # issue 17: the platform admin's and an organization admin's pages, each signed in as that person.

@@ -15,6 +15,8 @@ from typing import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, url_for
+
+from portal.formatting import money
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
 
@@ -136,6 +138,14 @@ EVENTS: dict[str, Event] = {
     "figures_mismatch": Event(
         lambda p, tz: f"The nightly check found {p['count']} stored figure(s) that differ from their recomputation",
         lambda p: ("admin.jobs", {})),
+    # 020: a refund, told to the student (its receipt); a payout sent, told to the instructor.
+    "refund_issued": Event(
+        lambda p, tz: (f"You were refunded {money(p['amount'], p.get('currency') or 'USD')} "
+                       f"for {p.get('item_title') or 'a purchase'}"),
+        lambda p: ("revenue.receipt", {"transaction_id": p["refund_id"]})),
+    "payout_paid": Event(
+        lambda p, tz: f"A payout of {money(p['amount'], p.get('currency') or 'USD')} was sent to you",
+        lambda p: ("revenue.payout", {"payout_id": p["payout_id"]})),
 }
 
 
