@@ -154,6 +154,9 @@ def verify() -> None:
         for instructor in progress(_instructors(cur), "verifying"):
             cur.execute(f"SELECT {MISMATCH_COLUMNS} FROM verify_denormalized_figures(%s)", (instructor,))
             found += _echo_mismatches(cur.fetchall())
+            # 020's money rules (fee + earnings, refunds within their sale, paid once, payout totals)
+            cur.execute(f"SELECT {MISMATCH_COLUMNS} FROM private.verify_money(%s)", (instructor,))
+            found += _echo_mismatches(cur.fetchall())
         # 016's open-report figures on reviews (one statement: only reviews with open reports)
         cur.execute(f"SELECT {MISMATCH_COLUMNS} FROM private.verify_moderation_figures()")
         found += _echo_mismatches(cur.fetchall())

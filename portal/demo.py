@@ -1421,6 +1421,12 @@ class _Loader:
                              AND r.id = ANY(%s::uuid[])""", ([g[0] for g in regs],))
             cur.execute("""UPDATE revenue_transactions SET payout_date = transaction_date + interval '21 days'
                            WHERE payout_status = 'paid' AND instructor_id = ANY(%s::uuid[])""", (instructors,))
+            # 020: each payout dated as its rows' last payment (the statement and the payouts page)
+            cur.execute("""UPDATE payouts p
+                           SET paid_at = q.last, created_at = q.last, cutoff = q.last, scheduled_for = q.last::date
+                           FROM (SELECT payout_id, max(payout_date) AS last FROM revenue_transactions
+                                 WHERE payout_id IS NOT NULL GROUP BY payout_id) q
+                           WHERE p.id = q.payout_id AND p.instructor_id = ANY(%s::uuid[])""", (instructors,))
 
             # The timeline: each activity at the time of what it records.
             dated = 0

@@ -18,12 +18,14 @@ NAVIGATION = {
                    ("Audit log", "audit.index"),
                    ("Settings", "settings.index"), ("Catalog", "catalog.index")],
     "student": [("Catalog", "catalog.index"), ("My learning", "learning.index"),
-                ("Announcements", "outreach.announcements"), ("Settings", "settings.notifications")],
+                ("Announcements", "outreach.announcements"), ("Payments", "revenue.receipts"),
+                ("Settings", "settings.notifications")],
     "org_admin": [("Organization", "organization.index"), ("Audit log", "audit.index"),
                   ("Settings", "settings.notifications")],
     "admin": [("Overview", "admin.index"), ("Users", "admin.users"), ("Organizations", "admin.organizations"),
               ("Moderation queue", "moderation.index"), ("Audit log", "audit.index"),
-              ("Job queue", "admin.jobs"), ("Settings", "settings.notifications")],
+              ("Job queue", "admin.jobs"), ("Payouts", "revenue.admin_payouts"),
+              ("Settings", "settings.notifications")],
     None: [("Catalog", "catalog.index")],
 }
 

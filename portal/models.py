@@ -61,6 +61,7 @@ ACTIVITY_TYPES = (
     "assignment_submitted", "assignment_graded")   # 022
 TRANSACTION_TYPES = ("course_enrollment", "workshop_registration", "refund")
 PAYOUT_STATUSES = ("pending", "paid", "on_hold")
+PAYOUT_BATCH_STATUSES = ("scheduled", "paid", "cancelled")  # 020: payouts.status
 COURSE_INSTRUCTOR_ROLES = ("primary", "co-instructor", "assistant")
 WORKSHOP_FACILITATOR_ROLES = ("primary", "co-facilitator", "assistant")
 CHECKOUT_STATUSES = ("open", "succeeded", "failed")
@@ -85,6 +86,7 @@ ENUMS = {
     "workshop_facilitator_role": WORKSHOP_FACILITATOR_ROLES,
     "checkout_status": CHECKOUT_STATUSES,
     "review_report_reason": REVIEW_REPORT_REASONS,
+    "payout_batch_status": PAYOUT_BATCH_STATUSES,
     "submission_status": SUBMISSION_STATUSES,
     "discussion_report_reason": DISCUSSION_REPORT_REASONS,
 }
@@ -659,6 +661,29 @@ class StudentActivity(BaseModel):
         table_name = "student_activity"
 
 
+class Payout(BaseModel):
+    """``payouts`` (020): one payout of an instructor's earnings in a currency, made by an admin
+    from the rows past the refund window, then marked paid. Written by its functions only."""
+    id = uuid_pk()
+    instructor = fk(User, "instructor_id", "payouts")
+    currency = CharacterField(max_length=3)
+    status = EnumField("payout_batch_status", PAYOUT_BATCH_STATUSES)
+    line_count = IntegerField()
+    gross_amount = money()
+    fee_amount = money()
+    total_amount = money()
+    cutoff = DateTimeTZField()
+    scheduled_for = DateField()
+    created_by = fk(User, "created_by", "payouts_created", null=True)
+    created_at = DateTimeTZField()
+    paid_at = DateTimeTZField(null=True)
+    paid_by = fk(User, "paid_by", "payouts_paid", null=True)
+    reference = TextField(null=True)
+
+    class Meta:
+        table_name = "payouts"
+
+
 class RevenueTransaction(BaseModel):
     """``revenue_transactions``: sales and refunds, written by the payment functions."""
     id = uuid_pk()
@@ -682,6 +707,7 @@ class RevenueTransaction(BaseModel):
     transaction_date = DateTimeTZField()
     metadata = jsonb()
     created_at = DateTimeTZField()
+    payout = fk(Payout, "payout_id", "rows", null=True)  # 020
 
     class Meta:
         table_name = "revenue_transactions"
@@ -1198,6 +1224,7 @@ TABLE_MODELS = (
     NotificationReadMark, UserSession, EmailChange,
     InstructorStudentNote,
     CourseEnrollmentGrant, CourseInvitation, CourseAnnouncement, AuditLog,
+    Payout,
     LessonComment, CourseQuestion, QuestionAnswer, AssignmentSubmission, DiscussionReport,
 )
 VIEW_MODELS = (PublicInstructor, CourseOutline, CourseTeacher, StudentEngagementSummary, ReviewAuthor)

@@ -26,8 +26,14 @@ answers ``duplicate`` the second time.
 
 An event is JSON::
 
-    {"id": "<event id>", "type": "payment.succeeded" | "payment.failed",
-     "data": {"checkout_id": "<uuid>", "reason": "<why it failed, optional>"}}
+    {"id": "<event id>", "type": "payment.succeeded" | "payment.failed" | "refund.succeeded",
+     "data": {"checkout_id": "<uuid>", "reason": "<why it failed, optional>",
+              "amount": "<refund.succeeded only, optional: the part refunded, e.g. \"10.01\">"}}
+
+A ``refund.succeeded`` event (020) is the processor reporting a refund of the checkout's payment
+(made in its dashboard, a chargeback, or the test provider's ``refund_as_test_provider``): the same
+signature, the same once-per-event-id record, and ``apply_refund_event()`` refunds the sale once
+(in full without an amount) through ``private.refund_sale``, as the portal's own refunds do.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from flask import url_for
 
@@ -49,7 +56,9 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "Portal-Signature"
 SCHEME = "v1"
-EVENT_KINDS = ("payment.succeeded", "payment.failed")
+EVENT_KINDS = ("payment.succeeded", "payment.failed", "refund.succeeded")
+REFUND_KIND = "refund.succeeded"   # 020
+AMOUNT_MAX = Decimal("9999999999.99")  # numeric(12,2)
 EVENT_ID_MAX = 200          # payment_events.event_id: 1..200 characters
 REASON_MAX = 500            # checkouts.failure_reason: at most 500 (the SQL trims to it as well)
 
@@ -146,6 +155,22 @@ class Event:
     checkout_id: uuid.UUID
     reason: str | None
     payload: dict
+    amount: Decimal | None = None   # refund.succeeded: the part refunded (None: in full)
+
+
+def _amount(raw) -> Decimal | None:
+    """A refund's amount: a positive number of whole cents (text or a JSON number), or EventError."""
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+        raise EventError("data.amount must be a number of whole cents, as text")
+    try:
+        value = Decimal(str(raw))
+    except InvalidOperation as exc:
+        raise EventError("data.amount must be a number of whole cents, as text") from exc
+    if not value.is_finite() or value <= 0 or value > AMOUNT_MAX or value != value.quantize(Decimal("0.01")):
+        raise EventError("data.amount must be a positive number of whole cents")
+    return value
 
 
 def parse_event(body: bytes) -> Event:
@@ -176,20 +201,24 @@ def parse_event(body: bytes) -> Event:
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError as exc:
         raise EventError("the event holds text that is not valid Unicode") from exc
-    return Event(event_id, kind, checkout_id, reason[:REASON_MAX] if reason else None, data)
+    amount = _amount(detail.get("amount")) if kind == REFUND_KIND else None
+    return Event(event_id, kind, checkout_id, reason[:REASON_MAX] if reason else None, data, amount)
 
 
-def event_body(kind: str, checkout_id, reason: str | None = None, event_id: str | None = None) -> bytes:
+def event_body(kind: str, checkout_id, reason: str | None = None, event_id: str | None = None,
+               amount: Decimal | None = None) -> bytes:
     """A serialized event, as a processor (or the test provider) sends it."""
     detail = {"checkout_id": str(checkout_id)}
     if reason:
         detail["reason"] = reason
+    if amount is not None:
+        detail["amount"] = str(amount)
     event = {"id": event_id or f"evt_{secrets.token_hex(12)}", "type": kind, "data": detail}
     return json.dumps(event, separators=(",", ":")).encode()
 
 
 def apply_event(event: Event) -> str:
-    """Apply one verified event; return 'succeeded', 'failed', 'ignored' or 'duplicate'.
+    """Apply one verified event; return 'succeeded', 'failed', 'refunded', 'ignored' or 'duplicate'.
 
     ``apply_payment_event()`` is granted to service_role only, so this switches
     the *transaction-local* role to service_role for one statement and back.
@@ -212,9 +241,15 @@ def apply_event(event: Event) -> str:
             "SELECT current_setting('role'), current_setting('request.jwt.claims', true)").fetchone()
         db.database.execute_sql("SELECT set_config('role', 'service_role', true), "
                                 "set_config('request.jwt.claims', '{\"role\":\"service_role\"}', true)")
-        (result,) = db.database.execute_sql(
-            "SELECT apply_payment_event(%s, %s, %s, %s, %s::jsonb)",
-            (event.id, str(event.checkout_id), event.kind, event.reason, json.dumps(event.payload))).fetchone()
+        if event.kind == REFUND_KIND:  # 020: the provider's refund, applied once
+            (result,) = db.database.execute_sql(
+                "SELECT apply_refund_event(%s, %s, %s, %s, %s::jsonb)",
+                (event.id, str(event.checkout_id), event.amount, event.reason,
+                 json.dumps(event.payload))).fetchone()
+        else:
+            (result,) = db.database.execute_sql(
+                "SELECT apply_payment_event(%s, %s, %s, %s, %s::jsonb)",
+                (event.id, str(event.checkout_id), event.kind, event.reason, json.dumps(event.payload))).fetchone()
         db.database.execute_sql("SELECT set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
                                 (role, claims or ""))
     log.info("payment event %s (%s) for checkout %s: %s", event.id, event.kind, event.checkout_id, result)
@@ -230,6 +265,16 @@ def receive(secret: str, header: str | None, body: bytes, *, tolerance: int, now
 def settle_as_test_provider(config, checkout_id, kind: str, reason: str | None = None) -> str:
     """The test provider's answer for ``checkout_id``: a signed event through ``receive()``."""
     body = event_body(kind, checkout_id, reason)
+    now = int(time.time())
+    header = sign(config["PAYMENT_WEBHOOK_SECRET"], now, body)
+    return receive(config["PAYMENT_WEBHOOK_SECRET"], header, body,
+                   tolerance=config["PAYMENT_WEBHOOK_TOLERANCE"], now=now)
+
+
+def refund_as_test_provider(config, checkout_id, amount: Decimal | None = None, reason: str | None = None) -> str:
+    """The test provider reporting a refund of ``checkout_id``'s payment: a signed
+    ``refund.succeeded`` event through ``receive()``, the webhook's own path (020)."""
+    body = event_body(REFUND_KIND, checkout_id, reason, amount=amount)
     now = int(time.time())
     header = sign(config["PAYMENT_WEBHOOK_SECRET"], now, body)
     return receive(config["PAYMENT_WEBHOOK_SECRET"], header, body,

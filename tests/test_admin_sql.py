@@ -274,6 +274,30 @@ def test_a_reason_is_at_most_500_characters(cast):
                    (people["target"], "x" * 501)) == (CHECK, "admin_reason_length")
 
 
+def test_the_admins_reason_is_filed_with_the_audit_rows_of_the_act(cast):
+    """The reason typed with an admin function is the reason of the audit rows its change writes
+    (018), each act with its own (a later act without one files none); a non-admin who sets the
+    setting the functions use annotates nothing of theirs."""
+    db, org, _, people = cast
+    admin, target = Actor.user(people["admin"]), people["target"]
+    assert one(db, admin, "SELECT admin_set_role(%s, 'instructor', '  Asked by their manager ')",
+               (target,)) is True
+    assert one(db, admin, "SELECT admin_set_instructor_flags(%s, true, NULL, 'Checked their diploma')",
+               (target,)) is True
+    with db.act(admin) as cur:  # two acts in one transaction: the second has no reason
+        cur.execute("SELECT admin_set_organization(%s, %s, 'Joined Acme')", (target, org))
+        cur.execute("SELECT admin_set_active(%s, false)", (target,))
+    assert db.rows("SELECT action, reason FROM audit_log WHERE entity_id = %s ORDER BY id", (target,)) == [
+        {"action": "user.role_changed", "reason": "Asked by their manager"},
+        {"action": "instructor.verified", "reason": "Checked their diploma"},
+        {"action": "user.organization_changed", "reason": "Joined Acme"},
+        {"action": "user.deactivated", "reason": None}]
+    teacher = people["teacher"]
+    run(db, Actor.user(teacher), "SELECT set_config('portal.audit_reason', 'The admin told me to', true); "
+        "UPDATE courses SET price_amount = 12 WHERE id = %s", (gen_course(db, teacher).id,))
+    assert db.value("SELECT count(*) FROM audit_log WHERE actor_id = %s AND reason IS NOT NULL", (teacher,)) == 0
+
+
 def test_verify_and_feature_an_instructor(cast):
     db, _, _, people = cast
     admin = Actor.user(people["admin"])

@@ -38,6 +38,9 @@ def test_smoke_dataset_is_consistent(database, generated):
     """Figures verify, one progress row per enrollment, paid rows have their sale, triggers are back on."""
     assert generated.figures["rebuilt"] == 0
     assert database.value("SELECT count(*) FROM verify_denormalized_figures()") == 0
+    # 020: the money rules hold: every paid row in one paid payout whose totals are its rows'
+    assert database.value("SELECT count(*) FROM private.verify_money()") == 0
+    assert database.value("SELECT count(*) FROM payouts") > 0
     assert database.value("""SELECT count(*) FROM course_enrollments e
                              LEFT JOIN student_progress s ON s.enrollment_id = e.id WHERE s.id IS NULL""") == 0
     assert database.value("SELECT count(*) FROM student_progress") == SMOKE.enrollments

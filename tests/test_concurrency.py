@@ -137,6 +137,8 @@ def test_sixteen_connections_keep_every_figure_exact(database):
     profile = database.rows("SELECT * FROM instructor_profiles WHERE user_id = %s", (teacher,))[0]
     assert (profile["total_students"], profile["total_reviews"]) == (students_total, students_total)
     assert mismatches(database) == []
+    # 020's money rules hold after the concurrent payments and refunds.
+    assert database.rows("SELECT * FROM private.verify_money()") == []
 
 
 def _run_in_thread(conn, actor, query, params, outcome):

@@ -178,6 +178,19 @@ EXECUTE = {
         "public.revoke_invitation(uuid)",  # manage_students on the invitation's course
         "public.post_announcement(uuid,text,text,text)",
         "rls.course_ids_enrolled_as(public.enrollment_status[])",
+        # 020: revenue. Refunds (the sale's instructor within the window; an admin, in full or in
+        # part), payout batches (admins), the overview's figures (the caller's revenue, under RLS),
+        # a student's own payments, and two plain helpers.
+        "public.refund_my_sale(uuid,text)",
+        "public.admin_refund_sale(uuid,numeric,text)",
+        "public.create_payout(uuid,character)",
+        "public.mark_payout_paid(uuid,text)",
+        "public.cancel_payout(uuid)",
+        "public.revenue_period_figures(timestamp with time zone,timestamp with time zone,uuid,uuid)",
+        "public.my_payments(integer,timestamp with time zone,uuid,uuid)",
+        "public.refund_window()",
+        "public.next_payout_date(text,date)",
+        "public.request_monthly_stats_refresh()",  # admins: queue the nightly refresh now
         # 022: the policies' sets (the caller's courses whose comments / questions are on), the
         # student's hand-in (their own released assignment), the grade (manage_students on the course),
         # the dashboard's unanswered count (the caller's taught courses)
@@ -192,6 +205,7 @@ EXECUTE = {
     "service_role": {
         # the payment path
         "public.apply_payment_event(text,uuid,text,text,jsonb)",
+        "public.apply_refund_event(text,uuid,numeric,text,jsonb)",  # 020: the provider's refund
         "public.confirm_course_payment(uuid)",
         "public.confirm_workshop_payment(uuid)",
         "public.refund_course_enrollment(uuid)",

@@ -364,3 +364,43 @@ def test_signed_in_users_get_the_same_answers(world):
     response = deliver(world, b"{}", client=world["signed_in"])
     assert response.status_code == 400 and response.get_json()["error"].startswith("malformed event")
     assert "<html" not in text(response)
+
+
+# --- 020: the provider's refund, through the same path ------------------------------------------
+
+def test_a_signed_refund_event_refunds_the_sale_once(world):
+    """refund.succeeded for a paid checkout: 200 refunded, the negative mirror row, the enrollment
+    ended; the same event again is a duplicate, and a new event for the refunded sale is ignored."""
+    course, enrollment, checkout = paying(world, price="40.00")
+    assert deliver(world, payments.event_body("payment.succeeded", checkout)).get_json() == {"result": "succeeded"}
+    body = payments.event_body("refund.succeeded", checkout, "Refunded at the processor",
+                               event_id=f"evt_refund_{uuid.uuid4().hex}")
+    first = deliver(world, body)
+    assert first.status_code == 200 and first.get_json() == {"result": "refunded"}
+    assert deliver(world, body).get_json() == {"result": "duplicate"}
+    again = payments.event_body("refund.succeeded", checkout, amount=Decimal("1.00"))
+    assert deliver(world, again).get_json() == {"result": "ignored"}
+    now = state(world, course)
+    assert now["enrollments"][0]["status"] == "refunded"
+    assert sorted(r["amount"] for r in now["revenue"]) == [Decimal("-40.00"), Decimal("40.00")]
+    assert mismatches(world["db"]) == []
+    assert world["db"].rows("SELECT * FROM private.verify_money()") == []
+
+
+def test_a_partial_refund_event_carries_its_amount(world):
+    """An amount in the event refunds that part; the fee follows at the sale's percentage."""
+    course, _, checkout = paying(world, price="19.99")
+    deliver(world, payments.event_body("payment.succeeded", checkout))
+    assert deliver(world, payments.event_body("refund.succeeded", checkout, amount=Decimal("5.55"))).get_json() == \
+        {"result": "refunded"}
+    refund = [r for r in state(world, course)["revenue"] if r["amount"] < 0]
+    assert refund == [{"amount": Decimal("-5.55"), "platform_fee_amount": Decimal("-1.11"),
+                       "instructor_earnings": Decimal("-4.44")}]
+
+
+@pytest.mark.parametrize("amount", ["0", "-1", "1.001", "abc", "NaN", True, [1]])
+def test_a_refund_event_with_a_bad_amount_is_refused(amount):
+    body = json.dumps({"id": "e", "type": "refund.succeeded",
+                       "data": {"checkout_id": str(uuid.uuid4()), "amount": amount}}).encode()
+    with pytest.raises(payments.EventError):
+        payments.parse_event(body)

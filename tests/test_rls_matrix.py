@@ -700,6 +700,23 @@ MATRIX = [
       nobody("INSERT INTO private.user_role_counts (role, users) VALUES ('admin', 1)"),
       nobody("UPDATE private.user_role_counts SET users = users + 1"),
       nobody("DELETE FROM private.user_role_counts")),
+
+    # 020: payouts, one scheduled for the owner and one for the other instructor (seeded as the owner
+    # of the schema). Reading: a payout is the instructor's whole earnings, so only they and admins
+    # (and the back office) read it; co-instructors with view_revenue see their courses' rows, not
+    # the owner's payouts; org admins none. Written only by create_payout / mark_payout_paid /
+    # cancel_payout (EXTRA), admins included.
+    T("payouts", "id",
+      reads(anon=DENY, owner={"po_owner"}, other_instructor={"po_i2"}, admin=ALL, service=ALL),
+      nobody("INSERT INTO payouts (instructor_id, cutoff, scheduled_for) VALUES (%(me)s, now(), current_date)"),
+      nobody("UPDATE payouts SET status = 'paid', paid_at = now() WHERE id = %(po_owner)s"),
+      nobody("DELETE FROM payouts WHERE id = %(po_owner)s")),
+    # 020: the refund window, read by refund_window() only.
+    T("private.money_settings", "singleton",
+      reads(default=DENY),
+      nobody("INSERT INTO private.money_settings (singleton) VALUES (true)"),
+      nobody("UPDATE private.money_settings SET refund_window = interval '1 year'"),
+      nobody("DELETE FROM private.money_settings")),
 ]
 TABLES = {t.name: t for t in MATRIX}
 
@@ -886,6 +903,18 @@ EXTRA = [
       ("SELECT payout_status::text FROM revenue_transactions WHERE id = %(rev_s1_pub)s", "paid")),
     X("revenue_transactions-mark_payouts_paid-owner", "owner", "revenue_transactions",
       "SELECT mark_payouts_paid(ARRAY[%(rev_s1_pub)s]::uuid[])", DENY),
+    # 020: payouts and refunds through their functions, each checking its caller.
+    X("payouts-create-owner", "owner", "payouts", "SELECT create_payout(%(owner)s)", DENY),
+    X("payouts-mark_paid-owner", "owner", "payouts", "SELECT mark_payout_paid(%(po_owner)s)", DENY),
+    X("payouts-cancel-owner", "owner", "payouts", "SELECT cancel_payout(%(po_owner)s)", DENY),
+    X("payouts-cancel-admin", "admin", "payouts", "SELECT cancel_payout(%(po_owner)s)", OK,
+      ("SELECT status::text FROM payouts WHERE id = %(po_owner)s", "cancelled")),
+    X("revenue_transactions-admin_refund_sale-owner", "owner", "revenue_transactions",
+      "SELECT admin_refund_sale(%(rev_s1_pub)s, 1, 'mine')", DENY),
+    X("revenue_transactions-refund_my_sale-co_revenue", "co_revenue", "revenue_transactions",
+      "SELECT refund_my_sale(%(rev_s1_pub)s, 'not mine')", "P0002"),
+    X("revenue_transactions-refund_my_sale-student", "student", "revenue_transactions",
+      "SELECT refund_my_sale(%(rev_s1_pub)s, 'my own purchase')", "P0002"),
 
     # course_reviews: the author writes the review, instructors the response, admins moderate.
     X("course_reviews-write_response_on_own-student", "student", "course_reviews",
@@ -1324,6 +1353,11 @@ def seed(db) -> World:
     db.value("UPDATE course_instructors SET permissions = %s WHERE id = %s RETURNING id",
              (json.dumps(ci_view_perms), ci["ci_view"]))
 
+    # 020: a scheduled payout each for the owner and the other instructor.
+    po = {label: db.value("INSERT INTO payouts (instructor_id, cutoff, scheduled_for) "
+                          "VALUES (%s, now(), current_date) RETURNING id", (u[who],))
+          for label, who in (("po_owner", "owner"), ("po_i2", "other_instructor"))}
+
     # Labels.
     one = lambda mapping: {label: {key} for label, key in mapping.items()}  # noqa: E731
     instructors = {k: u[k] for k in INSTRUCTORS}
@@ -1375,6 +1409,8 @@ def seed(db) -> World:
         "course_enrollment_grants": one({"grant_s1_pub": e["e_s1_pub"]}),
         "course_invitations": one({"inv_pub": db.value("SELECT id FROM course_invitations")}),
         "course_announcements": one(announcements),
+        "payouts": one(po),
+        "private.money_settings": {"ms_singleton": {True}},
         "private.user_role_counts": {f"urc_{r['role']}": {r["role"]}
                                      for r in db.rows("SELECT role::text AS role FROM private.user_role_counts")},
     }

@@ -213,11 +213,23 @@ BACK_OFFICE = {
     "log_activity": "SELECT public.log_activity('enrolled', gen_random_uuid(), gen_random_uuid(), "
                     "gen_random_uuid(), gen_random_uuid(), '{}'::jsonb)",
     "issue_certificate": "SELECT public.issue_certificate(gen_random_uuid())",
+    # 020: the payment webhook's refund
+    "apply_refund_event": "SELECT public.apply_refund_event('evt_forged', gen_random_uuid(), NULL, 'forged', "
+                          "'{}'::jsonb)",
 }
 SIGNED_IN_ONLY = {
     "mark_payouts_paid": "SELECT public.mark_payouts_paid(ARRAY[gen_random_uuid()])",
     "admin_refund": "SELECT public.admin_refund(gen_random_uuid(), gen_random_uuid())",
     "course_revenue": "SELECT public.course_revenue(gen_random_uuid())",
+    # 020: payouts and refunds
+    "create_payout": "SELECT public.create_payout(gen_random_uuid(), 'USD')",
+    "mark_payout_paid": "SELECT public.mark_payout_paid(gen_random_uuid(), 'ref')",
+    "cancel_payout": "SELECT public.cancel_payout(gen_random_uuid())",
+    "admin_refund_sale": "SELECT public.admin_refund_sale(gen_random_uuid(), NULL, 'why')",
+    "refund_my_sale": "SELECT public.refund_my_sale(gen_random_uuid(), 'why')",
+    "revenue_period_figures": "SELECT * FROM public.revenue_period_figures(now(), now(), NULL, NULL)",
+    "my_payments": "SELECT * FROM public.my_payments(10, NULL, NULL, NULL)",
+    "request_monthly_stats_refresh": "SELECT public.request_monthly_stats_refresh()",
 }
 
 
@@ -245,6 +257,11 @@ def test_an_instructor_cannot_pay_themself_out_or_refund(world):
     assert refusal(db, world.actor("student"), "SELECT admin_refund(%s, NULL)", (world.e_student,)) == DENIED
     assert db.value("SELECT count(*) FROM revenue_transactions WHERE instructor_id = %s "
                     "AND payout_status = 'paid'", (world.u["owner"],)) == 0
+    # 020: nor through the payout batches or the admin's refund
+    assert refusal(db, owner, "SELECT create_payout(%s)", (world.u["owner"],)) == DENIED
+    assert refusal(db, owner, "SELECT admin_refund_sale(%s, NULL, 'mine')", (mine[0],)) == DENIED
+    assert refusal(db, world.actor("student"), "SELECT admin_refund_sale(%s, 1, 'mine')", (mine[0],)) == DENIED
+    assert db.value("SELECT count(*) FROM payouts WHERE instructor_id = %s", (world.u["owner"],)) == 0
 
 
 # Direct writes a student might try on their own pending enrollment.
@@ -280,6 +297,7 @@ ARGUMENT = {
     "bigint": "1", "enrollment_status": "'pending'", "activity_type": "'enrolled'",
     "enrollment_status[]": "'{enrolled}'",
     "user_role": "'instructor'",  # 017: admin_set_role, admin_users
+    "character": "'USD'", "date": "current_date",  # 020: create_payout, next_payout_date
 }
 
 

@@ -309,8 +309,20 @@ def places(world, tmp_path_factory):
         "announcement_id": _announcement(db, users["owner"], course.id),
         "invitation_id": db.value("SELECT id FROM course_invitations WHERE email = 'invited-input@example.test'"),
         "enrollment_id": enroll(db, users["student"], world.course().id),  # one to leave (/learning/<id>/leave)
+        # 020: the student's paid sale in the owner's course (its page, the admin's, the receipt), a payout
+        "transaction_id": _sale(db, users["student"], world.course(price="9.99").id),
+        "payout_id": db.value("INSERT INTO payouts (instructor_id, cutoff, scheduled_for) "
+                              "VALUES (%s, now(), current_date) RETURNING id", (users["owner"],)),
         **_discussion(world, course),  # 022
     }
+
+
+def _sale(db, student, course_id):
+    """A paid enrollment's sale (020's pages)."""
+    from tests.support import pay
+    enrollment = enroll(db, student, course_id)
+    pay(db, enrollment)
+    return db.value("SELECT id FROM revenue_transactions WHERE enrollment_id = %s", (enrollment,))
 
 
 def _discussion(world, course) -> dict:

@@ -16,6 +16,7 @@ from tests.test_web_students_roster import RULES as ROSTER_RULES
 from tests.test_web_student_page import RULES as STUDENT_PAGE_RULES
 from tests.test_web_announcements import RULES as ANNOUNCEMENT_RULES
 from tests.test_web_bulk_enroll import RULES as BULK_ENROLL_RULES
+from tests.test_web_revenue import RULES as REVENUE_RULES
 from tests.test_web_discussions import RULES as DISCUSSION_RULES
 from tests.web import close_app, htmx, make_app, sign_in
 
@@ -42,6 +43,13 @@ ROUTES = {
     "/students/announcements/new": (SIGN_IN, 404, 200, 404, 404),
     "/announcements/": (SIGN_IN, 200, 200, 200, 200),
     "/revenue/": (SIGN_IN, 404, 200, 404, 404),
+    "/revenue/?period=quarter&sort=title": (SIGN_IN, 404, 200, 404, 404),  # 020: the rest in test_web_revenue
+    "/revenue/transactions": (SIGN_IN, 404, 200, 404, 404),
+    "/revenue/transactions?period=all&kind=refund&payout=paid": (SIGN_IN, 404, 200, 404, 404),
+    "/revenue/payouts": (SIGN_IN, 404, 200, 404, 404),
+    "/revenue/admin/payouts": (SIGN_IN, 404, 404, 404, 200),
+    "/revenue/admin/sales": (SIGN_IN, 404, 404, 404, 200),
+    "/revenue/receipts": (SIGN_IN, 200, 404, 404, 404),
     "/reviews/": (SIGN_IN, 404, 200, 404, 404),
     "/reviews/?answered=unanswered&rating=5&reported=reported": (SIGN_IN, 404, 200, 404, 404),
     "/settings/": (SIGN_IN, 404, 200, 404, 404),
@@ -152,7 +160,7 @@ def test_every_route_is_in_the_table(clients):
     known = (set(ROUTES) | POST_ONLY | SIGNED_LINKS | ACCOUNT_RULES | EXPORTS | COURSE_RULES | STUDENT_SIDE_RULES
              | NOTIFICATION_RULES | SETTINGS_RULES | REVIEW_RULES | ROSTER_RULES | STUDENT_PAGE_RULES
              | BULK_ENROLL_RULES | ANNOUNCEMENT_RULES | ADMIN_RULES | ORGANIZATION_RULES | MODERATION_RULES
-             | DISCUSSION_RULES
+             | DISCUSSION_RULES | REVENUE_RULES
              | {"/static/<path:filename>", "/static/vendor/<name>"})
     rules = {rule.rule for rule in app.url_map.iter_rules()}
     assert rules - known == set()

@@ -455,6 +455,26 @@ WHERE g.amount_paid > 0 AND g.payment_status = 'completed'"""),
     ]
 
 
+def payouts() -> list[tuple[str, str]]:
+    """020: the rows paid out above, in one paid payout per instructor, currency and month (a row is
+    paid out by exactly one payout, whose totals are its rows': private.verify_money)."""
+    return [
+        ("payouts", """
+INSERT INTO payouts (id, instructor_id, currency, status, line_count, gross_amount, fee_amount, total_amount,
+                     cutoff, scheduled_for, created_at, paid_at)
+SELECT gen_random_uuid(), instructor_id, currency, 'paid', count(*), sum(amount), sum(platform_fee_amount),
+       sum(instructor_earnings), max(payout_date), max(payout_date)::date, max(payout_date), max(payout_date)
+FROM revenue_transactions WHERE payout_status = 'paid' AND payout_id IS NULL
+GROUP BY instructor_id, currency, date_trunc('month', payout_date)"""),
+        ("revenue_transactions (their payouts)", """
+UPDATE revenue_transactions r SET payout_id = p.id
+FROM payouts p
+WHERE r.payout_status = 'paid' AND r.payout_id IS NULL AND p.status = 'paid'
+  AND (p.instructor_id, p.currency) = (r.instructor_id, r.currency)
+  AND date_trunc('month', p.paid_at) = date_trunc('month', r.payout_date)"""),
+    ]
+
+
 def activity() -> list[tuple[str, str]]:
     """The timeline the triggers would have written for every row above, at the rows' own times."""
     insert = ("INSERT INTO student_activity (id, activity_type, instructor_id, student_id, course_id, "
@@ -535,7 +555,8 @@ JOIN users u ON u.id = {uid('student', 'b.student')}""")]
 def steps(size: Size) -> list[tuple[str, str]]:
     """Every loading statement, in foreign-key order."""
     return [*people(size), *catalog(), ("plan: enrollments", enrollment_fates(size)),
-            ("plan: workshops", workshop_plan(size)), *enrollments(), *workshops(size), *activity(), *outbox()]
+            ("plan: workshops", workshop_plan(size)), *enrollments(), *workshops(size), *payouts(), *activity(),
+            *outbox()]
 
 
 # --- the run ----------------------------------------------------------------------------------

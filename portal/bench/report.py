@@ -73,11 +73,14 @@ def size_section(r: dict) -> list[str]:
     lines += [f"### Instructor pages under load: gunicorn ({load['workers']} workers), concurrency "
               f"{load['concurrency']}", "",
               "Server time from the `Server-Timing` header the bench WSGI adds; client time includes queueing.", ""]
-    lines += ["*alone*: one request on its own, before the load (a page slower than "
-              f"{r['meta']['settings'].get('slow_page', 30):g} s is reported, not loaded).", ""]
-    lines += table(["page", "alone ms", "requests", "errors", "server p50 ms", "server p95 ms", "client p50 ms",
+    alone = r["meta"]["settings"].get("alone")  # results from before it was measured: one request
+    lines += [(f"*alone*: server p50 / p95 of {alone} requests one after another before the load"
+               if alone else "*alone*: one request on its own, before the load")
+              + f" (a page whose first request takes more than {r['meta']['settings'].get('slow_page', 30):g} s "
+              "is reported, not loaded).", ""]
+    lines += table(["page", "alone p50 / p95 ms", "requests", "errors", "server p50 ms", "server p95 ms", "client p50 ms",
                     "client p95 ms"],
-                   [[p["name"], p.get("alone_ms"), p["requests"] if p.get("loaded", True) else "not loaded",
+                   [[p["name"], f"{_cell(p.get('alone_ms'))} / {_cell(p.get('alone_p95_ms'))}", p["requests"] if p.get("loaded", True) else "not loaded",
                      _errors(p["errors"]), *(
                          [p["server_p50_ms"], p["server_p95_ms"], p["client_p50_ms"], p["client_p95_ms"]]
                          if p.get("loaded", True) else [None] * 4)] for p in load["pages"]])

@@ -29,10 +29,11 @@ class Settings:
     timeout: float        # seconds one HTTP request may take
     throughput_requests: int
     slow_page: float = 30.0  # seconds: a page whose single request takes longer is not loaded
+    alone: int = 20          # requests one after another, before the load (p50 and p95 "alone")
 
 
 SETTINGS = {
-    "smoke": Settings(rounds=3, requests=8, budget=20, timeout=30, throughput_requests=16),
+    "smoke": Settings(rounds=3, requests=8, budget=20, timeout=30, throughput_requests=16, alone=3),
     "10k": Settings(rounds=9, requests=64, budget=60, timeout=60, throughput_requests=200),
     "100k": Settings(rounds=7, requests=48, budget=90, timeout=120, throughput_requests=120),
     "1m": Settings(rounds=5, requests=16, budget=240, timeout=600, throughput_requests=24),
@@ -79,14 +80,43 @@ def pages(course_id, student_id) -> list[tuple[str, str]]:
             ("students activity timeline (first page)", "/students/activity"),
             ("bulk enrollment form", "/students/enroll"), ("announcements", "/students/announcements"),
             ("open invitations", "/students/invitations"),
+            # issue 16: revenue (the period's figures read the instructor's rows of the period)
+            ("revenue overview (this month)", "/revenue/"),
+            ("revenue overview (this year)", "/revenue/?period=year"),
+            ("revenue overview (biggest course, this year)", f"/revenue/?period=year&item=course:{course_id}"),
+            ("revenue transactions (first page, all time)", "/revenue/transactions?period=all"),
+            ("revenue transactions (biggest course, refunds)",
+             f"/revenue/transactions?period=all&item=course:{course_id}&kind=refund"),
+            ("payouts", "/revenue/payouts"),
             # issue 19: the teachers' side of the discussions (the generator writes no posts yet: these
             # measure the empty lists' plans over 022's partial indexes, at every size)
             ("unanswered questions inbox (first page)", "/discussions/inbox"),
             ("grading queue (first page)", "/discussions/grading")]
 
 
+# issue 17: the platform admin's and an organization admin's pages, each signed in as that person.
+ADMIN_PAGES = [("admin: overview", "/admin/"), ("admin: users (first page)", "/admin/users"),
+               ("admin: users (search a name)", "/admin/users?q=noor+okafor"),
+               ("admin: organizations", "/admin/organizations"), ("admin: job queue", "/admin/jobs"),
+               ("admin: moderation queue", "/admin/moderation/"), ("admin: audit log", "/audit/")]
+ORG_ADMIN_PAGES = [("org admin: organization home", "/organization/"),
+                   ("org admin: courses (first page)", "/organization/courses"),
+                   ("org admin: workshops (first page)", "/organization/workshops"),
+                   ("org admin: instructors (first page)", "/organization/instructors"),
+                   ("org admin: audit log", "/audit/")]
+
+
+def personas(ids: dict) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """(email, user id, pages) of each person measured: the largest instructor, the platform admin and
+    the admin of the largest organization."""
+    return [(top_email(), ids["instructor"], pages(ids["course"], ids["student"])),
+            (ids["admin_email"], ids["admin"], ADMIN_PAGES),
+            (ids["org_admin_email"], ids["org_admin"], ORG_ADMIN_PAGES)]
+
+
 def subjects(owner_url: str) -> dict:
-    """The ids the measurements need: the largest instructor, their biggest course and biggest free course."""
+    """The ids the measurements need: the largest instructor, their biggest course and biggest free course,
+    the platform admin, and the admin of the organization with the most courses."""
     with psycopg2.connect(owner_url) as conn, conn.cursor() as cur:
         cur.execute("SELECT id FROM users WHERE email = %s", (top_email(),))
         instructor = cur.fetchone()[0]
@@ -100,44 +130,60 @@ def subjects(owner_url: str) -> dict:
         student = cur.fetchone()[0]
         cur.execute("SELECT total_students FROM instructor_profiles WHERE user_id = %s", (instructor,))
         students = cur.fetchone()[0]
+        cur.execute("SELECT id, email::text FROM users WHERE role = 'admin' AND is_active ORDER BY created_at, id LIMIT 1")
+        admin = cur.fetchone()
+        cur.execute("""SELECT u.id, u.email::text FROM users u
+                       WHERE u.role = 'org_admin' AND u.is_active
+                       ORDER BY (SELECT count(*) FROM courses c WHERE c.organization_id = u.organization_id) DESC, u.id
+                       LIMIT 1""")
+        org_admin = cur.fetchone()
         cur.execute("SELECT split_part(version(), ' ', 2), current_setting('server_version')")
         version = cur.fetchone()[1]
     conn.close()
     free = next(c for c in courses if c[1] == 0)
     return {"instructor": instructor, "course": courses[0][0], "course_enrollments": courses[0][2], "student": student,
-            "free_course": free[0], "students": students, "postgres": version}
+            "free_course": free[0], "students": students, "postgres": version,
+            "admin": admin[0], "admin_email": admin[1], "org_admin": org_admin[0], "org_admin_email": org_admin[1]}
 
 
-def sql_pages(urls, ids: dict, sides: measure.Sides, settings: Settings) -> list[dict]:
-    """Capture each page's statements through the Flask test client, then time them on both sides."""
+def sql_pages(urls, ids: dict, settings: Settings) -> list[dict]:
+    """Capture each page's statements through the Flask test client, signed in as its person, then time
+    them on both sides with that person's claims."""
     from portal import create_app
 
     app = create_app({"DATABASE_URL": urls.app, "SECRET_KEY": secrets.token_urlsafe(32),
                       "WTF_CSRF_ENABLED": False, "DATABASE_POOL_SIZE": 2})
-    client = app.test_client()
-    response = client.post("/sign-in", data={"email": top_email(), "password": PASSWORD})
-    if response.status_code not in (302, 303):
-        raise click.ClickException(f"signing in as {top_email()} answered {response.status_code}")
     results = []
-    for name, path in pages(ids["course"], ids["student"]):
-        status, statements = measure.capture(client, path, _headers(path))
-        log.info("page %s: %s, %d statements", name, status, len(statements))
-        result = measure.measure_page(sides, name, statements, settings.rounds, settings.budget)
-        result["status"] = status
-        results.append(result)
+    for email, user_id, their_pages in personas(ids):
+        client = app.test_client()
+        response = client.post("/sign-in", data={"email": email, "password": PASSWORD})
+        if response.status_code not in (302, 303):
+            raise click.ClickException(f"signing in as {email} answered {response.status_code}")
+        sides = measure.Sides.open(urls, user_id)
+        try:
+            for name, path in their_pages:
+                status, statements = measure.capture(client, path, _headers(path))
+                log.info("page %s: %s, %d statements", name, status, len(statements))
+                result = measure.measure_page(sides, name, statements, settings.rounds, settings.budget)
+                result["status"] = status
+                results.append(result)
+        finally:
+            sides.close()
     return results
 
 
 def http_pages(urls, ids: dict, settings: Settings) -> dict:
     workers = load.serve.worker_count()
     with load.gunicorn(urls.app, ids["course"], workers, int(settings.timeout) + 30) as port:
-        cookie = load.sign_in(port, top_email(), PASSWORD)
         results = []
         alone = {}
-        for name, path in pages(ids["course"], ids["student"]):
-            click.echo(f"  load: {name}")
-            results.append(load_page(port, cookie, name, path, settings))
-            alone[path] = results[-1]["alone_ms"]
+        for email, _, their_pages in personas(ids):
+            their_cookie = load.sign_in(port, email, PASSWORD)
+            for name, path in their_pages:
+                click.echo(f"  load: {name}")
+                results.append(load_page(port, their_cookie, name, path, settings))
+                alone.setdefault(path, results[-1]["alone_ms"])
+        cookie = load.sign_in(port, top_email(), PASSWORD)
         click.echo("  throughput: dashboard vs bare page")
         if alone["/dashboard"] is None or alone["/dashboard"] > settings.slow_page * 1000:
             rates = {"dashboard": None, "bare": None}  # one request alone is too slow to load
@@ -152,12 +198,16 @@ def http_pages(urls, ids: dict, settings: Settings) -> dict:
 
 
 def load_page(port: int, cookie: str, name: str, path: str, settings: Settings) -> dict:
-    """One request alone (its server time is reported), then the bounded load unless that one
-    request was slower than ``settings.slow_page``: such a page is reported, not hammered."""
+    """One request alone; unless it was slower than ``settings.slow_page`` (such a page is reported,
+    not hammered), ``settings.alone`` more one after another (their server p50 and p95 are the page's
+    "alone" figures: what one user waits on an otherwise idle server), then the bounded load."""
     first = load.hammer(port, path, cookie, 1, 1, settings.timeout, settings.budget, _headers(path)).report()
     result = {"name": name, "path": path, "alone_ms": first["server_p50_ms"], "loaded": False}
     if first["server_p50_ms"] is None or first["server_p50_ms"] > settings.slow_page * 1000:
         return {**result, **first}
+    alone = load.hammer(port, path, cookie, settings.alone, 1, settings.timeout, settings.budget,
+                        _headers(path)).report()
+    result.update(alone_ms=alone["server_p50_ms"], alone_p95_ms=alone["server_p95_ms"])
     outcome = load.hammer(port, path, cookie, settings.requests, CONCURRENCY, settings.timeout, settings.budget,
                           _headers(path))
     return {**result, **outcome.report(), "loaded": True}
@@ -172,7 +222,7 @@ def measure_all(urls, size: str, settings: Settings, generation: dict | None) ->
         click.echo("helpers...")
         helpers = measure.measure_helpers(sides, ids["instructor"], ids["course"], settings.rounds)
         click.echo("pages' statements...")
-        pages_sql = sql_pages(urls, ids, sides, settings)
+        pages_sql = sql_pages(urls, ids, settings)
     finally:
         sides.close()
     click.echo("pages under load...")

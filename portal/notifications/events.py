@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, url_for
 
-from portal.formatting import percent
+from portal.formatting import money, percent
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
 
@@ -154,6 +154,14 @@ EVENTS: dict[str, Event] = {
     "figures_mismatch": Event(
         lambda p, tz: f"The nightly check found {p['count']} stored figure(s) that differ from their recomputation",
         lambda p: ("admin.jobs", {})),
+    # 020: a refund, told to the student (its receipt); a payout sent, told to the instructor.
+    "refund_issued": Event(
+        lambda p, tz: (f"You were refunded {money(p['amount'], p.get('currency') or 'USD')} "
+                       f"for {p.get('item_title') or 'a purchase'}"),
+        lambda p: ("revenue.receipt", {"transaction_id": p["refund_id"]})),
+    "payout_paid": Event(
+        lambda p, tz: f"A payout of {money(p['amount'], p.get('currency') or 'USD')} was sent to you",
+        lambda p: ("revenue.payout", {"payout_id": p["payout_id"]})),
 }
 
 

@@ -213,12 +213,17 @@ def _page_sql(order: Order, conditions: list[str], *, down: bool, after: bool, s
         conditions = [c for c in conditions if "roster_search" not in c]
         # From the students whose name or email matches (roster_search, at most SEARCH_CAP of them,
         # read first by ``matches``), to their enrollments in the caller's courses.
+        # Each match's enrollments are looked up by (user_id, course_id) (OFFSET 0 keeps it a nested
+        # loop: planned as a join, a common name's few hundred matches were hashed against every
+        # enrollment of the caller's courses, 170,000 rows at 1M).
         page = f"""
     SELECT s.enrollment_id
     FROM unnest(%(matches)s::uuid[]) m(user_id)
-    JOIN public.course_enrollments e ON e.user_id = m.user_id
+    CROSS JOIN LATERAL (SELECT {ENROLLMENT_COLUMNS} FROM public.course_enrollments e
+                        WHERE e.user_id = m.user_id AND e.course_id = ANY ({SCOPE}){' AND e.course_id = %(course)s' if course else ''}
+                        OFFSET 0) e
     JOIN public.student_progress s ON s.enrollment_id = e.id
-    WHERE e.course_id = ANY ({SCOPE}){' AND e.course_id = %(course)s' if course else ''}{_where(conditions)}
+    WHERE true{_where(conditions)}
     {by}
     LIMIT %(limit)s"""
     else:
@@ -243,24 +248,38 @@ def _page_sql(order: Order, conditions: list[str], *, down: bool, after: bool, s
         FROM {driven}{_where(conditions + extra)}
         {ordered_by}
         LIMIT %(limit)s)"""
+        def merged(lateral: str) -> str:
+            return f"""
+    SELECT p.enrollment_id, p.sort_key
+    FROM (SELECT x AS course_id FROM unnest({SCOPE}) x{' WHERE x = %(course)s' if course else ''}) m
+    CROSS JOIN LATERAL {lateral} p
+    ORDER BY p.sort_key {direction}, p.enrollment_id {direction}
+    LIMIT %(limit)s"""
         if at_risk and order.column == "last_activity_at":
             # At risk in the order of activity: the recently active are at risk only when lagging, and
             # are few (the inactivity window): a range of idx_student_progress_course_activity (002), on
             # the column itself, because a condition on the coalesce of the order's index is not
             # leakproof and would be a filter after the policy, read to the end of the course. Every
             # active enrollment before the window is at risk (inactive): the order's own index.
+            # Every row of one part comes before every row of the other in this order (the recent
+            # first going down), so the second part is read only when the first leaves the page short
+            # (a one-time filter): a first page of the lagging recent reads no inactive row.
             window = _WINDOW
-            recent = (f"ORDER BY s.last_activity_at {direction}, s.enrollment_id {direction}")
-            lateral = (f"{branch([f's.last_activity_at > {window}'], recent)}\n"
-                       f"        UNION ALL {branch([f'{order.key} <= {window}'])}")
-        else:
-            lateral = branch([])
-        page = f"""
-    SELECT p.enrollment_id
-    FROM (SELECT x AS course_id FROM unnest({SCOPE}) x{' WHERE x = %(course)s' if course else ''}) m
-    CROSS JOIN LATERAL ({lateral}) p
+            recent = branch([f"s.last_activity_at > {window}"],
+                            f"ORDER BY s.last_activity_at {direction}, s.enrollment_id {direction}")
+            inactive = branch([f"{order.key} <= {window}"])
+            head, tail = (recent, inactive) if down else (inactive, recent)
+            page = f"""
+    WITH head AS ({merged(head)})
+    SELECT p.enrollment_id FROM (
+        SELECT enrollment_id, sort_key FROM head
+        UNION ALL
+        SELECT t.enrollment_id, t.sort_key FROM ({merged(tail)}) t
+        WHERE (SELECT count(*) FROM head) < %(limit)s) p
     ORDER BY p.sort_key {direction}, p.enrollment_id {direction}
     LIMIT %(limit)s"""
+        else:
+            page = merged(branch([])).replace("p.enrollment_id, p.sort_key", "p.enrollment_id", 1)
     return f"""
 WITH page AS ({page})
 SELECT {COLUMNS}

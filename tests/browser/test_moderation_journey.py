@@ -83,6 +83,10 @@ def test_a_reported_review_is_hidden_restored_and_answered(demo_server, page):
     # 4. The audit log shows the decision.
     page.goto(f"{base}/admin/moderation/")
     page.get_by_role("link", name="Audit log").first.click()
+    # A click does not wait for the next page to load: a choice made before htmx has started on it
+    # would change the list nowhere (the one failure this journey had).
+    expect(page).to_have_url(re.compile(r"/audit/$"))
+    page.wait_for_load_state("load")
     page.get_by_label("What").select_option("review.hidden")           # htmx swaps the list
     expect(page).to_have_url(re.compile(r"/audit/\?action=review\.hidden"))
     first = page.locator("tbody tr").first

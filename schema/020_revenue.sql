@@ -1,0 +1,666 @@
+-- 020: revenue (issue 16): refunds of any sale, payout batches, the money
+-- invariants, and the reads the revenue pages need.
+--
+--   1. The refund window (a platform setting, default 14 days).
+--   2. Payouts: one batch per instructor and currency, created by an admin
+--      from every completed, unpaid, past-the-refund-window sale (and every
+--      unpaid refund whose sale is batched or paid: a refund after payout is
+--      carried to the next batch as a negative line), reviewed, then marked
+--      paid. revenue_transactions.payout_id names the batch a row is in: a row
+--      is paid out at most once by construction. Rows already paid before 020
+--      get one paid batch per instructor, currency and payout date.
+--   3. Refunds: private.refund_sale() does the work for every kind of sale (a
+--      course enrollment or a workshop registration): a negative mirror row
+--      (in full, or in part: the fee refunded in proportion, rounded at the
+--      cent by public.platform_fee), the enrollment or registration ended (a
+--      refunded enrollment's certificate verifies as revoked, 005), the
+--      student told. Callers: public.refund_my_sale() (the sale's instructor,
+--      in full, within the window), public.admin_refund_sale() (an admin, in
+--      full or in part), public.apply_refund_event() (the payment webhook,
+--      service_role, once per event id).
+--   4. The money invariants: private.verify_money(), in the verifier's shape,
+--      included in private.verify_figures() (the nightly job) and `db verify`.
+--   5. Reads: the revenue overview's figures for a period, the payouts an
+--      instructor sees, a student's own payments and refunds (receipts).
+--
+-- Lock order: the enrollment or registration, then its revenue rows (as the
+-- 002 triggers: an enrollment's update writes its revenue row), then payouts.
+
+-- 1. The refund window -------------------------------------------------------------------
+
+CREATE TABLE private.money_settings (
+    singleton     boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    refund_window interval NOT NULL DEFAULT '14 days'
+                  CHECK (refund_window >= interval '0' AND refund_window <= interval '365 days')
+);
+ALTER TABLE private.money_settings ENABLE ROW LEVEL SECURITY;
+ALTER TABLE private.money_settings FORCE ROW LEVEL SECURITY;
+REVOKE ALL ON private.money_settings FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
+INSERT INTO private.money_settings DEFAULT VALUES;
+
+-- How long after a sale its instructor may refund it, and before which it is not paid out.
+CREATE FUNCTION public.refund_window() RETURNS interval
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT coalesce((SELECT refund_window FROM private.money_settings), interval '14 days')
+$$;
+
+-- 2. Payouts ---------------------------------------------------------------------------------
+
+CREATE TYPE public.payout_batch_status AS ENUM ('scheduled', 'paid', 'cancelled');
+
+CREATE TABLE public.payouts (
+    id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    instructor_id uuid NOT NULL REFERENCES public.users (id) ON DELETE RESTRICT,
+    currency      char(3) NOT NULL DEFAULT 'USD',
+    status        public.payout_batch_status NOT NULL DEFAULT 'scheduled',
+    -- The sums of its rows (kept when it is made; private.verify_money checks them).
+    line_count    integer NOT NULL DEFAULT 0 CHECK (line_count >= 0),
+    gross_amount  numeric(12,2) NOT NULL DEFAULT 0,
+    fee_amount    numeric(12,2) NOT NULL DEFAULT 0,
+    total_amount  numeric(12,2) NOT NULL DEFAULT 0,
+    -- Sales before it were eligible (now() less the refund window when made).
+    cutoff        timestamptz NOT NULL,
+    scheduled_for date NOT NULL,
+    created_by    uuid REFERENCES public.users (id) ON DELETE SET NULL,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    paid_at       timestamptz,
+    paid_by       uuid REFERENCES public.users (id) ON DELETE SET NULL,
+    reference     text CHECK (char_length(reference) <= 200),
+    CONSTRAINT payout_amount_is_gross_less_fees CHECK (total_amount = gross_amount - fee_amount),
+    CONSTRAINT paid_payouts_have_a_date CHECK ((status = 'paid') = (paid_at IS NOT NULL))
+);
+CREATE UNIQUE INDEX uq_payouts_one_scheduled ON public.payouts (instructor_id, currency)
+    WHERE status = 'scheduled';
+CREATE INDEX idx_payouts_instructor ON public.payouts (instructor_id, created_at DESC, id DESC);
+CREATE INDEX idx_payouts_status ON public.payouts (status, created_at DESC, id DESC);
+
+ALTER TABLE public.revenue_transactions
+    ADD COLUMN payout_id uuid REFERENCES public.payouts (id) ON DELETE RESTRICT;
+-- A payout's rows (its page and statement), and the rows not yet in a batch (what a batch takes).
+CREATE INDEX idx_revenue_payout ON public.revenue_transactions (payout_id, transaction_date, id)
+    WHERE payout_id IS NOT NULL;
+CREATE INDEX idx_revenue_unbatched ON public.revenue_transactions (instructor_id, currency, transaction_date)
+    WHERE payout_id IS NULL AND payout_status = 'pending' AND payment_status = 'completed';
+-- The transactions page: an instructor's rows newest first (keyset), with what its filters
+-- and sums read, index-only.
+CREATE INDEX idx_revenue_instructor_page ON public.revenue_transactions
+    (instructor_id, transaction_date DESC, id DESC)
+    INCLUDE (transaction_type, amount, platform_fee_amount, instructor_earnings, payout_status,
+             payment_status, course_id, workshop_id);
+CREATE INDEX idx_revenue_course_page ON public.revenue_transactions (course_id, transaction_date DESC, id DESC)
+    WHERE course_id IS NOT NULL;
+CREATE INDEX idx_revenue_student_page ON public.revenue_transactions (student_id, transaction_date DESC, id DESC);
+CREATE INDEX idx_revenue_refund_of ON public.revenue_transactions (refund_of) WHERE refund_of IS NOT NULL;
+
+-- Rows paid before 020: one paid batch per instructor, currency and payout date.
+WITH batches AS (
+    INSERT INTO public.payouts (instructor_id, currency, status, line_count, gross_amount, fee_amount,
+                                total_amount, cutoff, scheduled_for, paid_at)
+    SELECT instructor_id, currency, 'paid', count(*), sum(amount), sum(platform_fee_amount),
+           sum(instructor_earnings), payout_date, payout_date::date, payout_date
+    FROM public.revenue_transactions
+    WHERE payout_status = 'paid' AND payout_id IS NULL
+    GROUP BY instructor_id, currency, payout_date
+    RETURNING id, instructor_id, currency, paid_at)
+UPDATE public.revenue_transactions r SET payout_id = b.id
+FROM batches b
+WHERE r.payout_status = 'paid' AND r.payout_id IS NULL
+  AND (r.instructor_id, r.currency, r.payout_date) = (b.instructor_id, b.currency, b.paid_at);
+
+-- The next payout day after p_after on a schedule: weekly, the next Monday; biweekly, the
+-- next Monday of an even ISO week; monthly, the first of the next month.
+CREATE FUNCTION public.next_payout_date(p_schedule text, p_after date) RETURNS date
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT CASE p_schedule
+        WHEN 'weekly' THEN p_after + (8 - extract(isodow FROM p_after)::integer)
+        WHEN 'biweekly' THEN
+            p_after + (8 - extract(isodow FROM p_after)::integer)
+            + CASE WHEN extract(week FROM p_after + (8 - extract(isodow FROM p_after)::integer))::integer % 2 = 1
+                   THEN 7 ELSE 0 END
+        ELSE (date_trunc('month', p_after) + interval '1 month')::date
+    END
+$$;
+
+CREATE FUNCTION private.refuse_money(p_code text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    CASE p_code
+    WHEN 'sale_not_found' THEN
+        RAISE EXCEPTION 'no such sale' USING ERRCODE = 'no_data_found', CONSTRAINT = 'sale_not_found';
+    WHEN 'sale_already_refunded' THEN
+        RAISE EXCEPTION 'this sale was refunded already'
+            USING ERRCODE = 'unique_violation', CONSTRAINT = 'sale_already_refunded';
+    WHEN 'refund_amount_range' THEN
+        RAISE EXCEPTION 'a refund is more than 0 and at most the sale, in cents'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'refund_amount_range';
+    WHEN 'refund_reason_required' THEN
+        RAISE EXCEPTION 'a refund says why (1 to 500 characters)'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'refund_reason_required';
+    WHEN 'refund_window_closed' THEN
+        RAISE EXCEPTION 'the refund window of this sale has closed'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'refund_window_closed';
+    WHEN 'payout_already_scheduled' THEN
+        RAISE EXCEPTION 'this instructor has a scheduled payout in this currency'
+            USING ERRCODE = 'unique_violation', CONSTRAINT = 'payout_already_scheduled';
+    WHEN 'nothing_to_pay_out' THEN
+        RAISE EXCEPTION 'nothing to pay out'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'nothing_to_pay_out';
+    WHEN 'payout_not_scheduled' THEN
+        RAISE EXCEPTION 'this payout is not scheduled (paid or cancelled already)'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'payout_not_scheduled';
+    WHEN 'payout_not_found' THEN
+        RAISE EXCEPTION 'no such payout' USING ERRCODE = 'no_data_found', CONSTRAINT = 'payout_not_found';
+    ELSE
+        RAISE EXCEPTION 'refused' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'not_permitted';
+    END CASE;
+END
+$$;
+
+-- An admin makes the next payout of an instructor in a currency: every completed sale not
+-- in a batch, unpaid, older than the refund window; and every unpaid refund not in a batch
+-- whose sale is in a batch (this one or an earlier one). Refused when a scheduled one exists
+-- or when the total would not be positive (refunds then wait for later earnings).
+CREATE FUNCTION public.create_payout(p_instructor_id uuid, p_currency char(3) DEFAULT 'USD') RETURNS uuid
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    uid uuid := (SELECT rls.uid());
+    new_id uuid;
+    sums record;
+    schedule text;
+BEGIN
+    IF NOT (SELECT rls.is_admin()) THEN
+        RAISE EXCEPTION 'only an administrator pays out' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'admin_only';
+    END IF;
+    IF EXISTS (SELECT 1 FROM public.payouts
+               WHERE instructor_id = p_instructor_id AND currency = p_currency AND status = 'scheduled') THEN
+        PERFORM private.refuse_money('payout_already_scheduled');
+    END IF;
+    SELECT coalesce(s.payout_schedule, 'monthly') INTO schedule
+    FROM (SELECT 1) one LEFT JOIN public.instructor_settings s ON s.user_id = p_instructor_id;
+    INSERT INTO public.payouts (instructor_id, currency, cutoff, scheduled_for, created_by)
+    VALUES (p_instructor_id, p_currency, now() - public.refund_window(),
+            public.next_payout_date(schedule, current_date), uid)
+    RETURNING id INTO new_id;
+    -- The courses and workshops of the rows first (in id order), then the rows: the lock order
+    -- of refunds and of paying out (private.lock_payout_items), whatever follows in this transaction.
+    PERFORM 1 FROM public.courses c
+    WHERE c.id IN (SELECT r.course_id FROM public.revenue_transactions r
+                   WHERE r.instructor_id = p_instructor_id AND r.currency = p_currency AND r.payout_id IS NULL
+                     AND r.payout_status = 'pending' AND r.payment_status = 'completed')
+    ORDER BY c.id FOR NO KEY UPDATE;
+    PERFORM 1 FROM public.workshops w
+    WHERE w.id IN (SELECT r.workshop_id FROM public.revenue_transactions r
+                   WHERE r.instructor_id = p_instructor_id AND r.currency = p_currency AND r.payout_id IS NULL
+                     AND r.payout_status = 'pending' AND r.payment_status = 'completed')
+    ORDER BY w.id FOR NO KEY UPDATE;
+    UPDATE public.revenue_transactions
+    SET payout_id = new_id
+    WHERE instructor_id = p_instructor_id AND currency = p_currency
+      AND payout_id IS NULL AND payout_status = 'pending' AND payment_status = 'completed'
+      AND transaction_type <> 'refund' AND transaction_date < now() - public.refund_window();
+    UPDATE public.revenue_transactions r
+    SET payout_id = new_id
+    WHERE r.instructor_id = p_instructor_id AND r.currency = p_currency
+      AND r.payout_id IS NULL AND r.payout_status = 'pending' AND r.payment_status = 'completed'
+      AND r.transaction_type = 'refund'
+      AND EXISTS (SELECT 1 FROM public.revenue_transactions s WHERE s.id = r.refund_of AND s.payout_id IS NOT NULL);
+    SELECT count(*)::integer AS n, coalesce(sum(amount), 0) AS gross, coalesce(sum(platform_fee_amount), 0) AS fees,
+           coalesce(sum(instructor_earnings), 0) AS total
+    INTO sums FROM public.revenue_transactions WHERE payout_id = new_id;
+    IF sums.n = 0 OR sums.total <= 0 THEN
+        PERFORM private.refuse_money('nothing_to_pay_out');
+    END IF;
+    UPDATE public.payouts
+    SET line_count = sums.n, gross_amount = sums.gross, fee_amount = sums.fees, total_amount = sums.total
+    WHERE id = new_id;
+    RETURN new_id;
+END
+$$;
+
+-- Paying rows out moves their courses' and workshops' pending payout (008's trigger), row by
+-- row. The courses and workshops are locked first, in id order, before any row: a refund
+-- (private.refund_sale) locks its course before its sale, so the two wait for each other in one
+-- order instead of each holding what the other needs.
+CREATE FUNCTION private.lock_payout_items(p_payout_id uuid) RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT count(*) FROM (SELECT c.id FROM public.courses c
+                          WHERE c.id IN (SELECT r.course_id FROM public.revenue_transactions r
+                                         WHERE r.payout_id = p_payout_id)
+                          ORDER BY c.id FOR NO KEY UPDATE) locked_courses;
+    SELECT count(*) FROM (SELECT w.id FROM public.workshops w
+                          WHERE w.id IN (SELECT r.workshop_id FROM public.revenue_transactions r
+                                         WHERE r.payout_id = p_payout_id)
+                          ORDER BY w.id FOR NO KEY UPDATE) locked_workshops;
+$$;
+
+-- An admin marks a reviewed payout paid: its rows are paid out, the instructor is told.
+CREATE FUNCTION public.mark_payout_paid(p_payout_id uuid, p_reference text DEFAULT NULL) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    p record;
+    n integer;
+BEGIN
+    IF NOT (SELECT rls.is_admin()) THEN
+        RAISE EXCEPTION 'only an administrator pays out' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'admin_only';
+    END IF;
+    SELECT * INTO p FROM public.payouts WHERE id = p_payout_id FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM private.refuse_money('payout_not_found');
+    END IF;
+    IF p.status <> 'scheduled' THEN
+        PERFORM private.refuse_money('payout_not_scheduled');
+    END IF;
+    PERFORM private.lock_payout_items(p.id);
+    UPDATE public.revenue_transactions SET payout_status = 'paid', payout_date = now()
+    WHERE payout_id = p.id AND payout_status = 'pending';
+    GET DIAGNOSTICS n = ROW_COUNT;
+    UPDATE public.payouts
+    SET status = 'paid', paid_at = now(), paid_by = (SELECT rls.uid()),
+        reference = nullif(left(btrim(coalesce(p_reference, '')), 200), '')
+    WHERE id = p.id;
+    PERFORM private.notify(p.instructor_id, 'payout_paid',
+        jsonb_build_object('payout_id', p.id, 'amount', p.total_amount, 'currency', p.currency,
+                           'line_count', p.line_count),
+        'payout:' || p.id || ':paid');
+    RETURN n;
+END
+$$;
+
+-- An admin cancels a scheduled payout: its rows go back to wait for the next one.
+CREATE FUNCTION public.cancel_payout(p_payout_id uuid) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    p record;
+BEGIN
+    IF NOT (SELECT rls.is_admin()) THEN
+        RAISE EXCEPTION 'only an administrator pays out' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'admin_only';
+    END IF;
+    SELECT * INTO p FROM public.payouts WHERE id = p_payout_id FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM private.refuse_money('payout_not_found');
+    END IF;
+    IF p.status <> 'scheduled' THEN
+        PERFORM private.refuse_money('payout_not_scheduled');
+    END IF;
+    UPDATE public.revenue_transactions SET payout_id = NULL WHERE payout_id = p.id;
+    UPDATE public.payouts
+    SET status = 'cancelled', line_count = 0, gross_amount = 0, fee_amount = 0, total_amount = 0
+    WHERE id = p.id;
+END
+$$;
+
+-- 002's mark_payouts_paid(ids) keeps working (the back office, older tests), through
+-- batches: the given pending rows become one paid payout per instructor and currency.
+CREATE OR REPLACE FUNCTION public.mark_payouts_paid(p_transaction_ids uuid[]) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    g record;
+    new_id uuid;
+    n integer := 0;
+    m integer;
+BEGIN
+    IF NOT public.is_platform_admin() THEN
+        RAISE EXCEPTION 'only an administrator pays out' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'admin_only';
+    END IF;
+    FOR g IN SELECT instructor_id, currency FROM public.revenue_transactions
+             WHERE id = ANY (p_transaction_ids) AND payment_status = 'completed' AND payout_status = 'pending'
+             GROUP BY instructor_id, currency
+    LOOP
+        INSERT INTO public.payouts (instructor_id, currency, status, cutoff, scheduled_for, created_by,
+                                    paid_at, paid_by)
+        VALUES (g.instructor_id, g.currency, 'paid', now(), current_date, (SELECT rls.uid()), now(),
+                (SELECT rls.uid()))
+        RETURNING id INTO new_id;
+        PERFORM 1 FROM public.courses c
+        WHERE c.id IN (SELECT course_id FROM public.revenue_transactions WHERE id = ANY (p_transaction_ids))
+        ORDER BY c.id FOR NO KEY UPDATE;
+        PERFORM 1 FROM public.workshops w
+        WHERE w.id IN (SELECT workshop_id FROM public.revenue_transactions WHERE id = ANY (p_transaction_ids))
+        ORDER BY w.id FOR NO KEY UPDATE;
+        UPDATE public.revenue_transactions
+        SET payout_status = 'paid', payout_date = now(), payout_id = new_id
+        WHERE id = ANY (p_transaction_ids) AND payment_status = 'completed' AND payout_status = 'pending'
+          AND instructor_id = g.instructor_id AND currency = g.currency;
+        GET DIAGNOSTICS m = ROW_COUNT;
+        n := n + m;
+        UPDATE public.payouts p
+        SET line_count = s.n, gross_amount = s.gross, fee_amount = s.fees, total_amount = s.total
+        FROM (SELECT count(*)::integer AS n, sum(amount) AS gross, sum(platform_fee_amount) AS fees,
+                     sum(instructor_earnings) AS total
+              FROM public.revenue_transactions WHERE payout_id = new_id) s
+        WHERE p.id = new_id;
+    END LOOP;
+    RETURN n;
+END
+$$;
+
+-- 3. Refunds -----------------------------------------------------------------------------
+
+INSERT INTO public.notification_events (event_type, audience, label, email_default, in_portal_default, position)
+VALUES ('refund_issued', 'student', 'A payment of yours is refunded', true, true, 500),
+       ('payout_paid', 'instructor', 'A payout of your earnings is sent', true, true, 510);
+
+-- The refund of one sale (a course enrollment or a workshop registration), by anyone the
+-- caller has checked: p_amount NULL refunds it in full. Writes the negative mirror row
+-- (the whole sale's three figures negated, or for a part, the fee at the sale's percentage
+-- rounded at the cent and the earnings the rest), ends the enrollment (refunded: its
+-- certificate verifies as revoked) or the registration (cancelled, refunded), and tells the
+-- student. One refund per sale (002's unique index): a second is refused. Returns the
+-- refund row's id. The workshops area calls this for the paid seats of a cancelled workshop.
+CREATE FUNCTION private.refund_sale(p_transaction_id uuid, p_amount numeric, p_reason text, p_actor uuid)
+RETURNS uuid
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    s record;
+    refund numeric(12,2);
+    fee numeric(12,2);
+    why text := btrim(coalesce(p_reason, ''));
+    refund_id uuid;
+    item text;
+BEGIN
+    IF char_length(why) NOT BETWEEN 1 AND 500 THEN
+        PERFORM private.refuse_money('refund_reason_required');
+    END IF;
+    SELECT id, enrollment_id, workshop_registration_id INTO s
+    FROM public.revenue_transactions WHERE id = p_transaction_id AND transaction_type <> 'refund';
+    IF NOT FOUND THEN
+        PERFORM private.refuse_money('sale_not_found');
+    END IF;
+    -- Lock order (008's): what was bought, then its course or workshop (whose figures the refund
+    -- moves), then its sale; paying out locks the courses and workshops before the rows too.
+    PERFORM 1 FROM public.course_enrollments WHERE id = s.enrollment_id FOR NO KEY UPDATE;
+    PERFORM 1 FROM public.workshop_registrations WHERE id = s.workshop_registration_id FOR NO KEY UPDATE;
+    PERFORM 1 FROM public.revenue_transactions r JOIN public.courses c ON c.id = r.course_id
+    WHERE r.id = p_transaction_id FOR NO KEY UPDATE OF c;
+    PERFORM 1 FROM public.revenue_transactions r JOIN public.workshops w ON w.id = r.workshop_id
+    WHERE r.id = p_transaction_id FOR NO KEY UPDATE OF w;
+    SELECT * INTO s FROM public.revenue_transactions WHERE id = p_transaction_id FOR UPDATE;
+    IF s.payment_status <> 'completed' THEN
+        PERFORM private.refuse_money('sale_not_found');
+    END IF;
+    IF EXISTS (SELECT 1 FROM public.revenue_transactions WHERE refund_of = s.id) THEN
+        PERFORM private.refuse_money('sale_already_refunded');
+    END IF;
+    IF p_amount IS NOT NULL AND (p_amount <= 0 OR p_amount > s.amount OR p_amount <> round(p_amount, 2)) THEN
+        PERFORM private.refuse_money('refund_amount_range');
+    END IF;
+    refund := coalesce(p_amount, s.amount);
+    IF refund <= 0 THEN
+        PERFORM private.refuse_money('refund_amount_range');
+    END IF;
+    fee := CASE WHEN refund = s.amount THEN s.platform_fee_amount
+                ELSE public.platform_fee(refund, s.platform_fee_percentage) END;
+    INSERT INTO public.revenue_transactions
+        (instructor_id, student_id, course_id, workshop_id, enrollment_id, workshop_registration_id,
+         refund_of, transaction_type, amount, currency, platform_fee_percentage, platform_fee_amount,
+         instructor_earnings, payout_status, metadata)
+    VALUES (s.instructor_id, s.student_id, s.course_id, s.workshop_id, s.enrollment_id,
+            s.workshop_registration_id, s.id, 'refund', -refund, s.currency, s.platform_fee_percentage,
+            -fee, -(refund - fee), 'pending',
+            jsonb_build_object('reason', why, 'refunded_by', p_actor, 'partial', refund < s.amount))
+    RETURNING id INTO refund_id;
+    -- End what was bought; 002's triggers then find the refund written and write no other.
+    IF s.enrollment_id IS NOT NULL THEN
+        UPDATE public.course_enrollments SET status = 'refunded', payment_status = 'refunded'
+        WHERE id = s.enrollment_id AND (status, payment_status) IS DISTINCT FROM ('refunded', 'refunded');
+    END IF;
+    IF s.workshop_registration_id IS NOT NULL THEN
+        UPDATE public.workshop_registrations SET status = 'cancelled', payment_status = 'refunded'
+        WHERE id = s.workshop_registration_id
+          AND (status, payment_status) IS DISTINCT FROM ('cancelled', 'refunded');
+    END IF;
+    IF s.student_id IS NOT NULL THEN
+        SELECT coalesce((SELECT title FROM public.courses WHERE id = s.course_id),
+                        (SELECT title FROM public.workshops WHERE id = s.workshop_id)) INTO item;
+        PERFORM private.notify(s.student_id, 'refund_issued',
+            jsonb_build_object('refund_id', refund_id, 'sale_id', s.id, 'amount', refund,
+                               'currency', s.currency, 'item_title', item, 'partial', refund < s.amount,
+                               'course_id', s.course_id, 'workshop_id', s.workshop_id),
+            'refund:' || refund_id);
+    END IF;
+    RETURN refund_id;
+END
+$$;
+
+-- The sale's instructor refunds it in full within the refund window, with a reason.
+CREATE FUNCTION public.refund_my_sale(p_transaction_id uuid, p_reason text) RETURNS uuid
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    uid uuid := (SELECT rls.uid());
+    s record;
+BEGIN
+    SELECT instructor_id, transaction_date INTO s FROM public.revenue_transactions
+    WHERE id = p_transaction_id AND transaction_type <> 'refund';
+    IF NOT FOUND OR uid IS NULL OR s.instructor_id IS DISTINCT FROM uid THEN
+        PERFORM private.refuse_money('sale_not_found');
+    END IF;
+    IF s.transaction_date < now() - public.refund_window() THEN
+        PERFORM private.refuse_money('refund_window_closed');
+    END IF;
+    RETURN private.refund_sale(p_transaction_id, NULL, p_reason, uid);
+END
+$$;
+
+-- An admin refunds any sale, in full (p_amount NULL) or in part, with a reason.
+CREATE FUNCTION public.admin_refund_sale(p_transaction_id uuid, p_amount numeric, p_reason text) RETURNS uuid
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    IF NOT (SELECT rls.is_admin()) THEN
+        RAISE EXCEPTION 'only an administrator refunds' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'admin_only';
+    END IF;
+    RETURN private.refund_sale(p_transaction_id, p_amount, p_reason, (SELECT rls.uid()));
+END
+$$;
+
+-- The payment webhook's refund (service_role, as apply_payment_event): the provider reports
+-- a refund of a checkout's payment (in full when p_amount is NULL). Recorded once per event
+-- id ('duplicate' after); applied once per sale ('ignored' when the sale is unknown, or
+-- refunded already, or the amount is out of range).
+ALTER TABLE public.payment_events DROP CONSTRAINT payment_events_kind_check,
+    ADD CONSTRAINT payment_events_kind_check
+        CHECK (kind IN ('payment.succeeded', 'payment.failed', 'refund.succeeded')),
+    DROP CONSTRAINT payment_events_outcome_check,
+    ADD CONSTRAINT payment_events_outcome_check CHECK (outcome IN ('succeeded', 'failed', 'ignored', 'refunded'));
+
+CREATE FUNCTION public.apply_refund_event(p_event_id text, p_checkout_id uuid, p_amount numeric,
+                                          p_reason text DEFAULT NULL, p_payload jsonb DEFAULT '{}')
+RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    sale uuid;
+    found_checkout uuid;
+    result text := 'ignored';
+BEGIN
+    INSERT INTO public.payment_events (event_id, checkout_id, kind, outcome, payload)
+    VALUES (p_event_id, NULL, 'refund.succeeded', 'ignored', coalesce(p_payload, '{}'))
+    ON CONFLICT (event_id) DO NOTHING;
+    IF NOT FOUND THEN
+        RETURN 'duplicate';
+    END IF;
+    SELECT c.id, r.id INTO found_checkout, sale
+    FROM public.checkouts c
+    LEFT JOIN public.revenue_transactions r
+           ON r.enrollment_id = c.enrollment_id AND r.transaction_type = 'course_enrollment'
+    WHERE c.id = p_checkout_id AND c.status = 'succeeded';
+    IF sale IS NOT NULL AND NOT EXISTS (SELECT 1 FROM public.revenue_transactions WHERE refund_of = sale) THEN
+        BEGIN
+            PERFORM private.refund_sale(sale, p_amount,
+                                        coalesce(nullif(btrim(p_reason), ''), 'Refunded at the payment provider.'),
+                                        NULL);
+            result := 'refunded';
+        EXCEPTION WHEN check_violation OR unique_violation OR no_data_found THEN
+            result := 'ignored';
+        END;
+    END IF;
+    UPDATE public.payment_events SET checkout_id = found_checkout, outcome = result WHERE event_id = p_event_id;
+    RETURN result;
+END
+$$;
+
+-- 4. The money invariants ----------------------------------------------------------------
+--
+-- In verify_denormalized_figures' shape (table_name, row_id, stored, expected), empty when
+-- every rule holds; p_instructor_id NULL checks everyone. stored/expected name the rule:
+--   fee_plus_earnings   amount = platform fee + instructor earnings, on every row;
+--   refund_exceeds_sale a sale's refunds (amount, fee, earnings) never exceed it, and are
+--                       of its instructor, item and currency;
+--   paid_once           a paid row is in exactly one payout, a paid one, and every row of a
+--                       paid payout is paid; no row is in a cancelled payout;
+--   payout_totals       a scheduled or paid payout's count, gross, fees and total are its rows'.
+CREATE FUNCTION private.verify_money(p_instructor_id uuid DEFAULT NULL)
+RETURNS TABLE (table_name text, row_id uuid, stored jsonb, expected jsonb)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT 'revenue_transactions', r.id,
+           jsonb_build_object('rule', 'fee_plus_earnings', 'amount', r.amount),
+           jsonb_build_object('rule', 'fee_plus_earnings', 'amount', r.platform_fee_amount + r.instructor_earnings)
+    FROM public.revenue_transactions r
+    WHERE (p_instructor_id IS NULL OR r.instructor_id = p_instructor_id)
+      AND r.amount <> r.platform_fee_amount + r.instructor_earnings
+    UNION ALL
+    SELECT 'revenue_transactions', s.id,
+           jsonb_build_object('rule', 'refund_exceeds_sale', 'refunded', -q.amount, 'fees', -q.fees,
+                              'earnings', -q.earnings, 'mismatched', q.mismatched),
+           jsonb_build_object('rule', 'refund_exceeds_sale', 'at_most', s.amount, 'fees', s.platform_fee_amount,
+                              'earnings', s.instructor_earnings, 'mismatched', 0)
+    FROM public.revenue_transactions s
+    JOIN (SELECT x.refund_of, sum(x.amount) AS amount, sum(x.platform_fee_amount) AS fees,
+                 sum(x.instructor_earnings) AS earnings,
+                 count(*) FILTER (WHERE (x.instructor_id, x.course_id, x.workshop_id, x.currency)
+                                        IS DISTINCT FROM (o.instructor_id, o.course_id, o.workshop_id, o.currency)
+                                     OR o.transaction_type = 'refund') AS mismatched
+          FROM public.revenue_transactions x JOIN public.revenue_transactions o ON o.id = x.refund_of
+          WHERE x.transaction_type = 'refund'
+            AND (p_instructor_id IS NULL OR x.instructor_id = p_instructor_id)
+          GROUP BY x.refund_of) q ON q.refund_of = s.id
+    WHERE -q.amount > s.amount OR -q.fees > greatest(s.platform_fee_amount, 0)
+       OR -q.earnings > s.instructor_earnings OR q.mismatched > 0
+    UNION ALL
+    SELECT 'revenue_transactions', r.id,
+           jsonb_build_object('rule', 'paid_once', 'payout_status', r.payout_status, 'payout_id', r.payout_id,
+                              'payout', p.status),
+           jsonb_build_object('rule', 'paid_once', 'payout_status',
+                              CASE WHEN p.status = 'paid' THEN 'paid' ELSE 'pending' END,
+                              'payout', CASE WHEN r.payout_status = 'paid' THEN 'paid' ELSE 'scheduled or none' END)
+    FROM public.revenue_transactions r
+    LEFT JOIN public.payouts p ON p.id = r.payout_id
+    WHERE (p_instructor_id IS NULL OR r.instructor_id = p_instructor_id)
+      AND (r.payout_status = 'paid' OR r.payout_id IS NOT NULL)
+      AND ((r.payout_status = 'paid') IS DISTINCT FROM (p.status = 'paid')
+           OR p.status = 'cancelled' OR p.instructor_id <> r.instructor_id OR p.currency <> r.currency)
+    UNION ALL
+    SELECT 'payouts', p.id,
+           jsonb_build_object('rule', 'payout_totals', 'line_count', p.line_count, 'gross', p.gross_amount,
+                              'fees', p.fee_amount, 'total', p.total_amount),
+           jsonb_build_object('rule', 'payout_totals', 'line_count', coalesce(q.n, 0),
+                              'gross', coalesce(q.gross, 0), 'fees', coalesce(q.fees, 0),
+                              'total', coalesce(q.total, 0))
+    FROM public.payouts p
+    LEFT JOIN (SELECT r.payout_id, count(*)::integer AS n, sum(r.amount) AS gross,
+                      sum(r.platform_fee_amount) AS fees, sum(r.instructor_earnings) AS total
+               FROM public.revenue_transactions r
+               WHERE r.payout_id IS NOT NULL AND (p_instructor_id IS NULL OR r.instructor_id = p_instructor_id)
+               GROUP BY r.payout_id) q ON q.payout_id = p.id
+    WHERE (p_instructor_id IS NULL OR p.instructor_id = p_instructor_id)
+      AND p.status <> 'cancelled'
+      AND (p.line_count, p.gross_amount, p.fee_amount, p.total_amount)
+          IS DISTINCT FROM (coalesce(q.n, 0), coalesce(q.gross, 0), coalesce(q.fees, 0), coalesce(q.total, 0))
+$$;
+
+-- The nightly verifier (010) and `db verify` include the money rules.
+CREATE OR REPLACE FUNCTION private.verify_figures(p_instructor_id uuid)
+RETURNS TABLE (table_name text, row_id uuid, stored jsonb, expected jsonb)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT * FROM public.verify_denormalized_figures(p_instructor_id)
+    UNION ALL
+    SELECT * FROM private.verify_money(p_instructor_id)
+$$;
+
+-- 5. Reads ---------------------------------------------------------------------------------
+
+-- The caller's revenue scope: their own sales, and the courses they co-teach with
+-- view_revenue (those courses' rows only). p_course / p_workshop narrow it (NULL: all).
+-- Figures of [p_from, p_to): gross (sales), refunds (positive), platform fees and earnings
+-- (net of refunds), pending payout (earnings not yet paid, scheduled or not) and paid out.
+CREATE FUNCTION public.revenue_period_figures(p_from timestamptz, p_to timestamptz,
+                                              p_course_id uuid DEFAULT NULL, p_workshop_id uuid DEFAULT NULL)
+RETURNS TABLE (sales integer, gross numeric(12,2), refunds numeric(12,2), platform_fees numeric(12,2),
+               earnings numeric(12,2), pending_payout numeric(12,2), paid_out numeric(12,2))
+LANGUAGE sql STABLE SECURITY INVOKER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT count(*) FILTER (WHERE r.transaction_type <> 'refund')::integer,
+           coalesce(sum(r.amount) FILTER (WHERE r.transaction_type <> 'refund'), 0)::numeric(12,2),
+           coalesce(-sum(r.amount) FILTER (WHERE r.transaction_type = 'refund'), 0)::numeric(12,2),
+           coalesce(sum(r.platform_fee_amount), 0)::numeric(12,2),
+           coalesce(sum(r.instructor_earnings), 0)::numeric(12,2),
+           coalesce(sum(r.instructor_earnings) FILTER (WHERE r.payout_status = 'pending'), 0)::numeric(12,2),
+           coalesce(sum(r.instructor_earnings) FILTER (WHERE r.payout_status = 'paid'), 0)::numeric(12,2)
+    FROM public.revenue_transactions r
+    WHERE (r.instructor_id = (SELECT rls.uid())
+           OR r.course_id = ANY ((SELECT rls.course_ids('{view_revenue}'))::uuid[]))
+      AND r.payment_status = 'completed'
+      AND r.transaction_date >= p_from AND r.transaction_date < p_to
+      AND (p_course_id IS NULL OR r.course_id = p_course_id)
+      AND (p_workshop_id IS NULL OR r.workshop_id = p_workshop_id)
+$$;
+
+-- A student's own payments and refunds (receipts): what they paid, for what, when; never
+-- the fee or the instructor's earnings.
+CREATE FUNCTION public.my_payments(p_limit integer DEFAULT 50, p_before timestamptz DEFAULT NULL,
+                                   p_before_id uuid DEFAULT NULL, p_id uuid DEFAULT NULL)
+RETURNS TABLE (id uuid, transaction_type public.transaction_type, amount numeric(12,2), currency char(3),
+               transaction_date timestamptz, refund_of uuid, course_id uuid, course_title text,
+               workshop_id uuid, workshop_title text, instructor_name text, reason text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT r.id, r.transaction_type, r.amount, r.currency, r.transaction_date, r.refund_of,
+           r.course_id, c.title, r.workshop_id, w.title, u.full_name, r.metadata ->> 'reason'
+    FROM public.revenue_transactions r
+    LEFT JOIN public.courses c ON c.id = r.course_id
+    LEFT JOIN public.workshops w ON w.id = r.workshop_id
+    LEFT JOIN public.users u ON u.id = r.instructor_id
+    WHERE r.student_id = (SELECT rls.uid()) AND r.payment_status = 'completed'
+      AND (p_id IS NULL OR r.id = p_id)
+      AND (p_before IS NULL
+           OR (r.transaction_date, r.id) < (p_before, coalesce(p_before_id, 'ffffffff-ffff-ffff-ffff-ffffffffffff')))
+    ORDER BY r.transaction_date DESC, r.id DESC
+    LIMIT least(greatest(coalesce(p_limit, 50), 1), 200)
+$$;
+
+-- An admin asks for the monthly statistics now (the nightly job's refresh, queued for the
+-- worker: REFRESH ... CONCURRENTLY runs there, not in the admin's request). Returns the job's id.
+CREATE FUNCTION public.request_monthly_stats_refresh() RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    IF NOT (SELECT rls.is_admin()) THEN
+        RAISE EXCEPTION 'only an administrator refreshes the statistics'
+            USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'admin_only';
+    END IF;
+    RETURN private.defer_job('maintenance', 'refresh_monthly_stats',
+                             jsonb_build_object('timestamp', extract(epoch FROM now())::bigint));
+END
+$$;
+
+-- Row-level security and grants ------------------------------------------------------------
+
+ALTER TABLE public.payouts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.payouts FORCE ROW LEVEL SECURITY;
+REVOKE ALL ON public.payouts FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
+GRANT SELECT ON public.payouts TO authenticated, service_role;
+-- A payout is the instructor's (their whole earnings, so co-instructors do not see it) and
+-- the admins'. Written only by the functions above.
+CREATE POLICY payouts_read ON public.payouts FOR SELECT TO authenticated
+    USING (instructor_id = (SELECT rls.uid()) OR (SELECT rls.is_admin()));
+
+REVOKE ALL ON FUNCTION public.refund_window(), public.next_payout_date(text, date),
+    private.refuse_money(text), private.lock_payout_items(uuid), public.create_payout(uuid, char), public.mark_payout_paid(uuid, text),
+    public.cancel_payout(uuid), private.refund_sale(uuid, numeric, text, uuid),
+    public.refund_my_sale(uuid, text), public.admin_refund_sale(uuid, numeric, text),
+    public.apply_refund_event(text, uuid, numeric, text, jsonb), private.verify_money(uuid),
+    public.revenue_period_figures(timestamptz, timestamptz, uuid, uuid),
+    public.my_payments(integer, timestamptz, uuid, uuid), public.request_monthly_stats_refresh()
+    FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
+GRANT EXECUTE ON FUNCTION public.refund_window(), public.next_payout_date(text, date),
+    public.create_payout(uuid, char), public.mark_payout_paid(uuid, text), public.cancel_payout(uuid),
+    public.refund_my_sale(uuid, text), public.admin_refund_sale(uuid, numeric, text),
+    public.revenue_period_figures(timestamptz, timestamptz, uuid, uuid),
+    public.my_payments(integer, timestamptz, uuid, uuid), public.request_monthly_stats_refresh()
+    TO authenticated;
+GRANT EXECUTE ON FUNCTION public.apply_refund_event(text, uuid, numeric, text, jsonb) TO service_role;

@@ -1,0 +1,351 @@
+"""020: refunds of any sale, payout batches, the money invariants (private.verify_money).
+
+Each case makes its own instructor, course and students on the module's database, so the
+cases share one database and stay independent. The concurrency case (a refund racing a
+payout) runs the invariant check after it, as does tests/test_concurrency.py.
+"""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import psycopg2
+import pytest
+
+from tests.support import Actor, enroll, gen_course, gen_user, gen_workshop, mismatches, pay, register, set_context
+
+D = Decimal
+
+
+@pytest.fixture(scope="module")
+def db(module_database):
+    return module_database
+
+
+@pytest.fixture(scope="module")
+def admin(db):
+    return gen_user(db, "admin")
+
+
+def call(db, actor_id, query, params=()):
+    with db.act(Actor.user(actor_id)) as cur:
+        cur.execute(query, params)
+        return list(cur.fetchone().values())[0] if cur.description else None
+
+
+def refused(db, actor_id, query, params=()):
+    """The refusal's (SQLSTATE, code) of ``query`` as ``actor_id``, rolled back."""
+    try:
+        with db.attempt(Actor.user(actor_id)) as cur:
+            cur.execute(query, params)
+    except psycopg2.Error as exc:
+        return exc.pgcode, exc.diag.constraint_name
+    return None
+
+
+def sale_of(db, student, price, *, instructor=None, backdate_days=0):
+    """A paid enrollment (the provider confirms); returns (instructor, course, enrollment, sale id)."""
+    instructor = instructor or gen_user(db, "instructor")
+    course = gen_course(db, instructor, price=price)
+    enrollment = enroll(db, student, course.id)
+    pay(db, enrollment)
+    sale = db.value("SELECT id FROM revenue_transactions WHERE enrollment_id = %s "
+                    "AND transaction_type = 'course_enrollment'", (enrollment,))
+    if backdate_days:
+        owner(db, "UPDATE revenue_transactions SET transaction_date = now() - make_interval(days => %s) "
+                 "WHERE id = %s", (backdate_days, sale))
+    return instructor, course, enrollment, sale
+
+
+def owner(db, query, params=()):
+    with db.owner.cursor() as cur:
+        cur.execute(query, params)
+
+
+def money(db, row_id):
+    return db.rows("SELECT amount, platform_fee_amount AS fee, instructor_earnings AS earnings, payout_status::text, "
+                   "payout_id FROM revenue_transactions WHERE id = %s", (row_id,))[0]
+
+
+def verify_money(db, instructor=None):
+    return db.rows("SELECT * FROM private.verify_money(%s)", (instructor,))
+
+
+@pytest.mark.parametrize("price, fee, earnings", [
+    ("19.99", "4.00", "15.99"),   # 3.998 rounds up
+    ("10.03", "2.01", "8.02"),    # 2.006
+    ("0.05", "0.01", "0.04"),     # 0.01 exactly
+    ("0.02", "0.00", "0.02"),     # 0.004 rounds down
+    ("12.5", "2.50", "10.00"),
+])
+def test_a_sale_and_its_refund_round_at_the_cent(db, admin, price, fee, earnings):
+    student = gen_user(db)
+    instructor, course, enrollment, sale = sale_of(db, student, price)
+    row = money(db, sale)
+    assert (row["amount"], row["fee"], row["earnings"]) == (D(price), D(fee), D(earnings))
+    refund = call(db, admin, "SELECT admin_refund_sale(%s, NULL, 'Asked in time')", (sale,))
+    mirror = money(db, refund)
+    assert (mirror["amount"], mirror["fee"], mirror["earnings"]) == (-D(price), -D(fee), -D(earnings))
+    assert db.value("SELECT total_revenue FROM courses WHERE id = %s", (course.id,)) == 0
+    assert mismatches(db) == [] and verify_money(db, instructor) == []
+
+
+def test_a_partial_refund_of_a_discounted_sale(db, admin):
+    instructor = gen_user(db, "instructor")
+    course = gen_course(db, instructor, price="50.00", certificate=True)
+    student = gen_user(db)
+    enrollment = enroll(db, student, course.id)
+    # A coupon: the student paid 29.97 of the 50.00 list price.
+    owner(db, "UPDATE course_enrollments SET payment_status = 'completed', amount_paid = 29.97, status = 'enrolled' "
+             "WHERE id = %s", (enrollment,))
+    sale = db.value("SELECT id FROM revenue_transactions WHERE enrollment_id = %s", (enrollment,))
+    assert (money(db, sale)["amount"], money(db, sale)["fee"]) == (D("29.97"), D("5.99"))  # 5.994
+    assert refused(db, admin, "SELECT admin_refund_sale(%s, 29.98, 'More than paid')", (sale,)) == \
+        ("23514", "refund_amount_range")
+    assert refused(db, admin, "SELECT admin_refund_sale(%s, 1.005, 'A fraction of a cent')", (sale,)) == \
+        ("23514", "refund_amount_range")
+    assert refused(db, admin, "SELECT admin_refund_sale(%s, 10, '  ')", (sale,)) == \
+        ("23514", "refund_reason_required")
+    refund = call(db, admin, "SELECT admin_refund_sale(%s, 10.01, 'Half the course was missing')", (sale,))
+    row = money(db, refund)
+    assert (row["amount"], row["fee"], row["earnings"]) == (D("-10.01"), D("-2.00"), D("-8.01"))  # 2.002
+    assert db.value("SELECT status::text || '/' || payment_status::text FROM course_enrollments WHERE id = %s",
+                    (enrollment,)) == "refunded/refunded"
+    assert db.value("SELECT total_revenue FROM courses WHERE id = %s", (course.id,)) == D("19.96")
+    assert db.value("SELECT count(*) FROM revenue_transactions WHERE refund_of = %s", (sale,)) == 1
+    assert refused(db, admin, "SELECT admin_refund_sale(%s, 1, 'Again')", (sale,)) == \
+        ("23505", "sale_already_refunded")
+    notice = db.rows("SELECT payload FROM notifications WHERE user_id = %s AND event_type = 'refund_issued'",
+                     (student,))
+    assert [(n["payload"]["amount"], n["payload"]["partial"]) for n in notice] == [(10.01, True)]
+    assert mismatches(db) == [] and verify_money(db, instructor) == []
+
+
+def test_who_refunds_what(db, admin):
+    student = gen_user(db)
+    instructor, course, enrollment, sale = sale_of(db, student, "30.00")
+    other = gen_user(db, "instructor")
+    co = gen_user(db, "instructor")
+    owner(db, "INSERT INTO course_instructors (course_id, instructor_id, permissions) "
+             "VALUES (%s, %s, '{\"view_revenue\": true}')", (course.id, co))
+    for actor in (other, co, student):
+        assert refused(db, actor, "SELECT refund_my_sale(%s, 'why')", (sale,)) == ("P0002", "sale_not_found")
+    for actor in (instructor, student):
+        assert refused(db, actor, "SELECT admin_refund_sale(%s, NULL, 'why')", (sale,)) == ("42501", "admin_only")
+    # Outside the window the instructor may not; an admin still may.
+    owner(db, "UPDATE revenue_transactions SET transaction_date = now() - interval '15 days' WHERE id = %s", (sale,))
+    assert refused(db, instructor, "SELECT refund_my_sale(%s, 'Late')", (sale,)) == ("23514", "refund_window_closed")
+    owner(db, "UPDATE revenue_transactions SET transaction_date = now() - interval '13 days' WHERE id = %s", (sale,))
+    refund = call(db, instructor, "SELECT refund_my_sale(%s, 'The student asked')", (sale,))
+    assert money(db, refund)["amount"] == D("-30.00")
+    assert db.value("SELECT metadata ->> 'refunded_by' FROM revenue_transactions WHERE id = %s", (refund,)) == \
+        str(instructor)
+    assert mismatches(db) == [] and verify_money(db, instructor) == []
+
+
+def test_a_workshop_seat_is_refunded_the_same_way(db, admin):
+    instructor = gen_user(db, "instructor")
+    workshop = gen_workshop(db, instructor, price="25.00")
+    student = gen_user(db)
+    registration = register(db, student, workshop)
+    with db.act(Actor.service()) as cur:
+        cur.execute("SELECT confirm_workshop_payment(%s)", (registration,))
+    sale = db.value("SELECT id FROM revenue_transactions WHERE workshop_registration_id = %s", (registration,))
+    refund = call(db, admin, "SELECT admin_refund_sale(%s, NULL, 'The workshop moved')", (sale,))
+    assert money(db, refund)["amount"] == D("-25.00")
+    assert db.value("SELECT status::text || '/' || payment_status::text FROM workshop_registrations "
+                    "WHERE id = %s", (registration,)) == "cancelled/refunded"
+    assert db.value("SELECT total_revenue FROM workshops WHERE id = %s", (workshop,)) == 0
+    assert db.value("SELECT count(*) FROM notifications WHERE user_id = %s AND event_type = 'refund_issued'",
+                    (student,)) == 1
+    assert mismatches(db) == [] and verify_money(db, instructor) == []
+
+
+def test_a_payout_takes_what_is_past_the_window_and_a_later_refund_is_carried(db, admin):
+    instructor = gen_user(db, "instructor")
+    students = [gen_user(db) for _ in range(4)]
+    _, _, _, old1 = sale_of(db, students[0], "40.00", instructor=instructor, backdate_days=20)
+    _, _, _, old2 = sale_of(db, students[1], "10.00", instructor=instructor, backdate_days=16)
+    _, _, _, fresh = sale_of(db, students[2], "99.00", instructor=instructor)
+    assert refused(db, instructor, "SELECT create_payout(%s)", (instructor,)) == ("42501", "admin_only")
+    payout = call(db, admin, "SELECT create_payout(%s)", (instructor,))
+    p = db.rows("SELECT * FROM payouts WHERE id = %s", (payout,))[0]
+    assert (p["status"], p["line_count"], p["gross_amount"], p["fee_amount"], p["total_amount"]) == \
+        ("scheduled", 2, D("50.00"), D("10.00"), D("40.00"))
+    assert money(db, fresh)["payout_id"] is None
+    assert refused(db, admin, "SELECT create_payout(%s)", (instructor,)) == ("23505", "payout_already_scheduled")
+    assert call(db, admin, "SELECT mark_payout_paid(%s, 'wire 42')", (payout,)) == 2
+    assert refused(db, admin, "SELECT mark_payout_paid(%s)", (payout,)) == ("23514", "payout_not_scheduled")
+    assert money(db, old1)["payout_status"] == "paid"
+    assert db.value("SELECT count(*) FROM notifications WHERE user_id = %s AND event_type = 'payout_paid'",
+                    (instructor,)) == 1
+    # A refund after payout: a negative line waiting for the next batch.
+    refund = call(db, admin, "SELECT admin_refund_sale(%s, NULL, 'Chargeback')", (old2,))
+    assert (money(db, refund)["payout_status"], money(db, refund)["payout_id"]) == ("pending", None)
+    assert refused(db, admin, "SELECT create_payout(%s)", (instructor,)) == ("23514", "nothing_to_pay_out")
+    owner(db, "UPDATE revenue_transactions SET transaction_date = now() - interval '15 days' WHERE id = %s", (fresh,))
+    nxt = call(db, admin, "SELECT create_payout(%s)", (instructor,))
+    q = db.rows("SELECT * FROM payouts WHERE id = %s", (nxt,))[0]
+    assert (q["line_count"], q["gross_amount"], q["total_amount"]) == (2, D("89.00"), D("79.20") - D("8.00"))
+    assert money(db, refund)["payout_id"] == nxt
+    # Cancelled: the rows wait again.
+    call(db, admin, "SELECT cancel_payout(%s)", (nxt,))
+    assert money(db, fresh)["payout_id"] is None and money(db, refund)["payout_id"] is None
+    assert mismatches(db) == [] and verify_money(db, instructor) == []
+
+
+def test_next_payout_dates(db):
+    assert [str(db.value("SELECT next_payout_date(%s, %s::date)", (s, d))) for s, d in [
+        ("weekly", "2026-12-07"), ("weekly", "2026-12-06"), ("monthly", "2026-12-31"),
+        ("biweekly", "2026-12-07"), ("biweekly", "2026-12-14")]] == \
+        ["2026-12-14", "2026-12-07", "2027-01-01", "2026-12-21", "2026-12-21"]  # ISO week 51 is odd
+
+
+def test_the_invariant_check_finds_each_broken_rule(db, admin):
+    student = gen_user(db)
+    instructor, course, enrollment, sale = sale_of(db, student, "20.00", backdate_days=30)
+    payout = call(db, admin, "SELECT create_payout(%s)", (instructor,))
+    conn = psycopg2.connect(db.owner_dsn)
+    try:
+        with conn.cursor() as cur:
+            def rules():
+                cur.execute("SELECT stored ->> 'rule' FROM private.verify_money(%s) ORDER BY 1", (instructor,))
+                return [r[0] for r in cur.fetchall()]
+            assert rules() == []
+            cur.execute("UPDATE payouts SET total_amount = 1, gross_amount = 5, fee_amount = 4 WHERE id = %s",
+                        (payout,))
+            assert rules() == ["payout_totals"]
+            cur.execute("ALTER TABLE revenue_transactions DISABLE TRIGGER USER")
+            cur.execute("UPDATE revenue_transactions SET payout_status = 'paid', payout_date = now() WHERE id = %s",
+                        (sale,))
+            assert rules() == ["paid_once", "payout_totals"]
+            cur.execute("""INSERT INTO revenue_transactions (instructor_id, student_id, course_id, refund_of,
+                               transaction_type, amount, platform_fee_amount, instructor_earnings)
+                           VALUES (%s, %s, %s, %s, 'refund', -25, -5, -20)""", (instructor, student, course.id, sale))
+            assert rules() == ["paid_once", "payout_totals", "refund_exceeds_sale"]
+    finally:
+        conn.rollback()
+        conn.close()
+    assert verify_money(db, instructor) == []
+
+
+def test_the_provider_refund_event_is_applied_once(db):
+    student = gen_user(db)
+    instructor = gen_user(db, "instructor")
+    course = gen_course(db, instructor, price="15.00")
+    enrollment = enroll(db, student, course.id)
+    with db.act(Actor.user(student)) as cur:
+        cur.execute("SELECT start_checkout(%s, 'test') AS id", (enrollment,))
+        checkout = cur.fetchone()["id"]
+    with db.act(Actor.service()) as cur:
+        cur.execute("SELECT apply_payment_event('evt_pay', %s, 'payment.succeeded') AS r", (checkout,))
+        assert cur.fetchone()["r"] == "succeeded"
+    outcomes = []
+    for event in ("evt_refund", "evt_refund", "evt_refund_again"):
+        with db.act(Actor.service()) as cur:
+            cur.execute("SELECT apply_refund_event(%s, %s, NULL, 'At the provider') AS r", (event, checkout))
+            outcomes.append(cur.fetchone()["r"])
+    assert outcomes == ["refunded", "duplicate", "ignored"]
+    assert db.value("SELECT sum(amount) FROM revenue_transactions WHERE enrollment_id = %s", (enrollment,)) == 0
+    assert db.value("SELECT status::text FROM course_enrollments WHERE id = %s", (enrollment,)) == "refunded"
+    assert refused(db, student, "SELECT apply_refund_event('x', %s, NULL)", (checkout,))[0] == "42501"
+
+
+ROUNDS = 6
+
+
+def test_a_refund_racing_a_payout_gives_one_consistent_outcome(db, admin):
+    """Each round: an admin makes and pays an instructor's payout while another admin refunds one of
+    the sales in it, at once. Whichever goes first, the money rules hold and every cent of earnings
+    is either paid out or waiting (the refund in the same batch, or carried to the next)."""
+    cases = []
+    for _ in range(ROUNDS):
+        instructor = gen_user(db, "instructor")
+        sales = [sale_of(db, gen_user(db), "33.33", instructor=instructor, backdate_days=20)[3] for _ in range(3)]
+        cases.append((instructor, sales))
+    second_admin = gen_user(db, "admin")
+    barrier = threading.Barrier(2 * ROUNDS)
+    errors = []
+
+    def run(actor, statements):
+        conn = db.connect_app()
+        try:
+            barrier.wait()
+            for query, params in statements:
+                with conn, conn.cursor() as cur:
+                    set_context(cur, Actor.user(actor))
+                    cur.execute(query, params)
+        except psycopg2.Error as exc:
+            errors.append(f"{exc.pgcode} {exc.diag.constraint_name} {exc.pgerror}")
+        finally:
+            conn.close()
+
+    threads = []
+    for instructor, sales in cases:
+        threads.append(threading.Thread(target=run, args=(admin, [
+            ("SELECT mark_payout_paid(create_payout(%s))", (instructor,))])))
+        threads.append(threading.Thread(target=run, args=(second_admin, [
+            ("SELECT admin_refund_sale(%s, NULL, 'Racing')", (sales[0],))])))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for instructor, sales in cases:
+        net = db.value("SELECT sum(instructor_earnings) FROM revenue_transactions WHERE instructor_id = %s",
+                       (instructor,))
+        paid = db.value("SELECT coalesce(sum(total_amount), 0) FROM payouts WHERE instructor_id = %s "
+                        "AND status = 'paid'", (instructor,))
+        waiting = db.value("SELECT coalesce(sum(instructor_earnings), 0) FROM revenue_transactions "
+                           "WHERE instructor_id = %s AND payout_id IS NULL", (instructor,))
+        assert net == D("26.66") * 2 and paid + waiting == net
+        assert paid in (D("26.66") * 2, D("26.66") * 3)  # the refund in the batch, or carried to the next
+    assert mismatches(db) == []
+    assert verify_money(db) == []  # the invariant check, after the concurrency test
+
+
+def test_paying_a_scheduled_payout_while_its_sales_are_refunded_does_not_deadlock(db, admin):
+    """A scheduled payout of sales in two courses is marked paid while another admin refunds one sale
+    of each course, at once (the rows and the courses' figures locked in one order): no deadlock,
+    no error, and the refunds wait as negative lines for the next payout."""
+    cases = []
+    for _ in range(ROUNDS):
+        instructor = gen_user(db, "instructor")
+        sales = [sale_of(db, gen_user(db), price, instructor=instructor, backdate_days=20)[3]
+                 for price in ("10.00", "10.00", "20.00", "20.00")]
+        payout = call(db, admin, "SELECT create_payout(%s)", (instructor,))
+        cases.append((instructor, sales, payout))
+    second_admin = gen_user(db, "admin")
+    barrier = threading.Barrier(2 * ROUNDS)
+    errors = []
+
+    def run(actor, statements):
+        conn = db.connect_app()
+        try:
+            barrier.wait()
+            for query, params in statements:   # each refund a request of its own
+                with conn, conn.cursor() as cur:
+                    set_context(cur, Actor.user(actor))
+                    cur.execute(query, params)
+        except psycopg2.Error as exc:
+            errors.append(f"{exc.pgcode} {exc.diag.constraint_name} {exc.pgerror}")
+        finally:
+            conn.close()
+
+    threads = []
+    for instructor, sales, payout in cases:
+        threads.append(threading.Thread(target=run, args=(admin, [("SELECT mark_payout_paid(%s)", (payout,))])))
+        threads.append(threading.Thread(target=run, args=(second_admin, [
+            ("SELECT admin_refund_sale(%s, NULL, 'Racing')", (sales[3],)),
+            ("SELECT admin_refund_sale(%s, NULL, 'Racing')", (sales[0],))])))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for instructor, sales, payout in cases:
+        assert db.value("SELECT status::text FROM payouts WHERE id = %s", (payout,)) == "paid"
+        assert db.value("SELECT sum(instructor_earnings) FROM revenue_transactions WHERE instructor_id = %s "
+                        "AND payout_id IS NULL", (instructor,)) == D("-24.00")
+    assert mismatches(db) == [] and verify_money(db) == []
