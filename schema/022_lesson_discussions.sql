@@ -1145,6 +1145,75 @@ BEGIN
 END
 $$;
 
+-- The person's data (011's export), now with what they wrote in discussions and handed in;
+-- the body otherwise 011's.
+CREATE OR REPLACE FUNCTION public.export_my_data() RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    me constant uuid := (SELECT rls.uid());
+BEGIN
+    IF me IS NULL THEN
+        RAISE EXCEPTION 'sign in first' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'sign_in_required';
+    END IF;
+    RETURN jsonb_build_object(
+        'exported_at', now(),
+        'account', (SELECT jsonb_build_object('id', u.id, 'email', u.email, 'full_name', u.full_name,
+                                              'avatar_url', u.avatar_url, 'role', u.role,
+                                              'organization_id', u.organization_id,
+                                              'email_confirmed_at', u.email_confirmed_at,
+                                              'created_at', u.created_at, 'updated_at', u.updated_at)
+                    FROM public.users u WHERE u.id = me),
+        'instructor_profile', (SELECT to_jsonb(p) FROM public.instructor_profiles p WHERE p.user_id = me),
+        'instructor_settings', (SELECT to_jsonb(s) - 'payment_details'
+                                       || jsonb_build_object('payment_details_stored', s.payment_details IS NOT NULL)
+                                FROM public.instructor_settings s WHERE s.user_id = me),
+        'notification_settings', (SELECT to_jsonb(n) FROM public.notification_settings n WHERE n.user_id = me),
+        'sessions', coalesce((SELECT jsonb_agg(to_jsonb(s) - 'user_id' ORDER BY s.created_at)
+                              FROM public.user_sessions s WHERE s.user_id = me), '[]'),
+        'email_changes', coalesce((SELECT jsonb_agg(to_jsonb(c) - 'user_id' ORDER BY c.created_at)
+                                   FROM public.email_changes c WHERE c.user_id = me), '[]'),
+        'enrollments', coalesce((
+            SELECT jsonb_agg(to_jsonb(e) || jsonb_build_object(
+                       'course_title', c.title,
+                       'lesson_progress', coalesce((SELECT jsonb_agg(to_jsonb(lp) - 'user_id')
+                                                    FROM public.lesson_progress lp
+                                                    WHERE lp.enrollment_id = e.id), '[]'))
+                   ORDER BY e.enrolled_at)
+            FROM public.course_enrollments e JOIN public.courses c ON c.id = e.course_id
+            WHERE e.user_id = me), '[]'),
+        'reviews', coalesce((SELECT jsonb_agg(to_jsonb(r) ORDER BY r.created_at)
+                             FROM public.course_reviews r WHERE r.user_id = me), '[]'),
+        'certificates', coalesce((SELECT jsonb_agg(to_jsonb(c) ORDER BY c.issued_at)
+                                  FROM public.certificates c WHERE c.user_id = me), '[]'),
+        'workshop_registrations', coalesce((SELECT jsonb_agg(to_jsonb(w) ORDER BY w.registered_at)
+                                            FROM public.workshop_registrations w WHERE w.user_id = me), '[]'),
+        'notifications', coalesce((SELECT jsonb_agg(to_jsonb(n) - 'user_id' - 'dedup_key' - 'email_error'
+                                                    - 'email_attempts' ORDER BY n.created_at)
+                                   FROM public.notifications n WHERE n.user_id = me), '[]'),
+        'courses_owned', coalesce((SELECT jsonb_agg(jsonb_build_object('id', c.id, 'title', c.title,
+                                                                       'status', c.status, 'created_at', c.created_at)
+                                                    ORDER BY c.created_at)
+                                   FROM public.courses c WHERE c.instructor_id = me), '[]'),
+        'workshops_owned', coalesce((SELECT jsonb_agg(jsonb_build_object('id', w.id, 'title', w.title,
+                                                                         'status', w.status, 'start_time', w.start_time)
+                                                      ORDER BY w.start_time)
+                                     FROM public.workshops w WHERE w.instructor_id = me), '[]'),
+        -- 022: what the person wrote in discussions, and their hand-ins with their grades
+        'lesson_comments', coalesce((SELECT jsonb_agg(to_jsonb(x) - 'author_id' ORDER BY x.created_at)
+                                     FROM public.lesson_comments x WHERE x.author_id = me), '[]'),
+        'course_questions', coalesce((SELECT jsonb_agg(to_jsonb(x) - 'author_id' ORDER BY x.created_at)
+                                      FROM public.course_questions x WHERE x.author_id = me), '[]'),
+        'question_answers', coalesce((SELECT jsonb_agg(to_jsonb(x) - 'author_id' ORDER BY x.created_at)
+                                      FROM public.question_answers x WHERE x.author_id = me), '[]'),
+        'assignment_submissions', coalesce((SELECT jsonb_agg(to_jsonb(x) - 'user_id' - 'graded_by'
+                                                             ORDER BY x.submitted_at)
+                                            FROM public.assignment_submissions x WHERE x.user_id = me), '[]'),
+        'discussion_reports', coalesce((SELECT jsonb_agg(to_jsonb(x) - 'reporter_id' - 'resolved_by'
+                                                         ORDER BY x.created_at)
+                                        FROM public.discussion_reports x WHERE x.reporter_id = me), '[]'));
+END
+$$;
+
 -- 10. grants ---------------------------------------------------------------------------------------
 REVOKE ALL ON public.lesson_comments, public.course_questions, public.question_answers,
     public.assignment_submissions, public.discussion_reports

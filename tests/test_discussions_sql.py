@@ -336,3 +336,13 @@ def test_deleting_a_lesson_takes_its_comments_and_hand_ins_and_keeps_its_questio
     assert (row["comment_count"], row["question_count"], row["submission_count"]) == (0, 1, 0)
     assert db.value("SELECT lesson_id FROM course_questions WHERE title = 'About the assignment?'") is None
     assert mismatches(db) == [] and db.rows("SELECT * FROM private.verify_discussion_figures()") == []
+
+
+def test_the_persons_export_holds_what_they_wrote_and_handed_in(w, posts):
+    with w["db"].attempt(Actor.user(w["u"]["s1"])) as cur:
+        cur.execute("SELECT export_my_data() AS x")
+        export = cur.fetchone()["x"]
+    assert "Great lesson" in [c["body"] for c in export["lesson_comments"]]
+    assert "How do I start?" in [q["title"] for q in export["course_questions"]]
+    assert "author_id" not in export["lesson_comments"][0]
+    assert {"question_answers", "assignment_submissions", "discussion_reports"} <= set(export)
