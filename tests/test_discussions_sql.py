@@ -346,3 +346,100 @@ def test_the_persons_export_holds_what_they_wrote_and_handed_in(w, posts):
     assert "How do I start?" in [q["title"] for q in export["course_questions"]]
     assert "author_id" not in export["lesson_comments"][0]
     assert {"question_answers", "assignment_submissions", "discussion_reports"} <= set(export)
+
+
+# --- under concurrent load --------------------------------------------------------------------
+
+def test_concurrent_posting_answering_grading_and_a_lesson_added_keep_every_figure_exact(database):
+    """Eight students at once comment, reply to one thread, answer one question, ask, and hand in, while
+    a co-instructor answers and grades what arrives and the owner adds a lesson (which locks every
+    enrollment of the course): no deadlock, no lost delta; the counts and the checkers agree."""
+    import threading
+
+    from tests.support import set_context
+    owner, grader = gen_user(database, "instructor"), gen_user(database, "instructor")
+    course = gen_course(database, owner, lessons=("text", "assignment"))
+    co_teach(database, course, grader, "view_content", "manage_students")
+    students = [gen_user(database) for _ in range(8)]
+    enrollments = [enroll(database, s, course.id) for s in students]
+    with database.act(Actor.user(students[0])) as cur:
+        cur.execute(COMMENT, (course.id, course.lessons[0], None, "Thread"))
+        thread = cur.fetchone()["id"]
+        cur.execute(QUESTION, (course.id, None, "Shared question?", ""))
+        shared = cur.fetchone()["id"]
+    barrier, errors = threading.Barrier(len(students) + 2), []
+
+    def one(conn, who, sql, params=()):
+        with conn, conn.cursor() as cur:
+            set_context(cur, Actor.user(who))
+            cur.execute(sql, params)
+
+    def student(me):
+        conn = database.connect_app()
+        try:
+            barrier.wait()
+            one(conn, me, COMMENT, (course.id, course.lessons[0], None, "Mine"))
+            one(conn, me, COMMENT, (course.id, course.lessons[0], thread, "A reply"))
+            one(conn, me, ANSWER, (shared, course.id, "An answer"))
+            one(conn, me, QUESTION, (course.id, course.lessons[0], "My own question?", ""))
+            one(conn, me, "SELECT submit_assignment(%s, 'Work', NULL)", (course.lessons[1],))
+            one(conn, me, "SELECT complete_lesson(%s)", (course.lessons[0],))
+        except psycopg2.Error as exc:
+            errors.append(f"student: {exc.pgcode} {exc.pgerror}")
+        finally:
+            conn.close()
+
+    def teacher():
+        conn = database.connect_app()
+        try:
+            barrier.wait()
+            graded = set()
+            for _ in range(40):
+                with conn, conn.cursor() as cur:
+                    set_context(cur, Actor.user(grader))
+                    cur.execute("SELECT id FROM assignment_submissions WHERE status = 'submitted'")
+                    waiting = [r["id"] if isinstance(r, dict) else r[0] for r in cur.fetchall()]
+                for sub in waiting:
+                    one(conn, grader, "SELECT grade_assignment(%s, 90, 'Good')", (sub,))
+                    graded.add(sub)
+                with conn, conn.cursor() as cur:
+                    set_context(cur, Actor.user(grader))
+                    cur.execute("SELECT id FROM course_questions WHERE answer_count = 0 LIMIT 3")
+                    open_ = [r["id"] if isinstance(r, dict) else r[0] for r in cur.fetchall()]
+                for q in open_:
+                    one(conn, grader, ANSWER, (q, course.id, "Teacher here"))
+        except psycopg2.Error as exc:
+            errors.append(f"teacher: {exc.pgcode} {exc.pgerror}")
+        finally:
+            conn.close()
+
+    def builder():
+        conn = database.connect_app()
+        try:
+            barrier.wait()
+            one(conn, owner, "INSERT INTO course_lessons (module_id, course_id, title, position) "
+                             "VALUES (%s, %s, 'Added live', 10)", (course.modules[0], course.id))
+        except psycopg2.Error as exc:
+            errors.append(f"builder: {exc.pgcode} {exc.pgerror}")
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=student, args=(s,)) for s in students]
+    threads += [threading.Thread(target=teacher), threading.Thread(target=builder)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    # what arrived after the teacher's last look, graded now (the same call, alone)
+    with database.act(Actor.user(grader)) as cur:
+        cur.execute("SELECT grade_assignment(id, 90, 'Good') FROM assignment_submissions WHERE status = 'submitted'")
+    assert database.value("SELECT count(*) FROM lesson_progress WHERE lesson_id = %s AND status = 'completed'",
+                          (course.lessons[1],)) == len(students)
+    rows = database.rows("SELECT comment_count, question_count, answer_count, submission_count FROM student_progress "
+                         "WHERE enrollment_id = ANY (%s::uuid[]) ORDER BY enrollment_id", ([str(e) for e in enrollments],))
+    assert all(r["comment_count"] >= 2 and r["answer_count"] == 1 and r["question_count"] >= 1
+               and r["submission_count"] == 1 for r in rows)
+    assert database.value("SELECT reply_count FROM lesson_comments WHERE id = %s", (thread,)) == len(students)
+    assert database.value("SELECT answer_count FROM course_questions WHERE id = %s", (shared,)) >= len(students)
+    assert mismatches(database) == [] and database.rows("SELECT * FROM private.verify_discussion_figures()") == []
