@@ -31,7 +31,8 @@ STATIC_ENDPOINTS = {"static", "assets.vendor", "health.live"}
 
 BLUEPRINTS = ("auth", "dashboard", "courses", "workshops", "students", "revenue", "reviews",
               "settings", "account", "catalog", "learning", "enrollment", "admin", "organization", "notifications",
-              "health", "outreach", "moderation", "audit")
+              "health", "outreach", "moderation", "audit",
+              "discussions")
 
 
 def create_app(config: dict | None = None) -> Flask:

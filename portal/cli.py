@@ -160,6 +160,9 @@ def verify() -> None:
         # 016's open-report figures on reviews (one statement: only reviews with open reports)
         cur.execute(f"SELECT {MISMATCH_COLUMNS} FROM private.verify_moderation_figures()")
         found += _echo_mismatches(cur.fetchall())
+        # 022's discussion counts (participation per enrollment, answers, unanswered questions)
+        cur.execute(f"SELECT {MISMATCH_COLUMNS} FROM private.verify_discussion_figures()")
+        found += _echo_mismatches(cur.fetchall())
     click.echo(f"{found} mismatch(es)")
     raise SystemExit(1 if found else 0)
 
@@ -175,6 +178,8 @@ def rebuild(instructor) -> None:
         instructors = [instructor] if instructor else _instructors(cur)
         for who in progress(instructors, "rebuilding"):
             cur.execute("SELECT rebuild_denormalized_figures(%s)", (str(who),))
+            corrected += cur.fetchone()[0]
+            cur.execute("SELECT private.rebuild_discussion_figures(%s)", (str(who),))   # 022
             corrected += cur.fetchone()[0]
     click.echo(f"{corrected} row(s) corrected")
 

@@ -35,7 +35,7 @@ Conventions:
 
 from __future__ import annotations
 
-from peewee import (SQL, BigIntegerField, BooleanField, CharField, CompositeKey, DateField,
+from peewee import (SQL, BigIntegerField, BooleanField, CharField, CompositeKey, DateField, DeferredForeignKey,
                     DecimalField, Field, FixedCharField, ForeignKeyField, IntegerField, Model,
                     NodeList, SmallIntegerField, TextField, fn)
 from playhouse.postgres_ext import ArrayField, BinaryJSONField, DateTimeTZField, UUIDField
@@ -57,7 +57,8 @@ ACTIVITY_TYPES = (
     "enrolled", "enrollment_cancelled", "lesson_started", "lesson_completed",
     "quiz_passed", "quiz_failed", "course_completed", "review_posted",
     "workshop_registered", "workshop_cancelled", "workshop_attended",
-    "feedback_submitted", "refunded")
+    "feedback_submitted", "refunded",
+    "assignment_submitted", "assignment_graded")   # 022
 TRANSACTION_TYPES = ("course_enrollment", "workshop_registration", "refund")
 PAYOUT_STATUSES = ("pending", "paid", "on_hold")
 PAYOUT_BATCH_STATUSES = ("scheduled", "paid", "cancelled")  # 020: payouts.status
@@ -65,6 +66,8 @@ COURSE_INSTRUCTOR_ROLES = ("primary", "co-instructor", "assistant")
 WORKSHOP_FACILITATOR_ROLES = ("primary", "co-facilitator", "assistant")
 CHECKOUT_STATUSES = ("open", "succeeded", "failed")
 REVIEW_REPORT_REASONS = ("spam", "offensive", "off_topic", "not_a_review", "other")
+SUBMISSION_STATUSES = ("submitted", "graded")                                   # 022
+DISCUSSION_REPORT_REASONS = ("spam", "offensive", "off_topic", "other")         # 022
 
 ENUMS = {
     "user_role": USER_ROLES,
@@ -84,6 +87,8 @@ ENUMS = {
     "checkout_status": CHECKOUT_STATUSES,
     "review_report_reason": REVIEW_REPORT_REASONS,
     "payout_batch_status": PAYOUT_BATCH_STATUSES,
+    "submission_status": SUBMISSION_STATUSES,
+    "discussion_report_reason": DISCUSSION_REPORT_REASONS,
 }
 
 
@@ -317,9 +322,11 @@ class Course(BaseModel):
     rating_sum = IntegerField()
     total_earnings = money()
     pending_payout = money()
+    unanswered_question_count = IntegerField()   # 022: unanswered_questions_count() sums the caller's
 
     # total_revenue: revenue() answers it to those allowed to see it (006).
-    UNREADABLE = ("total_revenue", "pending_enrollment_count", "total_earnings", "pending_payout")
+    UNREADABLE = ("total_revenue", "pending_enrollment_count", "total_earnings", "pending_payout",
+                  "unanswered_question_count")
 
     class Meta:
         table_name = "courses"
@@ -628,6 +635,11 @@ class StudentProgress(BaseModel):
     certificate_url = TextField(null=True)
     created_at = DateTimeTZField()
     updated_at = DateTimeTZField()
+    # 022: the student's own posts in the course, kept by delta (the engagement score's other part)
+    comment_count = IntegerField()
+    question_count = IntegerField()
+    answer_count = IntegerField()
+    submission_count = IntegerField()
 
     class Meta:
         table_name = "student_progress"
@@ -1110,6 +1122,99 @@ class AuditLog(BaseModel):
         table_name = "audit_log"
 
 
+# --- 022: lesson discussions, questions and answers, assignments ------------------------------
+
+class LessonComment(BaseModel):
+    """``lesson_comments``: a lesson's comments, replies one level deep (parent)."""
+    id = uuid_pk()
+    course = fk(Course, "course_id", "lesson_comments")
+    lesson = fk(CourseLesson, "lesson_id", "comments")
+    author = fk(User, "author_id", "lesson_comments")
+    parent = ForeignKeyField("self", column_name="parent_id", backref="replies", null=True, lazy_load=False)
+    body = TextField()
+    is_visible = BooleanField()
+    open_report_count = IntegerField()
+    first_open_report_at = DateTimeTZField(null=True)
+    reply_count = IntegerField()
+    created_at = DateTimeTZField()
+    edited_at = DateTimeTZField(null=True)
+
+    class Meta:
+        table_name = "lesson_comments"
+
+
+class CourseQuestion(BaseModel):
+    """``course_questions``: a student's question on a course (or one of its lessons)."""
+    id = uuid_pk()
+    course = fk(Course, "course_id", "questions")
+    lesson = fk(CourseLesson, "lesson_id", "questions", null=True)
+    author = fk(User, "author_id", "questions_asked")
+    title = TextField()
+    body = TextField()
+    accepted_answer = DeferredForeignKey("QuestionAnswer", column_name="accepted_answer_id", null=True,
+                                         backref="+", lazy_load=False)
+    answer_count = IntegerField()
+    is_visible = BooleanField()
+    open_report_count = IntegerField()
+    first_open_report_at = DateTimeTZField(null=True)
+    created_at = DateTimeTZField()
+    edited_at = DateTimeTZField(null=True)
+
+    class Meta:
+        table_name = "course_questions"
+
+
+class QuestionAnswer(BaseModel):
+    id = uuid_pk()
+    question = fk(CourseQuestion, "question_id", "answers")
+    course = fk(Course, "course_id", "answers")
+    author = fk(User, "author_id", "answers_given")
+    body = TextField()
+    is_visible = BooleanField()
+    created_at = DateTimeTZField()
+    edited_at = DateTimeTZField(null=True)
+
+    class Meta:
+        table_name = "question_answers"
+
+
+class AssignmentSubmission(BaseModel):
+    """``assignment_submissions``: written by submit_assignment() and grade_assignment() only."""
+    id = uuid_pk()
+    enrollment = fk(CourseEnrollment, "enrollment_id", "submissions")
+    user = fk(User, "user_id", "submissions")
+    course = fk(Course, "course_id", "submissions")
+    lesson = fk(CourseLesson, "lesson_id", "submissions")
+    body = TextField()
+    link_url = TextField(null=True)
+    status = EnumField("submission_status", SUBMISSION_STATUSES)
+    score = numeric(5, 2, null=True)
+    passing_score = IntegerField(null=True)
+    feedback = TextField(null=True)
+    graded_by = fk(User, "graded_by", "grades_given", null=True)
+    graded_at = DateTimeTZField(null=True)
+    submitted_at = DateTimeTZField()
+    created_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "assignment_submissions"
+
+
+class DiscussionReport(BaseModel):
+    id = uuid_pk()
+    comment = fk(LessonComment, "comment_id", "reports", null=True)
+    question = fk(CourseQuestion, "question_id", "reports", null=True)
+    reporter = fk(User, "reporter_id", "discussion_reports")
+    reason = EnumField("discussion_report_reason", DISCUSSION_REPORT_REASONS)
+    details = TextField(null=True)
+    resolved_at = DateTimeTZField(null=True)
+    resolved_by = fk(User, "resolved_by", "discussion_reports_resolved", null=True)
+    created_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "discussion_reports"
+
+
 TABLE_MODELS = (
     SchemaMigration, Organization, User, Course, CourseModule, CourseLesson, CourseEnrollment,
     LessonProgress, Workshop, WorkshopRegistration, InstructorProfile, InstructorSettings,
@@ -1120,6 +1225,7 @@ TABLE_MODELS = (
     InstructorStudentNote,
     CourseEnrollmentGrant, CourseInvitation, CourseAnnouncement, AuditLog,
     Payout,
+    LessonComment, CourseQuestion, QuestionAnswer, AssignmentSubmission, DiscussionReport,
 )
 VIEW_MODELS = (PublicInstructor, CourseOutline, CourseTeacher, StudentEngagementSummary, ReviewAuthor)
 MATERIALIZED_VIEW_MODELS = (InstructorMonthlyStats,)

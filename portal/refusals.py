@@ -123,6 +123,26 @@ MESSAGES = {
     "not_an_instructor": "This account is not an instructor: no instructor profile to verify or feature.",
     "admin_reason_length": "A reason has at most 500 characters.",
     "organizations_slug_key": "Another organization already uses this web address.",
+    # lesson discussions, questions and assignments (022)
+    "comment_reply_depth": "Replies go under a comment, not under another reply.",
+    "discussion_edit_window": "The time to edit this has passed (15 minutes after posting).",
+    "question_asker_only": "Only the student who asked can change the question or accept an answer.",
+    "accepted_answer_of_question": "Accept one of this question's own answers.",
+    "not_an_assignment": "This lesson is not an assignment.",
+    "assignment_already_graded": "This assignment has been graded, so it can no longer be changed.",
+    "submission_not_found": "There is no such submission, or you cannot grade it.",
+    "lesson_comment_body": "Write a comment of at most 5,000 characters.",
+    "question_answer_body": "Write an answer of at most 5,000 characters.",
+    "course_question_title": "Give the question a title of 3 to 200 characters.",
+    "course_question_body": "The question's details have at most 5,000 characters.",
+    "assignment_submission_body": "Your answer has at most 20,000 characters.",
+    "assignment_submission_link": "The link must be a web address starting with http:// or https://.",
+    "assignment_submission_not_empty": "Write your answer or give a link to your work.",
+    "assignment_submission_score": "Give a score from 0 to 100.",
+    "assignment_submission_feedback": "Feedback has at most 5,000 characters.",
+    "discussion_report_other_says_why": "Say what is wrong when you choose “Other”.",
+    "discussion_reports_comment_id_reporter_id_key": "You have already reported this.",
+    "discussion_reports_question_id_reporter_id_key": "You have already reported this.",
 }
 
 # What users see when a refusal has no entry above, by SQLSTATE class.

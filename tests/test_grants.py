@@ -191,6 +191,16 @@ EXECUTE = {
         "public.refund_window()",
         "public.next_payout_date(text,date)",
         "public.request_monthly_stats_refresh()",  # admins: queue the nightly refresh now
+        # 022: the policies' sets (the caller's courses whose comments / questions are on), the
+        # student's hand-in (their own released assignment), the grade (manage_students on the course),
+        # the dashboard's unanswered count (the caller's taught courses)
+        "rls.comment_course_ids()",
+        "rls.qa_course_ids()",
+        "public.submit_assignment(uuid,text,text)",
+        "public.grade_assignment(uuid,numeric,text)",
+        "public.unanswered_questions_count()",
+        # 022: authors' names of one course's discussion, to its participants (and admins) only
+        "public.discussion_author_names(uuid,uuid[])",
     },
     "service_role": {
         # the payment path

@@ -123,6 +123,7 @@ class T:
 
 
 # Label groups used below (rows are labelled in ``seed``).
+DISCUSSING = frozenset({"student", "owner", *CO})   # 022: c_pub's active students and teachers in the matrix
 PUB_COURSES = {"c_pub", "c_i2", "c_sa"}
 OWN_MODULES = {"m_pub", "m_bonus", "m_draft", "m_arch"}
 PREVIEWS = {"l_pub1", "l_i2"}                       # preview lessons of published courses
@@ -569,6 +570,61 @@ MATRIX = [
         check=("SELECT body FROM instructor_student_notes WHERE id = %(note_owner)s", "Edited")),
       W("DELETE FROM instructor_student_notes WHERE id = %(note_owner)s", ok={"owner"},
         check=("SELECT count(*) FROM instructor_student_notes WHERE id = %(note_owner)s", 0))),
+
+    # 022: a lesson's comments (cm_s1: S1's on l_pub1; cm_owner: the owner's reply), a question (q_s1,
+    # S1's), its answer (qa_owner) and S3's report on it (dr_s3). Participants of c_pub read them: its
+    # active students (S1, S3; S2 is pending) and every teacher (the owner, each co-instructor whatever
+    # their permissions), and admins (moderation); nobody else, org admins included (the model is
+    # silent: deny). Students ask; participants comment and answer; authors edit and delete their own
+    # (the admin reaches the row but the guard refuses the text); the asker alone accepts.
+    T("lesson_comments", "id",
+      reads(anon=DENY, service=DENY, student=ALL, owner=ALL, admin=ALL, **{co: ALL for co in CO}),
+      W("INSERT INTO lesson_comments (course_id, lesson_id, body) VALUES (%(c_pub)s, %(l_pub1)s, 'Matrix comment')",
+        ok=DISCUSSING, deny=EVERYONE - DISCUSSING,
+        check=("SELECT count(*) FROM lesson_comments WHERE body = 'Matrix comment'", 1)),
+      W("UPDATE lesson_comments SET body = 'Edited' WHERE id = %(cm_s1)s", ok={"student"}, deny={"admin"},
+        check=("SELECT body FROM lesson_comments WHERE id = %(cm_s1)s", "Edited")),
+      W("DELETE FROM lesson_comments WHERE id = %(cm_owner)s", ok={"owner", "admin"},
+        check=("SELECT count(*) FROM lesson_comments WHERE id = %(cm_owner)s", 0))),
+    T("course_questions", "id",
+      reads(anon=DENY, service=DENY, student=ALL, owner=ALL, admin=ALL, **{co: ALL for co in CO}),
+      W("INSERT INTO course_questions (course_id, title) VALUES (%(c_pub)s, 'Matrix question?')",
+        ok={"student"}, deny=EVERYONE - {"student"},
+        check=("SELECT count(*) FROM course_questions WHERE title = 'Matrix question?'", 1)),
+      W("UPDATE course_questions SET accepted_answer_id = %(qa_owner)s WHERE id = %(q_s1)s", ok={"student"},
+        deny={"admin"}, check=("SELECT accepted_answer_id = %(qa_owner)s FROM course_questions WHERE id = %(q_s1)s",
+                               True)),
+      # q_s1 has an answer and an open report: only an admin deletes it
+      W("DELETE FROM course_questions WHERE id = %(q_s1)s", ok={"admin"},
+        check=("SELECT count(*) FROM course_questions WHERE id = %(q_s1)s", 0))),
+    T("question_answers", "id",
+      reads(anon=DENY, service=DENY, student=ALL, owner=ALL, admin=ALL, **{co: ALL for co in CO}),
+      W("INSERT INTO question_answers (question_id, course_id, body) VALUES (%(q_s1)s, %(c_pub)s, 'Matrix answer')",
+        ok=DISCUSSING, deny=EVERYONE - DISCUSSING,
+        check=("SELECT count(*) FROM question_answers WHERE body = 'Matrix answer'", 1)),
+      W("UPDATE question_answers SET body = 'Edited' WHERE id = %(qa_owner)s", ok={"owner"}, deny={"admin"},
+        check=("SELECT body FROM question_answers WHERE id = %(qa_owner)s", "Edited")),
+      W("DELETE FROM question_answers WHERE id = %(qa_owner)s", ok={"owner", "admin"},
+        check=("SELECT count(*) FROM question_answers WHERE id = %(qa_owner)s", 0))),
+    # Written only by submit_assignment() and grade_assignment() (tests/test_discussions_sql.py reads
+    # and grades them by actor); no row here (c_pub has no assignment lesson).
+    T("assignment_submissions", "id",
+      reads(anon=DENY, service=DENY),
+      nobody("INSERT INTO assignment_submissions (enrollment_id, user_id, course_id, lesson_id, body) "
+             "VALUES (%(e_s1_pub)s, %(student)s, %(c_pub)s, %(l_pub1)s, 'Forged')"),
+      nobody("UPDATE assignment_submissions SET score = 100"),
+      nobody("DELETE FROM assignment_submissions")),
+    # Reports: the reporter and admins read them (S3 appears in EXTRA only); a participant reports what
+    # they read and did not write (S1 wrote cm_s1); admins resolve and delete.
+    T("discussion_reports", "id",
+      reads(anon=DENY, service=DENY, admin=ALL),
+      W("INSERT INTO discussion_reports (comment_id, reason) VALUES (%(cm_s1)s, 'spam')",
+        ok=DISCUSSING - {"student"} | {"admin"}, deny=EVERYONE - (DISCUSSING - {"student"} | {"admin"}),
+        check=("SELECT open_report_count FROM lesson_comments WHERE id = %(cm_s1)s", 1)),
+      W("UPDATE discussion_reports SET resolved_at = now() WHERE id = %(dr_s3)s", ok={"admin"},
+        check=("SELECT open_report_count FROM course_questions WHERE id = %(q_s1)s", 0)),
+      W("DELETE FROM discussion_reports WHERE id = %(dr_s3)s", ok={"admin"},
+        check=("SELECT count(*) FROM discussion_reports WHERE id = %(dr_s3)s", 0))),
 
     # 016: the audit log, written by the database's triggers only. The seed's audited acts: the three
     # organizations created (al_org, al_org2, al_org3), the owner adding each co-instructor (al_ci_*)
@@ -1265,6 +1321,18 @@ def seed(db) -> World:
              "note_co": _as(db, Actor.user(u["co_manage"]), note, (u["co_manage"], u["student"], c_pub.id, "Asked")),
              "note_standalone": _as(db, Actor.user(u["standalone"]), note,
                                     (u["standalone"], u["student2"], c_sa.id, "Solo's note"))}
+    # 022: a comment and its reply, a question, its answer and S3's report on it.
+    talk = {"cm_s1": _as(db, s1, "INSERT INTO lesson_comments (course_id, lesson_id, body) VALUES (%s, %s, 'Nice') "
+                                 "RETURNING id", (c_pub.id, c_pub.lessons[0]))}
+    talk["cm_owner"] = _as(db, own, "INSERT INTO lesson_comments (course_id, lesson_id, parent_id, body) "
+                                    "VALUES (%s, %s, %s, 'Thanks') RETURNING id",
+                           (c_pub.id, c_pub.lessons[0], talk["cm_s1"]))
+    talk["q_s1"] = _as(db, s1, "INSERT INTO course_questions (course_id, title) VALUES (%s, 'Where to start?') "
+                               "RETURNING id", (c_pub.id,))
+    talk["qa_owner"] = _as(db, own, "INSERT INTO question_answers (question_id, course_id, body) "
+                                    "VALUES (%s, %s, 'Lesson one') RETURNING id", (talk["q_s1"], c_pub.id))
+    talk["dr_s3"] = _as(db, s3, "INSERT INTO discussion_reports (question_id, reason) VALUES (%s, 'spam') "
+                                "RETURNING id", (talk["q_s1"],))
     # 015: an invitation and three announcements, as the owner through the functions; a grant on
     # S1's enrollment (see the matrix's entry).
     invitation = _as(db, own, "SELECT count(*) FROM bulk_enroll(%s, ARRAY['not-yet-here@example.test'], true, NULL)",
@@ -1333,6 +1401,11 @@ def seed(db) -> World:
             for r in db.rows("SELECT id, email::text AS email FROM private.password_reset_requests")},
         "private.password_resets": one({"pr_student": reset}),
         "instructor_student_notes": one(notes),
+        "lesson_comments": one({k: v for k, v in talk.items() if k.startswith("cm_")}),
+        "course_questions": one({"q_s1": talk["q_s1"]}),
+        "question_answers": one({"qa_owner": talk["qa_owner"]}),
+        "assignment_submissions": {},
+        "discussion_reports": one({"dr_s3": talk["dr_s3"]}),
         "course_enrollment_grants": one({"grant_s1_pub": e["e_s1_pub"]}),
         "course_invitations": one({"inv_pub": db.value("SELECT id FROM course_invitations")}),
         "course_announcements": one(announcements),

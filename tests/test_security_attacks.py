@@ -1647,3 +1647,80 @@ def test_the_author_cannot_undo_a_hide_or_wipe_reports_by_deleting_and_posting_a
                         "VALUES (%s, %s, 1, 'bad again')", (world.course.id, author)) is not None
         assert as_owner(db, "SELECT is_visible FROM course_reviews WHERE id = %s", (review,)) is (not hidden)
         assert as_owner(db, "SELECT count(*) FROM review_reports WHERE review_id = %s", (review,)) == 1
+
+
+# --- 022: lesson discussions, questions and answers, assignments -------------------------------------
+
+@pytest.fixture(scope="module")
+def talk(world):
+    """A free course of the owner's with an assignment; the student enrolled comments, asks and hands in;
+    the owner answers (committed)."""
+    db = world.db
+    course = gen_course(db, world.u["owner"], lessons=("text", "assignment"))
+    co_teach(db, world.u["owner"], course.id, world.u["co_view"], "view_content")
+    enroll(db, world.u["student"], course.id)
+    me = world.actor("student")
+    ids = {"course": course.id, "lesson": course.lessons[0], "assignment": course.lessons[1],
+           "comment": commit(db, me, "INSERT INTO lesson_comments (course_id, lesson_id, body) "
+                                     "VALUES (%s, %s, 'Mine') RETURNING id", (course.id, course.lessons[0])),
+           "question": commit(db, me, "INSERT INTO course_questions (course_id, title) VALUES (%s, 'Mine?') "
+                                      "RETURNING id", (course.id,)),
+           "submission": commit(db, me, "SELECT submit_assignment(%s, 'Work', NULL)", (course.lessons[1],))}
+    ids["answer"] = commit(db, world.actor("owner"), "INSERT INTO question_answers (question_id, course_id, body) "
+                                                     "VALUES (%s, %s, 'Owner says') RETURNING id",
+                           (ids["question"], course.id))
+    return ids
+
+
+@pytest.mark.parametrize("who", ["stranger", "pending", "other_instructor", "facilitator", "org_admin"])
+def test_an_outsider_reads_and_writes_nothing_of_a_courses_discussion(world, talk, who):
+    """A student of another course (or one whose enrollment is pending), another instructor, an org admin:
+    nothing to read in any of the five tables, every write refused."""
+    db, actor = world.db, world.actor(who)
+    for table in ("lesson_comments", "course_questions", "question_answers", "assignment_submissions",
+                  "discussion_reports"):
+        with db.attempt(actor) as cur:
+            cur.execute(f"SELECT count(*) AS n FROM {table}")
+            assert cur.fetchone()["n"] == 0, table
+    for sql, params in (
+            ("INSERT INTO lesson_comments (course_id, lesson_id, body) VALUES (%s, %s, 'x')",
+             (talk["course"], talk["lesson"])),
+            ("INSERT INTO course_questions (course_id, title) VALUES (%s, 'Sneaky?')", (talk["course"],)),
+            ("INSERT INTO question_answers (question_id, course_id, body) VALUES (%s, %s, 'x')",
+             (talk["question"], talk["course"])),
+            ("INSERT INTO discussion_reports (comment_id, reason) VALUES (%s, 'spam')", (talk["comment"],)),
+            ("SELECT submit_assignment(%s, 'x', NULL)", (talk["assignment"],)),
+            ("SELECT grade_assignment(%s, 100, NULL)", (talk["submission"],))):
+        assert refusal(db, actor, sql, params) == DENIED, sql
+    assert outcome(db, actor, "DELETE FROM lesson_comments WHERE id = %s", (talk["comment"],))[0] == 0
+
+
+@pytest.mark.parametrize("who", ["student", "co_view", "stranger", "other_instructor"])
+def test_nobody_grades_without_manage_students(world, talk, who):
+    """The student grading themself, a co-instructor who reads content only, anyone else: refused by the
+    function; no direct write exists (no grant)."""
+    db, actor = world.db, world.actor(who)
+    assert refusal(db, actor, "SELECT grade_assignment(%s, 100, 'self')", (talk["submission"],)) == DENIED
+    assert refusal(db, actor, "UPDATE assignment_submissions SET score = 100, status = 'graded', graded_at = now() "
+                              "WHERE id = %s", (talk["submission"],)) == DENIED
+    assert as_owner(db, "SELECT status::text FROM assignment_submissions WHERE id = %s", (talk["submission"],)) \
+        == "submitted"
+
+
+@pytest.mark.parametrize("who", ["owner", "co_view", "pending", "stranger"])
+def test_nobody_accepts_an_answer_on_behalf_of_the_asker(world, talk, who):
+    state = outcome(world.db, world.actor(who), "UPDATE course_questions SET accepted_answer_id = %s WHERE id = %s",
+                    (talk["answer"], talk["question"]))
+    assert state == DENIED or state[0] == 0
+    assert as_owner(world.db, "SELECT accepted_answer_id FROM course_questions WHERE id = %s",
+                    (talk["question"],)) is None
+
+
+def test_an_author_cannot_be_forged_nor_a_figure_written(world, talk):
+    db, me = world.db, world.actor("student")
+    assert refusal(db, me, "INSERT INTO lesson_comments (course_id, lesson_id, body, author_id) "
+                           "VALUES (%s, %s, 'x', %s)", (talk["course"], talk["lesson"], world.u["owner"])) == DENIED
+    for sql in ("UPDATE course_questions SET answer_count = 0 WHERE id = %s",
+                "UPDATE lesson_comments SET open_report_count = 0 WHERE id = %s",
+                "UPDATE student_progress SET comment_count = 99 WHERE id = %s"):
+        assert refusal(db, me, sql, (talk["question"],)) == DENIED, sql

@@ -313,6 +313,7 @@ def places(world, tmp_path_factory):
         "transaction_id": _sale(db, users["student"], world.course(price="9.99").id),
         "payout_id": db.value("INSERT INTO payouts (instructor_id, cutoff, scheduled_for) "
                               "VALUES (%s, now(), current_date) RETURNING id", (users["owner"],)),
+        **_discussion(world, course),  # 022
     }
 
 
@@ -322,6 +323,24 @@ def _sale(db, student, course_id):
     enrollment = enroll(db, student, course_id)
     pay(db, enrollment)
     return db.value("SELECT id FROM revenue_transactions WHERE enrollment_id = %s", (enrollment,))
+
+
+def _discussion(world, course) -> dict:
+    """022: the student's comment and question on the course's first lesson, and their hand-in of
+    another course's assignment (the owner's)."""
+    db, student = world.database, world.users["student"]
+    work = world.course(modules=(("assignment",),))
+    enroll(db, student, work.id)
+    with db.act(Actor.user(student)) as cur:
+        cur.execute("INSERT INTO lesson_comments (course_id, lesson_id, body) VALUES (%s, %s, 'Hi') RETURNING id",
+                    (course.id, course.lessons[0]))
+        comment = cur.fetchone()["id"]
+        cur.execute("INSERT INTO course_questions (course_id, lesson_id, title) VALUES (%s, %s, 'Why?') RETURNING id",
+                    (course.id, course.lessons[0]))
+        question = cur.fetchone()["id"]
+        cur.execute("SELECT submit_assignment(%s, 'My work', NULL) AS id", (work.lessons[0],))
+        submission = cur.fetchone()["id"]
+    return {"comment_id": comment, "question_id": question, "submission_id": submission}  # course_id: above
 
 
 def _invitation_token(db, owner, course_id) -> str:

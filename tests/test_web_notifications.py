@@ -571,15 +571,23 @@ LABELS = {
     "review_moderated": "An administrator hides or restores your review",  # 016
     "refund_issued": "A payment of yours is refunded",  # 020
     "payout_paid": "A payout of your earnings is sent",  # 020
+    "new_question": "A student asks a question in your course",  # 022
+    "new_submission": "A student hands in an assignment in your course",
+    "question_answered": "Someone answers your question",
+    "assignment_graded": "Your assignment is graded",
 }
 AUDIENCE = {  # 017: account_changed is everyone's ('any')
-    "owner": ("new_enrollment", "new_review", "workshop_reminder", "account_changed", "payout_paid"),
+    "owner": ("new_enrollment", "new_review", "workshop_reminder", "account_changed", "payout_paid", "new_question",
+              "new_submission"),
     "student": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued",
-                "course_announcement", "review_moderated", "account_changed", "refund_issued"),
+                "course_announcement", "review_moderated", "account_changed", "refund_issued", "question_answered",
+                "assignment_graded"),
     "admin": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued", "figures_mismatch",
-              "course_announcement", "review_moderated", "account_changed", "refund_issued"),
+              "course_announcement", "review_moderated", "account_changed", "refund_issued", "question_answered",
+              "assignment_graded"),
     "org_admin": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued",
-                  "course_announcement", "review_moderated", "account_changed", "refund_issued"),
+                  "course_announcement", "review_moderated", "account_changed", "refund_issued", "question_answered",
+                  "assignment_graded"),
 }
 CHECKBOX = re.compile(r'<input( checked)? id="(email|push)_(\w+)" name="\2_\3" type="checkbox" value="y">')
 SELECTED = re.compile(r'<option selected value="([^"]+)">')
@@ -619,7 +627,9 @@ def test_an_instructor_sees_their_stored_choices(world):
     assert boxes(page) == {"email_new_enrollment": True, "push_new_enrollment": True, "email_new_review": False,
                            "push_new_review": True, "email_workshop_reminder": True, "push_workshop_reminder": False,
                            "email_account_changed": True, "push_account_changed": True,
-                           "email_payout_paid": True, "push_payout_paid": True}  # 020
+                           "email_payout_paid": True, "push_payout_paid": True,  # 020
+                           "email_new_question": True, "push_new_question": True,      # 022
+                           "email_new_submission": True, "push_new_submission": True}
     assert SELECTED.findall(page) == ["Europe/Madrid"]
 
 
@@ -676,7 +686,9 @@ def test_an_unknown_time_zone_is_a_422_that_keeps_the_input(world, zone):
     choices = {"email_new_enrollment": False, "push_new_enrollment": True, "email_new_review": True,
                "push_new_review": False, "email_workshop_reminder": False, "push_workshop_reminder": False,
                "email_account_changed": False, "push_account_changed": False,
-               "email_payout_paid": False, "push_payout_paid": False}  # 020
+               "email_payout_paid": False, "push_payout_paid": False,  # 020
+               "email_new_question": False, "push_new_question": False,      # 022
+               "email_new_submission": False, "push_new_submission": False}
     response = client.post("/settings/notifications", data={**_form(choices, zone), "csrf_token": token})
     page = text(response)
     if zone == "Europe/Madrid\x00":  # the boundary drops the NUL (portal/forms.py): a known zone, saved

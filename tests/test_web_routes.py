@@ -17,6 +17,7 @@ from tests.test_web_student_page import RULES as STUDENT_PAGE_RULES
 from tests.test_web_announcements import RULES as ANNOUNCEMENT_RULES
 from tests.test_web_bulk_enroll import RULES as BULK_ENROLL_RULES
 from tests.test_web_revenue import RULES as REVENUE_RULES
+from tests.test_web_discussions import RULES as DISCUSSION_RULES
 from tests.web import close_app, htmx, make_app, sign_in
 
 ACTORS = ("anon", "student", "instructor", "org_admin", "admin")
@@ -159,7 +160,7 @@ def test_every_route_is_in_the_table(clients):
     known = (set(ROUTES) | POST_ONLY | SIGNED_LINKS | ACCOUNT_RULES | EXPORTS | COURSE_RULES | STUDENT_SIDE_RULES
              | NOTIFICATION_RULES | SETTINGS_RULES | REVIEW_RULES | ROSTER_RULES | STUDENT_PAGE_RULES
              | BULK_ENROLL_RULES | ANNOUNCEMENT_RULES | ADMIN_RULES | ORGANIZATION_RULES | MODERATION_RULES
-             | REVENUE_RULES
+             | DISCUSSION_RULES | REVENUE_RULES
              | {"/static/<path:filename>", "/static/vendor/<name>"})
     rules = {rule.rule for rule in app.url_map.iter_rules()}
     assert rules - known == set()
@@ -212,6 +213,7 @@ PREFIX_OWNERS = {
     "account": "account", "forgot-password": "auth", "reset-password": "auth",
     "invitations": "outreach", "announcements": "outreach",
     "admin/moderation": "moderation", "audit": "audit",
+    "discussions": "discussions",
 }
 
 

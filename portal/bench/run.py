@@ -87,7 +87,11 @@ def pages(course_id, student_id) -> list[tuple[str, str]]:
             ("revenue transactions (first page, all time)", "/revenue/transactions?period=all"),
             ("revenue transactions (biggest course, refunds)",
              f"/revenue/transactions?period=all&item=course:{course_id}&kind=refund"),
-            ("payouts", "/revenue/payouts")]
+            ("payouts", "/revenue/payouts"),
+            # issue 19: the teachers' side of the discussions (the generator writes no posts yet: these
+            # measure the empty lists' plans over 022's partial indexes, at every size)
+            ("unanswered questions inbox (first page)", "/discussions/inbox"),
+            ("grading queue (first page)", "/discussions/grading")]
 
 
 # issue 17: the platform admin's and an organization admin's pages, each signed in as that person.

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from portal.dashboard import queries
 from portal.reviews.queries import unanswered_count
+from portal.discussions.queries import unanswered_count as unanswered_questions_count
 from portal.students.queries import awaiting_payment_count, waiting_count
 from portal.formatting import viewer_zone
 from portal.listing import token, typed_position
@@ -34,7 +35,8 @@ def index():
     return render("dashboard/index.html", stats=stats, cards=queries.CARDS, activity=activity,
                   older=_older(activity, more),
                   trend=trend, has_teaching=queries.has_teaching(current_user.id), waiting=waiting_count(),
-                  unanswered=unanswered_count(), awaiting_payment=awaiting_payment_count())
+                  unanswered=unanswered_count(), awaiting_payment=awaiting_payment_count(),
+                  unanswered_questions=unanswered_questions_count())
 
 
 def _cursor(prefix: str):

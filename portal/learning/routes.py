@@ -46,6 +46,7 @@ from flask_login import current_user
 
 from portal.courses.markdown import render_markdown
 from portal.formatting import when
+from portal.discussions.routes import lesson_sections
 from portal.learning import certificates, queries
 from portal.web import found, is_partial, notify, redirect_to, render, role_required
 from portal.learning import bp
@@ -125,7 +126,9 @@ def _player(enrolled: queries.Enrolled, lesson_id, *, status: int | None = None,
     questions = queries.quiz_questions(lesson.id) if lesson is not None and lesson.content_type == "quiz" else []
     if quiz is None and lesson is not None and lesson.content_type == "quiz":
         quiz = _pop_quiz_feedback(lesson_id)
+    discussion = lesson_sections(lesson.id) if lesson is not None else {}  # 022: comments, questions, hand-in
     context = dict(enrolled=enrolled, outline=outline, item=item, lesson=lesson, before=before, after=after,
+                   discussion=discussion,
                    questions=questions, quiz=quiz or {},
                    body=render_markdown(lesson.body) if lesson is not None and lesson.body else "",
                    video_src=_video_src(lesson),

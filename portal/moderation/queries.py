@@ -26,7 +26,9 @@ from datetime import datetime
 from portal.db import database
 from portal.listing import Choice, Page, Spec, View, token, typed_position
 
-STATUSES = {"open": "Reported, open", "hidden": "Hidden"}
+STATUSES = {"open": "Reported, open", "hidden": "Hidden",
+            "discussion": "Reported comments and questions",      # 022
+            "discussion_hidden": "Hidden comments and questions"}
 LIST = Spec(filters=(Choice("status", "Show", STATUSES, default="open", any_label=""),),
             page_size=20, keyset=True)
 REPORTS_SHOWN = 20
@@ -112,6 +114,8 @@ def _position(values) -> tuple[datetime, uuid.UUID] | None:
 def queue(view: View) -> Page:
     """One page of the queue (open reports, oldest first; or hidden reviews, latest decision first),
     by position both ways, each review with its reports."""
+    if view.status in ("discussion", "discussion_hidden"):
+        return discussion_queue(view)
     size = view.spec.page_size
     at = _position(view.after or view.before)
     backwards = view.before is not None and at is not None
@@ -186,3 +190,135 @@ def resolve_reports(review_id) -> int:
     return database.execute_sql(
         "UPDATE public.review_reports SET resolved_at = now() WHERE review_id = %s AND resolved_at IS NULL",
         (review_id,)).rowcount
+
+
+# --- 022: reported lesson comments and course questions ------------------------------------------
+# Each keeps its open reports' count and the oldest one's date (022's track_discussion_reports), so a
+# page is a range of the two partial indexes idx_lesson_comments_reported and
+# idx_course_questions_reported, merged by (first open report, id), oldest first. Hiding needs no
+# reason (the author is not told: no notice exists for it yet); it resolves the open reports, as
+# dismissing does without hiding.
+
+POST_KINDS = {"comment": "lesson_comments", "question": "course_questions"}
+_REPORT_COLUMN = {"comment": "comment_id", "question": "question_id"}
+
+DISCUSSION = """
+    SELECT * FROM (
+        (SELECT 'comment' AS kind, x.id, x.first_open_report_at AS at, x.open_report_count AS reports,
+                NULL::text AS title, x.body, x.is_visible, x.created_at, x.course_id, c.title AS course_title,
+                l.title AS lesson_title, u.full_name AS author
+         FROM public.lesson_comments x
+         JOIN public.courses c ON c.id = x.course_id
+         LEFT JOIN public.course_lessons l ON l.id = x.lesson_id
+         LEFT JOIN public.users u ON u.id = x.author_id
+         WHERE x.open_report_count > 0
+           AND (%(at)s::timestamptz IS NULL OR (x.first_open_report_at, x.id) {op} (%(at)s::timestamptz, %(id)s::uuid))
+         ORDER BY x.first_open_report_at {dir}, x.id {dir} LIMIT %(limit)s)
+        UNION ALL
+        (SELECT 'question', x.id, x.first_open_report_at, x.open_report_count, x.title, x.body, x.is_visible,
+                x.created_at, x.course_id, c.title, l.title, u.full_name
+         FROM public.course_questions x
+         JOIN public.courses c ON c.id = x.course_id
+         LEFT JOIN public.course_lessons l ON l.id = x.lesson_id
+         LEFT JOIN public.users u ON u.id = x.author_id
+         WHERE x.open_report_count > 0
+           AND (%(at)s::timestamptz IS NULL OR (x.first_open_report_at, x.id) {op} (%(at)s::timestamptz, %(id)s::uuid))
+         ORDER BY x.first_open_report_at {dir}, x.id {dir} LIMIT %(limit)s)
+    ) posts
+    ORDER BY at {dir}, id {dir} LIMIT %(limit)s
+"""
+
+DISCUSSION_REPORTS = """
+    SELECT coalesce(x.comment_id, x.question_id) AS post_id, x.reason::text AS reason, x.details, x.created_at,
+           x.resolved_at, u.full_name AS reporter
+    FROM public.discussion_reports x LEFT JOIN public.users u ON u.id = x.reporter_id
+    WHERE (x.comment_id = ANY (%(ids)s::uuid[]) OR x.question_id = ANY (%(ids)s::uuid[])) AND x.resolved_at IS NULL
+    ORDER BY x.created_at DESC LIMIT 500
+"""
+
+
+HIDDEN_POSTS = """
+    SELECT * FROM (
+        (SELECT 'comment' AS kind, x.id, x.created_at AS at, x.open_report_count AS reports,
+                NULL::text AS title, x.body, x.is_visible, x.created_at, x.course_id, c.title AS course_title,
+                l.title AS lesson_title, u.full_name AS author
+         FROM public.lesson_comments x
+         JOIN public.courses c ON c.id = x.course_id
+         LEFT JOIN public.course_lessons l ON l.id = x.lesson_id
+         LEFT JOIN public.users u ON u.id = x.author_id
+         WHERE NOT x.is_visible
+           AND (%(at)s::timestamptz IS NULL OR (x.created_at, x.id) {op} (%(at)s::timestamptz, %(id)s::uuid))
+         ORDER BY x.created_at {dir}, x.id {dir} LIMIT %(limit)s)
+        UNION ALL
+        (SELECT 'question', x.id, x.created_at, x.open_report_count, x.title, x.body, x.is_visible,
+                x.created_at, x.course_id, c.title, l.title, u.full_name
+         FROM public.course_questions x
+         JOIN public.courses c ON c.id = x.course_id
+         LEFT JOIN public.course_lessons l ON l.id = x.lesson_id
+         LEFT JOIN public.users u ON u.id = x.author_id
+         WHERE NOT x.is_visible
+           AND (%(at)s::timestamptz IS NULL OR (x.created_at, x.id) {op} (%(at)s::timestamptz, %(id)s::uuid))
+         ORDER BY x.created_at {dir}, x.id {dir} LIMIT %(limit)s)
+    ) posts
+    ORDER BY at {dir}, id {dir} LIMIT %(limit)s
+"""
+
+
+def discussion_queue(view: View) -> Page:
+    """One page of reported comments and questions, the oldest open report first (or of hidden ones,
+    newest first), by position."""
+    size = view.spec.page_size
+    at = _position(view.after or view.before)
+    backwards = view.before is not None and at is not None
+    if view.status == "discussion_hidden":
+        down = not backwards
+        sql = HIDDEN_POSTS.format(op="<" if down else ">", dir="DESC" if down else "ASC")
+    else:
+        sql = DISCUSSION.format(op="<" if backwards else ">", dir="DESC" if backwards else "ASC")
+    rows = _dicts(sql, {"at": at[0] if at else None, "id": at[1] if at else None, "limit": size + 1})
+    more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+    by_id = {row["id"]: row for row in rows}
+    for row in rows:
+        row["report_list"] = []
+    if rows:
+        for report in _dicts(DISCUSSION_REPORTS, {"ids": list(by_id)}):
+            by_id[report["post_id"]]["report_list"].append(report)
+    page = Page(view=view, rows=rows, matching=0)
+    key = lambda row: token([row["at"], row["id"]])  # noqa: E731
+    page.next_token = key(rows[-1]) if rows and (more or backwards) else None
+    page.prev_token = key(rows[0]) if rows and at is not None and (more or not backwards) else None
+    return page
+
+
+def discussion_open_count() -> int:
+    return database.execute_sql(
+        "SELECT (SELECT count(*) FROM public.lesson_comments WHERE open_report_count > 0)"
+        " + (SELECT count(*) FROM public.course_questions WHERE open_report_count > 0)").fetchone()[0]
+
+
+def post_exists(kind: str, post_id) -> bool:
+    return database.execute_sql(f"SELECT 1 FROM public.{POST_KINDS[kind]} WHERE id = %s",
+                                (post_id,)).fetchone() is not None
+
+
+def resolve_post_reports(kind: str, post_id) -> int:
+    return database.execute_sql(
+        f"UPDATE public.discussion_reports SET resolved_at = now() "
+        f"WHERE {_REPORT_COLUMN[kind]} = %s AND resolved_at IS NULL", (post_id,)).rowcount
+
+
+def restore_post(kind: str, post_id) -> int:
+    """Show a hidden comment or question again: the rows touched."""
+    return database.execute_sql(f"UPDATE public.{POST_KINDS[kind]} SET is_visible = true "
+                                "WHERE id = %s AND NOT is_visible", (post_id,)).rowcount
+
+
+def hide_post(kind: str, post_id) -> int:
+    """Hide a comment or a question and resolve its open reports: the rows touched."""
+    touched = database.execute_sql(f"UPDATE public.{POST_KINDS[kind]} SET is_visible = false "
+                                   "WHERE id = %s AND is_visible", (post_id,)).rowcount
+    resolve_post_reports(kind, post_id)
+    return touched

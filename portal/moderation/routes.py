@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import request, url_for
+from flask import abort, request, url_for
 from peewee import DatabaseError
 
 from portal import refusals
@@ -41,8 +41,9 @@ def index():
     view = queries.LIST.read(request.args)
     listing = queries.queue(view).link("moderation.index")
     return render("moderation/index.html", "moderation/_queue.html", listing=listing,
-                  forms=_forms(listing.rows), reasons=queries.REASONS, open_count=queries.open_count(),
-                  back=request.full_path.rstrip("?"))
+                  forms=_forms(listing.rows) if not view.status.startswith("discussion") else {},
+                  reasons=queries.REASONS, open_count=queries.open_count(),
+                  discussion_count=queries.discussion_open_count(), back=request.full_path.rstrip("?"))
 
 
 @bp.route("/<uuid:review_id>")
@@ -113,3 +114,44 @@ def _card(row: dict, form, back: str, *, status: int = 200):
     """One review's card (htmx), or a page with only that card."""
     return render("moderation/review.html", "moderation/_review.html", status=status, review=row, form=form,
                   back=back, reasons=queries.REASONS)
+
+
+# --- 022: reported comments and questions ----------------------------------------------------------
+
+def _post_back() -> str:
+    home = url_for("moderation.index", status="discussion")
+    target = safe_next(request.form.get("back"), home)
+    return target if urlsplit(target).path == url_for("moderation.index") else home
+
+
+@bp.route("/posts/<any(comment, question):kind>/<uuid:post_id>/hide", methods=["POST"])
+@role_required("admin")
+def hide_post(kind, post_id):
+    """Hide a reported comment or question (its reports resolved); back to the queue."""
+    if not queries.post_exists(kind, post_id):
+        abort(404)
+    touched = queries.hide_post(kind, post_id)
+    return notify(redirect_to(_post_back()), f"The {kind} is hidden and its reports resolved." if touched
+                  else f"Nothing changed: the {kind} is already hidden.", "success" if touched else "info")
+
+
+@bp.route("/posts/<any(comment, question):kind>/<uuid:post_id>/dismiss", methods=["POST"])
+@role_required("admin")
+def dismiss_post(kind, post_id):
+    """Dismiss the open reports on a comment or question; it stays as it is."""
+    if not queries.post_exists(kind, post_id):
+        abort(404)
+    touched = queries.resolve_post_reports(kind, post_id)
+    return notify(redirect_to(_post_back()), f"The reports are dismissed; the {kind} stays as it is." if touched
+                  else f"Nothing changed: the {kind} has no open report left.", "success" if touched else "info")
+
+
+@bp.route("/posts/<any(comment, question):kind>/<uuid:post_id>/restore", methods=["POST"])
+@role_required("admin")
+def restore_post(kind, post_id):
+    """Show a hidden comment or question again."""
+    if not queries.post_exists(kind, post_id):
+        abort(404)
+    touched = queries.restore_post(kind, post_id)
+    return notify(redirect_to(_post_back()), f"The {kind} is shown again." if touched
+                  else f"Nothing changed: the {kind} is already visible.", "success" if touched else "info")

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, url_for
 
-from portal.formatting import money
+from portal.formatting import money, percent
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
 
@@ -135,6 +135,22 @@ EVENTS: dict[str, Event] = {
         lambda p, tz: f"{p['course_title']}: {p['title']}",
         lambda p: ("outreach.announcement", {"announcement_id": p["announcement_id"]})),
     "account_changed": Event(_account_changed, lambda p: ("account.index", {})),
+    # 022: questions, answers, hand-ins and grades.
+    # (the payloads name no one: a deleted account's name would stay in others' notices)
+    "new_question": Event(
+        lambda p, tz: f"A student asked “{p['title']}” in {p['course_title']}",
+        lambda p: ("discussions.question", {"question_id": p["question_id"]})),
+    "new_submission": Event(
+        lambda p, tz: f"A student handed in “{p['lesson_title']}” in {p['course_title']}",
+        lambda p: ("discussions.grade", {"submission_id": p["submission_id"]})),
+    "question_answered": Event(
+        lambda p, tz: f"{'An instructor' if p.get('by_teacher') else 'A classmate'} answered your question "
+                      f"“{p['title']}”",
+        lambda p: ("discussions.question", {"question_id": p["question_id"]})),
+    "assignment_graded": Event(
+        lambda p, tz: f"Your work on “{p['lesson_title']}” was graded: {percent(p['score'])}"
+                      + (" (passed)" if p.get("passed") else " (not passed yet)"),
+        lambda p: ("learning.lesson", {"slug": p["course_slug"], "lesson_id": p["lesson_id"]})),
     "figures_mismatch": Event(
         lambda p, tz: f"The nightly check found {p['count']} stored figure(s) that differ from their recomputation",
         lambda p: ("admin.jobs", {})),

@@ -24,6 +24,7 @@ from peewee import DatabaseError
 from portal import refusals
 from portal.db import database
 from portal.listing import typed_position
+from portal.discussions import queries as discussion_queries
 from portal.students import bp
 from portal.students import learner_forms as forms
 from portal.students import learner_queries as queries
@@ -73,6 +74,9 @@ def _courses(student_id, focus):
         e["lessons"] = queries.lessons(e)
         e["quiz_history"] = queries.quiz_history(student_id, e["course_id"])
         e["engagement"] = queries.engagement(e, e["lessons"])
+    grades = discussion_queries.grades_of(student_id) if enrollments else []   # 022: hand-ins and grades
+    for e in enrollments:
+        e["submissions"] = [g for g in grades if g["course_id"] == e["course_id"]]
     return enrollments
 
 

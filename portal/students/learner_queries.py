@@ -39,6 +39,7 @@ TYPE_LABELS = {
     "course_completed": "Course completed", "review_posted": "Review posted",
     "workshop_registered": "Workshop registration", "workshop_cancelled": "Workshop cancellation",
     "workshop_attended": "Workshop attended", "feedback_submitted": "Workshop feedback", "refunded": "Refunded",
+    "assignment_submitted": "Assignment handed in", "assignment_graded": "Assignment graded",
 }
 assert set(TYPE_LABELS) == set(ACTIVITY_TYPES)
 
@@ -87,7 +88,9 @@ def enrollments(student_id) -> list[dict]:
                         StudentProgress.progress_percentage, StudentProgress.total_watch_time_seconds,
                         StudentProgress.last_activity_at, StudentProgress.total_quizzes,
                         StudentProgress.passed_quizzes, StudentProgress.average_quiz_score,
-                        StudentProgress.engagement_score,
+                        StudentProgress.engagement_score, StudentProgress.comment_count,
+                        StudentProgress.question_count, StudentProgress.answer_count,
+                        StudentProgress.submission_count,
                         Certificate.code.alias("certificate_code"), Certificate.issued_at.alias("certificate_at"))
                 .join(Course, on=(Course.id == CourseEnrollment.course))
                 .switch(CourseEnrollment)
@@ -194,8 +197,16 @@ def engagement(enrollment: dict, lesson_rows: list[dict]) -> dict:
                     is not None else ("no quiz taken yet" if quizzes else
                                       "no quiz in this course: counts as lessons completed"))),
     ]
+    # 022: taking part in the course's discussion, up to 20 points on top (the score stops at 100)
+    counts = {k: enrollment.get(f"{k}_count") or 0 for k in ("comment", "question", "answer", "submission")}
+    said = [f"{n} {k}{'s' if n != 1 else ''}" for k, n in counts.items() if n]
+    parts.append(dict(name="Taking part", weight="up to 20",
+                      points=_points(min(20, 2 * counts["comment"] + 3 * counts["question"] + 3 * counts["answer"]
+                                         + 5 * counts["submission"])),
+                      basis=(", ".join(said) if said else "no comment, question, answer or hand-in yet")
+                      + " (2 a comment, 3 a question or an answer, 5 a hand-in)"))
     return dict(score=enrollment["engagement_score"], parts=parts, known=known,
-                worked_out=_points(sum(p["points"] for p in parts)) if known else None)
+                worked_out=min(_points(sum(p["points"] for p in parts)), _points(100)) if known else None)
 
 
 def duration(seconds: int) -> str:
