@@ -191,6 +191,7 @@ EXECUTE = {
         "public.refund_window()",
         "public.next_payout_date(text,date)",
         "public.request_monthly_stats_refresh()",  # admins: queue the nightly refresh now
+        "public.unapplied_refund_events(integer)",  # admins: the provider's refunds not applied
     },
     "service_role": {
         # the payment path
