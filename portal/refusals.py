@@ -81,6 +81,7 @@ MESSAGES = {
     "nothing_to_pay_out": "Nothing to pay out: no earnings past the refund window (or refunds outweigh them).",
     "payout_not_scheduled": "This payout is no longer scheduled: it was paid or cancelled already.",
     "payout_not_found": "There is no such payout.",
+    "refund_exceeds_sale": "A sale's refunds never add up to more than what was paid.",
     "payout_rows_changed": "This payout's rows no longer add up to its totals (a row was paid or moved another way): cancel it and make it again.",
     "payout_amount_is_gross_less_fees": "A payout's total is its gross less its fees.",
     "paid_payouts_have_a_date": "A paid payout has a payment date.",

@@ -370,8 +370,28 @@ VALUES ('refund_issued', 'student', 'A payment of yours is refunded', true, true
        ('payout_paid', 'instructor', 'A payout of your earnings is sent', true, true, 510);
 
 -- A sale may be refunded more than once (the provider's partial refunds, an admin's), up to
--- what was paid: private.refund_sale caps the sum under the sale's lock.
+-- what was paid: private.refund_sale caps the sum under the sale's lock, and so does this
+-- trigger for any other writer (the owner included), in place of 002's one-refund index.
 DROP INDEX public.uq_revenue_one_refund_per_sale;
+
+CREATE FUNCTION private.check_refund_within_sale() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    paid numeric(12,2);
+    done numeric(12,2);
+BEGIN
+    SELECT amount INTO paid FROM public.revenue_transactions WHERE id = NEW.refund_of FOR UPDATE;
+    SELECT coalesce(-sum(amount), 0) INTO done FROM public.revenue_transactions WHERE refund_of = NEW.refund_of;
+    IF done - NEW.amount > paid THEN
+        RAISE EXCEPTION 'a sale''s refunds never sum past what was paid'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'refund_exceeds_sale';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER check_refund_within_sale
+    BEFORE INSERT ON public.revenue_transactions
+    FOR EACH ROW WHEN (NEW.transaction_type = 'refund') EXECUTE FUNCTION private.check_refund_within_sale();
 
 -- The refund of one sale (a course enrollment or a workshop registration), by anyone the
 -- caller has checked: p_amount NULL refunds what is left of it (all of it when nothing was
@@ -852,6 +872,7 @@ REVOKE ALL ON FUNCTION public.refund_window(), public.next_payout_date(text, dat
     private.refuse_money(text), private.lock_payout_items(uuid), public.create_payout(uuid, char), public.mark_payout_paid(uuid, text),
     public.cancel_payout(uuid), private.refund_sale(uuid, numeric, text, uuid, boolean),
     private.refund_purchase(uuid, uuid, text, uuid), public.record_refund(uuid, uuid),
+    private.check_refund_within_sale(),
     public.unapplied_refund_events(integer),
     public.refund_my_sale(uuid, text), public.admin_refund_sale(uuid, numeric, text),
     public.apply_refund_event(text, uuid, numeric, text, jsonb), private.verify_money(uuid),
