@@ -32,8 +32,11 @@ An event is JSON::
 
 A ``refund.succeeded`` event (020) is the processor reporting a refund of the checkout's payment
 (made in its dashboard, a chargeback, or the test provider's ``refund_as_test_provider``): the same
-signature, the same once-per-event-id record, and ``apply_refund_event()`` refunds the sale once
-(in full without an amount) through ``private.refund_sale``, as the portal's own refunds do.
+signature, the same once-per-event-id record, and ``apply_refund_event()`` refunds the sale (what is
+left of it without an amount; a sale may be refunded in several parts, never past what was paid)
+through ``private.refund_sale``, as the portal's own refunds do. An event that cannot apply (an
+unknown sale, nothing left, an amount past what is left) answers ``unapplied`` and is recorded so
+for the admins (the sales page lists them).
 """
 
 from __future__ import annotations
@@ -218,7 +221,7 @@ def event_body(kind: str, checkout_id, reason: str | None = None, event_id: str 
 
 
 def apply_event(event: Event) -> str:
-    """Apply one verified event; return 'succeeded', 'failed', 'refunded', 'ignored' or 'duplicate'.
+    """Apply one verified event; return 'succeeded', 'failed', 'refunded', 'unapplied', 'ignored' or 'duplicate'.
 
     ``apply_payment_event()`` is granted to service_role only, so this switches
     the *transaction-local* role to service_role for one statement and back.

@@ -14,10 +14,15 @@
 --      (in full, or in part: the fee refunded in proportion, rounded at the
 --      cent by public.platform_fee), the enrollment or registration ended (a
 --      refunded enrollment's certificate verifies as revoked, 005), the
---      student told. Callers: public.refund_my_sale() (the sale's instructor,
+--      student told. A sale may be refunded several times (the provider's partial
+--      refunds, an admin's), never past what was paid: the sum is capped under the sale's
+--      lock (002's one-refund-per-sale index is dropped). Callers: public.refund_my_sale() (the sale's instructor,
 --      in full, within the window), public.admin_refund_sale() (an admin, in
 --      full or in part), public.apply_refund_event() (the payment webhook,
---      service_role, once per event id).
+--      service_role, once per event id), and 002's older paths, redefined here to go
+--      through it: refund_course_enrollment / refund_workshop_registration (the payment
+--      service), admin_refund (the back office), record_refund (any other writer that
+--      marks a purchase refunded).
 --   4. The money invariants: private.verify_money(), in the verifier's shape,
 --      included in private.verify_figures() (the nightly job) and `db verify`.
 --   5. Reads: the revenue overview's figures for a period, the payouts an
@@ -107,15 +112,17 @@ FROM batches b
 WHERE r.payout_status = 'paid' AND r.payout_id IS NULL
   AND (r.instructor_id, r.currency, r.payout_date) = (b.instructor_id, b.currency, b.paid_at);
 
--- The next payout day after p_after on a schedule: weekly, the next Monday; biweekly, the
--- next Monday of an even ISO week; monthly, the first of the next month.
+-- The next payout day after p_after on a schedule: weekly, the next Monday; biweekly, every
+-- other Monday counted from a fixed Monday (2000-01-10; the even ISO weeks of 2026), so a
+-- 53-week ISO year never makes two payout weeks in a row or a three-week gap; monthly, the
+-- first of the next month.
 CREATE FUNCTION public.next_payout_date(p_schedule text, p_after date) RETURNS date
 LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, public, pg_temp AS $$
     SELECT CASE p_schedule
         WHEN 'weekly' THEN p_after + (8 - extract(isodow FROM p_after)::integer)
         WHEN 'biweekly' THEN
             p_after + (8 - extract(isodow FROM p_after)::integer)
-            + CASE WHEN extract(week FROM p_after + (8 - extract(isodow FROM p_after)::integer))::integer % 2 = 1
+            + CASE WHEN ((p_after + (8 - extract(isodow FROM p_after)::integer) - date '2000-01-10') / 7) % 2 <> 0
                    THEN 7 ELSE 0 END
         ELSE (date_trunc('month', p_after) + interval '1 month')::date
     END
@@ -150,6 +157,9 @@ BEGIN
             USING ERRCODE = 'check_violation', CONSTRAINT = 'payout_not_scheduled';
     WHEN 'payout_not_found' THEN
         RAISE EXCEPTION 'no such payout' USING ERRCODE = 'no_data_found', CONSTRAINT = 'payout_not_found';
+    WHEN 'payout_rows_changed' THEN
+        RAISE EXCEPTION 'this payout''s rows no longer add up to its totals'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'payout_rows_changed';
     ELSE
         RAISE EXCEPTION 'refused' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'not_permitted';
     END CASE;
@@ -233,12 +243,15 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $
                           ORDER BY w.id FOR NO KEY UPDATE) locked_workshops;
 $$;
 
--- An admin marks a reviewed payout paid: its rows are paid out, the instructor is told.
+-- An admin marks a reviewed payout paid: its rows are paid out, the instructor is told. The
+-- rows are locked and summed again first: should they no longer be exactly what the payout
+-- was made of (a row paid another way, or moved), it is refused rather than pay its stored total.
 CREATE FUNCTION public.mark_payout_paid(p_payout_id uuid, p_reference text DEFAULT NULL) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     p record;
     n integer;
+    sums record;
 BEGIN
     IF NOT (SELECT rls.is_admin()) THEN
         RAISE EXCEPTION 'only an administrator pays out' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'admin_only';
@@ -251,6 +264,16 @@ BEGIN
         PERFORM private.refuse_money('payout_not_scheduled');
     END IF;
     PERFORM private.lock_payout_items(p.id);
+    PERFORM 1 FROM public.revenue_transactions WHERE payout_id = p.id ORDER BY id FOR UPDATE;
+    SELECT count(*)::integer AS n, coalesce(sum(amount), 0) AS gross, coalesce(sum(platform_fee_amount), 0) AS fees,
+           coalesce(sum(instructor_earnings), 0) AS total,
+           count(*) FILTER (WHERE payout_status <> 'pending' OR payment_status <> 'completed'
+                                  OR instructor_id <> p.instructor_id OR currency <> p.currency) AS odd
+    INTO sums FROM public.revenue_transactions WHERE payout_id = p.id;
+    IF sums.odd > 0 OR (sums.n, sums.gross, sums.fees, sums.total)
+                       IS DISTINCT FROM (p.line_count, p.gross_amount, p.fee_amount, p.total_amount) THEN
+        PERFORM private.refuse_money('payout_rows_changed');
+    END IF;
     UPDATE public.revenue_transactions SET payout_status = 'paid', payout_date = now()
     WHERE payout_id = p.id AND payout_status = 'pending';
     GET DIAGNOSTICS n = ROW_COUNT;
@@ -289,8 +312,9 @@ BEGIN
 END
 $$;
 
--- 002's mark_payouts_paid(ids) keeps working (the back office, older tests), through
--- batches: the given pending rows become one paid payout per instructor and currency.
+-- 002's mark_payouts_paid(ids) keeps working (the back office, the demo), through batches:
+-- the given pending rows not in a payout yet become one paid payout per instructor and
+-- currency. A row in a scheduled payout is that payout's to pay (never paid twice).
 CREATE OR REPLACE FUNCTION public.mark_payouts_paid(p_transaction_ids uuid[]) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
@@ -304,6 +328,7 @@ BEGIN
     END IF;
     FOR g IN SELECT instructor_id, currency FROM public.revenue_transactions
              WHERE id = ANY (p_transaction_ids) AND payment_status = 'completed' AND payout_status = 'pending'
+               AND payout_id IS NULL
              GROUP BY instructor_id, currency
     LOOP
         INSERT INTO public.payouts (instructor_id, currency, status, cutoff, scheduled_for, created_by,
@@ -320,8 +345,12 @@ BEGIN
         UPDATE public.revenue_transactions
         SET payout_status = 'paid', payout_date = now(), payout_id = new_id
         WHERE id = ANY (p_transaction_ids) AND payment_status = 'completed' AND payout_status = 'pending'
-          AND instructor_id = g.instructor_id AND currency = g.currency;
+          AND payout_id IS NULL AND instructor_id = g.instructor_id AND currency = g.currency;
         GET DIAGNOSTICS m = ROW_COUNT;
+        IF m = 0 THEN  -- taken by a payout meanwhile: no empty paid batch
+            DELETE FROM public.payouts WHERE id = new_id;
+            CONTINUE;
+        END IF;
         n := n + m;
         UPDATE public.payouts p
         SET line_count = s.n, gross_amount = s.gross, fee_amount = s.fees, total_amount = s.total
@@ -340,20 +369,51 @@ INSERT INTO public.notification_events (event_type, audience, label, email_defau
 VALUES ('refund_issued', 'student', 'A payment of yours is refunded', true, true, 500),
        ('payout_paid', 'instructor', 'A payout of your earnings is sent', true, true, 510);
 
+-- A sale may be refunded more than once (the provider's partial refunds, an admin's), up to
+-- what was paid: private.refund_sale caps the sum under the sale's lock, and so does this
+-- trigger for any other writer (the owner included), in place of 002's one-refund index.
+DROP INDEX public.uq_revenue_one_refund_per_sale;
+
+CREATE FUNCTION private.check_refund_within_sale() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    paid numeric(12,2);
+    done numeric(12,2);
+BEGIN
+    SELECT amount INTO paid FROM public.revenue_transactions WHERE id = NEW.refund_of FOR UPDATE;
+    SELECT coalesce(-sum(amount), 0) INTO done FROM public.revenue_transactions WHERE refund_of = NEW.refund_of;
+    IF done - NEW.amount > paid THEN
+        RAISE EXCEPTION 'a sale''s refunds never sum past what was paid'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'refund_exceeds_sale';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER check_refund_within_sale
+    BEFORE INSERT ON public.revenue_transactions
+    FOR EACH ROW WHEN (NEW.transaction_type = 'refund') EXECUTE FUNCTION private.check_refund_within_sale();
+
 -- The refund of one sale (a course enrollment or a workshop registration), by anyone the
--- caller has checked: p_amount NULL refunds it in full. Writes the negative mirror row
--- (the whole sale's three figures negated, or for a part, the fee at the sale's percentage
--- rounded at the cent and the earnings the rest), ends the enrollment (refunded: its
+-- caller has checked: p_amount NULL refunds what is left of it (all of it when nothing was
+-- refunded yet); p_whole refuses unless nothing was (the instructor's refund: in full, once).
+-- Writes the negative mirror row (what is left of the sale's three figures negated, or for a
+-- part, the fee at the sale's percentage rounded at the cent, kept within what is left of the
+-- fee and of the earnings, and the earnings the rest), ends the enrollment (refunded: its
 -- certificate verifies as revoked) or the registration (cancelled, refunded), and tells the
--- student. One refund per sale (002's unique index): a second is refused. Returns the
+-- student. Refunds of a sale never sum past it (checked under the sale's lock). Returns the
 -- refund row's id. The workshops area calls this for the paid seats of a cancelled workshop.
-CREATE FUNCTION private.refund_sale(p_transaction_id uuid, p_amount numeric, p_reason text, p_actor uuid)
+CREATE FUNCTION private.refund_sale(p_transaction_id uuid, p_amount numeric, p_reason text, p_actor uuid,
+                                    p_whole boolean DEFAULT false)
 RETURNS uuid
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     s record;
     refund numeric(12,2);
     fee numeric(12,2);
+    done record;
+    left_amount numeric(12,2);
+    left_fee numeric(12,2);
+    left_earnings numeric(12,2);
     why text := btrim(coalesce(p_reason, ''));
     refund_id uuid;
     item text;
@@ -378,18 +438,26 @@ BEGIN
     IF s.payment_status <> 'completed' THEN
         PERFORM private.refuse_money('sale_not_found');
     END IF;
-    IF EXISTS (SELECT 1 FROM public.revenue_transactions WHERE refund_of = s.id) THEN
+    -- What is left of the sale, under its lock: every refund of it writes under this lock.
+    SELECT count(*) AS n, coalesce(-sum(amount), 0) AS amount, coalesce(-sum(platform_fee_amount), 0) AS fees,
+           coalesce(-sum(instructor_earnings), 0) AS earnings
+    INTO done FROM public.revenue_transactions WHERE refund_of = s.id;
+    left_amount := s.amount - done.amount;
+    left_fee := s.platform_fee_amount - done.fees;
+    left_earnings := s.instructor_earnings - done.earnings;
+    IF left_amount <= 0 OR (p_whole AND done.n > 0) THEN
         PERFORM private.refuse_money('sale_already_refunded');
     END IF;
-    IF p_amount IS NOT NULL AND (p_amount <= 0 OR p_amount > s.amount OR p_amount <> round(p_amount, 2)) THEN
+    IF p_amount IS NOT NULL AND (p_amount <= 0 OR p_amount > left_amount OR p_amount <> round(p_amount, 2)) THEN
         PERFORM private.refuse_money('refund_amount_range');
     END IF;
-    refund := coalesce(p_amount, s.amount);
+    refund := coalesce(p_amount, left_amount);
     IF refund <= 0 THEN
         PERFORM private.refuse_money('refund_amount_range');
     END IF;
-    fee := CASE WHEN refund = s.amount THEN s.platform_fee_amount
-                ELSE public.platform_fee(refund, s.platform_fee_percentage) END;
+    fee := CASE WHEN refund = left_amount THEN left_fee
+                ELSE greatest(least(public.platform_fee(refund, s.platform_fee_percentage), left_fee),
+                              refund - left_earnings) END;
     INSERT INTO public.revenue_transactions
         (instructor_id, student_id, course_id, workshop_id, enrollment_id, workshop_registration_id,
          refund_of, transaction_type, amount, currency, platform_fee_percentage, platform_fee_amount,
@@ -399,15 +467,15 @@ BEGIN
             -fee, -(refund - fee), 'pending',
             jsonb_build_object('reason', why, 'refunded_by', p_actor, 'partial', refund < s.amount))
     RETURNING id INTO refund_id;
-    -- End what was bought; 002's triggers then find the refund written and write no other.
+    -- End what was bought (unless its writer marked it refunded already: 002's trigger path);
+    -- 002's triggers then find the refund written and write no other.
     IF s.enrollment_id IS NOT NULL THEN
         UPDATE public.course_enrollments SET status = 'refunded', payment_status = 'refunded'
-        WHERE id = s.enrollment_id AND (status, payment_status) IS DISTINCT FROM ('refunded', 'refunded');
+        WHERE id = s.enrollment_id AND payment_status IS DISTINCT FROM 'refunded';
     END IF;
     IF s.workshop_registration_id IS NOT NULL THEN
         UPDATE public.workshop_registrations SET status = 'cancelled', payment_status = 'refunded'
-        WHERE id = s.workshop_registration_id
-          AND (status, payment_status) IS DISTINCT FROM ('cancelled', 'refunded');
+        WHERE id = s.workshop_registration_id AND payment_status IS DISTINCT FROM 'refunded';
     END IF;
     IF s.student_id IS NOT NULL THEN
         SELECT coalesce((SELECT title FROM public.courses WHERE id = s.course_id),
@@ -422,7 +490,8 @@ BEGIN
 END
 $$;
 
--- The sale's instructor refunds it in full within the refund window, with a reason.
+-- The sale's instructor refunds it in full within the refund window, with a reason: once, and
+-- only a sale nothing of which was refunded yet.
 CREATE FUNCTION public.refund_my_sale(p_transaction_id uuid, p_reason text) RETURNS uuid
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
@@ -437,11 +506,12 @@ BEGIN
     IF s.transaction_date < now() - public.refund_window() THEN
         PERFORM private.refuse_money('refund_window_closed');
     END IF;
-    RETURN private.refund_sale(p_transaction_id, NULL, p_reason, uid);
+    RETURN private.refund_sale(p_transaction_id, NULL, p_reason, uid, true);
 END
 $$;
 
--- An admin refunds any sale, in full (p_amount NULL) or in part, with a reason.
+-- An admin refunds any sale, in full (p_amount NULL: what is left of it) or in part, with a
+-- reason; parts may follow each other up to what was paid.
 CREATE FUNCTION public.admin_refund_sale(p_transaction_id uuid, p_amount numeric, p_reason text) RETURNS uuid
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
@@ -452,15 +522,116 @@ BEGIN
 END
 $$;
 
+-- 002's older refund paths go through private.refund_sale too: its reason, its refund_issued
+-- notice, its lock order (what was bought, its course or workshop, the sale) and its cap. A
+-- purchase's refund there is in full (what is left of the sale); again, it is a no-op as in
+-- 002. A purchase paid but with no sale written (an enrollment still awaiting approval) is
+-- ended as 002 did: there is no money row to mirror.
+CREATE FUNCTION private.refund_purchase(p_enrollment_id uuid, p_registration_id uuid, p_reason text,
+                                        p_actor uuid) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    sale record;
+BEGIN
+    SELECT r.id, r.amount + coalesce((SELECT sum(x.amount) FROM public.revenue_transactions x
+                                      WHERE x.refund_of = r.id), 0) AS left_amount
+    INTO sale
+    FROM public.revenue_transactions r
+    WHERE r.transaction_type <> 'refund' AND r.payment_status = 'completed'
+      AND ((p_enrollment_id IS NOT NULL AND r.enrollment_id = p_enrollment_id)
+           OR (p_registration_id IS NOT NULL AND r.workshop_registration_id = p_registration_id));
+    IF FOUND THEN
+        IF sale.left_amount > 0 THEN
+            PERFORM private.refund_sale(sale.id, NULL, p_reason, p_actor);
+        END IF;
+        RETURN;
+    END IF;
+    IF p_enrollment_id IS NOT NULL THEN
+        UPDATE public.course_enrollments SET status = 'refunded', payment_status = 'refunded'
+        WHERE id = p_enrollment_id AND payment_status = 'completed' AND amount_paid > 0;
+        IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM public.course_enrollments
+                                     WHERE id = p_enrollment_id AND payment_status = 'refunded') THEN
+            RAISE EXCEPTION 'nothing paid to refund' USING ERRCODE = 'no_data_found', CONSTRAINT = 'nothing_to_refund';
+        END IF;
+    ELSE
+        UPDATE public.workshop_registrations SET status = 'cancelled', payment_status = 'refunded'
+        WHERE id = p_registration_id AND payment_status = 'completed' AND amount_paid > 0;
+        IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM public.workshop_registrations
+                                     WHERE id = p_registration_id AND payment_status = 'refunded') THEN
+            RAISE EXCEPTION 'nothing paid to refund' USING ERRCODE = 'no_data_found', CONSTRAINT = 'nothing_to_refund';
+        END IF;
+    END IF;
+END
+$$;
+
+-- The payment service's refunds (service_role, as 002 granted).
+CREATE OR REPLACE FUNCTION public.refund_course_enrollment(p_enrollment_id uuid) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    PERFORM private.refund_purchase(p_enrollment_id, NULL, 'Refunded at the payment provider.', NULL);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION public.refund_workshop_registration(p_registration_id uuid) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    IF p_registration_id IS NULL THEN
+        RAISE EXCEPTION 'nothing paid to refund' USING ERRCODE = 'no_data_found', CONSTRAINT = 'nothing_to_refund';
+    END IF;
+    PERFORM private.refund_purchase(NULL, p_registration_id, 'Refunded at the payment provider.', NULL);
+END
+$$;
+
+-- The back office's refund of an enrollment or a registration (a platform admin, as 009).
+CREATE OR REPLACE FUNCTION public.admin_refund(p_enrollment_id uuid, p_registration_id uuid) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    IF NOT public.is_platform_admin() THEN
+        RAISE EXCEPTION 'only an administrator refunds' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'admin_only';
+    END IF;
+    IF p_enrollment_id IS NOT NULL THEN
+        PERFORM private.refund_purchase(p_enrollment_id, NULL, 'Refunded by an administrator.', (SELECT rls.uid()));
+    END IF;
+    IF p_registration_id IS NOT NULL THEN
+        PERFORM private.refund_purchase(NULL, p_registration_id, 'Refunded by an administrator.', (SELECT rls.uid()));
+    END IF;
+END
+$$;
+
+-- 002's triggers call record_refund when any other writer marks a purchase refunded: its
+-- sale is refunded through private.refund_sale, unless a refund of it is written already
+-- (private.refund_sale's own update of the purchase, or an earlier partial refund).
+CREATE OR REPLACE FUNCTION public.record_refund(p_enrollment uuid, p_registration uuid) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    sale uuid;
+BEGIN
+    SELECT r.id INTO sale
+    FROM public.revenue_transactions r
+    WHERE r.transaction_type <> 'refund' AND r.payment_status = 'completed'
+      AND ((p_enrollment IS NOT NULL AND r.enrollment_id = p_enrollment)
+           OR (p_registration IS NOT NULL AND r.workshop_registration_id = p_registration))
+      AND NOT EXISTS (SELECT 1 FROM public.revenue_transactions x WHERE x.refund_of = r.id);
+    IF sale IS NOT NULL THEN
+        PERFORM private.refund_sale(sale, NULL, 'Refunded.', (SELECT rls.uid()));
+    END IF;
+END
+$$;
+
 -- The payment webhook's refund (service_role, as apply_payment_event): the provider reports
--- a refund of a checkout's payment (in full when p_amount is NULL). Recorded once per event
--- id ('duplicate' after); applied once per sale ('ignored' when the sale is unknown, or
--- refunded already, or the amount is out of range).
+-- a refund of a checkout's payment (in full, of what is left, when p_amount is NULL; a sale
+-- may get several). Recorded once per event id ('duplicate' after); 'refunded' when applied;
+-- 'unapplied' when it cannot be (the checkout or its sale is unknown, nothing is left to
+-- refund, the amount is more than what is left): recorded with why, for an admin to settle
+-- (public.unapplied_refund_events). The provider's reason is cut at 500 characters.
 ALTER TABLE public.payment_events DROP CONSTRAINT payment_events_kind_check,
     ADD CONSTRAINT payment_events_kind_check
         CHECK (kind IN ('payment.succeeded', 'payment.failed', 'refund.succeeded')),
     DROP CONSTRAINT payment_events_outcome_check,
-    ADD CONSTRAINT payment_events_outcome_check CHECK (outcome IN ('succeeded', 'failed', 'ignored', 'refunded'));
+    ADD CONSTRAINT payment_events_outcome_check
+        CHECK (outcome IN ('succeeded', 'failed', 'ignored', 'refunded', 'unapplied'));
+CREATE INDEX idx_payment_events_unapplied ON public.payment_events (received_at DESC, event_id DESC)
+    WHERE outcome = 'unapplied';
 
 CREATE FUNCTION public.apply_refund_event(p_event_id text, p_checkout_id uuid, p_amount numeric,
                                           p_reason text DEFAULT NULL, p_payload jsonb DEFAULT '{}')
@@ -469,10 +640,11 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp 
 DECLARE
     sale uuid;
     found_checkout uuid;
-    result text := 'ignored';
+    result text := 'unapplied';
+    because text := 'sale_not_found';
 BEGIN
     INSERT INTO public.payment_events (event_id, checkout_id, kind, outcome, payload)
-    VALUES (p_event_id, NULL, 'refund.succeeded', 'ignored', coalesce(p_payload, '{}'))
+    VALUES (p_event_id, NULL, 'refund.succeeded', 'unapplied', coalesce(p_payload, '{}'))
     ON CONFLICT (event_id) DO NOTHING;
     IF NOT FOUND THEN
         RETURN 'duplicate';
@@ -482,18 +654,50 @@ BEGIN
     LEFT JOIN public.revenue_transactions r
            ON r.enrollment_id = c.enrollment_id AND r.transaction_type = 'course_enrollment'
     WHERE c.id = p_checkout_id AND c.status = 'succeeded';
-    IF sale IS NOT NULL AND NOT EXISTS (SELECT 1 FROM public.revenue_transactions WHERE refund_of = sale) THEN
+    IF sale IS NOT NULL THEN
         BEGIN
             PERFORM private.refund_sale(sale, p_amount,
-                                        coalesce(nullif(btrim(p_reason), ''), 'Refunded at the payment provider.'),
+                                        left(coalesce(nullif(btrim(p_reason), ''), 'Refunded at the payment provider.'), 500),
                                         NULL);
             result := 'refunded';
+            because := NULL;
         EXCEPTION WHEN check_violation OR unique_violation OR no_data_found THEN
-            result := 'ignored';
+            GET STACKED DIAGNOSTICS because = CONSTRAINT_NAME;
+            result := 'unapplied';
         END;
     END IF;
-    UPDATE public.payment_events SET checkout_id = found_checkout, outcome = result WHERE event_id = p_event_id;
+    UPDATE public.payment_events
+    SET checkout_id = found_checkout, outcome = result,
+        payload = CASE WHEN because IS NULL THEN payload
+                       ELSE payload || jsonb_build_object('unapplied_because', coalesce(nullif(because, ''), 'refused'),
+                                                          'unapplied_amount', p_amount) END
+    WHERE event_id = p_event_id;
     RETURN result;
+END
+$$;
+
+-- The provider's refunds the portal could not apply, newest first (an admin settles each by hand).
+CREATE FUNCTION public.unapplied_refund_events(p_limit integer DEFAULT 20)
+RETURNS TABLE (event_id text, checkout_id uuid, received_at timestamptz, amount numeric, because text,
+               sale_id uuid, item_title text, student_name text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    IF NOT (SELECT rls.is_admin()) THEN
+        RAISE EXCEPTION 'only an administrator reads the payment events'
+            USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'admin_only';
+    END IF;
+    RETURN QUERY
+    SELECT e.event_id, e.checkout_id, e.received_at, (e.payload ->> 'unapplied_amount')::numeric,
+           e.payload ->> 'unapplied_because', r.id, c.title, u.full_name
+    FROM public.payment_events e
+    LEFT JOIN public.checkouts k ON k.id = e.checkout_id
+    LEFT JOIN public.revenue_transactions r
+           ON r.enrollment_id = k.enrollment_id AND r.transaction_type = 'course_enrollment'
+    LEFT JOIN public.courses c ON c.id = k.course_id
+    LEFT JOIN public.users u ON u.id = k.user_id
+    WHERE e.outcome = 'unapplied'
+    ORDER BY e.received_at DESC, e.event_id DESC
+    LIMIT least(greatest(coalesce(p_limit, 20), 1), 100);
 END
 $$;
 
@@ -502,10 +706,13 @@ $$;
 -- In verify_denormalized_figures' shape (table_name, row_id, stored, expected), empty when
 -- every rule holds; p_instructor_id NULL checks everyone. stored/expected name the rule:
 --   fee_plus_earnings   amount = platform fee + instructor earnings, on every row;
+--   refund_signs        a refund takes money back: its amount below 0, its fee and earnings
+--                       at most 0;
 --   refund_exceeds_sale a sale's refunds (amount, fee, earnings) never exceed it, and are
 --                       of its instructor, item and currency;
 --   paid_once           a paid row is in exactly one payout, a paid one, and every row of a
---                       paid payout is paid; no row is in a cancelled payout;
+--                       paid payout is paid; no row is in a cancelled payout; only completed
+--                       rows are in a payout;
 --   payout_totals       a scheduled or paid payout's count, gross, fees and total are its rows'.
 CREATE FUNCTION private.verify_money(p_instructor_id uuid DEFAULT NULL)
 RETURNS TABLE (table_name text, row_id uuid, stored jsonb, expected jsonb)
@@ -516,6 +723,16 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_te
     FROM public.revenue_transactions r
     WHERE (p_instructor_id IS NULL OR r.instructor_id = p_instructor_id)
       AND r.amount <> r.platform_fee_amount + r.instructor_earnings
+    UNION ALL
+    SELECT 'revenue_transactions', r.id,
+           jsonb_build_object('rule', 'refund_signs', 'amount', r.amount, 'fee', r.platform_fee_amount,
+                              'earnings', r.instructor_earnings),
+           jsonb_build_object('rule', 'refund_signs', 'amount', 'below 0', 'fee', 'at most 0',
+                              'earnings', 'at most 0')
+    FROM public.revenue_transactions r
+    WHERE (p_instructor_id IS NULL OR r.instructor_id = p_instructor_id)
+      AND r.transaction_type = 'refund'
+      AND (r.amount >= 0 OR r.platform_fee_amount > 0 OR r.instructor_earnings > 0)
     UNION ALL
     SELECT 'revenue_transactions', s.id,
            jsonb_build_object('rule', 'refund_exceeds_sale', 'refunded', -q.amount, 'fees', -q.fees,
@@ -537,16 +754,18 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_te
     UNION ALL
     SELECT 'revenue_transactions', r.id,
            jsonb_build_object('rule', 'paid_once', 'payout_status', r.payout_status, 'payout_id', r.payout_id,
-                              'payout', p.status),
+                              'payout', p.status, 'payment_status', r.payment_status),
            jsonb_build_object('rule', 'paid_once', 'payout_status',
                               CASE WHEN p.status = 'paid' THEN 'paid' ELSE 'pending' END,
-                              'payout', CASE WHEN r.payout_status = 'paid' THEN 'paid' ELSE 'scheduled or none' END)
+                              'payout', CASE WHEN r.payout_status = 'paid' THEN 'paid' ELSE 'scheduled or none' END,
+                              'payment_status', 'completed')
     FROM public.revenue_transactions r
     LEFT JOIN public.payouts p ON p.id = r.payout_id
     WHERE (p_instructor_id IS NULL OR r.instructor_id = p_instructor_id)
       AND (r.payout_status = 'paid' OR r.payout_id IS NOT NULL)
       AND ((r.payout_status = 'paid') IS DISTINCT FROM (p.status = 'paid')
-           OR p.status = 'cancelled' OR p.instructor_id <> r.instructor_id OR p.currency <> r.currency)
+           OR p.status = 'cancelled' OR p.instructor_id <> r.instructor_id OR p.currency <> r.currency
+           OR r.payment_status <> 'completed')
     UNION ALL
     SELECT 'payouts', p.id,
            jsonb_build_object('rule', 'payout_totals', 'line_count', p.line_count, 'gross', p.gross_amount,
@@ -651,7 +870,10 @@ CREATE POLICY payouts_read ON public.payouts FOR SELECT TO authenticated
 
 REVOKE ALL ON FUNCTION public.refund_window(), public.next_payout_date(text, date),
     private.refuse_money(text), private.lock_payout_items(uuid), public.create_payout(uuid, char), public.mark_payout_paid(uuid, text),
-    public.cancel_payout(uuid), private.refund_sale(uuid, numeric, text, uuid),
+    public.cancel_payout(uuid), private.refund_sale(uuid, numeric, text, uuid, boolean),
+    private.refund_purchase(uuid, uuid, text, uuid), public.record_refund(uuid, uuid),
+    private.check_refund_within_sale(),
+    public.unapplied_refund_events(integer),
     public.refund_my_sale(uuid, text), public.admin_refund_sale(uuid, numeric, text),
     public.apply_refund_event(text, uuid, numeric, text, jsonb), private.verify_money(uuid),
     public.revenue_period_figures(timestamptz, timestamptz, uuid, uuid),
@@ -661,6 +883,7 @@ GRANT EXECUTE ON FUNCTION public.refund_window(), public.next_payout_date(text, 
     public.create_payout(uuid, char), public.mark_payout_paid(uuid, text), public.cancel_payout(uuid),
     public.refund_my_sale(uuid, text), public.admin_refund_sale(uuid, numeric, text),
     public.revenue_period_figures(timestamptz, timestamptz, uuid, uuid),
-    public.my_payments(integer, timestamptz, uuid, uuid), public.request_monthly_stats_refresh()
+    public.my_payments(integer, timestamptz, uuid, uuid), public.request_monthly_stats_refresh(),
+    public.unapplied_refund_events(integer)
     TO authenticated;
 GRANT EXECUTE ON FUNCTION public.apply_refund_event(text, uuid, numeric, text, jsonb) TO service_role;

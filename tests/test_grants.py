@@ -191,6 +191,7 @@ EXECUTE = {
         "public.refund_window()",
         "public.next_payout_date(text,date)",
         "public.request_monthly_stats_refresh()",  # admins: queue the nightly refresh now
+        "public.unapplied_refund_events(integer)",  # admins: the provider's refunds not applied
         # 022: the policies' sets (the caller's courses whose comments / questions are on), the
         # student's hand-in (their own released assignment), the grade (manage_students on the course),
         # the dashboard's unanswered count (the caller's taught courses)

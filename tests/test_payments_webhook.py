@@ -370,7 +370,8 @@ def test_signed_in_users_get_the_same_answers(world):
 
 def test_a_signed_refund_event_refunds_the_sale_once(world):
     """refund.succeeded for a paid checkout: 200 refunded, the negative mirror row, the enrollment
-    ended; the same event again is a duplicate, and a new event for the refunded sale is ignored."""
+    ended; the same event again is a duplicate, and a new event for the refunded sale (nothing left)
+    is recorded as unapplied, for an admin to settle."""
     course, enrollment, checkout = paying(world, price="40.00")
     assert deliver(world, payments.event_body("payment.succeeded", checkout)).get_json() == {"result": "succeeded"}
     body = payments.event_body("refund.succeeded", checkout, "Refunded at the processor",
@@ -379,7 +380,7 @@ def test_a_signed_refund_event_refunds_the_sale_once(world):
     assert first.status_code == 200 and first.get_json() == {"result": "refunded"}
     assert deliver(world, body).get_json() == {"result": "duplicate"}
     again = payments.event_body("refund.succeeded", checkout, amount=Decimal("1.00"))
-    assert deliver(world, again).get_json() == {"result": "ignored"}
+    assert deliver(world, again).get_json() == {"result": "unapplied"}
     now = state(world, course)
     assert now["enrollments"][0]["status"] == "refunded"
     assert sorted(r["amount"] for r in now["revenue"]) == [Decimal("-40.00"), Decimal("40.00")]

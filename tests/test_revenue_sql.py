@@ -114,11 +114,22 @@ def test_a_partial_refund_of_a_discounted_sale(db, admin):
                     (enrollment,)) == "refunded/refunded"
     assert db.value("SELECT total_revenue FROM courses WHERE id = %s", (course.id,)) == D("19.96")
     assert db.value("SELECT count(*) FROM revenue_transactions WHERE refund_of = %s", (sale,)) == 1
-    assert refused(db, admin, "SELECT admin_refund_sale(%s, 1, 'Again')", (sale,)) == \
+    # Parts may follow, up to what is left (19.96); the instructor's own refund is of a whole sale only.
+    assert refused(db, admin, "SELECT admin_refund_sale(%s, 19.97, 'More than is left')", (sale,)) == \
+        ("23514", "refund_amount_range")
+    assert refused(db, instructor, "SELECT refund_my_sale(%s, 'Whole')", (sale,)) == \
+        ("23505", "sale_already_refunded")
+    call(db, admin, "SELECT admin_refund_sale(%s, 1, 'Again')", (sale,))
+    rest = call(db, admin, "SELECT admin_refund_sale(%s, NULL, 'The rest')", (sale,))
+    assert (money(db, rest)["amount"], money(db, rest)["fee"]) == (D("-18.96"), D("-3.79"))  # 5.99 - 2.00 - 0.20
+    assert db.value("SELECT sum(amount)::text || '/' || sum(platform_fee_amount) || '/' || sum(instructor_earnings) "
+                    "FROM revenue_transactions WHERE id = %s OR refund_of = %s", (sale, sale)) == "0.00/0.00/0.00"
+    assert refused(db, admin, "SELECT admin_refund_sale(%s, NULL, 'Once more')", (sale,)) == \
         ("23505", "sale_already_refunded")
     notice = db.rows("SELECT payload FROM notifications WHERE user_id = %s AND event_type = 'refund_issued'",
                      (student,))
-    assert [(n["payload"]["amount"], n["payload"]["partial"]) for n in notice] == [(10.01, True)]
+    assert sorted((n["payload"]["amount"], n["payload"]["partial"]) for n in notice) == \
+        [(1, True), (10.01, True), (18.96, True)]
     assert mismatches(db) == [] and verify_money(db, instructor) == []
 
 
@@ -246,7 +257,7 @@ def test_the_provider_refund_event_is_applied_once(db):
         with db.act(Actor.service()) as cur:
             cur.execute("SELECT apply_refund_event(%s, %s, NULL, 'At the provider') AS r", (event, checkout))
             outcomes.append(cur.fetchone()["r"])
-    assert outcomes == ["refunded", "duplicate", "ignored"]
+    assert outcomes == ["refunded", "duplicate", "unapplied"]  # nothing is left: recorded for an admin
     assert db.value("SELECT sum(amount) FROM revenue_transactions WHERE enrollment_id = %s", (enrollment,)) == 0
     assert db.value("SELECT status::text FROM course_enrollments WHERE id = %s", (enrollment,)) == "refunded"
     assert refused(db, student, "SELECT apply_refund_event('x', %s, NULL)", (checkout,))[0] == "42501"
@@ -349,3 +360,143 @@ def test_paying_a_scheduled_payout_while_its_sales_are_refunded_does_not_deadloc
         assert db.value("SELECT sum(instructor_earnings) FROM revenue_transactions WHERE instructor_id = %s "
                         "AND payout_id IS NULL", (instructor,)) == D("-24.00")
     assert mismatches(db) == [] and verify_money(db) == []
+
+
+# --- the review's findings (020 fixes) -------------------------------------------------------------
+
+def test_the_old_mark_payouts_paid_never_pays_a_row_of_a_scheduled_payout(db, admin):
+    """002's mark_payouts_paid on a row already in a scheduled payout pays nothing: the payout pays
+    it, once; and a payout whose rows no longer add up to its totals is refused, not paid."""
+    instructor, _, _, sale = sale_of(db, gen_user(db), "100.00", backdate_days=40)
+    payout = call(db, admin, "SELECT create_payout(%s)", (instructor,))
+    assert call(db, admin, "SELECT mark_payouts_paid(ARRAY[%s]::uuid[])", (sale,)) == 0
+    assert db.value("SELECT count(*) FROM payouts WHERE instructor_id = %s", (instructor,)) == 1
+    assert (money(db, sale)["payout_status"], money(db, sale)["payout_id"]) == ("pending", payout)
+    assert call(db, admin, "SELECT mark_payout_paid(%s, 'wire')", (payout,)) == 1
+    assert db.value("SELECT sum(total_amount) FROM payouts WHERE instructor_id = %s AND status = 'paid'",
+                    (instructor,)) == D("80.00")
+    assert verify_money(db, instructor) == []
+    # A row moved out behind the payout's back (owner maintenance): the stored total is no longer its rows'.
+    instructor, _, _, sale = sale_of(db, gen_user(db), "50.00", backdate_days=40)
+    sale_of(db, gen_user(db), "30.00", instructor=instructor, backdate_days=40)
+    payout = call(db, admin, "SELECT create_payout(%s)", (instructor,))
+    owner(db, "UPDATE revenue_transactions SET payout_id = NULL WHERE id = %s", (sale,))
+    assert refused(db, admin, "SELECT mark_payout_paid(%s)", (payout,)) == ("23514", "payout_rows_changed")
+    owner(db, "UPDATE revenue_transactions SET payout_id = %s WHERE id = %s", (payout, sale))
+    assert call(db, admin, "SELECT mark_payout_paid(%s)", (payout,)) == 2
+
+
+def provider_checkout(db, price):
+    student, instructor = gen_user(db), gen_user(db, "instructor")
+    course = gen_course(db, instructor, price=price)
+    enrollment = enroll(db, student, course.id)
+    with db.act(Actor.user(student)) as cur:
+        cur.execute("SELECT start_checkout(%s, 'test') AS id", (enrollment,))
+        checkout = cur.fetchone()["id"]
+    with db.act(Actor.service()) as cur:
+        cur.execute("SELECT apply_payment_event(%s, %s, 'payment.succeeded')", (f"evt_pay_{checkout}", checkout))
+    sale = db.value("SELECT id FROM revenue_transactions WHERE enrollment_id = %s", (enrollment,))
+    return instructor, student, checkout, sale
+
+
+def refund_event(db, event, checkout, amount, reason=None):
+    with db.act(Actor.service()) as cur:
+        cur.execute("SELECT apply_refund_event(%s, %s, %s, %s) AS r", (event, checkout, amount, reason))
+        return cur.fetchone()["r"]
+
+
+def test_the_provider_may_refund_a_sale_in_several_parts_up_to_what_was_paid(db, admin):
+    instructor, student, checkout, sale = provider_checkout(db, "100.00")
+    tag = str(checkout)
+    assert [refund_event(db, f"{tag}-a", checkout, D("10")), refund_event(db, f"{tag}-b", checkout, D("20"))] == \
+        ["refunded", "refunded"]
+    assert refund_event(db, f"{tag}-c", checkout, D("70.01")) == "unapplied"   # more than is left
+    assert refund_event(db, f"{tag}-d", checkout, None, "x" * 600) == "refunded"  # the rest; the reason cut
+    assert refund_event(db, f"{tag}-e", checkout, D("1")) == "unapplied"       # nothing is left
+    rows = db.rows("SELECT amount, metadata ->> 'reason' AS reason FROM revenue_transactions WHERE refund_of = %s "
+                   "ORDER BY amount", (sale,))
+    assert [r["amount"] for r in rows] == [D("-70.00"), D("-20.00"), D("-10.00")]
+    assert rows[0]["reason"] == "x" * 500
+    assert db.value("SELECT count(*) FROM notifications WHERE user_id = %s AND event_type = 'refund_issued'",
+                    (student,)) == 3
+    with db.act(Actor.user(admin)) as cur:
+        cur.execute("SELECT event_id, amount, because, sale_id FROM unapplied_refund_events(100) "
+                    "WHERE checkout_id = %s ORDER BY event_id", (checkout,))
+        assert [tuple(r.values()) for r in cur.fetchall()] == [
+            (f"{tag}-c", D("70.01"), "refund_amount_range", sale), (f"{tag}-e", D("1"), "sale_already_refunded", sale)]
+    assert refused(db, instructor, "SELECT * FROM unapplied_refund_events()") == ("42501", "admin_only")
+    assert verify_money(db, instructor) == [] and mismatches(db) == []
+
+
+def test_the_older_refund_paths_go_through_refund_sale(db, admin):
+    """admin_refund (009), refund_course_enrollment / refund_workshop_registration (002) and any
+    writer marking a purchase refunded: a reason, the student's refund_issued notice, and the cap."""
+    instructor, course, enrollment, sale = sale_of(db, gen_user(db), "40.00")
+    student = db.value("SELECT student_id FROM revenue_transactions WHERE id = %s", (sale,))
+    call(db, admin, "SELECT admin_refund_sale(%s, 15, 'A part first')", (sale,))
+    call(db, admin, "SELECT admin_refund(%s, NULL)", (enrollment,))   # the rest, not the whole again
+    rows = db.rows("SELECT amount, metadata ->> 'reason' AS reason, metadata ->> 'refunded_by' AS actor "
+                   "FROM revenue_transactions WHERE refund_of = %s ORDER BY amount", (sale,))
+    assert [(r["amount"], r["reason"]) for r in rows] == [(D("-25.00"), "Refunded by an administrator."),
+                                                          (D("-15.00"), "A part first")]
+    assert rows[0]["actor"] == str(admin)
+    call(db, admin, "SELECT admin_refund(%s, NULL)", (enrollment,))   # again: nothing left, a no-op as in 002
+    assert db.value("SELECT count(*) FROM notifications WHERE user_id = %s AND event_type = 'refund_issued'",
+                    (student,)) == 2
+    # The payment service's path.
+    instructor, course, enrollment, sale = sale_of(db, gen_user(db), "12.00")
+    with db.act(Actor.service()) as cur:
+        cur.execute("SELECT refund_course_enrollment(%s)", (enrollment,))
+        cur.execute("SELECT refund_course_enrollment(%s)", (enrollment,))
+    assert db.rows("SELECT amount, metadata ->> 'reason' AS reason FROM revenue_transactions WHERE refund_of = %s",
+                   (sale,)) == [{"amount": D("-12.00"), "reason": "Refunded at the payment provider."}]
+    workshop = gen_workshop(db, instructor, price="25.00")
+    seat_holder = gen_user(db)
+    registration = register(db, seat_holder, workshop)
+    with db.act(Actor.service()) as cur:
+        cur.execute("SELECT confirm_workshop_payment(%s)", (registration,))
+        cur.execute("SELECT refund_workshop_registration(%s)", (registration,))
+    assert db.value("SELECT count(*) FROM notifications WHERE user_id = %s AND event_type = 'refund_issued'",
+                    (seat_holder,)) == 1
+    # Any other writer marking it refunded: the trigger's refund goes through refund_sale too.
+    instructor, course, enrollment, sale = sale_of(db, gen_user(db), "8.00")
+    owner(db, "UPDATE course_enrollments SET payment_status = 'refunded' WHERE id = %s", (enrollment,))
+    assert db.rows("SELECT amount, metadata ->> 'reason' AS reason FROM revenue_transactions WHERE refund_of = %s",
+                   (sale,)) == [{"amount": D("-8.00"), "reason": "Refunded."}]
+    assert verify_money(db) == [] and mismatches(db) == []
+    for signature in ("public.record_refund(uuid,uuid)", "private.refund_purchase(uuid,uuid,text,uuid)"):
+        assert db.value("SELECT bool_or(has_function_privilege(r, %s, 'EXECUTE')) FROM unnest("
+                        "ARRAY['anon', 'authenticated', 'service_role']) r", (signature,)) is False
+
+
+def test_the_invariant_check_finds_bad_refund_rows_and_unfinished_rows_in_a_payout(db, admin):
+    instructor, course, enrollment, sale = sale_of(db, gen_user(db), "100.00", backdate_days=30)
+    other, _, _, _ = sale_of(db, gen_user(db), "10.00", backdate_days=30)
+    payout = call(db, admin, "SELECT create_payout(%s)", (other,))
+    conn = psycopg2.connect(db.owner_dsn)
+    try:
+        with conn.cursor() as cur:
+            def rules(who):
+                cur.execute("SELECT stored ->> 'rule' FROM private.verify_money(%s) ORDER BY 1", (who,))
+                return [r[0] for r in cur.fetchall()]
+            cur.execute("ALTER TABLE revenue_transactions DISABLE TRIGGER USER")
+            cur.execute("""INSERT INTO revenue_transactions (instructor_id, student_id, course_id, refund_of,
+                               transaction_type, amount, platform_fee_amount, instructor_earnings)
+                           SELECT instructor_id, student_id, course_id, id, 'refund', -10, 5, -15
+                           FROM revenue_transactions WHERE id = %s""", (sale,))
+            assert rules(instructor) == ["refund_signs"]
+            cur.execute("UPDATE revenue_transactions SET payment_status = 'pending' WHERE payout_id = %s", (payout,))
+            assert rules(other) == ["paid_once"]
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def test_every_other_monday_holds_across_a_53_week_year(db):
+    """Biweekly payout days stay 14 days apart through 2026's ISO week 53 (and 2020's)."""
+    for start in ("2026-11-30", "2020-11-30"):
+        days = [db.value("SELECT next_payout_date('biweekly', %s::date)", (start,))]
+        for _ in range(6):
+            days.append(db.value("SELECT next_payout_date('biweekly', %s::date)", (days[-1],)))
+        assert {(b - a).days for a, b in zip(days, days[1:])} == {14}, days
+    assert str(db.value("SELECT next_payout_date('biweekly', '2027-01-04'::date)")) == "2027-01-18"

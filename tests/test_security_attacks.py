@@ -230,6 +230,7 @@ SIGNED_IN_ONLY = {
     "revenue_period_figures": "SELECT * FROM public.revenue_period_figures(now(), now(), NULL, NULL)",
     "my_payments": "SELECT * FROM public.my_payments(10, NULL, NULL, NULL)",
     "request_monthly_stats_refresh": "SELECT public.request_monthly_stats_refresh()",
+    "unapplied_refund_events": "SELECT * FROM public.unapplied_refund_events(10)",
 }
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from wtforms import BooleanField, DecimalField, HiddenField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, StopValidation, ValidationError
 
 from portal.courses.forms import lines
 from portal.forms import BaseForm, strip
@@ -15,6 +15,16 @@ from portal.forms import BaseForm, strip
 REASON_MAX = 500
 REASON_REQUIRED = "Say why the sale is refunded."
 CONFIRM = "Tick the box to confirm the refund."
+
+
+AMOUNT_MAX = Decimal("99999999.99")   # numeric(12,2)
+WHOLE_CENTS = "Enter an amount in whole cents"
+
+
+def _finite(form, field):
+    """First: a number the other checks can compare (not NaN, sNaN, an infinity or 1e999999)."""
+    if field.data is not None and (not field.data.is_finite() or abs(field.data) > AMOUNT_MAX):
+        raise StopValidation(f"{WHOLE_CENTS}, at most {AMOUNT_MAX:,}.")
 
 
 def _cents(form, field):
@@ -33,13 +43,18 @@ class RefundForm(BaseForm):
 
 class AdminRefundForm(RefundForm):
     amount = DecimalField("Amount to refund", places=2, validators=[
-        Optional(), NumberRange(min=Decimal("0.01"), message="Refund more than 0."), _cents],
-        description="Leave empty to refund the whole sale.")
+        Optional(), _finite, NumberRange(min=Decimal("0.01"), message="Refund more than 0."), _cents],
+        description="Leave empty to refund all that is left of the sale.")
 
 
 class CreatePayoutForm(BaseForm):
     instructor_id = HiddenField(validators=[DataRequired()])
     currency = HiddenField(validators=[DataRequired(), Length(min=3, max=3)])
+
+
+class CancelPayoutForm(BaseForm):
+    confirm = BooleanField("Cancel it: its rows wait for the next payout",
+                           validators=[DataRequired("Tick the box to confirm cancelling this payout.")])
 
 
 class PayoutPaidForm(BaseForm):

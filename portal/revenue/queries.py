@@ -1,7 +1,7 @@
 """Named queries of the revenue pages, under the request's role and claims.
 
-Every figure comes from ``revenue_transactions`` (020's ``revenue_period_figures``, 002/008's
-``get_instructor_revenue_breakdown``, the nightly ``instructor_monthly_stats``) and row-level
+Every figure comes from ``revenue_transactions`` (020's ``revenue_period_figures``, the by-source
+sums in the same scope, the nightly ``instructor_monthly_stats``) and row-level
 security decides the rows; the pages also narrow to the caller's revenue scope explicitly
 (``SCOPE``: their own sales, and the courses they co-teach with view_revenue), so a platform
 admin's or an organization admin's wider read never leaks into "my revenue", and so the planner
@@ -14,12 +14,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from peewee import JOIN, SQL, Select, fn
 
 from portal.db import database
 from portal.formatting import viewer_zone
-from portal.listing import Choice, Page, Spec, View, keyset_page, stream, token
+from portal.listing import Choice, Page, Spec, View, keyset_page, stream, token, typed_position
 from portal.models import Course, Payout, RevenueTransaction as R, User, Workshop
 
 # --- periods --------------------------------------------------------------------------------------
@@ -27,6 +28,7 @@ from portal.models import Course, Payout, RevenueTransaction as R, User, Worksho
 PERIODS = {"month": "This month", "30d": "Last 30 days", "quarter": "This quarter", "year": "This year",
            "custom": "Custom dates"}
 CUSTOM_MAX_DAYS = 3700
+FIRST_YEAR, LAST_YEAR = 2000, 2100   # custom dates: the period before one stays a real date
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,12 @@ def _midnight(day: date) -> datetime:
 
 
 def _parse_day(raw) -> date | None:
+    """A day written YYYY-MM-DD (all of it: nothing after the date)."""
+    text = str(raw or "").strip()
+    if len(text) != 10:
+        return None
     try:
-        return date.fromisoformat(str(raw or "").strip()[:10])
+        return date.fromisoformat(text)
     except ValueError:
         return None
 
@@ -73,8 +79,14 @@ def period_from(args, today: date | None = None) -> tuple[Period, dict]:
         first, last = _parse_day(args.get("from")), _parse_day(args.get("to"))
         if first is None:
             errors["from"] = "Enter the first day as a date."
+        elif not FIRST_YEAR <= first.year <= LAST_YEAR:
+            errors["from"] = f"Choose a day from {FIRST_YEAR} to {LAST_YEAR}."
+            first = None
         if last is None:
             errors["to"] = "Enter the last day as a date."
+        elif not FIRST_YEAR <= last.year <= LAST_YEAR:
+            errors["to"] = f"Choose a day from {FIRST_YEAR} to {LAST_YEAR}."
+            last = None
         if first and last and last < first:
             errors["to"] = "The last day is on or after the first."
         if first and last and (last - first).days > CUSTOM_MAX_DAYS:
@@ -145,11 +157,18 @@ SOURCES = {"course_enrollment": "Course enrollments", "workshop_registration": "
            "refund": "Refunds"}
 
 
-def breakdown(user_id, period: Period) -> list[dict]:
-    """By source, from get_instructor_revenue_breakdown (the instructor's own sales)."""
+def breakdown(period: Period) -> list[dict]:
+    """By source, in the cards' scope (the caller's own sales and their view_revenue courses'
+    rows, completed, in the period): the rows of each source sum to the cards' figures."""
     cursor = database.execute_sql(
-        "SELECT transaction_type, transaction_count, total_amount, total_fees, total_earnings "
-        "FROM get_instructor_revenue_breakdown(%s, %s, %s)", (user_id, period.start, period.end))
+        """SELECT r.transaction_type, count(*), sum(r.amount), sum(r.platform_fee_amount),
+                  sum(r.instructor_earnings)
+           FROM revenue_transactions r
+           WHERE (r.instructor_id = (SELECT rls.uid())
+                  OR r.course_id = ANY ((SELECT rls.course_ids('{view_revenue}'))::uuid[]))
+             AND r.payment_status = 'completed'
+             AND r.transaction_date >= %s AND r.transaction_date < %s
+           GROUP BY r.transaction_type ORDER BY r.transaction_type""", (period.start, period.end))
     return [dict(source=SOURCES[t], kind=t, count=n, amount=a, fees=f, earnings=e)
             for t, n, a, f, e in cursor.fetchall()]
 
@@ -275,8 +294,16 @@ def transaction(transaction_id) -> dict | None:
            .where(R.id == transaction_id).dicts().first())
     if row is None:
         return None
-    row["refund"] = (R.select(R.id, R.amount, R.transaction_date, R.metadata)
-                     .where(R.refund_of == transaction_id).dicts().first())
+    return _with_refunds(row)
+
+
+def _with_refunds(row: dict) -> dict:
+    """The sale's refunds (a sale may have several, never past what was paid), what they sum to,
+    and what is left to refund."""
+    row["refunds"] = list(R.select(R.id, R.amount, R.transaction_date, R.metadata)
+                          .where(R.refund_of == row["id"]).order_by(R.transaction_date, R.id).dicts())
+    row["refunded"] = -sum((r["amount"] for r in row["refunds"]), Decimal(0))
+    row["left"] = row["amount"] - row["refunded"] if row["transaction_type"] != "refund" else Decimal(0)
     return row
 
 
@@ -435,10 +462,17 @@ def sale(transaction_id) -> dict | None:
            .switch(R).join(STUDENT, JOIN.LEFT_OUTER, on=(STUDENT.id == R.student))
            .switch(R).join(User, JOIN.LEFT_OUTER, on=(User.id == R.instructor))
            .where(R.id == transaction_id).dicts().first())
-    if row is not None:
-        row["refund"] = (R.select(R.id, R.amount, R.transaction_date, R.metadata)
-                         .where(R.refund_of == transaction_id).dicts().first())
-    return row
+    return _with_refunds(row) if row is not None else None
+
+
+UNAPPLIED_COLUMNS = ("event_id", "checkout_id", "received_at", "amount", "because", "sale_id", "item_title",
+                     "student_name")
+
+
+def unapplied_refunds(limit: int = 20) -> list[dict]:
+    """The provider's refunds the portal could not apply (020's unapplied_refund_events), newest first."""
+    cursor = database.execute_sql("SELECT * FROM unapplied_refund_events(%s)", (limit,))
+    return [dict(zip(UNAPPLIED_COLUMNS, row)) for row in cursor.fetchall()]
 
 
 def admin_refund_sale(transaction_id, amount, reason: str):
@@ -456,9 +490,8 @@ RECEIPT_COLUMNS = ("id", "transaction_type", "amount", "currency", "transaction_
 def receipts(view: View) -> Page:
     """The caller's payments and refunds (my_payments: their own rows, no fee or earnings), newest first."""
     size = RECEIPTS.page_size
-    before_time = before_id = None
-    if view.after and len(view.after) == 2:
-        before_time, before_id = view.after
+    # A tampered or foreign position starts from the top (typed as the list's keys, as every list).
+    before_time, before_id = typed_position(KEYS, view.after) or (None, None)
     cursor = database.execute_sql(
         "SELECT * FROM my_payments(%s, %s::timestamptz, %s::uuid)", (size + 1, before_time, before_id))
     rows = [dict(zip(RECEIPT_COLUMNS, row)) for row in cursor.fetchall()]

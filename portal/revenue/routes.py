@@ -63,7 +63,7 @@ def index():
     return render("revenue/index.html", transactions_link=transactions_link, status=422 if errors else 200, period=period, errors=errors,
                   periods=queries.PERIODS, args=request.args, items=choices, item=item, cards=cards,
                   sales=(now["sales"], before["sales"]),
-                  breakdown=queries.breakdown(current_user.id, period) if not item else None,
+                  breakdown=queries.breakdown(period) if not item else None,
                   by_item=queries.by_item(period, sort) if not item else None, sort=sort,
                   item_sorts=queries.ITEM_SORTS, months=months, months_note=MONTHS_NOTE,
                   revenue_chart=dict(summary=f"Gross sales over the last 12 months: {total:,.2f}",
@@ -71,34 +71,41 @@ def index():
 
 
 def _transactions_view():
+    """The list's view, its period (None: all time) and the custom dates' errors by field (then
+    the period is this month meanwhile, as on the overview)."""
     view = queries.TRANSACTIONS.read(request.args)
     choices = queries.items()
     _item_or_404(view.item, choices)
     view.choices["item"] = choices
-    period = None
+    period, errors = None, {}
     if view.period != "all":
         period, errors = queries.period_from({**request.args.to_dict(), "period": view.period})
-        if errors:
-            abort(422)
-    return view, period
+    return view, period, errors
 
 
-@bp.route("/transactions")
-@role_required("instructor")
-def transactions():
-    view, period = _transactions_view()
+def _transactions_page(view, period, errors):
     dates = {k: request.args.get(k) for k in ("from", "to") if view.period == "custom" and request.args.get(k)}
     listing = queries.transactions(view, period).link("revenue.transactions", **dates)
-    return render("revenue/transactions.html", "revenue/_transactions.html", listing=listing, period=period,
+    return render("revenue/transactions.html", "revenue/_transactions.html", status=422 if errors else 200,
+                  listing=listing, period=period, errors=errors, periods=queries.PERIODS,
+                  items=view.choices["item"], item=view.item,
                   export_url=url_for("revenue.export_transactions", **{**listing.args(), **dates}),
                   overview_url=url_for("revenue.index", period=view.period, **dates),
                   args=request.args, payout_label=queries.payout_label, types=queries.TYPE_LABELS)
 
 
+@bp.route("/transactions")
+@role_required("instructor")
+def transactions():
+    return _transactions_page(*_transactions_view())
+
+
 @bp.route("/transactions.csv")
 @role_required("instructor")
 def export_transactions():
-    view, period = _transactions_view()
+    view, period, errors = _transactions_view()
+    if errors:  # the dates to fix, on the list's page (no file of the wrong period)
+        return _transactions_page(view, period, errors)
     return csv_response(f"revenue-{date.today().isoformat()}", queries.CSV_HEADER,
                         queries.transaction_rows(view, period))
 
@@ -106,7 +113,7 @@ def export_transactions():
 def _sale_page(row, form, status=200):
     window = queries.refund_window()
     refundable = (row["instructor_id"] == current_user.id and row["transaction_type"] != "refund"
-                  and row["refund"] is None and row["transaction_date"] >= _now() - window)
+                  and not row["refunds"] and row["transaction_date"] >= _now() - window)
     return render("revenue/transaction.html", status=status, row=row, form=form, refundable=refundable,
                   window_days=window.days, types=queries.TYPE_LABELS, payout_label=queries.payout_label)
 
@@ -223,12 +230,13 @@ def create_due_payouts():
     return notify(redirect_to(url_for("revenue.admin_payouts")), message)
 
 
-def _admin_payout_page(payout_id, form, status=200):
+def _admin_payout_page(payout_id, form, status=200, cancel_form=None):
     row = found(queries.payout(payout_id))
     rows = queries.payout_rows(queries.PAYOUT_ROWS.read(request.args), payout_id).link(
         "revenue.admin_payout", payout_id=payout_id)
     return render("revenue/payout.html", "revenue/_payout_rows.html", status=status, payout=row, rows=rows,
-                  types=queries.TYPE_LABELS, admin=True, form=form)
+                  types=queries.TYPE_LABELS, admin=True, form=form,
+                  cancel_form=cancel_form or forms.CancelPayoutForm(formdata=None))
 
 
 @bp.route("/admin/payouts/<uuid:payout_id>")
@@ -265,13 +273,17 @@ def mark_paid(payout_id):
 @role_required("admin")
 def cancel_payout(payout_id):
     found(queries.payout(payout_id))
+    cancel_form = forms.CancelPayoutForm()
+    if not cancel_form.validate_on_submit():
+        return _admin_payout_page(payout_id, forms.PayoutPaidForm(formdata=None), status=422,
+                                  cancel_form=cancel_form)
     try:
         with database.atomic():
             queries.cancel_payout(payout_id)
     except DatabaseError as exc:
         form = forms.PayoutPaidForm(formdata=None)
         form.form_errors.append(refusals.message(exc))
-        return _admin_payout_page(payout_id, form, status=422)
+        return _admin_payout_page(payout_id, form, status=422, cancel_form=cancel_form)
     return notify(redirect_to(url_for("revenue.admin_payout", payout_id=payout_id)),
                   "Cancelled. Its rows wait for the next payout.")
 
@@ -291,11 +303,12 @@ def refresh_stats():
 def admin_sales():
     listing = queries.sales(queries.SALES.read(request.args)).link("revenue.admin_sales")
     return render("revenue/admin_sales.html", "revenue/_admin_sales.html", listing=listing,
-                  types=queries.TYPE_LABELS)
+                  types=queries.TYPE_LABELS, unapplied=queries.unapplied_refunds(),
+                  refusal_message=lambda code: refusals.MESSAGES.get(code or "", "Refused."))
 
 
 def _admin_sale_page(row, form, status=200):
-    refundable = row["transaction_type"] != "refund" and row["refund"] is None
+    refundable = row["transaction_type"] != "refund" and row["left"] > 0
     return render("revenue/admin_sale.html", status=status, row=row, form=form, refundable=refundable,
                   types=queries.TYPE_LABELS)
 
@@ -323,17 +336,20 @@ def admin_refund(transaction_id):
     return _admin_sale_page(row, form, status=422)
 
 
-# --- a student's receipts ---------------------------------------------------------------------------------
+# --- receipts: anyone signed in who paid (an instructor or admin buys courses too) ---------------------------
+
+SIGNED_IN = ("student", "instructor", "org_admin", "admin")   # my_payments() reads the caller's own rows only
+
 
 @bp.route("/receipts")
-@role_required("student")
+@role_required(*SIGNED_IN)
 def receipts():
     listing = queries.receipts(queries.RECEIPTS.read(request.args)).link("revenue.receipts")
     return render("revenue/receipts.html", "revenue/_receipts.html", listing=listing)
 
 
 @bp.route("/receipts/<uuid:transaction_id>")
-@role_required("student")
+@role_required(*SIGNED_IN)
 def receipt(transaction_id):
     row = found(queries.receipt(transaction_id))
     sale = queries.receipt(row["refund_of"]) if row["refund_of"] else None
