@@ -1,0 +1,492 @@
+-- 021: workshops (issue 14): capacity and waitlist, promotion, lifecycle,
+-- attendance after the start, feedback after the end, facilitators, the
+-- refund mark of paid seats, the calendar's SEQUENCE and feed.
+--
+--   1. A seat is a registration in status registered, attended or no_show;
+--      the workshop row lock serialises the count (register_for_workshop,
+--      replaced here: a newcomer never jumps a waitlist).
+--   2. Promotion: private.promote_waitlist(workshop) moves the first waitlisted
+--      registrations (registered_at, id) into the free seats. Lock order, the
+--      core's (008): registration first, then the workshop. The candidate is
+--      taken FOR NO KEY UPDATE SKIP LOCKED (never waits on a registration,
+--      so it runs safely from a trigger that already holds the workshop), the
+--      free seats counted under the workshop's lock. It runs when a seat frees
+--      (a registered seat cancelled, by its student, the instructor, a lapse
+--      or a refund) and when the capacity grows. A paid seat (promoted or
+--      registered) that is not paid holds until payment_due_at; then
+--      private.release_lapsed_seats() cancels it and the seat passes on.
+--   3. Lifecycle: draft -> published -> completed (after the end) or
+--      cancelled. A workshop with registrations is cancelled only through
+--      cancel_workshop(), which locks its registrations (ordered by id) before
+--      the workshop, cancels every live one and tells each registrant.
+--   4. Refunds are not written here (the revenue area owns them). A paid seat
+--      cancelled with the workshop, or by its student before the workshop's
+--      refund cutoff, gets refund_requested_at; private.refund_cancelled_seat()
+--      is THE one place where the refund call belongs (see its comment).
+--   5. Attendance only once the workshop has started; feedback only after it
+--      ended (attendees, once: 007's policy and the unique key).
+--   6. Facilitators: check_co_teacher now locks the workshop before it looks
+--      for a registration, as register_for_workshop does before it looks for a
+--      facilitator: a facilitator added while they register cannot be both.
+--   7. Calendar: ical_sequence moves with every change an attendee's calendar
+--      shows; a per-instructor feed token (its hash stored) read by
+--      public.calendar_feed_workshops(token) when calendar sync is on.
+
+-- 1. columns ------------------------------------------------------------------------------
+ALTER TABLE public.workshops
+    ADD COLUMN refund_cutoff_hours integer NOT NULL DEFAULT 24
+        CONSTRAINT workshop_refund_cutoff_range CHECK (refund_cutoff_hours BETWEEN 0 AND 720),
+    ADD COLUMN ical_sequence integer NOT NULL DEFAULT 0 CHECK (ical_sequence >= 0);
+
+ALTER TABLE public.workshop_registrations
+    ADD COLUMN payment_due_at timestamptz,
+    ADD COLUMN refund_requested_at timestamptz;
+
+ALTER TABLE public.instructor_settings
+    ADD COLUMN calendar_feed_hash text CHECK (calendar_feed_hash ~ '^[0-9a-f]{64}$');
+CREATE UNIQUE INDEX uq_instructor_settings_calendar_feed ON public.instructor_settings (calendar_feed_hash)
+    WHERE calendar_feed_hash IS NOT NULL;
+
+-- The waitlist in its order; a workshop's live registrations (the registrations page);
+-- lapsing seats; an instructor's list by start (tabs) and by title.
+CREATE INDEX idx_workshop_registrations_waitlist ON public.workshop_registrations (workshop_id, registered_at, id)
+    WHERE status = 'waitlisted';
+CREATE INDEX idx_workshop_registrations_due ON public.workshop_registrations (payment_due_at)
+    WHERE status = 'registered' AND payment_status = 'pending';
+CREATE INDEX idx_workshop_registrations_user_start ON public.workshop_registrations (user_id, registered_at DESC, id);
+CREATE INDEX idx_workshops_instructor_start ON public.workshops (instructor_id, start_time, id);
+CREATE INDEX idx_workshops_published_start ON public.workshops (start_time, id) WHERE status = 'published';
+
+-- 2. small settings -------------------------------------------------------------------------
+-- How long a paid seat is held for its payment: a fresh registration, a promotion.
+CREATE FUNCTION private.seat_hold(p_promoted boolean) RETURNS interval
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN p_promoted THEN interval '24 hours' ELSE interval '1 hour' END
+$$;
+
+-- 3. the refund hook ------------------------------------------------------------------------
+-- THE place where a cancelled paid seat is refunded. The revenue area (020)
+-- owns refunds: after the merge this body becomes
+--     PERFORM private.refund_sale(<the registration's sale>, ...);
+-- and nothing else here changes. Until then the seat stays payment_status
+-- 'completed' with refund_requested_at set: the refunds still owed are
+--     SELECT * FROM workshop_registrations
+--     WHERE refund_requested_at IS NOT NULL AND payment_status = 'completed'.
+CREATE FUNCTION private.refund_cancelled_seat(p_registration_id uuid) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    -- REFUND GOES HERE: PERFORM private.refund_sale(...) for p_registration_id (issue 14 / 020).
+    RETURN;
+END
+$$;
+
+-- 4. promotion ------------------------------------------------------------------------------
+CREATE FUNCTION private.promote_waitlist(p_workshop_id uuid) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    candidate record;
+    w record;
+    taken integer;
+    promoted integer := 0;
+BEGIN
+    LOOP
+        SELECT id, user_id INTO candidate FROM public.workshop_registrations
+        WHERE workshop_id = p_workshop_id AND status = 'waitlisted'
+        ORDER BY registered_at, id LIMIT 1
+        FOR NO KEY UPDATE SKIP LOCKED;
+        EXIT WHEN NOT FOUND;
+        SELECT id, title, slug, capacity, price_amount, currency, status, start_time INTO w
+        FROM public.workshops WHERE id = p_workshop_id FOR NO KEY UPDATE;
+        EXIT WHEN w.status <> 'published' OR w.start_time <= now();
+        SELECT count(*) INTO taken FROM public.workshop_registrations
+        WHERE workshop_id = p_workshop_id AND status IN ('registered', 'attended', 'no_show');
+        EXIT WHEN taken >= w.capacity;
+        UPDATE public.workshop_registrations
+        SET status = 'registered',
+            payment_status = CASE WHEN w.price_amount = 0 OR payment_status = 'completed'
+                                  THEN 'completed' ELSE 'pending' END::public.payment_status,
+            payment_due_at = CASE WHEN w.price_amount > 0 AND payment_status <> 'completed'
+                                  THEN now() + private.seat_hold(true) END
+        WHERE id = candidate.id;
+        PERFORM private.notify(candidate.user_id, 'workshop_seat', jsonb_build_object(
+            'kind', 'promoted', 'workshop_id', w.id, 'title', w.title, 'slug', w.slug,
+            'start_time', w.start_time, 'paid', w.price_amount > 0,
+            'due', CASE WHEN w.price_amount > 0 THEN now() + private.seat_hold(true) END),
+            format('workshop_seat:%s:promoted:%s', candidate.id, extract(epoch FROM now())::bigint));
+        promoted := promoted + 1;
+    END LOOP;
+    RETURN promoted;
+END
+$$;
+
+-- Paid seats not paid in time: cancelled (the seat passes on through the
+-- trigger below), the student told. Registration rows first, as everywhere.
+CREATE FUNCTION private.release_lapsed_seats(p_now timestamptz DEFAULT now()) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    r record;
+    released integer := 0;
+BEGIN
+    FOR r IN SELECT reg.id, reg.user_id, reg.workshop_id FROM public.workshop_registrations reg
+             WHERE reg.status = 'registered' AND reg.payment_status = 'pending' AND reg.payment_due_at < p_now
+             ORDER BY reg.id FOR NO KEY UPDATE SKIP LOCKED LOOP
+        UPDATE public.workshop_registrations SET status = 'cancelled', payment_due_at = NULL WHERE id = r.id;
+        PERFORM private.notify(r.user_id, 'workshop_seat', jsonb_build_object(
+            'kind', 'lapsed', 'workshop_id', w.id, 'title', w.title, 'slug', w.slug, 'start_time', w.start_time),
+            format('workshop_seat:%s:lapsed', r.id))
+        FROM public.workshops w WHERE w.id = r.workshop_id;
+        released := released + 1;
+    END LOOP;
+    RETURN released;
+END
+$$;
+
+-- 5. registration, replaced: nobody jumps the waitlist; a paid seat is held for its payment.
+CREATE OR REPLACE FUNCTION public.register_for_workshop(p_workshop_id uuid) RETURNS uuid
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    uid uuid := (SELECT rls.uid());
+    w record;
+    existing record;
+    seat public.registration_status;
+    new_id uuid;
+BEGIN
+    IF uid IS NULL THEN
+        RAISE EXCEPTION 'sign in to register' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'sign_in_required';
+    END IF;
+    SELECT id, instructor_id, capacity, price_amount, start_time INTO w
+    FROM public.workshops WHERE id = p_workshop_id AND status = 'published'
+    FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no such workshop' USING ERRCODE = 'no_data_found', CONSTRAINT = 'workshop_not_open';
+    END IF;
+    IF w.start_time <= now() THEN
+        RAISE EXCEPTION 'this workshop has already started' USING ERRCODE = 'check_violation', CONSTRAINT = 'workshop_started';
+    END IF;
+    IF w.instructor_id = uid OR EXISTS (SELECT 1 FROM public.workshop_facilitators
+                                         WHERE workshop_id = w.id AND facilitator_id = uid) THEN
+        RAISE EXCEPTION 'instructors do not register for their own workshop' USING ERRCODE = 'check_violation', CONSTRAINT = 'own_workshop';
+    END IF;
+    seat := CASE WHEN (SELECT count(*) FROM public.workshop_registrations
+                       WHERE workshop_id = w.id AND status IN ('registered', 'attended', 'no_show')) < w.capacity
+                      AND NOT EXISTS (SELECT 1 FROM public.workshop_registrations
+                                      WHERE workshop_id = w.id AND status = 'waitlisted')
+                 THEN 'registered' ELSE 'waitlisted' END;
+
+    SELECT id, status, payment_status, amount_paid INTO existing
+    FROM public.workshop_registrations WHERE workshop_id = w.id AND user_id = uid;
+    IF FOUND THEN
+        IF existing.status <> 'cancelled' THEN
+            RAISE EXCEPTION 'already registered' USING ERRCODE = 'unique_violation', CONSTRAINT = 'already_registered';
+        END IF;
+        -- Priced again, as enrollments are: a real payment still counts.
+        UPDATE public.workshop_registrations
+        SET status = seat, registered_at = now(), refund_requested_at = NULL,
+            payment_status = CASE WHEN w.price_amount = 0
+                                    OR (existing.payment_status = 'completed' AND existing.amount_paid > 0)
+                                  THEN 'completed' ELSE 'pending' END::public.payment_status,
+            payment_due_at = CASE WHEN seat = 'registered' AND w.price_amount > 0
+                                       AND NOT (existing.payment_status = 'completed' AND existing.amount_paid > 0)
+                                  THEN now() + private.seat_hold(false) END
+        WHERE id = existing.id;
+        RETURN existing.id;
+    END IF;
+
+    INSERT INTO public.workshop_registrations (workshop_id, user_id, status, payment_status, payment_due_at)
+    VALUES (w.id, uid, seat,
+            CASE WHEN w.price_amount = 0 THEN 'completed' ELSE 'pending' END::public.payment_status,
+            CASE WHEN seat = 'registered' AND w.price_amount > 0 THEN now() + private.seat_hold(false) END)
+    RETURNING id INTO new_id;
+    RETURN new_id;
+END
+$$;
+
+-- A paid seat's payment clears its hold.
+CREATE FUNCTION private.clear_paid_hold() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    IF NEW.payment_status IN ('completed', 'refunded') THEN
+        NEW.payment_due_at := NULL;
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER clear_paid_hold BEFORE UPDATE OF payment_status ON public.workshop_registrations
+    FOR EACH ROW EXECUTE FUNCTION private.clear_paid_hold();
+
+-- 6. a seat frees: mark the refund, pass the seat on --------------------------------------------
+CREATE FUNCTION private.mark_seat_refund() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    w record;
+BEGIN
+    IF NEW.status = 'cancelled' AND OLD.status IN ('registered', 'waitlisted')
+       AND NEW.payment_status = 'completed' AND NEW.amount_paid > 0 THEN
+        SELECT status, start_time, refund_cutoff_hours INTO w FROM public.workshops WHERE id = NEW.workshop_id;
+        IF w.status = 'cancelled' OR now() <= w.start_time - make_interval(hours => w.refund_cutoff_hours) THEN
+            NEW.refund_requested_at := now();
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER mark_seat_refund BEFORE UPDATE OF status ON public.workshop_registrations
+    FOR EACH ROW EXECUTE FUNCTION private.mark_seat_refund();
+
+CREATE FUNCTION private.seat_freed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    IF NEW.refund_requested_at IS NOT NULL AND OLD.refund_requested_at IS NULL THEN
+        PERFORM private.refund_cancelled_seat(NEW.id);
+    END IF;
+    IF OLD.status = 'registered' AND NEW.status = 'cancelled' THEN
+        PERFORM private.promote_waitlist(NEW.workshop_id);
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER seat_freed AFTER UPDATE OF status ON public.workshop_registrations
+    FOR EACH ROW WHEN (NEW.status = 'cancelled' AND OLD.status <> 'cancelled')
+    EXECUTE FUNCTION private.seat_freed();
+
+CREATE FUNCTION private.capacity_grew() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    PERFORM private.promote_waitlist(NEW.id);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER capacity_grew AFTER UPDATE OF capacity ON public.workshops
+    FOR EACH ROW WHEN (NEW.capacity > OLD.capacity)
+    EXECUTE FUNCTION private.capacity_grew();
+
+-- 7. the workshop's lifecycle and its calendar sequence ------------------------------------------
+CREATE FUNCTION private.guard_workshop_lifecycle() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    IF (NEW.title, NEW.description, NEW.start_time, NEW.end_time, NEW.timezone, NEW.location,
+        NEW.meeting_url, NEW.status, NEW.type)
+       IS DISTINCT FROM (OLD.title, OLD.description, OLD.start_time, OLD.end_time, OLD.timezone, OLD.location,
+                         OLD.meeting_url, OLD.status, OLD.type) THEN
+        NEW.ical_sequence := OLD.ical_sequence + 1;
+    END IF;
+    IF NOT public.api_caller() THEN
+        RETURN NEW;
+    END IF;
+    IF OLD.status IN ('cancelled', 'completed') AND (SELECT NOT rls.is_admin()) THEN
+        RAISE EXCEPTION 'a % workshop is no longer edited', OLD.status
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'workshop_closed';
+    END IF;
+    IF NEW.capacity < OLD.capacity AND NEW.capacity < OLD.enrolled_count THEN
+        RAISE EXCEPTION 'the capacity cannot go below the % seats taken', OLD.enrolled_count
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'workshop_capacity_below_seats';
+    END IF;
+    IF NEW.status IS DISTINCT FROM OLD.status THEN
+        IF NEW.status = 'published' AND NEW.start_time <= now() THEN
+            RAISE EXCEPTION 'a workshop is published before it starts'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'workshop_publish_past';
+        ELSIF NEW.status = 'completed' AND (OLD.status <> 'published' OR NEW.end_time > now()) THEN
+            RAISE EXCEPTION 'only a published workshop that has ended is completed'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'workshop_complete_early';
+        ELSIF NEW.status IN ('draft', 'cancelled')
+              AND EXISTS (SELECT 1 FROM public.workshop_registrations r
+                          WHERE r.workshop_id = NEW.id AND r.status <> 'cancelled') THEN
+            RAISE EXCEPTION 'a workshop with registrations is cancelled through cancel_workshop()'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'workshop_has_registrations';
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER guard_workshop_lifecycle BEFORE UPDATE ON public.workshops
+    FOR EACH ROW EXECUTE FUNCTION private.guard_workshop_lifecycle();
+
+-- Cancel a workshop: the owner or an admin. Registrations first (by id), then
+-- the workshop; every live registration cancelled (paid ones marked for their
+-- refund by the trigger), every registrant told. Returns how many were told.
+CREATE FUNCTION public.cancel_workshop(p_workshop_id uuid) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    w record;
+    r record;
+    told integer := 0;
+BEGIN
+    IF NOT (p_workshop_id = ANY (rls.owned_workshop_ids()) OR rls.is_admin()) THEN
+        RAISE EXCEPTION 'no such workshop' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'workshop_not_found';
+    END IF;
+    PERFORM 1 FROM public.workshop_registrations WHERE workshop_id = p_workshop_id
+    ORDER BY id FOR NO KEY UPDATE;
+    SELECT id, title, slug, status, start_time INTO w FROM public.workshops WHERE id = p_workshop_id
+    FOR NO KEY UPDATE;
+    IF w.status NOT IN ('draft', 'published') THEN
+        RAISE EXCEPTION 'a % workshop is no longer edited', w.status
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'workshop_closed';
+    END IF;
+    UPDATE public.workshops SET status = 'cancelled' WHERE id = p_workshop_id;
+    FOR r IN UPDATE public.workshop_registrations SET status = 'cancelled', payment_due_at = NULL
+             WHERE workshop_id = p_workshop_id AND status IN ('registered', 'waitlisted')
+             RETURNING id, user_id, refund_requested_at IS NOT NULL AS refunded LOOP
+        PERFORM private.notify(r.user_id, 'workshop_cancelled', jsonb_build_object(
+            'workshop_id', w.id, 'title', w.title, 'slug', w.slug, 'start_time', w.start_time,
+            'refund', r.refunded), format('workshop_cancelled:%s', r.id));
+        told := told + 1;
+    END LOOP;
+    RETURN told;
+END
+$$;
+
+-- 8. attendance after the start (002's guard, with that rule) ---------------------------------
+CREATE OR REPLACE FUNCTION public.guard_registrations() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    IF NOT public.api_caller() OR NEW.status = OLD.status THEN
+        RETURN NEW;
+    END IF;
+    IF NEW.user_id = (SELECT rls.uid()) AND NEW.status = 'cancelled'
+       AND OLD.status IN ('registered', 'waitlisted') THEN
+        RETURN NEW;
+    END IF;
+    IF public.is_workshop_staff(NEW.workshop_id) AND NEW.user_id IS DISTINCT FROM (SELECT rls.uid())
+       AND NEW.status IN ('attended', 'no_show')
+       AND OLD.status IN ('registered', 'attended', 'no_show')
+       AND (NEW.status = 'no_show' OR OLD.payment_status = 'completed') THEN
+        IF (SELECT start_time FROM public.workshops WHERE id = NEW.workshop_id) > now() THEN
+            RAISE EXCEPTION 'attendance is taken once the workshop has started'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'attendance_before_start';
+        END IF;
+        RETURN NEW;
+    END IF;
+    PERFORM public.refuse(format('a registration cannot move from %s to %s here', OLD.status, NEW.status));
+    RETURN NULL;
+END
+$$;
+
+-- 9. feedback once the workshop has ended --------------------------------------------------------
+CREATE FUNCTION private.feedback_after_end() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    IF (SELECT end_time FROM public.workshops WHERE id = NEW.workshop_id) > now() THEN
+        RAISE EXCEPTION 'feedback opens when the workshop has ended'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'feedback_before_end';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER feedback_after_end BEFORE INSERT ON public.workshop_feedback
+    FOR EACH ROW EXECUTE FUNCTION private.feedback_after_end();
+
+-- 10. facilitators: the workshop locked before the registration check -------------------------
+CREATE OR REPLACE FUNCTION public.check_co_teacher() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    teacher uuid;
+    owner uuid;
+    studies boolean;
+BEGIN
+    IF TG_TABLE_NAME = 'course_instructors' THEN
+        teacher := NEW.instructor_id;
+        SELECT instructor_id INTO owner FROM public.courses WHERE id = NEW.course_id;
+        studies := EXISTS (SELECT 1 FROM public.course_enrollments
+                           WHERE course_id = NEW.course_id AND user_id = teacher
+                             AND status NOT IN ('cancelled', 'refunded'));
+    ELSE
+        teacher := NEW.facilitator_id;
+        -- register_for_workshop locks the workshop before it looks for a facilitator: so here.
+        SELECT instructor_id INTO owner FROM public.workshops WHERE id = NEW.workshop_id FOR NO KEY UPDATE;
+        studies := EXISTS (SELECT 1 FROM public.workshop_registrations
+                           WHERE workshop_id = NEW.workshop_id AND user_id = teacher AND status <> 'cancelled');
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM public.users WHERE id = teacher AND role = 'instructor' AND is_active) THEN
+        RAISE EXCEPTION 'a co-teacher must be an active instructor' USING ERRCODE = 'check_violation', CONSTRAINT = 'team_inactive_instructor';
+    END IF;
+    IF teacher = owner THEN
+        RAISE EXCEPTION 'the owner already teaches this' USING ERRCODE = 'check_violation', CONSTRAINT = 'team_owner_already_teaches';
+    END IF;
+    IF NEW.role::text = 'primary' THEN
+        RAISE EXCEPTION 'the owner is the one primary teacher' USING ERRCODE = 'check_violation', CONSTRAINT = 'team_primary_is_owner';
+    END IF;
+    IF studies THEN
+        RAISE EXCEPTION 'a student of this cannot also teach it' USING ERRCODE = 'check_violation', CONSTRAINT = 'team_student_cannot_teach';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+-- The owner adds a facilitator by email (add_course_instructor's rule: the owner
+-- cannot read other users' rows; the answer is the new row or "no such instructor").
+CREATE FUNCTION public.add_workshop_facilitator(p_workshop_id uuid, p_email text,
+                                                p_role public.workshop_facilitator_role) RETURNS uuid
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    teacher uuid;
+    new_id uuid;
+BEGIN
+    IF NOT (p_workshop_id = ANY (rls.owned_workshop_ids()) OR rls.is_admin()) THEN
+        RAISE EXCEPTION 'no such workshop' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'workshop_not_found';
+    END IF;
+    IF p_role = 'primary' THEN
+        RAISE EXCEPTION 'the owner is the one primary teacher' USING ERRCODE = 'check_violation', CONSTRAINT = 'team_primary_is_owner';
+    END IF;
+    SELECT id INTO teacher FROM public.users
+    WHERE email = btrim(p_email)::citext AND role = 'instructor' AND is_active;
+    IF teacher IS NULL THEN
+        RAISE EXCEPTION 'no active instructor has that email' USING ERRCODE = 'check_violation', CONSTRAINT = 'team_no_such_instructor';
+    END IF;
+    INSERT INTO public.workshop_facilitators (workshop_id, facilitator_id, role)
+    VALUES (p_workshop_id, teacher, p_role)
+    RETURNING id INTO new_id;
+    RETURN new_id;
+END
+$$;
+
+-- 11. the calendar feed ----------------------------------------------------------------------
+-- The instructor's secret feed address: the app makes a random token and stores
+-- its SHA-256 (hex) in instructor_settings.calendar_feed_hash (the instructor's
+-- own row, their update policy); a new one replaces the old, which stops working.
+
+-- The workshops a feed token's instructor owns or facilitates (published,
+-- completed and cancelled: a cancelled event is sent as cancelled), when their
+-- calendar sync is on. No meeting link (the feed address is a bearer secret,
+-- but a calendar may be shared): the event links to the workshop's page.
+CREATE FUNCTION public.calendar_feed_workshops(p_token text)
+RETURNS TABLE (id uuid, title text, slug text, description text, start_time timestamptz, end_time timestamptz,
+               timezone text, location text, status public.workshop_status, type public.workshop_type,
+               ical_sequence integer, updated_at timestamptz, instructor_name text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    WITH me AS (
+        SELECT s.user_id FROM public.instructor_settings s JOIN public.users u ON u.id = s.user_id
+        WHERE p_token ~ '^[A-Za-z0-9_-]{32,64}$' AND s.calendar_feed_hash = encode(sha256(convert_to(p_token, 'UTF8')), 'hex')
+          AND s.calendar_sync_enabled AND u.is_active)
+    SELECT w.id, w.title, w.slug::text, w.description, w.start_time, w.end_time, w.timezone, w.location,
+           w.status, w.type, w.ical_sequence, w.updated_at, o.full_name
+    FROM me
+    JOIN public.workshops w ON w.instructor_id = me.user_id
+         OR w.id IN (SELECT f.workshop_id FROM public.workshop_facilitators f WHERE f.facilitator_id = me.user_id)
+    JOIN public.users o ON o.id = w.instructor_id
+    WHERE w.status <> 'draft' AND w.start_time > now() - interval '180 days'
+    ORDER BY w.start_time, w.id
+    LIMIT 500
+$$;
+
+-- 12. notification events (positions 550-599) ------------------------------------------------
+INSERT INTO public.notification_events (event_type, audience, label, email_default, in_portal_default, position)
+VALUES ('workshop_cancelled', 'student', 'A workshop you registered for is cancelled', true, true, 550),
+       ('workshop_seat', 'student', 'A seat on a workshop''s waitlist is yours, or a held seat lapses', true, true, 560);
+
+-- 13. grants -----------------------------------------------------------------------------------
+GRANT SELECT (refund_cutoff_hours, ical_sequence) ON public.workshops TO anon, authenticated, service_role;
+GRANT INSERT (refund_cutoff_hours), UPDATE (refund_cutoff_hours) ON public.workshops TO authenticated;
+GRANT SELECT (payment_due_at, refund_requested_at) ON public.workshop_registrations TO authenticated, service_role;
+
+REVOKE ALL ON FUNCTION private.seat_hold(boolean), private.refund_cancelled_seat(uuid),
+    private.promote_waitlist(uuid), private.release_lapsed_seats(timestamptz), private.clear_paid_hold(),
+    private.mark_seat_refund(), private.seat_freed(), private.capacity_grew(),
+    private.guard_workshop_lifecycle(), private.feedback_after_end(),
+    public.cancel_workshop(uuid), public.add_workshop_facilitator(uuid, text, public.workshop_facilitator_role),
+    public.calendar_feed_workshops(text)
+    FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
+GRANT EXECUTE ON FUNCTION public.cancel_workshop(uuid),
+    public.add_workshop_facilitator(uuid, text, public.workshop_facilitator_role) TO authenticated;
+GRANT UPDATE (calendar_feed_hash) ON public.instructor_settings TO authenticated;
+GRANT EXECUTE ON FUNCTION public.calendar_feed_workshops(text) TO anon, authenticated;
+GRANT EXECUTE ON FUNCTION private.release_lapsed_seats(timestamptz) TO portal_worker;
