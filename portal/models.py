@@ -463,6 +463,8 @@ class Workshop(BaseModel):
     certificate_template_url = TextField(null=True)
     total_earnings = money()
     pending_payout = money()
+    refund_cutoff_hours = IntegerField()   # 021: a paid seat cancelled this long before the start is refunded
+    ical_sequence = IntegerField()         # 021: the calendar's SEQUENCE, moved by every change it shows
 
     # workshop_revenue(id) and workshop_meeting_url(id) answer the first two (007).
     UNREADABLE = ("total_revenue", "meeting_url", "total_earnings", "pending_payout")
@@ -484,6 +486,8 @@ class WorkshopRegistration(BaseModel):
     cancelled_at = DateTimeTZField(null=True)
     created_at = DateTimeTZField()
     updated_at = DateTimeTZField()
+    payment_due_at = DateTimeTZField(null=True)       # 021: an unpaid seat's hold
+    refund_requested_at = DateTimeTZField(null=True)  # 021: the refund owed (the revenue area pays it)
 
     UNREADABLE = ("amount_paid",)
 
@@ -603,6 +607,7 @@ class InstructorSettings(BaseModel):
     at_risk_progress_percent = SmallIntegerField()  # CHECK: 1..100
     at_risk_after_days = SmallIntegerField()  # CHECK: 1..365
     inactive_after_days = SmallIntegerField()  # CHECK: 1..365
+    calendar_feed_hash = TextField(null=True)  # 021: SHA-256 (hex) of the calendar feed's secret token
 
     class Meta:
         table_name = "instructor_settings"

@@ -365,7 +365,14 @@ $$;
 CREATE FUNCTION private.feedback_after_end() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
-    IF (SELECT end_time FROM public.workshops WHERE id = NEW.workshop_id) > now() THEN
+    -- Only what would otherwise be accepted is refused here (the caller's own row, an
+    -- attendee's first): the policy and the unique key keep their own answers.
+    IF (SELECT end_time FROM public.workshops WHERE id = NEW.workshop_id) > now()
+       AND NEW.user_id = (SELECT rls.uid())
+       AND EXISTS (SELECT 1 FROM public.workshop_registrations r WHERE r.workshop_id = NEW.workshop_id
+                   AND r.user_id = NEW.user_id AND r.status = 'attended')
+       AND NOT EXISTS (SELECT 1 FROM public.workshop_feedback f WHERE f.workshop_id = NEW.workshop_id
+                       AND f.user_id = NEW.user_id) THEN
         RAISE EXCEPTION 'feedback opens when the workshop has ended'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'feedback_before_end';
     END IF;
@@ -448,25 +455,48 @@ $$;
 -- completed and cancelled: a cancelled event is sent as cancelled), when their
 -- calendar sync is on. No meeting link (the feed address is a bearer secret,
 -- but a calendar may be shared): the event links to the workshop's page.
+-- A valid token always answers at least one row (id NULL when there is no
+-- workshop), so an unknown token or sync turned off (no row) is told apart.
 CREATE FUNCTION public.calendar_feed_workshops(p_token text)
 RETURNS TABLE (id uuid, title text, slug text, description text, start_time timestamptz, end_time timestamptz,
                timezone text, location text, status public.workshop_status, type public.workshop_type,
-               ical_sequence integer, updated_at timestamptz, instructor_name text)
+               ical_sequence integer, updated_at timestamptz, feed_owner text)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     WITH me AS (
-        SELECT s.user_id FROM public.instructor_settings s JOIN public.users u ON u.id = s.user_id
-        WHERE p_token ~ '^[A-Za-z0-9_-]{32,64}$' AND s.calendar_feed_hash = encode(sha256(convert_to(p_token, 'UTF8')), 'hex')
-          AND s.calendar_sync_enabled AND u.is_active)
+        SELECT s.user_id, u.full_name FROM public.instructor_settings s JOIN public.users u ON u.id = s.user_id
+        WHERE p_token ~ '^[A-Za-z0-9_-]{32,64}$'
+          AND s.calendar_feed_hash = encode(sha256(convert_to(p_token, 'UTF8')), 'hex')
+          AND s.calendar_sync_enabled AND u.is_active),
+    mine AS (
+        SELECT w.* FROM public.workshops w, me
+        WHERE (w.instructor_id = me.user_id
+               OR w.id IN (SELECT f.workshop_id FROM public.workshop_facilitators f WHERE f.facilitator_id = me.user_id))
+          AND w.status <> 'draft' AND w.start_time > now() - interval '180 days'
+        ORDER BY w.start_time, w.id
+        LIMIT 500)
     SELECT w.id, w.title, w.slug::text, w.description, w.start_time, w.end_time, w.timezone, w.location,
-           w.status, w.type, w.ical_sequence, w.updated_at, o.full_name
-    FROM me
-    JOIN public.workshops w ON w.instructor_id = me.user_id
-         OR w.id IN (SELECT f.workshop_id FROM public.workshop_facilitators f WHERE f.facilitator_id = me.user_id)
-    JOIN public.users o ON o.id = w.instructor_id
-    WHERE w.status <> 'draft' AND w.start_time > now() - interval '180 days'
+           w.status, w.type, w.ical_sequence, w.updated_at, me.full_name
+    FROM me LEFT JOIN mine w ON true
     ORDER BY w.start_time, w.id
-    LIMIT 500
 $$;
+
+-- The teachers of a published (or held) workshop by name, as course_teachers does for courses:
+-- the owner first (primary), then the facilitators with their roles.
+CREATE VIEW public.workshop_teachers AS
+SELECT w.id AS workshop_id, w.instructor_id AS teacher_id, 'primary'::public.workshop_facilitator_role AS role,
+       u.full_name, coalesce(p.visibility = 'public', false) AS has_public_profile
+FROM public.workshops w JOIN public.users u ON u.id = w.instructor_id
+LEFT JOIN public.instructor_profiles p ON p.user_id = w.instructor_id
+WHERE w.status IN ('published', 'completed')
+UNION ALL
+SELECT f.workshop_id, f.facilitator_id, f.role, u.full_name, coalesce(p.visibility = 'public', false)
+FROM public.workshop_facilitators f
+JOIN public.workshops w ON w.id = f.workshop_id
+JOIN public.users u ON u.id = f.facilitator_id
+LEFT JOIN public.instructor_profiles p ON p.user_id = f.facilitator_id
+WHERE w.status IN ('published', 'completed');
+REVOKE ALL ON public.workshop_teachers FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
+GRANT SELECT ON public.workshop_teachers TO anon, authenticated, service_role;
 
 -- 12. notification events (positions 550-599) ------------------------------------------------
 INSERT INTO public.notification_events (event_type, audience, label, email_default, in_portal_default, position)

@@ -1180,6 +1180,10 @@ def seed(db) -> World:
            "reg_s2": register(db, u["student2"], w_pub), "reg_s2_done": register(db, u["student2"], w_done)}
     for label in ("reg_s1", "reg_s3"):
         _as(db, Actor.service(), "SELECT confirm_workshop_payment(%s)", (reg[label],))
+    # 021: attendance once a workshop has started, feedback once it has ended: the clinic has been
+    # held (its times moved as maintenance would), and is not yet marked completed.
+    db.rows("UPDATE workshops SET start_time = now() - interval '3 hours', end_time = now() - interval '1 hour' "
+            "WHERE id = %s", (w_pub,))
     _as(db, own, "UPDATE workshop_registrations SET status = 'attended' WHERE id = %s", (reg["reg_s1"],))
     _as(db, Actor.user(u["facilitator"]), "UPDATE workshop_registrations SET status = 'attended' "
         "WHERE id = %s", (reg["reg_s3"],))

@@ -569,15 +569,18 @@ LABELS = {
     "course_announcement": "An instructor of your course writes to its students",
     "account_changed": "An administrator changes your account: role, organization, verification or reactivation",
     "review_moderated": "An administrator hides or restores your review",  # 016
+    "workshop_cancelled": "A workshop you registered for is cancelled",  # 021
+    "workshop_seat": "A seat on a workshop's waitlist is yours, or a held seat lapses",  # 021
 }
 AUDIENCE = {  # 017: account_changed is everyone's ('any')
     "owner": ("new_enrollment", "new_review", "workshop_reminder", "account_changed"),
     "student": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued",
-                "course_announcement", "review_moderated", "account_changed"),
+                "course_announcement", "review_moderated", "account_changed", "workshop_cancelled", "workshop_seat"),
     "admin": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued", "figures_mismatch",
-              "course_announcement", "review_moderated", "account_changed"),
+              "course_announcement", "review_moderated", "account_changed", "workshop_cancelled", "workshop_seat"),
     "org_admin": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued",
-                  "course_announcement", "review_moderated", "account_changed"),
+                  "course_announcement", "review_moderated", "account_changed", "workshop_cancelled",
+                  "workshop_seat"),
 }
 CHECKBOX = re.compile(r'<input( checked)? id="(email|push)_(\w+)" name="\2_\3" type="checkbox" value="y">')
 SELECTED = re.compile(r'<option selected value="([^"]+)">')

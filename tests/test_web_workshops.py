@@ -1,0 +1,290 @@
+"""Workshops over HTTP (issue 14): the instructor's list, editor and lifecycle, facilitators,
+registrations with attendance, the feedback summary with NPS; the student's catalog, page,
+register / waitlist / cancel, my workshops, feedback; the .ics and the feed, parsed with icalendar."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from icalendar import Calendar
+
+from tests.support import Actor, gen_account, gen_workshop, register
+from tests.web import csrf_token, htmx, sign_in, text
+
+OUTSIDERS = ("other_instructor", "student")
+
+
+def extra_student(world):
+    """A new student with a signed-in client of their own: (id, client)."""
+    user, email = gen_account(world.database, "student")
+    client = world.app.test_client()
+    sign_in(client, email)
+    return user, client
+
+
+def token_of(client) -> str:
+    return csrf_token(client, "/no-such-page")
+
+
+def send(world, actor, path, data=None, headers=None):
+    return world.clients[actor].post(path, data={**(data or {}), "csrf_token": world.tokens[actor]},
+                                     headers=headers or {})
+
+
+def held(world, workshop, *, started=True, ended=False):
+    """Move a workshop's times (maintenance): started an hour ago, ended or not."""
+    end = "now() - interval '1 minute'" if ended else "now() + interval '1 hour'"
+    start = "now() - interval '2 hours'" if started else "now() + interval '1 day'"
+    world.database.value(f"UPDATE workshops SET start_time = {start}, end_time = {end} WHERE id = %s RETURNING 1",
+                         (workshop,))
+
+
+def slug_of(world, workshop):
+    return world.database.value("SELECT slug FROM workshops WHERE id = %s", (workshop,))
+
+
+def status_of(world, registration):
+    return world.database.value("SELECT status::text FROM workshop_registrations WHERE id = %s", (registration,))
+
+
+FORM = {"title": "Hybrid Clinic", "description": "Bring a laptop.", "type": "hybrid",
+        "location": "Main Street 1, Amsterdam", "meeting_url": "https://meet.example.test/clinic",
+        "timezone": "Europe/Amsterdam", "start_time": "2031-03-10T18:00", "end_time": "2031-03-10T20:00",
+        "capacity": "12", "price_amount": "0", "currency": "EUR", "refund_cutoff_hours": "24",
+        "tags": "Prompting, Live", "what_you_will_learn": ["Write prompts", "Check answers"],
+        "prerequisites": ["A laptop"], "organization_id": ""}
+
+
+# --- the editor -------------------------------------------------------------------------------------------
+
+def test_an_instructor_creates_a_hybrid_workshop_in_their_zone_and_publishes_it(world):
+    response = send(world, "owner", "/workshops/new", FORM)
+    assert response.status_code == 303, text(response)[:2000]
+    workshop_id = response.headers["Location"].rsplit("/", 1)[1]
+    row = world.database.rows("SELECT * FROM workshops WHERE id = %s", (workshop_id,))[0]
+    assert row["status"] == "draft" and row["type"] == "hybrid" and row["tags"] == ["prompting", "live"]
+    # 18:00 in Amsterdam in March (CET, UTC+1) is 17:00 UTC.
+    assert row["start_time"] == datetime(2031, 3, 10, 17, 0, tzinfo=timezone.utc)
+    assert row["what_you_will_learn"] == ["Write prompts", "Check answers"]
+    page = text(world.clients["owner"].get(f"/workshops/{workshop_id}"))
+    assert 'value="2031-03-10T18:00"' in page and "Europe/Amsterdam" in page
+    assert send(world, "owner", f"/workshops/{workshop_id}/publish").status_code == 303
+    assert world.database.value("SELECT status::text FROM workshops WHERE id = %s", (workshop_id,)) == "published"
+
+
+@pytest.mark.parametrize("changes, field, message", [
+    ({"type": "in_person", "location": ""}, "location", "needs a location"),
+    ({"type": "online", "meeting_url": ""}, "meeting_url", "needs a meeting link"),
+    ({"end_time": "2031-03-10T17:00"}, "end_time", "after the start"),
+    ({"capacity": "0"}, "capacity", "From 1"),
+    ({"title": "x"}, "title", "3 to 200"),
+    ({"refund_cutoff_hours": "9999"}, "refund_cutoff_hours", "From 0 to 720"),
+])
+def test_bad_input_is_a_422_with_the_values_kept(world, changes, field, message):
+    before = world.database.value("SELECT count(*) FROM workshops")
+    response = send(world, "owner", "/workshops/new", {**FORM, **changes, "title": changes.get("title", "Kept title")})
+    page = text(response)
+    assert response.status_code == 422 and f'id="{field}-error"' in page and message in page
+    assert 'value="Kept title"' in page or field == "title"
+    assert world.database.value("SELECT count(*) FROM workshops") == before
+
+
+def test_the_list_has_tabs_search_and_a_csv(world):
+    owner = world.users["owner"]
+    gen_workshop(world.database, owner, title="Tabbed Upcoming Alpha")
+    gen_workshop(world.database, owner, title="Tabbed Draft Beta", status="draft")
+    client = world.clients["owner"]
+    page = text(client.get("/workshops/?q=tabbed"))
+    assert "Tabbed Upcoming Alpha" in page and "Tabbed Draft Beta" not in page
+    drafts = text(client.get("/workshops/?tab=draft&q=tabbed"))
+    assert "Tabbed Draft Beta" in drafts and "Tabbed Upcoming Alpha" not in drafts
+    exported = client.get("/workshops/export.csv?tab=draft&q=tabbed")
+    rows = list(csv.reader(io.StringIO(text(exported))))
+    assert rows[0][0].lstrip("\ufeff") == "Title" and [r[0] for r in rows[1:]] == ["Tabbed Draft Beta"]
+    # Another instructor's list does not have them.
+    assert "Tabbed Upcoming Alpha" not in text(world.clients["other_instructor"].get("/workshops/?q=tabbed"))
+
+
+@pytest.mark.parametrize("actor", OUTSIDERS)
+def test_another_persons_workshop_is_a_404(world, actor):
+    workshop = gen_workshop(world.database, world.users["owner"])
+    client = world.clients[actor]
+    for path in (f"/workshops/{workshop}", f"/workshops/{workshop}/registrations", f"/workshops/{workshop}/feedback",
+                 f"/workshops/{workshop}/cancel"):
+        assert client.get(path).status_code == 404, path
+    assert send(world, actor, f"/workshops/{workshop}/publish").status_code == 404
+    assert send(world, actor, f"/workshops/{workshop}/cancel").status_code == 404
+    assert world.database.value("SELECT status::text FROM workshops WHERE id = %s", (workshop,)) == "published"
+
+
+def test_anon_signs_in_first_and_a_post_without_csrf_is_refused(world):
+    workshop = gen_workshop(world.database, world.users["owner"])
+    response = world.clients["anon"].get("/workshops/")
+    assert response.status_code == 303 and response.headers["Location"].startswith("/sign-in")
+    assert world.clients["owner"].post(f"/workshops/{workshop}/cancel").status_code == 400
+    assert world.database.value("SELECT status::text FROM workshops WHERE id = %s", (workshop,)) == "published"
+
+
+def test_facilitators_by_email_and_never_a_participant(world):
+    owner = world.users["owner"]
+    workshop = gen_workshop(world.database, owner)
+    helper, _ = gen_account(world.database, "instructor")
+    email = world.database.value("SELECT email FROM users WHERE id = %s", (helper,))
+    response = send(world, "owner", f"/workshops/{workshop}/facilitators", {"email": email, "role": "assistant"})
+    assert response.status_code == 303
+    student_email = world.emails["student"]
+    refused = send(world, "owner", f"/workshops/{workshop}/facilitators", {"email": student_email,
+                                                                          "role": "assistant"})
+    assert refused.status_code == 422 and "No active instructor has that email" in text(refused)
+    # The facilitator cannot register (the database refuses; the page says why).
+    with pytest.raises(Exception):
+        register(world.database, helper, workshop)
+
+
+# --- registration, waitlist, attendance, feedback ------------------------------------------------------------
+
+def test_register_waitlist_cancel_and_promotion_through_the_pages(world):
+    owner = world.users["owner"]
+    workshop = gen_workshop(world.database, owner, capacity=1, title="One Seat Lab")
+    slug = slug_of(world, workshop)
+    first = world.users["student"]
+    second, second_client = extra_student(world)
+    assert send(world, "student", f"/workshops/w/{slug}/register").status_code == 303
+    second_client.post(f"/workshops/w/{slug}/register", data={"csrf_token": token_of(second_client)})
+    first_reg = world.database.value("SELECT id FROM workshop_registrations WHERE workshop_id = %s AND user_id = %s",
+                                     (workshop, first))
+    second_reg = world.database.value("SELECT id FROM workshop_registrations WHERE workshop_id = %s "
+                                      "AND user_id = %s", (workshop, second))
+    assert (status_of(world, first_reg), status_of(world, second_reg)) == ("registered", "waitlisted")
+    page = text(second_client.get(f"/workshops/w/{slug}"))
+    assert "number 1 on the waitlist" in page and 'id="meeting-link"' not in page
+    assert 'id="meeting-link"' in text(world.clients["student"].get(f"/workshops/w/{slug}"))
+    assert send(world, "student", f"/workshops/w/{slug}/cancel").status_code == 303
+    assert status_of(world, second_reg) == "registered"
+    assert 'id="meeting-link"' in text(second_client.get(f"/workshops/w/{slug}"))
+    assert world.database.value("SELECT count(*) FROM notifications WHERE user_id = %s "
+                                "AND event_type = 'workshop_seat'", (second,)) == 1
+    mine = text(second_client.get("/workshops/mine"))
+    assert "One Seat Lab" in mine
+
+
+def test_attendance_opens_at_the_start_one_click_and_all_present(world):
+    owner = world.users["owner"]
+    workshop = gen_workshop(world.database, owner, capacity=40)
+    students = [gen_account(world.database, "student")[0] for _ in range(3)]
+    regs = [register(world.database, s, workshop) for s in students]
+    mark = f"/workshops/{workshop}/registrations/{regs[0]}/attendance"
+    early = send(world, "owner", mark, {"status": "attended"}, headers=htmx())
+    assert "once the workshop has started" in (early.headers.get("HX-Trigger") or "")
+    assert status_of(world, regs[0]) == "registered"
+    held(world, workshop)
+    row = send(world, "owner", mark, {"status": "no_show"}, headers=htmx())
+    assert row.status_code == 200 and f'id="reg-{regs[0]}"' in text(row) and "No-show" in text(row)
+    assert send(world, "owner", f"/workshops/{workshop}/registrations/all-present").status_code == 303
+    assert [status_of(world, r) for r in regs] == ["attended"] * 3
+    assert world.database.value("SELECT attended_count FROM workshops WHERE id = %s", (workshop,)) == 3
+
+
+def test_feedback_after_the_end_once_and_the_summary_shows_nps(world):
+    owner = world.users["owner"]
+    workshop = gen_workshop(world.database, owner, capacity=10, title="NPS Lab")
+    slug = slug_of(world, workshop)
+    people = [extra_student(world) for _ in range(4)]
+    for user, _ in people:
+        register(world.database, user, workshop)
+    held(world, workshop)
+    send(world, "owner", f"/workshops/{workshop}/registrations/all-present")
+    held(world, workshop, ended=True)
+    for (user, client), score in zip(people, (10, 9, 7, 3)):
+        form = {"overall_satisfaction": "4", "content_rating": "5", "delivery_rating": "4",
+                "interaction_rating": "3", "nps_score": str(score), "what_went_well": f"Score {score} liked it",
+                "csrf_token": token_of(client)}
+        assert client.post(f"/workshops/w/{slug}/feedback", data=form).status_code == 303
+    again = people[0][1].get(f"/workshops/w/{slug}/feedback")
+    assert "already gave your feedback" in text(again)
+    bad = people[0][1].post(f"/workshops/w/{slug}/feedback",
+                            data={"nps_score": "11", "csrf_token": token_of(people[0][1])})
+    assert bad.status_code == 422
+    summary = text(world.clients["owner"].get(f"/workshops/{workshop}/feedback"))
+    # 2 promoters (10, 9), 1 detractor (3) of 4: 50% - 25% = +25.
+    assert re.search(r'id="nps-value">\+25<', summary)
+    assert "Score 10 liked it" in summary
+    compare = text(world.clients["owner"].get("/workshops/feedback"))
+    assert "NPS Lab" in compare and "+25" in compare
+
+
+def test_cancelling_a_workshop_tells_every_registrant(world):
+    owner = world.users["owner"]
+    workshop = gen_workshop(world.database, owner, capacity=1)
+    people = [gen_account(world.database, "student")[0] for _ in range(2)]
+    for p in people:
+        register(world.database, p, workshop)
+    assert "2 registrations" in text(world.clients["owner"].get(f"/workshops/{workshop}/cancel"))
+    assert send(world, "owner", f"/workshops/{workshop}/cancel").status_code == 303
+    assert world.database.value("SELECT count(*) FROM notifications WHERE event_type = 'workshop_cancelled' "
+                                "AND user_id = ANY (%s)", (people,)) == 2
+    assert world.database.value("SELECT enrolled_count FROM workshops WHERE id = %s", (workshop,)) == 0
+
+
+# --- calendar --------------------------------------------------------------------------------------------------
+
+def test_the_ics_parses_with_the_right_local_time_a_stable_uid_and_a_moving_sequence(world):
+    owner = world.users["owner"]
+    response = send(world, "owner", "/workshops/new", {**FORM, "title": "Calendar Clinic"})
+    workshop = response.headers["Location"].rsplit("/", 1)[1]
+    send(world, "owner", f"/workshops/{workshop}/publish")
+    slug = slug_of(world, workshop)
+    assert world.database.value("SELECT status::text FROM workshops WHERE id = %s", (workshop,)) == "published"
+    assert world.clients["anon"].get(f"/workshops/w/{slug}").status_code == 200
+    got = world.clients["anon"].get(f"/workshops/w/{slug}.ics")
+    assert got.status_code == 200 and got.mimetype == "text/calendar", (got.status_code, text(got)[-3000:])
+    first = Calendar.from_ical(got.data)
+    event = first.walk("VEVENT")[0]
+    start = event.decoded("dtstart")
+    assert start.tzinfo is not None and str(event["dtstart"].params["TZID"]) == "Europe/Amsterdam"
+    assert start.astimezone(ZoneInfo("Europe/Amsterdam")).hour == 18
+    assert start.astimezone(timezone.utc) == datetime(2031, 3, 10, 17, 0, tzinfo=timezone.utc)
+    assert first.walk("VTIMEZONE"), "the zone travels with the event"
+    assert "meet.example.test" not in event.get("description", ""), "anon never gets the meeting link"
+    send(world, "owner", f"/workshops/{workshop}", {**FORM, "title": "Calendar Clinic", "slug": slug,
+                                                   "start_time": "2031-03-10T19:00"})
+    second = Calendar.from_ical(world.clients["anon"].get(f"/workshops/w/{slug}.ics").data).walk("VEVENT")[0]
+    assert second["uid"] == event["uid"] and int(second["sequence"]) > int(event["sequence"])
+    send(world, "owner", f"/workshops/{workshop}/cancel")
+    cancelled = Calendar.from_ical(world.clients["owner"].get(f"/workshops/w/{slug}.ics").data)
+    assert str(cancelled.walk("VEVENT")[0]["status"]) == "CANCELLED" and str(cancelled["method"]) == "CANCEL"
+    assert owner
+
+
+def test_the_feed_lives_at_a_secret_address_while_calendar_sync_is_on(world):
+    owner = world.users["owner"]
+    world.database.value("UPDATE instructor_settings SET calendar_sync_enabled = true, calendar_provider = 'google' "
+                         "WHERE user_id = %s RETURNING 1", (owner,))
+    gen_workshop(world.database, owner, title="Feed Workshop")
+    page = text(send(world, "owner", "/workshops/calendar-feed"))
+    url = re.search(r'id="feed-url"[^>]*value="([^"]+)"', page).group(1)
+    path = url.split("://", 1)[1].split("/", 1)[1]
+    feed = Calendar.from_ical(world.clients["anon"].get("/" + path).data)
+    assert "Feed Workshop" in [str(e["summary"]) for e in feed.walk("VEVENT")]
+    # A new address replaces the old one; sync off closes the feed.
+    send(world, "owner", "/workshops/calendar-feed")
+    assert world.clients["anon"].get("/" + path).status_code == 404
+    assert world.clients["anon"].get("/workshops/calendar/not-a-token.ics").status_code == 404
+
+
+# --- the catalog -------------------------------------------------------------------------------------------------
+
+def test_the_catalog_lists_upcoming_published_workshops_only(world):
+    owner = world.users["owner"]
+    gen_workshop(world.database, owner, title="Catalog Upcoming Gamma")
+    gen_workshop(world.database, owner, title="Catalog Draft Delta", status="draft")
+    page = text(world.clients["anon"].get("/workshops/catalog/?q=catalog"))
+    assert "Catalog Upcoming Gamma" in page and "Catalog Draft Delta" not in page
+    draft = world.database.value("SELECT slug FROM workshops WHERE title = 'Catalog Draft Delta'")
+    assert world.clients["student"].get(f"/workshops/w/{draft}").status_code == 404
+    assert Actor
