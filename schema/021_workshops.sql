@@ -501,7 +501,7 @@ GRANT SELECT ON public.workshop_teachers TO anon, authenticated, service_role;
 -- 12. notification events (positions 550-599) ------------------------------------------------
 INSERT INTO public.notification_events (event_type, audience, label, email_default, in_portal_default, position)
 VALUES ('workshop_cancelled', 'student', 'A workshop you registered for is cancelled', true, true, 550),
-       ('workshop_seat', 'student', 'A seat on a workshop''s waitlist is yours, or a held seat lapses', true, true, 560);
+       ('workshop_seat', 'student', 'A seat from a workshop waitlist is yours, or a held seat lapses', true, true, 560);
 
 -- 13. grants -----------------------------------------------------------------------------------
 GRANT SELECT (refund_cutoff_hours, ical_sequence) ON public.workshops TO anon, authenticated, service_role;

@@ -309,7 +309,27 @@ def places(world, tmp_path_factory):
         "announcement_id": _announcement(db, users["owner"], course.id),
         "invitation_id": db.value("SELECT id FROM course_invitations WHERE email = 'invited-input@example.test'"),
         "enrollment_id": enroll(db, users["student"], world.course().id),  # one to leave (/learning/<id>/leave)
+        **_workshop_places(db, users["owner"], users["student"]),  # 021
     }
+
+
+def _workshop_places(db, owner, student) -> dict:
+    """021: the owner's workshop, held and ended, the student attended (its feedback form opens); the
+    owner's calendar feed address."""
+    import hashlib
+
+    from tests.support import gen_workshop, register
+    workshop = gen_workshop(db, owner, title="Input Workshop")
+    register(db, student, workshop)
+    db.rows("UPDATE workshops SET start_time = now() - interval '3 hours', end_time = now() - interval '1 hour' "
+            "WHERE id = %s RETURNING 1", (workshop,))
+    with db.act(Actor.user(owner)) as cur:
+        cur.execute("UPDATE workshop_registrations SET status = 'attended' WHERE workshop_id = %s", (workshop,))
+    token = "input-feed-token-0123456789-abcdefghijklmnop"
+    db.rows("UPDATE instructor_settings SET calendar_sync_enabled = true, calendar_provider = 'apple', "
+            "calendar_feed_hash = %s WHERE user_id = %s RETURNING 1", (hashlib.sha256(token.encode()).hexdigest(), owner))
+    return {"workshop_id": workshop, "feed_token": token,
+            "workshop_slug": db.value("SELECT slug FROM workshops WHERE id = %s", (workshop,))}
 
 
 def _invitation_token(db, owner, course_id) -> str:

@@ -570,7 +570,7 @@ LABELS = {
     "account_changed": "An administrator changes your account: role, organization, verification or reactivation",
     "review_moderated": "An administrator hides or restores your review",  # 016
     "workshop_cancelled": "A workshop you registered for is cancelled",  # 021
-    "workshop_seat": "A seat on a workshop's waitlist is yours, or a held seat lapses",  # 021
+    "workshop_seat": "A seat from a workshop waitlist is yours, or a held seat lapses",  # 021
 }
 AUDIENCE = {  # 017: account_changed is everyone's ('any')
     "owner": ("new_enrollment", "new_review", "workshop_reminder", "account_changed"),

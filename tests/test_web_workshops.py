@@ -288,3 +288,73 @@ def test_the_catalog_lists_upcoming_published_workshops_only(world):
     draft = world.database.value("SELECT slug FROM workshops WHERE title = 'Catalog Draft Delta'")
     assert world.clients["student"].get(f"/workshops/w/{draft}").status_code == 404
     assert Actor
+
+
+# --- every route x actor (test_web_routes.py takes RULES from here) ------------------------------------------
+
+# The workshop routes with an argument, the POSTs and the export: every one is in WORKSHOP_ROUTES below.
+WORKSHOP_ROUTES = {
+    # rule: (method, owner, other_instructor, student, anon)
+    "/workshops/export.csv": ("GET", 200, 200, 404, "sign in"),
+    "/workshops/new": ("POST", 422, 422, 404, "sign in"),
+    "/workshops/<uuid:workshop_id>": ("GET", 200, 404, 404, "sign in"),
+    "/workshops/<uuid:workshop_id>/registrations": ("GET", 200, 404, 404, "sign in"),
+    "/workshops/<uuid:workshop_id>/feedback": ("GET", 200, 404, 404, "sign in"),
+    "/workshops/<uuid:workshop_id>/cancel": ("GET", 200, 404, 404, "sign in"),
+    "/workshops/<uuid:workshop_id>/publish": ("POST", 303, 404, 404, "sign in"),
+    "/workshops/<uuid:workshop_id>/complete": ("POST", 303, 404, 404, "sign in"),
+    "/workshops/<uuid:workshop_id>/delete": ("POST", 303, 404, 404, "sign in"),
+    "/workshops/<uuid:workshop_id>/facilitators": ("POST", 422, 404, 404, "sign in"),
+    "/workshops/<uuid:workshop_id>/facilitators/<uuid:facilitator_id>/remove": ("POST", 404, 404, 404, "sign in"),
+    "/workshops/<uuid:workshop_id>/registrations/<uuid:registration_id>/attendance":
+        ("POST", 400, 404, 404, "sign in"),
+    "/workshops/<uuid:workshop_id>/registrations/all-present": ("POST", 303, 404, 404, "sign in"),
+    "/workshops/calendar-feed": ("POST", 200, 200, 404, "sign in"),
+    "/workshops/w/<workshop_slug>": ("GET", 200, 200, 200, 200),
+    "/workshops/w/<workshop_slug>.ics": ("GET", 200, 200, 200, 200),
+    "/workshops/w/<workshop_slug>/register": ("POST", 303, 303, 303, "sign in"),
+    "/workshops/w/<workshop_slug>/cancel": ("POST", 404, 404, 404, "sign in"),
+    "/workshops/w/<workshop_slug>/feedback": ("GET", 404, 404, 404, "sign in"),
+    "/workshops/calendar/<feed_token>.ics": ("GET", 404, 404, 404, 404),
+}
+RULES = set(WORKSHOP_ROUTES) | {"/workshops/w/<workshop_slug>/feedback"}
+ROUTE_ACTORS = ("owner", "other_instructor", "student", "anon")
+ROUTE_CASES = [(rule, actor, spec[0], spec[i + 1]) for rule, spec in WORKSHOP_ROUTES.items()
+               for i, actor in enumerate(ROUTE_ACTORS)]
+
+
+@pytest.mark.parametrize("rule, actor, method, expected", ROUTE_CASES, ids=[f"{r} {a}" for r, a, _, _ in ROUTE_CASES])
+def test_every_workshop_route_as_every_actor(world, rule, actor, method, expected):
+    """The owner's draft (nothing to publish past, nothing registered); a wrong user gets 404, anon
+    signs in; an action's refusal is never a 500."""
+    workshop = gen_workshop(world.database, world.users["owner"], status="draft")
+    slug = slug_of(world, workshop)
+    if "<workshop_slug>" in rule:  # the public page of a published one
+        workshop = gen_workshop(world.database, world.users["owner"])
+        slug = slug_of(world, workshop)
+    path = (rule.replace("<uuid:workshop_id>", str(workshop)).replace("<workshop_slug>", slug)
+            .replace("<uuid:facilitator_id>", "00000000-0000-0000-0000-000000000001")
+            .replace("<uuid:registration_id>", "00000000-0000-0000-0000-000000000002")
+            .replace("<feed_token>", "x" * 40))
+    client = world.clients[actor]
+    if method == "GET":
+        response = client.get(path)
+    else:
+        data = {"csrf_token": world.tokens[actor]} if actor != "anon" else {}
+        response = client.post(path, data=data)
+    if expected == "sign in":
+        assert response.status_code in (303, 400), response.status_code
+        if response.status_code == 303:
+            assert response.headers["Location"].startswith("/sign-in")
+    else:
+        assert response.status_code == expected, (response.status_code, text(response)[:300])
+
+
+@pytest.mark.parametrize("rule", [r for r, spec in WORKSHOP_ROUTES.items() if spec[0] == "POST"])
+def test_every_workshop_post_needs_its_csrf_token(world, rule):
+    workshop = gen_workshop(world.database, world.users["owner"])
+    path = (rule.replace("<uuid:workshop_id>", str(workshop)).replace("<workshop_slug>", slug_of(world, workshop))
+            .replace("<uuid:facilitator_id>", "00000000-0000-0000-0000-000000000001")
+            .replace("<uuid:registration_id>", "00000000-0000-0000-0000-000000000002"))
+    assert world.clients["owner"].post(path).status_code == 400
+    assert world.database.value("SELECT status::text FROM workshops WHERE id = %s", (workshop,)) == "published"

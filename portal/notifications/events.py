@@ -137,12 +137,12 @@ EVENTS: dict[str, Event] = {
     "workshop_cancelled": Event(
         lambda p, tz: f"{p['title']} on {local_time(p['start_time'], tz)} is cancelled"
                       + (": your payment will be refunded" if p.get("refund") else ""),
-        lambda p: ("workshops.page", {"slug": p["slug"]})),
+        lambda p: ("workshops.page", {"workshop_slug": p["slug"]})),
     "workshop_seat": Event(
         lambda p, tz: (f"A seat at {p['title']} is yours" + (": pay for it to keep it" if p.get("paid") else "")
                        if p.get("kind") == "promoted"
                        else f"Your held seat at {p['title']} was not paid in time and passed on"),
-        lambda p: ("workshops.page", {"slug": p["slug"]})),
+        lambda p: ("workshops.page", {"workshop_slug": p["slug"]})),
     "figures_mismatch": Event(
         lambda p, tz: f"The nightly check found {p['count']} stored figure(s) that differ from their recomputation",
         lambda p: ("admin.jobs", {})),

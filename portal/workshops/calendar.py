@@ -44,7 +44,7 @@ def event(w, *, meeting_url: str | None = None) -> Event:
     e.add("summary", get("title"))
     e.add("dtstart", get("start_time").astimezone(zone))
     e.add("dtend", get("end_time").astimezone(zone))
-    page = url_for("workshops.page", slug=get("slug"), _external=True)
+    page = url_for("workshops.page", workshop_slug=get("slug"), _external=True)
     e.add("url", page)
     description = (get("description") or "").strip()
     details = [description] if description else []

@@ -319,5 +319,5 @@ def regenerate_feed():
     with database.atomic():
         database.execute_sql("UPDATE instructor_settings SET calendar_feed_hash = %s WHERE user_id = %s",
                              (hashlib.sha256(token.encode()).hexdigest(), current_user.id))
-    url = url_for("workshops.feed", token=token, _external=True)
+    url = url_for("workshops.feed", feed_token=token, _external=True)
     return render("workshops/feed.html", url=url, feed=_feed_state())

@@ -45,17 +45,17 @@ def catalog():
     return render("workshops/catalog.html", listing=listing)
 
 
-@bp.route("/w/<slug>")
-def page(slug):
-    w = _visible(slug)
+@bp.route("/w/<workshop_slug>")
+def page(workshop_slug):
+    w = _visible(workshop_slug)
     return render("workshops/page.html", **_page_context(w), feedback_form=None)
 
 
-@bp.route("/w/<slug>/register", methods=["POST"])
+@bp.route("/w/<workshop_slug>/register", methods=["POST"])
 @role_required(*SIGNED_IN)
-def register(slug):
-    w = _visible(slug)
-    back = url_for("workshops.page", slug=slug)
+def register(workshop_slug):
+    w = _visible(workshop_slug)
+    back = url_for("workshops.page", workshop_slug=workshop_slug)
     try:
         queries.register(w.id)
     except DatabaseError as exc:
@@ -72,23 +72,23 @@ def register(slug):
     return redirect_to(back)
 
 
-@bp.route("/w/<slug>/cancel", methods=["POST"])
+@bp.route("/w/<workshop_slug>/cancel", methods=["POST"])
 @role_required(*SIGNED_IN)
-def cancel_registration(slug):
-    w = _visible(slug)
+def cancel_registration(workshop_slug):
+    w = _visible(workshop_slug)
     me = found(queries.my_registration(w.id, current_user.id))
     try:
         touched = queries.cancel_registration(me.id, current_user.id)
     except DatabaseError as exc:
         flash(refusals.message(exc), "error")
-        return redirect_to(url_for("workshops.page", slug=slug))
+        return redirect_to(url_for("workshops.page", workshop_slug=workshop_slug))
     if not touched:
         flash("This registration is already cancelled or the workshop has been held.", "info")
     else:
         after = queries.my_registration(w.id, current_user.id)
         refund = " Your payment will be refunded." if after.refund_requested_at else ""
         flash(f"Your registration for “{w.title}” is cancelled.{refund}", "success")
-    return redirect_to(url_for("workshops.page", slug=slug))
+    return redirect_to(url_for("workshops.page", workshop_slug=workshop_slug))
 
 
 @bp.route("/mine")
@@ -98,25 +98,25 @@ def mine():
     return render("workshops/mine.html", listing=listing)
 
 
-def _feedback_gate(slug):
-    w = _visible(slug)
+def _feedback_gate(workshop_slug):
+    w = _visible(workshop_slug)
     me = found(queries.my_registration(w.id, current_user.id))
     if me.status != "attended":
         abort(404)
     return w, me
 
 
-@bp.route("/w/<slug>/feedback")
+@bp.route("/w/<workshop_slug>/feedback")
 @role_required(*SIGNED_IN)
-def feedback_form(slug):
-    w, me = _feedback_gate(slug)
+def feedback_form(workshop_slug):
+    w, me = _feedback_gate(workshop_slug)
     return render("workshops/feedback_form.html", w=w, me=me, form=forms.FeedbackForm(formdata=None))
 
 
-@bp.route("/w/<slug>/feedback", methods=["POST"])
+@bp.route("/w/<workshop_slug>/feedback", methods=["POST"])
 @role_required(*SIGNED_IN)
-def give_feedback(slug):
-    w, me = _feedback_gate(slug)
+def give_feedback(workshop_slug):
+    w, me = _feedback_gate(workshop_slug)
     form = forms.FeedbackForm()
     if form.validate_on_submit():
         try:
@@ -125,23 +125,23 @@ def give_feedback(slug):
             form.overall_satisfaction.errors = [refusals.message(exc)]
         else:
             flash("Thank you: your feedback is saved.", "success")
-            return redirect_to(url_for("workshops.page", slug=slug))
+            return redirect_to(url_for("workshops.page", workshop_slug=workshop_slug))
     return render("workshops/feedback_form.html", status=422, w=w, me=me, form=form)
 
 
-@bp.route("/w/<slug>.ics")
-def ics(slug):
+@bp.route("/w/<workshop_slug>.ics")
+def ics(workshop_slug):
     """The workshop as an iCalendar file; the meeting link inside only for who may have it."""
-    w = _visible(slug)
+    w = _visible(workshop_slug)
     event = calendar.event(w, meeting_url=w.meeting_url)
     cal = calendar.calendar([event], cancel=w.status == "cancelled")
     return calendar.ics_response(cal, w.slug)
 
 
-@bp.route("/calendar/<token>.ics")
-def feed(token):
+@bp.route("/calendar/<feed_token>.ics")
+def feed(feed_token):
     """An instructor's subscription feed at its secret address (404 when unknown or sync is off)."""
-    rows = queries._rows("SELECT * FROM calendar_feed_workshops(%s)", (token,))
+    rows = queries._rows("SELECT * FROM calendar_feed_workshops(%s)", (feed_token,))
     if not rows:  # an unknown or replaced address, or calendar sync turned off
         abort(404)
     events = [calendar.event(r) for r in rows if r["id"] is not None]
