@@ -78,7 +78,12 @@ def pages(course_id, student_id) -> list[tuple[str, str]]:
             ("a student's page (the biggest course's first student)", f"/students/{student_id}"),
             ("students activity timeline (first page)", "/students/activity"),
             ("bulk enrollment form", "/students/enroll"), ("announcements", "/students/announcements"),
-            ("open invitations", "/students/invitations")]
+            ("open invitations", "/students/invitations"),
+            # issue 14: the workshops list (each tab's first page), the feedback comparison
+            ("workshops (upcoming, first page)", "/workshops/"),
+            ("workshops (past, first page)", "/workshops/?tab=past"),
+            ("workshops (most registrations)", "/workshops/?sort=registrations"),
+            ("feedback across workshops", "/workshops/feedback")]
 
 
 def subjects(owner_url: str) -> dict:
