@@ -772,12 +772,12 @@ class DripUnlock(BaseModel):
 # --- 005: checkout, certificates, review votes and reports ------------------------------
 
 class Checkout(BaseModel):
-    """``checkouts``: paying for one pending enrollment; written only by
-    ``start_checkout()`` and ``apply_payment_event()``."""
+    """``checkouts``: paying for one pending enrollment, or (021) one held workshop seat; written only
+    by ``start_checkout()``, ``start_workshop_checkout()`` and ``apply_payment_event()``."""
     id = uuid_pk()
-    enrollment = fk(CourseEnrollment, "enrollment_id", "checkouts")
+    enrollment = fk(CourseEnrollment, "enrollment_id", "checkouts", null=True)
     user = fk(User, "user_id", "checkouts")
-    course = fk(Course, "course_id", "checkouts")
+    course = fk(Course, "course_id", "checkouts", null=True)
     provider = TextField()
     amount = money()
     currency = CharacterField(max_length=3)
@@ -786,6 +786,8 @@ class Checkout(BaseModel):
     settled_at = DateTimeTZField(null=True)
     created_at = DateTimeTZField()
     updated_at = DateTimeTZField()
+    registration = fk(WorkshopRegistration, "registration_id", "checkouts", null=True)  # 021
+    workshop = fk(Workshop, "workshop_id", "checkouts", null=True)                     # 021
 
     class Meta:
         table_name = "checkouts"
@@ -903,6 +905,20 @@ class CourseTeacher(ReadOnlyModel):
     class Meta:
         table_name = "course_teachers"
         primary_key = CompositeKey("course", "instructor")
+
+
+class WorkshopTeacher(ReadOnlyModel):
+    """View ``workshop_teachers`` (021, read-only): the owner (role 'primary') and the facilitators
+    of published or held workshops, by name."""
+    workshop = fk(Workshop, "workshop_id")
+    teacher = fk(User, "teacher_id")
+    role = EnumField("workshop_facilitator_role", ("primary", "co-facilitator", "assistant"))
+    full_name = TextField()
+    has_public_profile = BooleanField(null=True)
+
+    class Meta:
+        table_name = "workshop_teachers"
+        primary_key = CompositeKey("workshop", "teacher")
 
 
 class ReviewAuthor(ReadOnlyModel):
@@ -1099,6 +1115,7 @@ TABLE_MODELS = (
     InstructorStudentNote,
     CourseEnrollmentGrant, CourseInvitation, CourseAnnouncement, AuditLog,
 )
-VIEW_MODELS = (PublicInstructor, CourseOutline, CourseTeacher, StudentEngagementSummary, ReviewAuthor)
+VIEW_MODELS = (PublicInstructor, CourseOutline, CourseTeacher, StudentEngagementSummary, ReviewAuthor,
+               WorkshopTeacher)  # 021
 MATERIALIZED_VIEW_MODELS = (InstructorMonthlyStats,)
 ALL_MODELS = TABLE_MODELS + VIEW_MODELS + MATERIALIZED_VIEW_MODELS

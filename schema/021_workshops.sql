@@ -480,6 +480,164 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_te
     ORDER BY w.start_time, w.id
 $$;
 
+-- 12. paying for a seat: the courses' checkout and webhook path -------------------------------------
+-- A checkout pays for one thing: an enrollment (a course) or a registration (a workshop).
+ALTER TABLE public.checkouts
+    ALTER COLUMN enrollment_id DROP NOT NULL,
+    ALTER COLUMN course_id DROP NOT NULL,
+    ADD COLUMN registration_id uuid REFERENCES public.workshop_registrations (id) ON DELETE CASCADE,
+    ADD COLUMN workshop_id uuid REFERENCES public.workshops (id) ON DELETE CASCADE,
+    ADD CONSTRAINT checkout_pays_one_thing
+        CHECK (num_nonnulls(enrollment_id, registration_id) = 1
+               AND (enrollment_id IS NULL) = (course_id IS NULL)
+               AND (registration_id IS NULL) = (workshop_id IS NULL));
+CREATE UNIQUE INDEX uq_checkouts_one_open_per_registration ON public.checkouts (registration_id)
+    WHERE status = 'open';
+CREATE INDEX idx_checkouts_workshop ON public.checkouts (workshop_id) WHERE workshop_id IS NOT NULL;
+-- The workshop's owner and its organization's admin read its checkouts, as they read its revenue.
+CREATE POLICY checkouts_read_workshop ON public.checkouts FOR SELECT TO authenticated
+    USING (workshop_id = ANY ((SELECT rls.owned_workshop_ids())::uuid[])
+           OR workshop_id = ANY ((SELECT rls.org_workshop_ids())::uuid[]));
+GRANT SELECT (registration_id, workshop_id) ON public.checkouts TO authenticated, service_role;
+
+-- The student's checkout of their held seat (start_checkout's rules, for a registration):
+-- one open checkout per registration, resumed by a second click; a new price closes it.
+CREATE FUNCTION public.start_workshop_checkout(p_registration_id uuid, p_provider text) RETURNS uuid
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    uid uuid := (SELECT rls.uid());
+    r record;
+    open_checkout record;
+    new_id uuid;
+BEGIN
+    SELECT reg.id, reg.user_id, reg.workshop_id, reg.status, reg.payment_status, w.price_amount, w.currency
+    INTO r
+    FROM public.workshop_registrations reg JOIN public.workshops w ON w.id = reg.workshop_id
+    WHERE reg.id = p_registration_id AND reg.user_id = uid
+    FOR NO KEY UPDATE OF reg;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no such registration' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'registration_not_found';
+    END IF;
+    IF r.payment_status IN ('completed', 'refunded') THEN
+        RAISE EXCEPTION 'this seat is already paid' USING ERRCODE = 'check_violation', CONSTRAINT = 'already_paid';
+    END IF;
+    IF r.status <> 'registered' OR r.price_amount = 0 THEN
+        RAISE EXCEPTION 'only a held seat of a paid workshop is paid for'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'registration_not_payable';
+    END IF;
+    SELECT id, amount, currency INTO open_checkout
+    FROM public.checkouts WHERE registration_id = r.id AND status = 'open' FOR NO KEY UPDATE;
+    IF FOUND THEN
+        IF (open_checkout.amount, open_checkout.currency) = (r.price_amount, r.currency) THEN
+            RETURN open_checkout.id;
+        END IF;
+        UPDATE public.checkouts SET status = 'failed', settled_at = now(),
+               failure_reason = 'The price changed: this checkout was closed.'
+        WHERE id = open_checkout.id;
+    END IF;
+    INSERT INTO public.checkouts (registration_id, workshop_id, user_id, provider, amount, currency)
+    VALUES (r.id, r.workshop_id, r.user_id, p_provider, r.price_amount, r.currency)
+    RETURNING id INTO new_id;
+    RETURN new_id;
+END
+$$;
+
+-- A registration that ends (cancelled, lapsed, refunded) closes its open checkout.
+CREATE FUNCTION private.close_checkouts_of_ended_registration() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    UPDATE public.checkouts SET status = 'failed', settled_at = now(),
+           failure_reason = 'The registration was cancelled: nothing to pay.'
+    WHERE registration_id = NEW.id AND status = 'open';
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER close_checkouts_of_ended_registration AFTER UPDATE OF status ON public.workshop_registrations
+    FOR EACH ROW WHEN (NEW.status = 'cancelled' AND OLD.status <> 'cancelled')
+    EXECUTE FUNCTION private.close_checkouts_of_ended_registration();
+
+-- The payment webhook's one function (005), now also for a workshop seat's checkout
+-- (the course branch below is 005's, unchanged).
+CREATE OR REPLACE FUNCTION public.apply_payment_event(p_event_id text, p_checkout_id uuid, p_kind text, p_reason text DEFAULT NULL::text, p_payload jsonb DEFAULT '{}'::jsonb)
+ RETURNS text
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+DECLARE
+    ch record;
+    en record;
+    result text;
+BEGIN
+    -- The event id first: of two deliveries of one event, the second waits
+    -- here for the first and then finds it.
+    INSERT INTO public.payment_events (event_id, checkout_id, kind, outcome, payload)
+    VALUES (p_event_id, NULL, p_kind, 'ignored', coalesce(p_payload, '{}'))
+    ON CONFLICT (event_id) DO NOTHING;
+    IF NOT FOUND THEN
+        RETURN 'duplicate';
+    END IF;
+    -- 021: a workshop seat's checkout. Lock order: registration, then checkout (as
+    -- start_workshop_checkout); the seat must still be held (registered, not paid).
+    IF EXISTS (SELECT 1 FROM public.checkouts WHERE id = p_checkout_id AND registration_id IS NOT NULL) THEN
+        SELECT reg.id, reg.status, reg.payment_status INTO en
+        FROM public.workshop_registrations reg JOIN public.checkouts c ON c.registration_id = reg.id
+        WHERE c.id = p_checkout_id
+        FOR NO KEY UPDATE OF reg;
+        SELECT * INTO ch FROM public.checkouts WHERE id = p_checkout_id FOR NO KEY UPDATE;
+        IF ch.status <> 'open' OR en.status <> 'registered' OR en.payment_status IN ('completed', 'refunded') THEN
+            result := 'ignored';
+        ELSIF p_kind = 'payment.succeeded' THEN
+            UPDATE public.checkouts SET status = 'succeeded', settled_at = now() WHERE id = ch.id;
+            UPDATE public.workshop_registrations SET payment_status = 'completed', amount_paid = ch.amount
+            WHERE id = en.id;
+            result := 'succeeded';
+        ELSE
+            UPDATE public.checkouts
+            SET status = 'failed', settled_at = now(),
+                failure_reason = left(coalesce(nullif(btrim(p_reason), ''), 'The payment was declined.'), 500)
+            WHERE id = ch.id;
+            result := 'failed';   -- the seat stays held until its payment_due_at
+        END IF;
+        UPDATE public.payment_events SET checkout_id = ch.id, outcome = result WHERE event_id = p_event_id;
+        RETURN result;
+    END IF;
+    -- Lock order: enrollment, then checkout (as start_checkout).
+    SELECT e.id, e.status, e.payment_status, coalesce(s.auto_approve_enrollments, true) AS auto_approve
+    INTO en
+    FROM public.course_enrollments e
+    JOIN public.checkouts c ON c.enrollment_id = e.id
+    JOIN public.courses co ON co.id = e.course_id
+    LEFT JOIN public.instructor_settings s ON s.user_id = co.instructor_id
+    WHERE c.id = p_checkout_id
+    FOR NO KEY UPDATE OF e;
+    SELECT * INTO ch FROM public.checkouts WHERE id = p_checkout_id FOR NO KEY UPDATE;
+    IF NOT FOUND OR ch.status <> 'open' OR en.status <> 'pending'
+       OR en.payment_status IN ('completed', 'refunded') THEN
+        result := 'ignored';
+    ELSIF p_kind = 'payment.succeeded' THEN
+        UPDATE public.checkouts SET status = 'succeeded', settled_at = now() WHERE id = ch.id;
+        UPDATE public.course_enrollments
+        SET payment_status = 'completed', amount_paid = ch.amount,
+            status = CASE WHEN en.auto_approve THEN 'enrolled' ELSE 'pending' END::public.enrollment_status
+        WHERE id = en.id;
+        result := 'succeeded';
+    ELSE
+        UPDATE public.checkouts
+        SET status = 'failed', settled_at = now(),
+            failure_reason = left(coalesce(nullif(btrim(p_reason), ''), 'The payment was declined.'), 500)
+        WHERE id = ch.id;
+        UPDATE public.course_enrollments SET payment_status = 'failed'
+        WHERE id = en.id AND payment_status = 'pending';
+        result := 'failed';
+    END IF;
+    UPDATE public.payment_events
+    SET checkout_id = CASE WHEN ch.id IS NULL THEN NULL ELSE ch.id END, outcome = result
+    WHERE event_id = p_event_id;
+    RETURN result;
+END
+$function$;
+
 -- The teachers of a published (or held) workshop by name, as course_teachers does for courses:
 -- the owner first (primary), then the facilitators with their roles.
 CREATE VIEW public.workshop_teachers AS
@@ -513,10 +671,12 @@ REVOKE ALL ON FUNCTION private.seat_hold(boolean), private.refund_cancelled_seat
     private.mark_seat_refund(), private.seat_freed(), private.capacity_grew(),
     private.guard_workshop_lifecycle(), private.feedback_after_end(),
     public.cancel_workshop(uuid), public.add_workshop_facilitator(uuid, text, public.workshop_facilitator_role),
-    public.calendar_feed_workshops(text)
+    public.calendar_feed_workshops(text), public.start_workshop_checkout(uuid, text),
+    private.close_checkouts_of_ended_registration()
     FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
 GRANT EXECUTE ON FUNCTION public.cancel_workshop(uuid),
-    public.add_workshop_facilitator(uuid, text, public.workshop_facilitator_role) TO authenticated;
+    public.add_workshop_facilitator(uuid, text, public.workshop_facilitator_role),
+    public.start_workshop_checkout(uuid, text) TO authenticated;
 GRANT UPDATE (calendar_feed_hash) ON public.instructor_settings TO authenticated;
 GRANT EXECUTE ON FUNCTION public.calendar_feed_workshops(text) TO anon, authenticated;
 GRANT EXECUTE ON FUNCTION private.release_lapsed_seats(timestamptz) TO portal_worker;

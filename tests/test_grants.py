@@ -184,6 +184,7 @@ EXECUTE = {
         "public.cancel_workshop(uuid)",
         "public.add_workshop_facilitator(uuid,text,public.workshop_facilitator_role)",
         "public.calendar_feed_workshops(text)",
+        "public.start_workshop_checkout(uuid,text)",  # the caller's own held seat only
     },
     "service_role": {
         # the payment path

@@ -314,6 +314,7 @@ WORKSHOP_ROUTES = {
     "/workshops/w/<workshop_slug>.ics": ("GET", 200, 200, 200, 200),
     "/workshops/w/<workshop_slug>/register": ("POST", 303, 303, 303, "sign in"),
     "/workshops/w/<workshop_slug>/cancel": ("POST", 404, 404, 404, "sign in"),
+    "/workshops/w/<workshop_slug>/pay": ("POST", 404, 404, 404, "sign in"),
     "/workshops/w/<workshop_slug>/feedback": ("GET", 404, 404, 404, "sign in"),
     "/workshops/calendar/<feed_token>.ics": ("GET", 404, 404, 404, 404),
 }
@@ -358,3 +359,38 @@ def test_every_workshop_post_needs_its_csrf_token(world, rule):
             .replace("<uuid:registration_id>", "00000000-0000-0000-0000-000000000002"))
     assert world.clients["owner"].post(path).status_code == 400
     assert world.database.value("SELECT status::text FROM workshops WHERE id = %s", (workshop,)) == "published"
+
+
+# --- paying: the courses' checkout and webhook path --------------------------------------------------------------
+
+def test_a_paid_seat_is_paid_through_the_checkout_and_a_promoted_one_too(world):
+    owner = world.users["owner"]
+    workshop = gen_workshop(world.database, owner, capacity=1, price="30.00", title="Paid Lab",
+                            starts_in=timedelta(days=5))
+    slug = slug_of(world, workshop)
+    (first, first_client), (second, second_client) = extra_student(world), extra_student(world)
+
+    def pay_through_checkout(client):
+        response = client.post(f"/workshops/w/{slug}/pay", data={"csrf_token": token_of(client)})
+        assert response.status_code == 303 and response.headers["Location"].startswith("/checkout/")
+        checkout = response.headers["Location"]
+        assert "Paid Lab" in text(client.get(checkout))
+        paid = client.post(checkout + "/pay", data={"csrf_token": token_of(client)})
+        assert paid.status_code == 303 and paid.headers["Location"] == f"/workshops/w/{slug}"
+
+    registered = first_client.post(f"/workshops/w/{slug}/register", data={"csrf_token": token_of(first_client)})
+    assert registered.headers["Location"].startswith("/checkout/"), "a paid seat goes on to its checkout"
+    pay_through_checkout(first_client)
+    seat = world.database.rows("SELECT id, payment_status::text AS paid, amount_paid FROM workshop_registrations "
+                               "WHERE workshop_id = %s AND user_id = %s", (workshop, first))[0]
+    assert seat["paid"] == "completed" and str(seat["amount_paid"]) == "30.00"
+    assert world.database.value("SELECT total_revenue FROM workshops WHERE id = %s", (workshop,)) == 30
+    second_client.post(f"/workshops/w/{slug}/register", data={"csrf_token": token_of(second_client)})
+    first_client.post(f"/workshops/w/{slug}/cancel", data={"csrf_token": token_of(first_client)})
+    assert world.database.value("SELECT refund_requested_at IS NOT NULL FROM workshop_registrations WHERE id = %s",
+                                (seat["id"],)), "cancelled before the cutoff: marked for its refund"
+    assert "Pay" in text(second_client.get(f"/workshops/w/{slug}"))
+    pay_through_checkout(second_client)
+    assert world.database.value("SELECT status::text || '/' || payment_status::text FROM workshop_registrations "
+                                "WHERE workshop_id = %s AND user_id = %s", (workshop, second)) == "registered/completed"
+    assert 'id="meeting-link"' in text(second_client.get(f"/workshops/w/{slug}"))

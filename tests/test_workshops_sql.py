@@ -337,3 +337,43 @@ def test_the_calendar_feed_answers_its_token_only_while_sync_is_on(database):
     with database.act(Actor.user(gen_user(database, "instructor"))) as cur:
         cur.execute("UPDATE instructor_settings SET calendar_feed_hash = NULL WHERE user_id = %s", (teacher,))
         assert cur.rowcount == 0
+
+
+def test_a_seat_checkout_is_the_buyers_and_a_webhook_event_applies_once(database):
+    teacher = gen_user(database, "instructor")
+    workshop = gen_workshop(database, teacher, price="12.50")
+    student, other = gen_user(database), gen_user(database)
+    seat = register(database, student, workshop)
+    assert _refusal(database, Actor.user(other), "SELECT start_workshop_checkout(%s, 'test')", (seat,)) == \
+        "registration_not_found"
+    with database.act(Actor.user(student)) as cur:
+        cur.execute("SELECT start_workshop_checkout(%s, 'test') AS id", (seat,))
+        checkout = cur.fetchone()["id"]
+        cur.execute("SELECT start_workshop_checkout(%s, 'test') AS id", (seat,))
+        assert cur.fetchone()["id"] == checkout, "a second click resumes the open checkout"
+    apply = "SELECT apply_payment_event(%s, %s, 'payment.succeeded') AS r"
+    with database.act(Actor.service()) as cur:
+        cur.execute(apply, ("evt_w1", checkout))
+        assert cur.fetchone()["r"] == "succeeded"
+        cur.execute(apply, ("evt_w1", checkout))
+        assert cur.fetchone()["r"] == "duplicate"
+        cur.execute(apply, ("evt_w2", checkout))
+        assert cur.fetchone()["r"] == "ignored"
+    row = database.rows("SELECT payment_status::text AS paid, amount_paid, payment_due_at FROM workshop_registrations "
+                        "WHERE id = %s", (seat,))[0]
+    assert (row["paid"], str(row["amount_paid"]), row["payment_due_at"]) == ("completed", "12.50", None)
+    assert database.value("SELECT count(*) FROM revenue_transactions WHERE workshop_registration_id = %s "
+                          "AND transaction_type = 'workshop_registration'", (seat,)) == 1
+    assert _refusal(database, Actor.user(student), "SELECT start_workshop_checkout(%s, 'test')", (seat,)) == \
+        "already_paid"
+    # A cancelled seat's open checkout closes; a late success is ignored.
+    late = register(database, other, workshop)
+    with database.act(Actor.user(other)) as cur:
+        cur.execute("SELECT start_workshop_checkout(%s, 'test') AS id", (late,))
+        open_one = cur.fetchone()["id"]
+        cur.execute("UPDATE workshop_registrations SET status = 'cancelled' WHERE id = %s", (late,))
+    assert database.value("SELECT status::text FROM checkouts WHERE id = %s", (open_one,)) == "failed"
+    with database.act(Actor.service()) as cur:
+        cur.execute(apply, ("evt_w3", open_one))
+        assert cur.fetchone()["r"] == "ignored"
+    assert mismatches(database) == []

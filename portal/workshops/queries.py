@@ -388,6 +388,12 @@ def register(workshop_id):
         return database.execute_sql("SELECT register_for_workshop(%s)", (workshop_id,)).fetchone()[0]
 
 
+def start_checkout(registration_id, provider: str):
+    with database.atomic():
+        return database.execute_sql("SELECT start_workshop_checkout(%s, %s)",
+                                    (registration_id, provider)).fetchone()[0]
+
+
 def cancel_registration(registration_id, user_id) -> int:
     with database.atomic():
         return database.execute_sql(

@@ -8,11 +8,11 @@ staff only; registering is register_for_workshop() (capacity, waitlist, price, s
 
 from __future__ import annotations
 
-from flask import abort, flash, request, url_for
+from flask import abort, current_app, flash, request, url_for
 from flask_login import current_user
 from peewee import DatabaseError
 
-from portal import refusals
+from portal import payments, refusals
 from portal.courses.markdown import render_markdown
 from portal.web import found, notify, redirect_to, render, role_required
 from portal.workshops import bp, calendar, forms, queries
@@ -66,10 +66,29 @@ def register(workshop_slug):
         flash(f"The workshop is full: you are number {me.waitlist_place} on the waitlist. "
               "We will tell you when a seat is yours.", "info")
     elif me.payment_status == "pending":
-        flash("Your seat is held: pay for it to confirm it.", "info")
+        return _to_checkout(w, me)
     else:
         flash(f"You are registered for “{w.title}”.", "success")
     return redirect_to(back)
+
+
+def _to_checkout(w, me):
+    """Start (or resume) paying for the held seat, through the courses' checkout and webhook path."""
+    provider = payments.provider_for(current_app.config)
+    try:
+        checkout_id = queries.start_checkout(me.id, provider.name)
+    except DatabaseError as exc:
+        flash(refusals.message(exc), "error")
+        return redirect_to(url_for("workshops.page", workshop_slug=w.slug))
+    return redirect_to(provider.checkout_url(checkout_id))
+
+
+@bp.route("/w/<workshop_slug>/pay", methods=["POST"])
+@role_required(*SIGNED_IN)
+def pay(workshop_slug):
+    """Pay for the held seat (a fresh registration's, or a promotion's from the waitlist)."""
+    w = _visible(workshop_slug)
+    return _to_checkout(w, found(queries.my_registration(w.id, current_user.id)))
 
 
 @bp.route("/w/<workshop_slug>/cancel", methods=["POST"])
