@@ -907,6 +907,23 @@ class CourseTeacher(ReadOnlyModel):
         primary_key = CompositeKey("course", "instructor")
 
 
+class WorkshopCertificate(BaseModel):
+    """``workshop_certificates`` (021): a certificate of attendance, issued by a trigger when a seat is
+    marked attended and the workshop gives one; verified by ``verify_certificate()`` like a course's."""
+    id = uuid_pk()
+    registration = fk(WorkshopRegistration, "registration_id", "certificate")
+    user = fk(User, "user_id", "workshop_certificates")
+    workshop = fk(Workshop, "workshop_id", "certificates")
+    code = TextField()
+    student_name = TextField()
+    workshop_title = TextField()
+    instructor_name = TextField()
+    issued_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "workshop_certificates"
+
+
 class WorkshopTeacher(ReadOnlyModel):
     """View ``workshop_teachers`` (021, read-only): the owner (role 'primary') and the facilitators
     of published or held workshops, by name."""
@@ -1114,6 +1131,7 @@ TABLE_MODELS = (
     NotificationReadMark, UserSession, EmailChange,
     InstructorStudentNote,
     CourseEnrollmentGrant, CourseInvitation, CourseAnnouncement, AuditLog,
+    WorkshopCertificate,  # 021
 )
 VIEW_MODELS = (PublicInstructor, CourseOutline, CourseTeacher, StudentEngagementSummary, ReviewAuthor,
                WorkshopTeacher)  # 021

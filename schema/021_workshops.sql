@@ -89,6 +89,12 @@ DECLARE
     taken integer;
     promoted integer := 0;
 BEGIN
+    -- Nothing to promote into a workshop that is not open (read without a lock: the checks
+    -- below repeat it under the workshop's lock).
+    IF NOT EXISTS (SELECT 1 FROM public.workshops WHERE id = p_workshop_id AND status = 'published'
+                   AND start_time > now()) THEN
+        RETURN 0;
+    END IF;
     LOOP
         SELECT id, user_id INTO candidate FROM public.workshop_registrations
         WHERE workshop_id = p_workshop_id AND status = 'waitlisted'
@@ -638,6 +644,80 @@ BEGIN
 END
 $function$;
 
+-- 13. certificates of attendance -------------------------------------------------------------------
+-- When the workshop gives one, marking a seat attended issues its certificate (once); it is verified
+-- at the same address as a course's (verify_certificate, below), and revoked if the seat is no longer
+-- attended or its payment was refunded.
+CREATE TABLE public.workshop_certificates (
+    id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    registration_id uuid NOT NULL UNIQUE REFERENCES public.workshop_registrations (id) ON DELETE CASCADE,
+    user_id         uuid NOT NULL REFERENCES public.users (id) ON DELETE CASCADE,
+    workshop_id     uuid NOT NULL REFERENCES public.workshops (id) ON DELETE CASCADE,
+    code            text NOT NULL UNIQUE DEFAULT replace(gen_random_uuid()::text, '-', ''),
+    student_name    text NOT NULL,
+    workshop_title  text NOT NULL,
+    instructor_name text NOT NULL,
+    issued_at       timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX idx_workshop_certificates_user ON public.workshop_certificates (user_id);
+CREATE INDEX idx_workshop_certificates_workshop ON public.workshop_certificates (workshop_id);
+ALTER TABLE public.workshop_certificates ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.workshop_certificates FORCE ROW LEVEL SECURITY;
+CREATE POLICY workshop_certificates_read ON public.workshop_certificates FOR SELECT TO authenticated
+    USING (user_id = (SELECT rls.uid())
+           OR workshop_id = ANY ((SELECT rls.workshop_ids())::uuid[])
+           OR workshop_id = ANY ((SELECT rls.org_workshop_ids())::uuid[])
+           OR (SELECT rls.is_admin()));
+REVOKE ALL ON public.workshop_certificates FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
+GRANT SELECT ON public.workshop_certificates TO authenticated, service_role;
+
+CREATE FUNCTION private.issue_workshop_certificate() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    issued record;
+BEGIN
+    INSERT INTO public.workshop_certificates (registration_id, user_id, workshop_id, student_name, workshop_title,
+                                              instructor_name)
+    SELECT NEW.id, NEW.user_id, w.id, s.full_name, w.title, t.full_name
+    FROM public.workshops w JOIN public.users s ON s.id = NEW.user_id JOIN public.users t ON t.id = w.instructor_id
+    WHERE w.id = NEW.workshop_id AND w.certificate_enabled
+    ON CONFLICT (registration_id) DO NOTHING
+    RETURNING id, code, workshop_title INTO issued;
+    IF issued.id IS NOT NULL THEN
+        PERFORM private.notify(NEW.user_id, 'certificate_issued', jsonb_build_object(
+            'workshop_id', NEW.workshop_id, 'course_title', issued.workshop_title, 'code', issued.code),
+            format('certificate:%s', issued.id));
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER issue_workshop_certificate AFTER UPDATE OF status ON public.workshop_registrations
+    FOR EACH ROW WHEN (NEW.status = 'attended' AND OLD.status IS DISTINCT FROM 'attended')
+    EXECUTE FUNCTION private.issue_workshop_certificate();
+
+CREATE OR REPLACE FUNCTION public.verify_certificate(p_code text)
+ RETURNS TABLE(code text, student_name text, course_title text, instructor_name text, issued_at timestamp with time zone, course_slug citext, revoked boolean)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+    -- revoked: the enrollment behind it was refunded after the certificate was issued.
+    SELECT ce.code, ce.student_name, ce.course_title, ce.instructor_name, ce.issued_at,
+           CASE WHEN c.status = 'published' THEN c.slug END,
+           e.status = 'refunded'
+    FROM public.certificates ce
+    JOIN public.course_enrollments e ON e.id = ce.enrollment_id
+    JOIN public.courses c ON c.id = ce.course_id
+    WHERE ce.code = lower(btrim(p_code))
+    UNION ALL
+    -- 021: a workshop's certificate of attendance (no course page to link to).
+    SELECT wc.code, wc.student_name, wc.workshop_title, wc.instructor_name, wc.issued_at, NULL::citext,
+           r.status <> 'attended' OR r.payment_status = 'refunded'
+    FROM public.workshop_certificates wc
+    JOIN public.workshop_registrations r ON r.id = wc.registration_id
+    WHERE wc.code = lower(btrim(p_code))
+$function$;
+
 -- The teachers of a published (or held) workshop by name, as course_teachers does for courses:
 -- the owner first (primary), then the facilitators with their roles.
 CREATE VIEW public.workshop_teachers AS
@@ -672,7 +752,7 @@ REVOKE ALL ON FUNCTION private.seat_hold(boolean), private.refund_cancelled_seat
     private.guard_workshop_lifecycle(), private.feedback_after_end(),
     public.cancel_workshop(uuid), public.add_workshop_facilitator(uuid, text, public.workshop_facilitator_role),
     public.calendar_feed_workshops(text), public.start_workshop_checkout(uuid, text),
-    private.close_checkouts_of_ended_registration()
+    private.close_checkouts_of_ended_registration(), private.issue_workshop_certificate()
     FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
 GRANT EXECUTE ON FUNCTION public.cancel_workshop(uuid),
     public.add_workshop_facilitator(uuid, text, public.workshop_facilitator_role),

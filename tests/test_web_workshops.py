@@ -394,3 +394,23 @@ def test_a_paid_seat_is_paid_through_the_checkout_and_a_promoted_one_too(world):
     assert world.database.value("SELECT status::text || '/' || payment_status::text FROM workshop_registrations "
                                 "WHERE workshop_id = %s AND user_id = %s", (workshop, second)) == "registered/completed"
     assert 'id="meeting-link"' in text(second_client.get(f"/workshops/w/{slug}"))
+
+
+def test_attending_a_workshop_with_certificates_issues_one_verified_like_a_courses(world):
+    owner = world.users["owner"]
+    workshop = gen_workshop(world.database, owner, title="Certified Lab")
+    world.database.value("UPDATE workshops SET certificate_enabled = true WHERE id = %s RETURNING 1", (workshop,))
+    student, client = extra_student(world)
+    seat = register(world.database, student, workshop)
+    held(world, workshop)
+    send(world, "owner", f"/workshops/{workshop}/registrations/{seat}/attendance", {"status": "attended"})
+    code = world.database.value("SELECT code FROM workshop_certificates WHERE registration_id = %s", (seat,))
+    assert code and world.database.value("SELECT count(*) FROM notifications WHERE user_id = %s "
+                                         "AND event_type = 'certificate_issued'", (student,)) == 1
+    page = text(world.clients["anon"].get(f"/certificates/{code}"))
+    assert "Certified Lab" in page
+    assert f"/certificates/{code}" in text(client.get(f"/workshops/w/{slug_of(world, workshop)}"))
+    assert world.clients["anon"].get(f"/certificates/{code}.pdf").status_code == 200
+    # Marked absent after all: the certificate is shown revoked.
+    send(world, "owner", f"/workshops/{workshop}/registrations/{seat}/attendance", {"status": "no_show"})
+    assert world.database.value("SELECT revoked FROM verify_certificate(%s)", (code,)) is True

@@ -377,3 +377,26 @@ def test_a_seat_checkout_is_the_buyers_and_a_webhook_event_applies_once(database
         cur.execute(apply, ("evt_w3", open_one))
         assert cur.fetchone()["r"] == "ignored"
     assert mismatches(database) == []
+
+
+def test_marking_all_present_while_students_cancel_neither_deadlocks_nor_miscounts(database):
+    """The instructor's 'mark all present' (rows locked first, by id) against cancellations at once."""
+    teacher = gen_user(database, "instructor")
+    workshop = gen_workshop(database, teacher, capacity=THREADS)
+    students = [gen_user(database) for _ in range(THREADS)]
+    seats = [register(database, s, workshop) for s in students]
+    database.value("UPDATE workshops SET start_time = now() - interval '5 minutes' WHERE id = %s RETURNING 1",
+                   (workshop,))
+    mark_all = ("WITH locked AS (SELECT id FROM workshop_registrations WHERE workshop_id = %s "
+                "AND status IN ('registered', 'no_show') AND payment_status = 'completed' ORDER BY id "
+                "FOR NO KEY UPDATE) SELECT count(*) FROM locked")
+    calls = [(Actor.user(students[n]), "UPDATE workshop_registrations SET status = 'cancelled' WHERE id = %s",
+              (seats[n],)) for n in range(0, THREADS, 2)]
+    calls.append((Actor.user(teacher), mark_all, (workshop,)))
+    _, errors = _concurrently(database, calls)
+    assert errors == []
+    with database.act(Actor.user(teacher)) as cur:
+        cur.execute("UPDATE workshop_registrations SET status = 'attended' WHERE workshop_id = %s "
+                    "AND status IN ('registered', 'no_show') AND payment_status = 'completed'", (workshop,))
+    assert database.value("SELECT attended_count FROM workshops WHERE id = %s", (workshop,)) == THREADS // 2
+    assert mismatches(database) == []

@@ -253,8 +253,13 @@ def mark(workshop_id, registration_id, status: str) -> int:
 
 
 def mark_all_present(workshop_id) -> int:
-    """Every settled seat not yet marked attended, in one statement."""
+    """Every settled seat not yet marked attended. The rows are locked first, by id, before any is
+    changed: each change locks the workshop (its figures), and the core's order is registration, then
+    workshop, so a student cancelling meanwhile never waits for us while we wait for them."""
     with database.atomic():
+        database.execute_sql("SELECT 1 FROM workshop_registrations WHERE workshop_id = %s "
+                             "AND status IN ('registered', 'no_show') AND payment_status = 'completed' "
+                             "ORDER BY id FOR NO KEY UPDATE", (workshop_id,))
         return database.execute_sql(
             "UPDATE workshop_registrations SET status = 'attended' WHERE workshop_id = %s "
             "AND status IN ('registered', 'no_show') AND payment_status = 'completed'", (workshop_id,)).rowcount
@@ -362,7 +367,8 @@ def my_registration(workshop_id, user_id):
                           WHERE q.workshop_id = r.workshop_id AND q.status = 'waitlisted'
                             AND (q.registered_at, q.id) <= (r.registered_at, r.id)) AS waitlist_place,
                          EXISTS (SELECT 1 FROM workshop_feedback f WHERE f.workshop_id = r.workshop_id
-                                 AND f.user_id = r.user_id) AS gave_feedback
+                                 AND f.user_id = r.user_id) AS gave_feedback,
+                         (SELECT c.code FROM workshop_certificates c WHERE c.registration_id = r.id) AS certificate
                   FROM workshop_registrations r WHERE r.workshop_id = %s AND r.user_id = %s""",
                (workshop_id, user_id))
     return _Row(row) if row else None
