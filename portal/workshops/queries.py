@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import datetime, timezone
+from datetime import timezone
 from decimal import Decimal
 
 from peewee import SQL, IntegrityError, NodeList, Value, fn
@@ -290,7 +290,6 @@ def nps(promoters: int, detractors: int, answers: int) -> int | None:
 
 
 COMMENTS = Spec(page_size=10, keyset=True, page_arg="comments")
-COMMENT_KEYS = ()
 
 
 def comments(workshop_id, view: View):
@@ -389,6 +388,12 @@ def past_runs(instructor_id, title: str) -> dict | None:
                      AND status IN ('published', 'completed') AND feedback_count > 0""", (instructor_id, title))
 
 
+def feed(token: str) -> list[dict]:
+    """A feed token's workshops (calendar_feed_workshops: no row for an unknown token or sync off;
+    one row with id None for a valid token without workshops)."""
+    return _rows("SELECT * FROM calendar_feed_workshops(%s)", (token,))
+
+
 def register(workshop_id):
     with database.atomic():
         return database.execute_sql("SELECT register_for_workshop(%s)", (workshop_id,)).fetchone()[0]
@@ -430,7 +435,3 @@ def my_workshops(user_id, view: View):
              .dicts())
     return keyset_page(view, query, ((Workshop.start_time, "start_time"), (Workshop.id, "id")),
                        descending=not upcoming, matching=0)
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)

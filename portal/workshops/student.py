@@ -14,7 +14,7 @@ from peewee import DatabaseError
 
 from portal import payments, refusals
 from portal.courses.markdown import render_markdown
-from portal.web import found, notify, redirect_to, render, role_required
+from portal.web import found, redirect_to, render, role_required
 from portal.workshops import bp, calendar, forms, queries
 
 SIGNED_IN = ("student", "instructor", "org_admin", "admin")
@@ -160,7 +160,7 @@ def ics(workshop_slug):
 @bp.route("/calendar/<feed_token>.ics")
 def feed(feed_token):
     """An instructor's subscription feed at its secret address (404 when unknown or sync is off)."""
-    rows = queries._rows("SELECT * FROM calendar_feed_workshops(%s)", (feed_token,))
+    rows = queries.feed(feed_token)
     if not rows:  # an unknown or replaced address, or calendar sync turned off
         abort(404)
     events = [calendar.event(r) for r in rows if r["id"] is not None]
@@ -177,5 +177,3 @@ def in_zone(value, zone_name=None, pattern="%a %d %b %Y, %H:%M %Z"):
     zone = forms.zone_of(zone_name) if zone_name else viewer_zone()
     return value.astimezone(zone).strftime(pattern)
 
-
-__all__ = ["notify"]
