@@ -411,3 +411,14 @@ def test_attending_a_workshop_with_certificates_issues_one_verified_like_a_cours
     # Marked absent after all: the certificate is shown revoked.
     send(world, "owner", f"/workshops/{workshop}/registrations/{seat}/attendance", {"status": "no_show"})
     assert world.database.value("SELECT revoked FROM verify_certificate(%s)", (code,)) is True
+
+
+def test_the_workshop_form_with_nul_in_every_value_answers_as_without(world):
+    """A NUL in every value (which PostgreSQL text cannot hold) is dropped at the boundary: saved as the
+    same form without it, never a 500."""
+    def spoil(value):
+        return [spoil(v) for v in value] if isinstance(value, list) else value[:1] + "\x00" + value[1:]
+    spoiled = {name: spoil(value) for name, value in {**FORM, "title": "Nul Clinic"}.items() if value}
+    response = send(world, "owner", "/workshops/new", {**FORM, **spoiled})
+    assert response.status_code == 303, text(response)[:500]
+    assert world.database.value("SELECT count(*) FROM workshops WHERE title = 'Nul Clinic'") == 1
