@@ -18,6 +18,7 @@ NAVIGATION = {
                    ("Audit log", "audit.index"),
                    ("Settings", "settings.index"), ("Catalog", "catalog.index")],
     "student": [("Catalog", "catalog.index"), ("My learning", "learning.index"),
+                ("Workshops", "workshops.mine"),  # 021: my workshops (the catalog is one click away)
                 ("Announcements", "outreach.announcements"), ("Settings", "settings.notifications")],
     "org_admin": [("Organization", "organization.index"), ("Audit log", "audit.index"),
                   ("Settings", "settings.notifications")],

@@ -101,6 +101,7 @@ def test_the_list_has_tabs_search_and_a_csv(world):
     client = world.clients["owner"]
     page = text(client.get("/workshops/?q=tabbed"))
     assert "Tabbed Upcoming Alpha" in page and "Tabbed Draft Beta" not in page
+    assert "Facilitating" not in page, "the owner's own workshop"
     drafts = text(client.get("/workshops/?tab=draft&q=tabbed"))
     assert "Tabbed Draft Beta" in drafts and "Tabbed Upcoming Alpha" not in drafts
     exported = client.get("/workshops/export.csv?tab=draft&q=tabbed")
