@@ -221,9 +221,10 @@ def remove_facilitator(workshop_id, facilitator_row) -> int:
 # --- registrations and attendance ---------------------------------------------------------------------------
 
 REGISTRATION_STATUSES = ("registered", "attended", "no_show", "waitlisted", "cancelled")
+REGISTRATIONS_SHOWN = 500
 
 
-def registrations(workshop_id, status: str | None = None, limit: int = 500) -> list[dict]:
+def registrations(workshop_id, status: str | None = None, limit: int = REGISTRATIONS_SHOWN) -> list[dict]:
     """The workshop's registrations (a workshop is bounded by its capacity and waitlist), seats first."""
     return _rows("""SELECT r.id, r.status::text AS status, r.payment_status::text AS payment_status,
                            r.registered_at, r.attended_at, r.payment_due_at, r.refund_requested_at,

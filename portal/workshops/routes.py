@@ -238,7 +238,7 @@ def remove_facilitator(workshop_id, facilitator_id):
 @role_required("instructor")
 def registrations(workshop_id):
     workshop = found(queries.staff_workshop(workshop_id))
-    return render("workshops/registrations.html", workshop=workshop,
+    return render("workshops/registrations.html", workshop=workshop, limit=queries.REGISTRATIONS_SHOWN,
                   rows=queries.registrations(workshop_id), counts=queries.registration_counts(workshop_id))
 
 
