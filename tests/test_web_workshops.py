@@ -145,6 +145,17 @@ def test_facilitators_by_email_and_never_a_participant(world):
     # The facilitator cannot register (the database refuses; the page says why).
     with pytest.raises(Exception):
         register(world.database, helper, workshop)
+    # Over HTTP the facilitator runs the workshop (its list, registrations) but cannot cancel it.
+    client = world.app.test_client()
+    sign_in(client, email)
+    title = world.database.value("SELECT title FROM workshops WHERE id = %s", (workshop,))
+    listed = text(client.get("/workshops/"))
+    assert title in listed and "Facilitating" in listed
+    assert client.get(f"/workshops/{workshop}/registrations").status_code == 200
+    assert client.get(f"/workshops/{workshop}/cancel").status_code == 404
+    refused = client.post(f"/workshops/w/{slug_of(world, workshop)}/register", data={"csrf_token": token_of(client)})
+    assert refused.status_code == 303
+    assert world.database.value("SELECT count(*) FROM workshop_registrations WHERE user_id = %s", (helper,)) == 0
 
 
 # --- registration, waitlist, attendance, feedback ------------------------------------------------------------
