@@ -25,7 +25,7 @@ NAVIGATION = {
     "admin": [("Overview", "admin.index"), ("Users", "admin.users"), ("Organizations", "admin.organizations"),
               ("Moderation queue", "moderation.index"), ("Audit log", "audit.index"),
               ("Job queue", "admin.jobs"), ("Settings", "settings.notifications")],
-    None: [("Catalog", "catalog.index")],
+    None: [("Catalog", "catalog.index"), ("Workshops", "workshops.catalog")],  # 021: the workshop catalog
 }
 
 
