@@ -18,6 +18,7 @@ NAVIGATION = {
                    ("Audit log", "audit.index"),
                    ("Settings", "settings.index"), ("Catalog", "catalog.index"), ("Payments", "revenue.receipts")],
     "student": [("Catalog", "catalog.index"), ("My learning", "learning.index"),
+                ("Workshops", "workshops.mine"),  # 021: my workshops (the catalog is one click away)
                 ("Announcements", "outreach.announcements"), ("Payments", "revenue.receipts"),
                 ("Settings", "settings.notifications")],
     "org_admin": [("Organization", "organization.index"), ("Audit log", "audit.index"),
@@ -26,7 +27,7 @@ NAVIGATION = {
               ("Moderation queue", "moderation.index"), ("Audit log", "audit.index"),
               ("Job queue", "admin.jobs"), ("Payouts", "revenue.admin_payouts"),
               ("Payments", "revenue.receipts"), ("Settings", "settings.notifications")],
-    None: [("Catalog", "catalog.index")],
+    None: [("Catalog", "catalog.index"), ("Workshops", "workshops.catalog")],  # 021: the workshop catalog
 }
 
 

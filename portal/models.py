@@ -472,6 +472,8 @@ class Workshop(BaseModel):
     certificate_template_url = TextField(null=True)
     total_earnings = money()
     pending_payout = money()
+    refund_cutoff_hours = IntegerField()   # 021: a paid seat cancelled this long before the start is refunded
+    ical_sequence = IntegerField()         # 021: the calendar's SEQUENCE, moved by every change it shows
 
     # workshop_revenue(id) and workshop_meeting_url(id) answer the first two (007).
     UNREADABLE = ("total_revenue", "meeting_url", "total_earnings", "pending_payout")
@@ -493,6 +495,8 @@ class WorkshopRegistration(BaseModel):
     cancelled_at = DateTimeTZField(null=True)
     created_at = DateTimeTZField()
     updated_at = DateTimeTZField()
+    payment_due_at = DateTimeTZField(null=True)       # 021: an unpaid seat's hold
+    refund_requested_at = DateTimeTZField(null=True)  # 021: the refund owed (the revenue area pays it)
 
     UNREADABLE = ("amount_paid",)
 
@@ -612,6 +616,7 @@ class InstructorSettings(BaseModel):
     at_risk_progress_percent = SmallIntegerField()  # CHECK: 1..100
     at_risk_after_days = SmallIntegerField()  # CHECK: 1..365
     inactive_after_days = SmallIntegerField()  # CHECK: 1..365
+    calendar_feed_hash = TextField(null=True)  # 021: SHA-256 (hex) of the calendar feed's secret token
 
     class Meta:
         table_name = "instructor_settings"
@@ -805,12 +810,12 @@ class DripUnlock(BaseModel):
 # --- 005: checkout, certificates, review votes and reports ------------------------------
 
 class Checkout(BaseModel):
-    """``checkouts``: paying for one pending enrollment; written only by
-    ``start_checkout()`` and ``apply_payment_event()``."""
+    """``checkouts``: paying for one pending enrollment, or (021) one held workshop seat; written only
+    by ``start_checkout()``, ``start_workshop_checkout()`` and ``apply_payment_event()``."""
     id = uuid_pk()
-    enrollment = fk(CourseEnrollment, "enrollment_id", "checkouts")
+    enrollment = fk(CourseEnrollment, "enrollment_id", "checkouts", null=True)
     user = fk(User, "user_id", "checkouts")
-    course = fk(Course, "course_id", "checkouts")
+    course = fk(Course, "course_id", "checkouts", null=True)
     provider = TextField()
     amount = money()
     currency = CharacterField(max_length=3)
@@ -819,6 +824,8 @@ class Checkout(BaseModel):
     settled_at = DateTimeTZField(null=True)
     created_at = DateTimeTZField()
     updated_at = DateTimeTZField()
+    registration = fk(WorkshopRegistration, "registration_id", "checkouts", null=True)  # 021
+    workshop = fk(Workshop, "workshop_id", "checkouts", null=True)                     # 021
 
     class Meta:
         table_name = "checkouts"
@@ -936,6 +943,37 @@ class CourseTeacher(ReadOnlyModel):
     class Meta:
         table_name = "course_teachers"
         primary_key = CompositeKey("course", "instructor")
+
+
+class WorkshopCertificate(BaseModel):
+    """``workshop_certificates`` (021): a certificate of attendance, issued by a trigger when a seat is
+    marked attended and the workshop gives one; verified by ``verify_certificate()`` like a course's."""
+    id = uuid_pk()
+    registration = fk(WorkshopRegistration, "registration_id", "certificate")
+    user = fk(User, "user_id", "workshop_certificates")
+    workshop = fk(Workshop, "workshop_id", "certificates")
+    code = TextField()
+    student_name = TextField()
+    workshop_title = TextField()
+    instructor_name = TextField()
+    issued_at = DateTimeTZField()
+
+    class Meta:
+        table_name = "workshop_certificates"
+
+
+class WorkshopTeacher(ReadOnlyModel):
+    """View ``workshop_teachers`` (021, read-only): the owner (role 'primary') and the facilitators
+    of published or held workshops, by name."""
+    workshop = fk(Workshop, "workshop_id")
+    teacher = fk(User, "teacher_id")
+    role = EnumField("workshop_facilitator_role", ("primary", "co-facilitator", "assistant"))
+    full_name = TextField()
+    has_public_profile = BooleanField(null=True)
+
+    class Meta:
+        table_name = "workshop_teachers"
+        primary_key = CompositeKey("workshop", "teacher")
 
 
 class ReviewAuthor(ReadOnlyModel):
@@ -1226,7 +1264,9 @@ TABLE_MODELS = (
     CourseEnrollmentGrant, CourseInvitation, CourseAnnouncement, AuditLog,
     Payout,
     LessonComment, CourseQuestion, QuestionAnswer, AssignmentSubmission, DiscussionReport,
+    WorkshopCertificate,  # 021
 )
-VIEW_MODELS = (PublicInstructor, CourseOutline, CourseTeacher, StudentEngagementSummary, ReviewAuthor)
+VIEW_MODELS = (PublicInstructor, CourseOutline, CourseTeacher, StudentEngagementSummary, ReviewAuthor,
+               WorkshopTeacher)  # 021
 MATERIALIZED_VIEW_MODELS = (InstructorMonthlyStats,)
 ALL_MODELS = TABLE_MODELS + VIEW_MODELS + MATERIALIZED_VIEW_MODELS

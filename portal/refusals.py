@@ -93,6 +93,22 @@ MESSAGES = {
     "already_registered": "You are already registered for this workshop.",
     "registration_not_found": "There is no such registration, or you do not have access to it.",
     "registration_not_payable": "Only a registered seat is paid for.",
+    # workshops (021)
+    "workshop_not_found": "There is no such workshop, or you do not have access to it.",
+    "workshop_closed": "This workshop is completed or cancelled, so it is no longer changed.",
+    "workshop_capacity_below_seats": "The capacity cannot be lower than the seats already taken.",
+    "workshop_publish_past": "A workshop is published before it starts: move its start into the future.",
+    "workshop_complete_early": "A workshop is marked completed once it has ended.",
+    "workshop_has_registrations": "This workshop has registrations: cancel it (everyone registered is told) "
+                                  "instead of moving it back to a draft.",
+    "workshop_refund_cutoff_range": "The refund cutoff is between 0 and 720 hours before the start.",
+    "attendance_before_start": "Attendance is taken once the workshop has started.",
+    "feedback_before_end": "Feedback opens when the workshop has ended.",
+    "in_person_workshops_have_a_location": "An in-person or hybrid workshop needs a location.",
+    "online_workshops_have_a_meeting_url": "An online or hybrid workshop needs a meeting link before it is "
+                                           "published.",
+    "workshop_ends_after_it_starts": "The workshop ends after it starts.",
+    "workshop_feedback_workshop_id_user_id_key": "You already gave feedback on this workshop.",
     # learning
     "quiz_completed_by_passing": "A quiz is completed by passing it.",
     "watch_time_invalid": "Watch time is a whole number of seconds.",

@@ -40,6 +40,8 @@ EXECUTE = {
         "public.job_queue_health()",
         # 015: what an invitation's link shows (the token is the credential; only its hash is sent)
         "public.invitation_target(text)",
+        # 021: a calendar feed's workshops (the feed token is the credential; public fields, no link)
+        "public.calendar_feed_workshops(text)",
     },
     "authenticated": {
         # the caller's sets, for policies and guards running as the caller
@@ -202,6 +204,11 @@ EXECUTE = {
         "public.unanswered_questions_count()",
         # 022: authors' names of one course's discussion, to its participants (and admins) only
         "public.discussion_author_names(uuid,uuid[])",
+        # 021: workshops; each checks the caller (the owner or an admin); the feed answers its token
+        "public.cancel_workshop(uuid)",
+        "public.add_workshop_facilitator(uuid,text,public.workshop_facilitator_role)",
+        "public.calendar_feed_workshops(text)",
+        "public.start_workshop_checkout(uuid,text)",  # the caller's own held seat only
     },
     "service_role": {
         # the payment path
@@ -244,6 +251,7 @@ EXECUTE = {
     WORKER: {
         "private.send_workshop_reminders(timestamp with time zone)",
         "private.expire_checkouts(interval)",
+        "private.release_lapsed_seats(timestamp with time zone)",  # 021: unpaid held seats pass on
         "private.alert_admins(text,jsonb,text)",
         "private.instructors_to_verify()",
         "private.verify_figures(uuid)",

@@ -457,6 +457,16 @@ MATRIX = [
     # Helpful votes on r_pub (S1's review): S2 and S3 voted. Anyone signed in who sees the
     # review may vote once, never its author nor its course's teachers (007); each voter
     # withdraws only their own vote.
+    # 021: certificates of attendance, issued when a seat is marked attended (the clinic gives them):
+    # the holder, the workshop's staff, the org admin and admins read them; nobody writes them.
+    T("workshop_certificates", "id",
+      reads(anon=DENY, student={"wcert_s1"}, owner=ALL, facilitator=ALL, org_admin=ALL,
+            admin=ALL, service=ALL),
+      nobody("INSERT INTO workshop_certificates (registration_id, user_id, workshop_id, student_name, "
+             "workshop_title, instructor_name) VALUES (%(reg_s2)s, %(student2)s, %(w_pub)s, 'Me', 'Forged', 'X')"),
+      nobody("UPDATE workshop_certificates SET student_name = 'Someone Else' WHERE id = %(wcert_s1)s"),
+      nobody("DELETE FROM workshop_certificates WHERE id = %(wcert_s1)s")),
+
     T("review_helpful_votes", "user_id",
       reads(anon=DENY, student2={"hv_s2"}, admin=ALL, service=ALL),
       W("INSERT INTO review_helpful_votes (review_id) VALUES (%(r_pub)s)",
@@ -1265,6 +1275,10 @@ def seed(db) -> World:
            "reg_s2": register(db, u["student2"], w_pub), "reg_s2_done": register(db, u["student2"], w_done)}
     for label in ("reg_s1", "reg_s3"):
         _as(db, Actor.service(), "SELECT confirm_workshop_payment(%s)", (reg[label],))
+    # 021: attendance once a workshop has started, feedback once it has ended: the clinic has been
+    # held (its times moved as maintenance would), and is not yet marked completed.
+    db.rows("UPDATE workshops SET start_time = now() - interval '3 hours', end_time = now() - interval '1 hour', "
+            "certificate_enabled = true WHERE id = %s", (w_pub,))
     _as(db, own, "UPDATE workshop_registrations SET status = 'attended' WHERE id = %s", (reg["reg_s1"],))
     _as(db, Actor.user(u["facilitator"]), "UPDATE workshop_registrations SET status = 'attended' "
         "WHERE id = %s", (reg["reg_s3"],))
@@ -1381,6 +1395,9 @@ def seed(db) -> World:
         "workshops": one({"w_pub": w_pub, "w_draft": w_draft, "w_done": w_done}),
         "workshop_registrations": one(reg),
         "workshop_facilitators": one(f),
+        "workshop_certificates": one({f"wcert_{by}": db.value(
+            "SELECT id FROM workshop_certificates WHERE registration_id = %s", (reg[f"reg_{by}"],))
+            for by in ("s1", "s3")}),
         "private.user_credentials": one({"cred_s1": u["student"]}),
         "drip_unlocks": one({"du_s3_pub": du_s3_pub}),
         "checkouts": one({"co_failed": co_failed, "co_paid": co_paid}),

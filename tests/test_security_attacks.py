@@ -182,6 +182,9 @@ def seed(db) -> World:
     r_student = register(db, u["student"], workshop)
     confirm_registration(db, r_student)
     r_pending = register(db, u["pending"], workshop)
+    # 021: attendance is taken once a workshop has started: this one is under way (moved as maintenance).
+    as_owner(db, "UPDATE workshops SET start_time = now() - interval '1 hour', end_time = now() + interval '1 hour' "
+                 "WHERE id = %s RETURNING id", (workshop,))
     as_owner(db, "INSERT INTO private.user_credentials (user_id, password_hash) VALUES (%s, %s) RETURNING user_id",
              (u["student"], HASH))
     return World(db, u, org_a, org_b, course, workshop, e_student, e_pending, r_student, r_pending)
@@ -299,6 +302,7 @@ ARGUMENT = {
     "enrollment_status[]": "'{enrolled}'",
     "user_role": "'instructor'",  # 017: admin_set_role, admin_users
     "character": "'USD'", "date": "current_date",  # 020: create_payout, next_payout_date
+    "workshop_facilitator_role": "'assistant'",  # 021: add_workshop_facilitator
 }
 
 
@@ -570,6 +574,9 @@ def teaching(database):
     as_owner(db, "INSERT INTO workshop_registrations (workshop_id, user_id, status, payment_status) "
                  "VALUES (%s, %s, 'attended', 'completed') RETURNING id", (w_held, facilitator))
     seat = register(db, attendee, w_held)
+    # 021: attendance once it has started, feedback once it has ended: w_held is held (moved as maintenance).
+    as_owner(db, "UPDATE workshops SET start_time = now() - interval '3 hours', end_time = now() - interval '1 hour' "
+                 "WHERE id = %s RETURNING id", (w_held,))
     commit(db, Actor.user(owner), "UPDATE workshop_registrations SET status = 'attended' WHERE id = %s", (seat,))
     course = gen_course(db, owner, lessons=("text",))
     co_teach(db, owner, course.id, co, "view_content")
@@ -880,13 +887,14 @@ def test_row_helpers_are_not_executable_by_api_users(world, name, who):
 def test_anon_executes_exactly_five_security_definer_functions(world):
     """The SECURITY DEFINER functions anon may execute (schema auth aside) are sign_up, verify_certificate,
     lesson_quiz, (010) job_queue_health, which answers the health endpoints with two counts and
-    nothing about any job, and (015) invitation_target, which answers only the hash of a valid
-    invitation's token."""
+    nothing about any job, (015) invitation_target, which answers only the hash of a valid
+    invitation's token, and (021) calendar_feed_workshops, which answers a valid feed token (its
+    instructor's calendar sync on) with their workshops' public fields, never a meeting link."""
     got = {r["f"] for r in world.db.rows(
         "SELECT p.oid::regprocedure::text AS f FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
         "WHERE p.prosecdef AND n.nspname <> 'auth' AND has_function_privilege('anon', p.oid, 'EXECUTE')")}
     assert got == {"sign_up(text,text,text,user_role)", "verify_certificate(text)", "lesson_quiz(uuid)",
-                   "job_queue_health()", "invitation_target(text)"}
+                   "job_queue_health()", "invitation_target(text)", "calendar_feed_workshops(text)"}
     health = fetch(world.db, Actor.anon(), "SELECT * FROM job_queue_health()")
     assert len(health) == 1 and set(health[0]) == {"workers", "oldest_waiting_seconds"}
 

@@ -480,19 +480,29 @@ def test_workshop_capacity_and_waitlist(database):
     run(database, s1, "UPDATE workshop_registrations SET status = 'cancelled' WHERE id = %s", (r1,))
     r = registration_row(database, r1)
     assert r["status"] == "cancelled" and r["cancelled_at"] is not None
-    assert workshop_figures(database, workshop)["enrolled_count"] == 1
+    # 021: the freed seat goes to the first of the waitlist (promote_waitlist), not to a newcomer.
+    assert registration_row(database, r3)["status"] == "registered"
+    assert workshop_figures(database, workshop)["enrolled_count"] == 2
     r4 = register(database, s4, workshop)
-    assert registration_row(database, r4)["status"] == "registered"
-    assert registration_row(database, r3)["status"] == "waitlisted"
+    assert registration_row(database, r4)["status"] == "waitlisted"
     assert workshop_figures(database, workshop)["enrolled_count"] == 2
 
-    (waiting,) = activities(database, s3, "workshop_registered")
+    waiting, promoted = sorted(activities(database, s3, "workshop_registered"),
+                               key=lambda a: a["metadata"]["status"] == "registered")
     assert (waiting["instructor_id"], waiting["workshop_id"], waiting["course_id"], waiting["metadata"]) == (
         teacher, workshop, None, {"status": "waitlisted"})
+    assert promoted["metadata"] == {"status": "registered"}
     assert activity_types(database, s1) == Counter({"workshop_registered": 1, "workshop_cancelled": 1})
     (cancelled,) = activities(database, s1, "workshop_cancelled")
     assert (cancelled["instructor_id"], cancelled["workshop_id"]) == (teacher, workshop)
     assert mismatches(database) == []
+
+
+def held(database, workshop, ended: bool) -> None:
+    """021: move a workshop into the past as maintenance would (started; ended or not)."""
+    end = "now() - interval '1 minute'" if ended else "now() + interval '1 hour'"
+    database.value(f"UPDATE workshops SET start_time = now() - interval '2 hours', end_time = {end} "
+                   "WHERE id = %s RETURNING 1", (workshop,))
 
 
 def test_workshop_attendance(database):
@@ -500,6 +510,7 @@ def test_workshop_attendance(database):
     teacher, s1, s2 = gen_user(database, "instructor"), gen_user(database), gen_user(database)
     workshop = gen_workshop(database, teacher)
     r1, r2 = register(database, s1, workshop), register(database, s2, workshop)
+    held(database, workshop, ended=False)  # 021: attendance once it has started
     mark(database, teacher, r1, "attended")
     mark(database, teacher, r2, "no_show")
     w = workshop_figures(database, workshop)
@@ -599,8 +610,10 @@ def test_update_workshop_satisfaction_trigger(database):
     teacher, admin = gen_user(database, "instructor"), gen_user(database, "admin")
     s1, s2 = gen_user(database), gen_user(database)
     workshop = gen_workshop(database, teacher)
-    for s in (s1, s2):
-        mark(database, teacher, register(database, s, workshop), "attended")
+    seats = [register(database, s, workshop) for s in (s1, s2)]
+    held(database, workshop, ended=True)  # 021: attendance after the start, feedback after the end
+    for seat in seats:
+        mark(database, teacher, seat, "attended")
     feedback = "INSERT INTO workshop_feedback (workshop_id, user_id, overall_satisfaction, nps_score) " \
                "VALUES (%s, %s, %s, %s) RETURNING id"
     first = run(database, s1, feedback, (workshop, s1, 5, 9))[0]["id"]
@@ -675,6 +688,7 @@ def test_total_workshops_counts_published_and_completed(database):
     assert profile_figures(database, teacher)["total_workshops"] == 1
     other = gen_workshop(database, teacher)
     assert profile_figures(database, teacher)["total_workshops"] == 2
+    held(database, workshop, ended=True)  # 021: completed once it has ended
     run(database, teacher, "UPDATE workshops SET status = 'completed' WHERE id = %s", (workshop,))
     assert profile_figures(database, teacher)["total_workshops"] == 2
     run(database, teacher, "UPDATE workshops SET status = 'cancelled' WHERE id = %s", (other,))

@@ -314,6 +314,7 @@ def places(world, tmp_path_factory):
         "payout_id": db.value("INSERT INTO payouts (instructor_id, cutoff, scheduled_for) "
                               "VALUES (%s, now(), current_date) RETURNING id", (users["owner"],)),
         **_discussion(world, course),  # 022
+        **_workshop_places(db, users["owner"], users["student"]),  # 021
     }
 
 
@@ -341,6 +342,25 @@ def _discussion(world, course) -> dict:
         cur.execute("SELECT submit_assignment(%s, 'My work', NULL) AS id", (work.lessons[0],))
         submission = cur.fetchone()["id"]
     return {"comment_id": comment, "question_id": question, "submission_id": submission}  # course_id: above
+
+
+def _workshop_places(db, owner, student) -> dict:
+    """021: the owner's workshop, held and ended, the student attended (its feedback form opens); the
+    owner's calendar feed address."""
+    import hashlib
+
+    from tests.support import gen_workshop, register
+    workshop = gen_workshop(db, owner, title="Input Workshop")
+    register(db, student, workshop)
+    db.rows("UPDATE workshops SET start_time = now() - interval '3 hours', end_time = now() - interval '1 hour' "
+            "WHERE id = %s RETURNING 1", (workshop,))
+    with db.act(Actor.user(owner)) as cur:
+        cur.execute("UPDATE workshop_registrations SET status = 'attended' WHERE workshop_id = %s", (workshop,))
+    token = "input-feed-token-0123456789-abcdefghijklmnop"
+    db.rows("UPDATE instructor_settings SET calendar_sync_enabled = true, calendar_provider = 'apple', "
+            "calendar_feed_hash = %s WHERE user_id = %s RETURNING 1", (hashlib.sha256(token.encode()).hexdigest(), owner))
+    return {"workshop_id": workshop, "feed_token": token,
+            "workshop_slug": db.value("SELECT slug FROM workshops WHERE id = %s", (workshop,))}
 
 
 def _invitation_token(db, owner, course_id) -> str:

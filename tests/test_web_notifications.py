@@ -571,6 +571,8 @@ LABELS = {
     "review_moderated": "An administrator hides or restores your review",  # 016
     "refund_issued": "A payment of yours is refunded",  # 020
     "payout_paid": "A payout of your earnings is sent",  # 020
+    "workshop_cancelled": "A workshop you registered for is cancelled",  # 021
+    "workshop_seat": "A seat from a workshop waitlist is yours, or a held seat lapses",  # 021
     "new_question": "A student asks a question in your course",  # 022
     "new_submission": "A student hands in an assignment in your course",
     "question_answered": "Someone answers your question",
@@ -580,14 +582,14 @@ AUDIENCE = {  # 017: account_changed is everyone's ('any')
     "owner": ("new_enrollment", "new_review", "workshop_reminder", "account_changed", "payout_paid", "new_question",
               "new_submission"),
     "student": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued",
-                "course_announcement", "review_moderated", "account_changed", "refund_issued", "question_answered",
-                "assignment_graded"),
+                "course_announcement", "review_moderated", "account_changed", "refund_issued", "workshop_cancelled",
+                "workshop_seat", "question_answered", "assignment_graded"),
     "admin": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued", "figures_mismatch",
-              "course_announcement", "review_moderated", "account_changed", "refund_issued", "question_answered",
-              "assignment_graded"),
+              "course_announcement", "review_moderated", "account_changed", "refund_issued", "workshop_cancelled",
+              "workshop_seat", "question_answered", "assignment_graded"),
     "org_admin": ("workshop_reminder", "enrollment_update", "review_response", "certificate_issued",
-                  "course_announcement", "review_moderated", "account_changed", "refund_issued", "question_answered",
-                  "assignment_graded"),
+                  "course_announcement", "review_moderated", "account_changed", "refund_issued", "workshop_cancelled",
+                  "workshop_seat", "question_answered", "assignment_graded"),
 }
 CHECKBOX = re.compile(r'<input( checked)? id="(email|push)_(\w+)" name="\2_\3" type="checkbox" value="y">')
 SELECTED = re.compile(r'<option selected value="([^"]+)">')

@@ -18,6 +18,7 @@ from tests.test_web_announcements import RULES as ANNOUNCEMENT_RULES
 from tests.test_web_bulk_enroll import RULES as BULK_ENROLL_RULES
 from tests.test_web_revenue import RULES as REVENUE_RULES
 from tests.test_web_discussions import RULES as DISCUSSION_RULES
+from tests.test_web_workshops import RULES as WORKSHOP_RULES
 from tests.web import close_app, htmx, make_app, sign_in
 
 ACTORS = ("anon", "student", "instructor", "org_admin", "admin")
@@ -32,6 +33,10 @@ ROUTES = {
     "/dashboard/activity": (SIGN_IN, 404, 200, 404, 404),
     "/courses/": (SIGN_IN, 404, 200, 404, 404),
     "/workshops/": (SIGN_IN, 404, 200, 404, 404),
+    "/workshops/new": (SIGN_IN, 404, 200, 404, 404),  # 021; the rest: test_web_workshops (RULES)
+    "/workshops/feedback": (SIGN_IN, 404, 200, 404, 404),
+    "/workshops/catalog/": (200, 200, 200, 200, 200),
+    "/workshops/mine": (SIGN_IN, 200, 200, 200, 200),
     "/students/": (SIGN_IN, 404, 200, 404, 404),
     "/students/?sort=progress&risk=at_risk&status=active&q=ada": (SIGN_IN, 404, 200, 404, 404),
     "/students/at-risk": (SIGN_IN, 404, 303, 404, 404),  # htmx: the dashboard's banner
@@ -161,6 +166,7 @@ def test_every_route_is_in_the_table(clients):
              | NOTIFICATION_RULES | SETTINGS_RULES | REVIEW_RULES | ROSTER_RULES | STUDENT_PAGE_RULES
              | BULK_ENROLL_RULES | ANNOUNCEMENT_RULES | ADMIN_RULES | ORGANIZATION_RULES | MODERATION_RULES
              | DISCUSSION_RULES | REVENUE_RULES
+             | WORKSHOP_RULES
              | {"/static/<path:filename>", "/static/vendor/<name>"})
     rules = {rule.rule for rule in app.url_map.iter_rules()}
     assert rules - known == set()

@@ -91,7 +91,12 @@ def pages(course_id, student_id) -> list[tuple[str, str]]:
             # issue 19: the teachers' side of the discussions (the generator writes no posts yet: these
             # measure the empty lists' plans over 022's partial indexes, at every size)
             ("unanswered questions inbox (first page)", "/discussions/inbox"),
-            ("grading queue (first page)", "/discussions/grading")]
+            ("grading queue (first page)", "/discussions/grading"),
+            # issue 14: the workshops list (each tab's first page), the feedback comparison
+            ("workshops (upcoming, first page)", "/workshops/"),
+            ("workshops (past, first page)", "/workshops/?tab=past"),
+            ("workshops (most registrations)", "/workshops/?sort=registrations"),
+            ("feedback across workshops", "/workshops/feedback")]
 
 
 # issue 17: the platform admin's and an organization admin's pages, each signed in as that person.

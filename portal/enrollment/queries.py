@@ -23,7 +23,7 @@ from peewee import DatabaseError
 
 from portal import refusals
 from portal.db import QUERY_CANCELED, connection_lost, database, sqlstate
-from portal.models import Checkout, Course, CourseEnrollment
+from portal.models import Checkout, Course, CourseEnrollment, Workshop
 
 
 class Refused(Exception):
@@ -86,6 +86,7 @@ class CheckoutView:
     checkout: Checkout
     course: Course | None        # None when the course is no longer visible to the student
     enrollment: CourseEnrollment | None
+    workshop: dict | None = None  # 021: a workshop seat's checkout (title, slug), else None
 
     @property
     def paid(self) -> bool:
@@ -108,13 +109,17 @@ class CheckoutView:
 def my_checkout(user_id, checkout_id) -> CheckoutView | None:
     """The student's own checkout (RLS, and narrowed to the buyer: staff who may read a
     course's checkouts still do not get the buyer's payment page)."""
-    checkout = (Checkout.select(Checkout.id, Checkout.enrollment, Checkout.course, Checkout.provider,
+    checkout = (Checkout.select(Checkout.id, Checkout.enrollment, Checkout.course, Checkout.workshop, Checkout.provider,
                                 Checkout.amount, Checkout.currency, Checkout.status, Checkout.failure_reason,
                                 Checkout.settled_at, Checkout.created_at)
                 .where((Checkout.id == checkout_id) & (Checkout.user == user_id))
                 .first())
     if checkout is None:
         return None
+    if checkout.workshop_id is not None:  # 021: a workshop seat
+        workshop = (Workshop.select(Workshop.title, Workshop.slug).where(Workshop.id == checkout.workshop_id)
+                    .dicts().first())
+        return CheckoutView(checkout, None, None, workshop)
     course = Course.select(*COURSE_COLUMNS).where(Course.id == checkout.course_id).first()
     enrollment = (CourseEnrollment.select(CourseEnrollment.id, CourseEnrollment.status,
                                           CourseEnrollment.payment_status, CourseEnrollment.paid())

@@ -70,6 +70,9 @@ def pay(checkout_id):
         return _settled_already(view)
     payments.settle_as_test_provider(current_app.config, view.checkout.id, "payment.succeeded")
     view = _checkout_or_404(checkout_id)
+    if view.workshop is not None:  # 021: a workshop seat
+        flash(f"Payment received. Your seat at “{view.workshop['title']}” is confirmed.", "success")
+        return redirect_to(url_for("workshops.page", workshop_slug=view.workshop["slug"]))
     title = view.course.title if view.course else "the course"
     if view.active and view.course is not None:
         flash(f"Payment received. You are enrolled in “{title}”.", "success")

@@ -12,6 +12,7 @@ dies mid-way (``retry_stalled_jobs``).
 | ``announce`` | email | queued by ``post_announcement`` (015) | notify an announcement's students, a batch (``ANNOUNCEMENT_BATCH``) per transaction |
 | ``send_workshop_reminders`` | maintenance | ``*/5 * * * *`` | notices 24 h and 1 h before a published workshop |
 | ``expire_checkouts`` | maintenance | ``*/15 * * * *`` | close checkouts open longer than ``CHECKOUT_TTL`` |
+| ``release_lapsed_seats`` | maintenance | ``*/5 * * * *`` | (021) cancel paid workshop seats not paid by their hold's end; each seat passes to the waitlist |
 | ``refresh_monthly_stats`` | maintenance | ``10 2 * * *`` | ``REFRESH MATERIALIZED VIEW CONCURRENTLY instructor_monthly_stats`` |
 | ``verify_figures`` | maintenance | ``40 2 * * *`` | every kept figure against its recomputation; admins told of any mismatch |
 | ``archive_activity`` | maintenance | ``20 3 * * *`` | activity older than ``ACTIVITY_RETENTION`` to the archive |
@@ -161,6 +162,11 @@ def expire_checkouts(context, timestamp: int) -> int:
                 _runtime(context).app.config["CHECKOUT_TTL"])
 
 
+def release_lapsed_seats(context, timestamp: int) -> int:
+    """021: held workshop seats not paid in time are cancelled; promote_waitlist passes each one on."""
+    return _one(context, "SELECT private.release_lapsed_seats()")
+
+
 def refresh_monthly_stats(context, timestamp: int) -> None:
     _one(context, "SELECT public.refresh_instructor_monthly_stats()")
 
@@ -233,6 +239,7 @@ JOBS = (
     Job(announce, "email"),
     Job(send_workshop_reminders, "maintenance", "*/5 * * * *"),
     Job(expire_checkouts, "maintenance", "*/15 * * * *"),
+    Job(release_lapsed_seats, "maintenance", "*/5 * * * *"),
     Job(refresh_monthly_stats, "maintenance", "10 2 * * *"),
     Job(verify_figures, "maintenance", "40 2 * * *"),
     Job(archive_activity, "maintenance", "20 3 * * *"),

@@ -97,9 +97,9 @@ EVENTS: dict[str, Event] = {
     "new_review": Event(
         lambda p, tz: f"{p['student_name']} rated {p['course_title']} {p['rating']} out of 5",
         lambda p: ("catalog.reviews", {"slug": p["course_slug"]})),
-    # Students' own workshop pages come with the Workshops area; until then, their learning page.
+    # 021: a registrant's reminder leads to their workshops (a payload before 021 has no slug).
     "workshop_reminder": Event(_reminder, lambda p: ("workshops.index", {}) if p.get("teaching")
-                               else ("learning.index", {})),
+                               else ("workshops.mine", {})),
     "enrollment_update": Event(
         _enrollment_update,
         lambda p: (("learning.resume", {"slug": p["course_slug"]}) if p["kind"] in ("confirmed", "granted")
@@ -135,6 +135,16 @@ EVENTS: dict[str, Event] = {
         lambda p, tz: f"{p['course_title']}: {p['title']}",
         lambda p: ("outreach.announcement", {"announcement_id": p["announcement_id"]})),
     "account_changed": Event(_account_changed, lambda p: ("account.index", {})),
+    # 021: workshops: a cancellation told to every registrant, a waitlist seat (or a lapsed hold).
+    "workshop_cancelled": Event(
+        lambda p, tz: f"{p['title']} on {local_time(p['start_time'], tz)} is cancelled"
+                      + (": your payment will be refunded" if p.get("refund") else ""),
+        lambda p: ("workshops.page", {"workshop_slug": p["slug"]})),
+    "workshop_seat": Event(
+        lambda p, tz: (f"A seat at {p['title']} is yours" + (": pay for it to keep it" if p.get("paid") else "")
+                       if p.get("kind") == "promoted"
+                       else f"Your held seat at {p['title']} was not paid in time and passed on"),
+        lambda p: ("workshops.page", {"workshop_slug": p["slug"]})),
     # 022: questions, answers, hand-ins and grades.
     # (the payloads name no one: a deleted account's name would stay in others' notices)
     "new_question": Event(
