@@ -496,7 +496,7 @@ class WorkshopRegistration(BaseModel):
     created_at = DateTimeTZField()
     updated_at = DateTimeTZField()
     payment_due_at = DateTimeTZField(null=True)       # 021: an unpaid seat's hold
-    refund_requested_at = DateTimeTZField(null=True)  # 021: the refund owed (the revenue area pays it)
+    refund_requested_at = DateTimeTZField(null=True)  # 021: when the cancelled paid seat's refund was asked for
 
     UNREADABLE = ("amount_paid",)
 

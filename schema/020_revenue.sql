@@ -633,6 +633,16 @@ ALTER TABLE public.payment_events DROP CONSTRAINT payment_events_kind_check,
 CREATE INDEX idx_payment_events_unapplied ON public.payment_events (received_at DESC, event_id DESC)
     WHERE outcome = 'unapplied';
 
+-- The sale a succeeded checkout paid (NULL when none): here an enrollment's; 021, where a
+-- checkout may pay a workshop registration instead, redefines it for both.
+CREATE FUNCTION private.checkout_sale(p_checkout_id uuid) RETURNS uuid
+LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT r.id FROM public.checkouts c
+    JOIN public.revenue_transactions r
+      ON r.enrollment_id = c.enrollment_id AND r.transaction_type = 'course_enrollment'
+    WHERE c.id = p_checkout_id AND c.status = 'succeeded'
+$$;
+
 CREATE FUNCTION public.apply_refund_event(p_event_id text, p_checkout_id uuid, p_amount numeric,
                                           p_reason text DEFAULT NULL, p_payload jsonb DEFAULT '{}')
 RETURNS text
@@ -649,10 +659,8 @@ BEGIN
     IF NOT FOUND THEN
         RETURN 'duplicate';
     END IF;
-    SELECT c.id, r.id INTO found_checkout, sale
+    SELECT c.id, private.checkout_sale(c.id) INTO found_checkout, sale
     FROM public.checkouts c
-    LEFT JOIN public.revenue_transactions r
-           ON r.enrollment_id = c.enrollment_id AND r.transaction_type = 'course_enrollment'
     WHERE c.id = p_checkout_id AND c.status = 'succeeded';
     IF sale IS NOT NULL THEN
         BEGIN
@@ -688,12 +696,12 @@ BEGIN
     END IF;
     RETURN QUERY
     SELECT e.event_id, e.checkout_id, e.received_at, (e.payload ->> 'unapplied_amount')::numeric,
-           e.payload ->> 'unapplied_because', r.id, c.title, u.full_name
+           e.payload ->> 'unapplied_because', r.id, coalesce(c.title, w.title), u.full_name
     FROM public.payment_events e
     LEFT JOIN public.checkouts k ON k.id = e.checkout_id
-    LEFT JOIN public.revenue_transactions r
-           ON r.enrollment_id = k.enrollment_id AND r.transaction_type = 'course_enrollment'
+    LEFT JOIN public.revenue_transactions r ON r.id = private.checkout_sale(k.id)
     LEFT JOIN public.courses c ON c.id = k.course_id
+    LEFT JOIN public.workshops w ON w.id = r.workshop_id
     LEFT JOIN public.users u ON u.id = k.user_id
     WHERE e.outcome = 'unapplied'
     ORDER BY e.received_at DESC, e.event_id DESC
@@ -872,7 +880,7 @@ REVOKE ALL ON FUNCTION public.refund_window(), public.next_payout_date(text, dat
     private.refuse_money(text), private.lock_payout_items(uuid), public.create_payout(uuid, char), public.mark_payout_paid(uuid, text),
     public.cancel_payout(uuid), private.refund_sale(uuid, numeric, text, uuid, boolean),
     private.refund_purchase(uuid, uuid, text, uuid), public.record_refund(uuid, uuid),
-    private.check_refund_within_sale(),
+    private.check_refund_within_sale(), private.checkout_sale(uuid),
     public.unapplied_refund_events(integer),
     public.refund_my_sale(uuid, text), public.admin_refund_sale(uuid, numeric, text),
     public.apply_refund_event(text, uuid, numeric, text, jsonb), private.verify_money(uuid),

@@ -19,10 +19,12 @@
 --      cancelled. A workshop with registrations is cancelled only through
 --      cancel_workshop(), which locks its registrations (ordered by id) before
 --      the workshop, cancels every live one and tells each registrant.
---   4. Refunds are not written here (the revenue area owns them). A paid seat
---      cancelled with the workshop, or by its student before the workshop's
---      refund cutoff, gets refund_requested_at; private.refund_cancelled_seat()
---      is THE one place where the refund call belongs (see its comment).
+--   4. Refunds go through the revenue area's one path (020's refund_sale). A
+--      paid seat cancelled with the workshop, or by its student before the
+--      workshop's refund cutoff, gets refund_requested_at, and
+--      private.refund_cancelled_seat() refunds what is left of its sale. A
+--      refund that starts in revenue (an admin's, the provider's) cancels the
+--      seat itself, as refunded: never marked, so never refunded twice.
 --   5. Attendance only once the workshop has started; feedback only after it
 --      ended (attendees, once: 007's policy and the unique key).
 --   6. Facilitators: check_co_teacher now locks the workshop before it looks
@@ -65,18 +67,32 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 $$;
 
 -- 3. the refund hook ------------------------------------------------------------------------
--- THE place where a cancelled paid seat is refunded. The revenue area (020)
--- owns refunds: after the merge this body becomes
---     PERFORM private.refund_sale(<the registration's sale>, ...);
--- and nothing else here changes. Until then the seat stays payment_status
--- 'completed' with refund_requested_at set: the refunds still owed are
---     SELECT * FROM workshop_registrations
---     WHERE refund_requested_at IS NOT NULL AND payment_status = 'completed'.
+-- A paid seat marked for its refund (private.mark_seat_refund) is refunded here, once (called
+-- by private.seat_freed when the mark is set), through 020's one path: what is left of the
+-- registration's completed sale (private.refund_purchase finds it, private.refund_sale writes
+-- the negative mirror row, sets the registration's payment refunded and tells the student).
+-- The actor is the caller (the instructor cancelling the workshop, the student cancelling the
+-- seat), NULL for the system. No recursion: refund_sale's own update of the registration finds
+-- it cancelled already (the mark needs a move from registered or waitlisted, and a payment
+-- still completed) and sets no mark, so this is not called again.
+-- Lock order: the caller's update holds the registration (cancel_workshop: all of the
+-- workshop's, by id, then the workshop); refund_sale then takes the registration again (held),
+-- the workshop, then the sale: 020's order (registration, course or workshop, sale).
 CREATE FUNCTION private.refund_cancelled_seat(p_registration_id uuid) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    reg record;
 BEGIN
-    -- REFUND GOES HERE: PERFORM private.refund_sale(...) for p_registration_id (issue 14 / 020).
-    RETURN;
+    SELECT r.payment_status, w.status AS workshop_status INTO reg
+    FROM public.workshop_registrations r JOIN public.workshops w ON w.id = r.workshop_id
+    WHERE r.id = p_registration_id;
+    IF NOT FOUND OR reg.payment_status <> 'completed' THEN
+        RETURN;
+    END IF;
+    PERFORM private.refund_purchase(NULL, p_registration_id,
+        CASE WHEN reg.workshop_status = 'cancelled' THEN 'The workshop was cancelled.'
+             ELSE 'Cancelled before the refund cutoff.' END,
+        (SELECT rls.uid()));
 END
 $$;
 
@@ -505,6 +521,17 @@ CREATE POLICY checkouts_read_workshop ON public.checkouts FOR SELECT TO authenti
     USING (workshop_id = ANY ((SELECT rls.owned_workshop_ids())::uuid[])
            OR workshop_id = ANY ((SELECT rls.org_workshop_ids())::uuid[]));
 GRANT SELECT (registration_id, workshop_id) ON public.checkouts TO authenticated, service_role;
+
+-- The sale a succeeded checkout paid, an enrollment's or a registration's (020's, now for
+-- both): the provider's refund of a seat's checkout (apply_refund_event) refunds the seat's sale.
+CREATE OR REPLACE FUNCTION private.checkout_sale(p_checkout_id uuid) RETURNS uuid
+LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT r.id FROM public.checkouts c
+    JOIN public.revenue_transactions r
+      ON (r.enrollment_id = c.enrollment_id AND r.transaction_type = 'course_enrollment')
+      OR (r.workshop_registration_id = c.registration_id AND r.transaction_type = 'workshop_registration')
+    WHERE c.id = p_checkout_id AND c.status = 'succeeded'
+$$;
 
 -- The student's checkout of their held seat (start_checkout's rules, for a registration):
 -- one open checkout per registration, resumed by a second click; a new price closes it.

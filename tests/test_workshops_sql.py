@@ -143,7 +143,7 @@ def test_a_paid_promotion_is_held_and_passes_on_when_it_lapses(database):
     assert mismatches(database) == []
 
 
-# --- refunds are marked, for the revenue area's refund_sale ---------------------------------------
+# --- refunds of paid seats, through the revenue area's refund_sale ----------------------------------
 
 def _paid_seat(database, workshop, student):
     registration = register(database, student, workshop)
@@ -152,21 +152,58 @@ def _paid_seat(database, workshop, student):
     return registration
 
 
-def test_a_paid_seat_cancelled_before_the_cutoff_is_marked_for_refund_and_after_it_is_not(database):
+def _money_of(database, registration):
+    """The registration's sale and refund rows: (kind, amount, fee, earnings, refund_of is the sale, reason)."""
+    return [(r["kind"], str(r["amount"]), str(r["fee"]), str(r["earnings"]), r["mirrors"], r["reason"])
+            for r in database.rows(
+                "SELECT t.transaction_type::text AS kind, t.amount, t.platform_fee_amount AS fee, "
+                "t.instructor_earnings AS earnings, coalesce(t.refund_of = s.id, false) AS mirrors, t.metadata->>'reason' AS reason "
+                "FROM revenue_transactions t LEFT JOIN revenue_transactions s "
+                "ON s.workshop_registration_id = t.workshop_registration_id AND s.transaction_type <> 'refund' "
+                "WHERE t.workshop_registration_id = %s ORDER BY t.amount DESC", (registration,))]
+
+
+def _seat(database, registration):
+    return database.rows("SELECT status::text AS status, payment_status::text AS paid, "
+                         "refund_requested_at IS NOT NULL AS marked FROM workshop_registrations WHERE id = %s",
+                         (registration,))[0]
+
+
+def _told(database, user, event):
+    return database.value("SELECT count(*) FROM notifications WHERE user_id = %s AND event_type = %s",
+                          (user, event))
+
+
+def _books_balance(database):
+    assert mismatches(database) == []
+    assert database.rows("SELECT * FROM private.verify_money()") == []
+    assert database.rows("SELECT * FROM private.verify_figures(NULL)") == []
+
+
+def test_a_paid_seat_cancelled_before_the_cutoff_is_refunded_and_after_it_is_not(database):
     teacher = gen_user(database, "instructor")
     early = gen_workshop(database, teacher, price="20.00", starts_in=timedelta(days=3))
     late = gen_workshop(database, teacher, price="20.00", starts_in=timedelta(hours=5))
     student = gen_user(database)
-    for workshop, refunded in ((early, True), (late, False)):
-        seat = _paid_seat(database, workshop, student)
+    seats = {}
+    for workshop in (early, late):
+        seats[workshop] = _paid_seat(database, workshop, student)
         with database.act(Actor.user(student)) as cur:
-            cur.execute("UPDATE workshop_registrations SET status = 'cancelled' WHERE id = %s", (seat,))
-        marked = database.value("SELECT refund_requested_at IS NOT NULL FROM workshop_registrations WHERE id = %s",
-                                (seat,))
-        assert marked is refunded
+            cur.execute("UPDATE workshop_registrations SET status = 'cancelled' WHERE id = %s", (seats[workshop],))
+    assert _seat(database, seats[early]) == {"status": "cancelled", "paid": "refunded", "marked": True}
+    assert _money_of(database, seats[early]) == [
+        ("workshop_registration", "20.00", "4.00", "16.00", False, None),
+        ("refund", "-20.00", "-4.00", "-16.00", True, "Cancelled before the refund cutoff.")]
+    assert database.value("SELECT metadata->>'refunded_by' FROM revenue_transactions WHERE refund_of IS NOT NULL "
+                          "AND workshop_registration_id = %s", (seats[early],)) == str(student)
+    assert database.value("SELECT total_revenue FROM workshops WHERE id = %s", (early,)) == 0
+    assert _seat(database, seats[late]) == {"status": "cancelled", "paid": "completed", "marked": False}
+    assert [m[0] for m in _money_of(database, seats[late])] == ["workshop_registration"]
+    assert _told(database, student, "refund_issued") == 1
+    _books_balance(database)
 
 
-def test_cancelling_a_workshop_cancels_every_registration_and_tells_each_registrant(database):
+def test_cancelling_a_workshop_cancels_every_registration_refunds_paid_seats_and_tells_each(database):
     teacher = gen_user(database, "instructor")
     workshop = gen_workshop(database, teacher, capacity=2, price="15.00")
     students = [gen_user(database) for _ in range(3)]
@@ -181,15 +218,93 @@ def test_cancelling_a_workshop_cancels_every_registration_and_tells_each_registr
         cur.execute("SELECT cancel_workshop(%s) AS told", (workshop,))
         assert cur.fetchone()["told"] == 3
     assert [_status(database, r) for r in (paid, unpaid, waiting)] == ["cancelled"] * 3
-    rows = database.rows("SELECT id, refund_requested_at IS NOT NULL AS refund, payment_status::text AS paid "
-                         "FROM workshop_registrations WHERE workshop_id = %s ORDER BY id", (workshop,))
-    assert {r["id"]: r["refund"] for r in rows} == {paid: True, unpaid: False, waiting: False}
+    assert _seat(database, paid) == {"status": "cancelled", "paid": "refunded", "marked": True}
+    assert [_seat(database, r)["paid"] for r in (unpaid, waiting)] == ["pending", "pending"]
+    assert _money_of(database, paid) == [
+        ("workshop_registration", "15.00", "3.00", "12.00", False, None),
+        ("refund", "-15.00", "-3.00", "-12.00", True, "The workshop was cancelled.")]
+    assert database.value("SELECT metadata->>'refunded_by' FROM revenue_transactions WHERE refund_of IS NOT NULL "
+                          "AND workshop_registration_id = %s", (paid,)) == str(teacher)
     assert database.value("SELECT count(*) FROM notifications WHERE event_type = 'workshop_cancelled' "
                           "AND payload->>'workshop_id' = %s", (str(workshop),)) == 3
-    assert database.value("SELECT enrolled_count FROM workshops WHERE id = %s", (workshop,)) == 0
+    assert database.value("SELECT payload->>'refund' FROM notifications WHERE event_type = 'workshop_cancelled' "
+                          "AND user_id = %s", (students[0],)) == "true"
+    assert [_told(database, s, "refund_issued") for s in students] == [1, 0, 0]
+    assert database.value("SELECT (enrolled_count, total_revenue)::text FROM workshops WHERE id = %s",
+                          (workshop,)) == "(0,0.00)"
     assert _refusal(database, Actor.user(teacher), "UPDATE workshops SET title = 'Again' WHERE id = %s",
                     (workshop,)) == "workshop_closed"
-    assert mismatches(database) == []
+    _books_balance(database)
+
+
+def test_the_providers_refund_of_a_seat_checkout_refunds_the_seat_once(database):
+    teacher = gen_user(database, "instructor")
+    workshop = gen_workshop(database, teacher, capacity=1, price="40.00")
+    student, next_in_line = gen_user(database), gen_user(database)
+    seat = register(database, student, workshop)
+    waiting = register(database, next_in_line, workshop)
+    with database.act(Actor.user(student)) as cur:
+        cur.execute("SELECT start_workshop_checkout(%s, 'test') AS id", (seat,))
+        checkout = cur.fetchone()["id"]
+    refund = "SELECT apply_refund_event(%s, %s, NULL, 'Asked the bank') AS r"
+    with database.act(Actor.service()) as cur:
+        cur.execute("SELECT apply_payment_event('evt_wp', %s, 'payment.succeeded')", (checkout,))
+        cur.execute(refund, ("evt_wr1", checkout))
+        assert cur.fetchone()["r"] == "refunded"
+        cur.execute(refund, ("evt_wr1", checkout))
+        assert cur.fetchone()["r"] == "duplicate"
+        cur.execute(refund, ("evt_wr2", checkout))
+        assert cur.fetchone()["r"] == "unapplied", "nothing is left to refund"
+    assert _seat(database, seat) == {"status": "cancelled", "paid": "refunded", "marked": False}
+    assert _money_of(database, seat) == [
+        ("workshop_registration", "40.00", "8.00", "32.00", False, None),
+        ("refund", "-40.00", "-8.00", "-32.00", True, "Asked the bank")]
+    assert _told(database, student, "refund_issued") == 1
+    assert _status(database, waiting) == "registered", "the refunded seat passes on"
+    _books_balance(database)
+
+
+def test_an_admin_refund_of_a_seats_sale_cancels_the_seat_without_a_second_refund(database):
+    teacher, admin = gen_user(database, "instructor"), gen_user(database, "admin")
+    workshop = gen_workshop(database, teacher, price="25.00", starts_in=timedelta(days=4))
+    student = gen_user(database)
+    seat = _paid_seat(database, workshop, student)
+    sale = database.value("SELECT id FROM revenue_transactions WHERE workshop_registration_id = %s", (seat,))
+    with database.act(Actor.user(admin)) as cur:
+        cur.execute("SELECT admin_refund_sale(%s, NULL, 'Paid twice by mistake')", (sale,))
+    assert _seat(database, seat) == {"status": "cancelled", "paid": "refunded", "marked": False}
+    assert [m[:2] for m in _money_of(database, seat)] == [("workshop_registration", "25.00"), ("refund", "-25.00")]
+    # The student's own cancel now finds nothing to cancel; the workshop's cancel refunds nothing more.
+    with database.act(Actor.user(student)) as cur:
+        cur.execute("UPDATE workshop_registrations SET status = 'cancelled' WHERE id = %s "
+                    "AND status IN ('registered', 'waitlisted')", (seat,))
+        assert cur.rowcount == 0
+    with database.act(Actor.user(teacher)) as cur:
+        cur.execute("SELECT cancel_workshop(%s)", (workshop,))
+    assert len(_money_of(database, seat)) == 2
+    assert _told(database, student, "refund_issued") == 1
+    _books_balance(database)
+
+
+def test_cancelling_a_workshop_while_its_students_cancel_refunds_each_paid_seat_once(database):
+    teacher = gen_user(database, "instructor")
+    workshop = gen_workshop(database, teacher, capacity=THREADS, price="10.00", starts_in=timedelta(days=2))
+    students = [gen_user(database) for _ in range(THREADS - 1)]
+    seats = [_paid_seat(database, workshop, s) for s in students]
+    calls = [(Actor.user(s), "UPDATE workshop_registrations SET status = 'cancelled' WHERE id = %s "
+              "AND status IN ('registered', 'waitlisted')", (seat,)) for s, seat in zip(students, seats)]
+    calls.append((Actor.user(teacher), "SELECT cancel_workshop(%s)", (workshop,)))
+    _, errors = _concurrently(database, calls)
+    assert errors == [], "no deadlock, no refusal"
+    assert database.rows("SELECT workshop_registration_id AS seat, count(*) AS refunds FROM revenue_transactions "
+                         "WHERE workshop_id = %s AND transaction_type = 'refund' GROUP BY 1 HAVING count(*) <> 1",
+                         (workshop,)) == []
+    assert database.value("SELECT count(*) FROM revenue_transactions WHERE workshop_id = %s "
+                          "AND transaction_type = 'refund'", (workshop,)) == len(seats)
+    assert {(_seat(database, s)["status"], _seat(database, s)["paid"]) for s in seats} == {("cancelled", "refunded")}
+    assert [_told(database, s, "refund_issued") for s in students] == [1] * len(students)
+    assert database.value("SELECT total_revenue FROM workshops WHERE id = %s", (workshop,)) == 0
+    _books_balance(database)
 
 
 # --- lifecycle ----------------------------------------------------------------------------------------

@@ -138,7 +138,7 @@ EVENTS: dict[str, Event] = {
     # 021: workshops: a cancellation told to every registrant, a waitlist seat (or a lapsed hold).
     "workshop_cancelled": Event(
         lambda p, tz: f"{p['title']} on {local_time(p['start_time'], tz)} is cancelled"
-                      + (": your payment will be refunded" if p.get("refund") else ""),
+                      + (": your payment is refunded" if p.get("refund") else ""),
         lambda p: ("workshops.page", {"workshop_slug": p["slug"]})),
     "workshop_seat": Event(
         lambda p, tz: (f"A seat at {p['title']} is yours" + (": pay for it to keep it" if p.get("paid") else "")

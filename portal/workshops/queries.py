@@ -185,7 +185,7 @@ def set_status(workshop_id, new: str) -> int:
 
 
 def cancel_workshop(workshop_id) -> int:
-    """cancel_workshop(): every registration cancelled (paid ones marked for refund), everyone told."""
+    """cancel_workshop(): every registration cancelled (paid ones refunded), everyone told."""
     with database.atomic():
         return database.execute_sql("SELECT cancel_workshop(%s)", (workshop_id,)).fetchone()[0]
 

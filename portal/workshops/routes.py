@@ -180,7 +180,7 @@ def cancel(workshop_id):
         flash(refusals.message(exc), "error")
     else:
         people = f"{told} registrant{'s' if told != 1 else ''}"
-        flash(f"“{workshop.title}” is cancelled; {people} told. Paid seats are marked for refund.", "success")
+        flash(f"“{workshop.title}” is cancelled; {people} told. Paid seats are refunded.", "success")
     return redirect_to(url_for("workshops.edit", workshop_id=workshop_id))
 
 

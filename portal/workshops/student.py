@@ -105,7 +105,7 @@ def cancel_registration(workshop_slug):
         flash("This registration is already cancelled or the workshop has been held.", "info")
     else:
         after = queries.my_registration(w.id, current_user.id)
-        refund = " Your payment will be refunded." if after.refund_requested_at else ""
+        refund = " Your payment is refunded." if after.payment_status == "refunded" else ""
         flash(f"Your registration for “{w.title}” is cancelled.{refund}", "success")
     return redirect_to(url_for("workshops.page", workshop_slug=workshop_slug))
 
