@@ -57,6 +57,20 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_te
            OR c.id = ANY ((SELECT rls.taught_course_ids())::uuid[]))
 $$;
 
+-- The lessons of the caller's drip courses not yet released to them (as a student: a teacher's
+-- courses have none); their comments and questions (and those questions' answers) are not the
+-- caller's to read until the lesson opens. Computed once per statement (lesson_released_for
+-- per lesson of the caller's drip courses only; empty for everyone else).
+CREATE FUNCTION rls.locked_lesson_ids() RETURNS uuid[]
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT coalesce(array_agg(l.id), '{}') FROM public.course_enrollments e
+    JOIN public.courses c ON c.id = e.course_id AND c.drip_content
+    JOIN public.course_lessons l ON l.course_id = c.id
+    WHERE e.user_id = (SELECT rls.uid()) AND e.status IN ('enrolled', 'in_progress', 'completed')
+      AND NOT c.id = ANY ((SELECT rls.taught_course_ids())::uuid[])
+      AND NOT coalesce(public.lesson_released_for(e.id, l.id), false)
+$$;
+
 
 -- 2. tables ------------------------------------------------------------------------------------
 CREATE TABLE public.lesson_comments (
@@ -390,6 +404,17 @@ CREATE TRIGGER guard_lesson_comment BEFORE INSERT OR UPDATE ON public.lesson_com
 CREATE FUNCTION private.guard_course_question() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
+    IF TG_OP = 'INSERT' THEN
+        -- at most 10 questions an hour per student and course (each tells the course's teachers)
+        IF public.api_caller()
+           AND (SELECT count(*) FROM (SELECT 1 FROM public.course_questions q
+                                      WHERE q.author_id = NEW.author_id AND q.course_id = NEW.course_id
+                                        AND q.created_at > now() - interval '1 hour' LIMIT 10) x) >= 10 THEN
+            RAISE EXCEPTION 'too many questions in an hour'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'question_rate_limit';
+        END IF;
+        RETURN NEW;
+    END IF;
     IF NEW.accepted_answer_id IS DISTINCT FROM OLD.accepted_answer_id AND NEW.accepted_answer_id IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM public.question_answers a
                        WHERE a.id = NEW.accepted_answer_id AND a.question_id = NEW.id) THEN
@@ -418,7 +443,7 @@ BEGIN
     RETURN NEW;
 END
 $$;
-CREATE TRIGGER guard_course_question BEFORE UPDATE ON public.course_questions
+CREATE TRIGGER guard_course_question BEFORE INSERT OR UPDATE ON public.course_questions
     FOR EACH ROW EXECUTE FUNCTION private.guard_course_question();
 
 CREATE FUNCTION private.guard_question_answer() RETURNS trigger
@@ -596,21 +621,43 @@ VALUES ('new_question', 'instructor', 'A student asks a question in your course'
        ('question_answered', 'student', 'Someone answers your question', true, true, 620),
        ('assignment_graded', 'student', 'Your assignment is graded', true, true, 630);
 
--- The teacher told is the course's owner (the one inbox that has the course's notices). The
--- payloads name no person: delete_account (011/014) scrubs the names it knows of from others'
--- notices, and these would otherwise keep a deleted student's name.
+-- The teachers told are the ones who act on the course's students: its owner and every
+-- co-instructor with manage_students (the issue's "the teacher"), never the author; one notice
+-- per key and teacher, and with p_refresh a notice already there is made new again (unread, dated
+-- now) instead of adding another (a hand-in again). The payloads name no person: delete_account
+-- (011/014) scrubs the names it knows of from others' notices, and these would otherwise keep a
+-- deleted student's name.
+CREATE FUNCTION private.notify_student_managers(p_course uuid, p_author uuid, p_event text, p_payload jsonb,
+                                                p_dedup text, p_refresh boolean DEFAULT false) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    t uuid;
+BEGIN
+    FOR t IN SELECT c.instructor_id FROM public.courses c WHERE c.id = p_course
+             UNION SELECT ci.instructor_id FROM public.course_instructors ci
+                   WHERE ci.course_id = p_course
+                     AND coalesce((ci.permissions ->> 'manage_students')::boolean, false)
+             ORDER BY 1
+    LOOP
+        CONTINUE WHEN t IS NOT DISTINCT FROM p_author;
+        IF private.notify(t, p_event, p_payload, p_dedup) IS NULL AND p_refresh THEN
+            UPDATE public.notifications SET payload = p_payload, read_at = NULL, created_at = now()
+            WHERE user_id = t AND event_type = p_event AND dedup_key = p_dedup;
+        END IF;
+    END LOOP;
+END
+$$;
+
 CREATE FUNCTION private.notify_question() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     c record;
 BEGIN
-    SELECT id, title, slug, instructor_id INTO c FROM public.courses WHERE id = NEW.course_id;
-    IF c.instructor_id IS DISTINCT FROM NEW.author_id THEN
-        PERFORM private.notify(c.instructor_id, 'new_question', jsonb_build_object(
-            'question_id', NEW.id, 'course_id', c.id, 'course_title', c.title, 'course_slug', c.slug,
-            'title', NEW.title),
-            format('question:%s', NEW.id));
-    END IF;
+    SELECT id, title, slug INTO c FROM public.courses WHERE id = NEW.course_id;
+    PERFORM private.notify_student_managers(c.id, NEW.author_id, 'new_question', jsonb_build_object(
+        'question_id', NEW.id, 'course_id', c.id, 'course_title', c.title, 'course_slug', c.slug,
+        'title', NEW.title),
+        format('question:%s', NEW.id));
     RETURN NULL;
 END
 $$;
@@ -653,11 +700,20 @@ ALTER TABLE public.assignment_submissions FORCE ROW LEVEL SECURITY;
 ALTER TABLE public.discussion_reports ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.discussion_reports FORCE ROW LEVEL SECURITY;
 
+-- The questions on the caller's locked lessons (rls.locked_lesson_ids()), whose answers they do
+-- not read either; once per statement, empty unless the caller studies a drip course.
+CREATE FUNCTION rls.locked_question_ids() RETURNS uuid[]
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT coalesce(array_agg(q.id), '{}') FROM public.course_questions q
+    WHERE q.lesson_id = ANY ((SELECT rls.locked_lesson_ids())::uuid[])
+$$;
+
 -- Comments: participants of a course that allows them read the visible ones
--- and their own; admins read all.
+-- and their own, on lessons released to them; admins read all.
 CREATE POLICY lesson_comments_read ON public.lesson_comments FOR SELECT TO authenticated
     USING ((course_id = ANY ((SELECT rls.comment_course_ids())::uuid[])
-            AND (is_visible OR author_id = (SELECT rls.uid())))
+            AND (is_visible OR author_id = (SELECT rls.uid()))
+            AND lesson_id <> ALL ((SELECT rls.locked_lesson_ids())::uuid[]))
            OR (SELECT rls.is_admin()));
 CREATE POLICY lesson_comments_create ON public.lesson_comments FOR INSERT TO authenticated
     WITH CHECK (author_id = (SELECT rls.uid())
@@ -677,7 +733,8 @@ CREATE POLICY lesson_comments_delete ON public.lesson_comments FOR DELETE TO aut
 
 CREATE POLICY course_questions_read ON public.course_questions FOR SELECT TO authenticated
     USING ((course_id = ANY ((SELECT rls.qa_course_ids())::uuid[])
-            AND (is_visible OR author_id = (SELECT rls.uid())))
+            AND (is_visible OR author_id = (SELECT rls.uid()))
+            AND (lesson_id IS NULL OR lesson_id <> ALL ((SELECT rls.locked_lesson_ids())::uuid[])))
            OR (SELECT rls.is_admin()));
 -- Students ask (teachers answer).
 CREATE POLICY course_questions_create ON public.course_questions FOR INSERT TO authenticated
@@ -697,11 +754,14 @@ CREATE POLICY course_questions_delete ON public.course_questions FOR DELETE TO a
 
 CREATE POLICY question_answers_read ON public.question_answers FOR SELECT TO authenticated
     USING ((course_id = ANY ((SELECT rls.qa_course_ids())::uuid[])
-            AND (is_visible OR author_id = (SELECT rls.uid())))
+            AND (is_visible OR author_id = (SELECT rls.uid()))
+            AND question_id <> ALL ((SELECT rls.locked_question_ids())::uuid[]))
            OR (SELECT rls.is_admin()));
 CREATE POLICY question_answers_create ON public.question_answers FOR INSERT TO authenticated
     WITH CHECK (author_id = (SELECT rls.uid())
-                AND course_id = ANY ((SELECT rls.qa_course_ids())::uuid[]));
+                AND course_id = ANY ((SELECT rls.qa_course_ids())::uuid[])
+                AND EXISTS (SELECT 1 FROM public.course_questions q
+                            WHERE q.id = question_answers.question_id AND q.is_visible));
 CREATE POLICY question_answers_update ON public.question_answers FOR UPDATE TO authenticated
     USING ((author_id = (SELECT rls.uid()) AND course_id = ANY ((SELECT rls.qa_course_ids())::uuid[]))
            OR (SELECT rls.is_admin()))
@@ -737,6 +797,29 @@ CREATE POLICY discussion_reports_delete ON public.discussion_reports FOR DELETE 
 
 -- 8. the writers of submissions and grades ---------------------------------------------------------
 
+-- 009's complete_lesson, its body unchanged but for one refusal: an assignment lesson is completed
+-- by a passing grade (grade_assignment), never by the student marking it (issue 19).
+CREATE OR REPLACE FUNCTION public.complete_lesson(p_lesson_id uuid)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    en record;
+BEGIN
+    SELECT * INTO en FROM public.enrollment_for_lesson(p_lesson_id);
+    IF en.content_type = 'quiz' THEN
+        RAISE EXCEPTION 'a quiz is completed by passing it' USING ERRCODE = 'check_violation', CONSTRAINT = 'quiz_completed_by_passing';
+    END IF;
+    IF en.content_type = 'assignment' THEN
+        RAISE EXCEPTION 'an assignment is completed by a passing grade'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'assignment_completed_by_grade';
+    END IF;
+    INSERT INTO public.lesson_progress (enrollment_id, lesson_id, user_id, course_id, status)
+    VALUES (en.enrollment_id, p_lesson_id, en.user_id, en.course_id, 'completed')
+    ON CONFLICT (enrollment_id, lesson_id) DO UPDATE SET status = 'completed'
+    WHERE lesson_progress.status <> 'completed';
+END
+$$;
+
 -- The student hands in (or again, until graded) their work for an assignment
 -- lesson released to them. Returns the submission's id.
 CREATE FUNCTION public.submit_assignment(p_lesson_id uuid, p_body text, p_link_url text)
@@ -751,6 +834,9 @@ BEGIN
     IF (SELECT rls.uid()) IS NULL THEN
         RAISE EXCEPTION 'sign in first' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'sign_in_required';
     END IF;
+    -- the lesson first (what its deletion locks first, before it recounts every enrollment), then
+    -- the enrollment (008's order for the figures): the inserts' key checks then wait on nothing
+    PERFORM 1 FROM public.course_lessons WHERE id = p_lesson_id FOR KEY SHARE;
     SELECT e.id AS enrollment_id, e.user_id, e.course_id, l.content_type INTO en
     FROM public.course_lessons l
     JOIN public.course_enrollments e ON e.course_id = l.course_id
@@ -788,10 +874,11 @@ BEGIN
     SELECT co.id, co.title, co.slug, co.instructor_id, l.title AS lesson_title INTO c
     FROM public.courses co JOIN public.course_lessons l ON l.course_id = co.id
     WHERE co.id = en.course_id AND l.id = p_lesson_id;
-    PERFORM private.notify(c.instructor_id, 'new_submission', jsonb_build_object(
+    -- one notice per submission and teacher: a hand-in again refreshes it (unread, dated now)
+    PERFORM private.notify_student_managers(c.id, en.user_id, 'new_submission', jsonb_build_object(
         'submission_id', new_id, 'course_id', c.id, 'course_title', c.title, 'course_slug', c.slug,
-        'lesson_title', c.lesson_title),
-        format('submission:%s:%s', new_id, extract(epoch FROM now())));
+        'lesson_title', c.lesson_title, 'resubmitted', sub.id IS NOT NULL),
+        format('submission:%s', new_id), true);
     RETURN new_id;
 END
 $$;
@@ -805,6 +892,9 @@ RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     sub record;
+    lesson record;
+    en record;
+    given numeric(5,2);
     mark integer;
     passed boolean;
     c record;
@@ -812,27 +902,47 @@ BEGIN
     IF (SELECT rls.uid()) IS NULL THEN
         RAISE EXCEPTION 'sign in first' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'sign_in_required';
     END IF;
-    -- the enrollment first (008's lock order), then the submission
     SELECT s.id, s.enrollment_id, s.user_id, s.course_id, s.lesson_id INTO sub
     FROM public.assignment_submissions s WHERE s.id = p_submission_id;
     IF NOT FOUND OR NOT sub.course_id = ANY (rls.course_ids('{manage_students}')) THEN
         RAISE EXCEPTION 'no such submission' USING ERRCODE = 'insufficient_privilege',
             CONSTRAINT = 'submission_not_found';
     END IF;
-    PERFORM 1 FROM public.course_enrollments WHERE id = sub.enrollment_id FOR NO KEY UPDATE;
+    IF sub.user_id = (SELECT rls.uid()) THEN
+        RAISE EXCEPTION 'nobody grades their own work' USING ERRCODE = 'insufficient_privilege',
+            CONSTRAINT = 'grade_own_submission';
+    END IF;
+    -- the lesson first (as its deletion locks it, then every enrollment), then the enrollment
+    -- (008's order), then the submission; each read again under its lock
+    SELECT content_type, passing_score INTO lesson FROM public.course_lessons WHERE id = sub.lesson_id
+    FOR KEY SHARE;
+    SELECT status INTO en FROM public.course_enrollments WHERE id = sub.enrollment_id FOR NO KEY UPDATE;
     PERFORM 1 FROM public.assignment_submissions WHERE id = sub.id FOR UPDATE;
+    IF NOT FOUND THEN   -- the lesson (and so the work) went while we waited
+        RAISE EXCEPTION 'no such submission' USING ERRCODE = 'insufficient_privilege',
+            CONSTRAINT = 'submission_not_found';
+    END IF;
+    IF lesson.content_type IS DISTINCT FROM 'assignment' THEN
+        RAISE EXCEPTION 'not an assignment' USING ERRCODE = 'check_violation', CONSTRAINT = 'not_an_assignment';
+    END IF;
+    IF en.status NOT IN ('enrolled', 'in_progress', 'completed') THEN
+        RAISE EXCEPTION 'not an active student of the course' USING ERRCODE = 'check_violation',
+            CONSTRAINT = 'grade_not_active_student';
+    END IF;
     IF p_score IS NULL OR p_score < 0 OR p_score > 100 THEN
         RAISE EXCEPTION 'a score from 0 to 100' USING ERRCODE = 'check_violation',
             CONSTRAINT = 'assignment_submission_score';
     END IF;
-    SELECT passing_score INTO mark FROM public.course_lessons WHERE id = sub.lesson_id;
-    passed := p_score >= coalesce(mark, 0);
+    -- judged as stored (numeric(5,2)): 69.999 is 70.00, and passes a mark of 70
+    given := round(p_score, 2);
+    mark := lesson.passing_score;
+    passed := given >= coalesce(mark, 0);
     UPDATE public.assignment_submissions
-    SET status = 'graded', score = p_score, passing_score = mark, feedback = nullif(btrim(p_feedback), ''),
+    SET status = 'graded', score = given, passing_score = mark, feedback = nullif(btrim(p_feedback), ''),
         graded_by = (SELECT rls.uid()), graded_at = now()
     WHERE id = sub.id;
     PERFORM public.log_activity('assignment_graded', sub.user_id, sub.course_id, NULL, sub.lesson_id,
-                                jsonb_build_object('submission_id', sub.id, 'score', p_score,
+                                jsonb_build_object('submission_id', sub.id, 'score', given,
                                                    'passing_score', mark, 'passed', passed));
     IF passed THEN
         INSERT INTO public.lesson_progress (enrollment_id, lesson_id, user_id, course_id, status)
@@ -845,7 +955,7 @@ BEGIN
     WHERE co.id = sub.course_id AND l.id = sub.lesson_id;
     PERFORM private.notify(sub.user_id, 'assignment_graded', jsonb_build_object(
         'submission_id', sub.id, 'course_title', c.title, 'course_slug', c.slug, 'lesson_id', sub.lesson_id,
-        'lesson_title', c.lesson_title, 'score', p_score, 'passing_score', mark, 'passed', passed),
+        'lesson_title', c.lesson_title, 'score', given, 'passing_score', mark, 'passed', passed),
         format('graded:%s:%s', sub.id, extract(epoch FROM now())));
     RETURN passed;
 END
@@ -870,8 +980,10 @@ CREATE FUNCTION public.discussion_author_names(p_course_id uuid, p_ids uuid[])
 RETURNS TABLE (user_id uuid, display_name text, is_teacher boolean)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     WITH allowed AS (
-        SELECT p_course_id = ANY (rls.comment_course_ids()) OR p_course_id = ANY (rls.qa_course_ids())
-               OR rls.is_admin() AS ok
+        SELECT p_course_id = ANY (rls.comment_course_ids()) OR rls.is_admin() AS comments,
+               p_course_id = ANY (rls.qa_course_ids()) OR rls.is_admin() AS qa,
+               CASE WHEN rls.is_admin() THEN '{}'::uuid[] ELSE rls.locked_lesson_ids() END AS locked,
+               CASE WHEN rls.is_admin() THEN '{}'::uuid[] ELSE rls.locked_question_ids() END AS locked_questions
     ), teachers AS (
         SELECT c.instructor_id AS id FROM public.courses c WHERE c.id = p_course_id
         UNION SELECT ci.instructor_id FROM public.course_instructors ci WHERE ci.course_id = p_course_id
@@ -885,10 +997,16 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_te
     FROM allowed, public.users u
     CROSS JOIN LATERAL (SELECT btrim(regexp_replace(u.full_name, '\s+', ' ', 'g')) AS name) n
     LEFT JOIN teachers t ON t.id = u.id
-    WHERE allowed.ok AND u.id = ANY (p_ids[1:200])
-      AND (EXISTS (SELECT 1 FROM public.lesson_comments x WHERE x.author_id = u.id AND x.course_id = p_course_id)
-           OR EXISTS (SELECT 1 FROM public.course_questions x WHERE x.author_id = u.id AND x.course_id = p_course_id)
-           OR EXISTS (SELECT 1 FROM public.question_answers x WHERE x.author_id = u.id AND x.course_id = p_course_id))
+    WHERE u.id = ANY (p_ids[1:200])
+      AND ((allowed.comments
+            AND EXISTS (SELECT 1 FROM public.lesson_comments x WHERE x.author_id = u.id AND x.course_id = p_course_id
+                        AND x.lesson_id <> ALL (allowed.locked)))
+           OR (allowed.qa
+               AND (EXISTS (SELECT 1 FROM public.course_questions x WHERE x.author_id = u.id
+                            AND x.course_id = p_course_id
+                            AND (x.lesson_id IS NULL OR x.lesson_id <> ALL (allowed.locked)))
+                    OR EXISTS (SELECT 1 FROM public.question_answers x WHERE x.author_id = u.id
+                               AND x.course_id = p_course_id AND x.question_id <> ALL (allowed.locked_questions)))))
 $$;
 
 -- Checker of this migration's kept counts, in verify_denormalized_figures' shape.
@@ -1228,18 +1346,21 @@ GRANT SELECT ON public.assignment_submissions TO authenticated;
 GRANT SELECT, INSERT (comment_id, question_id, reason, details), UPDATE (resolved_at), DELETE
     ON public.discussion_reports TO authenticated;
 
-REVOKE ALL ON FUNCTION rls.comment_course_ids(), rls.qa_course_ids(),
+REVOKE ALL ON FUNCTION rls.comment_course_ids(), rls.qa_course_ids(), rls.locked_lesson_ids(),
+    rls.locked_question_ids(),
     public.engagement_score(integer, integer, bigint, numeric, integer, numeric, integer, integer, integer, integer),
     public.participation_figures(uuid, uuid), private.count_participation(uuid, uuid, text, integer),
     private.guard_lesson_comment(), private.guard_course_question(), private.guard_question_answer(),
     private.stamp_discussion_report(), private.track_comment(), private.track_question(),
     private.track_answer(), private.track_submission(), private.track_discussion_reports(),
     private.notify_question(), private.notify_answer(),
+    private.notify_student_managers(uuid, uuid, text, jsonb, text, boolean),
     public.submit_assignment(uuid, text, text), public.grade_assignment(uuid, numeric, text),
     public.unanswered_questions_count(), private.verify_discussion_figures(),
     public.discussion_author_names(uuid, uuid[]), private.rebuild_discussion_figures(uuid)
 FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
-GRANT EXECUTE ON FUNCTION rls.comment_course_ids(), rls.qa_course_ids(),
+GRANT EXECUTE ON FUNCTION rls.comment_course_ids(), rls.qa_course_ids(), rls.locked_lesson_ids(),
+    rls.locked_question_ids(),
     public.submit_assignment(uuid, text, text), public.grade_assignment(uuid, numeric, text),
     public.unanswered_questions_count(), public.discussion_author_names(uuid, uuid[])
 TO authenticated;

@@ -242,8 +242,12 @@ def test_submissions_grades_completion_and_engagement(w):
     kinds = [r["event_type"] for r in db.rows("SELECT event_type FROM notifications WHERE user_id = %s",
                                               (u["s2"],))]
     assert kinds.count("assignment_graded") == 2
-    assert db.value("SELECT count(*) FROM notifications WHERE user_id = %s AND event_type = 'new_submission'",
-                    (u["owner"],)) == 2
+    # one hand-in notice per submission (the hand-in again refreshed it), to every teacher who manages
+    # the students (the owner and co_grade), not to a co-instructor who only views content
+    handed = lambda who: db.rows("SELECT payload FROM notifications WHERE user_id = %s "
+                                 "AND event_type = 'new_submission'", (u[who],))
+    assert [len(handed(x)) for x in ("owner", "co_grade", "co_view")] == [1, 1, 0]
+    assert handed("owner")[0]["payload"]["resubmitted"] is True
     assert mismatches(db) == []
     assert db.rows("SELECT * FROM private.verify_discussion_figures()") == []
 
@@ -443,3 +447,117 @@ def test_concurrent_posting_answering_grading_and_a_lesson_added_keep_every_figu
     assert database.value("SELECT reply_count FROM lesson_comments WHERE id = %s", (thread,)) == len(students)
     assert database.value("SELECT answer_count FROM course_questions WHERE id = %s", (shared,)) >= len(students)
     assert mismatches(database) == [] and database.rows("SELECT * FROM private.verify_discussion_figures()") == []
+
+
+# --- review fixes (issue 19's second pass) ----------------------------------------------------------
+
+def test_a_student_cannot_complete_an_assignment_only_a_passing_grade_does(w):
+    """complete_lesson refuses an assignment lesson (assignment_completed_by_grade); a text lesson
+    still completes by the student's hand."""
+    c = w["course"]
+    assert as_(w, "s2", "SELECT complete_lesson(%s)", (c.lessons[1],)) == "23514"
+    with w["db"].attempt(Actor.user(w["u"]["s2"])) as cur:
+        with pytest.raises(psycopg2.Error) as refused:
+            cur.execute("SELECT complete_lesson(%s)", (c.lessons[1],))
+    assert refused.value.diag.constraint_name == "assignment_completed_by_grade"
+    assert as_(w, "s2", "SELECT complete_lesson(%s)", (c.lessons[0],)) != "23514"
+
+
+def test_a_locked_lesson_s_comments_questions_answers_and_names_stay_hidden_until_it_opens(w):
+    """Drip: a student reads no comment, question or answer of a lesson not released to them (nor its
+    authors' names); teachers read them; the course-wide questions stay readable."""
+    db, c, u = w["db"], w["course"], w["u"]
+    locked = c.lessons[2]
+    hint = keep(w, "owner", COMMENT, (c.id, locked, None, "Answer key hint"))
+    q = keep(w, "s1", QUESTION, (c.id, locked, "About the video?", ""))
+    keep(w, "owner", ANSWER, (q, c.id, "The key is 42"))
+    general = keep(w, "s1", QUESTION, (c.id, None, "About the whole course?", ""))
+    db.value("UPDATE courses SET drip_content = true, drip_schedule = %s WHERE id = %s RETURNING id",
+             (json.dumps({str(locked): 30}), c.id))
+    try:
+        assert as_(w, "s2", "SELECT id FROM course_lessons WHERE id = %s", (locked,)) == []
+        assert as_(w, "s2", "SELECT id FROM lesson_comments WHERE id = %s", (hint,)) == []
+        assert as_(w, "s2", "SELECT id FROM course_questions WHERE id = %s", (q,)) == []
+        assert as_(w, "s2", "SELECT id FROM question_answers WHERE question_id = %s", (q,)) == []
+        assert n(as_(w, "s2", "SELECT id FROM course_questions WHERE id = %s", (general,))) == 1
+        for teacher in ("owner", "co_view"):
+            assert n(as_(w, teacher, "SELECT id FROM lesson_comments WHERE id = %s", (hint,))) == 1
+            assert n(as_(w, teacher, "SELECT id FROM question_answers WHERE question_id = %s", (q,))) == 1
+        lone = gen_user(db, "student", name="Lone Writer")
+        enroll(db, lone, c.id)
+        db.value("UPDATE courses SET drip_content = false WHERE id = %s RETURNING id", (c.id,))
+        keep_as = Actor.user(lone)
+        with db.act(keep_as) as cur:
+            cur.execute(COMMENT, (c.id, locked, None, "Only here"))
+        db.value("UPDATE courses SET drip_content = true WHERE id = %s RETURNING id", (c.id,))
+        names = lambda who: as_(w, who, "SELECT user_id FROM discussion_author_names(%s, %s::uuid[])",
+                                (c.id, [str(lone)]))
+        assert names("s2") == [] and n(names("owner")) == 1
+    finally:
+        db.value("UPDATE courses SET drip_content = false, drip_schedule = '{}' WHERE id = %s RETURNING id", (c.id,))
+    assert n(as_(w, "s2", "SELECT id FROM lesson_comments WHERE id = %s", (hint,))) == 1
+
+
+def test_a_new_question_tells_every_teacher_who_manages_students_and_questions_are_limited(w):
+    db, c, u = w["db"], w["course"], w["u"]
+    asker = gen_user(db, "student", name="Busy Asker")
+    enroll(db, asker, c.id)
+    told = lambda who: db.value("SELECT count(*) FROM notifications n JOIN course_questions q "
+                                "ON q.id = (n.payload ->> 'question_id')::uuid WHERE n.user_id = %s "
+                                "AND n.event_type = 'new_question' AND q.author_id = %s", (u[who], asker))
+    codes = []
+    for i in range(12):
+        try:
+            with db.act(Actor.user(asker)) as cur:
+                cur.execute(QUESTION, (c.id, None, f"Question number {i}", ""))
+            codes.append("ok")
+        except psycopg2.Error as exc:
+            codes.append(exc.diag.constraint_name)
+    assert codes == ["ok"] * 10 + ["question_rate_limit"] * 2
+    assert [told(x) for x in ("owner", "co_grade", "co_view")] == [10, 10, 0]
+
+
+def test_nobody_answers_a_hidden_question(w):
+    db, c = w["db"], w["course"]
+    q = keep(w, "s1", QUESTION, (c.id, None, "Soon hidden", ""))
+    db.value("UPDATE course_questions SET is_visible = false WHERE id = %s RETURNING id", (q,))
+    for who in ("s2", "owner", "s1"):
+        assert as_(w, who, ANSWER, (q, c.id, "Still answering")) == "42501", who
+
+
+def test_grading_checks_the_student_the_grader_and_the_lesson_and_rounds_as_stored(w):
+    """A cancelled student's work is not graded; an assignment turned into text is not graded;
+    69.999 is stored 70.00 and passes a mark of 70."""
+    db, c, u = w["db"], w["course"], w["u"]
+    quitter = gen_user(db, "student", name="Quit Ter")
+    e_q = enroll(db, quitter, c.id)
+    with db.act(Actor.user(quitter)) as cur:
+        cur.execute("SELECT submit_assignment(%s, 'w', NULL) AS id", (c.lessons[1],))
+        sub_q = cur.fetchone()["id"]
+        cur.execute("UPDATE course_enrollments SET status = 'cancelled' WHERE id = %s", (e_q,))
+    with db.attempt(Actor.user(u["co_grade"])) as cur:
+        with pytest.raises(psycopg2.Error) as refused:
+            cur.execute("SELECT grade_assignment(%s, 100, 'x')", (sub_q,))
+    assert refused.value.diag.constraint_name == "grade_not_active_student"
+
+    rounder = gen_user(db, "student", name="Round Er")
+    e_r = enroll(db, rounder, c.id)
+    with db.act(Actor.user(rounder)) as cur:
+        cur.execute("SELECT submit_assignment(%s, 'w', NULL) AS id", (c.lessons[1],))
+        sub_r = cur.fetchone()["id"]
+    db.value("UPDATE course_lessons SET passing_score = 70 WHERE id = %s RETURNING id", (c.lessons[1],))
+    try:
+        db.value("UPDATE course_lessons SET content_type = 'text' WHERE id = %s RETURNING id", (c.lessons[1],))
+        with db.attempt(Actor.user(u["co_grade"])) as cur:
+            with pytest.raises(psycopg2.Error) as refused:
+                cur.execute("SELECT grade_assignment(%s, 90, 'x')", (sub_r,))
+        assert refused.value.diag.constraint_name == "not_an_assignment"
+        db.value("UPDATE course_lessons SET content_type = 'assignment' WHERE id = %s RETURNING id", (c.lessons[1],))
+        assert keep(w, "co_grade", "SELECT grade_assignment(%s, %s, 'ok')", (sub_r, Decimal("69.999"))) is True
+        assert db.value("SELECT score FROM assignment_submissions WHERE id = %s", (sub_r,)) == Decimal("70.00")
+        assert db.value("SELECT status FROM lesson_progress WHERE enrollment_id = %s AND lesson_id = %s",
+                        (e_r, c.lessons[1])) == "completed"
+    finally:
+        db.value("UPDATE course_lessons SET passing_score = 60, content_type = 'assignment' WHERE id = %s "
+                 "RETURNING id", (c.lessons[1],))
+    assert mismatches(db) == [] and db.rows("SELECT * FROM private.verify_discussion_figures()") == []
