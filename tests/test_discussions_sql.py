@@ -449,6 +449,60 @@ def test_concurrent_posting_answering_grading_and_a_lesson_added_keep_every_figu
     assert mismatches(database) == [] and database.rows("SELECT * FROM private.verify_discussion_figures()") == []
 
 
+@pytest.mark.parametrize("what", ["submit", "grade"])
+def test_handing_in_or_grading_while_the_lesson_is_deleted_never_deadlocks(database, what):
+    """delete_lesson locks the lesson, then (the recount) every enrollment of the course; handing in
+    and grading take the lesson first too, so one waits for the other: the deletion goes through
+    and the hand-in (or grade) is refused as gone, never a deadlock (40P01)."""
+    import threading
+
+    from tests.support import set_context
+    owner, student = gen_user(database, "instructor"), gen_user(database)
+    course = gen_course(database, owner, lessons=("text", "assignment"))
+    enroll(database, student, course.id)
+    lesson = course.lessons[1]
+    with database.act(Actor.user(student)) as cur:
+        cur.execute("SELECT submit_assignment(%s, 'w', NULL) AS id", (lesson,))
+        sub = cur.fetchone()["id"]
+    deleter, worker = database.connect_app(), database.connect_app()
+    errors = []
+    try:
+        cur2 = deleter.cursor()
+        set_context(cur2, Actor.user(owner))
+        cur2.execute("SELECT 1 FROM course_lessons WHERE id = %s FOR UPDATE", (lesson,))  # the deletion's first lock
+
+        def act():
+            try:
+                with worker, worker.cursor() as cur:
+                    if what == "submit":
+                        set_context(cur, Actor.user(student))
+                        cur.execute("SELECT submit_assignment(%s, 'again', NULL)", (lesson,))
+                    else:
+                        set_context(cur, Actor.user(owner))
+                        cur.execute("SELECT grade_assignment(%s, 90, 'ok')", (sub,))
+            except psycopg2.Error as exc:
+                errors.append((exc.pgcode, exc.diag.constraint_name))
+
+        pid = worker.get_backend_pid()
+        thread = threading.Thread(target=act)
+        thread.start()
+        for _ in range(100000):   # until it waits on a lock (pg_locks: granted false)
+            if database.value("SELECT count(*) FROM pg_locks WHERE pid = %s AND NOT granted", (pid,)):
+                break
+            assert thread.is_alive(), errors   # it must wait for the lesson, not finish or fail first
+        else:
+            raise AssertionError("the hand-in never waited for the lesson")
+        cur2.execute("SELECT delete_lesson(%s)", (lesson,))
+        deleter.commit()
+        thread.join()
+    finally:
+        deleter.close()
+        worker.close()
+    assert errors == [("42501", "lesson_not_found" if what == "submit" else "submission_not_found")]
+    assert database.value("SELECT count(*) FROM course_lessons WHERE id = %s", (lesson,)) == 0
+    assert mismatches(database) == [] and database.rows("SELECT * FROM private.verify_discussion_figures()") == []
+
+
 # --- review fixes (issue 19's second pass) ----------------------------------------------------------
 
 def test_a_student_cannot_complete_an_assignment_only_a_passing_grade_does(w):
