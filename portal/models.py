@@ -1138,6 +1138,7 @@ class LessonComment(BaseModel):
     reply_count = IntegerField()
     created_at = DateTimeTZField()
     edited_at = DateTimeTZField(null=True)
+    deleted_at = DateTimeTZField(null=True)
 
     class Meta:
         table_name = "lesson_comments"

@@ -86,6 +86,7 @@ CREATE TABLE public.lesson_comments (
     reply_count       integer NOT NULL DEFAULT 0 CHECK (reply_count >= 0),
     created_at        timestamptz NOT NULL DEFAULT now(),
     edited_at         timestamptz,
+    deleted_at        timestamptz,   -- a thread's first comment deleted by its author: blanked, its replies kept
     FOREIGN KEY (lesson_id, course_id) REFERENCES public.course_lessons (id, course_id) ON DELETE CASCADE,
     UNIQUE (id, lesson_id),
     FOREIGN KEY (parent_id, lesson_id) REFERENCES public.lesson_comments (id, lesson_id) ON DELETE CASCADE,
@@ -376,7 +377,7 @@ BEGIN
     END IF;
     IF public.api_caller() THEN
         IF NEW.body IS DISTINCT FROM OLD.body THEN
-            IF OLD.author_id IS DISTINCT FROM (SELECT auth.uid()) THEN
+            IF OLD.author_id IS DISTINCT FROM (SELECT auth.uid()) OR OLD.deleted_at IS NOT NULL THEN
                 RAISE EXCEPTION 'only its author edits a comment'
                     USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'not_permitted';
             END IF;
@@ -398,6 +399,26 @@ END
 $$;
 CREATE TRIGGER guard_lesson_comment BEFORE INSERT OR UPDATE ON public.lesson_comments
     FOR EACH ROW EXECUTE FUNCTION private.guard_lesson_comment();
+
+-- Deleting a thread's first comment that has replies (a DELETE statement of its own, by its author
+-- or an admin; pg_trigger_depth() = 1) blanks it instead: "[deleted]", the author no longer shown
+-- (deleted_at), the thread kept, so classmates' replies, their points, and replies under report
+-- or hidden (with their reports) are never destroyed with it. The cascades (a lesson or an account
+-- deleted: depth 2) delete as before.
+CREATE FUNCTION private.keep_replied_thread() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    IF pg_trigger_depth() = 1 AND OLD.parent_id IS NULL
+       AND EXISTS (SELECT 1 FROM public.lesson_comments r WHERE r.parent_id = OLD.id) THEN
+        UPDATE public.lesson_comments SET body = '[deleted]', deleted_at = coalesce(deleted_at, now())
+        WHERE id = OLD.id;
+        RETURN NULL;
+    END IF;
+    RETURN OLD;
+END
+$$;
+CREATE TRIGGER keep_replied_thread BEFORE DELETE ON public.lesson_comments
+    FOR EACH ROW EXECUTE FUNCTION private.keep_replied_thread();
 
 -- Questions: the author edits within the window and accepts an answer; only
 -- an admin hides or shows.
@@ -1351,6 +1372,7 @@ REVOKE ALL ON FUNCTION rls.comment_course_ids(), rls.qa_course_ids(), rls.locked
     public.engagement_score(integer, integer, bigint, numeric, integer, numeric, integer, integer, integer, integer),
     public.participation_figures(uuid, uuid), private.count_participation(uuid, uuid, text, integer),
     private.guard_lesson_comment(), private.guard_course_question(), private.guard_question_answer(),
+    private.keep_replied_thread(),
     private.stamp_discussion_report(), private.track_comment(), private.track_question(),
     private.track_answer(), private.track_submission(), private.track_discussion_reports(),
     private.notify_question(), private.notify_answer(),

@@ -158,9 +158,10 @@ def test_only_an_admin_hides(w, posts):
     assert as_(w, "admin", "UPDATE lesson_comments SET is_visible = false WHERE id = %s", (posts["top"],)) == 1
 
 
-@pytest.mark.parametrize("who, expected", [("s1", 1), ("s2", 0), ("owner", 0), ("admin", 1)])
+@pytest.mark.parametrize("who, expected", [("owner", 1), ("s1", 0), ("s2", 0), ("admin", 1)])
 def test_who_deletes_a_comment(w, posts, who, expected):
-    assert as_(w, who, "DELETE FROM lesson_comments WHERE id = %s", (posts["top"],)) == expected
+    """A reply (a thread's first comment with replies is blanked instead: see below)."""
+    assert as_(w, who, "DELETE FROM lesson_comments WHERE id = %s", (posts["reply"],)) == expected
 
 
 @pytest.mark.parametrize("who, expected", [("s2", 1), ("owner", "42501"), ("outsider", "42501")])
@@ -614,4 +615,31 @@ def test_grading_checks_the_student_the_grader_and_the_lesson_and_rounds_as_stor
     finally:
         db.value("UPDATE course_lessons SET passing_score = 60, content_type = 'assignment' WHERE id = %s "
                  "RETURNING id", (c.lessons[1],))
+    assert mismatches(db) == [] and db.rows("SELECT * FROM private.verify_discussion_figures()") == []
+
+
+def test_deleting_a_replied_comment_blanks_it_and_keeps_the_thread_reports_and_points(w):
+    """The author deletes their thread's first comment: it becomes "[deleted]" (deleted_at), and its
+    replies (a classmate's reported one, a hidden one) stay with their reports and their points; a
+    comment without replies is deleted outright; the blanked one cannot be edited back."""
+    db, c, e = w["db"], w["course"], w["e"]
+    top = keep(w, "s1", COMMENT, (c.id, c.lessons[0], None, "Thread to delete"))
+    reported = keep(w, "s2", COMMENT, (c.id, c.lessons[0], top, "A reply someone reports"))
+    hidden = keep(w, "s2", COMMENT, (c.id, c.lessons[0], top, "A reply a moderator hides"))
+    keep(w, "owner", "INSERT INTO discussion_reports (comment_id, reason) VALUES (%s, 'spam') RETURNING id", (reported,))
+    keep(w, "admin", "UPDATE lesson_comments SET is_visible = false WHERE id = %s", (hidden,))
+    points = lambda who: db.rows("SELECT comment_count, engagement_score FROM student_progress "
+                                 "WHERE enrollment_id = %s", (e[who],))[0]
+    before = points("s2")
+    assert as_(w, "s1", "DELETE FROM lesson_comments WHERE id = %s", (top,)) == 0
+    keep(w, "s1", "DELETE FROM lesson_comments WHERE id = %s", (top,))
+    row = db.rows("SELECT body, deleted_at, reply_count FROM lesson_comments WHERE id = %s", (top,))[0]
+    assert row["body"] == "[deleted]" and row["deleted_at"] is not None and row["reply_count"] == 2
+    assert db.value("SELECT count(*) FROM lesson_comments WHERE id IN (%s, %s)", (reported, hidden)) == 2
+    assert db.value("SELECT count(*) FROM discussion_reports WHERE comment_id = %s", (reported,)) == 1
+    assert points("s2") == before
+    assert as_(w, "s1", "UPDATE lesson_comments SET body = 'Back again' WHERE id = %s", (top,)) == "42501"
+    alone = keep(w, "s1", COMMENT, (c.id, c.lessons[0], None, "No replies"))
+    keep(w, "s1", "DELETE FROM lesson_comments WHERE id = %s", (alone,))
+    assert db.value("SELECT count(*) FROM lesson_comments WHERE id = %s", (alone,)) == 0
     assert mismatches(db) == [] and db.rows("SELECT * FROM private.verify_discussion_figures()") == []

@@ -89,7 +89,8 @@ def names(course_id, ids) -> dict:
 
 _COMMENT_COLUMNS = (LessonComment.id, LessonComment.author.alias("author_id"), LessonComment.parent.alias("parent_id"),
                     LessonComment.body, LessonComment.is_visible, LessonComment.reply_count,
-                    LessonComment.created_at, LessonComment.edited_at)
+                    LessonComment.created_at, LessonComment.edited_at, LessonComment.deleted_at,
+                    LessonComment.open_report_count)
 
 
 def comments(view: View, s: Scope, me) -> Page:
@@ -112,15 +113,19 @@ def comments(view: View, s: Scope, me) -> Page:
     window = datetime.now(timezone.utc) - timedelta(minutes=EDIT_MINUTES)
     for row in [*page.rows, *(x for r in page.rows for x in r["replies"])]:
         row["author"], row["by_teacher"] = who.get(row["author_id"], ("Someone", False))
-        row["mine"] = row["author_id"] == me
+        if row["deleted_at"]:   # blanked by its author: the replies stay, the author is not shown
+            row["author"], row["by_teacher"] = "Deleted comment", False
+        row["mine"] = row["author_id"] == me and not row["deleted_at"]
         row["editable"] = row["mine"] and row["created_at"] > window
+        # the author deletes their own while it is visible and not under report (the policy)
+        row["deletable"] = row["mine"] and row["is_visible"] and not row["open_report_count"]
     return page
 
 
 def comment(comment_id) -> dict | None:
     """One comment the caller reads, with its lesson and course."""
     return (LessonComment.select(*_COMMENT_COLUMNS, LessonComment.lesson.alias("lesson_id"),
-                                 LessonComment.course.alias("course_id"), LessonComment.open_report_count)
+                                 LessonComment.course.alias("course_id"))
             .where(LessonComment.id == comment_id).dicts().first())
 
 
@@ -135,9 +140,15 @@ def edit_comment(comment_id, body: str) -> int:
     return LessonComment.update(body=body).where(LessonComment.id == comment_id).execute()
 
 
-def delete_comment(comment_id) -> int:
-    """The caller's own comment (the policy: visible and not under report; admins any)."""
-    return LessonComment.delete().where(LessonComment.id == comment_id).execute()
+def delete_comment(comment_id) -> str | None:
+    """The caller's own comment (the policy: visible and not under report; admins any): "deleted",
+    "blanked" (a thread's first comment with replies: 022 keeps the thread, the text gone), or None
+    (refused: under report or hidden)."""
+    if LessonComment.delete().where(LessonComment.id == comment_id).execute():
+        return "deleted"
+    blanked = (LessonComment.select().where((LessonComment.id == comment_id) & LessonComment.deleted_at.is_null(False))
+               .exists())
+    return "blanked" if blanked else None
 
 
 def report(*, comment_id=None, question_id=None, reason: str, details: str | None) -> None:

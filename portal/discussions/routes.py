@@ -149,11 +149,17 @@ def delete_comment(comment_id):
     row, s = _own_comment(comment_id)
     if row["author_id"] != current_user.id:
         abort(404)
+    if row["deleted_at"]:
+        abort(404)   # already blanked
     if request.method == "GET":
         return render("discussions/delete_comment.html", comment=row, s=s, back=lesson_url(s, "#comments"))
-    if not queries.delete_comment(comment_id):
+    done = queries.delete_comment(comment_id)
+    if done is None:
         return notify(redirect_to(lesson_url(s, "#comments")),
                       "This comment is being looked at by a moderator, so it stays for now.", "error")
+    if done == "blanked":
+        return notify(redirect_to(lesson_url(s, "#comments")),
+                      "Your comment is deleted; the replies to it stay, under “[deleted]”.")
     return notify(redirect_to(lesson_url(s, "#comments")), "Your comment is deleted.")
 
 
