@@ -396,3 +396,49 @@ def test_each_notice_is_written_once_to_the_right_person(world, course, posts):
                                               "('new_question', 'new_submission', 'question_answered')")]
     assert payloads and not any(key in p for p in payloads for key in ("student_name", "by_name"))
     assert any(p.get("by_teacher") is True for p in payloads)
+
+
+# --- review fixes (issue 19's second pass) ----------------------------------------------------------
+
+@pytest.mark.parametrize("score", ["NaN", "sNaN", "Infinity", "-Infinity", "nan"])
+def test_a_non_finite_score_is_a_422_not_a_500(world, course, posts, score):
+    got = send(world, "co_manage", f"/discussions/submissions/{posts['submission']}",
+               {"score": score, "feedback": "Kept"})
+    assert got.status_code == 422 and "A score from 0 to 100." in text(got) and "Kept" in text(got)
+
+
+def test_deleting_a_replied_comment_keeps_the_thread_as_deleted(world, course, posts):
+    db, lesson = world.database, course.lessons[0]
+    assert send(world, "student", f"/discussions/lessons/{lesson}/comments", {"body": "Soon gone"}).status_code == 303
+    top = db.value("SELECT id FROM lesson_comments WHERE body = 'Soon gone'")
+    assert send(world, "owner", f"/discussions/lessons/{lesson}/comments",
+                {"body": "A teacher's reply", "parent": str(top)}).status_code == 303
+    done = send(world, "student", f"/discussions/comments/{top}/delete", {})
+    assert done.status_code == 303
+    page = text(world.clients["student"].get(f"/discussions/lessons/{lesson}/comments"))
+    assert "replies to it stay" in page and "Soon gone" not in page and "[deleted]" in page and "A teacher&#39;s reply" in page
+    assert f'/discussions/comments/{top}/delete"' not in page
+    assert world.clients["student"].get(f"/discussions/comments/{top}/delete").status_code == 404
+
+
+def test_no_delete_link_on_ones_own_reported_or_hidden_comment(world, course, posts):
+    db, lesson = world.database, course.lessons[0]
+    assert send(world, "student", f"/discussions/lessons/{lesson}/comments", {"body": "Reported one"}).status_code == 303
+    mine = db.value("SELECT id FROM lesson_comments WHERE body = 'Reported one'")
+    assert send(world, "owner", f"/discussions/comments/{mine}/report", {"reason": "spam"}).status_code == 303
+    page = text(world.clients["student"].get(f"/discussions/lessons/{lesson}/comments"))
+    assert f'id="comment-{mine}"' in page and f'/discussions/comments/{mine}/delete"' not in page
+
+
+def test_a_locked_lesson_s_question_is_not_listed_nor_shown_to_the_student(world, course, posts):
+    db = world.database
+    db.value("UPDATE courses SET drip_content = true, drip_schedule = %s WHERE id = %s RETURNING id",
+             ('{"%s": 30}' % course.lessons[0], course.id))
+    try:
+        listing = text(world.clients["student"].get(f"/discussions/courses/{course.id}/questions"))
+        assert "Where do I start?" not in listing
+        assert world.clients["student"].get(f"/discussions/questions/{posts['question']}").status_code == 404
+        assert "Where do I start?" in text(world.clients["owner"].get(f"/discussions/courses/{course.id}/questions"))
+    finally:
+        db.value("UPDATE courses SET drip_content = false, drip_schedule = '{}' WHERE id = %s RETURNING id",
+                 (course.id,))
