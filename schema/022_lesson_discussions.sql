@@ -709,6 +709,96 @@ $$;
 CREATE TRIGGER notify_answer AFTER INSERT ON public.question_answers
     FOR EACH ROW EXECUTE FUNCTION private.notify_answer();
 
+-- 6b. the audit trail of moderation (016's pattern) ----------------------------------------------
+-- A comment, question or answer hidden or shown again, or deleted (by its author or an admin; not
+-- with its lesson, question or course, whose own deletion says it); a report on one dismissed
+-- (resolved while the post stays visible), resolved by hiding the post, re-dated, reopened or
+-- deleted (not with its post). Posts carry their course's scope; reports none (who reported and
+-- why stays with moderation: admins alone read those rows), as 016's review reports.
+CREATE FUNCTION private.audit_discussion_post() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    kind constant text := CASE TG_TABLE_NAME WHEN 'lesson_comments' THEN 'comment'
+                                             WHEN 'course_questions' THEN 'question' ELSE 'answer' END;
+    entity constant text := CASE TG_TABLE_NAME WHEN 'lesson_comments' THEN 'lesson_comment'
+                                               WHEN 'course_questions' THEN 'course_question' ELSE 'question_answer' END;
+    c record;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        SELECT organization_id, instructor_id INTO c FROM public.courses WHERE id = OLD.course_id;
+        IF NOT FOUND
+           OR (kind = 'comment' AND NOT EXISTS (SELECT 1 FROM public.course_lessons l
+                                                WHERE l.id = (to_jsonb(OLD) ->> 'lesson_id')::uuid))
+           OR (kind = 'answer' AND NOT EXISTS (SELECT 1 FROM public.course_questions q
+                                               WHERE q.id = (to_jsonb(OLD) ->> 'question_id')::uuid)) THEN
+            RETURN NULL;
+        END IF;
+        PERFORM private.audit(kind || '.deleted', entity, OLD.id,
+            jsonb_build_object('is_visible', OLD.is_visible, 'author_id', OLD.author_id),
+            NULL, c.organization_id, OLD.course_id, NULL, c.instructor_id);
+        RETURN NULL;
+    END IF;
+    SELECT organization_id, instructor_id INTO c FROM public.courses WHERE id = NEW.course_id;
+    PERFORM private.audit(CASE WHEN NEW.is_visible THEN kind || '.restored' ELSE kind || '.hidden' END,
+        entity, NEW.id, jsonb_build_object('is_visible', OLD.is_visible),
+        jsonb_build_object('is_visible', NEW.is_visible), c.organization_id, NEW.course_id, NULL, c.instructor_id);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER audit_lesson_comment AFTER UPDATE OF is_visible ON public.lesson_comments
+    FOR EACH ROW WHEN (OLD.is_visible IS DISTINCT FROM NEW.is_visible)
+    EXECUTE FUNCTION private.audit_discussion_post();
+CREATE TRIGGER audit_lesson_comment_deleted AFTER DELETE ON public.lesson_comments
+    FOR EACH ROW EXECUTE FUNCTION private.audit_discussion_post();
+CREATE TRIGGER audit_course_question AFTER UPDATE OF is_visible ON public.course_questions
+    FOR EACH ROW WHEN (OLD.is_visible IS DISTINCT FROM NEW.is_visible)
+    EXECUTE FUNCTION private.audit_discussion_post();
+CREATE TRIGGER audit_course_question_deleted AFTER DELETE ON public.course_questions
+    FOR EACH ROW EXECUTE FUNCTION private.audit_discussion_post();
+CREATE TRIGGER audit_question_answer AFTER UPDATE OF is_visible ON public.question_answers
+    FOR EACH ROW WHEN (OLD.is_visible IS DISTINCT FROM NEW.is_visible)
+    EXECUTE FUNCTION private.audit_discussion_post();
+CREATE TRIGGER audit_question_answer_deleted AFTER DELETE ON public.question_answers
+    FOR EACH ROW EXECUTE FUNCTION private.audit_discussion_post();
+
+CREATE FUNCTION private.audit_discussion_report() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    r public.discussion_reports;
+    visible boolean;
+BEGIN
+    r := CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+    SELECT x.is_visible INTO visible FROM (
+        SELECT c.is_visible FROM public.lesson_comments c WHERE c.id = r.comment_id
+        UNION ALL SELECT q.is_visible FROM public.course_questions q WHERE q.id = r.question_id) x;
+    IF TG_OP = 'DELETE' THEN
+        IF FOUND THEN   -- not with its post (the post's deletion says it)
+            PERFORM private.audit('discussion_report.deleted', 'discussion_report', OLD.id,
+                jsonb_build_object('comment_id', OLD.comment_id, 'question_id', OLD.question_id,
+                                   'reason', OLD.reason, 'resolved_at', OLD.resolved_at),
+                NULL, NULL, NULL, NULL, NULL);
+        END IF;
+        RETURN NULL;
+    END IF;
+    PERFORM private.audit(
+        CASE WHEN NEW.resolved_at IS NULL THEN 'discussion_report.reopened'
+             WHEN OLD.resolved_at IS NOT NULL THEN 'discussion_report.redated'
+             WHEN visible THEN 'discussion_report.dismissed'
+             ELSE 'discussion_report.resolved' END,
+        'discussion_report', NEW.id,
+        jsonb_build_object('resolved_at', OLD.resolved_at, 'resolved_by', OLD.resolved_by),
+        jsonb_build_object('resolved_at', NEW.resolved_at, 'resolved_by', NEW.resolved_by,
+                           'comment_id', NEW.comment_id, 'question_id', NEW.question_id, 'reason', NEW.reason),
+        NULL, NULL, NULL, NULL);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER audit_discussion_report AFTER UPDATE OF resolved_at ON public.discussion_reports
+    FOR EACH ROW WHEN (OLD.resolved_at IS DISTINCT FROM NEW.resolved_at)
+    EXECUTE FUNCTION private.audit_discussion_report();
+CREATE TRIGGER audit_discussion_report_deleted AFTER DELETE ON public.discussion_reports
+    FOR EACH ROW EXECUTE FUNCTION private.audit_discussion_report();
+
 -- 7. reading policies ------------------------------------------------------------------------------
 ALTER TABLE public.lesson_comments ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.lesson_comments FORCE ROW LEVEL SECURITY;
@@ -1372,7 +1462,7 @@ REVOKE ALL ON FUNCTION rls.comment_course_ids(), rls.qa_course_ids(), rls.locked
     public.engagement_score(integer, integer, bigint, numeric, integer, numeric, integer, integer, integer, integer),
     public.participation_figures(uuid, uuid), private.count_participation(uuid, uuid, text, integer),
     private.guard_lesson_comment(), private.guard_course_question(), private.guard_question_answer(),
-    private.keep_replied_thread(),
+    private.keep_replied_thread(), private.audit_discussion_post(), private.audit_discussion_report(),
     private.stamp_discussion_report(), private.track_comment(), private.track_question(),
     private.track_answer(), private.track_submission(), private.track_discussion_reports(),
     private.notify_question(), private.notify_answer(),
