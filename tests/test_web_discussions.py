@@ -442,3 +442,22 @@ def test_a_locked_lesson_s_question_is_not_listed_nor_shown_to_the_student(world
     finally:
         db.value("UPDATE courses SET drip_content = false, drip_schedule = '{}' WHERE id = %s RETURNING id",
                  (course.id,))
+
+
+def test_hiding_and_dismissing_a_post_ask_first_with_htmx(world, course, admin):
+    """hx-confirm only asks on an htmx request: the queue's hide and dismiss forms post with htmx
+    (the answer an HX-Redirect back to the queue) after asking."""
+    import re
+    client, token = admin
+    db, lesson = world.database, course.lessons[0]
+    send(world, "student", f"/discussions/lessons/{lesson}/comments", {"body": "Reported for the confirm"})
+    cid = db.value("SELECT id FROM lesson_comments WHERE body = 'Reported for the confirm'")
+    assert send(world, "owner", f"/discussions/comments/{cid}/report", {"reason": "spam"}).status_code == 303
+    queue = client.get("/admin/moderation/?status=discussion").get_data(as_text=True)
+    for action, asks in (("hide", "Hide this comment?"), ("dismiss", "Dismiss the open reports on this comment?")):
+        url = f"/admin/moderation/posts/comment/{cid}/{action}"
+        form = re.search(rf'<form method="post" action="{url}"[^>]*>', queue)
+        assert form and f'hx-post="{url}"' in form.group(0) and f'hx-confirm="{asks}' in form.group(0), action
+    done = client.post(f"/admin/moderation/posts/comment/{cid}/dismiss", data={"csrf_token": token},
+                       headers={"HX-Request": "true"})
+    assert done.status_code == 204 and done.headers["HX-Redirect"].startswith("/admin/moderation/")
