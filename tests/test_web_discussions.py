@@ -461,3 +461,16 @@ def test_hiding_and_dismissing_a_post_ask_first_with_htmx(world, course, admin):
     done = client.post(f"/admin/moderation/posts/comment/{cid}/dismiss", data={"csrf_token": token},
                        headers={"HX-Request": "true"})
     assert done.status_code == 204 and done.headers["HX-Redirect"].startswith("/admin/moderation/")
+
+
+def test_a_graded_link_only_hand_in_still_shows_its_link(world):
+    db = world.database
+    c = world.course(modules=(("assignment",),), title="Link Course")
+    enroll(db, world.users["student"], c.id)
+    lesson = c.lessons[0]
+    assert send(world, "student", f"/discussions/lessons/{lesson}/submission",
+                {"body": "", "link_url": "https://example.test/repo"}).status_code == 303
+    sub = db.value("SELECT id FROM assignment_submissions WHERE lesson_id = %s", (lesson,))
+    assert send(world, "owner", f"/discussions/submissions/{sub}", {"score": "90", "feedback": ""}).status_code == 303
+    page = text(world.clients["student"].get(lesson_page(world, c, lesson)))
+    assert "Grade: 90%" in page and 'href="https://example.test/repo"' in page
