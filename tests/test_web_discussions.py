@@ -474,3 +474,16 @@ def test_a_graded_link_only_hand_in_still_shows_its_link(world):
     assert send(world, "owner", f"/discussions/submissions/{sub}", {"score": "90", "feedback": ""}).status_code == 303
     page = text(world.clients["student"].get(lesson_page(world, c, lesson)))
     assert "Grade: 90%" in page and 'href="https://example.test/repo"' in page
+
+
+def test_an_empty_reply_shows_its_error_in_that_threads_reply_form(world, course, posts):
+    lesson = course.lessons[0]
+    got = send(world, "student", f"/discussions/lessons/{lesson}/comments",
+               {"body": "   ", "parent": str(posts["comment"])})
+    assert got.status_code == 422
+    page = text(got)
+    top = page.split('class="discussion__form"', 1)[1].split("</form>", 1)[0]
+    assert 'name="parent"' not in top and "Write your comment first." not in top   # the top form stays a comment
+    reply = page.split(f'id="reply-{posts["comment"]}"', 1)[0].rsplit("<details", 1)[1]
+    assert reply.startswith(' class="comment__reply" open')
+    assert f'id="reply-{posts["comment"]}-error">Write your comment first.' in page

@@ -107,8 +107,11 @@ def comments(lesson_id):
 def _comments_section(s, form, status, message):
     page = queries.comments(queries.COMMENTS.read({}), s, current_user.id).link(
         "discussions.comments", lesson_id=s.lesson_id)
+    # a refused reply shows its error in that thread's reply form (kept open), the top form stays blank
+    reply_form = form if status != 200 and form.parent.data else None
+    top_form = forms.CommentForm(formdata=None) if reply_form else form
     response = render("discussions/comments.html", "discussions/_comments.html", status=status, s=s,
-                      comments=page, comment_form=form, back=lesson_url(s))
+                      comments=page, comment_form=top_form, reply_form=reply_form, back=lesson_url(s))
     return notify(response, message, "success" if status == 200 else "error") if is_partial() else response
 
 
