@@ -487,3 +487,42 @@ def test_an_empty_reply_shows_its_error_in_that_threads_reply_form(world, course
     reply = page.split(f'id="reply-{posts["comment"]}"', 1)[0].rsplit("<details", 1)[1]
     assert reply.startswith(' class="comment__reply" open')
     assert f'id="reply-{posts["comment"]}-error">Write your comment first.' in page
+
+
+def test_each_thread_shows_its_first_replies_and_links_to_the_rest(world, course, posts, monkeypatch):
+    from portal.discussions import queries
+    monkeypatch.setattr(queries, "REPLIES_SHOWN", 2)
+    db, lesson = world.database, course.lessons[0]
+    assert send(world, "student", f"/discussions/lessons/{lesson}/comments", {"body": "Busy thread"}).status_code == 303
+    top = db.value("SELECT id FROM lesson_comments WHERE body = 'Busy thread'")
+    for i in range(3):
+        assert send(world, "owner", f"/discussions/lessons/{lesson}/comments",
+                    {"body": f"Reply number {i}", "parent": str(top)}).status_code == 303
+    page = text(world.clients["student"].get(f"/discussions/lessons/{lesson}/comments"))
+    assert "Reply number 1" in page and "Reply number 2" not in page
+    more = f"/discussions/lessons/{lesson}/comments?thread={top}"
+    assert f'href="{more}"' in page and "Show all 3 replies" in page
+    thread = text(world.clients["student"].get(more))
+    assert "Reply number 2" in thread and "Show all 3 replies" not in thread
+
+
+def test_a_course_wide_question_links_back_to_the_course_questions(world, course):
+    got = send(world, "student", f"/discussions/courses/{course.id}/questions", {"title": "Course wide?", "body": ""})
+    assert got.status_code == 303
+    page = text(world.clients["student"].get(got.headers["Location"]))
+    assert f'<a href="/discussions/courses/{course.id}/questions">Back to the course&#39;s questions</a>' in page
+
+
+def test_the_inbox_names_its_askers_in_one_statement(world, course):
+    from tests.web import QueryCounter
+    for i in range(3):
+        send(world, "student", f"/discussions/lessons/{course.lessons[0]}/questions", {"title": f"Open one {i}?"})
+    with QueryCounter() as few:
+        one_page = text(world.clients["owner"].get("/discussions/inbox"))
+    for i in range(3):
+        send(world, "student", f"/discussions/lessons/{course.lessons[0]}/questions", {"title": f"Open two {i}?"})
+    with QueryCounter() as more:
+        page = text(world.clients["owner"].get("/discussions/inbox"))
+    assert "Open one 0?" in one_page and "Open two 2?" in page
+    assert "A student" not in page   # every asker named (the fallback otherwise)
+    assert more.count == few.count   # three more rows, no more statements

@@ -30,7 +30,8 @@ INBOX = Spec(filters=(Choice("course", "Course", open=True, any_label="All your 
              page_size=20, keyset=True)
 GRADING = Spec(filters=(Choice("course", "Course", open=True, any_label="All your courses", max_length=36),),
                page_size=20, keyset=True)
-REPLIES_MAX = 200            # replies read for one page of threads (newest threads rarely have more)
+REPLIES_SHOWN = 20          # replies shown under each thread of a page; the rest on the thread's own view
+THREAD_REPLIES = 500        # replies on one thread's own view (?thread=)
 
 
 def _in(field, function: str):
@@ -93,21 +94,29 @@ _COMMENT_COLUMNS = (LessonComment.id, LessonComment.author.alias("author_id"), L
                     LessonComment.open_report_count)
 
 
-def comments(view: View, s: Scope, me) -> Page:
-    """One page of the lesson's threads (newest first), each with its replies (oldest first)."""
-    query = (LessonComment.select(*_COMMENT_COLUMNS)
-             .where((LessonComment.lesson == s.lesson_id) & LessonComment.parent.is_null()).dicts())
+def comments(view: View, s: Scope, me, thread=None) -> Page:
+    """One page of the lesson's threads (newest first), each with its first replies (oldest first);
+    with ``thread``, that thread alone with up to THREAD_REPLIES replies."""
+    condition = (LessonComment.lesson == s.lesson_id) & LessonComment.parent.is_null()
+    if thread is not None:
+        condition &= LessonComment.id == thread
+    query = LessonComment.select(*_COMMENT_COLUMNS).where(condition).dicts()
     page = keyset_page(view, query, ((LessonComment.created_at, "created_at"), (LessonComment.id, "id")),
                        descending=True, matching=0)
     threads = {row["id"]: row for row in page.rows}
     for row in page.rows:
         row["replies"] = []
     if threads:
-        replies = (LessonComment.select(*_COMMENT_COLUMNS)
-                   .where(LessonComment.parent.in_(list(threads)))
-                   .order_by(LessonComment.created_at, LessonComment.id).limit(REPLIES_MAX).dicts())
-        for reply in replies:
-            threads[reply["parent_id"]]["replies"].append(reply)
+        # each thread's first replies (a lateral read per thread on idx_lesson_comments_parent)
+        replies = database.execute_sql(
+            "SELECT r.id FROM unnest(%s::uuid[]) AS t(id) CROSS JOIN LATERAL ("
+            " SELECT x.id FROM lesson_comments x WHERE x.parent_id = t.id"
+            " ORDER BY x.created_at, x.id LIMIT %s) r",
+            ([str(t) for t in threads], THREAD_REPLIES if thread is not None else REPLIES_SHOWN)).fetchall()
+        if replies:
+            for reply in (LessonComment.select(*_COMMENT_COLUMNS).where(LessonComment.id.in_([r[0] for r in replies]))
+                          .order_by(LessonComment.created_at, LessonComment.id).dicts()):
+                threads[reply["parent_id"]]["replies"].append(reply)
     everyone = [r["author_id"] for r in page.rows] + [x["author_id"] for r in page.rows for x in r["replies"]]
     who = names(s.course_id, everyone)
     window = datetime.now(timezone.utc) - timedelta(minutes=EDIT_MINUTES)
@@ -303,8 +312,18 @@ def inbox(view: View) -> Page:
              .where(condition).dicts())
     page = keyset_page(view, query, ((CourseQuestion.created_at, "created_at"), (CourseQuestion.id, "id")),
                        descending=False, matching=0, courses=courses)
+    # one statement for the page (the names are per course: one lateral call per course on it)
+    who = {}
+    if page.rows:
+        pairs = sorted({(str(r["course_id"]), str(r["author_id"])) for r in page.rows})
+        cursor = database.execute_sql(
+            "SELECT p.course_id, n.user_id, n.display_name FROM (SELECT c AS course_id, array_agg(a) AS ids "
+            "FROM unnest(%s::uuid[], %s::uuid[]) AS x(c, a) GROUP BY c) p "
+            "CROSS JOIN LATERAL discussion_author_names(p.course_id, p.ids) n",
+            ([c for c, _ in pairs], [a for _, a in pairs]))
+        who = {(course, user): name for course, user, name in cursor.fetchall()}
     for row in page.rows:
-        row["author"] = names(row["course_id"], [row["author_id"]]).get(row["author_id"], ("A student",))[0]
+        row["author"] = who.get((row["course_id"], row["author_id"]), "A student")
     return page
 
 

@@ -78,7 +78,8 @@ def comments(lesson_id):
     if not s.comments:
         abort(404)
     if request.method == "GET":
-        page = queries.comments(queries.COMMENTS.read(request.args), s, current_user.id).link(
+        thread = queries.as_uuid(request.args.get("thread"))
+        page = queries.comments(queries.COMMENTS.read(request.args), s, current_user.id, thread=thread).link(
             "discussions.comments", lesson_id=s.lesson_id)
         return render("discussions/comments.html", "discussions/_comment_list.html", s=s, comments=page,
                       comment_form=forms.CommentForm(formdata=None), back=lesson_url(s))
@@ -273,7 +274,7 @@ def _question_page(q, form, status=200):
     if current_user.role == "instructor":
         back = url_for("discussions.inbox")
     return render("discussions/question.html", status=status, q=q, answers=rows, form=form, back=back,
-                  asker=q["author_id"] == current_user.id)
+                  back_to_lesson=s is not None, asker=q["author_id"] == current_user.id)
 
 
 @bp.route("/questions/<uuid:question_id>", methods=["GET"])
