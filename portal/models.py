@@ -1172,6 +1172,8 @@ class QuestionAnswer(BaseModel):
     author = fk(User, "author_id", "answers_given")
     body = TextField()
     is_visible = BooleanField()
+    open_report_count = IntegerField()
+    first_open_report_at = DateTimeTZField(null=True)
     created_at = DateTimeTZField()
     edited_at = DateTimeTZField(null=True)
 
@@ -1205,6 +1207,7 @@ class DiscussionReport(BaseModel):
     id = uuid_pk()
     comment = fk(LessonComment, "comment_id", "reports", null=True)
     question = fk(CourseQuestion, "question_id", "reports", null=True)
+    answer = fk(QuestionAnswer, "answer_id", "reports", null=True)
     reporter = fk(User, "reporter_id", "discussion_reports")
     reason = EnumField("discussion_report_reason", DISCUSSION_REPORT_REASONS)
     details = TextField(null=True)

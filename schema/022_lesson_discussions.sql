@@ -144,14 +144,20 @@ CREATE TABLE public.question_answers (
     author_id   uuid NOT NULL DEFAULT (auth.uid()) REFERENCES public.users (id) ON DELETE CASCADE,
     body        text NOT NULL,
     is_visible  boolean NOT NULL DEFAULT true,
+    open_report_count integer NOT NULL DEFAULT 0 CHECK (open_report_count >= 0),
+    first_open_report_at timestamptz,
     created_at  timestamptz NOT NULL DEFAULT now(),
     edited_at   timestamptz,
     FOREIGN KEY (question_id, course_id) REFERENCES public.course_questions (id, course_id) ON DELETE CASCADE,
     UNIQUE (id, question_id),
-    CONSTRAINT question_answer_body CHECK (char_length(body) <= 5000 AND body ~ '\S')
+    CONSTRAINT question_answer_body CHECK (char_length(body) <= 5000 AND body ~ '\S'),
+    CONSTRAINT question_answer_reports_dated CHECK ((open_report_count = 0) = (first_open_report_at IS NULL))
 );
 CREATE INDEX idx_question_answers_question ON public.question_answers (question_id, created_at, id);
 CREATE INDEX idx_question_answers_author ON public.question_answers (author_id, course_id);
+CREATE INDEX idx_question_answers_reported ON public.question_answers (first_open_report_at, id)
+    WHERE open_report_count > 0;
+CREATE INDEX idx_question_answers_hidden ON public.question_answers (created_at DESC, id DESC) WHERE NOT is_visible;
 -- The accepted answer goes with its answer; that it is one of the question's own is the guard's.
 ALTER TABLE public.course_questions
     ADD CONSTRAINT course_question_accepted_answer FOREIGN KEY (accepted_answer_id)
@@ -200,19 +206,22 @@ CREATE TABLE public.discussion_reports (
     id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     comment_id  uuid REFERENCES public.lesson_comments (id) ON DELETE CASCADE,
     question_id uuid REFERENCES public.course_questions (id) ON DELETE CASCADE,
+    answer_id   uuid REFERENCES public.question_answers (id) ON DELETE CASCADE,
     reporter_id uuid NOT NULL DEFAULT (auth.uid()) REFERENCES public.users (id) ON DELETE CASCADE,
     reason      public.discussion_report_reason NOT NULL,
     details     text CHECK (char_length(details) <= 1000),
     resolved_at timestamptz,
     resolved_by uuid REFERENCES public.users (id) ON DELETE SET NULL,
     created_at  timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT discussion_report_one_subject CHECK (num_nonnulls(comment_id, question_id) = 1),
+    CONSTRAINT discussion_report_one_subject CHECK (num_nonnulls(comment_id, question_id, answer_id) = 1),
     CONSTRAINT discussion_report_other_says_why CHECK (reason <> 'other' OR btrim(coalesce(details, '')) <> ''),
     UNIQUE (comment_id, reporter_id),
-    UNIQUE (question_id, reporter_id)
+    UNIQUE (question_id, reporter_id),
+    UNIQUE (answer_id, reporter_id)
 );
 CREATE INDEX idx_discussion_reports_comment ON public.discussion_reports (comment_id) WHERE comment_id IS NOT NULL;
 CREATE INDEX idx_discussion_reports_question ON public.discussion_reports (question_id) WHERE question_id IS NOT NULL;
+CREATE INDEX idx_discussion_reports_answer ON public.discussion_reports (answer_id) WHERE answer_id IS NOT NULL;
 CREATE INDEX idx_discussion_reports_reporter ON public.discussion_reports (reporter_id);
 
 -- 3. kept figures ------------------------------------------------------------------------------
@@ -607,6 +616,13 @@ BEGIN
                     ELSE (SELECT min(x.created_at) FROM public.discussion_reports x
                           WHERE x.comment_id = OLD.comment_id AND x.resolved_at IS NULL AND x.id <> OLD.id) END
             WHERE c.id = OLD.comment_id;
+        ELSIF OLD.answer_id IS NOT NULL THEN
+            UPDATE public.question_answers a
+            SET open_report_count = a.open_report_count - 1,
+                first_open_report_at = CASE WHEN a.open_report_count = 1 THEN NULL
+                    ELSE (SELECT min(x.created_at) FROM public.discussion_reports x
+                          WHERE x.answer_id = OLD.answer_id AND x.resolved_at IS NULL AND x.id <> OLD.id) END
+            WHERE a.id = OLD.answer_id;
         ELSE
             UPDATE public.course_questions q
             SET open_report_count = q.open_report_count - 1,
@@ -621,6 +637,11 @@ BEGIN
             SET open_report_count = open_report_count + 1,
                 first_open_report_at = LEAST(first_open_report_at, NEW.created_at)
             WHERE id = NEW.comment_id;
+        ELSIF NEW.answer_id IS NOT NULL THEN
+            UPDATE public.question_answers
+            SET open_report_count = open_report_count + 1,
+                first_open_report_at = LEAST(first_open_report_at, NEW.created_at)
+            WHERE id = NEW.answer_id;
         ELSE
             UPDATE public.course_questions
             SET open_report_count = open_report_count + 1,
@@ -770,12 +791,13 @@ BEGIN
     r := CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
     SELECT x.is_visible INTO visible FROM (
         SELECT c.is_visible FROM public.lesson_comments c WHERE c.id = r.comment_id
-        UNION ALL SELECT q.is_visible FROM public.course_questions q WHERE q.id = r.question_id) x;
+        UNION ALL SELECT q.is_visible FROM public.course_questions q WHERE q.id = r.question_id
+        UNION ALL SELECT a.is_visible FROM public.question_answers a WHERE a.id = r.answer_id) x;
     IF TG_OP = 'DELETE' THEN
         IF FOUND THEN   -- not with its post (the post's deletion says it)
             PERFORM private.audit('discussion_report.deleted', 'discussion_report', OLD.id,
                 jsonb_build_object('comment_id', OLD.comment_id, 'question_id', OLD.question_id,
-                                   'reason', OLD.reason, 'resolved_at', OLD.resolved_at),
+                                   'answer_id', OLD.answer_id, 'reason', OLD.reason, 'resolved_at', OLD.resolved_at),
                 NULL, NULL, NULL, NULL, NULL);
         END IF;
         RETURN NULL;
@@ -788,7 +810,8 @@ BEGIN
         'discussion_report', NEW.id,
         jsonb_build_object('resolved_at', OLD.resolved_at, 'resolved_by', OLD.resolved_by),
         jsonb_build_object('resolved_at', NEW.resolved_at, 'resolved_by', NEW.resolved_by,
-                           'comment_id', NEW.comment_id, 'question_id', NEW.question_id, 'reason', NEW.reason),
+                           'comment_id', NEW.comment_id, 'question_id', NEW.question_id,
+                           'answer_id', NEW.answer_id, 'reason', NEW.reason),
         NULL, NULL, NULL, NULL);
     RETURN NULL;
 END
@@ -878,8 +901,10 @@ CREATE POLICY question_answers_update ON public.question_answers FOR UPDATE TO a
            OR (SELECT rls.is_admin()))
     WITH CHECK ((author_id = (SELECT rls.uid()) AND course_id = ANY ((SELECT rls.qa_course_ids())::uuid[]))
                 OR (SELECT rls.is_admin()));
+-- The author deletes their own unless it is hidden or under report (as comments and questions).
 CREATE POLICY question_answers_delete ON public.question_answers FOR DELETE TO authenticated
-    USING ((author_id = (SELECT rls.uid()) AND course_id = ANY ((SELECT rls.qa_course_ids())::uuid[]))
+    USING ((author_id = (SELECT rls.uid()) AND is_visible AND open_report_count = 0
+            AND course_id = ANY ((SELECT rls.qa_course_ids())::uuid[]))
            OR (SELECT rls.is_admin()));
 
 -- Submissions: the student their own, the course's teachers who read its
@@ -900,7 +925,9 @@ CREATE POLICY discussion_reports_create ON public.discussion_reports FOR INSERT 
                 AND (EXISTS (SELECT 1 FROM public.lesson_comments c
                              WHERE c.id = discussion_reports.comment_id AND c.author_id <> (SELECT rls.uid()))
                      OR EXISTS (SELECT 1 FROM public.course_questions q
-                                WHERE q.id = discussion_reports.question_id AND q.author_id <> (SELECT rls.uid()))));
+                                WHERE q.id = discussion_reports.question_id AND q.author_id <> (SELECT rls.uid()))
+                     OR EXISTS (SELECT 1 FROM public.question_answers a
+                                WHERE a.id = discussion_reports.answer_id AND a.author_id <> (SELECT rls.uid()))));
 CREATE POLICY discussion_reports_update ON public.discussion_reports FOR UPDATE TO authenticated
     USING ((SELECT rls.is_admin())) WITH CHECK ((SELECT rls.is_admin()));
 CREATE POLICY discussion_reports_delete ON public.discussion_reports FOR DELETE TO authenticated
@@ -1200,6 +1227,14 @@ BEGIN
           WHERE q2.course_id = ANY (mine)) x
     WHERE q.id = x.id AND (q.open_report_count, q.first_open_report_at) IS DISTINCT FROM (coalesce(x.n, 0), x.first);
     GET DIAGNOSTICS n = ROW_COUNT; fixed := fixed + n;
+    UPDATE public.question_answers a SET open_report_count = coalesce(x.n, 0), first_open_report_at = x.first
+    FROM (SELECT a2.id, r.n, r.first FROM public.question_answers a2
+          LEFT JOIN (SELECT answer_id, count(*)::integer AS n, min(created_at) AS first
+                     FROM public.discussion_reports WHERE resolved_at IS NULL AND answer_id IS NOT NULL
+                     GROUP BY answer_id) r ON r.answer_id = a2.id
+          WHERE a2.course_id = ANY (mine)) x
+    WHERE a.id = x.id AND (a.open_report_count, a.first_open_report_at) IS DISTINCT FROM (coalesce(x.n, 0), x.first);
+    GET DIAGNOSTICS n = ROW_COUNT; fixed := fixed + n;
     UPDATE public.courses c SET unanswered_question_count = x.n
     FROM (SELECT c2.id, (SELECT count(*)::integer FROM public.course_questions q
                          WHERE q.course_id = c2.id AND q.is_visible AND q.answer_count = 0) AS n
@@ -1454,7 +1489,7 @@ GRANT SELECT, INSERT (course_id, lesson_id, title, body), UPDATE (title, body, a
 GRANT SELECT, INSERT (question_id, course_id, body), UPDATE (body, is_visible), DELETE
     ON public.question_answers TO authenticated;
 GRANT SELECT ON public.assignment_submissions TO authenticated;
-GRANT SELECT, INSERT (comment_id, question_id, reason, details), UPDATE (resolved_at), DELETE
+GRANT SELECT, INSERT (comment_id, question_id, answer_id, reason, details), UPDATE (resolved_at), DELETE
     ON public.discussion_reports TO authenticated;
 
 REVOKE ALL ON FUNCTION rls.comment_course_ids(), rls.qa_course_ids(), rls.locked_lesson_ids(),

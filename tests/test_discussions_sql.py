@@ -643,3 +643,21 @@ def test_deleting_a_replied_comment_blanks_it_and_keeps_the_thread_reports_and_p
     keep(w, "s1", "DELETE FROM lesson_comments WHERE id = %s", (alone,))
     assert db.value("SELECT count(*) FROM lesson_comments WHERE id = %s", (alone,)) == 0
     assert mismatches(db) == [] and db.rows("SELECT * FROM private.verify_discussion_figures()") == []
+
+
+def test_answers_are_reportable_and_a_hidden_or_reported_answer_stays(w, posts):
+    db, c = w["db"], w["course"]
+    a = keep(w, "s2", ANSWER, (posts["question"], c.id, "An answer to report"))
+    assert as_(w, "s2", "INSERT INTO discussion_reports (answer_id, reason) VALUES (%s, 'spam')", (a,)) == "42501"
+    assert as_(w, "outsider", "INSERT INTO discussion_reports (answer_id, reason) VALUES (%s, 'spam')", (a,)) == "42501"
+    assert as_(w, "s1", "INSERT INTO discussion_reports (answer_id, question_id, reason) VALUES (%s, %s, 'spam')",
+               (a, posts["question"])) == "23514"   # one subject
+    report = keep(w, "s1", "INSERT INTO discussion_reports (answer_id, reason) VALUES (%s, 'spam') RETURNING id", (a,))
+    assert db.value("SELECT open_report_count FROM question_answers WHERE id = %s", (a,)) == 1
+    assert as_(w, "s2", "DELETE FROM question_answers WHERE id = %s", (a,)) == 0    # under report: stays
+    keep(w, "admin", "UPDATE question_answers SET is_visible = false WHERE id = %s", (a,))
+    keep(w, "admin", "UPDATE discussion_reports SET resolved_at = now() WHERE id = %s", (report,))
+    assert db.value("SELECT open_report_count FROM question_answers WHERE id = %s", (a,)) == 0
+    assert as_(w, "s2", "DELETE FROM question_answers WHERE id = %s", (a,)) == 0    # hidden: stays
+    assert db.value("SELECT action FROM audit_log WHERE entity_id = %s", (report,)) == "discussion_report.resolved"
+    assert db.rows("SELECT * FROM private.verify_discussion_figures()") == []

@@ -22,14 +22,15 @@ RULES = {
     "/discussions/questions/<uuid:question_id>/answers",
     "/discussions/questions/<uuid:question_id>/accept",
     "/discussions/questions/<uuid:question_id>/report",
+    "/discussions/answers/<uuid:answer_id>/report",
     "/discussions/lessons/<uuid:lesson_id>/submission",
     "/discussions/inbox",
     "/discussions/grading",
     "/discussions/submissions/<uuid:submission_id>",
     # the admin's moderation queue (portal/moderation): reported comments and questions
-    "/admin/moderation/posts/<any(comment, question):kind>/<uuid:post_id>/hide",
-    "/admin/moderation/posts/<any(comment, question):kind>/<uuid:post_id>/dismiss",
-    "/admin/moderation/posts/<any(comment, question):kind>/<uuid:post_id>/restore",
+    "/admin/moderation/posts/<any(comment, question, answer):kind>/<uuid:post_id>/hide",
+    "/admin/moderation/posts/<any(comment, question, answer):kind>/<uuid:post_id>/dismiss",
+    "/admin/moderation/posts/<any(comment, question, answer):kind>/<uuid:post_id>/restore",
 }
 TEACHERS = ("owner", "co_view", "co_edit", "co_manage", "co_revenue", "co_respond", "co_none")
 STRANGERS = ("other_instructor", "other_student")
@@ -77,6 +78,7 @@ def paths(course, ids):
         "question": f"/discussions/questions/{ids['question']}",
         "course_questions": f"/discussions/courses/{course.id}/questions",
         "report_comment": f"/discussions/comments/{ids['comment']}/report",
+        "report_answer": f"/discussions/answers/{ids['answer']}/report",
         "inbox": "/discussions/inbox",
         "grading": "/discussions/grading",
         "submission": f"/discussions/submissions/{ids['submission']}",
@@ -89,6 +91,7 @@ GETS = {
     "questions": {"student": 200, "teacher": 404, "stranger": 404, **{t: 200 for t in LESSON_READERS}},
     "question": {"student": 200, "teacher": 200, "stranger": 404},
     "course_questions": {"student": 200, "teacher": 200, "stranger": 404},
+    "report_answer": {"student": 200, "teacher": 200, "stranger": 404, "owner": 404},   # the owner wrote it
     "inbox": {"student": 404, "teacher": 200, "other_instructor": 200, "other_student": 404},
     "grading": {"student": 404, "teacher": 200, "other_instructor": 200, "other_student": 404},
     # read by the teachers who read the course's students (view_content or manage_students)
@@ -526,3 +529,20 @@ def test_the_inbox_names_its_askers_in_one_statement(world, course):
     assert "Open one 0?" in one_page and "Open two 2?" in page
     assert "A student" not in page   # every asker named (the fallback otherwise)
     assert more.count == few.count   # three more rows, no more statements
+
+
+def test_an_answer_is_reported_moderated_and_its_author_cannot_delete_it_then(world, course, posts, admin):
+    client, token = admin
+    db, answer = world.database, posts["answer"]
+    page = text(world.clients["student"].get(f"/discussions/questions/{posts['question']}"))
+    assert f'href="/discussions/answers/{answer}/report"' in page
+    assert send(world, "student", f"/discussions/answers/{answer}/report", {"reason": "off_topic"}).status_code == 303
+    assert db.value("SELECT open_report_count FROM question_answers WHERE id = %s", (answer,)) == 1
+    queue = client.get("/admin/moderation/?status=discussion").get_data(as_text=True)
+    assert f'id="post-{answer}"' in queue and "Answer to: Where do I start?" in queue
+    assert client.post(f"/admin/moderation/posts/answer/{answer}/hide", data={"csrf_token": token}).status_code == 303
+    assert db.value("SELECT NOT is_visible AND open_report_count = 0 FROM question_answers WHERE id = %s", (answer,))
+    hidden = client.get("/admin/moderation/?status=discussion_hidden").get_data(as_text=True)
+    assert f'id="post-{answer}"' in hidden
+    assert client.post(f"/admin/moderation/posts/answer/{answer}/restore", data={"csrf_token": token}).status_code == 303
+    assert db.value("SELECT is_visible FROM question_answers WHERE id = %s", (answer,))

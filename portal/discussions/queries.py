@@ -160,14 +160,16 @@ def delete_comment(comment_id) -> str | None:
     return "blanked" if blanked else None
 
 
-def report(*, comment_id=None, question_id=None, reason: str, details: str | None) -> None:
-    DiscussionReport.insert(comment=comment_id, question=question_id, reason=reason,
+def report(*, comment_id=None, question_id=None, answer_id=None, reason: str, details: str | None) -> None:
+    DiscussionReport.insert(comment=comment_id, question=question_id, answer=answer_id, reason=reason,
                             details=details or None).execute()
 
 
-def reported(*, comment_id=None, question_id=None, me) -> bool:
+def reported(*, comment_id=None, question_id=None, answer_id=None, me) -> bool:
     """Whether the caller has reported this already (their own reports are theirs to read)."""
-    condition = (DiscussionReport.comment == comment_id) if comment_id else (DiscussionReport.question == question_id)
+    condition = ((DiscussionReport.comment == comment_id) if comment_id
+                 else (DiscussionReport.answer == answer_id) if answer_id
+                 else (DiscussionReport.question == question_id))
     return DiscussionReport.select().where(condition & (DiscussionReport.reporter == me)).exists()
 
 
@@ -235,6 +237,13 @@ def question(question_id) -> dict | None:
             .join(Course, on=(Course.id == CourseQuestion.course))
             .join(CourseLesson, JOIN.LEFT_OUTER, on=(CourseLesson.id == CourseQuestion.lesson))
             .where(CourseQuestion.id == question_id).dicts().first())
+
+
+def answer_row(answer_id) -> dict | None:
+    """One answer the caller reads, with its question's id."""
+    return (QuestionAnswer.select(QuestionAnswer.id, QuestionAnswer.author.alias("author_id"), QuestionAnswer.body,
+                                  QuestionAnswer.question.alias("question_id"))
+            .where(QuestionAnswer.id == answer_id).dicts().first())
 
 
 def answers(q: dict, me) -> list[dict]:

@@ -167,17 +167,17 @@ def delete_comment(comment_id):
     return notify(redirect_to(lesson_url(s, "#comments")), "Your comment is deleted.")
 
 
-def _report(target: dict, *, comment_id=None, question_id=None, back: str):
+def _report(target: dict, *, comment_id=None, question_id=None, answer_id=None, back: str):
     form = forms.ReportForm()
     if target["author_id"] == current_user.id:
         abort(404)
     if request.method == "POST" and form.validate_on_submit():
-        if queries.reported(comment_id=comment_id, question_id=question_id, me=current_user.id):
+        if queries.reported(comment_id=comment_id, question_id=question_id, answer_id=answer_id, me=current_user.id):
             return notify(redirect_to(back), "You have already reported this.", "info")
         try:
             with database.atomic():
-                queries.report(comment_id=comment_id, question_id=question_id, reason=form.reason.data,
-                               details=form.details.data)
+                queries.report(comment_id=comment_id, question_id=question_id, answer_id=answer_id,
+                               reason=form.reason.data, details=form.details.data)
         except DatabaseError as exc:
             form.form_errors.append(refusals.message(exc))
         else:
@@ -323,6 +323,15 @@ def accept(question_id):
 def report_question(question_id):
     q = _question(question_id)
     return _report(q, question_id=question_id, back=url_for("discussions.question", question_id=question_id))
+
+
+@bp.route("/answers/<uuid:answer_id>/report", methods=["GET", "POST"])
+@role_required(*PARTICIPANTS)
+def report_answer(answer_id):
+    a = found(queries.answer_row(answer_id))
+    _question(a["question_id"])
+    back = url_for("discussions.question", question_id=a["question_id"]) + f"#answer-{answer_id}"
+    return _report(a, answer_id=answer_id, back=back)
 
 
 # --- assignments -------------------------------------------------------------------------------------
