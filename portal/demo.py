@@ -1091,6 +1091,7 @@ class _Loader:
 
     def study(self):
         self.phase("lessons")
+        handed = []
         for e in self.plan.enrollments:
             if not e.steps:
                 continue
@@ -1103,8 +1104,16 @@ class _Loader:
                     for right in (s.first_score, s.score):
                         if right is not None:
                             cur.execute("SELECT submit_quiz(%s, %s::integer[])", (s.lesson.id, _answers(right)))
-                    if s.status == "completed" and s.lesson.kind != "quiz":
+                    if s.status == "completed" and s.lesson.kind == "assignment":
+                        # a passing grade completes an assignment (022): hand it in, the owner grades
+                        handed.append((e.course.owner, _value(cur, "SELECT submit_assignment(%s, %s, NULL)", (
+                            s.lesson.id, "My work for this assignment, step by step."))))
+                    elif s.status == "completed" and s.lesson.kind != "quiz":
                         cur.execute("SELECT complete_lesson(%s)", (s.lesson.id,))
+            for owner, submission in handed:
+                with self.requests.user(self.ids[owner]) as cur:
+                    cur.execute("SELECT grade_assignment(%s, 90, 'Clear and complete: well done.')", (submission,))
+            handed.clear()
             self.tick()
 
     def leave_and_refund(self):
@@ -1433,8 +1442,26 @@ class _Loader:
                                  WHERE payout_id IS NOT NULL GROUP BY payout_id) q
                            WHERE p.id = q.payout_id AND p.instructor_id = ANY(%s::uuid[])""", (instructors,))
 
+            # 022: a graded hand-in between the lesson's start and its completion (the grade completes it).
+            cur.execute("""UPDATE assignment_submissions s
+                           SET submitted_at = p.started_at + (p.completed_at - p.started_at) / 2,
+                               created_at = p.started_at + (p.completed_at - p.started_at) / 2,
+                               graded_at = p.completed_at
+                           FROM lesson_progress p, courses c
+                           WHERE p.enrollment_id = s.enrollment_id AND p.lesson_id = s.lesson_id
+                             AND p.completed_at IS NOT NULL AND c.id = s.course_id
+                             AND c.instructor_id = ANY(%s::uuid[])""", (instructors,))
+
             # The timeline: each activity at the time of what it records.
             dated = 0
+            cur.execute("""UPDATE student_activity a
+                           SET occurred_at = CASE a.activity_type::text
+                               WHEN 'assignment_submitted' THEN s.submitted_at ELSE s.graded_at END
+                           FROM assignment_submissions s
+                           WHERE s.id = (a.metadata ->> 'submission_id')::uuid
+                             AND a.activity_type::text IN ('assignment_submitted', 'assignment_graded')
+                             AND a.instructor_id = ANY(%s::uuid[])""", (instructors,))
+            dated += cur.rowcount
             cur.execute("""UPDATE student_activity a
                            SET occurred_at = CASE a.activity_type
                                WHEN 'enrolled' THEN e.enrolled_at

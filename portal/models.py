@@ -1176,6 +1176,7 @@ class LessonComment(BaseModel):
     reply_count = IntegerField()
     created_at = DateTimeTZField()
     edited_at = DateTimeTZField(null=True)
+    deleted_at = DateTimeTZField(null=True)
 
     class Meta:
         table_name = "lesson_comments"
@@ -1209,6 +1210,8 @@ class QuestionAnswer(BaseModel):
     author = fk(User, "author_id", "answers_given")
     body = TextField()
     is_visible = BooleanField()
+    open_report_count = IntegerField()
+    first_open_report_at = DateTimeTZField(null=True)
     created_at = DateTimeTZField()
     edited_at = DateTimeTZField(null=True)
 
@@ -1242,6 +1245,7 @@ class DiscussionReport(BaseModel):
     id = uuid_pk()
     comment = fk(LessonComment, "comment_id", "reports", null=True)
     question = fk(CourseQuestion, "question_id", "reports", null=True)
+    answer = fk(QuestionAnswer, "answer_id", "reports", null=True)
     reporter = fk(User, "reporter_id", "discussion_reports")
     reason = EnumField("discussion_report_reason", DISCUSSION_REPORT_REASONS)
     details = TextField(null=True)

@@ -161,6 +161,12 @@ MESSAGES = {
     "discussion_report_other_says_why": "Say what is wrong when you choose “Other”.",
     "discussion_reports_comment_id_reporter_id_key": "You have already reported this.",
     "discussion_reports_question_id_reporter_id_key": "You have already reported this.",
+    "assignment_completed_by_grade": "An assignment is completed when your instructor gives it a passing grade.",
+    "question_rate_limit": "You have asked many questions in this course in the last hour: wait a little before asking another.",
+    "grade_not_active_student": "This student is no longer enrolled in the course, so their work cannot be graded.",
+    "grade_own_submission": "You cannot grade your own work.",
+    "discussion_report_one_subject": "Report one comment, question or answer at a time.",
+    "discussion_reports_answer_id_reporter_id_key": "You have already reported this.",
 }
 
 # What users see when a refusal has no entry above, by SQLSTATE class.

@@ -57,6 +57,20 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_te
            OR c.id = ANY ((SELECT rls.taught_course_ids())::uuid[]))
 $$;
 
+-- The lessons of the caller's drip courses not yet released to them (as a student: a teacher's
+-- courses have none); their comments and questions (and those questions' answers) are not the
+-- caller's to read until the lesson opens. Computed once per statement (lesson_released_for
+-- per lesson of the caller's drip courses only; empty for everyone else).
+CREATE FUNCTION rls.locked_lesson_ids() RETURNS uuid[]
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT coalesce(array_agg(l.id), '{}') FROM public.course_enrollments e
+    JOIN public.courses c ON c.id = e.course_id AND c.drip_content
+    JOIN public.course_lessons l ON l.course_id = c.id
+    WHERE e.user_id = (SELECT rls.uid()) AND e.status IN ('enrolled', 'in_progress', 'completed')
+      AND NOT c.id = ANY ((SELECT rls.taught_course_ids())::uuid[])
+      AND NOT coalesce(public.lesson_released_for(e.id, l.id), false)
+$$;
+
 
 -- 2. tables ------------------------------------------------------------------------------------
 CREATE TABLE public.lesson_comments (
@@ -72,6 +86,7 @@ CREATE TABLE public.lesson_comments (
     reply_count       integer NOT NULL DEFAULT 0 CHECK (reply_count >= 0),
     created_at        timestamptz NOT NULL DEFAULT now(),
     edited_at         timestamptz,
+    deleted_at        timestamptz,   -- a thread's first comment deleted by its author: blanked, its replies kept
     FOREIGN KEY (lesson_id, course_id) REFERENCES public.course_lessons (id, course_id) ON DELETE CASCADE,
     UNIQUE (id, lesson_id),
     FOREIGN KEY (parent_id, lesson_id) REFERENCES public.lesson_comments (id, lesson_id) ON DELETE CASCADE,
@@ -129,14 +144,20 @@ CREATE TABLE public.question_answers (
     author_id   uuid NOT NULL DEFAULT (auth.uid()) REFERENCES public.users (id) ON DELETE CASCADE,
     body        text NOT NULL,
     is_visible  boolean NOT NULL DEFAULT true,
+    open_report_count integer NOT NULL DEFAULT 0 CHECK (open_report_count >= 0),
+    first_open_report_at timestamptz,
     created_at  timestamptz NOT NULL DEFAULT now(),
     edited_at   timestamptz,
     FOREIGN KEY (question_id, course_id) REFERENCES public.course_questions (id, course_id) ON DELETE CASCADE,
     UNIQUE (id, question_id),
-    CONSTRAINT question_answer_body CHECK (char_length(body) <= 5000 AND body ~ '\S')
+    CONSTRAINT question_answer_body CHECK (char_length(body) <= 5000 AND body ~ '\S'),
+    CONSTRAINT question_answer_reports_dated CHECK ((open_report_count = 0) = (first_open_report_at IS NULL))
 );
 CREATE INDEX idx_question_answers_question ON public.question_answers (question_id, created_at, id);
 CREATE INDEX idx_question_answers_author ON public.question_answers (author_id, course_id);
+CREATE INDEX idx_question_answers_reported ON public.question_answers (first_open_report_at, id)
+    WHERE open_report_count > 0;
+CREATE INDEX idx_question_answers_hidden ON public.question_answers (created_at DESC, id DESC) WHERE NOT is_visible;
 -- The accepted answer goes with its answer; that it is one of the question's own is the guard's.
 ALTER TABLE public.course_questions
     ADD CONSTRAINT course_question_accepted_answer FOREIGN KEY (accepted_answer_id)
@@ -185,19 +206,22 @@ CREATE TABLE public.discussion_reports (
     id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     comment_id  uuid REFERENCES public.lesson_comments (id) ON DELETE CASCADE,
     question_id uuid REFERENCES public.course_questions (id) ON DELETE CASCADE,
+    answer_id   uuid REFERENCES public.question_answers (id) ON DELETE CASCADE,
     reporter_id uuid NOT NULL DEFAULT (auth.uid()) REFERENCES public.users (id) ON DELETE CASCADE,
     reason      public.discussion_report_reason NOT NULL,
     details     text CHECK (char_length(details) <= 1000),
     resolved_at timestamptz,
     resolved_by uuid REFERENCES public.users (id) ON DELETE SET NULL,
     created_at  timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT discussion_report_one_subject CHECK (num_nonnulls(comment_id, question_id) = 1),
+    CONSTRAINT discussion_report_one_subject CHECK (num_nonnulls(comment_id, question_id, answer_id) = 1),
     CONSTRAINT discussion_report_other_says_why CHECK (reason <> 'other' OR btrim(coalesce(details, '')) <> ''),
     UNIQUE (comment_id, reporter_id),
-    UNIQUE (question_id, reporter_id)
+    UNIQUE (question_id, reporter_id),
+    UNIQUE (answer_id, reporter_id)
 );
 CREATE INDEX idx_discussion_reports_comment ON public.discussion_reports (comment_id) WHERE comment_id IS NOT NULL;
 CREATE INDEX idx_discussion_reports_question ON public.discussion_reports (question_id) WHERE question_id IS NOT NULL;
+CREATE INDEX idx_discussion_reports_answer ON public.discussion_reports (answer_id) WHERE answer_id IS NOT NULL;
 CREATE INDEX idx_discussion_reports_reporter ON public.discussion_reports (reporter_id);
 
 -- 3. kept figures ------------------------------------------------------------------------------
@@ -362,7 +386,7 @@ BEGIN
     END IF;
     IF public.api_caller() THEN
         IF NEW.body IS DISTINCT FROM OLD.body THEN
-            IF OLD.author_id IS DISTINCT FROM (SELECT auth.uid()) THEN
+            IF OLD.author_id IS DISTINCT FROM (SELECT auth.uid()) OR OLD.deleted_at IS NOT NULL THEN
                 RAISE EXCEPTION 'only its author edits a comment'
                     USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'not_permitted';
             END IF;
@@ -385,11 +409,42 @@ $$;
 CREATE TRIGGER guard_lesson_comment BEFORE INSERT OR UPDATE ON public.lesson_comments
     FOR EACH ROW EXECUTE FUNCTION private.guard_lesson_comment();
 
+-- Deleting a thread's first comment that has replies (a DELETE statement of its own, by its author
+-- or an admin; pg_trigger_depth() = 1) blanks it instead: "[deleted]", the author no longer shown
+-- (deleted_at), the thread kept, so classmates' replies, their points, and replies under report
+-- or hidden (with their reports) are never destroyed with it. The cascades (a lesson or an account
+-- deleted: depth 2) delete as before.
+CREATE FUNCTION private.keep_replied_thread() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    IF pg_trigger_depth() = 1 AND OLD.parent_id IS NULL
+       AND EXISTS (SELECT 1 FROM public.lesson_comments r WHERE r.parent_id = OLD.id) THEN
+        UPDATE public.lesson_comments SET body = '[deleted]', deleted_at = coalesce(deleted_at, now())
+        WHERE id = OLD.id;
+        RETURN NULL;
+    END IF;
+    RETURN OLD;
+END
+$$;
+CREATE TRIGGER keep_replied_thread BEFORE DELETE ON public.lesson_comments
+    FOR EACH ROW EXECUTE FUNCTION private.keep_replied_thread();
+
 -- Questions: the author edits within the window and accepts an answer; only
 -- an admin hides or shows.
 CREATE FUNCTION private.guard_course_question() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
+    IF TG_OP = 'INSERT' THEN
+        -- at most 10 questions an hour per student and course (each tells the course's teachers)
+        IF public.api_caller()
+           AND (SELECT count(*) FROM (SELECT 1 FROM public.course_questions q
+                                      WHERE q.author_id = NEW.author_id AND q.course_id = NEW.course_id
+                                        AND q.created_at > now() - interval '1 hour' LIMIT 10) x) >= 10 THEN
+            RAISE EXCEPTION 'too many questions in an hour'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'question_rate_limit';
+        END IF;
+        RETURN NEW;
+    END IF;
     IF NEW.accepted_answer_id IS DISTINCT FROM OLD.accepted_answer_id AND NEW.accepted_answer_id IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM public.question_answers a
                        WHERE a.id = NEW.accepted_answer_id AND a.question_id = NEW.id) THEN
@@ -418,7 +473,7 @@ BEGIN
     RETURN NEW;
 END
 $$;
-CREATE TRIGGER guard_course_question BEFORE UPDATE ON public.course_questions
+CREATE TRIGGER guard_course_question BEFORE INSERT OR UPDATE ON public.course_questions
     FOR EACH ROW EXECUTE FUNCTION private.guard_course_question();
 
 CREATE FUNCTION private.guard_question_answer() RETURNS trigger
@@ -561,6 +616,13 @@ BEGIN
                     ELSE (SELECT min(x.created_at) FROM public.discussion_reports x
                           WHERE x.comment_id = OLD.comment_id AND x.resolved_at IS NULL AND x.id <> OLD.id) END
             WHERE c.id = OLD.comment_id;
+        ELSIF OLD.answer_id IS NOT NULL THEN
+            UPDATE public.question_answers a
+            SET open_report_count = a.open_report_count - 1,
+                first_open_report_at = CASE WHEN a.open_report_count = 1 THEN NULL
+                    ELSE (SELECT min(x.created_at) FROM public.discussion_reports x
+                          WHERE x.answer_id = OLD.answer_id AND x.resolved_at IS NULL AND x.id <> OLD.id) END
+            WHERE a.id = OLD.answer_id;
         ELSE
             UPDATE public.course_questions q
             SET open_report_count = q.open_report_count - 1,
@@ -575,6 +637,11 @@ BEGIN
             SET open_report_count = open_report_count + 1,
                 first_open_report_at = LEAST(first_open_report_at, NEW.created_at)
             WHERE id = NEW.comment_id;
+        ELSIF NEW.answer_id IS NOT NULL THEN
+            UPDATE public.question_answers
+            SET open_report_count = open_report_count + 1,
+                first_open_report_at = LEAST(first_open_report_at, NEW.created_at)
+            WHERE id = NEW.answer_id;
         ELSE
             UPDATE public.course_questions
             SET open_report_count = open_report_count + 1,
@@ -596,21 +663,43 @@ VALUES ('new_question', 'instructor', 'A student asks a question in your course'
        ('question_answered', 'student', 'Someone answers your question', true, true, 620),
        ('assignment_graded', 'student', 'Your assignment is graded', true, true, 630);
 
--- The teacher told is the course's owner (the one inbox that has the course's notices). The
--- payloads name no person: delete_account (011/014) scrubs the names it knows of from others'
--- notices, and these would otherwise keep a deleted student's name.
+-- The teachers told are the ones who act on the course's students: its owner and every
+-- co-instructor with manage_students (the issue's "the teacher"), never the author; one notice
+-- per key and teacher, and with p_refresh a notice already there is made new again (unread, dated
+-- now) instead of adding another (a hand-in again). The payloads name no person: delete_account
+-- (011/014) scrubs the names it knows of from others' notices, and these would otherwise keep a
+-- deleted student's name.
+CREATE FUNCTION private.notify_student_managers(p_course uuid, p_author uuid, p_event text, p_payload jsonb,
+                                                p_dedup text, p_refresh boolean DEFAULT false) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    t uuid;
+BEGIN
+    FOR t IN SELECT c.instructor_id FROM public.courses c WHERE c.id = p_course
+             UNION SELECT ci.instructor_id FROM public.course_instructors ci
+                   WHERE ci.course_id = p_course
+                     AND coalesce((ci.permissions ->> 'manage_students')::boolean, false)
+             ORDER BY 1
+    LOOP
+        CONTINUE WHEN t IS NOT DISTINCT FROM p_author;
+        IF private.notify(t, p_event, p_payload, p_dedup) IS NULL AND p_refresh THEN
+            UPDATE public.notifications SET payload = p_payload, read_at = NULL, created_at = now()
+            WHERE user_id = t AND event_type = p_event AND dedup_key = p_dedup;
+        END IF;
+    END LOOP;
+END
+$$;
+
 CREATE FUNCTION private.notify_question() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     c record;
 BEGIN
-    SELECT id, title, slug, instructor_id INTO c FROM public.courses WHERE id = NEW.course_id;
-    IF c.instructor_id IS DISTINCT FROM NEW.author_id THEN
-        PERFORM private.notify(c.instructor_id, 'new_question', jsonb_build_object(
-            'question_id', NEW.id, 'course_id', c.id, 'course_title', c.title, 'course_slug', c.slug,
-            'title', NEW.title),
-            format('question:%s', NEW.id));
-    END IF;
+    SELECT id, title, slug INTO c FROM public.courses WHERE id = NEW.course_id;
+    PERFORM private.notify_student_managers(c.id, NEW.author_id, 'new_question', jsonb_build_object(
+        'question_id', NEW.id, 'course_id', c.id, 'course_title', c.title, 'course_slug', c.slug,
+        'title', NEW.title),
+        format('question:%s', NEW.id));
     RETURN NULL;
 END
 $$;
@@ -641,6 +730,98 @@ $$;
 CREATE TRIGGER notify_answer AFTER INSERT ON public.question_answers
     FOR EACH ROW EXECUTE FUNCTION private.notify_answer();
 
+-- 6b. the audit trail of moderation (016's pattern) ----------------------------------------------
+-- A comment, question or answer hidden or shown again, or deleted (by its author or an admin; not
+-- with its lesson, question or course, whose own deletion says it); a report on one dismissed
+-- (resolved while the post stays visible), resolved by hiding the post, re-dated, reopened or
+-- deleted (not with its post). Posts carry their course's scope; reports none (who reported and
+-- why stays with moderation: admins alone read those rows), as 016's review reports.
+CREATE FUNCTION private.audit_discussion_post() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    kind constant text := CASE TG_TABLE_NAME WHEN 'lesson_comments' THEN 'comment'
+                                             WHEN 'course_questions' THEN 'question' ELSE 'answer' END;
+    entity constant text := CASE TG_TABLE_NAME WHEN 'lesson_comments' THEN 'lesson_comment'
+                                               WHEN 'course_questions' THEN 'course_question' ELSE 'question_answer' END;
+    c record;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        SELECT organization_id, instructor_id INTO c FROM public.courses WHERE id = OLD.course_id;
+        IF NOT FOUND
+           OR (kind = 'comment' AND NOT EXISTS (SELECT 1 FROM public.course_lessons l
+                                                WHERE l.id = (to_jsonb(OLD) ->> 'lesson_id')::uuid))
+           OR (kind = 'answer' AND NOT EXISTS (SELECT 1 FROM public.course_questions q
+                                               WHERE q.id = (to_jsonb(OLD) ->> 'question_id')::uuid)) THEN
+            RETURN NULL;
+        END IF;
+        PERFORM private.audit(kind || '.deleted', entity, OLD.id,
+            jsonb_build_object('is_visible', OLD.is_visible, 'author_id', OLD.author_id),
+            NULL, c.organization_id, OLD.course_id, NULL, c.instructor_id);
+        RETURN NULL;
+    END IF;
+    SELECT organization_id, instructor_id INTO c FROM public.courses WHERE id = NEW.course_id;
+    PERFORM private.audit(CASE WHEN NEW.is_visible THEN kind || '.restored' ELSE kind || '.hidden' END,
+        entity, NEW.id, jsonb_build_object('is_visible', OLD.is_visible),
+        jsonb_build_object('is_visible', NEW.is_visible), c.organization_id, NEW.course_id, NULL, c.instructor_id);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER audit_lesson_comment AFTER UPDATE OF is_visible ON public.lesson_comments
+    FOR EACH ROW WHEN (OLD.is_visible IS DISTINCT FROM NEW.is_visible)
+    EXECUTE FUNCTION private.audit_discussion_post();
+CREATE TRIGGER audit_lesson_comment_deleted AFTER DELETE ON public.lesson_comments
+    FOR EACH ROW EXECUTE FUNCTION private.audit_discussion_post();
+CREATE TRIGGER audit_course_question AFTER UPDATE OF is_visible ON public.course_questions
+    FOR EACH ROW WHEN (OLD.is_visible IS DISTINCT FROM NEW.is_visible)
+    EXECUTE FUNCTION private.audit_discussion_post();
+CREATE TRIGGER audit_course_question_deleted AFTER DELETE ON public.course_questions
+    FOR EACH ROW EXECUTE FUNCTION private.audit_discussion_post();
+CREATE TRIGGER audit_question_answer AFTER UPDATE OF is_visible ON public.question_answers
+    FOR EACH ROW WHEN (OLD.is_visible IS DISTINCT FROM NEW.is_visible)
+    EXECUTE FUNCTION private.audit_discussion_post();
+CREATE TRIGGER audit_question_answer_deleted AFTER DELETE ON public.question_answers
+    FOR EACH ROW EXECUTE FUNCTION private.audit_discussion_post();
+
+CREATE FUNCTION private.audit_discussion_report() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    r public.discussion_reports;
+    visible boolean;
+BEGIN
+    r := CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+    SELECT x.is_visible INTO visible FROM (
+        SELECT c.is_visible FROM public.lesson_comments c WHERE c.id = r.comment_id
+        UNION ALL SELECT q.is_visible FROM public.course_questions q WHERE q.id = r.question_id
+        UNION ALL SELECT a.is_visible FROM public.question_answers a WHERE a.id = r.answer_id) x;
+    IF TG_OP = 'DELETE' THEN
+        IF FOUND THEN   -- not with its post (the post's deletion says it)
+            PERFORM private.audit('discussion_report.deleted', 'discussion_report', OLD.id,
+                jsonb_build_object('comment_id', OLD.comment_id, 'question_id', OLD.question_id,
+                                   'answer_id', OLD.answer_id, 'reason', OLD.reason, 'resolved_at', OLD.resolved_at),
+                NULL, NULL, NULL, NULL, NULL);
+        END IF;
+        RETURN NULL;
+    END IF;
+    PERFORM private.audit(
+        CASE WHEN NEW.resolved_at IS NULL THEN 'discussion_report.reopened'
+             WHEN OLD.resolved_at IS NOT NULL THEN 'discussion_report.redated'
+             WHEN visible THEN 'discussion_report.dismissed'
+             ELSE 'discussion_report.resolved' END,
+        'discussion_report', NEW.id,
+        jsonb_build_object('resolved_at', OLD.resolved_at, 'resolved_by', OLD.resolved_by),
+        jsonb_build_object('resolved_at', NEW.resolved_at, 'resolved_by', NEW.resolved_by,
+                           'comment_id', NEW.comment_id, 'question_id', NEW.question_id,
+                           'answer_id', NEW.answer_id, 'reason', NEW.reason),
+        NULL, NULL, NULL, NULL);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER audit_discussion_report AFTER UPDATE OF resolved_at ON public.discussion_reports
+    FOR EACH ROW WHEN (OLD.resolved_at IS DISTINCT FROM NEW.resolved_at)
+    EXECUTE FUNCTION private.audit_discussion_report();
+CREATE TRIGGER audit_discussion_report_deleted AFTER DELETE ON public.discussion_reports
+    FOR EACH ROW EXECUTE FUNCTION private.audit_discussion_report();
+
 -- 7. reading policies ------------------------------------------------------------------------------
 ALTER TABLE public.lesson_comments ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.lesson_comments FORCE ROW LEVEL SECURITY;
@@ -653,11 +834,20 @@ ALTER TABLE public.assignment_submissions FORCE ROW LEVEL SECURITY;
 ALTER TABLE public.discussion_reports ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.discussion_reports FORCE ROW LEVEL SECURITY;
 
+-- The questions on the caller's locked lessons (rls.locked_lesson_ids()), whose answers they do
+-- not read either; once per statement, empty unless the caller studies a drip course.
+CREATE FUNCTION rls.locked_question_ids() RETURNS uuid[]
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT coalesce(array_agg(q.id), '{}') FROM public.course_questions q
+    WHERE q.lesson_id = ANY ((SELECT rls.locked_lesson_ids())::uuid[])
+$$;
+
 -- Comments: participants of a course that allows them read the visible ones
--- and their own; admins read all.
+-- and their own, on lessons released to them; admins read all.
 CREATE POLICY lesson_comments_read ON public.lesson_comments FOR SELECT TO authenticated
     USING ((course_id = ANY ((SELECT rls.comment_course_ids())::uuid[])
-            AND (is_visible OR author_id = (SELECT rls.uid())))
+            AND (is_visible OR author_id = (SELECT rls.uid()))
+            AND lesson_id <> ALL ((SELECT rls.locked_lesson_ids())::uuid[]))
            OR (SELECT rls.is_admin()));
 CREATE POLICY lesson_comments_create ON public.lesson_comments FOR INSERT TO authenticated
     WITH CHECK (author_id = (SELECT rls.uid())
@@ -677,7 +867,8 @@ CREATE POLICY lesson_comments_delete ON public.lesson_comments FOR DELETE TO aut
 
 CREATE POLICY course_questions_read ON public.course_questions FOR SELECT TO authenticated
     USING ((course_id = ANY ((SELECT rls.qa_course_ids())::uuid[])
-            AND (is_visible OR author_id = (SELECT rls.uid())))
+            AND (is_visible OR author_id = (SELECT rls.uid()))
+            AND (lesson_id IS NULL OR lesson_id <> ALL ((SELECT rls.locked_lesson_ids())::uuid[])))
            OR (SELECT rls.is_admin()));
 -- Students ask (teachers answer).
 CREATE POLICY course_questions_create ON public.course_questions FOR INSERT TO authenticated
@@ -697,18 +888,23 @@ CREATE POLICY course_questions_delete ON public.course_questions FOR DELETE TO a
 
 CREATE POLICY question_answers_read ON public.question_answers FOR SELECT TO authenticated
     USING ((course_id = ANY ((SELECT rls.qa_course_ids())::uuid[])
-            AND (is_visible OR author_id = (SELECT rls.uid())))
+            AND (is_visible OR author_id = (SELECT rls.uid()))
+            AND question_id <> ALL ((SELECT rls.locked_question_ids())::uuid[]))
            OR (SELECT rls.is_admin()));
 CREATE POLICY question_answers_create ON public.question_answers FOR INSERT TO authenticated
     WITH CHECK (author_id = (SELECT rls.uid())
-                AND course_id = ANY ((SELECT rls.qa_course_ids())::uuid[]));
+                AND course_id = ANY ((SELECT rls.qa_course_ids())::uuid[])
+                AND EXISTS (SELECT 1 FROM public.course_questions q
+                            WHERE q.id = question_answers.question_id AND q.is_visible));
 CREATE POLICY question_answers_update ON public.question_answers FOR UPDATE TO authenticated
     USING ((author_id = (SELECT rls.uid()) AND course_id = ANY ((SELECT rls.qa_course_ids())::uuid[]))
            OR (SELECT rls.is_admin()))
     WITH CHECK ((author_id = (SELECT rls.uid()) AND course_id = ANY ((SELECT rls.qa_course_ids())::uuid[]))
                 OR (SELECT rls.is_admin()));
+-- The author deletes their own unless it is hidden or under report (as comments and questions).
 CREATE POLICY question_answers_delete ON public.question_answers FOR DELETE TO authenticated
-    USING ((author_id = (SELECT rls.uid()) AND course_id = ANY ((SELECT rls.qa_course_ids())::uuid[]))
+    USING ((author_id = (SELECT rls.uid()) AND is_visible AND open_report_count = 0
+            AND course_id = ANY ((SELECT rls.qa_course_ids())::uuid[]))
            OR (SELECT rls.is_admin()));
 
 -- Submissions: the student their own, the course's teachers who read its
@@ -729,13 +925,38 @@ CREATE POLICY discussion_reports_create ON public.discussion_reports FOR INSERT 
                 AND (EXISTS (SELECT 1 FROM public.lesson_comments c
                              WHERE c.id = discussion_reports.comment_id AND c.author_id <> (SELECT rls.uid()))
                      OR EXISTS (SELECT 1 FROM public.course_questions q
-                                WHERE q.id = discussion_reports.question_id AND q.author_id <> (SELECT rls.uid()))));
+                                WHERE q.id = discussion_reports.question_id AND q.author_id <> (SELECT rls.uid()))
+                     OR EXISTS (SELECT 1 FROM public.question_answers a
+                                WHERE a.id = discussion_reports.answer_id AND a.author_id <> (SELECT rls.uid()))));
 CREATE POLICY discussion_reports_update ON public.discussion_reports FOR UPDATE TO authenticated
     USING ((SELECT rls.is_admin())) WITH CHECK ((SELECT rls.is_admin()));
 CREATE POLICY discussion_reports_delete ON public.discussion_reports FOR DELETE TO authenticated
     USING ((SELECT rls.is_admin()));
 
 -- 8. the writers of submissions and grades ---------------------------------------------------------
+
+-- 009's complete_lesson, its body unchanged but for one refusal: an assignment lesson is completed
+-- by a passing grade (grade_assignment), never by the student marking it (issue 19).
+CREATE OR REPLACE FUNCTION public.complete_lesson(p_lesson_id uuid)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    en record;
+BEGIN
+    SELECT * INTO en FROM public.enrollment_for_lesson(p_lesson_id);
+    IF en.content_type = 'quiz' THEN
+        RAISE EXCEPTION 'a quiz is completed by passing it' USING ERRCODE = 'check_violation', CONSTRAINT = 'quiz_completed_by_passing';
+    END IF;
+    IF en.content_type = 'assignment' THEN
+        RAISE EXCEPTION 'an assignment is completed by a passing grade'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'assignment_completed_by_grade';
+    END IF;
+    INSERT INTO public.lesson_progress (enrollment_id, lesson_id, user_id, course_id, status)
+    VALUES (en.enrollment_id, p_lesson_id, en.user_id, en.course_id, 'completed')
+    ON CONFLICT (enrollment_id, lesson_id) DO UPDATE SET status = 'completed'
+    WHERE lesson_progress.status <> 'completed';
+END
+$$;
 
 -- The student hands in (or again, until graded) their work for an assignment
 -- lesson released to them. Returns the submission's id.
@@ -751,6 +972,9 @@ BEGIN
     IF (SELECT rls.uid()) IS NULL THEN
         RAISE EXCEPTION 'sign in first' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'sign_in_required';
     END IF;
+    -- the lesson first (what its deletion locks first, before it recounts every enrollment), then
+    -- the enrollment (008's order for the figures): the inserts' key checks then wait on nothing
+    PERFORM 1 FROM public.course_lessons WHERE id = p_lesson_id FOR KEY SHARE;
     SELECT e.id AS enrollment_id, e.user_id, e.course_id, l.content_type INTO en
     FROM public.course_lessons l
     JOIN public.course_enrollments e ON e.course_id = l.course_id
@@ -788,10 +1012,11 @@ BEGIN
     SELECT co.id, co.title, co.slug, co.instructor_id, l.title AS lesson_title INTO c
     FROM public.courses co JOIN public.course_lessons l ON l.course_id = co.id
     WHERE co.id = en.course_id AND l.id = p_lesson_id;
-    PERFORM private.notify(c.instructor_id, 'new_submission', jsonb_build_object(
+    -- one notice per submission and teacher: a hand-in again refreshes it (unread, dated now)
+    PERFORM private.notify_student_managers(c.id, en.user_id, 'new_submission', jsonb_build_object(
         'submission_id', new_id, 'course_id', c.id, 'course_title', c.title, 'course_slug', c.slug,
-        'lesson_title', c.lesson_title),
-        format('submission:%s:%s', new_id, extract(epoch FROM now())));
+        'lesson_title', c.lesson_title, 'resubmitted', sub.id IS NOT NULL),
+        format('submission:%s', new_id), true);
     RETURN new_id;
 END
 $$;
@@ -805,6 +1030,9 @@ RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     sub record;
+    lesson record;
+    en record;
+    given numeric(5,2);
     mark integer;
     passed boolean;
     c record;
@@ -812,27 +1040,47 @@ BEGIN
     IF (SELECT rls.uid()) IS NULL THEN
         RAISE EXCEPTION 'sign in first' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'sign_in_required';
     END IF;
-    -- the enrollment first (008's lock order), then the submission
     SELECT s.id, s.enrollment_id, s.user_id, s.course_id, s.lesson_id INTO sub
     FROM public.assignment_submissions s WHERE s.id = p_submission_id;
     IF NOT FOUND OR NOT sub.course_id = ANY (rls.course_ids('{manage_students}')) THEN
         RAISE EXCEPTION 'no such submission' USING ERRCODE = 'insufficient_privilege',
             CONSTRAINT = 'submission_not_found';
     END IF;
-    PERFORM 1 FROM public.course_enrollments WHERE id = sub.enrollment_id FOR NO KEY UPDATE;
+    IF sub.user_id = (SELECT rls.uid()) THEN
+        RAISE EXCEPTION 'nobody grades their own work' USING ERRCODE = 'insufficient_privilege',
+            CONSTRAINT = 'grade_own_submission';
+    END IF;
+    -- the lesson first (as its deletion locks it, then every enrollment), then the enrollment
+    -- (008's order), then the submission; each read again under its lock
+    SELECT content_type, passing_score INTO lesson FROM public.course_lessons WHERE id = sub.lesson_id
+    FOR KEY SHARE;
+    SELECT status INTO en FROM public.course_enrollments WHERE id = sub.enrollment_id FOR NO KEY UPDATE;
     PERFORM 1 FROM public.assignment_submissions WHERE id = sub.id FOR UPDATE;
+    IF NOT FOUND THEN   -- the lesson (and so the work) went while we waited
+        RAISE EXCEPTION 'no such submission' USING ERRCODE = 'insufficient_privilege',
+            CONSTRAINT = 'submission_not_found';
+    END IF;
+    IF lesson.content_type IS DISTINCT FROM 'assignment' THEN
+        RAISE EXCEPTION 'not an assignment' USING ERRCODE = 'check_violation', CONSTRAINT = 'not_an_assignment';
+    END IF;
+    IF en.status NOT IN ('enrolled', 'in_progress', 'completed') THEN
+        RAISE EXCEPTION 'not an active student of the course' USING ERRCODE = 'check_violation',
+            CONSTRAINT = 'grade_not_active_student';
+    END IF;
     IF p_score IS NULL OR p_score < 0 OR p_score > 100 THEN
         RAISE EXCEPTION 'a score from 0 to 100' USING ERRCODE = 'check_violation',
             CONSTRAINT = 'assignment_submission_score';
     END IF;
-    SELECT passing_score INTO mark FROM public.course_lessons WHERE id = sub.lesson_id;
-    passed := p_score >= coalesce(mark, 0);
+    -- judged as stored (numeric(5,2)): 69.999 is 70.00, and passes a mark of 70
+    given := round(p_score, 2);
+    mark := lesson.passing_score;
+    passed := given >= coalesce(mark, 0);
     UPDATE public.assignment_submissions
-    SET status = 'graded', score = p_score, passing_score = mark, feedback = nullif(btrim(p_feedback), ''),
+    SET status = 'graded', score = given, passing_score = mark, feedback = nullif(btrim(p_feedback), ''),
         graded_by = (SELECT rls.uid()), graded_at = now()
     WHERE id = sub.id;
     PERFORM public.log_activity('assignment_graded', sub.user_id, sub.course_id, NULL, sub.lesson_id,
-                                jsonb_build_object('submission_id', sub.id, 'score', p_score,
+                                jsonb_build_object('submission_id', sub.id, 'score', given,
                                                    'passing_score', mark, 'passed', passed));
     IF passed THEN
         INSERT INTO public.lesson_progress (enrollment_id, lesson_id, user_id, course_id, status)
@@ -845,7 +1093,7 @@ BEGIN
     WHERE co.id = sub.course_id AND l.id = sub.lesson_id;
     PERFORM private.notify(sub.user_id, 'assignment_graded', jsonb_build_object(
         'submission_id', sub.id, 'course_title', c.title, 'course_slug', c.slug, 'lesson_id', sub.lesson_id,
-        'lesson_title', c.lesson_title, 'score', p_score, 'passing_score', mark, 'passed', passed),
+        'lesson_title', c.lesson_title, 'score', given, 'passing_score', mark, 'passed', passed),
         format('graded:%s:%s', sub.id, extract(epoch FROM now())));
     RETURN passed;
 END
@@ -870,8 +1118,10 @@ CREATE FUNCTION public.discussion_author_names(p_course_id uuid, p_ids uuid[])
 RETURNS TABLE (user_id uuid, display_name text, is_teacher boolean)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     WITH allowed AS (
-        SELECT p_course_id = ANY (rls.comment_course_ids()) OR p_course_id = ANY (rls.qa_course_ids())
-               OR rls.is_admin() AS ok
+        SELECT p_course_id = ANY (rls.comment_course_ids()) OR rls.is_admin() AS comments,
+               p_course_id = ANY (rls.qa_course_ids()) OR rls.is_admin() AS qa,
+               CASE WHEN rls.is_admin() THEN '{}'::uuid[] ELSE rls.locked_lesson_ids() END AS locked,
+               CASE WHEN rls.is_admin() THEN '{}'::uuid[] ELSE rls.locked_question_ids() END AS locked_questions
     ), teachers AS (
         SELECT c.instructor_id AS id FROM public.courses c WHERE c.id = p_course_id
         UNION SELECT ci.instructor_id FROM public.course_instructors ci WHERE ci.course_id = p_course_id
@@ -885,10 +1135,16 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_te
     FROM allowed, public.users u
     CROSS JOIN LATERAL (SELECT btrim(regexp_replace(u.full_name, '\s+', ' ', 'g')) AS name) n
     LEFT JOIN teachers t ON t.id = u.id
-    WHERE allowed.ok AND u.id = ANY (p_ids[1:200])
-      AND (EXISTS (SELECT 1 FROM public.lesson_comments x WHERE x.author_id = u.id AND x.course_id = p_course_id)
-           OR EXISTS (SELECT 1 FROM public.course_questions x WHERE x.author_id = u.id AND x.course_id = p_course_id)
-           OR EXISTS (SELECT 1 FROM public.question_answers x WHERE x.author_id = u.id AND x.course_id = p_course_id))
+    WHERE u.id = ANY (p_ids[1:200])
+      AND ((allowed.comments
+            AND EXISTS (SELECT 1 FROM public.lesson_comments x WHERE x.author_id = u.id AND x.course_id = p_course_id
+                        AND x.lesson_id <> ALL (allowed.locked)))
+           OR (allowed.qa
+               AND (EXISTS (SELECT 1 FROM public.course_questions x WHERE x.author_id = u.id
+                            AND x.course_id = p_course_id
+                            AND (x.lesson_id IS NULL OR x.lesson_id <> ALL (allowed.locked)))
+                    OR EXISTS (SELECT 1 FROM public.question_answers x WHERE x.author_id = u.id
+                               AND x.course_id = p_course_id AND x.question_id <> ALL (allowed.locked_questions)))))
 $$;
 
 -- Checker of this migration's kept counts, in verify_denormalized_figures' shape.
@@ -970,6 +1226,14 @@ BEGIN
                      GROUP BY question_id) r ON r.question_id = q2.id
           WHERE q2.course_id = ANY (mine)) x
     WHERE q.id = x.id AND (q.open_report_count, q.first_open_report_at) IS DISTINCT FROM (coalesce(x.n, 0), x.first);
+    GET DIAGNOSTICS n = ROW_COUNT; fixed := fixed + n;
+    UPDATE public.question_answers a SET open_report_count = coalesce(x.n, 0), first_open_report_at = x.first
+    FROM (SELECT a2.id, r.n, r.first FROM public.question_answers a2
+          LEFT JOIN (SELECT answer_id, count(*)::integer AS n, min(created_at) AS first
+                     FROM public.discussion_reports WHERE resolved_at IS NULL AND answer_id IS NOT NULL
+                     GROUP BY answer_id) r ON r.answer_id = a2.id
+          WHERE a2.course_id = ANY (mine)) x
+    WHERE a.id = x.id AND (a.open_report_count, a.first_open_report_at) IS DISTINCT FROM (coalesce(x.n, 0), x.first);
     GET DIAGNOSTICS n = ROW_COUNT; fixed := fixed + n;
     UPDATE public.courses c SET unanswered_question_count = x.n
     FROM (SELECT c2.id, (SELECT count(*)::integer FROM public.course_questions q
@@ -1225,21 +1489,25 @@ GRANT SELECT, INSERT (course_id, lesson_id, title, body), UPDATE (title, body, a
 GRANT SELECT, INSERT (question_id, course_id, body), UPDATE (body, is_visible), DELETE
     ON public.question_answers TO authenticated;
 GRANT SELECT ON public.assignment_submissions TO authenticated;
-GRANT SELECT, INSERT (comment_id, question_id, reason, details), UPDATE (resolved_at), DELETE
+GRANT SELECT, INSERT (comment_id, question_id, answer_id, reason, details), UPDATE (resolved_at), DELETE
     ON public.discussion_reports TO authenticated;
 
-REVOKE ALL ON FUNCTION rls.comment_course_ids(), rls.qa_course_ids(),
+REVOKE ALL ON FUNCTION rls.comment_course_ids(), rls.qa_course_ids(), rls.locked_lesson_ids(),
+    rls.locked_question_ids(),
     public.engagement_score(integer, integer, bigint, numeric, integer, numeric, integer, integer, integer, integer),
     public.participation_figures(uuid, uuid), private.count_participation(uuid, uuid, text, integer),
     private.guard_lesson_comment(), private.guard_course_question(), private.guard_question_answer(),
+    private.keep_replied_thread(), private.audit_discussion_post(), private.audit_discussion_report(),
     private.stamp_discussion_report(), private.track_comment(), private.track_question(),
     private.track_answer(), private.track_submission(), private.track_discussion_reports(),
     private.notify_question(), private.notify_answer(),
+    private.notify_student_managers(uuid, uuid, text, jsonb, text, boolean),
     public.submit_assignment(uuid, text, text), public.grade_assignment(uuid, numeric, text),
     public.unanswered_questions_count(), private.verify_discussion_figures(),
     public.discussion_author_names(uuid, uuid[]), private.rebuild_discussion_figures(uuid)
 FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
-GRANT EXECUTE ON FUNCTION rls.comment_course_ids(), rls.qa_course_ids(),
+GRANT EXECUTE ON FUNCTION rls.comment_course_ids(), rls.qa_course_ids(), rls.locked_lesson_ids(),
+    rls.locked_question_ids(),
     public.submit_assignment(uuid, text, text), public.grade_assignment(uuid, numeric, text),
     public.unanswered_questions_count(), public.discussion_author_names(uuid, uuid[])
 TO authenticated;

@@ -424,3 +424,48 @@ def test_a_deactivated_admin_reads_nothing(w):
     with db.attempt(Actor.user(admin)) as cur:
         cur.execute("SELECT count(*) AS n FROM audit_log")
         assert cur.fetchone()["n"] == 0
+
+
+def test_discussion_moderation_is_audited(w):
+    """022: a comment or question hidden and shown again, a report on one dismissed or resolved by
+    hiding, and deletions, each one row (posts in the course's scope, reports unscoped)."""
+    db, course = w["db"], w["course"]
+    author, reporter = gen_user(db, "student"), gen_user(db, "student")
+    pay(db, enroll(db, author, course.id))
+    pay(db, enroll(db, reporter, course.id))
+    with db.act(Actor.user(author)) as cur:
+        cur.execute("INSERT INTO lesson_comments (course_id, lesson_id, body) VALUES (%s, %s, 'Rude') RETURNING id",
+                    (course.id, course.lessons[0]))
+        comment = cur.fetchone()["id"]
+        cur.execute("INSERT INTO course_questions (course_id, title) VALUES (%s, 'Spam question') RETURNING id",
+                    (course.id,))
+        question = cur.fetchone()["id"]
+    with db.act(Actor.user(reporter)) as cur:
+        cur.execute("INSERT INTO discussion_reports (comment_id, reason) VALUES (%s, 'offensive') RETURNING id",
+                    (comment,))
+        on_comment = cur.fetchone()["id"]
+        cur.execute("INSERT INTO discussion_reports (question_id, reason) VALUES (%s, 'spam') RETURNING id",
+                    (question,))
+        on_question = cur.fetchone()["id"]
+    act(w, "admin", "UPDATE lesson_comments SET is_visible = false WHERE id = %s", (comment,))
+    act(w, "admin", "UPDATE discussion_reports SET resolved_at = now() WHERE id = %s", (on_comment,))
+    act(w, "admin", "UPDATE discussion_reports SET resolved_at = now() WHERE id = %s", (on_question,))
+    act(w, "admin", "UPDATE lesson_comments SET is_visible = true WHERE id = %s", (comment,))
+    found = rows(w, comment)
+    assert [(r["action"], r["before"], r["after"]) for r in found] == [
+        ("comment.hidden", {"is_visible": True}, {"is_visible": False}),
+        ("comment.restored", {"is_visible": False}, {"is_visible": True})]
+    assert {(r["course_id"], r["instructor_id"], r["organization_id"], r["actor_id"]) for r in found} == \
+        {(course.id, w["u"]["owner"], w["org"], w["u"]["admin"])}
+    assert one(w, on_comment)["action"] == "discussion_report.resolved"
+    dismissed = one(w, on_question)
+    assert dismissed["action"] == "discussion_report.dismissed" and dismissed["course_id"] is None
+    act(w, "admin", "DELETE FROM discussion_reports WHERE id = %s", (on_question,))
+    assert [r["action"] for r in rows(w, on_question)] == ["discussion_report.dismissed", "discussion_report.deleted"]
+    act(w, "admin", "DELETE FROM course_questions WHERE id = %s", (question,))
+    assert one(w, question)["action"] == "question.deleted"
+    # a post deleted by its author is audited too; its reports go with it unaudited (the post's row says it)
+    with db.act(Actor.user(author)) as cur:
+        cur.execute("DELETE FROM lesson_comments WHERE id = %s", (comment,))
+    assert [r["action"] for r in rows(w, comment)][-1] == "comment.deleted"
+    assert [r["action"] for r in rows(w, on_comment)] == ["discussion_report.resolved"]

@@ -158,9 +158,10 @@ def test_only_an_admin_hides(w, posts):
     assert as_(w, "admin", "UPDATE lesson_comments SET is_visible = false WHERE id = %s", (posts["top"],)) == 1
 
 
-@pytest.mark.parametrize("who, expected", [("s1", 1), ("s2", 0), ("owner", 0), ("admin", 1)])
+@pytest.mark.parametrize("who, expected", [("owner", 1), ("s1", 0), ("s2", 0), ("admin", 1)])
 def test_who_deletes_a_comment(w, posts, who, expected):
-    assert as_(w, who, "DELETE FROM lesson_comments WHERE id = %s", (posts["top"],)) == expected
+    """A reply (a thread's first comment with replies is blanked instead: see below)."""
+    assert as_(w, who, "DELETE FROM lesson_comments WHERE id = %s", (posts["reply"],)) == expected
 
 
 @pytest.mark.parametrize("who, expected", [("s2", 1), ("owner", "42501"), ("outsider", "42501")])
@@ -242,8 +243,12 @@ def test_submissions_grades_completion_and_engagement(w):
     kinds = [r["event_type"] for r in db.rows("SELECT event_type FROM notifications WHERE user_id = %s",
                                               (u["s2"],))]
     assert kinds.count("assignment_graded") == 2
-    assert db.value("SELECT count(*) FROM notifications WHERE user_id = %s AND event_type = 'new_submission'",
-                    (u["owner"],)) == 2
+    # one hand-in notice per submission (the hand-in again refreshed it), to every teacher who manages
+    # the students (the owner and co_grade), not to a co-instructor who only views content
+    handed = lambda who: db.rows("SELECT payload FROM notifications WHERE user_id = %s "
+                                 "AND event_type = 'new_submission'", (u[who],))
+    assert [len(handed(x)) for x in ("owner", "co_grade", "co_view")] == [1, 1, 0]
+    assert handed("owner")[0]["payload"]["resubmitted"] is True
     assert mismatches(db) == []
     assert db.rows("SELECT * FROM private.verify_discussion_figures()") == []
 
@@ -443,3 +448,216 @@ def test_concurrent_posting_answering_grading_and_a_lesson_added_keep_every_figu
     assert database.value("SELECT reply_count FROM lesson_comments WHERE id = %s", (thread,)) == len(students)
     assert database.value("SELECT answer_count FROM course_questions WHERE id = %s", (shared,)) >= len(students)
     assert mismatches(database) == [] and database.rows("SELECT * FROM private.verify_discussion_figures()") == []
+
+
+@pytest.mark.parametrize("what", ["submit", "grade"])
+def test_handing_in_or_grading_while_the_lesson_is_deleted_never_deadlocks(database, what):
+    """delete_lesson locks the lesson, then (the recount) every enrollment of the course; handing in
+    and grading take the lesson first too, so one waits for the other: the deletion goes through
+    and the hand-in (or grade) is refused as gone, never a deadlock (40P01)."""
+    import threading
+
+    from tests.support import set_context
+    owner, student = gen_user(database, "instructor"), gen_user(database)
+    course = gen_course(database, owner, lessons=("text", "assignment"))
+    enroll(database, student, course.id)
+    lesson = course.lessons[1]
+    with database.act(Actor.user(student)) as cur:
+        cur.execute("SELECT submit_assignment(%s, 'w', NULL) AS id", (lesson,))
+        sub = cur.fetchone()["id"]
+    deleter, worker = database.connect_app(), database.connect_app()
+    errors = []
+    try:
+        cur2 = deleter.cursor()
+        set_context(cur2, Actor.user(owner))
+        cur2.execute("SELECT 1 FROM course_lessons WHERE id = %s FOR UPDATE", (lesson,))  # the deletion's first lock
+
+        def act():
+            try:
+                with worker, worker.cursor() as cur:
+                    if what == "submit":
+                        set_context(cur, Actor.user(student))
+                        cur.execute("SELECT submit_assignment(%s, 'again', NULL)", (lesson,))
+                    else:
+                        set_context(cur, Actor.user(owner))
+                        cur.execute("SELECT grade_assignment(%s, 90, 'ok')", (sub,))
+            except psycopg2.Error as exc:
+                errors.append((exc.pgcode, exc.diag.constraint_name))
+
+        pid = worker.get_backend_pid()
+        thread = threading.Thread(target=act)
+        thread.start()
+        for _ in range(100000):   # until it waits on a lock (pg_locks: granted false)
+            if database.value("SELECT count(*) FROM pg_locks WHERE pid = %s AND NOT granted", (pid,)):
+                break
+            assert thread.is_alive(), errors   # it must wait for the lesson, not finish or fail first
+        else:
+            raise AssertionError("the hand-in never waited for the lesson")
+        cur2.execute("SELECT delete_lesson(%s)", (lesson,))
+        deleter.commit()
+        thread.join()
+    finally:
+        deleter.close()
+        worker.close()
+    assert errors == [("42501", "lesson_not_found" if what == "submit" else "submission_not_found")]
+    assert database.value("SELECT count(*) FROM course_lessons WHERE id = %s", (lesson,)) == 0
+    assert mismatches(database) == [] and database.rows("SELECT * FROM private.verify_discussion_figures()") == []
+
+
+# --- review fixes (issue 19's second pass) ----------------------------------------------------------
+
+def test_a_student_cannot_complete_an_assignment_only_a_passing_grade_does(w):
+    """complete_lesson refuses an assignment lesson (assignment_completed_by_grade); a text lesson
+    still completes by the student's hand."""
+    c = w["course"]
+    assert as_(w, "s2", "SELECT complete_lesson(%s)", (c.lessons[1],)) == "23514"
+    with w["db"].attempt(Actor.user(w["u"]["s2"])) as cur:
+        with pytest.raises(psycopg2.Error) as refused:
+            cur.execute("SELECT complete_lesson(%s)", (c.lessons[1],))
+    assert refused.value.diag.constraint_name == "assignment_completed_by_grade"
+    assert as_(w, "s2", "SELECT complete_lesson(%s)", (c.lessons[0],)) != "23514"
+
+
+def test_a_locked_lesson_s_comments_questions_answers_and_names_stay_hidden_until_it_opens(w):
+    """Drip: a student reads no comment, question or answer of a lesson not released to them (nor its
+    authors' names); teachers read them; the course-wide questions stay readable."""
+    db, c, u = w["db"], w["course"], w["u"]
+    locked = c.lessons[2]
+    hint = keep(w, "owner", COMMENT, (c.id, locked, None, "Answer key hint"))
+    q = keep(w, "s1", QUESTION, (c.id, locked, "About the video?", ""))
+    keep(w, "owner", ANSWER, (q, c.id, "The key is 42"))
+    general = keep(w, "s1", QUESTION, (c.id, None, "About the whole course?", ""))
+    db.value("UPDATE courses SET drip_content = true, drip_schedule = %s WHERE id = %s RETURNING id",
+             (json.dumps({str(locked): 30}), c.id))
+    try:
+        assert as_(w, "s2", "SELECT id FROM course_lessons WHERE id = %s", (locked,)) == []
+        assert as_(w, "s2", "SELECT id FROM lesson_comments WHERE id = %s", (hint,)) == []
+        assert as_(w, "s2", "SELECT id FROM course_questions WHERE id = %s", (q,)) == []
+        assert as_(w, "s2", "SELECT id FROM question_answers WHERE question_id = %s", (q,)) == []
+        assert n(as_(w, "s2", "SELECT id FROM course_questions WHERE id = %s", (general,))) == 1
+        for teacher in ("owner", "co_view"):
+            assert n(as_(w, teacher, "SELECT id FROM lesson_comments WHERE id = %s", (hint,))) == 1
+            assert n(as_(w, teacher, "SELECT id FROM question_answers WHERE question_id = %s", (q,))) == 1
+        lone = gen_user(db, "student", name="Lone Writer")
+        enroll(db, lone, c.id)
+        db.value("UPDATE courses SET drip_content = false WHERE id = %s RETURNING id", (c.id,))
+        keep_as = Actor.user(lone)
+        with db.act(keep_as) as cur:
+            cur.execute(COMMENT, (c.id, locked, None, "Only here"))
+        db.value("UPDATE courses SET drip_content = true WHERE id = %s RETURNING id", (c.id,))
+        names = lambda who: as_(w, who, "SELECT user_id FROM discussion_author_names(%s, %s::uuid[])",
+                                (c.id, [str(lone)]))
+        assert names("s2") == [] and n(names("owner")) == 1
+    finally:
+        db.value("UPDATE courses SET drip_content = false, drip_schedule = '{}' WHERE id = %s RETURNING id", (c.id,))
+    assert n(as_(w, "s2", "SELECT id FROM lesson_comments WHERE id = %s", (hint,))) == 1
+
+
+def test_a_new_question_tells_every_teacher_who_manages_students_and_questions_are_limited(w):
+    db, c, u = w["db"], w["course"], w["u"]
+    asker = gen_user(db, "student", name="Busy Asker")
+    enroll(db, asker, c.id)
+    told = lambda who: db.value("SELECT count(*) FROM notifications n JOIN course_questions q "
+                                "ON q.id = (n.payload ->> 'question_id')::uuid WHERE n.user_id = %s "
+                                "AND n.event_type = 'new_question' AND q.author_id = %s", (u[who], asker))
+    codes = []
+    for i in range(12):
+        try:
+            with db.act(Actor.user(asker)) as cur:
+                cur.execute(QUESTION, (c.id, None, f"Question number {i}", ""))
+            codes.append("ok")
+        except psycopg2.Error as exc:
+            codes.append(exc.diag.constraint_name)
+    assert codes == ["ok"] * 10 + ["question_rate_limit"] * 2
+    assert [told(x) for x in ("owner", "co_grade", "co_view")] == [10, 10, 0]
+
+
+def test_nobody_answers_a_hidden_question(w):
+    db, c = w["db"], w["course"]
+    q = keep(w, "s1", QUESTION, (c.id, None, "Soon hidden", ""))
+    db.value("UPDATE course_questions SET is_visible = false WHERE id = %s RETURNING id", (q,))
+    for who in ("s2", "owner", "s1"):
+        assert as_(w, who, ANSWER, (q, c.id, "Still answering")) == "42501", who
+
+
+def test_grading_checks_the_student_the_grader_and_the_lesson_and_rounds_as_stored(w):
+    """A cancelled student's work is not graded; an assignment turned into text is not graded;
+    69.999 is stored 70.00 and passes a mark of 70."""
+    db, c, u = w["db"], w["course"], w["u"]
+    quitter = gen_user(db, "student", name="Quit Ter")
+    e_q = enroll(db, quitter, c.id)
+    with db.act(Actor.user(quitter)) as cur:
+        cur.execute("SELECT submit_assignment(%s, 'w', NULL) AS id", (c.lessons[1],))
+        sub_q = cur.fetchone()["id"]
+        cur.execute("UPDATE course_enrollments SET status = 'cancelled' WHERE id = %s", (e_q,))
+    with db.attempt(Actor.user(u["co_grade"])) as cur:
+        with pytest.raises(psycopg2.Error) as refused:
+            cur.execute("SELECT grade_assignment(%s, 100, 'x')", (sub_q,))
+    assert refused.value.diag.constraint_name == "grade_not_active_student"
+
+    rounder = gen_user(db, "student", name="Round Er")
+    e_r = enroll(db, rounder, c.id)
+    with db.act(Actor.user(rounder)) as cur:
+        cur.execute("SELECT submit_assignment(%s, 'w', NULL) AS id", (c.lessons[1],))
+        sub_r = cur.fetchone()["id"]
+    db.value("UPDATE course_lessons SET passing_score = 70 WHERE id = %s RETURNING id", (c.lessons[1],))
+    try:
+        db.value("UPDATE course_lessons SET content_type = 'text' WHERE id = %s RETURNING id", (c.lessons[1],))
+        with db.attempt(Actor.user(u["co_grade"])) as cur:
+            with pytest.raises(psycopg2.Error) as refused:
+                cur.execute("SELECT grade_assignment(%s, 90, 'x')", (sub_r,))
+        assert refused.value.diag.constraint_name == "not_an_assignment"
+        db.value("UPDATE course_lessons SET content_type = 'assignment' WHERE id = %s RETURNING id", (c.lessons[1],))
+        assert keep(w, "co_grade", "SELECT grade_assignment(%s, %s, 'ok')", (sub_r, Decimal("69.999"))) is True
+        assert db.value("SELECT score FROM assignment_submissions WHERE id = %s", (sub_r,)) == Decimal("70.00")
+        assert db.value("SELECT status FROM lesson_progress WHERE enrollment_id = %s AND lesson_id = %s",
+                        (e_r, c.lessons[1])) == "completed"
+    finally:
+        db.value("UPDATE course_lessons SET passing_score = 60, content_type = 'assignment' WHERE id = %s "
+                 "RETURNING id", (c.lessons[1],))
+    assert mismatches(db) == [] and db.rows("SELECT * FROM private.verify_discussion_figures()") == []
+
+
+def test_deleting_a_replied_comment_blanks_it_and_keeps_the_thread_reports_and_points(w):
+    """The author deletes their thread's first comment: it becomes "[deleted]" (deleted_at), and its
+    replies (a classmate's reported one, a hidden one) stay with their reports and their points; a
+    comment without replies is deleted outright; the blanked one cannot be edited back."""
+    db, c, e = w["db"], w["course"], w["e"]
+    top = keep(w, "s1", COMMENT, (c.id, c.lessons[0], None, "Thread to delete"))
+    reported = keep(w, "s2", COMMENT, (c.id, c.lessons[0], top, "A reply someone reports"))
+    hidden = keep(w, "s2", COMMENT, (c.id, c.lessons[0], top, "A reply a moderator hides"))
+    keep(w, "owner", "INSERT INTO discussion_reports (comment_id, reason) VALUES (%s, 'spam') RETURNING id", (reported,))
+    keep(w, "admin", "UPDATE lesson_comments SET is_visible = false WHERE id = %s", (hidden,))
+    points = lambda who: db.rows("SELECT comment_count, engagement_score FROM student_progress "
+                                 "WHERE enrollment_id = %s", (e[who],))[0]
+    before = points("s2")
+    assert as_(w, "s1", "DELETE FROM lesson_comments WHERE id = %s", (top,)) == 0
+    keep(w, "s1", "DELETE FROM lesson_comments WHERE id = %s", (top,))
+    row = db.rows("SELECT body, deleted_at, reply_count FROM lesson_comments WHERE id = %s", (top,))[0]
+    assert row["body"] == "[deleted]" and row["deleted_at"] is not None and row["reply_count"] == 2
+    assert db.value("SELECT count(*) FROM lesson_comments WHERE id IN (%s, %s)", (reported, hidden)) == 2
+    assert db.value("SELECT count(*) FROM discussion_reports WHERE comment_id = %s", (reported,)) == 1
+    assert points("s2") == before
+    assert as_(w, "s1", "UPDATE lesson_comments SET body = 'Back again' WHERE id = %s", (top,)) == "42501"
+    alone = keep(w, "s1", COMMENT, (c.id, c.lessons[0], None, "No replies"))
+    keep(w, "s1", "DELETE FROM lesson_comments WHERE id = %s", (alone,))
+    assert db.value("SELECT count(*) FROM lesson_comments WHERE id = %s", (alone,)) == 0
+    assert mismatches(db) == [] and db.rows("SELECT * FROM private.verify_discussion_figures()") == []
+
+
+def test_answers_are_reportable_and_a_hidden_or_reported_answer_stays(w, posts):
+    db, c = w["db"], w["course"]
+    a = keep(w, "s2", ANSWER, (posts["question"], c.id, "An answer to report"))
+    assert as_(w, "s2", "INSERT INTO discussion_reports (answer_id, reason) VALUES (%s, 'spam')", (a,)) == "42501"
+    assert as_(w, "outsider", "INSERT INTO discussion_reports (answer_id, reason) VALUES (%s, 'spam')", (a,)) == "42501"
+    assert as_(w, "s1", "INSERT INTO discussion_reports (answer_id, question_id, reason) VALUES (%s, %s, 'spam')",
+               (a, posts["question"])) == "23514"   # one subject
+    report = keep(w, "s1", "INSERT INTO discussion_reports (answer_id, reason) VALUES (%s, 'spam') RETURNING id", (a,))
+    assert db.value("SELECT open_report_count FROM question_answers WHERE id = %s", (a,)) == 1
+    assert as_(w, "s2", "DELETE FROM question_answers WHERE id = %s", (a,)) == 0    # under report: stays
+    keep(w, "admin", "UPDATE question_answers SET is_visible = false WHERE id = %s", (a,))
+    keep(w, "admin", "UPDATE discussion_reports SET resolved_at = now() WHERE id = %s", (report,))
+    assert db.value("SELECT open_report_count FROM question_answers WHERE id = %s", (a,)) == 0
+    assert as_(w, "s2", "DELETE FROM question_answers WHERE id = %s", (a,)) == 0    # hidden: stays
+    assert db.value("SELECT action FROM audit_log WHERE entity_id = %s", (report,)) == "discussion_report.resolved"
+    assert db.rows("SELECT * FROM private.verify_discussion_figures()") == []

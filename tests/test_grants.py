@@ -199,6 +199,9 @@ EXECUTE = {
         # the dashboard's unanswered count (the caller's taught courses)
         "rls.comment_course_ids()",
         "rls.qa_course_ids()",
+        # 022: the caller's own locked (drip) lessons and their questions, whose posts they do not read
+        "rls.locked_lesson_ids()",
+        "rls.locked_question_ids()",
         "public.submit_assignment(uuid,text,text)",
         "public.grade_assignment(uuid,numeric,text)",
         "public.unanswered_questions_count()",

@@ -22,14 +22,15 @@ RULES = {
     "/discussions/questions/<uuid:question_id>/answers",
     "/discussions/questions/<uuid:question_id>/accept",
     "/discussions/questions/<uuid:question_id>/report",
+    "/discussions/answers/<uuid:answer_id>/report",
     "/discussions/lessons/<uuid:lesson_id>/submission",
     "/discussions/inbox",
     "/discussions/grading",
     "/discussions/submissions/<uuid:submission_id>",
     # the admin's moderation queue (portal/moderation): reported comments and questions
-    "/admin/moderation/posts/<any(comment, question):kind>/<uuid:post_id>/hide",
-    "/admin/moderation/posts/<any(comment, question):kind>/<uuid:post_id>/dismiss",
-    "/admin/moderation/posts/<any(comment, question):kind>/<uuid:post_id>/restore",
+    "/admin/moderation/posts/<any(comment, question, answer):kind>/<uuid:post_id>/hide",
+    "/admin/moderation/posts/<any(comment, question, answer):kind>/<uuid:post_id>/dismiss",
+    "/admin/moderation/posts/<any(comment, question, answer):kind>/<uuid:post_id>/restore",
 }
 TEACHERS = ("owner", "co_view", "co_edit", "co_manage", "co_revenue", "co_respond", "co_none")
 STRANGERS = ("other_instructor", "other_student")
@@ -77,6 +78,7 @@ def paths(course, ids):
         "question": f"/discussions/questions/{ids['question']}",
         "course_questions": f"/discussions/courses/{course.id}/questions",
         "report_comment": f"/discussions/comments/{ids['comment']}/report",
+        "report_answer": f"/discussions/answers/{ids['answer']}/report",
         "inbox": "/discussions/inbox",
         "grading": "/discussions/grading",
         "submission": f"/discussions/submissions/{ids['submission']}",
@@ -89,6 +91,7 @@ GETS = {
     "questions": {"student": 200, "teacher": 404, "stranger": 404, **{t: 200 for t in LESSON_READERS}},
     "question": {"student": 200, "teacher": 200, "stranger": 404},
     "course_questions": {"student": 200, "teacher": 200, "stranger": 404},
+    "report_answer": {"student": 200, "teacher": 200, "stranger": 404, "owner": 404},   # the owner wrote it
     "inbox": {"student": 404, "teacher": 200, "other_instructor": 200, "other_student": 404},
     "grading": {"student": 404, "teacher": 200, "other_instructor": 200, "other_student": 404},
     # read by the teachers who read the course's students (view_content or manage_students)
@@ -396,3 +399,150 @@ def test_each_notice_is_written_once_to_the_right_person(world, course, posts):
                                               "('new_question', 'new_submission', 'question_answered')")]
     assert payloads and not any(key in p for p in payloads for key in ("student_name", "by_name"))
     assert any(p.get("by_teacher") is True for p in payloads)
+
+
+# --- review fixes (issue 19's second pass) ----------------------------------------------------------
+
+@pytest.mark.parametrize("score", ["NaN", "sNaN", "Infinity", "-Infinity", "nan"])
+def test_a_non_finite_score_is_a_422_not_a_500(world, course, posts, score):
+    got = send(world, "co_manage", f"/discussions/submissions/{posts['submission']}",
+               {"score": score, "feedback": "Kept"})
+    assert got.status_code == 422 and "A score from 0 to 100." in text(got) and "Kept" in text(got)
+
+
+def test_deleting_a_replied_comment_keeps_the_thread_as_deleted(world, course, posts):
+    db, lesson = world.database, course.lessons[0]
+    assert send(world, "student", f"/discussions/lessons/{lesson}/comments", {"body": "Soon gone"}).status_code == 303
+    top = db.value("SELECT id FROM lesson_comments WHERE body = 'Soon gone'")
+    assert send(world, "owner", f"/discussions/lessons/{lesson}/comments",
+                {"body": "A teacher's reply", "parent": str(top)}).status_code == 303
+    done = send(world, "student", f"/discussions/comments/{top}/delete", {})
+    assert done.status_code == 303
+    page = text(world.clients["student"].get(f"/discussions/lessons/{lesson}/comments"))
+    assert "replies to it stay" in page and "Soon gone" not in page and "[deleted]" in page and "A teacher&#39;s reply" in page
+    assert f'/discussions/comments/{top}/delete"' not in page
+    assert world.clients["student"].get(f"/discussions/comments/{top}/delete").status_code == 404
+
+
+def test_no_delete_link_on_ones_own_reported_or_hidden_comment(world, course, posts):
+    db, lesson = world.database, course.lessons[0]
+    assert send(world, "student", f"/discussions/lessons/{lesson}/comments", {"body": "Reported one"}).status_code == 303
+    mine = db.value("SELECT id FROM lesson_comments WHERE body = 'Reported one'")
+    assert send(world, "owner", f"/discussions/comments/{mine}/report", {"reason": "spam"}).status_code == 303
+    page = text(world.clients["student"].get(f"/discussions/lessons/{lesson}/comments"))
+    assert f'id="comment-{mine}"' in page and f'/discussions/comments/{mine}/delete"' not in page
+
+
+def test_a_locked_lesson_s_question_is_not_listed_nor_shown_to_the_student(world, course, posts):
+    db = world.database
+    db.value("UPDATE courses SET drip_content = true, drip_schedule = %s WHERE id = %s RETURNING id",
+             ('{"%s": 30}' % course.lessons[0], course.id))
+    try:
+        listing = text(world.clients["student"].get(f"/discussions/courses/{course.id}/questions"))
+        assert "Where do I start?" not in listing
+        assert world.clients["student"].get(f"/discussions/questions/{posts['question']}").status_code == 404
+        assert "Where do I start?" in text(world.clients["owner"].get(f"/discussions/courses/{course.id}/questions"))
+    finally:
+        db.value("UPDATE courses SET drip_content = false, drip_schedule = '{}' WHERE id = %s RETURNING id",
+                 (course.id,))
+
+
+def test_hiding_and_dismissing_a_post_ask_first_with_htmx(world, course, admin):
+    """hx-confirm only asks on an htmx request: the queue's hide and dismiss forms post with htmx
+    (the answer an HX-Redirect back to the queue) after asking."""
+    import re
+    client, token = admin
+    db, lesson = world.database, course.lessons[0]
+    send(world, "student", f"/discussions/lessons/{lesson}/comments", {"body": "Reported for the confirm"})
+    cid = db.value("SELECT id FROM lesson_comments WHERE body = 'Reported for the confirm'")
+    assert send(world, "owner", f"/discussions/comments/{cid}/report", {"reason": "spam"}).status_code == 303
+    queue = client.get("/admin/moderation/?status=discussion").get_data(as_text=True)
+    for action, asks in (("hide", "Hide this comment?"), ("dismiss", "Dismiss the open reports on this comment?")):
+        url = f"/admin/moderation/posts/comment/{cid}/{action}"
+        form = re.search(rf'<form method="post" action="{url}"[^>]*>', queue)
+        assert form and f'hx-post="{url}"' in form.group(0) and f'hx-confirm="{asks}' in form.group(0), action
+    done = client.post(f"/admin/moderation/posts/comment/{cid}/dismiss", data={"csrf_token": token},
+                       headers={"HX-Request": "true"})
+    assert done.status_code == 204 and done.headers["HX-Redirect"].startswith("/admin/moderation/")
+
+
+def test_a_graded_link_only_hand_in_still_shows_its_link(world):
+    db = world.database
+    c = world.course(modules=(("assignment",),), title="Link Course")
+    enroll(db, world.users["student"], c.id)
+    lesson = c.lessons[0]
+    assert send(world, "student", f"/discussions/lessons/{lesson}/submission",
+                {"body": "", "link_url": "https://example.test/repo"}).status_code == 303
+    sub = db.value("SELECT id FROM assignment_submissions WHERE lesson_id = %s", (lesson,))
+    assert send(world, "owner", f"/discussions/submissions/{sub}", {"score": "90", "feedback": ""}).status_code == 303
+    page = text(world.clients["student"].get(lesson_page(world, c, lesson)))
+    assert "Grade: 90%" in page and 'href="https://example.test/repo"' in page
+
+
+def test_an_empty_reply_shows_its_error_in_that_threads_reply_form(world, course, posts):
+    lesson = course.lessons[0]
+    got = send(world, "student", f"/discussions/lessons/{lesson}/comments",
+               {"body": "   ", "parent": str(posts["comment"])})
+    assert got.status_code == 422
+    page = text(got)
+    top = page.split('class="discussion__form"', 1)[1].split("</form>", 1)[0]
+    assert 'name="parent"' not in top and "Write your comment first." not in top   # the top form stays a comment
+    reply = page.split(f'id="reply-{posts["comment"]}"', 1)[0].rsplit("<details", 1)[1]
+    assert reply.startswith(' class="comment__reply" open')
+    assert f'id="reply-{posts["comment"]}-error">Write your comment first.' in page
+
+
+def test_each_thread_shows_its_first_replies_and_links_to_the_rest(world, course, posts, monkeypatch):
+    from portal.discussions import queries
+    monkeypatch.setattr(queries, "REPLIES_SHOWN", 2)
+    db, lesson = world.database, course.lessons[0]
+    assert send(world, "student", f"/discussions/lessons/{lesson}/comments", {"body": "Busy thread"}).status_code == 303
+    top = db.value("SELECT id FROM lesson_comments WHERE body = 'Busy thread'")
+    for i in range(3):
+        assert send(world, "owner", f"/discussions/lessons/{lesson}/comments",
+                    {"body": f"Reply number {i}", "parent": str(top)}).status_code == 303
+    page = text(world.clients["student"].get(f"/discussions/lessons/{lesson}/comments"))
+    assert "Reply number 1" in page and "Reply number 2" not in page
+    more = f"/discussions/lessons/{lesson}/comments?thread={top}"
+    assert f'href="{more}"' in page and "Show all 3 replies" in page
+    thread = text(world.clients["student"].get(more))
+    assert "Reply number 2" in thread and "Show all 3 replies" not in thread
+
+
+def test_a_course_wide_question_links_back_to_the_course_questions(world, course):
+    got = send(world, "student", f"/discussions/courses/{course.id}/questions", {"title": "Course wide?", "body": ""})
+    assert got.status_code == 303
+    page = text(world.clients["student"].get(got.headers["Location"]))
+    assert f'<a href="/discussions/courses/{course.id}/questions">Back to the course&#39;s questions</a>' in page
+
+
+def test_the_inbox_names_its_askers_in_one_statement(world, course):
+    from tests.web import QueryCounter
+    for i in range(3):
+        send(world, "student", f"/discussions/lessons/{course.lessons[0]}/questions", {"title": f"Open one {i}?"})
+    with QueryCounter() as few:
+        one_page = text(world.clients["owner"].get("/discussions/inbox"))
+    for i in range(3):
+        send(world, "student", f"/discussions/lessons/{course.lessons[0]}/questions", {"title": f"Open two {i}?"})
+    with QueryCounter() as more:
+        page = text(world.clients["owner"].get("/discussions/inbox"))
+    assert "Open one 0?" in one_page and "Open two 2?" in page
+    assert "A student" not in page   # every asker named (the fallback otherwise)
+    assert more.count == few.count   # three more rows, no more statements
+
+
+def test_an_answer_is_reported_moderated_and_its_author_cannot_delete_it_then(world, course, posts, admin):
+    client, token = admin
+    db, answer = world.database, posts["answer"]
+    page = text(world.clients["student"].get(f"/discussions/questions/{posts['question']}"))
+    assert f'href="/discussions/answers/{answer}/report"' in page
+    assert send(world, "student", f"/discussions/answers/{answer}/report", {"reason": "off_topic"}).status_code == 303
+    assert db.value("SELECT open_report_count FROM question_answers WHERE id = %s", (answer,)) == 1
+    queue = client.get("/admin/moderation/?status=discussion").get_data(as_text=True)
+    assert f'id="post-{answer}"' in queue and "Answer to: Where do I start?" in queue
+    assert client.post(f"/admin/moderation/posts/answer/{answer}/hide", data={"csrf_token": token}).status_code == 303
+    assert db.value("SELECT NOT is_visible AND open_report_count = 0 FROM question_answers WHERE id = %s", (answer,))
+    hidden = client.get("/admin/moderation/?status=discussion_hidden").get_data(as_text=True)
+    assert f'id="post-{answer}"' in hidden
+    assert client.post(f"/admin/moderation/posts/answer/{answer}/restore", data={"csrf_token": token}).status_code == 303
+    assert db.value("SELECT is_visible FROM question_answers WHERE id = %s", (answer,))

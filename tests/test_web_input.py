@@ -341,7 +341,12 @@ def _discussion(world, course) -> dict:
         question = cur.fetchone()["id"]
         cur.execute("SELECT submit_assignment(%s, 'My work', NULL) AS id", (work.lessons[0],))
         submission = cur.fetchone()["id"]
-    return {"comment_id": comment, "question_id": question, "submission_id": submission}  # course_id: above
+    with db.act(Actor.user(world.users["owner"])) as cur:   # the owner's answer, which the student may report
+        cur.execute("INSERT INTO question_answers (question_id, course_id, body) VALUES (%s, %s, 'Because') "
+                    "RETURNING id", (question, course.id))
+        answer = cur.fetchone()["id"]
+    return {"comment_id": comment, "question_id": question, "submission_id": submission,  # course_id: above
+            "answer_id": answer}
 
 
 def _workshop_places(db, owner, student) -> dict:

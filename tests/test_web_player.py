@@ -147,12 +147,16 @@ def test_quiz_lesson_shows_choices_but_never_the_answer(world):
     assert "Pass mark: 70%" in body and "Mark complete" not in body
 
 
-def test_assignment_shows_instructions_and_mark_complete(world):
-    """An assignment: its instructions (Markdown) and a Mark complete button."""
+def test_assignment_shows_instructions_and_the_hand_in_form_not_mark_complete(world):
+    """An assignment: its instructions (Markdown) and the hand-in form; a passing grade completes it,
+    so there is no Mark complete button and posting one is refused (a 404, nothing written)."""
     course = world.course(("assignment",))
     world.enroll("student", course)
     body = text(world.get("student", lesson_path(course, course.lessons[0])))
-    assert "Instructions" in body and "<strong>bold</strong>" in body and ">Mark complete</button>" in body
+    assert "Instructions" in body and "<strong>bold</strong>" in body and "Mark complete" not in body
+    assert 'href="#submission"' in body and "Hand in your work</button>" in body
+    assert world.post("student", lesson_path(course, course.lessons[0], "complete")).status_code == 404
+    assert world.progress_rows(course) == [] or all(r["status"] != "completed" for r in world.progress_rows(course))
 
 
 def test_previous_and_next_links(world):
@@ -549,10 +553,15 @@ def test_free_journey_over_http_to_a_verified_certificate(world):
     assert world.get("journey", f"/learn/{course.slug}/").headers["Location"] == lesson_path(course, quiz)
     assert "66.7%" in text(world.post("journey", lesson_path(course, quiz, "quiz"), TWO_OF_THREE, hx=True))
     assert "You passed." in text(world.post("journey", lesson_path(course, quiz, "quiz"), RIGHT, hx=True))
-    last = world.post("journey", lesson_path(course, assignment, "complete"))
-    assert last.headers["Location"] == lesson_path(course, assignment)
+    # the assignment: handed in, then a passing grade completes it (no self-completion)
+    handed = world.post("journey", f"/discussions/lessons/{assignment}/submission", {"body": "My work", "link_url": ""})
+    assert handed.status_code == 303
+    with world.database.act(Actor.user(world.users["owner"])) as cur:
+        cur.execute("SELECT grade_assignment(id, 90, 'Well done') AS passed FROM assignment_submissions "
+                    "WHERE enrollment_id = %s AND lesson_id = %s", (enrollment, assignment))
+        assert cur.fetchone()["passed"] is True
     final = text(world.get("journey", lesson_path(course, assignment)))
-    assert "You have completed the course. Well done!" in final and "Your certificate</a>" in final
+    assert "You have completed this course" in final and "Your certificate</a>" in final
 
     figures = progress(world, enrollment)
     assert figures["progress_percentage"] == Decimal("100.00") and figures["completed_lessons"] == 4

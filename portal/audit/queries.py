@@ -43,12 +43,23 @@ ACTIONS = {
     "facilitator.removed": "Facilitator removed",
     "organization.created": "Organization created", "organization.renamed": "Organization renamed",
     "organization.deleted": "Organization deleted",
+    # 022: lesson discussions
+    "comment.hidden": "Comment hidden", "comment.restored": "Comment shown again", "comment.deleted": "Comment deleted",
+    "question.hidden": "Question hidden", "question.restored": "Question shown again",
+    "question.deleted": "Question deleted",
+    "answer.hidden": "Answer hidden", "answer.restored": "Answer shown again", "answer.deleted": "Answer deleted",
+    "discussion_report.resolved": "Discussion report resolved by hiding the post",
+    "discussion_report.dismissed": "Discussion report dismissed",
+    "discussion_report.redated": "Discussion report resolved again",
+    "discussion_report.reopened": "Discussion report reopened", "discussion_report.deleted": "Discussion report deleted",
 }
 ENTITIES = {
     "course_review": "Reviews", "review_report": "Review reports", "user": "Accounts",
     "instructor_profile": "Instructor profiles", "revenue_transaction": "Money", "course": "Courses",
     "workshop": "Workshops", "course_instructor": "Co-instructors", "workshop_facilitator": "Facilitators",
     "organization": "Organizations",
+    "lesson_comment": "Lesson comments", "course_question": "Course questions", "question_answer": "Answers",
+    "discussion_report": "Discussion reports",
 }
 PERIODS = {"day": "Last 24 hours", "week": "Last 7 days", "month": "Last 30 days", "year": "Last 12 months"}
 SPANS = {"day": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=30),

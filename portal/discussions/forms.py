@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from wtforms.fields.choices import SelectChoice
 from wtforms import DecimalField, HiddenField, RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, StopValidation,
+                                ValidationError)
 
 from portal.courses.forms import lines
 from portal.forms import BaseForm, strip
@@ -80,14 +81,21 @@ class SubmissionForm(_Prefixed):
             raise ValidationError("Write your answer or give a link to your work.")
 
 
+def _finite(form, field):
+    """NaN, sNaN and Infinity parse as decimals but compare with nothing (NumberRange would raise)."""
+    if field.data is not None and not field.data.is_finite():
+        field.errors[:] = []
+        raise StopValidation("A score from 0 to 100.")
+
+
 class GradeForm(_Prefixed):
     ID_PREFIX = "grade"
     score = DecimalField("Score (0 to 100)", places=2,
-                         validators=[InputRequired("Give a score."),
+                         validators=[_finite, InputRequired("Give a score."),
                                      NumberRange(min=0, max=100, message="A score from 0 to 100.")])
     feedback = TextAreaField("Feedback to the student", filters=[lines],
                              validators=[Length(max=TEXT_MAX, message=f"At most {TEXT_MAX:,} characters.")])
 
     def validate_score(self, field):
-        if field.data is not None and field.data.as_tuple().exponent < -2:
+        if field.data is not None and field.data.is_finite() and field.data.as_tuple().exponent < -2:
             raise ValidationError("At most two decimals.")

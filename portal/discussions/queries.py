@@ -30,7 +30,8 @@ INBOX = Spec(filters=(Choice("course", "Course", open=True, any_label="All your 
              page_size=20, keyset=True)
 GRADING = Spec(filters=(Choice("course", "Course", open=True, any_label="All your courses", max_length=36),),
                page_size=20, keyset=True)
-REPLIES_MAX = 200            # replies read for one page of threads (newest threads rarely have more)
+REPLIES_SHOWN = 20          # replies shown under each thread of a page; the rest on the thread's own view
+THREAD_REPLIES = 500        # replies on one thread's own view (?thread=)
 
 
 def _in(field, function: str):
@@ -89,38 +90,51 @@ def names(course_id, ids) -> dict:
 
 _COMMENT_COLUMNS = (LessonComment.id, LessonComment.author.alias("author_id"), LessonComment.parent.alias("parent_id"),
                     LessonComment.body, LessonComment.is_visible, LessonComment.reply_count,
-                    LessonComment.created_at, LessonComment.edited_at)
+                    LessonComment.created_at, LessonComment.edited_at, LessonComment.deleted_at,
+                    LessonComment.open_report_count)
 
 
-def comments(view: View, s: Scope, me) -> Page:
-    """One page of the lesson's threads (newest first), each with its replies (oldest first)."""
-    query = (LessonComment.select(*_COMMENT_COLUMNS)
-             .where((LessonComment.lesson == s.lesson_id) & LessonComment.parent.is_null()).dicts())
+def comments(view: View, s: Scope, me, thread=None) -> Page:
+    """One page of the lesson's threads (newest first), each with its first replies (oldest first);
+    with ``thread``, that thread alone with up to THREAD_REPLIES replies."""
+    condition = (LessonComment.lesson == s.lesson_id) & LessonComment.parent.is_null()
+    if thread is not None:
+        condition &= LessonComment.id == thread
+    query = LessonComment.select(*_COMMENT_COLUMNS).where(condition).dicts()
     page = keyset_page(view, query, ((LessonComment.created_at, "created_at"), (LessonComment.id, "id")),
                        descending=True, matching=0)
     threads = {row["id"]: row for row in page.rows}
     for row in page.rows:
         row["replies"] = []
     if threads:
-        replies = (LessonComment.select(*_COMMENT_COLUMNS)
-                   .where(LessonComment.parent.in_(list(threads)))
-                   .order_by(LessonComment.created_at, LessonComment.id).limit(REPLIES_MAX).dicts())
-        for reply in replies:
-            threads[reply["parent_id"]]["replies"].append(reply)
+        # each thread's first replies (a lateral read per thread on idx_lesson_comments_parent)
+        replies = database.execute_sql(
+            "SELECT r.id FROM unnest(%s::uuid[]) AS t(id) CROSS JOIN LATERAL ("
+            " SELECT x.id FROM lesson_comments x WHERE x.parent_id = t.id"
+            " ORDER BY x.created_at, x.id LIMIT %s) r",
+            ([str(t) for t in threads], THREAD_REPLIES if thread is not None else REPLIES_SHOWN)).fetchall()
+        if replies:
+            for reply in (LessonComment.select(*_COMMENT_COLUMNS).where(LessonComment.id.in_([r[0] for r in replies]))
+                          .order_by(LessonComment.created_at, LessonComment.id).dicts()):
+                threads[reply["parent_id"]]["replies"].append(reply)
     everyone = [r["author_id"] for r in page.rows] + [x["author_id"] for r in page.rows for x in r["replies"]]
     who = names(s.course_id, everyone)
     window = datetime.now(timezone.utc) - timedelta(minutes=EDIT_MINUTES)
     for row in [*page.rows, *(x for r in page.rows for x in r["replies"])]:
         row["author"], row["by_teacher"] = who.get(row["author_id"], ("Someone", False))
-        row["mine"] = row["author_id"] == me
+        if row["deleted_at"]:   # blanked by its author: the replies stay, the author is not shown
+            row["author"], row["by_teacher"] = "Deleted comment", False
+        row["mine"] = row["author_id"] == me and not row["deleted_at"]
         row["editable"] = row["mine"] and row["created_at"] > window
+        # the author deletes their own while it is visible and not under report (the policy)
+        row["deletable"] = row["mine"] and row["is_visible"] and not row["open_report_count"]
     return page
 
 
 def comment(comment_id) -> dict | None:
     """One comment the caller reads, with its lesson and course."""
     return (LessonComment.select(*_COMMENT_COLUMNS, LessonComment.lesson.alias("lesson_id"),
-                                 LessonComment.course.alias("course_id"), LessonComment.open_report_count)
+                                 LessonComment.course.alias("course_id"))
             .where(LessonComment.id == comment_id).dicts().first())
 
 
@@ -135,19 +149,27 @@ def edit_comment(comment_id, body: str) -> int:
     return LessonComment.update(body=body).where(LessonComment.id == comment_id).execute()
 
 
-def delete_comment(comment_id) -> int:
-    """The caller's own comment (the policy: visible and not under report; admins any)."""
-    return LessonComment.delete().where(LessonComment.id == comment_id).execute()
+def delete_comment(comment_id) -> str | None:
+    """The caller's own comment (the policy: visible and not under report; admins any): "deleted",
+    "blanked" (a thread's first comment with replies: 022 keeps the thread, the text gone), or None
+    (refused: under report or hidden)."""
+    if LessonComment.delete().where(LessonComment.id == comment_id).execute():
+        return "deleted"
+    blanked = (LessonComment.select().where((LessonComment.id == comment_id) & LessonComment.deleted_at.is_null(False))
+               .exists())
+    return "blanked" if blanked else None
 
 
-def report(*, comment_id=None, question_id=None, reason: str, details: str | None) -> None:
-    DiscussionReport.insert(comment=comment_id, question=question_id, reason=reason,
+def report(*, comment_id=None, question_id=None, answer_id=None, reason: str, details: str | None) -> None:
+    DiscussionReport.insert(comment=comment_id, question=question_id, answer=answer_id, reason=reason,
                             details=details or None).execute()
 
 
-def reported(*, comment_id=None, question_id=None, me) -> bool:
+def reported(*, comment_id=None, question_id=None, answer_id=None, me) -> bool:
     """Whether the caller has reported this already (their own reports are theirs to read)."""
-    condition = (DiscussionReport.comment == comment_id) if comment_id else (DiscussionReport.question == question_id)
+    condition = ((DiscussionReport.comment == comment_id) if comment_id
+                 else (DiscussionReport.answer == answer_id) if answer_id
+                 else (DiscussionReport.question == question_id))
     return DiscussionReport.select().where(condition & (DiscussionReport.reporter == me)).exists()
 
 
@@ -215,6 +237,13 @@ def question(question_id) -> dict | None:
             .join(Course, on=(Course.id == CourseQuestion.course))
             .join(CourseLesson, JOIN.LEFT_OUTER, on=(CourseLesson.id == CourseQuestion.lesson))
             .where(CourseQuestion.id == question_id).dicts().first())
+
+
+def answer_row(answer_id) -> dict | None:
+    """One answer the caller reads, with its question's id."""
+    return (QuestionAnswer.select(QuestionAnswer.id, QuestionAnswer.author.alias("author_id"), QuestionAnswer.body,
+                                  QuestionAnswer.question.alias("question_id"))
+            .where(QuestionAnswer.id == answer_id).dicts().first())
 
 
 def answers(q: dict, me) -> list[dict]:
@@ -292,8 +321,18 @@ def inbox(view: View) -> Page:
              .where(condition).dicts())
     page = keyset_page(view, query, ((CourseQuestion.created_at, "created_at"), (CourseQuestion.id, "id")),
                        descending=False, matching=0, courses=courses)
+    # one statement for the page (the names are per course: one lateral call per course on it)
+    who = {}
+    if page.rows:
+        pairs = sorted({(str(r["course_id"]), str(r["author_id"])) for r in page.rows})
+        cursor = database.execute_sql(
+            "SELECT p.course_id, n.user_id, n.display_name FROM (SELECT c AS course_id, array_agg(a) AS ids "
+            "FROM unnest(%s::uuid[], %s::uuid[]) AS x(c, a) GROUP BY c) p "
+            "CROSS JOIN LATERAL discussion_author_names(p.course_id, p.ids) n",
+            ([c for c, _ in pairs], [a for _, a in pairs]))
+        who = {(course, user): name for course, user, name in cursor.fetchall()}
     for row in page.rows:
-        row["author"] = names(row["course_id"], [row["author_id"]]).get(row["author_id"], ("A student",))[0]
+        row["author"] = who.get((row["course_id"], row["author_id"]), "A student")
     return page
 
 

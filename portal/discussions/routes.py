@@ -78,7 +78,8 @@ def comments(lesson_id):
     if not s.comments:
         abort(404)
     if request.method == "GET":
-        page = queries.comments(queries.COMMENTS.read(request.args), s, current_user.id).link(
+        thread = queries.as_uuid(request.args.get("thread"))
+        page = queries.comments(queries.COMMENTS.read(request.args), s, current_user.id, thread=thread).link(
             "discussions.comments", lesson_id=s.lesson_id)
         return render("discussions/comments.html", "discussions/_comment_list.html", s=s, comments=page,
                       comment_form=forms.CommentForm(formdata=None), back=lesson_url(s))
@@ -107,8 +108,11 @@ def comments(lesson_id):
 def _comments_section(s, form, status, message):
     page = queries.comments(queries.COMMENTS.read({}), s, current_user.id).link(
         "discussions.comments", lesson_id=s.lesson_id)
+    # a refused reply shows its error in that thread's reply form (kept open), the top form stays blank
+    reply_form = form if status != 200 and form.parent.data else None
+    top_form = forms.CommentForm(formdata=None) if reply_form else form
     response = render("discussions/comments.html", "discussions/_comments.html", status=status, s=s,
-                      comments=page, comment_form=form, back=lesson_url(s))
+                      comments=page, comment_form=top_form, reply_form=reply_form, back=lesson_url(s))
     return notify(response, message, "success" if status == 200 else "error") if is_partial() else response
 
 
@@ -149,25 +153,31 @@ def delete_comment(comment_id):
     row, s = _own_comment(comment_id)
     if row["author_id"] != current_user.id:
         abort(404)
+    if row["deleted_at"]:
+        abort(404)   # already blanked
     if request.method == "GET":
         return render("discussions/delete_comment.html", comment=row, s=s, back=lesson_url(s, "#comments"))
-    if not queries.delete_comment(comment_id):
+    done = queries.delete_comment(comment_id)
+    if done is None:
         return notify(redirect_to(lesson_url(s, "#comments")),
                       "This comment is being looked at by a moderator, so it stays for now.", "error")
+    if done == "blanked":
+        return notify(redirect_to(lesson_url(s, "#comments")),
+                      "Your comment is deleted; the replies to it stay, under “[deleted]”.")
     return notify(redirect_to(lesson_url(s, "#comments")), "Your comment is deleted.")
 
 
-def _report(target: dict, *, comment_id=None, question_id=None, back: str):
+def _report(target: dict, *, comment_id=None, question_id=None, answer_id=None, back: str):
     form = forms.ReportForm()
     if target["author_id"] == current_user.id:
         abort(404)
     if request.method == "POST" and form.validate_on_submit():
-        if queries.reported(comment_id=comment_id, question_id=question_id, me=current_user.id):
+        if queries.reported(comment_id=comment_id, question_id=question_id, answer_id=answer_id, me=current_user.id):
             return notify(redirect_to(back), "You have already reported this.", "info")
         try:
             with database.atomic():
-                queries.report(comment_id=comment_id, question_id=question_id, reason=form.reason.data,
-                               details=form.details.data)
+                queries.report(comment_id=comment_id, question_id=question_id, answer_id=answer_id,
+                               reason=form.reason.data, details=form.details.data)
         except DatabaseError as exc:
             form.form_errors.append(refusals.message(exc))
         else:
@@ -264,7 +274,7 @@ def _question_page(q, form, status=200):
     if current_user.role == "instructor":
         back = url_for("discussions.inbox")
     return render("discussions/question.html", status=status, q=q, answers=rows, form=form, back=back,
-                  asker=q["author_id"] == current_user.id)
+                  back_to_lesson=s is not None, asker=q["author_id"] == current_user.id)
 
 
 @bp.route("/questions/<uuid:question_id>", methods=["GET"])
@@ -313,6 +323,15 @@ def accept(question_id):
 def report_question(question_id):
     q = _question(question_id)
     return _report(q, question_id=question_id, back=url_for("discussions.question", question_id=question_id))
+
+
+@bp.route("/answers/<uuid:answer_id>/report", methods=["GET", "POST"])
+@role_required(*PARTICIPANTS)
+def report_answer(answer_id):
+    a = found(queries.answer_row(answer_id))
+    _question(a["question_id"])
+    back = url_for("discussions.question", question_id=a["question_id"]) + f"#answer-{answer_id}"
+    return _report(a, answer_id=answer_id, back=back)
 
 
 # --- assignments -------------------------------------------------------------------------------------

@@ -185,8 +185,8 @@ def complete(slug, lesson_id):
     """
     enrolled = _enrolled(slug)
     _, lesson = _released(enrolled, lesson_id)
-    if lesson.content_type == "quiz":
-        abort(404)  # a quiz is completed by passing it
+    if lesson.content_type in ("quiz", "assignment"):
+        abort(404)  # a quiz is completed by passing it, an assignment by a passing grade (022)
     was_completed = enrolled.completed
     queries.complete_lesson(lesson_id)
     enrolled = _enrolled(slug)  # the triggers moved the progress (and perhaps the enrollment) on

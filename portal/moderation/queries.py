@@ -199,8 +199,8 @@ def resolve_reports(review_id) -> int:
 # reason (the author is not told: no notice exists for it yet); it resolves the open reports, as
 # dismissing does without hiding.
 
-POST_KINDS = {"comment": "lesson_comments", "question": "course_questions"}
-_REPORT_COLUMN = {"comment": "comment_id", "question": "question_id"}
+POST_KINDS = {"comment": "lesson_comments", "question": "course_questions", "answer": "question_answers"}
+_REPORT_COLUMN = {"comment": "comment_id", "question": "question_id", "answer": "answer_id"}
 
 DISCUSSION = """
     SELECT * FROM (
@@ -224,15 +224,26 @@ DISCUSSION = """
          WHERE x.open_report_count > 0
            AND (%(at)s::timestamptz IS NULL OR (x.first_open_report_at, x.id) {op} (%(at)s::timestamptz, %(id)s::uuid))
          ORDER BY x.first_open_report_at {dir}, x.id {dir} LIMIT %(limit)s)
+        UNION ALL
+        (SELECT 'answer', x.id, x.first_open_report_at, x.open_report_count, q.title, x.body, x.is_visible,
+                x.created_at, x.course_id, c.title, NULL::text, u.full_name
+         FROM public.question_answers x
+         JOIN public.course_questions q ON q.id = x.question_id
+         JOIN public.courses c ON c.id = x.course_id
+         LEFT JOIN public.users u ON u.id = x.author_id
+         WHERE x.open_report_count > 0
+           AND (%(at)s::timestamptz IS NULL OR (x.first_open_report_at, x.id) {op} (%(at)s::timestamptz, %(id)s::uuid))
+         ORDER BY x.first_open_report_at {dir}, x.id {dir} LIMIT %(limit)s)
     ) posts
     ORDER BY at {dir}, id {dir} LIMIT %(limit)s
 """
 
 DISCUSSION_REPORTS = """
-    SELECT coalesce(x.comment_id, x.question_id) AS post_id, x.reason::text AS reason, x.details, x.created_at,
+    SELECT coalesce(x.comment_id, x.question_id, x.answer_id) AS post_id, x.reason::text AS reason, x.details, x.created_at,
            x.resolved_at, u.full_name AS reporter
     FROM public.discussion_reports x LEFT JOIN public.users u ON u.id = x.reporter_id
-    WHERE (x.comment_id = ANY (%(ids)s::uuid[]) OR x.question_id = ANY (%(ids)s::uuid[])) AND x.resolved_at IS NULL
+    WHERE (x.comment_id = ANY (%(ids)s::uuid[]) OR x.question_id = ANY (%(ids)s::uuid[])
+           OR x.answer_id = ANY (%(ids)s::uuid[])) AND x.resolved_at IS NULL
     ORDER BY x.created_at DESC LIMIT 500
 """
 
@@ -255,6 +266,16 @@ HIDDEN_POSTS = """
          FROM public.course_questions x
          JOIN public.courses c ON c.id = x.course_id
          LEFT JOIN public.course_lessons l ON l.id = x.lesson_id
+         LEFT JOIN public.users u ON u.id = x.author_id
+         WHERE NOT x.is_visible
+           AND (%(at)s::timestamptz IS NULL OR (x.created_at, x.id) {op} (%(at)s::timestamptz, %(id)s::uuid))
+         ORDER BY x.created_at {dir}, x.id {dir} LIMIT %(limit)s)
+        UNION ALL
+        (SELECT 'answer', x.id, x.created_at, x.open_report_count, q.title, x.body, x.is_visible,
+                x.created_at, x.course_id, c.title, NULL::text, u.full_name
+         FROM public.question_answers x
+         JOIN public.course_questions q ON q.id = x.question_id
+         JOIN public.courses c ON c.id = x.course_id
          LEFT JOIN public.users u ON u.id = x.author_id
          WHERE NOT x.is_visible
            AND (%(at)s::timestamptz IS NULL OR (x.created_at, x.id) {op} (%(at)s::timestamptz, %(id)s::uuid))
@@ -296,7 +317,8 @@ def discussion_queue(view: View) -> Page:
 def discussion_open_count() -> int:
     return database.execute_sql(
         "SELECT (SELECT count(*) FROM public.lesson_comments WHERE open_report_count > 0)"
-        " + (SELECT count(*) FROM public.course_questions WHERE open_report_count > 0)").fetchone()[0]
+        " + (SELECT count(*) FROM public.course_questions WHERE open_report_count > 0)"
+        " + (SELECT count(*) FROM public.question_answers WHERE open_report_count > 0)").fetchone()[0]
 
 
 def post_exists(kind: str, post_id) -> bool:

@@ -124,7 +124,7 @@ def _post_back() -> str:
     return target if urlsplit(target).path == url_for("moderation.index") else home
 
 
-@bp.route("/posts/<any(comment, question):kind>/<uuid:post_id>/hide", methods=["POST"])
+@bp.route("/posts/<any(comment, question, answer):kind>/<uuid:post_id>/hide", methods=["POST"])
 @role_required("admin")
 def hide_post(kind, post_id):
     """Hide a reported comment or question (its reports resolved); back to the queue."""
@@ -135,7 +135,7 @@ def hide_post(kind, post_id):
                   else f"Nothing changed: the {kind} is already hidden.", "success" if touched else "info")
 
 
-@bp.route("/posts/<any(comment, question):kind>/<uuid:post_id>/dismiss", methods=["POST"])
+@bp.route("/posts/<any(comment, question, answer):kind>/<uuid:post_id>/dismiss", methods=["POST"])
 @role_required("admin")
 def dismiss_post(kind, post_id):
     """Dismiss the open reports on a comment or question; it stays as it is."""
@@ -146,7 +146,7 @@ def dismiss_post(kind, post_id):
                   else f"Nothing changed: the {kind} has no open report left.", "success" if touched else "info")
 
 
-@bp.route("/posts/<any(comment, question):kind>/<uuid:post_id>/restore", methods=["POST"])
+@bp.route("/posts/<any(comment, question, answer):kind>/<uuid:post_id>/restore", methods=["POST"])
 @role_required("admin")
 def restore_post(kind, post_id):
     """Show a hidden comment or question again."""

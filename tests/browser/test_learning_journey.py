@@ -86,9 +86,18 @@ def test_a_visitor_learns_a_course_gets_a_certificate_reviews_it_and_the_instruc
     expect(page.locator("#quiz-result")).to_contain_text("You scored 100%.")
     expect(page.locator("#course-progress")).to_contain_text("66.7% complete")
 
-    # The assignment, the last lesson: the course is complete and the certificate is ready.
+    # The assignment, the last lesson: handed in (no Mark complete), a passing grade from the
+    # instructor completes it; the course is complete and the certificate is ready.
     page.get_by_role("link", name=re.compile("^Next: ")).click()
-    page.get_by_role("button", name="Mark complete").click()
+    expect(page.get_by_role("button", name=re.compile("^Mark complete"))).to_have_count(0)
+    page.get_by_role("textbox", name="Your answer").fill("My meeting plan, step by step.")
+    page.get_by_role("button", name="Hand in your work").click()
+    expect(page.locator("#submission")).to_contain_text("waiting for a grade")
+    teacher = database.value("SELECT id FROM users WHERE email = %s", (DEMO_INSTRUCTOR_EMAIL,))
+    with database.act(Actor.user(teacher)) as cur:
+        cur.execute("SELECT grade_assignment(id, 80, 'Good plan') FROM assignment_submissions WHERE user_id = %s",
+                    (student,))
+    page.reload()
     expect(page.locator("#course-progress")).to_contain_text("100% complete")
     expect(page.get_by_role("heading", name="You have completed this course")).to_be_visible()
     check_accessibility(page, "player: the course completed")
