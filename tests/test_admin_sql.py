@@ -496,6 +496,8 @@ def test_an_org_admin_reads_their_organizations_rows_only(orgs):
     for key in ("globex", "standalone"):
         assert one(db, me, "SELECT course_revenue(%s)", (courses[key].id,)) is None
     assert one(db, me, "SELECT workshop_revenue(%s)", (workshops["standalone"],)) is None
+    # the home's totals (023): the same kept figures summed once, their organization's only
+    assert run(db, me, "SELECT * FROM org_revenue_totals()") == [{"course_revenue": 50, "workshop_revenue": 0}]
     # the months: their organization's sale, not the standalone one nor Globex's
     months = run(db, me, "SELECT * FROM org_revenue_by_month(12)")
     assert sum(m["gross_revenue"] for m in months) == 50 and sum(m["new_enrollments"] for m in months) == 1
@@ -522,6 +524,8 @@ def test_org_instructor_ids_answer_the_callers_organization_only(cast):
 def test_org_revenue_is_nothing_for_anyone_but_an_org_admin(orgs):
     db, _, _, teachers, _, _ = orgs
     assert run(db, Actor.user(teachers["ada"]), "SELECT * FROM org_revenue_by_month(12)") == []
+    for who in (Actor.user(teachers["ada"]), Actor.user(teachers["bob"])):
+        assert run(db, who, "SELECT * FROM org_revenue_totals()") == [{"course_revenue": 0, "workshop_revenue": 0}]
     with pytest.raises(psycopg2.Error) as refused:
         with db.attempt(Actor.anon()) as cur:
             cur.execute("SELECT * FROM org_revenue_by_month(12)")

@@ -151,6 +151,7 @@ EXECUTE = {
         "public.admin_revenue_by_month(integer)",
         # 017: the organization admin's months (their organization's rows only; nothing for others)
         "public.org_revenue_by_month(integer)",
+        "public.org_revenue_totals()",  # 023: the home's two totals (their organization's; 0 for others)
         # 010: the admin's queue page (each refuses anyone but a platform admin: not_permitted)
         "public.job_queue_counts()",
         "public.job_queue_jobs(text,bigint,integer)",

