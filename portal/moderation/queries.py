@@ -202,41 +202,34 @@ def resolve_reports(review_id) -> int:
 POST_KINDS = {"comment": "lesson_comments", "question": "course_questions", "answer": "question_answers"}
 _REPORT_COLUMN = {"comment": "comment_id", "question": "question_id", "answer": "answer_id"}
 
-DISCUSSION = """
-    SELECT * FROM (
-        (SELECT 'comment' AS kind, x.id, x.first_open_report_at AS at, x.open_report_count AS reports,
-                NULL::text AS title, x.body, x.is_visible, x.created_at, x.course_id, c.title AS course_title,
-                l.title AS lesson_title, u.full_name AS author
-         FROM public.lesson_comments x
-         JOIN public.courses c ON c.id = x.course_id
-         LEFT JOIN public.course_lessons l ON l.id = x.lesson_id
-         LEFT JOIN public.users u ON u.id = x.author_id
-         WHERE x.open_report_count > 0
-           AND (%(at)s::timestamptz IS NULL OR (x.first_open_report_at, x.id) {op} (%(at)s::timestamptz, %(id)s::uuid))
-         ORDER BY x.first_open_report_at {dir}, x.id {dir} LIMIT %(limit)s)
-        UNION ALL
-        (SELECT 'question', x.id, x.first_open_report_at, x.open_report_count, x.title, x.body, x.is_visible,
-                x.created_at, x.course_id, c.title, l.title, u.full_name
-         FROM public.course_questions x
-         JOIN public.courses c ON c.id = x.course_id
-         LEFT JOIN public.course_lessons l ON l.id = x.lesson_id
-         LEFT JOIN public.users u ON u.id = x.author_id
-         WHERE x.open_report_count > 0
-           AND (%(at)s::timestamptz IS NULL OR (x.first_open_report_at, x.id) {op} (%(at)s::timestamptz, %(id)s::uuid))
-         ORDER BY x.first_open_report_at {dir}, x.id {dir} LIMIT %(limit)s)
-        UNION ALL
-        (SELECT 'answer', x.id, x.first_open_report_at, x.open_report_count, q.title, x.body, x.is_visible,
-                x.created_at, x.course_id, c.title, NULL::text, u.full_name
-         FROM public.question_answers x
-         JOIN public.course_questions q ON q.id = x.question_id
+# One branch per kind of post: (kind, table, its title, its lesson's title, the joins they need).
+_POST_BRANCHES = (
+    ("comment", "lesson_comments", "NULL::text", "l.title",
+     "LEFT JOIN public.course_lessons l ON l.id = x.lesson_id"),
+    ("question", "course_questions", "x.title", "l.title",
+     "LEFT JOIN public.course_lessons l ON l.id = x.lesson_id"),
+    ("answer", "question_answers", "q.title", "NULL::text",
+     "JOIN public.course_questions q ON q.id = x.question_id"),
+)
+
+
+def _posts_sql(condition: str, key: str, down: bool) -> str:
+    """A page of posts of every kind that meet ``condition``, by (``key``, id) from a position (each
+    kind's first rows from its own partial index, then merged)."""
+    op, way = ("<", "DESC") if down else (">", "ASC")
+    branches = "\n        UNION ALL\n".join(f"""
+        (SELECT '{kind}' AS kind, x.id, x.{key} AS at, x.open_report_count AS reports, {title} AS title, x.body,
+                x.is_visible, x.created_at, x.course_id, c.title AS course_title, {lesson} AS lesson_title,
+                u.full_name AS author
+         FROM public.{table} x
+         {join}
          JOIN public.courses c ON c.id = x.course_id
          LEFT JOIN public.users u ON u.id = x.author_id
-         WHERE x.open_report_count > 0
-           AND (%(at)s::timestamptz IS NULL OR (x.first_open_report_at, x.id) {op} (%(at)s::timestamptz, %(id)s::uuid))
-         ORDER BY x.first_open_report_at {dir}, x.id {dir} LIMIT %(limit)s)
-    ) posts
-    ORDER BY at {dir}, id {dir} LIMIT %(limit)s
-"""
+         WHERE {condition}
+           AND (%(at)s::timestamptz IS NULL OR (x.{key}, x.id) {op} (%(at)s::timestamptz, %(id)s::uuid))
+         ORDER BY x.{key} {way}, x.id {way} LIMIT %(limit)s)""" for kind, table, title, lesson, join in _POST_BRANCHES)
+    return f"SELECT * FROM ({branches}\n    ) posts\n    ORDER BY at {way}, id {way} LIMIT %(limit)s"
+
 
 DISCUSSION_REPORTS = """
     SELECT coalesce(x.comment_id, x.question_id, x.answer_id) AS post_id, x.reason::text AS reason, x.details, x.created_at,
@@ -248,43 +241,6 @@ DISCUSSION_REPORTS = """
 """
 
 
-HIDDEN_POSTS = """
-    SELECT * FROM (
-        (SELECT 'comment' AS kind, x.id, x.created_at AS at, x.open_report_count AS reports,
-                NULL::text AS title, x.body, x.is_visible, x.created_at, x.course_id, c.title AS course_title,
-                l.title AS lesson_title, u.full_name AS author
-         FROM public.lesson_comments x
-         JOIN public.courses c ON c.id = x.course_id
-         LEFT JOIN public.course_lessons l ON l.id = x.lesson_id
-         LEFT JOIN public.users u ON u.id = x.author_id
-         WHERE NOT x.is_visible
-           AND (%(at)s::timestamptz IS NULL OR (x.created_at, x.id) {op} (%(at)s::timestamptz, %(id)s::uuid))
-         ORDER BY x.created_at {dir}, x.id {dir} LIMIT %(limit)s)
-        UNION ALL
-        (SELECT 'question', x.id, x.created_at, x.open_report_count, x.title, x.body, x.is_visible,
-                x.created_at, x.course_id, c.title, l.title, u.full_name
-         FROM public.course_questions x
-         JOIN public.courses c ON c.id = x.course_id
-         LEFT JOIN public.course_lessons l ON l.id = x.lesson_id
-         LEFT JOIN public.users u ON u.id = x.author_id
-         WHERE NOT x.is_visible
-           AND (%(at)s::timestamptz IS NULL OR (x.created_at, x.id) {op} (%(at)s::timestamptz, %(id)s::uuid))
-         ORDER BY x.created_at {dir}, x.id {dir} LIMIT %(limit)s)
-        UNION ALL
-        (SELECT 'answer', x.id, x.created_at, x.open_report_count, q.title, x.body, x.is_visible,
-                x.created_at, x.course_id, c.title, NULL::text, u.full_name
-         FROM public.question_answers x
-         JOIN public.course_questions q ON q.id = x.question_id
-         JOIN public.courses c ON c.id = x.course_id
-         LEFT JOIN public.users u ON u.id = x.author_id
-         WHERE NOT x.is_visible
-           AND (%(at)s::timestamptz IS NULL OR (x.created_at, x.id) {op} (%(at)s::timestamptz, %(id)s::uuid))
-         ORDER BY x.created_at {dir}, x.id {dir} LIMIT %(limit)s)
-    ) posts
-    ORDER BY at {dir}, id {dir} LIMIT %(limit)s
-"""
-
-
 def discussion_queue(view: View) -> Page:
     """One page of reported comments and questions, the oldest open report first (or of hidden ones,
     newest first), by position."""
@@ -292,10 +248,9 @@ def discussion_queue(view: View) -> Page:
     at = _position(view.after or view.before)
     backwards = view.before is not None and at is not None
     if view.status == "discussion_hidden":
-        down = not backwards
-        sql = HIDDEN_POSTS.format(op="<" if down else ">", dir="DESC" if down else "ASC")
+        sql = _posts_sql("NOT x.is_visible", "created_at", down=not backwards)
     else:
-        sql = DISCUSSION.format(op="<" if backwards else ">", dir="DESC" if backwards else "ASC")
+        sql = _posts_sql("x.open_report_count > 0", "first_open_report_at", down=backwards)
     rows = _dicts(sql, {"at": at[0] if at else None, "id": at[1] if at else None, "limit": size + 1})
     more = len(rows) > size
     rows = rows[:size]

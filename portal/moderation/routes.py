@@ -124,34 +124,36 @@ def _post_back() -> str:
     return target if urlsplit(target).path == url_for("moderation.index") else home
 
 
+def _act_on_post(kind, post_id, act, done: str, nothing: str):
+    """One moderation act on a post (404 when there is no such post), then back to the queue with what
+    it did, or why nothing changed."""
+    if not queries.post_exists(kind, post_id):
+        abort(404)
+    touched = act(kind, post_id)
+    return notify(redirect_to(_post_back()), done if touched else f"Nothing changed: {nothing}",
+                  "success" if touched else "info")
+
+
 @bp.route("/posts/<any(comment, question, answer):kind>/<uuid:post_id>/hide", methods=["POST"])
 @role_required("admin")
 def hide_post(kind, post_id):
-    """Hide a reported comment or question (its reports resolved); back to the queue."""
-    if not queries.post_exists(kind, post_id):
-        abort(404)
-    touched = queries.hide_post(kind, post_id)
-    return notify(redirect_to(_post_back()), f"The {kind} is hidden and its reports resolved." if touched
-                  else f"Nothing changed: the {kind} is already hidden.", "success" if touched else "info")
+    """Hide a reported comment, question or answer (its reports resolved); back to the queue."""
+    return _act_on_post(kind, post_id, queries.hide_post, f"The {kind} is hidden and its reports resolved.",
+                        f"the {kind} is already hidden.")
 
 
 @bp.route("/posts/<any(comment, question, answer):kind>/<uuid:post_id>/dismiss", methods=["POST"])
 @role_required("admin")
 def dismiss_post(kind, post_id):
-    """Dismiss the open reports on a comment or question; it stays as it is."""
-    if not queries.post_exists(kind, post_id):
-        abort(404)
-    touched = queries.resolve_post_reports(kind, post_id)
-    return notify(redirect_to(_post_back()), f"The reports are dismissed; the {kind} stays as it is." if touched
-                  else f"Nothing changed: the {kind} has no open report left.", "success" if touched else "info")
+    """Dismiss the open reports on a post; it stays as it is."""
+    return _act_on_post(kind, post_id, queries.resolve_post_reports,
+                        f"The reports are dismissed; the {kind} stays as it is.",
+                        f"the {kind} has no open report left.")
 
 
 @bp.route("/posts/<any(comment, question, answer):kind>/<uuid:post_id>/restore", methods=["POST"])
 @role_required("admin")
 def restore_post(kind, post_id):
-    """Show a hidden comment or question again."""
-    if not queries.post_exists(kind, post_id):
-        abort(404)
-    touched = queries.restore_post(kind, post_id)
-    return notify(redirect_to(_post_back()), f"The {kind} is shown again." if touched
-                  else f"Nothing changed: the {kind} is already visible.", "success" if touched else "info")
+    """Show a hidden post again."""
+    return _act_on_post(kind, post_id, queries.restore_post, f"The {kind} is shown again.",
+                        f"the {kind} is already visible.")
