@@ -256,7 +256,7 @@ def course_questions(course_id):
         "discussions.course_questions", course_id=cs.course_id)
     back = (url_for("learning.resume", slug=cs.slug) if cs.enrolled and current_user.role == "student"
             else url_for("discussions.inbox"))
-    return render("discussions/course_questions.html", "discussions/_course_question_list.html", status=status,
+    return render("discussions/course_questions.html", "discussions/_question_list.html", status=status,
                   cs=cs, questions=page, question_form=form, back=back)
 
 
