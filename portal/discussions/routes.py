@@ -116,18 +116,25 @@ def _comments_section(s, form, status, message):
     return notify(response, message, "success" if status == 200 else "error") if is_partial() else response
 
 
-def _own_comment(comment_id) -> tuple[dict, queries.Scope]:
+def _comment(comment_id) -> tuple[dict, queries.Scope]:
+    """A comment the caller may read, and its lesson's scope; 404 otherwise."""
     row = found(queries.comment(comment_id))
     return row, _scope(row["lesson_id"])
+
+
+def _my_comment(comment_id) -> tuple[dict, queries.Scope]:
+    """The caller's own comment, and its lesson's scope; 404 for anyone else's."""
+    row, s = _comment(comment_id)
+    if row["author_id"] != current_user.id:
+        abort(404)
+    return row, s
 
 
 @bp.route("/comments/<uuid:comment_id>/edit", methods=["GET", "POST"])
 @role_required(*PARTICIPANTS)
 def edit_comment(comment_id):
     """The author rewrites their comment within 15 minutes of posting it (the database's guard decides)."""
-    row, s = _own_comment(comment_id)
-    if row["author_id"] != current_user.id:
-        abort(404)
+    row, s = _my_comment(comment_id)
     back = lesson_url(s, f"#comment-{comment_id}")
     if request.method == "GET":
         form = forms.CommentForm(formdata=None, data={"body": row["body"]})
@@ -150,9 +157,7 @@ def edit_comment(comment_id):
 @role_required(*PARTICIPANTS)
 def delete_comment(comment_id):
     """Ask first (a page; htmx asks with hx-confirm), then delete one's own comment and its replies."""
-    row, s = _own_comment(comment_id)
-    if row["author_id"] != current_user.id:
-        abort(404)
+    row, s = _my_comment(comment_id)
     if row["deleted_at"]:
         abort(404)   # already blanked
     if request.method == "GET":
@@ -190,7 +195,7 @@ def _report(target: dict, *, comment_id=None, question_id=None, answer_id=None, 
 @bp.route("/comments/<uuid:comment_id>/report", methods=["GET", "POST"])
 @role_required(*PARTICIPANTS)
 def report_comment(comment_id):
-    row, s = _own_comment(comment_id)
+    row, s = _comment(comment_id)
     return _report(row, comment_id=comment_id, back=lesson_url(s, "#comments"))
 
 
