@@ -160,6 +160,10 @@ BEGIN
     IF uid IS NULL THEN
         RAISE EXCEPTION 'sign in to register' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'sign_in_required';
     END IF;
+    -- The core's lock order (008): the caller's own registration (a cancelled one comes back
+    -- to life below) before the workshop, as cancel_workshop and a student's cancellation do.
+    PERFORM 1 FROM public.workshop_registrations WHERE workshop_id = p_workshop_id AND user_id = uid
+    FOR NO KEY UPDATE;
     SELECT id, instructor_id, capacity, price_amount, start_time INTO w
     FROM public.workshops WHERE id = p_workshop_id AND status = 'published'
     FOR NO KEY UPDATE;
@@ -327,6 +331,11 @@ BEGIN
     IF w.status NOT IN ('draft', 'published') THEN
         RAISE EXCEPTION 'a % workshop is no longer edited', w.status
             USING ERRCODE = 'check_violation', CONSTRAINT = 'workshop_closed';
+    END IF;
+    -- A workshop that has started was held (attendance may be taken): it is completed, not cancelled.
+    IF w.status = 'published' AND w.start_time <= now() THEN
+        RAISE EXCEPTION 'a workshop that has started is completed, not cancelled'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'workshop_cancel_started';
     END IF;
     UPDATE public.workshops SET status = 'cancelled' WHERE id = p_workshop_id;
     FOR r IN UPDATE public.workshop_registrations SET status = 'cancelled', payment_due_at = NULL

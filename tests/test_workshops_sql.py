@@ -400,3 +400,63 @@ def test_marking_all_present_while_students_cancel_neither_deadlocks_nor_miscoun
                     "AND status IN ('registered', 'no_show') AND payment_status = 'completed'", (workshop,))
     assert database.value("SELECT attended_count FROM workshops WHERE id = %s", (workshop,)) == THREADS // 2
     assert mismatches(database) == []
+
+
+def test_reregistering_while_the_workshop_is_cancelled_does_not_deadlock(database):
+    """A student comes back (their cancelled row revived) while the owner cancels the workshop:
+    both take the caller's registration before the workshop (008's order), so one waits for the
+    other, never a deadlock."""
+    teacher = gen_user(database, "instructor")
+    workshop = gen_workshop(database, teacher)
+    student, other = gen_user(database), gen_user(database)
+    seat = register(database, student, workshop)
+    register(database, other, workshop)
+    with database.act(Actor.user(student)) as cur:
+        cur.execute("UPDATE workshop_registrations SET status = 'cancelled' WHERE id = %s", (seat,))
+    owner, comer = database.connect_app(), database.connect_app()
+    errors = []
+    try:
+        with owner.cursor() as cur:   # cancel_workshop's first step, held: every registration by id
+            set_context(cur, Actor.user(teacher))
+            cur.execute("SELECT 1 FROM workshop_registrations WHERE workshop_id = %s ORDER BY id "
+                        "FOR NO KEY UPDATE", (workshop,))
+
+        def come_back():
+            try:
+                with comer, comer.cursor() as cur:
+                    set_context(cur, Actor.user(student))
+                    cur.execute("SELECT register_for_workshop(%s)", (workshop,))
+            except psycopg2.Error as exc:
+                errors.append(exc.pgcode)
+        thread = threading.Thread(target=come_back)
+        thread.start()
+        pid = comer.get_backend_pid()
+        while thread.is_alive() and not database.value("SELECT cardinality(pg_blocking_pids(%s)) > 0", (pid,)):
+            thread.join(0.01)
+        with owner.cursor() as cur:
+            try:
+                cur.execute("SELECT cancel_workshop(%s)", (workshop,))
+                owner.commit()
+            except psycopg2.Error as exc:
+                errors.append(exc.pgcode)
+                owner.rollback()
+        thread.join()
+    finally:
+        owner.close()
+        comer.close()
+    assert "40P01" not in errors
+    assert database.value("SELECT status::text FROM workshops WHERE id = %s", (workshop,)) == "cancelled"
+    assert _status(database, seat) == "cancelled"
+    assert mismatches(database) == []
+
+
+def test_a_workshop_that_has_started_is_not_cancelled(database):
+    teacher = gen_user(database, "instructor")
+    workshop = gen_workshop(database, teacher, price="20")
+    seat = register(database, gen_user(database), workshop)
+    database.value("UPDATE workshops SET start_time = now() - interval '3 hours', "
+                   "end_time = now() - interval '1 hour' WHERE id = %s RETURNING 1", (workshop,))
+    assert _refusal(database, Actor.user(teacher), "SELECT cancel_workshop(%s)", (workshop,)) == \
+        "workshop_cancel_started"
+    assert database.value("SELECT status::text FROM workshops WHERE id = %s", (workshop,)) == "published"
+    assert _status(database, seat) == "registered"
