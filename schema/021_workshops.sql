@@ -38,6 +38,12 @@ ALTER TABLE public.workshops
         CONSTRAINT workshop_refund_cutoff_range CHECK (refund_cutoff_hours BETWEEN 0 AND 720),
     ADD COLUMN ical_sequence integer NOT NULL DEFAULT 0 CHECK (ical_sequence >= 0);
 
+-- Times a calendar (and psycopg2) can read: years 2000 to 2200 (the form keeps a narrower window).
+ALTER TABLE public.workshops
+    ADD CONSTRAINT workshop_times_in_range
+        CHECK (start_time >= '2000-01-01 00:00:00+00' AND start_time < '2201-01-01 00:00:00+00'
+               AND end_time >= '2000-01-01 00:00:00+00' AND end_time < '2201-01-01 00:00:00+00');
+
 ALTER TABLE public.workshop_registrations
     ADD COLUMN payment_due_at timestamptz,
     ADD COLUMN refund_requested_at timestamptz;
@@ -286,6 +292,14 @@ BEGIN
     IF OLD.status IN ('cancelled', 'completed') AND (SELECT NOT rls.is_admin()) THEN
         RAISE EXCEPTION 'a % workshop is no longer edited', OLD.status
             USING ERRCODE = 'check_violation', CONSTRAINT = 'workshop_closed';
+    END IF;
+    -- A published workshop with registrants is not moved to a start already past (attendance,
+    -- completion and feedback would open at once).
+    IF OLD.status = 'published' AND NEW.start_time IS DISTINCT FROM OLD.start_time AND NEW.start_time <= now()
+       AND EXISTS (SELECT 1 FROM public.workshop_registrations r
+                   WHERE r.workshop_id = NEW.id AND r.status <> 'cancelled') THEN
+        RAISE EXCEPTION 'a published workshop with registrations does not move its start into the past'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'workshop_move_past';
     END IF;
     IF NEW.capacity < OLD.capacity AND NEW.capacity < OLD.enrolled_count THEN
         RAISE EXCEPTION 'the capacity cannot go below the % seats taken', OLD.enrolled_count

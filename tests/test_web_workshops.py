@@ -84,6 +84,15 @@ def test_an_instructor_creates_a_hybrid_workshop_in_their_zone_and_publishes_it(
     ({"capacity": "0"}, "capacity", "From 1"),
     ({"title": "x"}, "title", "3 to 200"),
     ({"refund_cutoff_hours": "9999"}, "refund_cutoff_hours", "From 0 to 720"),
+    # far future and long ago (psycopg2 cannot read year 10000 or 1 BC back): a window around today
+    ({"start_time": "9999-03-10T18:00", "end_time": "9999-03-10T20:00"}, "start_time", "five years from now"),
+    ({"start_time": "0001-03-10T18:00"}, "start_time", "a year ago"),
+    # the clocks change: a time that does not exist, a time that happens twice
+    ({"start_time": "2027-03-28T02:30", "end_time": "2027-03-28T05:00"}, "start_time", "does not exist in "
+                                                                                        "Europe/Amsterdam"),
+    ({"start_time": "2027-10-31T02:30", "end_time": "2027-10-31T05:00"}, "start_time", "happens twice"),
+    ({"price_amount": "sNaN"}, "price_amount", "Enter an amount like 19.99"),
+    ({"price_amount": "1e400"}, "price_amount", "at most"),
 ])
 def test_bad_input_is_a_422_with_the_values_kept(world, changes, field, message):
     before = world.database.value("SELECT count(*) FROM workshops")

@@ -460,3 +460,31 @@ def test_a_workshop_that_has_started_is_not_cancelled(database):
         "workshop_cancel_started"
     assert database.value("SELECT status::text FROM workshops WHERE id = %s", (workshop,)) == "published"
     assert _status(database, seat) == "registered"
+
+
+def test_workshop_times_stay_between_2000_and_2200(database):
+    teacher = gen_user(database, "instructor")
+    workshop = gen_workshop(database, teacher, status="draft")
+    for start, end in (("10000-01-01", "10000-01-02"), ("0001-01-01 BC", "0001-01-02 BC"),
+                       ("2026-01-01", "2201-01-02")):
+        assert _refusal(database, Actor.user(teacher), "UPDATE workshops SET start_time = %s, end_time = %s "
+                        "WHERE id = %s", (start, end, workshop)) == "workshop_times_in_range"
+
+
+def test_a_published_workshop_with_registrants_does_not_move_into_the_past(database):
+    teacher, helper = gen_user(database, "instructor"), gen_user(database, "instructor")
+    workshop = gen_workshop(database, teacher)
+    seat = register(database, gen_user(database), workshop)
+    email = database.value("SELECT email FROM users WHERE id = %s", (helper,))
+    with database.act(Actor.user(teacher)) as cur:
+        cur.execute("SELECT add_workshop_facilitator(%s, %s, 'assistant')", (workshop, email))
+    move = ("UPDATE workshops SET start_time = now() - interval '2 hours', end_time = now() - interval '1 hour' "
+            "WHERE id = %s")
+    for actor in (teacher, helper):
+        assert _refusal(database, Actor.user(actor), move, (workshop,)) == "workshop_move_past"
+    with database.act(Actor.user(teacher)) as cur:   # later is fine, and so is the past without registrants
+        cur.execute("UPDATE workshops SET start_time = start_time + interval '1 day', "
+                    "end_time = end_time + interval '1 day' WHERE id = %s", (workshop,))
+        empty = gen_workshop(database, teacher)
+        cur.execute(move, (empty,))
+    assert _status(database, seat) == "registered"

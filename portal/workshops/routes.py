@@ -72,6 +72,8 @@ def _refused_into(form, exc) -> None:
     target = {"in_person_workshops_have_a_location": form.location,
               "online_workshops_have_a_meeting_url": form.meeting_url,
               "workshop_ends_after_it_starts": form.end_time,
+              "workshop_move_past": form.start_time,
+              "workshop_times_in_range": form.start_time,
               "workshop_capacity_below_seats": form.capacity,
               "workshop_refund_cutoff_range": form.refund_cutoff_hours}.get(code, form.title)
     target.errors = [*target.errors, refusals.message(exc)]
