@@ -206,9 +206,12 @@ def test_attendance_opens_at_the_start_one_click_and_all_present(world):
     held(world, workshop)
     row = send(world, "owner", mark, {"status": "no_show"}, headers=htmx())
     assert row.status_code == 200 and f'id="reg-{regs[0]}"' in text(row) and "No-show" in text(row)
+    assert "Mark everyone not yet marked present" in text(world.clients["owner"].get(
+        f"/workshops/{workshop}/registrations"))
     assert send(world, "owner", f"/workshops/{workshop}/registrations/all-present").status_code == 303
-    assert [status_of(world, r) for r in regs] == ["attended"] * 3
-    assert world.database.value("SELECT attended_count FROM workshops WHERE id = %s", (workshop,)) == 3
+    # the explicit absent mark stays: only seats not yet marked become present
+    assert [status_of(world, r) for r in regs] == ["no_show", "attended", "attended"]
+    assert world.database.value("SELECT attended_count FROM workshops WHERE id = %s", (workshop,)) == 2
 
 
 def test_feedback_after_the_end_once_and_the_summary_shows_nps(world):

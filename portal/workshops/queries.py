@@ -254,16 +254,16 @@ def mark(workshop_id, registration_id, status: str) -> int:
 
 
 def mark_all_present(workshop_id) -> int:
-    """Every settled seat not yet marked attended. The rows are locked first, by id, before any is
+    """Every settled seat not yet marked (an explicit absent mark stays absent). The rows are locked first, by id, before any is
     changed: each change locks the workshop (its figures), and the core's order is registration, then
     workshop, so a student cancelling meanwhile never waits for us while we wait for them."""
     with database.atomic():
         database.execute_sql("SELECT 1 FROM workshop_registrations WHERE workshop_id = %s "
-                             "AND status IN ('registered', 'no_show') AND payment_status = 'completed' "
+                             "AND status = 'registered' AND payment_status = 'completed' "
                              "ORDER BY id FOR NO KEY UPDATE", (workshop_id,))
         return database.execute_sql(
             "UPDATE workshop_registrations SET status = 'attended' WHERE workshop_id = %s "
-            "AND status IN ('registered', 'no_show') AND payment_status = 'completed'", (workshop_id,)).rowcount
+            "AND status = 'registered' AND payment_status = 'completed'", (workshop_id,)).rowcount
 
 
 # --- feedback -------------------------------------------------------------------------------------------------
