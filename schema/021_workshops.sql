@@ -217,6 +217,20 @@ BEGIN
 END
 $$;
 
+-- The caller's own place on a workshop's waitlist (1 = next), NULL when not waitlisted. A
+-- student reads only their own registration (RLS), so the places before theirs are counted here.
+CREATE FUNCTION public.my_waitlist_place(p_workshop_id uuid) RETURNS integer
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT (SELECT count(*) FROM public.workshop_registrations q
+            WHERE q.workshop_id = me.workshop_id AND q.status = 'waitlisted'
+              AND (q.registered_at, q.id) <= (me.registered_at, me.id))::integer
+    FROM public.workshop_registrations me
+    WHERE me.workshop_id = p_workshop_id AND me.user_id = (SELECT rls.uid()) AND me.status = 'waitlisted'
+$$;
+REVOKE ALL ON FUNCTION public.my_waitlist_place(uuid)
+    FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
+GRANT EXECUTE ON FUNCTION public.my_waitlist_place(uuid) TO authenticated;
+
 -- A paid seat's payment clears its hold.
 CREATE FUNCTION private.clear_paid_hold() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$

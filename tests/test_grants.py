@@ -209,6 +209,7 @@ EXECUTE = {
         "public.add_workshop_facilitator(uuid,text,public.workshop_facilitator_role)",
         "public.calendar_feed_workshops(text)",
         "public.start_workshop_checkout(uuid,text)",  # the caller's own held seat only
+        "public.my_waitlist_place(uuid)",  # the caller's own place only
     },
     "service_role": {
         # the payment path

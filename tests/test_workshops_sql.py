@@ -488,3 +488,18 @@ def test_a_published_workshop_with_registrants_does_not_move_into_the_past(datab
         empty = gen_workshop(database, teacher)
         cur.execute(move, (empty,))
     assert _status(database, seat) == "registered"
+
+
+def test_a_waitlisted_student_learns_their_own_place_only(database):
+    teacher = gen_user(database, "instructor")
+    workshop = gen_workshop(database, teacher, capacity=1)
+    seated, first, second, third = (gen_user(database) for _ in range(4))
+    for s in (seated, first, second, third):
+        register(database, s, workshop)
+    places = []
+    for s in (seated, first, second, third):
+        with database.act(Actor.user(s)) as cur:
+            cur.execute("SELECT my_waitlist_place(%s) AS place", (workshop,))
+            places.append(cur.fetchone()["place"])
+    assert places == [None, 1, 2, 3]
+    assert _refusal(database, Actor.anon(), "SELECT my_waitlist_place(%s)", (workshop,)) == "42501"

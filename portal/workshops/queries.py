@@ -363,9 +363,7 @@ def public_workshop(slug: str, signed_in: bool):
 def my_registration(workshop_id, user_id):
     row = _one("""SELECT r.id, r.status::text AS status, r.payment_status::text AS payment_status,
                          r.payment_due_at, r.refund_requested_at, r.registered_at,
-                         (SELECT count(*) FROM workshop_registrations q
-                          WHERE q.workshop_id = r.workshop_id AND q.status = 'waitlisted'
-                            AND (q.registered_at, q.id) <= (r.registered_at, r.id)) AS waitlist_place,
+                         my_waitlist_place(r.workshop_id) AS waitlist_place,
                          EXISTS (SELECT 1 FROM workshop_feedback f WHERE f.workshop_id = r.workshop_id
                                  AND f.user_id = r.user_id) AS gave_feedback,
                          (SELECT c.code FROM workshop_certificates c WHERE c.registration_id = r.id) AS certificate
