@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from tests.support import gen_account, gen_workshop, register
+from tests.support import gen_account, gen_org, gen_workshop, register
 from tests.web import csrf_token, htmx, sign_in, text
 
 OUTSIDERS = ("other_instructor", "student")
@@ -416,6 +416,28 @@ def test_a_paid_seat_is_paid_through_the_checkout_and_a_promoted_one_too(world):
     assert world.database.value("SELECT status::text || '/' || payment_status::text FROM workshop_registrations "
                                 "WHERE workshop_id = %s AND user_id = %s", (workshop, second)) == "registered/completed"
     assert 'id="meeting-link"' in text(second_client.get(f"/workshops/w/{slug}"))
+
+
+@pytest.mark.parametrize("role", ["instructor", "org_admin", "admin"])
+def test_every_signed_in_role_pays_for_its_seat_on_the_checkout_page(world, role):
+    """Instructors, org admins and admins may register for someone else's paid workshop: their
+    checkout page answers them (the buyer's own), not a 404."""
+    workshop = gen_workshop(world.database, world.users["owner"], price="12.00", title=f"Paid for {role}")
+    slug = slug_of(world, workshop)
+    org = gen_org(world.database, f"Org of a paying {role}") if role == "org_admin" else None
+    user, email = gen_account(world.database, role, org=org)
+    client = world.app.test_client()
+    sign_in(client, email)
+    registered = client.post(f"/workshops/w/{slug}/register", data={"csrf_token": token_of(client)})
+    checkout = registered.headers["Location"]
+    assert checkout.startswith("/checkout/")
+    page = client.get(checkout)
+    assert page.status_code == 200 and f"Paid for {role}" in text(page)
+    paid = client.post(checkout + "/pay", data={"csrf_token": token_of(client)})
+    assert paid.status_code == 303 and paid.headers["Location"] == f"/workshops/w/{slug}"
+    assert world.database.value("SELECT payment_status::text FROM workshop_registrations WHERE workshop_id = %s "
+                                "AND user_id = %s", (workshop, user)) == "completed"
+    assert world.clients["other_instructor"].get(checkout).status_code == 404, "still the buyer's alone"
 
 
 def test_attending_a_workshop_with_certificates_issues_one_verified_like_a_courses(world):
