@@ -115,9 +115,11 @@ BEGIN
         EXIT WHEN taken >= w.capacity;
         UPDATE public.workshop_registrations
         SET status = 'registered',
-            payment_status = CASE WHEN w.price_amount = 0 OR payment_status = 'completed'
+            -- Priced at promotion, as a re-registration is: only a real payment still counts (a
+            -- waitlister who joined while it was free pays the price it has now).
+            payment_status = CASE WHEN w.price_amount = 0 OR (payment_status = 'completed' AND amount_paid > 0)
                                   THEN 'completed' ELSE 'pending' END::public.payment_status,
-            payment_due_at = CASE WHEN w.price_amount > 0 AND payment_status <> 'completed'
+            payment_due_at = CASE WHEN w.price_amount > 0 AND NOT (payment_status = 'completed' AND amount_paid > 0)
                                   THEN now() + private.seat_hold(true) END
         WHERE id = candidate.id;
         PERFORM private.notify(candidate.user_id, 'workshop_seat', jsonb_build_object(
@@ -142,6 +144,11 @@ BEGIN
     FOR r IN SELECT reg.id, reg.user_id, reg.workshop_id FROM public.workshop_registrations reg
              WHERE reg.status = 'registered' AND reg.payment_status = 'pending' AND reg.payment_due_at < p_now
              ORDER BY reg.id FOR NO KEY UPDATE SKIP LOCKED LOOP
+        -- The workshop became free meanwhile (free_pending_seats skipped a locked seat): confirmed.
+        IF (SELECT price_amount FROM public.workshops WHERE id = r.workshop_id) = 0 THEN
+            UPDATE public.workshop_registrations SET payment_status = 'completed' WHERE id = r.id;
+            CONTINUE;
+        END IF;
         UPDATE public.workshop_registrations SET status = 'cancelled', payment_due_at = NULL WHERE id = r.id;
         PERFORM private.notify(r.user_id, 'workshop_seat', jsonb_build_object(
             'kind', 'lapsed', 'workshop_id', w.id, 'title', w.title, 'slug', w.slug, 'start_time', w.start_time),
@@ -289,6 +296,31 @@ $$;
 CREATE TRIGGER capacity_grew AFTER UPDATE OF capacity ON public.workshops
     FOR EACH ROW WHEN (NEW.capacity > OLD.capacity)
     EXECUTE FUNCTION private.capacity_grew();
+
+-- A paid workshop made free: its held seats are confirmed (nothing to pay, no hold to lapse) and
+-- their open checkouts closed. Seats another transaction holds are skipped (the workshop is locked
+-- here, and the core's order is registration first): release_lapsed_seats confirms those instead.
+CREATE FUNCTION private.free_pending_seats() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    WITH held AS (
+        SELECT id FROM public.workshop_registrations
+        WHERE workshop_id = NEW.id AND status = 'registered' AND payment_status = 'pending'
+        ORDER BY id FOR NO KEY UPDATE SKIP LOCKED),
+    confirmed AS (
+        UPDATE public.workshop_registrations r SET payment_status = 'completed', payment_due_at = NULL
+        FROM held WHERE r.id = held.id RETURNING r.id)
+    UPDATE public.checkouts c SET status = 'failed', settled_at = now(),
+           failure_reason = 'The workshop became free: nothing to pay.'
+    FROM confirmed WHERE c.registration_id = confirmed.id AND c.status = 'open';
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER free_pending_seats AFTER UPDATE OF price_amount ON public.workshops
+    FOR EACH ROW WHEN (NEW.price_amount = 0 AND OLD.price_amount > 0)
+    EXECUTE FUNCTION private.free_pending_seats();
+REVOKE ALL ON FUNCTION private.free_pending_seats()
+    FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
 
 -- 7. the workshop's lifecycle and its calendar sequence ------------------------------------------
 CREATE FUNCTION private.guard_workshop_lifecycle() RETURNS trigger

@@ -503,3 +503,49 @@ def test_a_waitlisted_student_learns_their_own_place_only(database):
             places.append(cur.fetchone()["place"])
     assert places == [None, 1, 2, 3]
     assert _refusal(database, Actor.anon(), "SELECT my_waitlist_place(%s)", (workshop,)) == "42501"
+
+
+def test_a_paid_workshop_made_free_confirms_its_held_seats(database):
+    teacher = gen_user(database, "instructor")
+    workshop = gen_workshop(database, teacher, capacity=2, price="30.00")
+    held, waiting = gen_user(database), gen_user(database)
+    seat = register(database, held, workshop)
+    with database.act(Actor.user(held)) as cur:
+        cur.execute("SELECT start_workshop_checkout(%s, 'test') AS id", (seat,))
+        checkout = cur.fetchone()["id"]
+    with database.act(Actor.user(teacher)) as cur:
+        cur.execute("UPDATE workshops SET price_amount = 0 WHERE id = %s", (workshop,))
+    row = database.rows("SELECT status::text, payment_status::text, payment_due_at FROM workshop_registrations "
+                        "WHERE id = %s", (seat,))[0]
+    assert (row["status"], row["payment_status"], row["payment_due_at"]) == ("registered", "completed", None)
+    assert database.value("SELECT status::text FROM checkouts WHERE id = %s", (checkout,)) == "failed"
+    assert database.value("SELECT private.release_lapsed_seats(now() + interval '2 days')") == 0
+    assert _status(database, seat) == "registered"
+    register(database, waiting, workshop)
+    assert mismatches(database) == []
+
+
+def test_a_held_seat_skipped_while_the_price_dropped_is_confirmed_not_lapsed(database):
+    teacher = gen_user(database, "instructor")
+    workshop = gen_workshop(database, teacher, price="30.00")
+    seat = register(database, gen_user(database), workshop)
+    database.value("ALTER TABLE workshops DISABLE TRIGGER free_pending_seats; "
+                   "UPDATE workshops SET price_amount = 0 WHERE id = %s; "
+                   "ALTER TABLE workshops ENABLE TRIGGER free_pending_seats; SELECT 1", (workshop,))
+    assert database.value("SELECT private.release_lapsed_seats(now() + interval '2 days')") == 0
+    assert database.value("SELECT status::text || '/' || payment_status::text FROM workshop_registrations "
+                          "WHERE id = %s", (seat,)) == "registered/completed"
+
+
+def test_a_free_waitlister_pays_the_price_the_workshop_has_when_promoted(database):
+    teacher = gen_user(database, "instructor")
+    workshop = gen_workshop(database, teacher, capacity=1, price="0")
+    first, second = gen_user(database), gen_user(database)
+    seat, waiting = register(database, first, workshop), register(database, second, workshop)
+    with database.act(Actor.user(teacher)) as cur:
+        cur.execute("UPDATE workshops SET price_amount = 50 WHERE id = %s", (workshop,))
+    with database.act(Actor.user(first)) as cur:
+        cur.execute("UPDATE workshop_registrations SET status = 'cancelled' WHERE id = %s", (seat,))
+    row = database.rows("SELECT status::text, payment_status::text, payment_due_at IS NOT NULL AS held "
+                        "FROM workshop_registrations WHERE id = %s", (waiting,))[0]
+    assert (row["status"], row["payment_status"], row["held"]) == ("registered", "pending", True)
