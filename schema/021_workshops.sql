@@ -63,6 +63,12 @@ CREATE INDEX idx_workshop_registrations_user_start ON public.workshop_registrati
 CREATE INDEX idx_workshops_instructor_start ON public.workshops (instructor_id, start_time, id);
 CREATE INDEX idx_workshops_published_start ON public.workshops (start_time, id) WHERE status = 'published';
 
+-- A cancelled workshop stays readable to whoever registered for it (its cancellation notice links
+-- to its page and its .ics); their registrations are cancelled with it, which 007's policy omits.
+CREATE POLICY workshops_read_cancelled ON public.workshops FOR SELECT TO authenticated
+    USING (status = 'cancelled'
+           AND id = ANY ((SELECT rls.registered_workshop_ids('{cancelled}'))::uuid[]));
+
 -- 2. small settings -------------------------------------------------------------------------
 -- How long a paid seat is held for its payment: a fresh registration, a promotion.
 CREATE FUNCTION private.seat_hold(p_promoted boolean) RETURNS interval

@@ -245,7 +245,8 @@ def test_feedback_after_the_end_once_and_the_summary_shows_nps(world):
 def test_cancelling_a_workshop_tells_every_registrant(world):
     owner = world.users["owner"]
     workshop = gen_workshop(world.database, owner, capacity=1)
-    people = [gen_account(world.database, "student")[0] for _ in range(2)]
+    (seated, seated_client), (waiting, _) = extra_student(world), extra_student(world)
+    people = [seated, waiting]
     for p in people:
         register(world.database, p, workshop)
     assert "2 registrations" in text(world.clients["owner"].get(f"/workshops/{workshop}/cancel"))
@@ -253,6 +254,15 @@ def test_cancelling_a_workshop_tells_every_registrant(world):
     assert world.database.value("SELECT count(*) FROM notifications WHERE event_type = 'workshop_cancelled' "
                                 "AND user_id = ANY (%s)", (people,)) == 2
     assert world.database.value("SELECT enrolled_count FROM workshops WHERE id = %s", (workshop,)) == 0
+    # The notice links to the page: a registrant still reads it (cancelled), its .ics and My workshops say so.
+    slug = slug_of(world, workshop)
+    page = seated_client.get(f"/workshops/w/{slug}")
+    assert page.status_code == 200 and "Cancelled" in text(page)
+    ics = seated_client.get(f"/workshops/w/{slug}.ics")
+    assert ics.status_code == 200 and "STATUS:CANCELLED" in text(ics)
+    mine = text(seated_client.get("/workshops/mine"))
+    assert slug in mine and "Cancelled" in mine
+    assert world.clients["student"].get(f"/workshops/w/{slug}").status_code == 404, "not for outsiders"
 
 
 # --- calendar --------------------------------------------------------------------------------------------------

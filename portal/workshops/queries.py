@@ -422,14 +422,15 @@ MINE = Spec(filters=(Choice("when", "When", {"upcoming": "Upcoming", "past": "Pa
 
 
 def my_workshops(user_id, view: View):
-    """The caller's registrations (not cancelled) with their workshops; upcoming soonest first, past latest."""
+    """The caller's registrations with their workshops (not the ones they cancelled, but those of a
+    cancelled workshop, labelled so); upcoming soonest first, past latest."""
     from portal.models import WorkshopRegistration as R
     upcoming = view.when == "upcoming"
     query = (R.select(R.id.alias("registration_id"), R.status, R.payment_status, Workshop.id, Workshop.title,
                       Workshop.slug, Workshop.type, Workshop.start_time, Workshop.end_time, Workshop.timezone,
                       Workshop.status.alias("workshop_status"), Workshop.location)
              .join(Workshop, on=(Workshop.id == R.workshop))
-             .where((R.user == user_id) & (R.status != "cancelled")
+             .where((R.user == user_id) & ((R.status != "cancelled") | (Workshop.status == "cancelled"))
                     & ((Workshop.end_time >= SQL("now()")) if upcoming else (Workshop.end_time < SQL("now()"))))
              .dicts())
     return keyset_page(view, query, ((Workshop.start_time, "start_time"), (Workshop.id, "id")),
