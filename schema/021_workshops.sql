@@ -116,6 +116,9 @@ BEGIN
         SELECT id, title, slug, capacity, price_amount, currency, status, start_time INTO w
         FROM public.workshops WHERE id = p_workshop_id FOR NO KEY UPDATE;
         EXIT WHEN w.status <> 'published' OR w.start_time <= now();
+        -- Counted, not the kept figure: promotion runs from seat_freed, an AFTER trigger that fires
+        -- before the stats trigger has moved enrolled_count for the seat just freed. A seat freeing
+        -- is rare and the count is bounded by the capacity.
         SELECT count(*) INTO taken FROM public.workshop_registrations
         WHERE workshop_id = p_workshop_id AND status IN ('registered', 'attended', 'no_show');
         EXIT WHEN taken >= w.capacity;
@@ -183,7 +186,7 @@ BEGIN
     -- to life below) before the workshop, as cancel_workshop and a student's cancellation do.
     PERFORM 1 FROM public.workshop_registrations WHERE workshop_id = p_workshop_id AND user_id = uid
     FOR NO KEY UPDATE;
-    SELECT id, instructor_id, capacity, price_amount, start_time INTO w
+    SELECT id, instructor_id, capacity, price_amount, start_time, enrolled_count INTO w
     FROM public.workshops WHERE id = p_workshop_id AND status = 'published'
     FOR NO KEY UPDATE;
     IF NOT FOUND THEN
@@ -196,8 +199,8 @@ BEGIN
                                          WHERE workshop_id = w.id AND facilitator_id = uid) THEN
         RAISE EXCEPTION 'instructors do not register for their own workshop' USING ERRCODE = 'check_violation', CONSTRAINT = 'own_workshop';
     END IF;
-    seat := CASE WHEN (SELECT count(*) FROM public.workshop_registrations
-                       WHERE workshop_id = w.id AND status IN ('registered', 'attended', 'no_show')) < w.capacity
+    -- The seats taken: the kept figure, exact under the workshop's lock (the stats trigger's deltas).
+    seat := CASE WHEN w.enrolled_count < w.capacity
                       AND NOT EXISTS (SELECT 1 FROM public.workshop_registrations
                                       WHERE workshop_id = w.id AND status = 'waitlisted')
                  THEN 'registered' ELSE 'waitlisted' END;
@@ -302,6 +305,54 @@ $$;
 CREATE TRIGGER capacity_grew AFTER UPDATE OF capacity ON public.workshops
     FOR EACH ROW WHEN (NEW.capacity > OLD.capacity)
     EXECUTE FUNCTION private.capacity_grew();
+
+-- The workshop's seat figures as deltas (008's version recounted every registration of the
+-- workshop for each changed row): +-1 on enrolled_count (registered, attended, no_show) and
+-- attended_count, under the workshop row's lock that the UPDATE takes; nothing is written when a
+-- change moves neither (a payment). The verifier (mismatches / workshop_figures) still recounts.
+CREATE OR REPLACE FUNCTION public.update_workshop_registration_stats() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    kind public.activity_type;
+    old_seat integer := 0;
+    old_attended integer := 0;
+    new_seat integer := 0;
+    new_attended integer := 0;
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        old_seat := (OLD.status IN ('registered', 'attended', 'no_show'))::integer;
+        old_attended := (OLD.status = 'attended')::integer;
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        new_seat := (NEW.status IN ('registered', 'attended', 'no_show'))::integer;
+        new_attended := (NEW.status = 'attended')::integer;
+    END IF;
+    IF TG_OP = 'UPDATE' AND NEW.workshop_id IS DISTINCT FROM OLD.workshop_id THEN
+        UPDATE public.workshops SET enrolled_count = enrolled_count - old_seat,
+                                    attended_count = attended_count - old_attended
+        WHERE id = OLD.workshop_id AND (old_seat, old_attended) <> (0, 0);
+        UPDATE public.workshops SET enrolled_count = enrolled_count + new_seat,
+                                    attended_count = attended_count + new_attended
+        WHERE id = NEW.workshop_id AND (new_seat, new_attended) <> (0, 0);
+    ELSIF (new_seat - old_seat, new_attended - old_attended) <> (0, 0) THEN
+        UPDATE public.workshops SET enrolled_count = enrolled_count + (new_seat - old_seat),
+                                    attended_count = attended_count + (new_attended - old_attended)
+        WHERE id = coalesce(NEW.workshop_id, OLD.workshop_id);
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        kind := 'workshop_registered';
+    ELSIF TG_OP = 'UPDATE' AND NEW.status IS DISTINCT FROM OLD.status THEN
+        kind := CASE NEW.status WHEN 'attended' THEN 'workshop_attended'
+                                WHEN 'cancelled' THEN 'workshop_cancelled'
+                                WHEN 'registered' THEN 'workshop_registered' END::public.activity_type;
+    END IF;
+    IF kind IS NOT NULL THEN
+        PERFORM public.log_activity(kind, NEW.user_id, NULL, NEW.workshop_id, NULL,
+                                    jsonb_build_object('status', NEW.status));
+    END IF;
+    RETURN NULL;
+END
+$$;
 
 -- A paid workshop made free: its held seats are confirmed (nothing to pay, no hold to lapse) and
 -- their open checkouts closed. Seats another transaction holds are skipped (the workshop is locked

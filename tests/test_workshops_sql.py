@@ -549,3 +549,26 @@ def test_a_free_waitlister_pays_the_price_the_workshop_has_when_promoted(databas
     row = database.rows("SELECT status::text, payment_status::text, payment_due_at IS NOT NULL AS held "
                         "FROM workshop_registrations WHERE id = %s", (waiting,))[0]
     assert (row["status"], row["payment_status"], row["held"]) == ("registered", "pending", True)
+
+
+def test_seat_figures_move_by_deltas_and_registering_reads_the_kept_figure(database):
+    """The stats trigger adds and subtracts (no recount of the workshop's registrations per row), and
+    register_for_workshop reads enrolled_count under the lock instead of counting.
+    A figure knocked off by hand shows it: the deltas keep the offset, a recount would erase it."""
+    teacher = gen_user(database, "instructor")
+    workshop = gen_workshop(database, teacher, capacity=3)
+    first = register(database, gen_user(database), workshop)
+    database.value("UPDATE workshops SET enrolled_count = enrolled_count + 2 WHERE id = %s RETURNING 1", (workshop,))
+    try:
+        late = register(database, gen_user(database), workshop)   # 3 of 3 by the kept figure: waitlisted
+        assert _status(database, late) == "waitlisted"
+        assert database.value("SELECT enrolled_count FROM workshops WHERE id = %s", (workshop,)) == 3
+        database.value("UPDATE workshops SET start_time = now() - interval '5 minutes' WHERE id = %s RETURNING 1",
+                       (workshop,))
+        with database.act(Actor.user(teacher)) as cur:
+            cur.execute("UPDATE workshop_registrations SET status = 'attended' WHERE id = %s", (first,))
+        row = database.rows("SELECT enrolled_count, attended_count FROM workshops WHERE id = %s", (workshop,))[0]
+        assert (row["enrolled_count"], row["attended_count"]) == (3, 1)
+    finally:
+        database.value("SELECT refresh_workshop_figures(%s)", (workshop,))
+    assert mismatches(database) == []
