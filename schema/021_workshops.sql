@@ -57,6 +57,10 @@ CREATE UNIQUE INDEX uq_instructor_settings_calendar_feed ON public.instructor_se
 -- lapsing seats; an instructor's list by start (tabs) and by title.
 CREATE INDEX idx_workshop_registrations_waitlist ON public.workshop_registrations (workshop_id, registered_at, id)
     WHERE status = 'waitlisted';
+-- The registrations page's keyset order (portal/workshops/queries.py RANK: the same expression).
+CREATE INDEX idx_workshop_registrations_page ON public.workshop_registrations (workshop_id,
+    (CASE status WHEN 'registered' THEN 0 WHEN 'attended' THEN 1 WHEN 'no_show' THEN 2
+                 WHEN 'waitlisted' THEN 3 ELSE 4 END), registered_at, id);
 CREATE INDEX idx_workshop_registrations_due ON public.workshop_registrations (payment_due_at)
     WHERE status = 'registered' AND payment_status = 'pending';
 CREATE INDEX idx_workshop_registrations_user_start ON public.workshop_registrations (user_id, registered_at DESC, id);

@@ -214,6 +214,25 @@ def test_attendance_opens_at_the_start_one_click_and_all_present(world):
     assert world.database.value("SELECT attended_count FROM workshops WHERE id = %s", (workshop,)) == 2
 
 
+def test_the_registrations_page_pages_by_keyset_seats_first(world, monkeypatch):
+    from portal.workshops import queries
+    monkeypatch.setattr(queries, "REGISTRATIONS_PAGE", 2)
+    owner = world.users["owner"]
+    workshop = gen_workshop(world.database, owner, capacity=1)
+    names = []
+    for n in range(3):
+        user, _ = gen_account(world.database, "student", name=f"Paged Person {n}")
+        register(world.database, user, workshop)
+        names.append(f"Paged Person {n}")
+    first = text(world.clients["owner"].get(f"/workshops/{workshop}/registrations"))
+    assert names[0] in first and names[1] in first and names[2] not in first
+    after = re.search(r'id="registrations-next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    second = text(world.clients["owner"].get(after))
+    assert names[2] in second and names[0] not in second and 'id="registrations-next"' not in second
+    garbled = world.clients["owner"].get(f"/workshops/{workshop}/registrations?after=nonsense")
+    assert garbled.status_code == 200 and names[0] in text(garbled)
+
+
 def test_feedback_after_the_end_once_and_the_summary_shows_nps(world):
     owner = world.users["owner"]
     workshop = gen_workshop(world.database, owner, capacity=10, title="NPS Lab")

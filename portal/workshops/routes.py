@@ -240,8 +240,10 @@ def remove_facilitator(workshop_id, facilitator_id):
 @role_required("instructor")
 def registrations(workshop_id):
     workshop = found(queries.staff_workshop(workshop_id))
-    return render("workshops/registrations.html", workshop=workshop, limit=queries.REGISTRATIONS_SHOWN,
-                  rows=queries.registrations(workshop_id), counts=queries.registration_counts(workshop_id))
+    rows, next_after = queries.registrations(workshop_id, request.args.get("after"))
+    return render("workshops/registrations.html", workshop=workshop, rows=rows, first_page=not request.args.get("after"),
+                  next_url=url_for("workshops.registrations", workshop_id=workshop_id, after=next_after)
+                  if next_after else None, counts=queries.registration_counts(workshop_id))
 
 
 @bp.route("/<uuid:workshop_id>/registrations/<uuid:registration_id>/attendance", methods=["POST"])
@@ -259,7 +261,7 @@ def mark(workshop_id, registration_id):
     if not touched:
         return _attendance_refused(workshop, "This seat cannot be marked attended: it is not a settled seat.")
     if is_partial():
-        row = next((r for r in queries.registrations(workshop_id) if r["id"] == registration_id), None)
+        row = queries.registration(workshop_id, registration_id)
         return render("workshops/_registration_row.html", workshop=workshop, r=found(row))
     return redirect_to(url_for("workshops.registrations", workshop_id=workshop_id))
 
