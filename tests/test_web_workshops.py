@@ -8,6 +8,7 @@ import csv
 import io
 import re
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -307,6 +308,12 @@ def test_the_ics_parses_with_the_right_local_time_a_stable_uid_and_a_moving_sequ
                                                    "start_time": "2031-03-10T19:00"})
     second = Calendar.from_ical(world.clients["anon"].get(f"/workshops/w/{slug}.ics").data).walk("VEVENT")[0]
     assert second["uid"] == event["uid"] and int(second["sequence"]) > int(event["sequence"])
+    # The UID and the page's address come from PORTAL_URL, never from the Host header a client sends.
+    portal = world.app.config["PORTAL_URL"].rstrip("/")
+    spoofed = Calendar.from_ical(world.clients["anon"].get(f"/workshops/w/{slug}.ics",
+                                                           headers={"Host": "evil.example"}).data).walk("VEVENT")[0]
+    assert str(spoofed["uid"]) == str(event["uid"]) == f"workshop-{workshop}@{urlsplit(portal).hostname}"
+    assert str(spoofed["url"]) == f"{portal}/workshops/w/{slug}"
     send(world, "owner", f"/workshops/{workshop}/cancel")
     cancelled = Calendar.from_ical(world.clients["owner"].get(f"/workshops/w/{slug}.ics").data)
     assert str(cancelled.walk("VEVENT")[0]["status"]) == "CANCELLED" and str(cancelled["method"]) == "CANCEL"
