@@ -243,6 +243,10 @@ def test_feedback_after_the_end_once_and_the_summary_shows_nps(world):
         register(world.database, user, workshop)
     held(world, workshop)
     send(world, "owner", f"/workshops/{workshop}/registrations/all-present")
+    early = people[0][1]
+    assert early.get(f"/workshops/w/{slug}/feedback").status_code == 404, "not before the end"
+    assert early.post(f"/workshops/w/{slug}/feedback", data={"overall_satisfaction": "4", "csrf_token":
+                                                             token_of(early)}).status_code == 404
     held(world, workshop, ended=True)
     for (user, client), score in zip(people, (10, 9, 7, 3)):
         form = {"overall_satisfaction": "4", "content_rating": "5", "delivery_rating": "4",

@@ -120,7 +120,7 @@ def mine():
 def _feedback_gate(workshop_slug):
     w = _visible(workshop_slug)
     me = found(queries.my_registration(w.id, current_user.id))
-    if me.status != "attended":
+    if me.status != "attended" or not w.ended:  # feedback opens when the workshop has ended
         abort(404)
     return w, me
 
