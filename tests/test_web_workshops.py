@@ -234,6 +234,17 @@ def test_the_registrations_page_pages_by_keyset_seats_first(world, monkeypatch):
     assert garbled.status_code == 200 and names[0] in text(garbled)
 
 
+@pytest.mark.parametrize("promoters, detractors, answers, score, shown", [
+    (1, 0, 8, 13, "+13"), (0, 1, 8, -13, "-13"),    # 12.5 and -12.5: halves away from zero, both ways
+    (3, 0, 8, 38, "+38"), (0, 3, 8, -38, "-38"),    # 37.5 (half-even would say 38 but 62.5 -> 62)
+    (5, 0, 8, 63, "+63"), (1, 1, 2, 0, "0"), (0, 0, 0, None, "—"),
+])
+def test_nps_rounds_halves_away_from_zero_and_shows_zero_plainly(promoters, detractors, answers, score, shown):
+    from portal.workshops import queries
+    assert queries.nps(promoters, detractors, answers) == score
+    assert queries.nps_text(score) == shown
+
+
 def test_feedback_after_the_end_once_and_the_summary_shows_nps(world):
     owner = world.users["owner"]
     workshop = gen_workshop(world.database, owner, capacity=10, title="NPS Lab")

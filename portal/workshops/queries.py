@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import datetime, timezone
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from peewee import SQL, IntegrityError, NodeList, Value, fn
 from slugify import slugify
@@ -313,10 +313,18 @@ def feedback_summary(workshop_id) -> dict:
 
 
 def nps(promoters: int, detractors: int, answers: int) -> int | None:
-    """The Net Promoter Score, -100..100, rounded; None without answers."""
+    """The Net Promoter Score, -100..100, halves rounded away from zero (12.5 -> 13, -12.5 -> -13);
+    None without answers."""
     if not answers:
         return None
-    return round(Decimal(100) * (promoters - detractors) / answers)
+    return int((Decimal(100) * (promoters - detractors) / answers).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def nps_text(value: int | None) -> str:
+    """A score as shown: signed (+25, -10), but 0 plainly; a dash without answers."""
+    if value is None:
+        return "—"
+    return "0" if value == 0 else f"{value:+d}"
 
 
 COMMENTS = Spec(page_size=10, keyset=True, page_arg="comments")

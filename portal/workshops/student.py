@@ -168,6 +168,11 @@ def feed(feed_token):
     return calendar.ics_response(cal, "workshops", attachment=False)
 
 
+@bp.app_template_filter("nps_text")
+def nps_text(value):
+    return queries.nps_text(value)
+
+
 @bp.app_template_filter("in_zone")
 def in_zone(value, zone_name=None, pattern="%a %d %b %Y, %H:%M %Z"):
     """A time in a named zone (the viewer's, else the given one), with the zone's name."""
