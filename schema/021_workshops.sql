@@ -890,3 +890,7 @@ GRANT EXECUTE ON FUNCTION public.cancel_workshop(uuid),
 GRANT UPDATE (calendar_feed_hash) ON public.instructor_settings TO authenticated;
 GRANT EXECUTE ON FUNCTION public.calendar_feed_workshops(text) TO anon, authenticated;
 GRANT EXECUTE ON FUNCTION private.release_lapsed_seats(timestamptz) TO portal_worker;
+-- A seat is paid through its checkout and the webhook (apply_payment_event) alone: 002's direct
+-- confirmation bypassed the checkout records, so no API role runs it any more.
+REVOKE ALL ON FUNCTION public.confirm_workshop_payment(uuid)
+    FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;

@@ -216,7 +216,6 @@ EXECUTE = {
         "public.apply_payment_event(text,uuid,text,text,jsonb)",
         "public.apply_refund_event(text,uuid,numeric,text,jsonb)",  # 020: the provider's refund
         "public.confirm_course_payment(uuid)",
-        "public.confirm_workshop_payment(uuid)",
         "public.refund_course_enrollment(uuid)",
         "public.refund_workshop_registration(uuid)",
         "public.course_revenue(uuid)",

@@ -12,6 +12,7 @@ from datetime import timedelta
 import psycopg2
 import pytest
 
+from tests.support import pay_seat
 from tests.support import Actor, gen_user, gen_workshop, mismatches, register, set_context
 
 THREADS = 16
@@ -136,8 +137,7 @@ def test_a_paid_promotion_is_held_and_passes_on_when_it_lapses(database):
     assert database.value("SELECT payload->>'kind' FROM notifications WHERE user_id = %s "
                           "AND event_type = 'workshop_seat' ORDER BY created_at DESC LIMIT 1", (second,)) == "lapsed"
     # Paying clears the hold: nothing lapses any more.
-    with database.act(Actor.service()) as cur:
-        cur.execute("SELECT confirm_workshop_payment(%s)", (later,))
+    pay_seat(database, later)
     assert database.value("SELECT private.release_lapsed_seats(now() + interval '25 hours')") == 0
     assert _status(database, later) == "registered"
     assert mismatches(database) == []
@@ -147,8 +147,7 @@ def test_a_paid_promotion_is_held_and_passes_on_when_it_lapses(database):
 
 def _paid_seat(database, workshop, student):
     registration = register(database, student, workshop)
-    with database.act(Actor.service()) as cur:
-        cur.execute("SELECT confirm_workshop_payment(%s)", (registration,))
+    pay_seat(database, registration)
     return registration
 
 
@@ -572,3 +571,14 @@ def test_seat_figures_move_by_deltas_and_registering_reads_the_kept_figure(datab
     finally:
         database.value("SELECT refresh_workshop_figures(%s)", (workshop,))
     assert mismatches(database) == []
+
+
+def test_no_api_role_confirms_a_seat_without_its_checkout(database):
+    """002's confirm_workshop_payment bypassed the checkout records: the webhook path is the one way."""
+    teacher = gen_user(database, "instructor")
+    student = gen_user(database)
+    seat = register(database, student, gen_workshop(database, teacher, price="20.00"))
+    for actor in (Actor.service(), Actor.user(student), Actor.anon()):
+        assert _refusal(database, actor, "SELECT confirm_workshop_payment(%s)", (seat,)) == "42501"
+    assert database.value("SELECT payment_status::text FROM workshop_registrations WHERE id = %s", (seat,)) == \
+        "pending"
