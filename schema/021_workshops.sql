@@ -315,7 +315,7 @@ CREATE TRIGGER capacity_grew AFTER UPDATE OF capacity ON public.workshops
 -- attended_count, under the workshop row's lock that the UPDATE takes; nothing is written when a
 -- change moves neither (a payment). The verifier (mismatches / workshop_figures) still recounts.
 CREATE OR REPLACE FUNCTION public.update_workshop_registration_stats() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     kind public.activity_type;
     old_seat integer := 0;

@@ -277,6 +277,25 @@ def test_feedback_after_the_end_once_and_the_summary_shows_nps(world):
     assert "NPS Lab" in compare and "+25" in compare
 
 
+def test_a_held_workshop_is_not_moved_into_the_past_nor_cancelled_over_http(world):
+    response = send(world, "owner", "/workshops/new", {**FORM, "title": "Past Proof"})
+    workshop = response.headers["Location"].rsplit("/", 1)[1]
+    send(world, "owner", f"/workshops/{workshop}/publish")
+    register(world.database, gen_account(world.database, "student")[0], workshop)
+    yesterday = (datetime.now(ZoneInfo("Europe/Amsterdam")) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    later = (datetime.now(ZoneInfo("Europe/Amsterdam")) - timedelta(days=1, hours=-2)).strftime("%Y-%m-%dT%H:%M")
+    moved = send(world, "owner", f"/workshops/{workshop}", {**FORM, "title": "Past Proof", "start_time": yesterday,
+                                                            "end_time": later})
+    page = text(moved)
+    assert moved.status_code == 422 and 'id="start_time-error"' in page and "start stays in the future" in page
+    assert f'value="{yesterday}"' in page, "the typed value is kept"
+    held(world, workshop)
+    refused = send(world, "owner", f"/workshops/{workshop}/cancel")
+    assert refused.status_code == 303
+    assert "mark it completed" in text(world.clients["owner"].get(refused.headers["Location"]))
+    assert world.database.value("SELECT status::text FROM workshops WHERE id = %s", (workshop,)) == "published"
+
+
 def test_cancelling_a_workshop_tells_every_registrant(world):
     owner = world.users["owner"]
     workshop = gen_workshop(world.database, owner, capacity=1)
