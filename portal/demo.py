@@ -19,7 +19,7 @@ How it is loaded, in three parts:
    reviews and mark attendance; students enroll, record lessons and quiz
    scores, cancel, review, register and leave feedback; the payment service
    (``service_role``) confirms payments and issues the one refund through
-   ``confirm_course_payment`` / ``confirm_workshop_payment`` /
+   ``confirm_course_payment`` / the webhook's ``apply_payment_event`` (a workshop seat) /
    ``refund_course_enrollment``. The only owner write before part 2 is the
    platform admin's own account: nobody can sign up as an admin.
 2. **Maintenance dates the rows.** Triggers stamp rows with ``now()``, so
@@ -1177,9 +1177,12 @@ class _Loader:
                     seat = cur.fetchone()[0]
                 if seat != r.seat:
                     raise RuntimeError(f"registration {r.id} got a {seat} seat, the plan said {r.seat}")
-                if r.pay:
+                if r.pay:   # checkout, then the provider's event (the one path a seat's payment takes)
+                    with self.requests.user(student) as cur:
+                        checkout = _value(cur, "SELECT start_workshop_checkout(%s, 'test')", (r.id,))
                     with self.requests.service() as cur:
-                        cur.execute("SELECT confirm_workshop_payment(%s)", (r.id,))
+                        cur.execute("SELECT apply_payment_event(%s, %s, 'payment.succeeded')",
+                                    (f"demo-{checkout}", checkout))
                 self.tick()
             for r in w.registrations:
                 if r.cancel_after is not None:

@@ -99,6 +99,11 @@ MESSAGES = {
     "workshop_capacity_below_seats": "The capacity cannot be lower than the seats already taken.",
     "workshop_publish_past": "A workshop is published before it starts: move its start into the future.",
     "workshop_complete_early": "A workshop is marked completed once it has ended.",
+    "workshop_times_in_range": "Workshop times are between the years 2000 and 2200.",
+    "workshop_move_past": "This workshop is published and has registrations: its start stays in the future "
+                          "(cancel it, or complete it once it has ended).",
+    "workshop_cancel_started": "This workshop has already started, so it is not cancelled: mark it completed "
+                               "once it has ended instead.",
     "workshop_has_registrations": "This workshop has registrations: cancel it (everyone registered is told) "
                                   "instead of moving it back to a draft.",
     "workshop_refund_cutoff_range": "The refund cutoff is between 0 and 720 hours before the start.",

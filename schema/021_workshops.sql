@@ -40,6 +40,12 @@ ALTER TABLE public.workshops
         CONSTRAINT workshop_refund_cutoff_range CHECK (refund_cutoff_hours BETWEEN 0 AND 720),
     ADD COLUMN ical_sequence integer NOT NULL DEFAULT 0 CHECK (ical_sequence >= 0);
 
+-- Times a calendar (and psycopg2) can read: years 2000 to 2200 (the form keeps a narrower window).
+ALTER TABLE public.workshops
+    ADD CONSTRAINT workshop_times_in_range
+        CHECK (start_time >= '2000-01-01 00:00:00+00' AND start_time < '2201-01-01 00:00:00+00'
+               AND end_time >= '2000-01-01 00:00:00+00' AND end_time < '2201-01-01 00:00:00+00');
+
 ALTER TABLE public.workshop_registrations
     ADD COLUMN payment_due_at timestamptz,
     ADD COLUMN refund_requested_at timestamptz;
@@ -53,11 +59,21 @@ CREATE UNIQUE INDEX uq_instructor_settings_calendar_feed ON public.instructor_se
 -- lapsing seats; an instructor's list by start (tabs) and by title.
 CREATE INDEX idx_workshop_registrations_waitlist ON public.workshop_registrations (workshop_id, registered_at, id)
     WHERE status = 'waitlisted';
+-- The registrations page's keyset order (portal/workshops/queries.py RANK: the same expression).
+CREATE INDEX idx_workshop_registrations_page ON public.workshop_registrations (workshop_id,
+    (CASE status WHEN 'registered' THEN 0 WHEN 'attended' THEN 1 WHEN 'no_show' THEN 2
+                 WHEN 'waitlisted' THEN 3 ELSE 4 END), registered_at, id);
 CREATE INDEX idx_workshop_registrations_due ON public.workshop_registrations (payment_due_at)
     WHERE status = 'registered' AND payment_status = 'pending';
 CREATE INDEX idx_workshop_registrations_user_start ON public.workshop_registrations (user_id, registered_at DESC, id);
 CREATE INDEX idx_workshops_instructor_start ON public.workshops (instructor_id, start_time, id);
 CREATE INDEX idx_workshops_published_start ON public.workshops (start_time, id) WHERE status = 'published';
+
+-- A cancelled workshop stays readable to whoever registered for it (its cancellation notice links
+-- to its page and its .ics); their registrations are cancelled with it, which 007's policy omits.
+CREATE POLICY workshops_read_cancelled ON public.workshops FOR SELECT TO authenticated
+    USING (status = 'cancelled'
+           AND id = ANY ((SELECT rls.registered_workshop_ids('{cancelled}'))::uuid[]));
 
 -- 2. small settings -------------------------------------------------------------------------
 -- How long a paid seat is held for its payment: a fresh registration, a promotion.
@@ -120,14 +136,19 @@ BEGIN
         SELECT id, title, slug, capacity, price_amount, currency, status, start_time INTO w
         FROM public.workshops WHERE id = p_workshop_id FOR NO KEY UPDATE;
         EXIT WHEN w.status <> 'published' OR w.start_time <= now();
+        -- Counted, not the kept figure: promotion runs from seat_freed, an AFTER trigger that fires
+        -- before the stats trigger has moved enrolled_count for the seat just freed. A seat freeing
+        -- is rare and the count is bounded by the capacity.
         SELECT count(*) INTO taken FROM public.workshop_registrations
         WHERE workshop_id = p_workshop_id AND status IN ('registered', 'attended', 'no_show');
         EXIT WHEN taken >= w.capacity;
         UPDATE public.workshop_registrations
         SET status = 'registered',
-            payment_status = CASE WHEN w.price_amount = 0 OR payment_status = 'completed'
+            -- Priced at promotion, as a re-registration is: only a real payment still counts (a
+            -- waitlister who joined while it was free pays the price it has now).
+            payment_status = CASE WHEN w.price_amount = 0 OR (payment_status = 'completed' AND amount_paid > 0)
                                   THEN 'completed' ELSE 'pending' END::public.payment_status,
-            payment_due_at = CASE WHEN w.price_amount > 0 AND payment_status <> 'completed'
+            payment_due_at = CASE WHEN w.price_amount > 0 AND NOT (payment_status = 'completed' AND amount_paid > 0)
                                   THEN now() + private.seat_hold(true) END
         WHERE id = candidate.id;
         PERFORM private.notify(candidate.user_id, 'workshop_seat', jsonb_build_object(
@@ -152,6 +173,11 @@ BEGIN
     FOR r IN SELECT reg.id, reg.user_id, reg.workshop_id FROM public.workshop_registrations reg
              WHERE reg.status = 'registered' AND reg.payment_status = 'pending' AND reg.payment_due_at < p_now
              ORDER BY reg.id FOR NO KEY UPDATE SKIP LOCKED LOOP
+        -- The workshop became free meanwhile (free_pending_seats skipped a locked seat): confirmed.
+        IF (SELECT price_amount FROM public.workshops WHERE id = r.workshop_id) = 0 THEN
+            UPDATE public.workshop_registrations SET payment_status = 'completed' WHERE id = r.id;
+            CONTINUE;
+        END IF;
         UPDATE public.workshop_registrations SET status = 'cancelled', payment_due_at = NULL WHERE id = r.id;
         PERFORM private.notify(r.user_id, 'workshop_seat', jsonb_build_object(
             'kind', 'lapsed', 'workshop_id', w.id, 'title', w.title, 'slug', w.slug, 'start_time', w.start_time),
@@ -176,7 +202,11 @@ BEGIN
     IF uid IS NULL THEN
         RAISE EXCEPTION 'sign in to register' USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'sign_in_required';
     END IF;
-    SELECT id, instructor_id, capacity, price_amount, start_time INTO w
+    -- The core's lock order (008): the caller's own registration (a cancelled one comes back
+    -- to life below) before the workshop, as cancel_workshop and a student's cancellation do.
+    PERFORM 1 FROM public.workshop_registrations WHERE workshop_id = p_workshop_id AND user_id = uid
+    FOR NO KEY UPDATE;
+    SELECT id, instructor_id, capacity, price_amount, start_time, enrolled_count INTO w
     FROM public.workshops WHERE id = p_workshop_id AND status = 'published'
     FOR NO KEY UPDATE;
     IF NOT FOUND THEN
@@ -189,8 +219,8 @@ BEGIN
                                          WHERE workshop_id = w.id AND facilitator_id = uid) THEN
         RAISE EXCEPTION 'instructors do not register for their own workshop' USING ERRCODE = 'check_violation', CONSTRAINT = 'own_workshop';
     END IF;
-    seat := CASE WHEN (SELECT count(*) FROM public.workshop_registrations
-                       WHERE workshop_id = w.id AND status IN ('registered', 'attended', 'no_show')) < w.capacity
+    -- The seats taken: the kept figure, exact under the workshop's lock (the stats trigger's deltas).
+    seat := CASE WHEN w.enrolled_count < w.capacity
                       AND NOT EXISTS (SELECT 1 FROM public.workshop_registrations
                                       WHERE workshop_id = w.id AND status = 'waitlisted')
                  THEN 'registered' ELSE 'waitlisted' END;
@@ -222,6 +252,20 @@ BEGIN
     RETURN new_id;
 END
 $$;
+
+-- The caller's own place on a workshop's waitlist (1 = next), NULL when not waitlisted. A
+-- student reads only their own registration (RLS), so the places before theirs are counted here.
+CREATE FUNCTION public.my_waitlist_place(p_workshop_id uuid) RETURNS integer
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT (SELECT count(*) FROM public.workshop_registrations q
+            WHERE q.workshop_id = me.workshop_id AND q.status = 'waitlisted'
+              AND (q.registered_at, q.id) <= (me.registered_at, me.id))::integer
+    FROM public.workshop_registrations me
+    WHERE me.workshop_id = p_workshop_id AND me.user_id = (SELECT rls.uid()) AND me.status = 'waitlisted'
+$$;
+REVOKE ALL ON FUNCTION public.my_waitlist_place(uuid)
+    FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
+GRANT EXECUTE ON FUNCTION public.my_waitlist_place(uuid) TO authenticated;
 
 -- A paid seat's payment clears its hold.
 CREATE FUNCTION private.clear_paid_hold() RETURNS trigger
@@ -282,6 +326,79 @@ CREATE TRIGGER capacity_grew AFTER UPDATE OF capacity ON public.workshops
     FOR EACH ROW WHEN (NEW.capacity > OLD.capacity)
     EXECUTE FUNCTION private.capacity_grew();
 
+-- The workshop's seat figures as deltas (008's version recounted every registration of the
+-- workshop for each changed row): +-1 on enrolled_count (registered, attended, no_show) and
+-- attended_count, under the workshop row's lock that the UPDATE takes; nothing is written when a
+-- change moves neither (a payment). The verifier (mismatches / workshop_figures) still recounts.
+CREATE OR REPLACE FUNCTION public.update_workshop_registration_stats() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    kind public.activity_type;
+    old_seat integer := 0;
+    old_attended integer := 0;
+    new_seat integer := 0;
+    new_attended integer := 0;
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        old_seat := (OLD.status IN ('registered', 'attended', 'no_show'))::integer;
+        old_attended := (OLD.status = 'attended')::integer;
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        new_seat := (NEW.status IN ('registered', 'attended', 'no_show'))::integer;
+        new_attended := (NEW.status = 'attended')::integer;
+    END IF;
+    IF TG_OP = 'UPDATE' AND NEW.workshop_id IS DISTINCT FROM OLD.workshop_id THEN
+        UPDATE public.workshops SET enrolled_count = enrolled_count - old_seat,
+                                    attended_count = attended_count - old_attended
+        WHERE id = OLD.workshop_id AND (old_seat, old_attended) <> (0, 0);
+        UPDATE public.workshops SET enrolled_count = enrolled_count + new_seat,
+                                    attended_count = attended_count + new_attended
+        WHERE id = NEW.workshop_id AND (new_seat, new_attended) <> (0, 0);
+    ELSIF (new_seat - old_seat, new_attended - old_attended) <> (0, 0) THEN
+        UPDATE public.workshops SET enrolled_count = enrolled_count + (new_seat - old_seat),
+                                    attended_count = attended_count + (new_attended - old_attended)
+        WHERE id = coalesce(NEW.workshop_id, OLD.workshop_id);
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        kind := 'workshop_registered';
+    ELSIF TG_OP = 'UPDATE' AND NEW.status IS DISTINCT FROM OLD.status THEN
+        kind := CASE NEW.status WHEN 'attended' THEN 'workshop_attended'
+                                WHEN 'cancelled' THEN 'workshop_cancelled'
+                                WHEN 'registered' THEN 'workshop_registered' END::public.activity_type;
+    END IF;
+    IF kind IS NOT NULL THEN
+        PERFORM public.log_activity(kind, NEW.user_id, NULL, NEW.workshop_id, NULL,
+                                    jsonb_build_object('status', NEW.status));
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- A paid workshop made free: its held seats are confirmed (nothing to pay, no hold to lapse) and
+-- their open checkouts closed. Seats another transaction holds are skipped (the workshop is locked
+-- here, and the core's order is registration first): release_lapsed_seats confirms those instead.
+CREATE FUNCTION private.free_pending_seats() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    WITH held AS (
+        SELECT id FROM public.workshop_registrations
+        WHERE workshop_id = NEW.id AND status = 'registered' AND payment_status = 'pending'
+        ORDER BY id FOR NO KEY UPDATE SKIP LOCKED),
+    confirmed AS (
+        UPDATE public.workshop_registrations r SET payment_status = 'completed', payment_due_at = NULL
+        FROM held WHERE r.id = held.id RETURNING r.id)
+    UPDATE public.checkouts c SET status = 'failed', settled_at = now(),
+           failure_reason = 'The workshop became free: nothing to pay.'
+    FROM confirmed WHERE c.registration_id = confirmed.id AND c.status = 'open';
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER free_pending_seats AFTER UPDATE OF price_amount ON public.workshops
+    FOR EACH ROW WHEN (NEW.price_amount = 0 AND OLD.price_amount > 0)
+    EXECUTE FUNCTION private.free_pending_seats();
+REVOKE ALL ON FUNCTION private.free_pending_seats()
+    FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
+
 -- 7. the workshop's lifecycle and its calendar sequence ------------------------------------------
 CREATE FUNCTION private.guard_workshop_lifecycle() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
@@ -298,6 +415,14 @@ BEGIN
     IF OLD.status IN ('cancelled', 'completed') AND (SELECT NOT rls.is_admin()) THEN
         RAISE EXCEPTION 'a % workshop is no longer edited', OLD.status
             USING ERRCODE = 'check_violation', CONSTRAINT = 'workshop_closed';
+    END IF;
+    -- A published workshop with registrants is not moved to a start already past (attendance,
+    -- completion and feedback would open at once).
+    IF OLD.status = 'published' AND NEW.start_time IS DISTINCT FROM OLD.start_time AND NEW.start_time <= now()
+       AND EXISTS (SELECT 1 FROM public.workshop_registrations r
+                   WHERE r.workshop_id = NEW.id AND r.status <> 'cancelled') THEN
+        RAISE EXCEPTION 'a published workshop with registrations does not move its start into the past'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'workshop_move_past';
     END IF;
     IF NEW.capacity < OLD.capacity AND NEW.capacity < OLD.enrolled_count THEN
         RAISE EXCEPTION 'the capacity cannot go below the % seats taken', OLD.enrolled_count
@@ -343,6 +468,11 @@ BEGIN
     IF w.status NOT IN ('draft', 'published') THEN
         RAISE EXCEPTION 'a % workshop is no longer edited', w.status
             USING ERRCODE = 'check_violation', CONSTRAINT = 'workshop_closed';
+    END IF;
+    -- A workshop that has started was held (attendance may be taken): it is completed, not cancelled.
+    IF w.status = 'published' AND w.start_time <= now() THEN
+        RAISE EXCEPTION 'a workshop that has started is completed, not cancelled'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'workshop_cancel_started';
     END IF;
     UPDATE public.workshops SET status = 'cancelled' WHERE id = p_workshop_id;
     FOR r IN UPDATE public.workshop_registrations SET status = 'cancelled', payment_due_at = NULL
@@ -787,3 +917,7 @@ GRANT EXECUTE ON FUNCTION public.cancel_workshop(uuid),
 GRANT UPDATE (calendar_feed_hash) ON public.instructor_settings TO authenticated;
 GRANT EXECUTE ON FUNCTION public.calendar_feed_workshops(text) TO anon, authenticated;
 GRANT EXECUTE ON FUNCTION private.release_lapsed_seats(timestamptz) TO portal_worker;
+-- A seat is paid through its checkout and the webhook (apply_payment_event) alone: 002's direct
+-- confirmation bypassed the checkout records, so no API role runs it any more.
+REVOKE ALL ON FUNCTION public.confirm_workshop_payment(uuid)
+    FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;

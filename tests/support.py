@@ -209,6 +209,22 @@ def enroll(db: Database, student, course_id) -> object:
         return cur.fetchone()["id"]
 
 
+def pay_seat(db: Database, registration_id) -> None:
+    """A workshop seat paid the one way a payment goes (021): the registrant's checkout, then the
+    provider's webhook event (service_role). A seat already settled is left as it is."""
+    user = db.value("SELECT user_id FROM workshop_registrations WHERE id = %s AND payment_status = 'pending'",
+                    (registration_id,))
+    if user is None:
+        return
+    with db.act(Actor.user(user)) as cur:
+        cur.execute("SELECT start_workshop_checkout(%s, 'test') AS id", (registration_id,))
+        checkout = cur.fetchone()["id"]
+    with db.act(Actor.service()) as cur:
+        cur.execute("SELECT apply_payment_event(%s, %s, 'payment.succeeded') AS outcome",
+                    (f"evt_seat_{checkout}", checkout))
+        assert cur.fetchone()["outcome"] == "succeeded"
+
+
 def pay(db: Database, enrollment_id) -> None:
     """The payment provider confirms (service_role)."""
     with db.act(Actor.service()) as cur:

@@ -213,13 +213,13 @@ EXECUTE = {
         "public.add_workshop_facilitator(uuid,text,public.workshop_facilitator_role)",
         "public.calendar_feed_workshops(text)",
         "public.start_workshop_checkout(uuid,text)",  # the caller's own held seat only
+        "public.my_waitlist_place(uuid)",  # the caller's own place only
     },
     "service_role": {
         # the payment path
         "public.apply_payment_event(text,uuid,text,text,jsonb)",
         "public.apply_refund_event(text,uuid,numeric,text,jsonb)",  # 020: the provider's refund
         "public.confirm_course_payment(uuid)",
-        "public.confirm_workshop_payment(uuid)",
         "public.refund_course_enrollment(uuid)",
         "public.refund_workshop_registration(uuid)",
         "public.course_revenue(uuid)",

@@ -30,6 +30,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests.support import pay_seat
 from tests.support import (Actor, complete_course, enroll, gen_course, gen_org, gen_user, gen_workshop, pay,
                            record_lesson, register)
 
@@ -90,7 +91,7 @@ def world(module_database):
     review(eve, other, 1)
     e_dan = enroll(db, dan, coaching.id)
     seat = register(db, dan, live)
-    call(db, Actor.service(), "SELECT confirm_workshop_payment(%s)", (seat,))
+    pay_seat(db, seat)
 
     # Owner maintenance on the built world: an old sale, two enrollments ten days old.
     sale = db.value("UPDATE revenue_transactions SET transaction_date = %s "

@@ -13,6 +13,7 @@ from decimal import Decimal
 import psycopg2
 import pytest
 
+from tests.support import pay_seat
 from tests.support import Actor, enroll, gen_course, gen_user, gen_workshop, mismatches, pay, register, set_context
 
 D = Decimal
@@ -160,8 +161,7 @@ def test_a_workshop_seat_is_refunded_the_same_way(db, admin):
     workshop = gen_workshop(db, instructor, price="25.00")
     student = gen_user(db)
     registration = register(db, student, workshop)
-    with db.act(Actor.service()) as cur:
-        cur.execute("SELECT confirm_workshop_payment(%s)", (registration,))
+    pay_seat(db, registration)
     sale = db.value("SELECT id FROM revenue_transactions WHERE workshop_registration_id = %s", (registration,))
     refund = call(db, admin, "SELECT admin_refund_sale(%s, NULL, 'The workshop moved')", (sale,))
     assert money(db, refund)["amount"] == D("-25.00")
@@ -453,8 +453,8 @@ def test_the_older_refund_paths_go_through_refund_sale(db, admin):
     workshop = gen_workshop(db, instructor, price="25.00")
     seat_holder = gen_user(db)
     registration = register(db, seat_holder, workshop)
+    pay_seat(db, registration)
     with db.act(Actor.service()) as cur:
-        cur.execute("SELECT confirm_workshop_payment(%s)", (registration,))
         cur.execute("SELECT refund_workshop_registration(%s)", (registration,))
     assert db.value("SELECT count(*) FROM notifications WHERE user_id = %s AND event_type = 'refund_issued'",
                     (seat_holder,)) == 1

@@ -24,6 +24,7 @@ import psycopg2
 import psycopg2.extras
 import pytest
 
+from tests.support import pay_seat
 from tests.support import (QUIZ, Actor, complete_course, enroll, gen_course, gen_org, gen_user, gen_workshop, pay,
                            register, set_context)
 
@@ -114,8 +115,8 @@ def facilitate(db, owner, workshop_id, facilitator):
 
 
 def confirm_registration(db, registration_id):
-    """The payment provider confirms a workshop seat (service_role)."""
-    commit(db, Actor.service(), "SELECT confirm_workshop_payment(%s)", (registration_id,))
+    """The payment provider confirms a workshop seat (checkout, then its webhook event)."""
+    pay_seat(db, registration_id)
 
 
 def deactivate(db, *users):

@@ -13,6 +13,7 @@ import psycopg2
 import psycopg2.extras
 import pytest
 
+from tests.support import pay_seat
 from tests.support import (Actor, complete_course, enroll, gen_course, gen_user, gen_workshop, mismatches, pay,
                            record_lesson, register)
 
@@ -239,8 +240,7 @@ def test_monthly_revenue_breakdown(database):
         cur.execute("SELECT refund_course_enrollment(%s)", (e_bob,))
     workshop = gen_workshop(database, teacher, price="25.00")
     seat = register(database, cy, workshop)
-    with database.act(Actor.service()) as cur:
-        cur.execute("SELECT confirm_workshop_payment(%s)", (seat,))
+    pay_seat(database, seat)
     pay(database, enroll(database, al, gen_course(database, rival, price="10.00").id))
     database.rows("UPDATE revenue_transactions SET transaction_date = '2024-01-15 12:00+00' "
                   "WHERE enrollment_id = %s AND transaction_type = 'course_enrollment'", (e_al,))
@@ -315,8 +315,7 @@ def teaching(module_database):
     record_lesson(db, cy, e_cy, free, free.lessons[0])
     pay(db, enroll(db, al, gen_course(db, rex, price="10.00").id))
     seat = register(db, cy, gen_workshop(db, tia, price="15.00", title="Tia Live"))
-    with db.act(Actor.service()) as cur:
-        cur.execute("SELECT confirm_workshop_payment(%s)", (seat,))
+    pay_seat(db, seat)
     return dict(db=db, tia=tia, rex=rex, al=al, bo=bo, cy=cy, intro=intro, free=free,
                 e_al=e_al, e_bo=e_bo, e_cy=e_cy)
 

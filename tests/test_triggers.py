@@ -12,6 +12,7 @@ from decimal import Decimal
 import psycopg2
 import pytest
 
+from tests.support import pay_seat
 from tests.support import (Actor, complete_course, enroll, gen_course, gen_user, gen_workshop, mismatches,
                            pay, record_lesson, register)
 
@@ -84,7 +85,7 @@ def refund_course(database, enrollment):
 
 
 def confirm_seat(database, registration):
-    run(database, Actor.service(), "SELECT confirm_workshop_payment(%s)", (registration,))
+    pay_seat(database, registration)
 
 
 def review(database, student, course_id, rating):
@@ -961,8 +962,8 @@ def test_a_waitlisted_or_free_seat_is_never_charged(database):
     confirm_seat(database, register(database, s1, paid))
     waiting = register(database, s2, paid)
     assert registration_row(database, waiting)["status"] == "waitlisted"
-    with database.attempt(Actor.service()) as cur, pytest.raises(psycopg2.errors.CheckViolation):
-        cur.execute("SELECT confirm_workshop_payment(%s)", (waiting,))
+    with database.attempt(Actor.user(s2)) as cur, pytest.raises(psycopg2.errors.CheckViolation):
+        cur.execute("SELECT start_workshop_checkout(%s, 'test')", (waiting,))  # a waitlisted seat is not paid
     assert revenue_rows(database, workshop_registration_id=r_free) == []
     assert revenue_rows(database, workshop_registration_id=waiting) == []
     assert workshop_figures(database, free)["total_revenue"] == D("0.00")

@@ -8,12 +8,13 @@ import csv
 import io
 import re
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
 
-from tests.support import gen_account, gen_workshop, register
+from tests.support import gen_account, gen_org, gen_workshop, register
 from tests.web import csrf_token, htmx, sign_in, text
 
 OUTSIDERS = ("other_instructor", "student")
@@ -84,6 +85,15 @@ def test_an_instructor_creates_a_hybrid_workshop_in_their_zone_and_publishes_it(
     ({"capacity": "0"}, "capacity", "From 1"),
     ({"title": "x"}, "title", "3 to 200"),
     ({"refund_cutoff_hours": "9999"}, "refund_cutoff_hours", "From 0 to 720"),
+    # far future and long ago (psycopg2 cannot read year 10000 or 1 BC back): a window around today
+    ({"start_time": "9999-03-10T18:00", "end_time": "9999-03-10T20:00"}, "start_time", "five years from now"),
+    ({"start_time": "0001-03-10T18:00"}, "start_time", "a year ago"),
+    # the clocks change: a time that does not exist, a time that happens twice
+    ({"start_time": "2027-03-28T02:30", "end_time": "2027-03-28T05:00"}, "start_time", "does not exist in "
+                                                                                        "Europe/Amsterdam"),
+    ({"start_time": "2027-10-31T02:30", "end_time": "2027-10-31T05:00"}, "start_time", "happens twice"),
+    ({"price_amount": "sNaN"}, "price_amount", "Enter an amount like 19.99"),
+    ({"price_amount": "1e400"}, "price_amount", "at most"),
 ])
 def test_bad_input_is_a_422_with_the_values_kept(world, changes, field, message):
     before = world.database.value("SELECT count(*) FROM workshops")
@@ -197,9 +207,42 @@ def test_attendance_opens_at_the_start_one_click_and_all_present(world):
     held(world, workshop)
     row = send(world, "owner", mark, {"status": "no_show"}, headers=htmx())
     assert row.status_code == 200 and f'id="reg-{regs[0]}"' in text(row) and "No-show" in text(row)
+    assert "Mark everyone not yet marked present" in text(world.clients["owner"].get(
+        f"/workshops/{workshop}/registrations"))
     assert send(world, "owner", f"/workshops/{workshop}/registrations/all-present").status_code == 303
-    assert [status_of(world, r) for r in regs] == ["attended"] * 3
-    assert world.database.value("SELECT attended_count FROM workshops WHERE id = %s", (workshop,)) == 3
+    # the explicit absent mark stays: only seats not yet marked become present
+    assert [status_of(world, r) for r in regs] == ["no_show", "attended", "attended"]
+    assert world.database.value("SELECT attended_count FROM workshops WHERE id = %s", (workshop,)) == 2
+
+
+def test_the_registrations_page_pages_by_keyset_seats_first(world, monkeypatch):
+    from portal.workshops import queries
+    monkeypatch.setattr(queries, "REGISTRATIONS_PAGE", 2)
+    owner = world.users["owner"]
+    workshop = gen_workshop(world.database, owner, capacity=1)
+    names = []
+    for n in range(3):
+        user, _ = gen_account(world.database, "student", name=f"Paged Person {n}")
+        register(world.database, user, workshop)
+        names.append(f"Paged Person {n}")
+    first = text(world.clients["owner"].get(f"/workshops/{workshop}/registrations"))
+    assert names[0] in first and names[1] in first and names[2] not in first
+    after = re.search(r'id="registrations-next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    second = text(world.clients["owner"].get(after))
+    assert names[2] in second and names[0] not in second and 'id="registrations-next"' not in second
+    garbled = world.clients["owner"].get(f"/workshops/{workshop}/registrations?after=nonsense")
+    assert garbled.status_code == 200 and names[0] in text(garbled)
+
+
+@pytest.mark.parametrize("promoters, detractors, answers, score, shown", [
+    (1, 0, 8, 13, "+13"), (0, 1, 8, -13, "-13"),    # 12.5 and -12.5: halves away from zero, both ways
+    (3, 0, 8, 38, "+38"), (0, 3, 8, -38, "-38"),    # 37.5 (half-even would say 38 but 62.5 -> 62)
+    (5, 0, 8, 63, "+63"), (1, 1, 2, 0, "0"), (0, 0, 0, None, "—"),
+])
+def test_nps_rounds_halves_away_from_zero_and_shows_zero_plainly(promoters, detractors, answers, score, shown):
+    from portal.workshops import queries
+    assert queries.nps(promoters, detractors, answers) == score
+    assert queries.nps_text(score) == shown
 
 
 def test_feedback_after_the_end_once_and_the_summary_shows_nps(world):
@@ -211,6 +254,10 @@ def test_feedback_after_the_end_once_and_the_summary_shows_nps(world):
         register(world.database, user, workshop)
     held(world, workshop)
     send(world, "owner", f"/workshops/{workshop}/registrations/all-present")
+    early = people[0][1]
+    assert early.get(f"/workshops/w/{slug}/feedback").status_code == 404, "not before the end"
+    assert early.post(f"/workshops/w/{slug}/feedback", data={"overall_satisfaction": "4", "csrf_token":
+                                                             token_of(early)}).status_code == 404
     held(world, workshop, ended=True)
     for (user, client), score in zip(people, (10, 9, 7, 3)):
         form = {"overall_satisfaction": "4", "content_rating": "5", "delivery_rating": "4",
@@ -230,10 +277,30 @@ def test_feedback_after_the_end_once_and_the_summary_shows_nps(world):
     assert "NPS Lab" in compare and "+25" in compare
 
 
+def test_a_held_workshop_is_not_moved_into_the_past_nor_cancelled_over_http(world):
+    response = send(world, "owner", "/workshops/new", {**FORM, "title": "Past Proof"})
+    workshop = response.headers["Location"].rsplit("/", 1)[1]
+    send(world, "owner", f"/workshops/{workshop}/publish")
+    register(world.database, gen_account(world.database, "student")[0], workshop)
+    yesterday = (datetime.now(ZoneInfo("Europe/Amsterdam")) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    later = (datetime.now(ZoneInfo("Europe/Amsterdam")) - timedelta(days=1, hours=-2)).strftime("%Y-%m-%dT%H:%M")
+    moved = send(world, "owner", f"/workshops/{workshop}", {**FORM, "title": "Past Proof", "start_time": yesterday,
+                                                            "end_time": later})
+    page = text(moved)
+    assert moved.status_code == 422 and 'id="start_time-error"' in page and "start stays in the future" in page
+    assert f'value="{yesterday}"' in page, "the typed value is kept"
+    held(world, workshop)
+    refused = send(world, "owner", f"/workshops/{workshop}/cancel")
+    assert refused.status_code == 303
+    assert "mark it completed" in text(world.clients["owner"].get(refused.headers["Location"]))
+    assert world.database.value("SELECT status::text FROM workshops WHERE id = %s", (workshop,)) == "published"
+
+
 def test_cancelling_a_workshop_tells_every_registrant(world):
     owner = world.users["owner"]
     workshop = gen_workshop(world.database, owner, capacity=1)
-    people = [gen_account(world.database, "student")[0] for _ in range(2)]
+    (seated, seated_client), (waiting, _) = extra_student(world), extra_student(world)
+    people = [seated, waiting]
     for p in people:
         register(world.database, p, workshop)
     assert "2 registrations" in text(world.clients["owner"].get(f"/workshops/{workshop}/cancel"))
@@ -241,6 +308,15 @@ def test_cancelling_a_workshop_tells_every_registrant(world):
     assert world.database.value("SELECT count(*) FROM notifications WHERE event_type = 'workshop_cancelled' "
                                 "AND user_id = ANY (%s)", (people,)) == 2
     assert world.database.value("SELECT enrolled_count FROM workshops WHERE id = %s", (workshop,)) == 0
+    # The notice links to the page: a registrant still reads it (cancelled), its .ics and My workshops say so.
+    slug = slug_of(world, workshop)
+    page = seated_client.get(f"/workshops/w/{slug}")
+    assert page.status_code == 200 and "Cancelled" in text(page)
+    ics = seated_client.get(f"/workshops/w/{slug}.ics")
+    assert ics.status_code == 200 and "STATUS:CANCELLED" in text(ics)
+    mine = text(seated_client.get("/workshops/mine"))
+    assert slug in mine and "Cancelled" in mine
+    assert world.clients["student"].get(f"/workshops/w/{slug}").status_code == 404, "not for outsiders"
 
 
 # --- calendar --------------------------------------------------------------------------------------------------
@@ -266,6 +342,12 @@ def test_the_ics_parses_with_the_right_local_time_a_stable_uid_and_a_moving_sequ
                                                    "start_time": "2031-03-10T19:00"})
     second = Calendar.from_ical(world.clients["anon"].get(f"/workshops/w/{slug}.ics").data).walk("VEVENT")[0]
     assert second["uid"] == event["uid"] and int(second["sequence"]) > int(event["sequence"])
+    # The UID and the page's address come from PORTAL_URL, never from the Host header a client sends.
+    portal = world.app.config["PORTAL_URL"].rstrip("/")
+    spoofed = Calendar.from_ical(world.clients["anon"].get(f"/workshops/w/{slug}.ics",
+                                                           headers={"Host": "evil.example"}).data).walk("VEVENT")[0]
+    assert str(spoofed["uid"]) == str(event["uid"]) == f"workshop-{workshop}@{urlsplit(portal).hostname}"
+    assert str(spoofed["url"]) == f"{portal}/workshops/w/{slug}"
     send(world, "owner", f"/workshops/{workshop}/cancel")
     cancelled = Calendar.from_ical(world.clients["owner"].get(f"/workshops/w/{slug}.ics").data)
     assert str(cancelled.walk("VEVENT")[0]["status"]) == "CANCELLED" and str(cancelled["method"]) == "CANCEL"
@@ -406,6 +488,28 @@ def test_a_paid_seat_is_paid_through_the_checkout_and_a_promoted_one_too(world):
     assert world.database.value("SELECT status::text || '/' || payment_status::text FROM workshop_registrations "
                                 "WHERE workshop_id = %s AND user_id = %s", (workshop, second)) == "registered/completed"
     assert 'id="meeting-link"' in text(second_client.get(f"/workshops/w/{slug}"))
+
+
+@pytest.mark.parametrize("role", ["instructor", "org_admin", "admin"])
+def test_every_signed_in_role_pays_for_its_seat_on_the_checkout_page(world, role):
+    """Instructors, org admins and admins may register for someone else's paid workshop: their
+    checkout page answers them (the buyer's own), not a 404."""
+    workshop = gen_workshop(world.database, world.users["owner"], price="12.00", title=f"Paid for {role}")
+    slug = slug_of(world, workshop)
+    org = gen_org(world.database, f"Org of a paying {role}") if role == "org_admin" else None
+    user, email = gen_account(world.database, role, org=org)
+    client = world.app.test_client()
+    sign_in(client, email)
+    registered = client.post(f"/workshops/w/{slug}/register", data={"csrf_token": token_of(client)})
+    checkout = registered.headers["Location"]
+    assert checkout.startswith("/checkout/")
+    page = client.get(checkout)
+    assert page.status_code == 200 and f"Paid for {role}" in text(page)
+    paid = client.post(checkout + "/pay", data={"csrf_token": token_of(client)})
+    assert paid.status_code == 303 and paid.headers["Location"] == f"/workshops/w/{slug}"
+    assert world.database.value("SELECT payment_status::text FROM workshop_registrations WHERE workshop_id = %s "
+                                "AND user_id = %s", (workshop, user)) == "completed"
+    assert world.clients["other_instructor"].get(checkout).status_code == 404, "still the buyer's alone"
 
 
 def test_attending_a_workshop_with_certificates_issues_one_verified_like_a_courses(world):

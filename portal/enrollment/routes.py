@@ -40,7 +40,7 @@ def _checkout_page(view: queries.CheckoutView, form=None, status: int = 200):
 
 
 @bp.route("/checkout/<uuid:checkout_id>")
-@role_required("student")
+@role_required("student", "instructor", "org_admin", "admin")
 def checkout(checkout_id):
     """The student's own checkout: pay or decline (test mode), its outcome, a retry."""
     return _checkout_page(_checkout_or_404(checkout_id))
@@ -62,7 +62,7 @@ def _settled_already(view: queries.CheckoutView):
 
 
 @bp.route("/checkout/<uuid:checkout_id>/pay", methods=["POST"])
-@role_required("student")
+@role_required("student", "instructor", "org_admin", "admin")
 def pay(checkout_id):
     """Test provider: the payment succeeds (a signed event through the webhook's path)."""
     view = _test_checkout_or_404(checkout_id)
@@ -86,7 +86,7 @@ def pay(checkout_id):
 
 
 @bp.route("/checkout/<uuid:checkout_id>/decline", methods=["POST"])
-@role_required("student")
+@role_required("student", "instructor", "org_admin", "admin")
 def decline(checkout_id):
     """Test provider: the payment fails with the given reason; the page then offers a retry."""
     view = _test_checkout_or_404(checkout_id)

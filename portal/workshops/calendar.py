@@ -1,8 +1,9 @@
 """iCalendar (RFC 5545) for workshops, built with the icalendar library: a workshop's ``.ics`` and an
 instructor's subscription feed.
 
-* UID: the workshop's id at the portal's host name (stable across edits, the same in the download
-  and the feed, so a calendar updates the event rather than adding a second).
+* UID: the workshop's id at the configured PORTAL_URL's host name (stable across edits, the same in
+  the download and the feed, so a calendar updates the event rather than adding a second); the
+  event's URL from PORTAL_URL too, never from the request's Host header (which a client chooses).
 * SEQUENCE: ``workshops.ical_sequence``, moved by the database on every change a calendar shows (021).
 * A cancelled workshop is sent with STATUS:CANCELLED (and METHOD:CANCEL for a single download), so
   a calendar that imported it marks it cancelled.
@@ -13,9 +14,10 @@ instructor's subscription feed.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Response, request, url_for
+from flask import Response, current_app, url_for
 from icalendar import Calendar, Event
 
 PRODID = "-//Instructor Portal//Workshops//EN"
@@ -28,8 +30,20 @@ def _zone(name: str | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+FALLBACK_DOMAIN = "instructor-portal.invalid"
+
+
+def _portal() -> str:
+    return str(current_app.config.get("PORTAL_URL") or "").rstrip("/")
+
+
 def uid(workshop_id) -> str:
-    return f"workshop-{workshop_id}@{request.host.split(':')[0] or 'portal'}"
+    return f"workshop-{workshop_id}@{urlsplit(_portal()).hostname or FALLBACK_DOMAIN}"
+
+
+def page_url(slug) -> str:
+    """The workshop's page at the configured address of the portal."""
+    return _portal() + url_for("workshops.page", workshop_slug=slug)
 
 
 def event(w, *, meeting_url: str | None = None) -> Event:
@@ -44,7 +58,7 @@ def event(w, *, meeting_url: str | None = None) -> Event:
     e.add("summary", get("title"))
     e.add("dtstart", get("start_time").astimezone(zone))
     e.add("dtend", get("end_time").astimezone(zone))
-    page = url_for("workshops.page", workshop_slug=get("slug"), _external=True)
+    page = page_url(get("slug"))
     e.add("url", page)
     description = (get("description") or "").strip()
     details = [description] if description else []

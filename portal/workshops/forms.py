@@ -14,16 +14,17 @@ here) and stored as timestamptz; the zone is stored with the workshop, so the pa
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from wtforms import (BooleanField, DateTimeLocalField, DecimalField, IntegerField, RadioField, SelectField,
+from wtforms import (BooleanField, DateTimeLocalField, IntegerField, RadioField, SelectField,
                      StringField, TextAreaField, URLField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from portal.courses.forms import (CURRENCIES, DESCRIPTION_MAX, ITEM_MAX, ITEMS_MAX, PRICE_MAX, SLUG_MAX,
+from portal.courses.forms import (CURRENCIES, DESCRIPTION_MAX, ITEM_MAX, ITEMS_MAX, SLUG_MAX,
                                   SLUG_PATTERN, TAG_MAX, TAGS_MAX, TITLE_MAX, TITLE_MIN, URL_MAX, URL_MESSAGE,
-                                  URL_PATTERN, ItemsField, TagsField, clean, lines, lower, none_if_empty)
+                                  URL_PATTERN, ItemsField, MoneyField, TagsField, clean, lines, lower,
+                                  none_if_empty, price_limits)
 from portal.forms import BaseForm
 
 TYPES = {"online": "Online", "in_person": "In person", "hybrid": "Hybrid"}
@@ -34,6 +35,9 @@ ZONES = sorted(z for z in available_timezones() if "/" in z and not z.startswith
                                                                                    "right/")))
 NO_ORGANIZATION = ""
 FACILITATOR_ROLES = {"co-facilitator": "Co-facilitator", "assistant": "Assistant"}
+# How far from today a workshop's times may be typed (021's CHECK keeps 2000-2200 in the database).
+PAST_WINDOW = timedelta(days=365)
+FUTURE_WINDOW = timedelta(days=5 * 365)
 
 
 def zone_of(name: str | None) -> ZoneInfo:
@@ -67,8 +71,8 @@ class WorkshopForm(BaseForm):
     end_time = DateTimeLocalField("Ends", format="%Y-%m-%dT%H:%M", validators=[InputRequired("When does it end?")])
     capacity = IntegerField("Seats", validators=[
         InputRequired("How many seats?"), NumberRange(1, CAPACITY_MAX, f"From 1 to {CAPACITY_MAX} seats.")])
-    price_amount = DecimalField("Price", places=2, default=0, validators=[
-        InputRequired("Enter a price (0 for free)."), NumberRange(0, PRICE_MAX, f"From 0 to {PRICE_MAX}.")])
+    price_amount = MoneyField("Price", places=2, default=0, validators=[
+        InputRequired("Enter a price (0 for free)."), price_limits])
     currency = SelectField("Currency", choices=[(c, c) for c in CURRENCIES], default="USD")
     refund_cutoff_hours = IntegerField("Refund cutoff (hours before the start)", default=24, validators=[
         InputRequired("Enter the hours (0 refunds until the start)."),
@@ -107,7 +111,28 @@ class WorkshopForm(BaseForm):
             valid = False
         return valid
 
+    def _a_real_time(self, field):
+        """Within the window around today, and a time that exists once in the form's zone."""
+        local = field.data
+        if local is None:
+            return
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        if not now - PAST_WINDOW <= local <= now + FUTURE_WINDOW:
+            raise ValidationError("Choose a time between a year ago and five years from now.")
+        name = self.timezone.data or "UTC"
+        zone = zone_of(name)
+        once = local.replace(tzinfo=zone)
+        if once.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) != local:
+            raise ValidationError(f"This time does not exist in {name} (clocks change): choose another.")
+        if once.utcoffset() != local.replace(tzinfo=zone, fold=1).utcoffset():
+            raise ValidationError(f"This time happens twice in {name} (clocks go back): choose a time outside "
+                                  "the repeated hour.")
+
+    def validate_start_time(self, field):
+        self._a_real_time(field)
+
     def validate_end_time(self, field):
+        self._a_real_time(field)
         if field.data and self.start_time.data and field.data <= self.start_time.data:
             raise ValidationError("The end comes after the start.")
 

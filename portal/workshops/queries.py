@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import timezone
-from decimal import Decimal
+from datetime import datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal
 
 from peewee import SQL, IntegrityError, NodeList, Value, fn
 from slugify import slugify
@@ -221,18 +221,47 @@ def remove_facilitator(workshop_id, facilitator_row) -> int:
 # --- registrations and attendance ---------------------------------------------------------------------------
 
 REGISTRATION_STATUSES = ("registered", "attended", "no_show", "waitlisted", "cancelled")
-REGISTRATIONS_SHOWN = 500
+REGISTRATIONS_PAGE = 100
+# The list's order: seats first, then the waitlist, then cancelled (021's idx_workshop_registrations_page
+# is on this very expression, then registered_at, id: keep the text identical).
+RANK = ("(CASE r.status WHEN 'registered' THEN 0 WHEN 'attended' THEN 1 WHEN 'no_show' THEN 2 "
+        "WHEN 'waitlisted' THEN 3 ELSE 4 END)")
+REGISTRATION_COLUMNS = """r.id, r.status::text AS status, r.payment_status::text AS payment_status,
+                          r.registered_at, r.attended_at, r.payment_due_at, r.refund_requested_at,
+                          u.full_name, u.email"""
 
 
-def registrations(workshop_id, status: str | None = None, limit: int = REGISTRATIONS_SHOWN) -> list[dict]:
-    """The workshop's registrations (a workshop is bounded by its capacity and waitlist), seats first."""
-    return _rows("""SELECT r.id, r.status::text AS status, r.payment_status::text AS payment_status,
-                           r.registered_at, r.attended_at, r.payment_due_at, r.refund_requested_at,
-                           u.full_name, u.email
+def registrations(workshop_id, after: str | None = None, limit: int | None = None) -> tuple[list[dict], str | None]:
+    """One page of the workshop's registrations, seats first, by keyset on (rank, registered_at, id);
+    returns the rows and the cursor of the next page (None on the last)."""
+    limit = limit or REGISTRATIONS_PAGE
+    cursor = _cursor(after)
+    rows = _rows(f"""SELECT {REGISTRATION_COLUMNS}, {RANK} AS rank
+                     FROM workshop_registrations r LEFT JOIN users u ON u.id = r.user_id
+                     WHERE r.workshop_id = %s
+                       AND (%s::integer IS NULL OR ({RANK}, r.registered_at, r.id) > (%s, %s, %s))
+                     ORDER BY {RANK}, r.registered_at, r.id
+                     LIMIT %s""", (workshop_id, cursor[0], cursor[0], cursor[1], cursor[2], limit + 1))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if more else None
+    return rows, (f"{last['rank']}~{last['registered_at'].isoformat()}~{last['id']}" if last else None)
+
+
+def _cursor(after: str | None):
+    """The ``after`` argument back as (rank, registered_at, id), or Nones (the first page)."""
+    try:
+        rank, at, row_id = (after or "").split("~")
+        return int(rank), datetime.fromisoformat(at), str(uuid.UUID(row_id))
+    except ValueError:
+        return None, None, None
+
+
+def registration(workshop_id, registration_id) -> dict | None:
+    """One registration row (the attendance click swaps just this row)."""
+    return _one(f"""SELECT {REGISTRATION_COLUMNS}
                     FROM workshop_registrations r LEFT JOIN users u ON u.id = r.user_id
-                    WHERE r.workshop_id = %s AND (%s::text IS NULL OR r.status::text = %s)
-                    ORDER BY array_position(%s::text[], r.status::text), r.registered_at, r.id
-                    LIMIT %s""", (workshop_id, status, status, list(REGISTRATION_STATUSES), limit))
+                    WHERE r.workshop_id = %s AND r.id = %s""", (workshop_id, registration_id))
 
 
 def registration_counts(workshop_id) -> dict:
@@ -254,16 +283,16 @@ def mark(workshop_id, registration_id, status: str) -> int:
 
 
 def mark_all_present(workshop_id) -> int:
-    """Every settled seat not yet marked attended. The rows are locked first, by id, before any is
+    """Every settled seat not yet marked (an explicit absent mark stays absent). The rows are locked first, by id, before any is
     changed: each change locks the workshop (its figures), and the core's order is registration, then
     workshop, so a student cancelling meanwhile never waits for us while we wait for them."""
     with database.atomic():
         database.execute_sql("SELECT 1 FROM workshop_registrations WHERE workshop_id = %s "
-                             "AND status IN ('registered', 'no_show') AND payment_status = 'completed' "
+                             "AND status = 'registered' AND payment_status = 'completed' "
                              "ORDER BY id FOR NO KEY UPDATE", (workshop_id,))
         return database.execute_sql(
             "UPDATE workshop_registrations SET status = 'attended' WHERE workshop_id = %s "
-            "AND status IN ('registered', 'no_show') AND payment_status = 'completed'", (workshop_id,)).rowcount
+            "AND status = 'registered' AND payment_status = 'completed'", (workshop_id,)).rowcount
 
 
 # --- feedback -------------------------------------------------------------------------------------------------
@@ -284,10 +313,18 @@ def feedback_summary(workshop_id) -> dict:
 
 
 def nps(promoters: int, detractors: int, answers: int) -> int | None:
-    """The Net Promoter Score, -100..100, rounded; None without answers."""
+    """The Net Promoter Score, -100..100, halves rounded away from zero (12.5 -> 13, -12.5 -> -13);
+    None without answers."""
     if not answers:
         return None
-    return round(Decimal(100) * (promoters - detractors) / answers)
+    return int((Decimal(100) * (promoters - detractors) / answers).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def nps_text(value: int | None) -> str:
+    """A score as shown: signed (+25, -10), but 0 plainly; a dash without answers."""
+    if value is None:
+        return "—"
+    return "0" if value == 0 else f"{value:+d}"
 
 
 COMMENTS = Spec(page_size=10, keyset=True, page_arg="comments")
@@ -363,9 +400,7 @@ def public_workshop(slug: str, signed_in: bool):
 def my_registration(workshop_id, user_id):
     row = _one("""SELECT r.id, r.status::text AS status, r.payment_status::text AS payment_status,
                          r.payment_due_at, r.refund_requested_at, r.registered_at,
-                         (SELECT count(*) FROM workshop_registrations q
-                          WHERE q.workshop_id = r.workshop_id AND q.status = 'waitlisted'
-                            AND (q.registered_at, q.id) <= (r.registered_at, r.id)) AS waitlist_place,
+                         my_waitlist_place(r.workshop_id) AS waitlist_place,
                          EXISTS (SELECT 1 FROM workshop_feedback f WHERE f.workshop_id = r.workshop_id
                                  AND f.user_id = r.user_id) AS gave_feedback,
                          (SELECT c.code FROM workshop_certificates c WHERE c.registration_id = r.id) AS certificate
@@ -424,14 +459,15 @@ MINE = Spec(filters=(Choice("when", "When", {"upcoming": "Upcoming", "past": "Pa
 
 
 def my_workshops(user_id, view: View):
-    """The caller's registrations (not cancelled) with their workshops; upcoming soonest first, past latest."""
+    """The caller's registrations with their workshops (not the ones they cancelled, but those of a
+    cancelled workshop, labelled so); upcoming soonest first, past latest."""
     from portal.models import WorkshopRegistration as R
     upcoming = view.when == "upcoming"
     query = (R.select(R.id.alias("registration_id"), R.status, R.payment_status, Workshop.id, Workshop.title,
                       Workshop.slug, Workshop.type, Workshop.start_time, Workshop.end_time, Workshop.timezone,
                       Workshop.status.alias("workshop_status"), Workshop.location)
              .join(Workshop, on=(Workshop.id == R.workshop))
-             .where((R.user == user_id) & (R.status != "cancelled")
+             .where((R.user == user_id) & ((R.status != "cancelled") | (Workshop.status == "cancelled"))
                     & ((Workshop.end_time >= SQL("now()")) if upcoming else (Workshop.end_time < SQL("now()"))))
              .dicts())
     return keyset_page(view, query, ((Workshop.start_time, "start_time"), (Workshop.id, "id")),

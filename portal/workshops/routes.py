@@ -72,6 +72,8 @@ def _refused_into(form, exc) -> None:
     target = {"in_person_workshops_have_a_location": form.location,
               "online_workshops_have_a_meeting_url": form.meeting_url,
               "workshop_ends_after_it_starts": form.end_time,
+              "workshop_move_past": form.start_time,
+              "workshop_times_in_range": form.start_time,
               "workshop_capacity_below_seats": form.capacity,
               "workshop_refund_cutoff_range": form.refund_cutoff_hours}.get(code, form.title)
     target.errors = [*target.errors, refusals.message(exc)]
@@ -238,8 +240,10 @@ def remove_facilitator(workshop_id, facilitator_id):
 @role_required("instructor")
 def registrations(workshop_id):
     workshop = found(queries.staff_workshop(workshop_id))
-    return render("workshops/registrations.html", workshop=workshop, limit=queries.REGISTRATIONS_SHOWN,
-                  rows=queries.registrations(workshop_id), counts=queries.registration_counts(workshop_id))
+    rows, next_after = queries.registrations(workshop_id, request.args.get("after"))
+    return render("workshops/registrations.html", workshop=workshop, rows=rows, first_page=not request.args.get("after"),
+                  next_url=url_for("workshops.registrations", workshop_id=workshop_id, after=next_after)
+                  if next_after else None, counts=queries.registration_counts(workshop_id))
 
 
 @bp.route("/<uuid:workshop_id>/registrations/<uuid:registration_id>/attendance", methods=["POST"])
@@ -257,7 +261,7 @@ def mark(workshop_id, registration_id):
     if not touched:
         return _attendance_refused(workshop, "This seat cannot be marked attended: it is not a settled seat.")
     if is_partial():
-        row = next((r for r in queries.registrations(workshop_id) if r["id"] == registration_id), None)
+        row = queries.registration(workshop_id, registration_id)
         return render("workshops/_registration_row.html", workshop=workshop, r=found(row))
     return redirect_to(url_for("workshops.registrations", workshop_id=workshop_id))
 

@@ -120,7 +120,7 @@ def mine():
 def _feedback_gate(workshop_slug):
     w = _visible(workshop_slug)
     me = found(queries.my_registration(w.id, current_user.id))
-    if me.status != "attended":
+    if me.status != "attended" or not w.ended:  # feedback opens when the workshop has ended
         abort(404)
     return w, me
 
@@ -166,6 +166,11 @@ def feed(feed_token):
     events = [calendar.event(r) for r in rows if r["id"] is not None]
     cal = calendar.calendar(events, name=f"Workshops of {rows[0]['feed_owner']}")
     return calendar.ics_response(cal, "workshops", attachment=False)
+
+
+@bp.app_template_filter("nps_text")
+def nps_text(value):
+    return queries.nps_text(value)
 
 
 @bp.app_template_filter("in_zone")
