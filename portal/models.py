@@ -718,6 +718,31 @@ class RevenueTransaction(BaseModel):
         table_name = "revenue_transactions"
 
 
+class RevenueTotal(BaseModel):
+    """``revenue_totals`` (020): an instructor's completed revenue rows summed by UTC day and by UTC
+    month, per course or workshop, currency and kind; kept by a trigger on revenue_transactions,
+    read by revenue_period_sums() and the payouts page. Never written by the app."""
+    id = BigIntegerField(primary_key=True)
+    instructor_id = UUIDField()
+    grain = TextField()
+    day = DateField()
+    course_id = UUIDField(null=True)
+    workshop_id = UUIDField(null=True)
+    currency = CharacterField(max_length=3)
+    transaction_type = EnumField("transaction_type", TRANSACTION_TYPES)
+    line_count = IntegerField()
+    amount = numeric(14, 2)
+    fees = numeric(14, 2)
+    earnings = numeric(14, 2)
+    pending_earnings = numeric(14, 2)
+    paid_earnings = numeric(14, 2)
+    unbatched_lines = IntegerField()
+    unbatched_earnings = numeric(14, 2)
+
+    class Meta:
+        table_name = "revenue_totals"
+
+
 class CourseReview(BaseModel):
     id = uuid_pk()
     course = fk(Course, "course_id", "reviews")
@@ -1266,7 +1291,7 @@ TABLE_MODELS = (
     NotificationReadMark, UserSession, EmailChange,
     InstructorStudentNote,
     CourseEnrollmentGrant, CourseInvitation, CourseAnnouncement, AuditLog,
-    Payout,
+    Payout, RevenueTotal,
     LessonComment, CourseQuestion, QuestionAnswer, AssignmentSubmission, DiscussionReport,
     WorkshopCertificate,  # 021
 )

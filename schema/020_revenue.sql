@@ -96,6 +96,11 @@ CREATE INDEX idx_revenue_course_page ON public.revenue_transactions (course_id, 
     WHERE course_id IS NOT NULL;
 CREATE INDEX idx_revenue_student_page ON public.revenue_transactions (student_id, transaction_date DESC, id DESC);
 CREATE INDEX idx_revenue_refund_of ON public.revenue_transactions (refund_of) WHERE refund_of IS NOT NULL;
+-- The transactions page filtered to refunds (of a course, or all of an instructor's), newest first.
+CREATE INDEX idx_revenue_course_refunds ON public.revenue_transactions (course_id, transaction_date DESC, id DESC)
+    WHERE transaction_type = 'refund';
+CREATE INDEX idx_revenue_instructor_refunds ON public.revenue_transactions
+    (instructor_id, transaction_date DESC, id DESC) WHERE transaction_type = 'refund';
 
 -- Rows paid before 020: one paid batch per instructor, currency and payout date.
 WITH batches AS (
@@ -709,6 +714,167 @@ BEGIN
 END
 $$;
 
+-- 3b. Revenue by day and by month (kept) ------------------------------------------------------
+--
+-- The revenue pages read kept figures, not an instructor's whole history: revenue_totals holds,
+-- per instructor, course or workshop, currency and kind (sale or refund), the sums of the
+-- completed rows of each UTC day (grain 'day') and of each UTC month (grain 'month', day = the
+-- month's first day), kept as deltas by the trigger below on every insert, update and delete
+-- of revenue_transactions (a row counts while payment_status = 'completed'). Columns:
+--   line_count, amount, fees, earnings   the rows' count and sums (refunds negative);
+--   pending_earnings, paid_earnings      earnings by payout_status 'pending' / 'paid';
+--   unbatched_lines, unbatched_earnings  rows not yet in a payout (payout_id NULL, pending).
+-- A row whose count falls to 0 is deleted. private.verify_money() recomputes it (rule
+-- revenue_totals); private.rebuild_revenue_totals() rewrites it from the rows (the backfill
+-- below; the benchmark's loader).
+-- Periods are in the viewer's zone, days and months here are UTC ones:
+-- public.revenue_period_sums() sums the whole UTC months inside a period from the month rows,
+-- the whole UTC days around them from the day rows, and the partial days at the period's edges
+-- (less than a day each) from the rows themselves, by the (instructor_id, transaction_date)
+-- and (course_id, transaction_date) indexes: a page reads about (months + 62 days) x items kept
+-- rows plus two days of rows, whatever the history's length.
+CREATE TABLE public.revenue_totals (
+    id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    instructor_id      uuid NOT NULL,
+    grain              text NOT NULL CHECK (grain IN ('day', 'month')),
+    day                date NOT NULL,
+    course_id          uuid,
+    workshop_id        uuid,
+    currency           char(3) NOT NULL,
+    transaction_type   public.transaction_type NOT NULL,
+    line_count         integer NOT NULL DEFAULT 0,
+    amount             numeric(14,2) NOT NULL DEFAULT 0,
+    fees               numeric(14,2) NOT NULL DEFAULT 0,
+    earnings           numeric(14,2) NOT NULL DEFAULT 0,
+    pending_earnings   numeric(14,2) NOT NULL DEFAULT 0,
+    paid_earnings      numeric(14,2) NOT NULL DEFAULT 0,
+    unbatched_lines    integer NOT NULL DEFAULT 0,
+    unbatched_earnings numeric(14,2) NOT NULL DEFAULT 0,
+    CONSTRAINT revenue_totals_month_starts CHECK (grain = 'day' OR extract(day FROM day) = 1)
+);
+CREATE UNIQUE INDEX uq_revenue_totals ON public.revenue_totals
+    (instructor_id, grain, day, course_id, workshop_id, currency, transaction_type) NULLS NOT DISTINCT;
+CREATE INDEX idx_revenue_totals_course ON public.revenue_totals (course_id, grain, day) WHERE course_id IS NOT NULL;
+-- What waits for a payout (the payouts page): the months and days with rows not yet in a batch.
+CREATE INDEX idx_revenue_totals_unbatched ON public.revenue_totals (instructor_id, grain, day)
+    WHERE unbatched_lines <> 0;
+
+ALTER TABLE public.revenue_totals ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.revenue_totals FORCE ROW LEVEL SECURITY;
+REVOKE ALL ON public.revenue_totals FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
+GRANT SELECT ON public.revenue_totals TO authenticated;
+-- Who reads the rows reads their sums (007's revenue_transactions_read). Written only by the trigger.
+CREATE POLICY revenue_totals_read ON public.revenue_totals FOR SELECT TO authenticated
+    USING (instructor_id = (SELECT rls.uid())
+           OR course_id = ANY ((SELECT rls.course_ids('{view_revenue}'))::uuid[])
+           OR course_id = ANY ((SELECT rls.org_course_ids())::uuid[])
+           OR workshop_id = ANY ((SELECT rls.org_workshop_ids())::uuid[])
+           OR (SELECT rls.is_admin()));
+
+-- Add one row's contribution (p_sign 1) to its day and its month, or take it away (-1).
+CREATE FUNCTION private.add_revenue_totals(r public.revenue_transactions, p_sign integer) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    k date := (r.transaction_date AT TIME ZONE 'UTC')::date;
+    unbatched boolean := r.payout_id IS NULL AND r.payout_status = 'pending';
+BEGIN
+    INSERT INTO public.revenue_totals AS d
+        (instructor_id, grain, day, course_id, workshop_id, currency, transaction_type, line_count, amount, fees,
+         earnings, pending_earnings, paid_earnings, unbatched_lines, unbatched_earnings)
+    SELECT r.instructor_id, g.grain, g.day, r.course_id, r.workshop_id, r.currency, r.transaction_type, p_sign,
+           p_sign * r.amount, p_sign * r.platform_fee_amount, p_sign * r.instructor_earnings,
+           CASE WHEN r.payout_status = 'pending' THEN p_sign * r.instructor_earnings ELSE 0 END,
+           CASE WHEN r.payout_status = 'paid' THEN p_sign * r.instructor_earnings ELSE 0 END,
+           CASE WHEN unbatched THEN p_sign ELSE 0 END,
+           CASE WHEN unbatched THEN p_sign * r.instructor_earnings ELSE 0 END
+    FROM (VALUES ('day', k), ('month', date_trunc('month', k)::date)) AS g (grain, day)
+    ON CONFLICT (instructor_id, grain, day, course_id, workshop_id, currency, transaction_type) DO UPDATE
+    SET line_count = d.line_count + excluded.line_count, amount = d.amount + excluded.amount,
+        fees = d.fees + excluded.fees, earnings = d.earnings + excluded.earnings,
+        pending_earnings = d.pending_earnings + excluded.pending_earnings,
+        paid_earnings = d.paid_earnings + excluded.paid_earnings,
+        unbatched_lines = d.unbatched_lines + excluded.unbatched_lines,
+        unbatched_earnings = d.unbatched_earnings + excluded.unbatched_earnings;
+    IF p_sign < 0 THEN
+        DELETE FROM public.revenue_totals
+        WHERE line_count = 0 AND instructor_id = r.instructor_id
+          AND (grain, day) IN (('day', k), ('month', date_trunc('month', k)::date))
+          AND course_id IS NOT DISTINCT FROM r.course_id AND workshop_id IS NOT DISTINCT FROM r.workshop_id
+          AND currency = r.currency AND transaction_type = r.transaction_type;
+    END IF;
+END
+$$;
+
+-- The trigger: the old row's contribution out, the new one's in (only when what is kept
+-- changed). Named to fire after 008's update_revenue_figures (triggers fire in name order),
+-- which updates the course or workshop first: the lock order of 020 (the course or workshop,
+-- then the revenue rows, then what they keep).
+CREATE FUNCTION private.update_revenue_totals_by_day() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    IF TG_OP = 'UPDATE'
+       AND (NEW.payment_status = 'completed') = (OLD.payment_status = 'completed')
+       AND (NEW.instructor_id, NEW.transaction_date, NEW.course_id, NEW.workshop_id, NEW.currency,
+            NEW.transaction_type, NEW.amount, NEW.platform_fee_amount, NEW.instructor_earnings,
+            NEW.payout_status, NEW.payout_id IS NULL)
+           IS NOT DISTINCT FROM
+           (OLD.instructor_id, OLD.transaction_date, OLD.course_id, OLD.workshop_id, OLD.currency,
+            OLD.transaction_type, OLD.amount, OLD.platform_fee_amount, OLD.instructor_earnings,
+            OLD.payout_status, OLD.payout_id IS NULL) THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' AND OLD.payment_status = 'completed' THEN
+        PERFORM private.add_revenue_totals(OLD, -1);
+    END IF;
+    IF TG_OP <> 'DELETE' AND NEW.payment_status = 'completed' THEN
+        PERFORM private.add_revenue_totals(NEW, 1);
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER update_revenue_totals_by_day AFTER INSERT OR UPDATE OR DELETE ON public.revenue_transactions
+    FOR EACH ROW EXECUTE FUNCTION private.update_revenue_totals_by_day();
+
+-- What revenue_totals should hold, from the rows (p_instructor_id NULL: everyone).
+CREATE FUNCTION private.revenue_totals_expected(p_instructor_id uuid DEFAULT NULL)
+RETURNS SETOF public.revenue_totals
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT NULL::bigint, r.instructor_id, g.grain, g.day, r.course_id, r.workshop_id, r.currency,
+           r.transaction_type, count(*)::integer, sum(r.amount), sum(r.platform_fee_amount),
+           sum(r.instructor_earnings),
+           coalesce(sum(r.instructor_earnings) FILTER (WHERE r.payout_status = 'pending'), 0),
+           coalesce(sum(r.instructor_earnings) FILTER (WHERE r.payout_status = 'paid'), 0),
+           count(*) FILTER (WHERE r.payout_id IS NULL AND r.payout_status = 'pending')::integer,
+           coalesce(sum(r.instructor_earnings) FILTER (WHERE r.payout_id IS NULL AND r.payout_status = 'pending'), 0)
+    FROM public.revenue_transactions r
+    CROSS JOIN LATERAL (VALUES ('day', (r.transaction_date AT TIME ZONE 'UTC')::date),
+                               ('month', date_trunc('month', (r.transaction_date AT TIME ZONE 'UTC')::date)::date))
+                       AS g (grain, day)
+    WHERE r.payment_status = 'completed' AND (p_instructor_id IS NULL OR r.instructor_id = p_instructor_id)
+    GROUP BY r.instructor_id, g.grain, g.day, r.course_id, r.workshop_id, r.currency, r.transaction_type
+$$;
+
+-- Rewrite revenue_totals from the rows (the backfill; a loader that wrote rows with the
+-- triggers off), in (instructor, grain, day) order. Returns the rows written.
+CREATE FUNCTION private.rebuild_revenue_totals() RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    n bigint;
+BEGIN
+    DELETE FROM public.revenue_totals;
+    INSERT INTO public.revenue_totals
+        (instructor_id, grain, day, course_id, workshop_id, currency, transaction_type, line_count, amount, fees,
+         earnings, pending_earnings, paid_earnings, unbatched_lines, unbatched_earnings)
+    SELECT e.instructor_id, e.grain, e.day, e.course_id, e.workshop_id, e.currency, e.transaction_type,
+           e.line_count, e.amount, e.fees, e.earnings, e.pending_earnings, e.paid_earnings, e.unbatched_lines,
+           e.unbatched_earnings
+    FROM private.revenue_totals_expected(NULL) e ORDER BY e.instructor_id, e.grain, e.day;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+SELECT private.rebuild_revenue_totals();
+
 -- 4. The money invariants ----------------------------------------------------------------
 --
 -- In verify_denormalized_figures' shape (table_name, row_id, stored, expected), empty when
@@ -722,6 +888,8 @@ $$;
 --                       paid payout is paid; no row is in a cancelled payout; only completed
 --                       rows are in a payout;
 --   payout_totals       a scheduled or paid payout's count, gross, fees and total are its rows'.
+--   revenue_totals      the kept sums by day and month (3b) are the completed rows' (row_id: the
+--                       instructor).
 CREATE FUNCTION private.verify_money(p_instructor_id uuid DEFAULT NULL)
 RETURNS TABLE (table_name text, row_id uuid, stored jsonb, expected jsonb)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
@@ -791,6 +959,26 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_te
       AND p.status <> 'cancelled'
       AND (p.line_count, p.gross_amount, p.fee_amount, p.total_amount)
           IS DISTINCT FROM (coalesce(q.n, 0), coalesce(q.gross, 0), coalesce(q.fees, 0), coalesce(q.total, 0))
+    UNION ALL
+    SELECT 'revenue_totals', coalesce(k.instructor_id, e.instructor_id),
+           jsonb_build_object('rule', 'revenue_totals', 'grain', coalesce(k.grain, e.grain),
+                              'day', coalesce(k.day, e.day), 'course_id', coalesce(k.course_id, e.course_id),
+                              'workshop_id', coalesce(k.workshop_id, e.workshop_id),
+                              'currency', coalesce(k.currency, e.currency),
+                              'kind', coalesce(k.transaction_type, e.transaction_type), 'kept', to_jsonb(k)),
+           jsonb_build_object('rule', 'revenue_totals', 'expected', to_jsonb(e))
+    FROM (SELECT * FROM public.revenue_totals d
+          WHERE p_instructor_id IS NULL OR d.instructor_id = p_instructor_id) k
+    FULL JOIN private.revenue_totals_expected(p_instructor_id) e
+      ON (k.instructor_id, k.grain, k.day, coalesce(k.course_id, '00000000-0000-0000-0000-000000000000'),
+          coalesce(k.workshop_id, '00000000-0000-0000-0000-000000000000'), k.currency, k.transaction_type)
+       = (e.instructor_id, e.grain, e.day, coalesce(e.course_id, '00000000-0000-0000-0000-000000000000'),
+          coalesce(e.workshop_id, '00000000-0000-0000-0000-000000000000'), e.currency, e.transaction_type)
+    WHERE (k.line_count, k.amount, k.fees, k.earnings, k.pending_earnings, k.paid_earnings, k.unbatched_lines,
+           k.unbatched_earnings)
+          IS DISTINCT FROM
+          (e.line_count, e.amount, e.fees, e.earnings, e.pending_earnings, e.paid_earnings, e.unbatched_lines,
+           e.unbatched_earnings)
 $$;
 
 -- The nightly verifier (010) and `db verify` include the money rules.
@@ -806,27 +994,93 @@ $$;
 
 -- The caller's revenue scope: their own sales, and the courses they co-teach with
 -- view_revenue (those courses' rows only). p_course / p_workshop narrow it (NULL: all).
+-- The caller's revenue of [p_from, p_to) by course or workshop and kind (sale or refund), in
+-- the caller's scope (their own sales; their view_revenue courses' rows): the whole UTC months
+-- inside the period from revenue_totals' month rows, the whole UTC days around them from its day
+-- rows, the edges (less than a day each: [p_from, the first whole day) and [the end of the last
+-- whole day, p_to)) from the rows. Each range is read on its own, the caller's own rows and the
+-- co-taught courses' apart, so that each is one range of an index.
+CREATE FUNCTION public.revenue_period_sums(p_from timestamptz, p_to timestamptz,
+                                           p_course_id uuid DEFAULT NULL, p_workshop_id uuid DEFAULT NULL)
+RETURNS TABLE (course_id uuid, workshop_id uuid, transaction_type public.transaction_type, line_count bigint,
+               amount numeric, fees numeric, earnings numeric, pending_earnings numeric, paid_earnings numeric)
+LANGUAGE sql STABLE SECURITY INVOKER SET search_path = pg_catalog, public, pg_temp AS $$
+    WITH days AS (  -- d0: the first whole UTC day; d1: the day after the last one
+        SELECT CASE WHEN (p_from AT TIME ZONE 'UTC')::time = time '00:00' THEN (p_from AT TIME ZONE 'UTC')::date
+                    ELSE (p_from AT TIME ZONE 'UTC')::date + 1 END AS d0,
+               (p_to AT TIME ZONE 'UTC')::date AS d1),
+    months AS (  -- m0, m1: the whole UTC months in [d0, d1) (m0 = m1 = d1 when there is none)
+        SELECT d0, d1, CASE WHEN m0 < m1 THEN m0 ELSE d1 END AS m0, CASE WHEN m0 < m1 THEN m1 ELSE d1 END AS m1
+        FROM (SELECT d0, d1, CASE WHEN extract(day FROM d0) = 1 THEN d0
+                                  ELSE (date_trunc('month', d0) + interval '1 month')::date END AS m0,
+                     date_trunc('month', d1)::date AS m1
+              FROM days) x),
+    kept (grain, lo, hi) AS (
+        SELECT 'month', m0, m1 FROM months
+        UNION ALL SELECT 'day', d0, least(m0, greatest(d0, d1)) FROM months
+        UNION ALL SELECT 'day', greatest(m1, d0), d1 FROM months),
+    edges (lo, hi) AS (
+        SELECT p_from, least(p_to, d0::timestamp AT TIME ZONE 'UTC') FROM days
+        UNION ALL
+        SELECT greatest(p_from, d0::timestamp AT TIME ZONE 'UTC', d1::timestamp AT TIME ZONE 'UTC'), p_to FROM days),
+    parts AS (
+        SELECT d.course_id, d.workshop_id, d.transaction_type, d.line_count::bigint AS n, d.amount, d.fees,
+               d.earnings, d.pending_earnings, d.paid_earnings
+        FROM kept k
+        CROSS JOIN LATERAL (
+            SELECT t.course_id, t.workshop_id, t.transaction_type, t.line_count, t.amount, t.fees, t.earnings,
+                   t.pending_earnings, t.paid_earnings
+            FROM public.revenue_totals t
+            WHERE t.instructor_id = (SELECT rls.uid()) AND t.grain = k.grain AND t.day >= k.lo AND t.day < k.hi
+            UNION ALL
+            SELECT t.course_id, t.workshop_id, t.transaction_type, t.line_count, t.amount, t.fees, t.earnings,
+                   t.pending_earnings, t.paid_earnings
+            FROM public.revenue_totals t
+            WHERE t.course_id = ANY ((SELECT rls.course_ids('{view_revenue}'))::uuid[])
+              AND t.instructor_id <> (SELECT rls.uid())
+              AND t.grain = k.grain AND t.day >= k.lo AND t.day < k.hi) d
+        WHERE k.lo < k.hi
+          AND (p_course_id IS NULL OR d.course_id = p_course_id)
+          AND (p_workshop_id IS NULL OR d.workshop_id = p_workshop_id)
+        UNION ALL
+        SELECT r.course_id, r.workshop_id, r.transaction_type, 1, r.amount, r.platform_fee_amount,
+               r.instructor_earnings,
+               CASE WHEN r.payout_status = 'pending' THEN r.instructor_earnings ELSE 0 END,
+               CASE WHEN r.payout_status = 'paid' THEN r.instructor_earnings ELSE 0 END
+        FROM edges e
+        CROSS JOIN LATERAL (
+            SELECT x.* FROM public.revenue_transactions x
+            WHERE x.instructor_id = (SELECT rls.uid()) AND x.transaction_date >= e.lo AND x.transaction_date < e.hi
+            UNION ALL
+            SELECT x.* FROM public.revenue_transactions x
+            WHERE x.course_id = ANY ((SELECT rls.course_ids('{view_revenue}'))::uuid[])
+              AND x.instructor_id <> (SELECT rls.uid())
+              AND x.transaction_date >= e.lo AND x.transaction_date < e.hi) r
+        WHERE e.lo < e.hi AND r.payment_status = 'completed'
+          AND (p_course_id IS NULL OR r.course_id = p_course_id)
+          AND (p_workshop_id IS NULL OR r.workshop_id = p_workshop_id))
+    SELECT p.course_id, p.workshop_id, p.transaction_type, sum(p.n)::bigint, sum(p.amount), sum(p.fees),
+           sum(p.earnings), sum(p.pending_earnings), sum(p.paid_earnings)
+    FROM parts p
+    GROUP BY p.course_id, p.workshop_id, p.transaction_type
+$$;
+
 -- Figures of [p_from, p_to): gross (sales), refunds (positive), platform fees and earnings
--- (net of refunds), pending payout (earnings not yet paid, scheduled or not) and paid out.
+-- (net of refunds), pending payout (earnings not yet paid, scheduled or not) and paid out;
+-- from revenue_period_sums (kept months and days, and the edges' rows).
 CREATE FUNCTION public.revenue_period_figures(p_from timestamptz, p_to timestamptz,
                                               p_course_id uuid DEFAULT NULL, p_workshop_id uuid DEFAULT NULL)
 RETURNS TABLE (sales integer, gross numeric(12,2), refunds numeric(12,2), platform_fees numeric(12,2),
                earnings numeric(12,2), pending_payout numeric(12,2), paid_out numeric(12,2))
 LANGUAGE sql STABLE SECURITY INVOKER SET search_path = pg_catalog, public, pg_temp AS $$
-    SELECT count(*) FILTER (WHERE r.transaction_type <> 'refund')::integer,
-           coalesce(sum(r.amount) FILTER (WHERE r.transaction_type <> 'refund'), 0)::numeric(12,2),
-           coalesce(-sum(r.amount) FILTER (WHERE r.transaction_type = 'refund'), 0)::numeric(12,2),
-           coalesce(sum(r.platform_fee_amount), 0)::numeric(12,2),
-           coalesce(sum(r.instructor_earnings), 0)::numeric(12,2),
-           coalesce(sum(r.instructor_earnings) FILTER (WHERE r.payout_status = 'pending'), 0)::numeric(12,2),
-           coalesce(sum(r.instructor_earnings) FILTER (WHERE r.payout_status = 'paid'), 0)::numeric(12,2)
-    FROM public.revenue_transactions r
-    WHERE (r.instructor_id = (SELECT rls.uid())
-           OR r.course_id = ANY ((SELECT rls.course_ids('{view_revenue}'))::uuid[]))
-      AND r.payment_status = 'completed'
-      AND r.transaction_date >= p_from AND r.transaction_date < p_to
-      AND (p_course_id IS NULL OR r.course_id = p_course_id)
-      AND (p_workshop_id IS NULL OR r.workshop_id = p_workshop_id)
+    SELECT coalesce(sum(s.line_count) FILTER (WHERE s.transaction_type <> 'refund'), 0)::integer,
+           coalesce(sum(s.amount) FILTER (WHERE s.transaction_type <> 'refund'), 0)::numeric(12,2),
+           coalesce(-sum(s.amount) FILTER (WHERE s.transaction_type = 'refund'), 0)::numeric(12,2),
+           coalesce(sum(s.fees), 0)::numeric(12,2),
+           coalesce(sum(s.earnings), 0)::numeric(12,2),
+           coalesce(sum(s.pending_earnings), 0)::numeric(12,2),
+           coalesce(sum(s.paid_earnings), 0)::numeric(12,2)
+    FROM public.revenue_period_sums(p_from, p_to, p_course_id, p_workshop_id) s
 $$;
 
 -- A student's own payments and refunds (receipts): what they paid, for what, when; never
@@ -885,12 +1139,16 @@ REVOKE ALL ON FUNCTION public.refund_window(), public.next_payout_date(text, dat
     public.refund_my_sale(uuid, text), public.admin_refund_sale(uuid, numeric, text),
     public.apply_refund_event(text, uuid, numeric, text, jsonb), private.verify_money(uuid),
     public.revenue_period_figures(timestamptz, timestamptz, uuid, uuid),
+    public.revenue_period_sums(timestamptz, timestamptz, uuid, uuid),
+    private.add_revenue_totals(public.revenue_transactions, integer), private.update_revenue_totals_by_day(),
+    private.revenue_totals_expected(uuid), private.rebuild_revenue_totals(),
     public.my_payments(integer, timestamptz, uuid, uuid), public.request_monthly_stats_refresh()
     FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
 GRANT EXECUTE ON FUNCTION public.refund_window(), public.next_payout_date(text, date),
     public.create_payout(uuid, char), public.mark_payout_paid(uuid, text), public.cancel_payout(uuid),
     public.refund_my_sale(uuid, text), public.admin_refund_sale(uuid, numeric, text),
     public.revenue_period_figures(timestamptz, timestamptz, uuid, uuid),
+    public.revenue_period_sums(timestamptz, timestamptz, uuid, uuid),
     public.my_payments(integer, timestamptz, uuid, uuid), public.request_monthly_stats_refresh(),
     public.unapplied_refund_events(integer)
     TO authenticated;

@@ -190,6 +190,7 @@ EXECUTE = {
         "public.mark_payout_paid(uuid,text)",
         "public.cancel_payout(uuid)",
         "public.revenue_period_figures(timestamp with time zone,timestamp with time zone,uuid,uuid)",
+        "public.revenue_period_sums(timestamp with time zone,timestamp with time zone,uuid,uuid)",
         "public.my_payments(integer,timestamp with time zone,uuid,uuid)",
         "public.refund_window()",
         "public.next_payout_date(text,date)",

@@ -221,7 +221,8 @@ def test_the_invariant_check_finds_each_broken_rule(db, admin):
     try:
         with conn.cursor() as cur:
             def rules():
-                cur.execute("SELECT stored ->> 'rule' FROM private.verify_money(%s) ORDER BY 1", (instructor,))
+                cur.execute("SELECT DISTINCT stored ->> 'rule' FROM private.verify_money(%s) ORDER BY 1",
+                            (instructor,))
                 return [r[0] for r in cur.fetchall()]
             assert rules() == []
             cur.execute("UPDATE payouts SET total_amount = 1, gross_amount = 5, fee_amount = 4 WHERE id = %s",
@@ -230,11 +231,12 @@ def test_the_invariant_check_finds_each_broken_rule(db, admin):
             cur.execute("ALTER TABLE revenue_transactions DISABLE TRIGGER USER")
             cur.execute("UPDATE revenue_transactions SET payout_status = 'paid', payout_date = now() WHERE id = %s",
                         (sale,))
-            assert rules() == ["paid_once", "payout_totals"]
+            # With the triggers off, the kept sums by day and month (revenue_totals) fall behind too.
+            assert rules() == ["paid_once", "payout_totals", "revenue_totals"]
             cur.execute("""INSERT INTO revenue_transactions (instructor_id, student_id, course_id, refund_of,
                                transaction_type, amount, platform_fee_amount, instructor_earnings)
                            VALUES (%s, %s, %s, %s, 'refund', -25, -5, -20)""", (instructor, student, course.id, sale))
-            assert rules() == ["paid_once", "payout_totals", "refund_exceeds_sale"]
+            assert rules() == ["paid_once", "payout_totals", "refund_exceeds_sale", "revenue_totals"]
     finally:
         conn.rollback()
         conn.close()
@@ -477,16 +479,16 @@ def test_the_invariant_check_finds_bad_refund_rows_and_unfinished_rows_in_a_payo
     try:
         with conn.cursor() as cur:
             def rules(who):
-                cur.execute("SELECT stored ->> 'rule' FROM private.verify_money(%s) ORDER BY 1", (who,))
+                cur.execute("SELECT DISTINCT stored ->> 'rule' FROM private.verify_money(%s) ORDER BY 1", (who,))
                 return [r[0] for r in cur.fetchall()]
             cur.execute("ALTER TABLE revenue_transactions DISABLE TRIGGER USER")
             cur.execute("""INSERT INTO revenue_transactions (instructor_id, student_id, course_id, refund_of,
                                transaction_type, amount, platform_fee_amount, instructor_earnings)
                            SELECT instructor_id, student_id, course_id, id, 'refund', -10, 5, -15
                            FROM revenue_transactions WHERE id = %s""", (sale,))
-            assert rules(instructor) == ["refund_signs"]
+            assert rules(instructor) == ["refund_signs", "revenue_totals"]  # the triggers are off
             cur.execute("UPDATE revenue_transactions SET payment_status = 'pending' WHERE payout_id = %s", (payout,))
-            assert rules(other) == ["paid_once"]
+            assert rules(other) == ["paid_once", "revenue_totals"]
     finally:
         conn.rollback()
         conn.close()
@@ -500,3 +502,79 @@ def test_every_other_monday_holds_across_a_53_week_year(db):
             days.append(db.value("SELECT next_payout_date('biweekly', %s::date)", (days[-1],)))
         assert {(b - a).days for a, b in zip(days, days[1:])} == {14}, days
     assert str(db.value("SELECT next_payout_date('biweekly', '2027-01-04'::date)")) == "2027-01-18"
+
+
+# --- the kept sums by day and month (revenue_totals) and the periods read from them ---------------
+
+PERIOD_EDGES = [
+    ("2026-01-01 00:00+00", "2027-01-01 00:00+00"),   # whole UTC months only
+    ("2025-12-31 23:00+00", "2026-12-31 23:00+00"),   # a year in a zone ahead of UTC
+    ("2026-01-01 05:00+00", "2026-04-01 04:00+00"),   # a quarter behind UTC: edges, days and months
+    ("2026-03-10 07:30+00", "2026-03-10 19:00+00"),   # within one UTC day
+    ("2026-03-10 07:30+00", "2026-03-11 19:00+00"),   # two partial days
+    ("2026-02-27 12:00+00", "2026-03-02 00:00+00"),   # whole days across a month's end
+    ("2020-01-01 00:00+00", "2030-01-01 00:00+00"),   # everything
+]
+SALE_DATES = ["2025-12-31 23:30+00", "2026-01-01 04:59+00", "2026-01-01 05:00+00", "2026-02-28 23:59:59+00",
+              "2026-03-01 00:00+00", "2026-03-10 07:29+00", "2026-03-10 07:30+00", "2026-03-11 18:59+00",
+              "2026-03-31 23:00+00", "2026-12-31 22:59+00"]
+RAW_FIGURES = """
+    SELECT count(*) FILTER (WHERE transaction_type <> 'refund')::integer AS sales,
+           coalesce(sum(amount) FILTER (WHERE transaction_type <> 'refund'), 0) AS gross,
+           coalesce(-sum(amount) FILTER (WHERE transaction_type = 'refund'), 0) AS refunds,
+           coalesce(sum(platform_fee_amount), 0) AS platform_fees, coalesce(sum(instructor_earnings), 0) AS earnings,
+           coalesce(sum(instructor_earnings) FILTER (WHERE payout_status = 'pending'), 0) AS pending_payout,
+           coalesce(sum(instructor_earnings) FILTER (WHERE payout_status = 'paid'), 0) AS paid_out
+    FROM revenue_transactions
+    WHERE instructor_id = %s AND payment_status = 'completed' AND transaction_date >= %s AND transaction_date < %s"""
+
+
+def test_period_figures_are_the_rows_whatever_the_edges(db, admin):
+    """Whole UTC months and days come from revenue_totals, the partial days from the rows: every
+    period's figures, and its sums by item, are the rows' to the cent; the kept sums follow rows
+    moved in time, refunded and paid out (verify_money's revenue_totals rule is empty)."""
+    instructor, course, _, first = sale_of(db, gen_user(db), "20.00")
+    _, course2, _, _ = sale_of(db, gen_user(db), "35.50", instructor=instructor)
+    sales = [first]
+    for n, when in enumerate(SALE_DATES):
+        enrollment = enroll(db, gen_user(db), (course if n % 2 else course2).id)
+        pay(db, enrollment)
+        sale = db.value("SELECT id FROM revenue_transactions WHERE enrollment_id = %s", (enrollment,))
+        owner(db, "UPDATE revenue_transactions SET transaction_date = %s WHERE id = %s", (when, sale))
+        sales.append(sale)
+    call(db, admin, "SELECT admin_refund_sale(%s, %s, %s)", (sales[3], D("7.25"), "Partly"))
+    owner(db, "UPDATE revenue_transactions SET transaction_date = '2026-03-10 12:00+00' WHERE refund_of = %s",
+          (sales[3],))
+    payout = call(db, admin, "SELECT create_payout(%s)", (instructor,))  # the rows past the window
+    call(db, admin, "SELECT mark_payout_paid(%s, %s)", (payout, "ref-1"))
+    assert {r["payout_status"] for r in db.rows("SELECT payout_status::text FROM revenue_transactions "
+                                                "WHERE instructor_id = %s", (instructor,))} == {"paid", "pending"}
+    assert verify_money(db, instructor) == []
+    assert db.value("SELECT count(DISTINCT grain) FROM revenue_totals WHERE instructor_id = %s", (instructor,)) == 2
+    for start, end in PERIOD_EDGES:
+        expected = db.rows(RAW_FIGURES, (instructor, start, end))[0]
+        with db.act(Actor.user(instructor)) as cur:
+            cur.execute("SELECT * FROM revenue_period_figures(%s, %s)", (start, end))
+            assert cur.fetchone() == expected, (start, end)
+            cur.execute("SELECT course_id, transaction_type::text, line_count, amount, earnings "
+                        "FROM revenue_period_sums(%s, %s) ORDER BY 1, 2", (start, end))
+            by_item = cur.fetchall()
+        assert by_item == db.rows(
+            "SELECT course_id, transaction_type::text, count(*) AS line_count, sum(amount) AS amount, "
+            "sum(instructor_earnings) AS earnings FROM revenue_transactions "
+            "WHERE instructor_id = %s AND payment_status = 'completed' AND transaction_date >= %s "
+            "AND transaction_date < %s GROUP BY 1, 2 ORDER BY 1, 2", (instructor, start, end)), (start, end)
+    assert db.rows(RAW_FIGURES, (instructor, *PERIOD_EDGES[2]))[0]["sales"] > 0
+
+
+def test_revenue_totals_follow_a_deleted_or_failed_row(db):
+    """A row leaving the completed ones (or deleted) takes its sums away; an emptied day is deleted."""
+    instructor, course, _, sale = sale_of(db, gen_user(db), "12.00")
+    assert db.value("SELECT count(*) FROM revenue_totals WHERE instructor_id = %s", (instructor,)) == 2
+    owner(db, "UPDATE revenue_transactions SET payment_status = 'failed' WHERE id = %s", (sale,))
+    assert db.value("SELECT count(*) FROM revenue_totals WHERE instructor_id = %s", (instructor,)) == 0
+    owner(db, "UPDATE revenue_transactions SET payment_status = 'completed' WHERE id = %s", (sale,))
+    assert db.rows("SELECT grain, line_count, amount FROM revenue_totals WHERE instructor_id = %s ORDER BY grain",
+                   (instructor,)) == [{"grain": "day", "line_count": 1, "amount": D("12.00")},
+                                      {"grain": "month", "line_count": 1, "amount": D("12.00")}]
+    assert verify_money(db, instructor) == []

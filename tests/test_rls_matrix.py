@@ -721,6 +721,15 @@ MATRIX = [
       nobody("INSERT INTO payouts (instructor_id, cutoff, scheduled_for) VALUES (%(me)s, now(), current_date)"),
       nobody("UPDATE payouts SET status = 'paid', paid_at = now() WHERE id = %(po_owner)s"),
       nobody("DELETE FROM payouts WHERE id = %(po_owner)s")),
+    # 020: revenue by day and month, kept by a trigger on revenue_transactions: read as the rows are
+    # read (the owner; co_revenue their view_revenue course's; org admins; admins), never written by
+    # an API role; the back office (service) reads the rows themselves.
+    T("revenue_totals", "id",
+      reads(anon=DENY, owner=ALL, co_revenue={"rt_pub"}, org_admin=ALL, admin=ALL, service=DENY),
+      nobody("INSERT INTO revenue_totals (instructor_id, grain, day, currency, transaction_type) "
+             "VALUES (%(owner)s, 'day', current_date, 'USD', 'refund')"),
+      nobody("UPDATE revenue_totals SET amount = 0"),
+      nobody("DELETE FROM revenue_totals")),
     # 020: the refund window, read by refund_window() only.
     T("private.money_settings", "singleton",
       reads(default=DENY),
@@ -1431,6 +1440,10 @@ def seed(db) -> World:
         "course_invitations": one({"inv_pub": db.value("SELECT id FROM course_invitations")}),
         "course_announcements": one(announcements),
         "payouts": one(po),
+        "revenue_totals": {"rt_pub": {r["id"] for r in db.rows("SELECT id FROM revenue_totals WHERE course_id = %s",
+                                                               (c_pub.id,))},
+                           "rt_w": {r["id"] for r in db.rows("SELECT id FROM revenue_totals "
+                                                             "WHERE course_id IS DISTINCT FROM %s", (c_pub.id,))}},
         "private.money_settings": {"ms_singleton": {True}},
         "private.user_role_counts": {f"urc_{r['role']}": {r["role"]}
                                      for r in db.rows("SELECT role::text AS role FROM private.user_role_counts")},

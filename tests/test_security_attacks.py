@@ -232,6 +232,7 @@ SIGNED_IN_ONLY = {
     "admin_refund_sale": "SELECT public.admin_refund_sale(gen_random_uuid(), NULL, 'why')",
     "refund_my_sale": "SELECT public.refund_my_sale(gen_random_uuid(), 'why')",
     "revenue_period_figures": "SELECT * FROM public.revenue_period_figures(now(), now(), NULL, NULL)",
+    "revenue_period_sums": "SELECT * FROM public.revenue_period_sums(now(), now(), NULL, NULL)",
     "my_payments": "SELECT * FROM public.my_payments(10, NULL, NULL, NULL)",
     "request_monthly_stats_refresh": "SELECT public.request_monthly_stats_refresh()",
     "unapplied_refund_events": "SELECT * FROM public.unapplied_refund_events(10)",

@@ -166,7 +166,9 @@ ON CONFLICT (role) DO UPDATE SET users = EXCLUDED.users"""
 FIGURES = (("student_progress", PROGRESS), ("courses", COURSES), ("workshops", WORKSHOPS),
            ("instructor_profiles", INSTRUCTORS), ("course_reviews.helpful_count", HELPFUL),
            ("course_lessons.completed_count", LESSONS), ("course_modules.completed_count", MODULES),
-           ("user_role_counts", USER_ROLES))
+           ("user_role_counts", USER_ROLES),
+           # 020's revenue by day and month, from the rows (the schema's own set-based rebuild)
+           ("revenue_totals", "SELECT private.rebuild_revenue_totals()"))
 
 
 class FiguresDiffer(RuntimeError):

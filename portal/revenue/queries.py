@@ -1,7 +1,9 @@
 """Named queries of the revenue pages, under the request's role and claims.
 
-Every figure comes from ``revenue_transactions`` (020's ``revenue_period_figures``, the by-source
-sums in the same scope, the nightly ``instructor_monthly_stats``) and row-level
+Every figure comes from ``revenue_transactions``: the period's figures, by source and by item
+through 020's ``revenue_period_sums`` (the kept ``revenue_totals`` for the period's whole UTC months and
+days, the rows themselves for its edges), the payouts page's waiting sums from ``revenue_totals``, the
+chart from the nightly ``instructor_monthly_stats``; and row-level
 security decides the rows; the pages also narrow to the caller's revenue scope explicitly
 (``SCOPE``: their own sales, and the courses they co-teach with view_revenue), so a platform
 admin's or an organization admin's wider read never leaks into "my revenue", and so the planner
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from peewee import JOIN, SQL, Select, fn
+from peewee import JOIN, SQL, Select, Value, fn
 
 from portal.db import database
 from portal.formatting import viewer_zone
@@ -159,16 +161,12 @@ SOURCES = {"course_enrollment": "Course enrollments", "workshop_registration": "
 
 def breakdown(period: Period) -> list[dict]:
     """By source, in the cards' scope (the caller's own sales and their view_revenue courses'
-    rows, completed, in the period): the rows of each source sum to the cards' figures."""
+    rows, completed, in the period): the rows of each source sum to the cards' figures. Read
+    from the kept days and the period's edges (020's revenue_period_sums)."""
     cursor = database.execute_sql(
-        """SELECT r.transaction_type, count(*), sum(r.amount), sum(r.platform_fee_amount),
-                  sum(r.instructor_earnings)
-           FROM revenue_transactions r
-           WHERE (r.instructor_id = (SELECT rls.uid())
-                  OR r.course_id = ANY ((SELECT rls.course_ids('{view_revenue}'))::uuid[]))
-             AND r.payment_status = 'completed'
-             AND r.transaction_date >= %s AND r.transaction_date < %s
-           GROUP BY r.transaction_type ORDER BY r.transaction_type""", (period.start, period.end))
+        """SELECT s.transaction_type, sum(s.line_count)::bigint, sum(s.amount), sum(s.fees), sum(s.earnings)
+           FROM revenue_period_sums(%s, %s) s
+           GROUP BY s.transaction_type ORDER BY s.transaction_type""", (period.start, period.end))
     return [dict(source=SOURCES[t], kind=t, count=n, amount=a, fees=f, earnings=e)
             for t, n, a, f, e in cursor.fetchall()]
 
@@ -185,17 +183,13 @@ def by_item(period: Period, sort: str) -> list[dict]:
     cursor = database.execute_sql(
         f"""SELECT q.course_id, q.workshop_id, coalesce(c.title, w.title, 'Removed') AS title, q.sales, q.gross,
                    q.refunds, q.fees, q.earnings
-            FROM (SELECT r.course_id, r.workshop_id,
-                         count(*) FILTER (WHERE r.transaction_type <> 'refund') AS sales,
-                         coalesce(sum(r.amount) FILTER (WHERE r.transaction_type <> 'refund'), 0) AS gross,
-                         coalesce(-sum(r.amount) FILTER (WHERE r.transaction_type = 'refund'), 0) AS refunds,
-                         sum(r.platform_fee_amount) AS fees, sum(r.instructor_earnings) AS earnings
-                  FROM revenue_transactions r
-                  WHERE (r.instructor_id = (SELECT rls.uid())
-                         OR r.course_id = ANY ((SELECT rls.course_ids('{{view_revenue}}'))::uuid[]))
-                    AND r.payment_status = 'completed'
-                    AND r.transaction_date >= %s AND r.transaction_date < %s
-                  GROUP BY r.course_id, r.workshop_id) q
+            FROM (SELECT s.course_id, s.workshop_id,
+                         coalesce(sum(s.line_count) FILTER (WHERE s.transaction_type <> 'refund'), 0)::bigint AS sales,
+                         coalesce(sum(s.amount) FILTER (WHERE s.transaction_type <> 'refund'), 0) AS gross,
+                         coalesce(-sum(s.amount) FILTER (WHERE s.transaction_type = 'refund'), 0) AS refunds,
+                         sum(s.fees) AS fees, sum(s.earnings) AS earnings
+                  FROM revenue_period_sums(%s, %s) s
+                  GROUP BY s.course_id, s.workshop_id) q
             LEFT JOIN courses c ON c.id = q.course_id
             LEFT JOIN workshops w ON w.id = q.workshop_id
             ORDER BY {order}""", (period.start, period.end))
@@ -238,7 +232,15 @@ def _transactions(view: View, period: Period | None):
              .join(Course, JOIN.LEFT_OUTER, on=(Course.id == R.course))
              .switch(R).join(Workshop, JOIN.LEFT_OUTER, on=(Workshop.id == R.workshop))
              .switch(R).join(STUDENT, JOIN.LEFT_OUTER, on=(STUDENT.id == R.student))
-             .where(_scope(), R.payment_status == "completed"))
+             .where(R.payment_status == "completed"))
+    if course_id:
+        # The scope, for one course: all its rows when it is one of the caller's view_revenue
+        # courses (decided once per statement), else their own rows of it; so the planner reads
+        # the course's own index ((course_id, transaction_date, id), 020) in the page's order.
+        query = query.where((Value(course_id) == fn.ANY(SQL("(SELECT rls.course_ids('{view_revenue}'))::uuid[]")))
+                            | (R.instructor == SQL("(SELECT rls.uid())")))
+    else:
+        query = query.where(_scope())
     if period is not None:
         query = query.where(R.transaction_date >= period.start, R.transaction_date < period.end)
     if view.item:
@@ -326,12 +328,26 @@ PAYOUT_ROW_KEYS = ((R.transaction_date, "transaction_date"), (R.id, "id"))
 def payout_summary(user_id) -> dict:
     """What waits (not in a payout, eligible or still in the refund window), what is scheduled
     (and when), what was paid, and the next payout day by the instructor's schedule."""
+    # From the kept sums (020's revenue_totals), the months and days with rows not yet in a batch:
+    # waiting, every month's; eligible, the whole UTC months before the cutoff's, that month's
+    # whole days before the cutoff's day, and that day's rows before the cutoff.
     cursor = database.execute_sql(
-        """SELECT coalesce(sum(instructor_earnings), 0),
-                  coalesce(sum(instructor_earnings) FILTER (WHERE transaction_date < now() - refund_window()), 0)
-           FROM revenue_transactions
-           WHERE instructor_id = %s AND payout_id IS NULL AND payout_status = 'pending'
-             AND payment_status = 'completed'""", (user_id,))
+        """WITH cut AS (SELECT c.at, (c.at AT TIME ZONE 'UTC')::date AS day,
+                               date_trunc('month', (c.at AT TIME ZONE 'UTC')::date)::date AS month
+                        FROM (SELECT now() - refund_window() AS at) c)
+           SELECT coalesce(sum(t.unbatched_earnings) FILTER (WHERE t.grain = 'month'), 0),
+                  coalesce(sum(t.unbatched_earnings)
+                           FILTER (WHERE t.grain = 'month' AND t.day < (SELECT month FROM cut)
+                                   OR t.grain = 'day' AND t.day >= (SELECT month FROM cut)
+                                      AND t.day < (SELECT day FROM cut)), 0)
+                  + (SELECT coalesce(sum(r.instructor_earnings), 0) FROM revenue_transactions r
+                     WHERE r.instructor_id = %s AND r.payout_id IS NULL AND r.payout_status = 'pending'
+                       AND r.payment_status = 'completed'
+                       AND r.transaction_date >= (SELECT day FROM cut)::timestamp AT TIME ZONE 'UTC'
+                       AND r.transaction_date < (SELECT at FROM cut))
+           FROM revenue_totals t
+           WHERE t.instructor_id = %s AND t.unbatched_lines <> 0
+             AND (t.grain = 'month' OR t.day >= (SELECT month FROM cut))""", (user_id, user_id))
     waiting, eligible = cursor.fetchone()
     cursor = database.execute_sql(
         """SELECT coalesce(sum(total_amount) FILTER (WHERE status = 'scheduled'), 0),
