@@ -657,8 +657,8 @@ FROM bench_question CROSS JOIN LATERAL generate_series(0, answers - 1) AS r"""),
         ("assignment_submissions", f"""
 INSERT INTO assignment_submissions (id, enrollment_id, user_id, course_id, lesson_id, body, link_url, status, score,
                                     passing_score, feedback, graded_by, graded_at, submitted_at, created_at)
-SELECT {uid('submission', 'be.e')}, {uid('enrollment', 'be.e')}, {uid('student', 'be.student')}, {uid('course', 'be.c')},
-       {uid('lesson', f'be.c * 16 + {ASSIGNMENT_LESSON}')},
+SELECT {uid('submission', 'be.e')}, {uid('enrollment', 'be.e')}, {uid('student', 'be.student')},
+       {uid('course', 'be.c')}, {uid('lesson', f'be.c * 16 + {ASSIGNMENT_LESSON}')},
        'What I made for this assignment, and what I would do differently next time.',
        CASE WHEN {rnd('be.e', 71, 3)} = 0 THEN 'https://work.{EMAIL_DOMAIN}/' || be.e END,
        (CASE WHEN fate = 'waiting' THEN 'submitted' ELSE 'graded' END)::submission_status,
