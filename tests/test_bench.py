@@ -93,6 +93,39 @@ def test_smoke_dataset_has_discussions_whose_figures_verify(database, generated)
                                                  AND s.status = 'graded' AND s.score >= s.passing_score)""") == 0
 
 
+def test_the_bench_measures_the_discussion_pages_on_posts(database, generated):
+    """The measured discussion pages (run.pages with subjects()' first lesson of the biggest course)
+    answer the largest instructor with posts on them, not the empty states."""
+    from portal.bench import run
+    from tests.web import close_app, make_app, sign_in, text
+    ids = run.subjects(database.owner_dsn)
+    assert ids["lesson"] == database.value("""SELECT l.id FROM course_lessons l JOIN course_modules m ON m.id = l.module_id
+                                              WHERE l.course_id = %s ORDER BY m.position, l.position LIMIT 1""",
+                                           (ids["course"],))
+    measured = dict((path, name) for name, path in run.pages(ids["course"], ids["student"], ids["lesson"])
+                    if path.startswith("/discussions/"))
+    assert set(measured) == {"/discussions/inbox", "/discussions/grading",
+                             f"/discussions/courses/{ids['course']}/questions",
+                             f"/discussions/lessons/{ids['lesson']}/comments",
+                             f"/discussions/lessons/{ids['lesson']}/questions"}
+    # what each page lists (at the smoke size the first lesson may have no question of its own yet)
+    lesson_questions = database.value("SELECT count(*) FROM course_questions WHERE lesson_id = %s", (ids["lesson"],))
+    shows = {"/discussions/inbox": 'href="/discussions/questions/',
+             "/discussions/grading": 'href="/discussions/submissions/',
+             f"/discussions/courses/{ids['course']}/questions": 'href="/discussions/questions/',
+             f"/discussions/lessons/{ids['lesson']}/comments": 'id="comment-',
+             f"/discussions/lessons/{ids['lesson']}/questions":
+                 'href="/discussions/questions/' if lesson_questions else "No questions about this lesson yet."}
+    client = make_app(database).test_client()
+    try:
+        sign_in(client, generated.top_email, generated.password)
+        for path, shown in shows.items():
+            response = client.get(path)
+            assert response.status_code == 200 and shown in text(response), path
+    finally:
+        close_app()
+
+
 def test_generated_users_sign_in(database, generated):
     """Every user has the one hash of the printed password."""
     stored = database.value("SELECT password_hash FROM private.user_credentials c JOIN users u ON u.id = c.user_id "
