@@ -883,7 +883,7 @@ class _Loader:
                  + sum(1 for e in p.enrollments if e.steps)        # study sessions
                  + sum(1 for e in p.enrollments if e.review)
                  + sum(len(w.registrations) for w in p.workshops)
-                 + 4)                                              # dating, notices, payouts, checks
+                 + 5)                                              # discussions, dating, notices, payouts, checks
         self.bar = tqdm(total=total, desc="demo data", unit="step", disable=not progress, leave=False)
 
     def close(self):
@@ -912,6 +912,7 @@ class _Loader:
         self.leave_and_refund()
         self.reviews()
         self.helpful_votes()
+        self.discussions()
         self.registrations()
         self.payouts()
         self.date_everything()
@@ -1165,6 +1166,64 @@ class _Loader:
             for student in [s for s in classmates[e.course.key] if s != e.student][:n % 4]:
                 with self.requests.user(self.student_ids[student]) as cur:
                     seed.insert(cur, models.ReviewHelpfulVote, review=e.review.id)
+
+    def discussions(self):
+        """022, on the primary instructor's first published course's first lesson: two comments (the
+        instructor replies to the first), a question the instructor and a classmate answer and its
+        asker accepts the instructor's answer, and one question nobody has answered yet (the inbox and
+        the dashboard's count). The authors are the course's active students who started the lesson
+        more than a week ago, the demo student first; each writes as themself. Then, as maintenance,
+        the posts are dated over the last days (they would otherwise all be "just now")."""
+        self.phase("discussions")
+        course = next(c for c in self.plan.courses if c.owner == PRIMARY and c.status == "published")
+        lesson = course.lessons[0]
+        authors = [self.student_ids[e.student] for e in sorted(
+            (e for e in self.plan.enrollments
+             if e.course is course and e.status in ("enrolled", "in_progress", "completed")
+             and e.steps and e.steps[0].lesson is lesson and e.steps[0].started > 8 * DAY),
+            key=lambda e: (e.student != 0, e.student))][:3]
+        asker, first, second = authors
+        teacher = self.ids[course.owner]
+        dated = []   # (table, id, days ago)
+
+        def post(user, table, days, sql, params):
+            with self.requests.user(user) as cur:
+                cur.execute(sql, params)
+                row_id = cur.fetchone()[0]
+            dated.append((table, row_id, days))
+            return row_id
+
+        comment = ("INSERT INTO lesson_comments (course_id, lesson_id, parent_id, body) "
+                   "VALUES (%s, %s, %s, %s) RETURNING id")
+        thread = post(first, "lesson_comments", 6, comment, (course.id, lesson.id, None,
+                      "The example at the end made it click for me. Is there a checklist version?"))
+        post(teacher, "lesson_comments", 5, comment, (course.id, lesson.id, thread,
+             "Glad it helped! The checklist is in the notes of the next lesson."))
+        post(second, "lesson_comments", 2, comment, (course.id, lesson.id, None,
+             "I tried this with my team this week: the first step alone saved us a meeting."))
+        ask = ("INSERT INTO course_questions (course_id, lesson_id, title, body) VALUES (%s, %s, %s, %s) "
+               "RETURNING id")
+        question = post(asker, "course_questions", 4, ask, (
+            course.id, lesson.id, "How do I pick the first process to try this on?",
+            "Our team has several candidates and I am not sure which one to start with."))
+        answer = ("INSERT INTO question_answers (question_id, course_id, body) VALUES (%s, %s, %s) RETURNING id")
+        accepted = post(teacher, "question_answers", 3.5, answer, (
+            question, course.id, "Start with the one that repeats most often and has a clear owner: "
+                                 "you will see results within two weeks."))
+        post(first, "question_answers", 3, answer, (question, course.id,
+             "We started with our weekly report: small, frequent, easy to measure."))
+        with self.requests.user(asker) as cur:
+            cur.execute("UPDATE course_questions SET accepted_answer_id = %s WHERE id = %s", (accepted, question))
+            if cur.rowcount != 1:
+                raise RuntimeError(f"could not accept answer {accepted}")
+        post(second, "course_questions", 0.25, ask, (
+            course.id, lesson.id, "Does this work for a team that is fully remote?",
+            "Half of us are in another time zone."))
+        with self.owner, self.owner.cursor() as cur:
+            for table, row_id, days in dated:   # (the table names are this method's own)
+                cur.execute(f"UPDATE {table} SET created_at = now() - make_interval(secs => %s) WHERE id = %s",
+                            (days * DAY, row_id))
+        self.tick()
 
     def registrations(self):
         self.phase("workshops: registrations")

@@ -58,6 +58,74 @@ def test_smoke_dataset_is_consistent(database, generated):
                                                 {"tgname": "procrastinate_jobs_notify_queue_job_inserted_v1"}]
 
 
+def test_smoke_dataset_has_discussions_whose_figures_verify(database, generated):
+    """022's posts: comments with replies, questions answered and not (some accepted), hand-ins graded
+    and waiting, open reports; their kept figures verify, the largest instructor has their share."""
+    counts = generated.counts
+    assert counts["lesson_comments"] > 0 and counts["course_questions"] > 0 and counts["question_answers"] > 0
+    assert counts["assignment_submissions"] > 0 and counts["discussion_reports"] > 0
+    assert generated.figures["rebuilt"] == 0
+    assert database.value("SELECT count(*) FROM private.verify_discussion_figures()") == 0
+    shape = database.rows("""
+        SELECT (SELECT count(*) FROM lesson_comments WHERE parent_id IS NOT NULL) AS replies,
+               (SELECT count(*) FROM lesson_comments WHERE reply_count > 0) AS replied,
+               (SELECT count(*) FROM course_questions WHERE accepted_answer_id IS NOT NULL) AS accepted,
+               (SELECT count(*) FROM course_questions WHERE lesson_id IS NULL) AS course_wide,
+               (SELECT count(*) FROM assignment_submissions WHERE status = 'graded') AS graded,
+               (SELECT count(*) FROM lesson_comments WHERE open_report_count > 0) AS reported,
+               (SELECT sum(engagement_score) FILTER (WHERE comment_count + question_count + answer_count
+                                                           + submission_count > 0) FROM student_progress) AS taking_part
+        """)[0]
+    assert all(shape.values()), shape
+    top = database.rows("""
+        SELECT (SELECT sum(c.unanswered_question_count) FROM courses c WHERE c.instructor_id = u.id) AS unanswered,
+               (SELECT count(*) FROM assignment_submissions s JOIN courses c ON c.id = s.course_id
+                WHERE c.instructor_id = u.id AND s.status = 'submitted') AS waiting,
+               (SELECT count(*) FROM lesson_comments m JOIN courses c ON c.id = m.course_id
+                WHERE c.slug = 'bench-course-1') AS biggest_course_comments
+        FROM users u WHERE u.email = %s""", (generated.top_email,))[0]
+    assert all(top.values()), top
+    # an assignment is completed by a passing grade only (022): every completed one has one
+    assert database.value("""SELECT count(*) FROM lesson_progress p JOIN course_lessons l ON l.id = p.lesson_id
+                             WHERE l.content_type = 'assignment' AND p.status = 'completed'
+                               AND NOT EXISTS (SELECT 1 FROM assignment_submissions s
+                                               WHERE s.enrollment_id = p.enrollment_id AND s.lesson_id = l.id
+                                                 AND s.status = 'graded' AND s.score >= s.passing_score)""") == 0
+
+
+def test_the_bench_measures_the_discussion_pages_on_posts(database, generated):
+    """The measured discussion pages (run.pages with subjects()' first lesson of the biggest course)
+    answer the largest instructor with posts on them, not the empty states."""
+    from portal.bench import run
+    from tests.web import close_app, make_app, sign_in, text
+    ids = run.subjects(database.owner_dsn)
+    assert ids["lesson"] == database.value("""SELECT l.id FROM course_lessons l JOIN course_modules m ON m.id = l.module_id
+                                              WHERE l.course_id = %s ORDER BY m.position, l.position LIMIT 1""",
+                                           (ids["course"],))
+    measured = dict((path, name) for name, path in run.pages(ids["course"], ids["student"], ids["lesson"])
+                    if path.startswith("/discussions/"))
+    assert set(measured) == {"/discussions/inbox", "/discussions/grading",
+                             f"/discussions/courses/{ids['course']}/questions",
+                             f"/discussions/lessons/{ids['lesson']}/comments",
+                             f"/discussions/lessons/{ids['lesson']}/questions"}
+    # what each page lists (at the smoke size the first lesson may have no question of its own yet)
+    lesson_questions = database.value("SELECT count(*) FROM course_questions WHERE lesson_id = %s", (ids["lesson"],))
+    shows = {"/discussions/inbox": 'href="/discussions/questions/',
+             "/discussions/grading": 'href="/discussions/submissions/',
+             f"/discussions/courses/{ids['course']}/questions": 'href="/discussions/questions/',
+             f"/discussions/lessons/{ids['lesson']}/comments": 'id="comment-',
+             f"/discussions/lessons/{ids['lesson']}/questions":
+                 'href="/discussions/questions/' if lesson_questions else "No questions about this lesson yet."}
+    client = make_app(database).test_client()
+    try:
+        sign_in(client, generated.top_email, generated.password)
+        for path, shown in shows.items():
+            response = client.get(path)
+            assert response.status_code == 200 and shown in text(response), path
+    finally:
+        close_app()
+
+
 def test_generated_users_sign_in(database, generated):
     """Every user has the one hash of the printed password."""
     stored = database.value("SELECT password_hash FROM private.user_credentials c JOIN users u ON u.id = c.user_id "

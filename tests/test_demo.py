@@ -13,7 +13,8 @@ from portal.demo import DEMO_INSTRUCTOR_EMAIL, DEMO_LOGINS, DEMO_ORG_SLUG, load_
 TABLES = ["organizations", "users", "courses", "course_modules", "course_lessons", "course_enrollments",
           "lesson_progress", "student_progress", "student_activity", "revenue_transactions", "course_reviews",
           "workshops", "workshop_registrations", "workshop_feedback", "course_instructors",
-          "workshop_facilitators", "checkouts", "payment_events", "certificates", "review_helpful_votes"]
+          "workshop_facilitators", "checkouts", "payment_events", "certificates", "review_helpful_votes",
+          "lesson_comments", "course_questions", "question_answers", "assignment_submissions"]
 
 
 def urls_of(database):
@@ -123,6 +124,29 @@ def test_payments_certificates_and_votes_went_through_their_paths(demo):
 def test_figures_agree_with_their_sources(demo):
     """verify_denormalized_figures() finds nothing to correct."""
     assert demo.rows("SELECT * FROM verify_denormalized_figures()") == []
+
+
+def test_the_primary_instructors_first_lesson_has_a_discussion(demo):
+    """022: comments with the instructor's reply, a question answered (the instructor's answer
+    accepted) and one waiting in the inbox and on the dashboard's count; their figures verify."""
+    me = demo.value("SELECT id FROM users WHERE email = %s", (DEMO_INSTRUCTOR_EMAIL,))
+    lesson = demo.rows("""SELECT DISTINCT l.id FROM lesson_comments x JOIN course_lessons l ON l.id = x.lesson_id
+                          JOIN course_modules m ON m.id = l.module_id JOIN courses c ON c.id = l.course_id
+                          WHERE c.instructor_id = %s AND c.status = 'published'
+                            AND m.position = 0 AND l.position = 0""", (me,))
+    assert len(lesson) == 1 and demo.value("SELECT count(DISTINCT lesson_id) FROM lesson_comments") == 1
+    lesson = lesson[0]
+    threads = demo.rows("SELECT author_id, reply_count FROM lesson_comments WHERE lesson_id = %s AND parent_id IS NULL "
+                        "ORDER BY created_at", (lesson["id"],))
+    assert [t["reply_count"] for t in threads] == [1, 0]
+    assert demo.value("SELECT author_id FROM lesson_comments WHERE parent_id IS NOT NULL") == me
+    questions = demo.rows("""SELECT q.answer_count, a.author_id AS accepted_by FROM course_questions q
+                             LEFT JOIN question_answers a ON a.id = q.accepted_answer_id
+                             WHERE q.lesson_id = %s ORDER BY q.created_at""", (lesson["id"],))
+    assert questions == [{"answer_count": 2, "accepted_by": me}, {"answer_count": 0, "accepted_by": None}]
+    assert demo.value("SELECT sum(unanswered_question_count) FROM courses WHERE instructor_id = %s", (me,)) == 1
+    assert demo.value("SELECT max(created_at) < now() - interval '1 hour' FROM lesson_comments")
+    assert demo.rows("SELECT * FROM private.verify_discussion_figures()") == []
 
 
 def test_logins_exist_with_credentials(demo):

@@ -5,12 +5,13 @@ figures; the triggers' own path (``rebuild_denormalized_figures()``) loops
 row by row and takes many minutes at a million enrollments. The statements
 below compute the same figures in one pass per table. Each mirrors one
 definition of ``schema/002_instructor_schema.sql`` section 5 (or 005's
-helpful count): change them together.
+helpful count, 022's discussion figures): change them together.
 
 ``settle`` then asks the schema itself: ``verify_denormalized_figures()``
-must be empty. When a later migration adds a figure these statements do not
-know, verify reports it and ``settle`` falls back to the schema's own
-``rebuild_denormalized_figures()`` (slow but always right), then verifies
+and 022's ``private.verify_discussion_figures()`` must be empty. When a later
+migration adds a figure these statements do not know, verify reports it and
+``settle`` falls back to the schema's own ``rebuild_denormalized_figures()``
+and ``private.rebuild_discussion_figures()`` (slow but always right), then verifies
 again and fails loudly if anything still differs. To make the fast path
 cover a new figure, add a statement to ``FIGURES``.
 """
@@ -36,7 +37,8 @@ PROGRESS = """
 INSERT INTO student_progress
     (id, enrollment_id, user_id, course_id, total_lessons, completed_lessons, progress_percentage,
      total_watch_time_seconds, last_activity_at, total_quizzes, passed_quizzes, average_quiz_score,
-     engagement_score, certificate_url, created_at, updated_at)
+     engagement_score, comment_count, question_count, answer_count, submission_count, certificate_url,
+     created_at, updated_at)
 WITH course AS (
     SELECT l.course_id, count(*)::integer AS lessons,
            count(*) FILTER (WHERE l.content_type = 'quiz')::integer AS quizzes,
@@ -51,6 +53,16 @@ WITH course AS (
            round(avg(p.quiz_score) FILTER (WHERE l.content_type = 'quiz'), 2) AS quiz_mean
     FROM lesson_progress p JOIN course_lessons l ON l.id = p.lesson_id
     GROUP BY p.enrollment_id
+), part AS (   -- 022's participation_figures: the student's own posts and hand-ins in the course
+    SELECT x.user_id, x.course_id, count(*) FILTER (WHERE x.kind = 1)::integer AS comments,
+           count(*) FILTER (WHERE x.kind = 2)::integer AS questions,
+           count(*) FILTER (WHERE x.kind = 3)::integer AS answers,
+           count(*) FILTER (WHERE x.kind = 4)::integer AS submissions
+    FROM (SELECT author_id AS user_id, course_id, 1 AS kind FROM lesson_comments
+          UNION ALL SELECT author_id, course_id, 2 FROM course_questions
+          UNION ALL SELECT author_id, course_id, 3 FROM question_answers
+          UNION ALL SELECT user_id, course_id, 4 FROM assignment_submissions) x
+    GROUP BY x.user_id, x.course_id
 ), ratios AS (
     SELECT e.id, e.user_id, e.course_id, e.enrolled_at,
            coalesce(c.lessons, 0) AS lessons, coalesce(c.quizzes, 0) AS quizzes,
@@ -58,19 +70,21 @@ WITH course AS (
            coalesce(d.completed, 0) AS completed, coalesce(d.watched, 0) AS watched, d.last_at,
            coalesce(d.passed, 0) AS passed, d.quiz_mean,
            CASE WHEN coalesce(c.lessons, 0) = 0 THEN 0 ELSE coalesce(d.completed, 0)::numeric / c.lessons END
-               AS completion
+               AS completion,
+           coalesce(pt.comments, 0) AS comments, coalesce(pt.questions, 0) AS questions,
+           coalesce(pt.answers, 0) AS answers, coalesce(pt.submissions, 0) AS submissions
     FROM course_enrollments e
     LEFT JOIN course c ON c.course_id = e.course_id
     LEFT JOIN done d ON d.enrollment_id = e.id
+    LEFT JOIN part pt ON pt.user_id = e.user_id AND pt.course_id = e.course_id
 )
 SELECT ('00000022' || substr(r.id::text, 9))::uuid, r.id, r.user_id, r.course_id,
        r.lessons, r.completed, round(100 * r.completion, 2)::numeric(5,2),
        r.watched, r.last_at, r.quizzes, r.passed, r.quiz_mean::numeric(5,2),
-       round(100 * (0.5 * r.completion
-                    + 0.3 * CASE WHEN r.video_seconds = 0 THEN r.completion
-                                 ELSE least(r.watched::numeric / r.video_seconds, 1) END
-                    + 0.2 * CASE WHEN r.quizzes = 0 THEN r.completion
-                                 ELSE coalesce(r.quiz_mean, 0) / 100 END), 2)::numeric(5,2),
+       -- 022's one formula (learning and taking part), as progress_figures calls it
+       engagement_score(r.lessons, r.completed, r.watched, r.video_seconds, r.quizzes, r.quiz_mean,
+                        r.comments, r.questions, r.answers, r.submissions),
+       r.comments, r.questions, r.answers, r.submissions,
        '/certificates/' || ce.code, r.enrolled_at, coalesce(r.last_at, r.enrolled_at)
 FROM ratios r LEFT JOIN certificates ce ON ce.enrollment_id = r.id
 """
@@ -163,12 +177,44 @@ SELECT r.role, (SELECT count(*) FROM public.users u WHERE u.role = r.role)
 FROM unnest(enum_range(NULL::public.user_role)) AS r (role)
 ON CONFLICT (role) DO UPDATE SET users = EXCLUDED.users"""
 
+# 022: each question's answers, each thread's replies, the open reports of each post (and the first
+# one's date), each course's unanswered visible questions (after the answers: they decide it); the
+# four participation counts and the engagement score are PROGRESS's.
+ANSWERS = """
+UPDATE course_questions q SET answer_count = a.n
+FROM (SELECT question_id, count(*)::integer AS n FROM question_answers GROUP BY question_id) a
+WHERE q.id = a.question_id
+"""
+REPLIES = """
+UPDATE lesson_comments c SET reply_count = r.n
+FROM (SELECT parent_id, count(*)::integer AS n FROM lesson_comments WHERE parent_id IS NOT NULL
+      GROUP BY parent_id) r
+WHERE c.id = r.parent_id
+"""
+OPEN_REPORTS = """
+UPDATE {table} t SET open_report_count = r.n, first_open_report_at = r.first
+FROM (SELECT {key}, count(*)::integer AS n, min(created_at) AS first FROM discussion_reports
+      WHERE resolved_at IS NULL AND {key} IS NOT NULL GROUP BY {key}) r
+WHERE t.id = r.{key}
+"""
+UNANSWERED = """
+UPDATE courses c SET unanswered_question_count = q.n
+FROM (SELECT course_id, count(*)::integer AS n FROM course_questions WHERE is_visible AND answer_count = 0
+      GROUP BY course_id) q
+WHERE c.id = q.course_id
+"""
+
 FIGURES = (("student_progress", PROGRESS), ("courses", COURSES), ("workshops", WORKSHOPS),
            ("instructor_profiles", INSTRUCTORS), ("course_reviews.helpful_count", HELPFUL),
            ("course_lessons.completed_count", LESSONS), ("course_modules.completed_count", MODULES),
            ("user_role_counts", USER_ROLES),
            # 020's revenue by day and month, from the rows (the schema's own set-based rebuild)
-           ("revenue_totals", "SELECT private.rebuild_revenue_totals()"))
+           ("revenue_totals", "SELECT private.rebuild_revenue_totals()"),
+           ("course_questions.answer_count", ANSWERS), ("lesson_comments.reply_count", REPLIES),
+           ("lesson_comments.open_report_count", OPEN_REPORTS.format(table="lesson_comments", key="comment_id")),
+           ("course_questions.open_report_count", OPEN_REPORTS.format(table="course_questions", key="question_id")),
+           ("question_answers.open_report_count", OPEN_REPORTS.format(table="question_answers", key="answer_id")),
+           ("courses.unanswered_question_count", UNANSWERED))
 
 
 class FiguresDiffer(RuntimeError):
@@ -185,7 +231,8 @@ def compute(cur) -> None:
 
 def mismatches(cur, limit: int = 5) -> tuple[int, list]:
     """How many rows verify_denormalized_figures() reports, and the first few."""
-    cur.execute("CREATE TEMP TABLE bench_verify ON COMMIT DROP AS SELECT * FROM verify_denormalized_figures()")
+    cur.execute("CREATE TEMP TABLE bench_verify ON COMMIT DROP AS SELECT * FROM verify_denormalized_figures() "
+                "UNION ALL SELECT * FROM private.verify_discussion_figures()")
     cur.execute("SELECT count(*) FROM bench_verify")
     count = cur.fetchone()[0]
     cur.execute("SELECT table_name, row_id, stored, expected FROM bench_verify LIMIT %s", (limit,))
@@ -203,7 +250,7 @@ def settle(cur) -> dict:
         log.warning("%d figure(s) differ after the set-based pass (e.g. %s); running "
                     "rebuild_denormalized_figures()", count, sample[:1])
         started = time.perf_counter()
-        cur.execute("SELECT rebuild_denormalized_figures()")
+        cur.execute("SELECT rebuild_denormalized_figures() + private.rebuild_discussion_figures()")
         outcome["rebuilt"] = cur.fetchone()[0]
         outcome["rebuild_seconds"] = round(time.perf_counter() - started, 1)
         count, sample = mismatches(cur)

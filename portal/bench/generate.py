@@ -236,6 +236,16 @@ FROM bench_instructor"""),
     ]
 
 
+# 022: one course in five (course 1 among them) has an assignment instead of the reading of its second
+# module (lesson 5, position 1 of module 2: every course has at least two modules). It sits where the
+# in-progress enrollments stop (at most five lessons started, at most four done), so its hand-ins are
+# the completed enrollments' (graded, passed: a passing grade completes an assignment) and some of
+# those who stopped there (waiting for a grade, or graded below the mark).
+ASSIGNMENT_LESSON = 4
+ASSIGNMENT_PASS = 60
+ASSIGNMENT = f"(bc.c % 5 = 1 AND li = {ASSIGNMENT_LESSON})"
+
+
 def catalog() -> list[tuple[str, str]]:
     created = "now() - interval '760 days' + make_interval(days => bc.c % 30)"
     # modules 2 and 3 open 7 and 14 days after enrolling
@@ -266,12 +276,16 @@ FROM bench_course bc CROSS JOIN LATERAL generate_series(0, bc.modules - 1) AS m"
 INSERT INTO course_lessons (id, module_id, course_id, title, position, content_type, body, video_url,
                             duration_minutes, is_preview, quiz, passing_score, created_at, updated_at)
 SELECT {uid('lesson', 'bc.c * 16 + li')}, {uid('module', 'bc.c * 4 + li / 3')}, {uid('course', 'bc.c')},
-       (ARRAY['Watch', 'Read', 'Check'])[1 + li % 3] || ': part ' || (li + 1), li % 3,
-       (ARRAY['video', 'text', 'quiz'])[1 + li % 3]::lesson_content_type,
-       'Notes for part ' || (li + 1) || '.',
+       CASE WHEN {ASSIGNMENT} THEN 'Assignment' ELSE (ARRAY['Watch', 'Read', 'Check'])[1 + li % 3] END
+           || ': part ' || (li + 1), li % 3,
+       (CASE WHEN {ASSIGNMENT} THEN 'assignment'
+             ELSE (ARRAY['video', 'text', 'quiz'])[1 + li % 3] END)::lesson_content_type,
+       CASE WHEN {ASSIGNMENT} THEN 'Apply part ' || (li + 1) || ' to your own work and hand in what you made.'
+            ELSE 'Notes for part ' || (li + 1) || '.' END,
        CASE WHEN li % 3 = 0 THEN 'https://video.{EMAIL_DOMAIN}/' || (bc.c * 16 + li) END,
        CASE WHEN li % 3 = 0 THEN 10 ELSE 5 END, li = 0,
-       CASE WHEN li % 3 = 2 THEN current_setting('bench.quiz')::jsonb END, CASE WHEN li % 3 = 2 THEN 70 END,
+       CASE WHEN li % 3 = 2 THEN current_setting('bench.quiz')::jsonb END,
+       CASE WHEN li % 3 = 2 THEN 70 WHEN {ASSIGNMENT} THEN {ASSIGNMENT_PASS} END,
        {created}, {created}
 FROM bench_course bc CROSS JOIN LATERAL generate_series(0, bc.modules * 3 - 1) AS li"""),
         ("course_instructors", f"""
@@ -536,6 +550,163 @@ FROM workshop_feedback f JOIN workshops w ON w.id = f.workshop_id"""),
     ]
 
 
+# 022's posts. Their authors are the courses' active students who have started a lesson (and the
+# courses' owners, who answer and reply); a "classmate" is another enrollment of the same course,
+# when it is an active one (a reply, an answer or a report by another student).
+COMMENTS = ["Great explanation, thank you!", "Could you share the slides for this part?",
+            "The example at the end made it click for me.", "I got stuck on the second step: is there a trick?",
+            "This is exactly what I needed for my job.", "Is there a reading list to go further?",
+            "The audio is a bit quiet in the middle.", "I tried this at work today and it worked."]
+REPLIES = ["Same here!", "Good point, thanks.", "Have a look at the notes of the next part.",
+           "Thanks for the kind words: glad it helps.", "I had the same question."]
+QUESTIONS = ["How do I apply this to a small team?", "What is the difference between the two approaches?",
+             "Which tools do you recommend for this?", "Is there a template I can start from?",
+             "How long should this take in practice?", "Why does the second example give another result?"]
+ANSWERS = ["Start small: pick one case and try it this week.", "The second one scales better; the first is simpler.",
+           "Any spreadsheet will do at first.", "Yes: see the resources of module 1.",
+           "It depends on the data, but about an hour.", "Good catch: the inputs differ slightly."]
+ACTIVE_SQL = "('enrolled', 'in_progress', 'completed')"
+
+
+def _classmate(number: str, salt: int) -> str:
+    """SQL: the number of another enrollment of ``be``'s course (``bc``), picked by ``number``."""
+    return f"bc.first_e + (be.e - bc.first_e + 1 + {rnd(number, salt, 'greatest(bc.n - 1, 1)')}) % bc.n"
+
+
+def discussions() -> list[tuple[str, str]]:
+    """022: lesson comments (about 0.2 per enrollment at every size, a tenth of them replies), questions
+    (0.05 per enrollment, half on a lesson, 70% answered once to three times, 40% of those with an
+    accepted answer), the assignments' hand-ins (the completed enrollments', graded and passed, and
+    some of those who stopped at the assignment: waiting, or graded below the mark), a few hundred
+    open reports per million enrollments, and the hand-ins' activity. The posts are on published
+    courses (their comments and questions on: the defaults), on lessons the author has started (early
+    ones more often: the biggest course's first lessons get the most). Their kept figures are
+    figures.py's (FIGURES)."""
+    teacher, mate = uid("instructor", "i"), uid("student", "mate")
+    li_time = f"be.enrolled_at + be.span * (({ASSIGNMENT_LESSON} + 1)::float8 / (be.lessons + 2))"
+    step = "be.span * (1.0 / (be.lessons + 2))"
+    started = "least({a}, {b})"   # a lesson the author started, early ones more often
+    return [
+        ("plan: threads", f"""
+CREATE TEMP TABLE bench_thread ON COMMIT DROP AS
+SELECT x.t, x.c, x.i, x.student, x.li,
+       x.enrolled_at + x.span * ((x.li + 1.3 + 0.2 * (x.t % 4)) / (x.lessons + 2)) AS created_at,
+       CASE WHEN x.n > 1 AND b2.status IN {ACTIVE_SQL} THEN b2.student END AS mate
+FROM (
+    SELECT be.e * 4 + j AS t, be.c, bc.i, be.student, be.lessons, be.enrolled_at, be.span, bc.n,
+           {started.format(a=rnd('be.e * 4 + j', 41, 'be.n_lp'), b=rnd('be.e * 4 + j', 42, 'be.n_lp'))} AS li,
+           {_classmate('be.e * 4 + j', 43)} AS mate_e
+    FROM bench_enrollment be
+    JOIN bench_course bc ON bc.c = be.c AND bc.status = 'published'
+    CROSS JOIN LATERAL generate_series(0, CASE WHEN {rnd('be.e', 40, 1000)} < 250 THEN 0
+                                               WHEN {rnd('be.e', 40, 1000)} < 300 THEN 1
+                                               WHEN {rnd('be.e', 40, 1000)} < 320 THEN 2 ELSE -1 END) AS j
+    WHERE be.n_lp > 0
+) x
+LEFT JOIN bench_enrollment b2 ON b2.e = x.mate_e"""),
+        ("lesson_comments (threads)", f"""
+INSERT INTO lesson_comments (id, course_id, lesson_id, author_id, body, is_visible, created_at)
+SELECT {uid('comment', 't')}, {uid('course', 'c')}, {uid('lesson', 'c * 16 + li')}, {uid('student', 'student')},
+       {pick(COMMENTS, 't')}, {rnd('t', 47, 500)} <> 0, created_at
+FROM bench_thread"""),
+        ("lesson_comments (replies)", f"""
+INSERT INTO lesson_comments (id, course_id, lesson_id, author_id, parent_id, body, created_at)
+SELECT {uid('comment_reply', 't * 2 + r')}, {uid('course', 'c')}, {uid('lesson', 'c * 16 + li')},
+       CASE WHEN r = 1 THEN {uid('student', 'student')}
+            WHEN {rnd('t', 46, 2)} = 0 AND mate IS NOT NULL THEN {mate} ELSE {teacher} END,
+       {uid('comment', 't')}, {pick(REPLIES, 't + r')}, created_at + (now() - created_at) * (r + 1) / 6
+FROM bench_thread
+CROSS JOIN LATERAL generate_series(0, CASE WHEN {rnd('t', 44, 100)} >= 9 THEN -1
+                                           WHEN {rnd('t', 45, 100)} < 30 THEN 1 ELSE 0 END) AS r"""),
+        ("plan: questions", f"""
+CREATE TEMP TABLE bench_question ON COMMIT DROP AS
+SELECT x.q, x.c, x.i, x.student, x.li, x.answers, x.accepted, x.created_at,
+       CASE WHEN x.n > 1 AND b2.status IN {ACTIVE_SQL} THEN b2.student END AS mate
+FROM (
+    SELECT be.e AS q, be.c, bc.i, be.student, bc.n, l.li,
+           CASE WHEN {rnd('be.e', 55, 100)} < 70 THEN 1 + {rnd('be.e', 56, 3)} ELSE 0 END AS answers,
+           {rnd('be.e', 57, 100)} < 40 AS accepted,
+           CASE WHEN l.li IS NOT NULL THEN be.enrolled_at + be.span * ((l.li + 1.5) / (be.lessons + 2))
+                ELSE be.enrolled_at + be.span * ((50 + {rnd('be.e', 54, 900)}) / 1000.0) END AS created_at,
+           {_classmate('be.e', 58)} AS mate_e
+    FROM bench_enrollment be
+    JOIN bench_course bc ON bc.c = be.c AND bc.status = 'published'
+    CROSS JOIN LATERAL (SELECT CASE WHEN {rnd('be.e', 51, 2)} = 0
+                                    THEN {started.format(a=rnd('be.e', 52, 'be.n_lp'), b=rnd('be.e', 53, 'be.n_lp'))}
+                               END AS li) l
+    WHERE be.n_lp > 0 AND {rnd('be.e', 50, 1000)} < 94
+) x
+LEFT JOIN bench_enrollment b2 ON b2.e = x.mate_e"""),
+        ("course_questions", f"""
+INSERT INTO course_questions (id, course_id, lesson_id, author_id, title, body, accepted_answer_id, is_visible,
+                              created_at)
+SELECT {uid('question', 'q')}, {uid('course', 'c')}, CASE WHEN li IS NOT NULL THEN {uid('lesson', 'c * 16 + li')} END,
+       {uid('student', 'student')}, {pick(QUESTIONS, 'q')} || coalesce(' (part ' || (li + 1) || ')', ''),
+       'I read the notes twice and tried it on my own example.',
+       CASE WHEN answers > 0 AND accepted THEN {uid('answer', 'q * 4')} END, {rnd('q', 59, 200)} <> 0, created_at
+FROM bench_question"""),
+        ("question_answers", f"""
+INSERT INTO question_answers (id, question_id, course_id, author_id, body, created_at)
+SELECT {uid('answer', 'q * 4 + r')}, {uid('question', 'q')}, {uid('course', 'c')},
+       -- the first answer mostly the teacher's, then a classmate's, then the teacher's again
+       CASE WHEN r = 0 AND ({rnd('q', 60, 10)} < 7 OR mate IS NULL) THEN {teacher}
+            WHEN r = 0 THEN {mate}
+            WHEN r = 1 AND {rnd('q', 60, 10)} < 7 AND mate IS NOT NULL THEN {mate} ELSE {teacher} END,
+       {pick(ANSWERS, 'q + r')}, created_at + (now() - created_at) * (r + 1) / 8
+FROM bench_question CROSS JOIN LATERAL generate_series(0, answers - 1) AS r"""),
+        ("assignment_submissions", f"""
+INSERT INTO assignment_submissions (id, enrollment_id, user_id, course_id, lesson_id, body, link_url, status, score,
+                                    passing_score, feedback, graded_by, graded_at, submitted_at, created_at)
+SELECT {uid('submission', 'be.e')}, {uid('enrollment', 'be.e')}, {uid('student', 'be.student')},
+       {uid('course', 'be.c')}, {uid('lesson', f'be.c * 16 + {ASSIGNMENT_LESSON}')},
+       'What I made for this assignment, and what I would do differently next time.',
+       CASE WHEN {rnd('be.e', 71, 3)} = 0 THEN 'https://work.{EMAIL_DOMAIN}/' || be.e END,
+       (CASE WHEN fate = 'waiting' THEN 'submitted' ELSE 'graded' END)::submission_status,
+       CASE fate WHEN 'passed' THEN {ASSIGNMENT_PASS} + {rnd('be.e', 72, 101 - ASSIGNMENT_PASS)}
+                 WHEN 'failed' THEN 20 + {rnd('be.e', 72, ASSIGNMENT_PASS - 20)} END,
+       CASE WHEN fate <> 'waiting' THEN {ASSIGNMENT_PASS} END,
+       CASE fate WHEN 'passed' THEN 'Clear and complete: well done.'
+                 WHEN 'failed' THEN 'A good start: the second part is missing.' END,
+       CASE WHEN fate <> 'waiting' THEN {uid('instructor', 'be.instructor')} END,
+       CASE WHEN fate <> 'waiting' THEN {li_time} + {step} * 0.4 END,   -- before the lesson's completion (+0.5)
+       {li_time} + {step} * 0.1, {li_time} + {step} * 0.1
+FROM (SELECT be.*, CASE WHEN be.n_done > {ASSIGNMENT_LESSON} THEN 'passed'
+                        WHEN {rnd('be.e', 70, 100)} < 60 THEN
+                            CASE WHEN {rnd('be.e', 73, 100)} < 20 THEN 'failed' ELSE 'waiting' END END AS fate
+      FROM bench_enrollment be
+      WHERE be.c % 5 = 1 AND be.n_lp > {ASSIGNMENT_LESSON}) be
+WHERE fate IS NOT NULL"""),
+        ("discussion_reports", f"""
+INSERT INTO discussion_reports (id, comment_id, question_id, reporter_id, reason, details, resolved_at, resolved_by,
+                                created_at)
+SELECT {uid('report', 'n')}, comment_id, question_id, coalesce({mate}, {teacher}),
+       (ARRAY['spam', 'offensive', 'off_topic', 'other'])[1 + {rnd('n', 81, 4)}]::discussion_report_reason,
+       'Reported from the lesson page.',
+       CASE WHEN {rnd('n', 82, 3)} = 0 THEN created_at + (now() - created_at) * 3 / 4 END,
+       CASE WHEN {rnd('n', 82, 3)} = 0 THEN {uid('staff', '1')} END,
+       created_at + (now() - created_at) / 2
+FROM (SELECT t AS n, {uid('comment', 't')} AS comment_id, NULL::uuid AS question_id, mate, i, created_at
+      FROM bench_thread
+      WHERE {rnd('t', 80, 1000)} < 3 OR t IN (SELECT t FROM bench_thread WHERE c = 1 ORDER BY t LIMIT 3)
+      UNION ALL
+      -- (a question's number is its enrollment's, times 4 plus 3: no thread has it)
+      SELECT q * 4 + 3, NULL, {uid('question', 'q')}, mate, i, created_at
+      FROM bench_question WHERE {rnd('q', 83, 1000)} < 3) r"""),
+        ("student_activity (assignments)", f"""
+INSERT INTO student_activity (id, activity_type, instructor_id, student_id, course_id, workshop_id, lesson_id,
+                              metadata, occurred_at)
+SELECT {rekind('act_submitted', 's.id')}, 'assignment_submitted'::activity_type, c.instructor_id, s.user_id,
+       s.course_id, NULL::uuid, s.lesson_id, jsonb_build_object('submission_id', s.id, 'resubmitted', false),
+       s.submitted_at
+FROM assignment_submissions s JOIN courses c ON c.id = s.course_id
+UNION ALL
+SELECT {rekind('act_graded', 's.id')}, 'assignment_graded', c.instructor_id, s.user_id, s.course_id, NULL,
+       s.lesson_id, jsonb_build_object('submission_id', s.id, 'score', s.score, 'passing_score', s.passing_score,
+                                       'passed', s.score >= s.passing_score), s.graded_at
+FROM assignment_submissions s JOIN courses c ON c.id = s.course_id WHERE s.status = 'graded'"""),
+    ]
+
+
 def outbox() -> list[tuple[str, str]]:
     """The notices the triggers would have written: each enrollment told its course's owner, in the
     portal and by email (sent); those older than a week were read."""
@@ -556,14 +727,15 @@ def steps(size: Size) -> list[tuple[str, str]]:
     """Every loading statement, in foreign-key order."""
     return [*people(size), *catalog(), ("plan: enrollments", enrollment_fates(size)),
             ("plan: workshops", workshop_plan(size)), *enrollments(), *workshops(size), *payouts(), *activity(),
-            *outbox()]
+            *discussions(), *outbox()]
 
 
 # --- the run ----------------------------------------------------------------------------------
 
 COUNTED = ("users", "courses", "course_modules", "course_lessons", "course_enrollments", "lesson_progress",
            "student_progress", "student_activity", "revenue_transactions", "course_reviews", "workshops",
-           "workshop_registrations", "workshop_feedback", "certificates", "notifications")
+           "workshop_registrations", "workshop_feedback", "certificates", "notifications",
+           "lesson_comments", "course_questions", "question_answers", "assignment_submissions", "discussion_reports")
 
 
 def set_aside(cur, tables: list[str]) -> list[str]:
@@ -660,13 +832,20 @@ def switch_triggers(cur, tables: list[str], action: str) -> None:
         cur.execute(f"ALTER TABLE {table} {action} TRIGGER USER")
 
 
+# Statistics after these steps, for the statements that join what they wrote: the plan tables, and the
+# payouts with the rows they pay (unanalyzed, the next UPDATE's join went nested-loop at 100k: 13 s).
+ANALYZED_AFTER = {"plan: enrollments": "bench_enrollment", "plan: workshops": "bench_workshop",
+                  "plan: threads": "bench_thread", "plan: questions": "bench_question",
+                  "payouts": "payouts, revenue_transactions"}
+
+
 def load(cur, plan: Plan, timings: dict) -> None:
     """The plan as temporary tables, every loading statement, then statistics for what follows."""
     load_plan(cur, plan)
     for name, statement in steps(plan.size):
         _timed(cur, name, statement, timings)
-        if name.startswith("plan:"):
-            cur.execute(f"ANALYZE {'bench_enrollment' if 'enrollments' in name else 'bench_workshop'}")
+        if name in ANALYZED_AFTER:
+            cur.execute(f"ANALYZE {ANALYZED_AFTER[name]}")
     cur.execute("ANALYZE")
 
 

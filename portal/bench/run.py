@@ -51,8 +51,9 @@ def _headers(path: str) -> dict | None:
     return HTMX if path in FRAGMENTS else None
 
 
-def pages(course_id, student_id) -> list[tuple[str, str]]:
-    """Every instructor page with queries of its own (the placeholder areas have none)."""
+def pages(course_id, student_id, lesson_id=None) -> list[tuple[str, str]]:
+    """Every instructor page with queries of its own (the placeholder areas have none); ``lesson_id``
+    is the biggest course's first lesson (its discussion's pages; left out without one)."""
     course = f"/courses/{course_id}"
     return [("dashboard", "/dashboard"), ("dashboard activity (first page)", "/dashboard/activity"),
             ("course list", "/courses/"), ("course details (biggest course)", course),
@@ -88,10 +89,15 @@ def pages(course_id, student_id) -> list[tuple[str, str]]:
             ("revenue transactions (biggest course, refunds)",
              f"/revenue/transactions?period=all&item=course:{course_id}&kind=refund"),
             ("payouts", "/revenue/payouts"),
-            # issue 19: the teachers' side of the discussions (the generator writes no posts yet: these
-            # measure the empty lists' plans over 022's partial indexes, at every size)
+            # issue 19: the teachers' side of the discussions (the generator writes ~0.2 comments and
+            # 0.05 questions per enrollment; the biggest course's first lesson has the most comments)
             ("unanswered questions inbox (first page)", "/discussions/inbox"),
             ("grading queue (first page)", "/discussions/grading"),
+            ("course questions (biggest course, first page)", f"/discussions/courses/{course_id}/questions"),
+            *([("lesson comments (biggest course's first lesson, first page)",
+                f"/discussions/lessons/{lesson_id}/comments"),
+               ("lesson questions (biggest course's first lesson, first page)",
+                f"/discussions/lessons/{lesson_id}/questions")] if lesson_id else []),
             # issue 14: the workshops list (each tab's first page), the feedback comparison
             ("workshops (upcoming, first page)", "/workshops/"),
             ("workshops (past, first page)", "/workshops/?tab=past"),
@@ -114,7 +120,7 @@ ORG_ADMIN_PAGES = [("org admin: organization home", "/organization/"),
 def personas(ids: dict) -> list[tuple[str, str, list[tuple[str, str]]]]:
     """(email, user id, pages) of each person measured: the largest instructor, the platform admin and
     the admin of the largest organization."""
-    return [(top_email(), ids["instructor"], pages(ids["course"], ids["student"])),
+    return [(top_email(), ids["instructor"], pages(ids["course"], ids["student"], ids["lesson"])),
             (ids["admin_email"], ids["admin"], ADMIN_PAGES),
             (ids["org_admin_email"], ids["org_admin"], ORG_ADMIN_PAGES)]
 
@@ -133,6 +139,9 @@ def subjects(owner_url: str) -> dict:
         cur.execute("SELECT user_id FROM course_enrollments WHERE course_id = %s ORDER BY enrolled_at, id LIMIT 1",
                     (courses[0][0],))
         student = cur.fetchone()[0]
+        cur.execute("""SELECT l.id FROM course_lessons l JOIN course_modules m ON m.id = l.module_id
+                       WHERE l.course_id = %s ORDER BY m.position, l.position LIMIT 1""", (courses[0][0],))
+        lesson = cur.fetchone()[0]
         cur.execute("SELECT total_students FROM instructor_profiles WHERE user_id = %s", (instructor,))
         students = cur.fetchone()[0]
         cur.execute("SELECT id, email::text FROM users WHERE role = 'admin' AND is_active ORDER BY created_at, id LIMIT 1")
@@ -147,6 +156,7 @@ def subjects(owner_url: str) -> dict:
     conn.close()
     free = next(c for c in courses if c[1] == 0)
     return {"instructor": instructor, "course": courses[0][0], "course_enrollments": courses[0][2], "student": student,
+            "lesson": lesson,
             "free_course": free[0], "students": students, "postgres": version,
             "admin": admin[0], "admin_email": admin[1], "org_admin": org_admin[0], "org_admin_email": org_admin[1]}
 

@@ -27,6 +27,9 @@ KINDS = {
     "act_course_completed": 0x64, "act_cancelled": 0x65, "act_refunded": 0x66, "act_review": 0x67,
     "act_registered": 0x68, "act_attended": 0x69, "act_workshop_cancelled": 0x6a, "act_feedback": 0x6b,
     "notice_enrolled": 0x70,
+    # 022: discussions and hand-ins, and the hand-ins' activity
+    "comment": 0x80, "comment_reply": 0x81, "question": 0x82, "answer": 0x83, "submission": 0x84,
+    "report": 0x85, "act_submitted": 0x6c, "act_graded": 0x6d,
 }
 
 
