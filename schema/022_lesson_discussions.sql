@@ -1114,37 +1114,50 @@ $$;
 -- questions or answers in that course only, and only to a caller who takes
 -- part in it (or an admin). Teachers by their full name (as course_teachers
 -- shows them), students as review_authors shows reviewers ("Sam K.").
-CREATE FUNCTION public.discussion_author_names(p_course_id uuid, p_ids uuid[])
-RETURNS TABLE (user_id uuid, display_name text, is_teacher boolean)
+-- Pairs (p_course_ids[i], p_ids[i]): a page that spans courses (the inbox) asks once, and the
+-- caller's sets are computed once for the statement, not once per course.
+CREATE FUNCTION public.discussion_author_names_in(p_course_ids uuid[], p_ids uuid[])
+RETURNS TABLE (course_id uuid, user_id uuid, display_name text, is_teacher boolean)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     WITH allowed AS (
-        SELECT p_course_id = ANY (rls.comment_course_ids()) OR rls.is_admin() AS comments,
-               p_course_id = ANY (rls.qa_course_ids()) OR rls.is_admin() AS qa,
+        SELECT rls.is_admin() AS admin, rls.comment_course_ids() AS comment_courses,
+               rls.qa_course_ids() AS qa_courses,
                CASE WHEN rls.is_admin() THEN '{}'::uuid[] ELSE rls.locked_lesson_ids() END AS locked,
                CASE WHEN rls.is_admin() THEN '{}'::uuid[] ELSE rls.locked_question_ids() END AS locked_questions
-    ), teachers AS (
-        SELECT c.instructor_id AS id FROM public.courses c WHERE c.id = p_course_id
-        UNION SELECT ci.instructor_id FROM public.course_instructors ci WHERE ci.course_id = p_course_id
+    ), pairs AS (
+        SELECT DISTINCT x.course_id, x.user_id
+        FROM unnest(p_course_ids[1:200], p_ids[1:200]) AS x(course_id, user_id)
+        WHERE x.course_id IS NOT NULL AND x.user_id IS NOT NULL
     )
-    SELECT u.id,
-           CASE WHEN t.id IS NOT NULL THEN n.name
+    SELECT p.course_id, u.id,
+           CASE WHEN t.teaches THEN n.name
                 ELSE split_part(n.name, ' ', 1)
                      || CASE WHEN n.name LIKE '% %' THEN ' ' || upper(left(regexp_replace(n.name, '^.* ', ''), 1)) || '.'
                              ELSE '' END END,
-           t.id IS NOT NULL
-    FROM allowed, public.users u
+           t.teaches
+    FROM allowed, pairs p
+    JOIN public.users u ON u.id = p.user_id
     CROSS JOIN LATERAL (SELECT btrim(regexp_replace(u.full_name, '\s+', ' ', 'g')) AS name) n
-    LEFT JOIN teachers t ON t.id = u.id
-    WHERE u.id = ANY (p_ids[1:200])
-      AND ((allowed.comments
-            AND EXISTS (SELECT 1 FROM public.lesson_comments x WHERE x.author_id = u.id AND x.course_id = p_course_id
-                        AND x.lesson_id <> ALL (allowed.locked)))
-           OR (allowed.qa
-               AND (EXISTS (SELECT 1 FROM public.course_questions x WHERE x.author_id = u.id
-                            AND x.course_id = p_course_id
-                            AND (x.lesson_id IS NULL OR x.lesson_id <> ALL (allowed.locked)))
-                    OR EXISTS (SELECT 1 FROM public.question_answers x WHERE x.author_id = u.id
-                               AND x.course_id = p_course_id AND x.question_id <> ALL (allowed.locked_questions)))))
+    CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM public.courses c WHERE c.id = p.course_id AND c.instructor_id = u.id)
+                               OR EXISTS (SELECT 1 FROM public.course_instructors ci
+                                          WHERE ci.course_id = p.course_id AND ci.instructor_id = u.id) AS teaches) t
+    WHERE ((allowed.admin OR p.course_id = ANY (allowed.comment_courses))
+           AND EXISTS (SELECT 1 FROM public.lesson_comments x WHERE x.author_id = u.id AND x.course_id = p.course_id
+                       AND x.lesson_id <> ALL (allowed.locked)))
+       OR ((allowed.admin OR p.course_id = ANY (allowed.qa_courses))
+           AND (EXISTS (SELECT 1 FROM public.course_questions x WHERE x.author_id = u.id
+                        AND x.course_id = p.course_id
+                        AND (x.lesson_id IS NULL OR x.lesson_id <> ALL (allowed.locked)))
+                OR EXISTS (SELECT 1 FROM public.question_answers x WHERE x.author_id = u.id
+                           AND x.course_id = p.course_id AND x.question_id <> ALL (allowed.locked_questions))))
+$$;
+
+-- One course's authors (the lesson and question pages).
+CREATE FUNCTION public.discussion_author_names(p_course_id uuid, p_ids uuid[])
+RETURNS TABLE (user_id uuid, display_name text, is_teacher boolean)
+LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT n.user_id, n.display_name, n.is_teacher
+    FROM public.discussion_author_names_in(array_fill(p_course_id, ARRAY[coalesce(cardinality(p_ids), 0)]), p_ids) n
 $$;
 
 -- Checker of this migration's kept counts, in verify_denormalized_figures' shape.
@@ -1504,10 +1517,12 @@ REVOKE ALL ON FUNCTION rls.comment_course_ids(), rls.qa_course_ids(), rls.locked
     private.notify_student_managers(uuid, uuid, text, jsonb, text, boolean),
     public.submit_assignment(uuid, text, text), public.grade_assignment(uuid, numeric, text),
     public.unanswered_questions_count(), private.verify_discussion_figures(),
-    public.discussion_author_names(uuid, uuid[]), private.rebuild_discussion_figures(uuid)
+    public.discussion_author_names(uuid, uuid[]), public.discussion_author_names_in(uuid[], uuid[]),
+    private.rebuild_discussion_figures(uuid)
 FROM PUBLIC, anon, authenticated, service_role, portal_signin, portal_worker;
 GRANT EXECUTE ON FUNCTION rls.comment_course_ids(), rls.qa_course_ids(), rls.locked_lesson_ids(),
     rls.locked_question_ids(),
     public.submit_assignment(uuid, text, text), public.grade_assignment(uuid, numeric, text),
-    public.unanswered_questions_count(), public.discussion_author_names(uuid, uuid[])
+    public.unanswered_questions_count(), public.discussion_author_names(uuid, uuid[]),
+    public.discussion_author_names_in(uuid[], uuid[])
 TO authenticated;

@@ -298,6 +298,11 @@ def test_authors_names_go_to_the_discussions_participants_only(w, posts, who, se
     u = w["u"]
     rows = as_(w, who, "SELECT user_id, display_name, is_teacher FROM discussion_author_names(%s, %s)",
                (w["course"].id, [u["s1"], u["owner"], u["co_grade"]]))
+    # the pairs' form (the inbox's) answers the same, course by course
+    pairs = as_(w, who, "SELECT course_id, user_id, display_name, is_teacher FROM discussion_author_names_in(%s, %s)",
+                ([w["course"].id] * 3, [u["s1"], u["owner"], u["co_grade"]]))
+    assert sorted((r["course_id"], r["user_id"], r["display_name"], r["is_teacher"]) for r in pairs) == \
+        sorted((w["course"].id, r["user_id"], r["display_name"], r["is_teacher"]) for r in rows)
     if not sees:
         assert rows == []
         return

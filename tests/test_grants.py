@@ -209,6 +209,7 @@ EXECUTE = {
         "public.unanswered_questions_count()",
         # 022: authors' names of one course's discussion, to its participants (and admins) only
         "public.discussion_author_names(uuid,uuid[])",
+        "public.discussion_author_names_in(uuid[],uuid[])",  # the same for (course, author) pairs
         # 021: workshops; each checks the caller (the owner or an admin); the feed answers its token
         "public.cancel_workshop(uuid)",
         "public.add_workshop_facilitator(uuid,text,public.workshop_facilitator_role)",

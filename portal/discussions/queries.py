@@ -321,14 +321,12 @@ def inbox(view: View) -> Page:
              .where(condition).dicts())
     page = keyset_page(view, query, ((CourseQuestion.created_at, "created_at"), (CourseQuestion.id, "id")),
                        descending=False, matching=0, courses=courses)
-    # one statement for the page (the names are per course: one lateral call per course on it)
+    # one statement for the page, the caller's sets computed once (discussion_author_names_in)
     who = {}
     if page.rows:
         pairs = sorted({(str(r["course_id"]), str(r["author_id"])) for r in page.rows})
         cursor = database.execute_sql(
-            "SELECT p.course_id, n.user_id, n.display_name FROM (SELECT c AS course_id, array_agg(a) AS ids "
-            "FROM unnest(%s::uuid[], %s::uuid[]) AS x(c, a) GROUP BY c) p "
-            "CROSS JOIN LATERAL discussion_author_names(p.course_id, p.ids) n",
+            "SELECT course_id, user_id, display_name FROM discussion_author_names_in(%s::uuid[], %s::uuid[])",
             ([c for c, _ in pairs], [a for _, a in pairs]))
         who = {(course, user): name for course, user, name in cursor.fetchall()}
     for row in page.rows:
