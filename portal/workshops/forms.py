@@ -23,7 +23,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from portal.courses.forms import (CURRENCIES, DESCRIPTION_MAX, ITEM_MAX, ITEMS_MAX, SLUG_MAX,
                                   SLUG_PATTERN, TAG_MAX, TAGS_MAX, TITLE_MAX, TITLE_MIN, URL_MAX, URL_MESSAGE,
-                                  URL_PATTERN, ItemsField, MoneyField, TagsField, clean, lines, lower,
+                                  URL_PATTERN, ItemsField, MoneyField, TagsField, choices, clean, lines, lower,
                                   none_if_empty, price_limits)
 from portal.forms import BaseForm
 
@@ -56,7 +56,7 @@ class WorkshopForm(BaseForm):
         description="Left empty, it is made from the title.")
     description = TextAreaField("Description", filters=[lines, none_if_empty], validators=[
         Optional(), Length(max=DESCRIPTION_MAX, message=f"At most {DESCRIPTION_MAX} characters.")])
-    type = RadioField("Format", choices=list(TYPES.items()), default="online",
+    type = RadioField("Format", choices=choices(TYPES.items()), default="online",
                       validators=[InputRequired("Choose online, in person or hybrid.")])
     location = StringField("Location", filters=[clean, none_if_empty], validators=[
         Optional(), Length(max=LOCATION_MAX, message=f"At most {LOCATION_MAX} characters.")],
@@ -64,7 +64,7 @@ class WorkshopForm(BaseForm):
     meeting_url = URLField("Meeting link", filters=[clean, none_if_empty], validators=[
         Optional(), Length(max=URL_MAX), Regexp(URL_PATTERN, message=URL_MESSAGE)],
         description="For online and hybrid workshops; shown only to registrants with a confirmed seat.")
-    timezone = SelectField("Time zone", choices=[(z, z.replace("_", " ")) for z in ["UTC", *ZONES]],
+    timezone = SelectField("Time zone", choices=choices((z, z.replace("_", " ")) for z in ["UTC", *ZONES]),
                            validators=[InputRequired()])
     start_time = DateTimeLocalField("Starts", format="%Y-%m-%dT%H:%M",
                                     validators=[InputRequired("When does it start?")])
@@ -73,7 +73,7 @@ class WorkshopForm(BaseForm):
         InputRequired("How many seats?"), NumberRange(1, CAPACITY_MAX, f"From 1 to {CAPACITY_MAX} seats.")])
     price_amount = MoneyField("Price", places=2, default=0, validators=[
         InputRequired("Enter a price (0 for free)."), price_limits])
-    currency = SelectField("Currency", choices=[(c, c) for c in CURRENCIES], default="USD")
+    currency = SelectField("Currency", choices=choices((c, c) for c in CURRENCIES), default="USD")
     refund_cutoff_hours = IntegerField("Refund cutoff (hours before the start)", default=24, validators=[
         InputRequired("Enter the hours (0 refunds until the start)."),
         NumberRange(0, CUTOFF_MAX, f"From 0 to {CUTOFF_MAX} hours.")],
@@ -84,14 +84,14 @@ class WorkshopForm(BaseForm):
     certificate_enabled = BooleanField("Certificate of attendance")
     certificate_template_url = URLField("Certificate template", filters=[clean, none_if_empty], validators=[
         Optional(), Length(max=URL_MAX), Regexp(URL_PATTERN, message=URL_MESSAGE)])
-    organization_id = SelectField("Organization", choices=[(NO_ORGANIZATION, "None: my own workshop")],
+    organization_id = SelectField("Organization", choices=choices([(NO_ORGANIZATION, "None: my own workshop")]),
                                   default=NO_ORGANIZATION)
 
     def offer(self, organizations: dict, current=None) -> "WorkshopForm":
-        self.organization_id.choices = [(NO_ORGANIZATION, "None: my own workshop"),
-                                        *((str(k), v) for k, v in organizations.items())]
-        if current is not None and str(current) not in dict(self.organization_id.choices):
-            self.organization_id.choices.append((str(current), "The current organization"))
+        offered = [(NO_ORGANIZATION, "None: my own workshop"), *((str(k), v) for k, v in organizations.items())]
+        if current is not None and str(current) not in {value for value, _ in offered}:
+            offered.append((str(current), "The current organization"))
+        self.organization_id.choices = choices(offered)
         return self
 
     def validate_tags(self, field):
@@ -174,11 +174,11 @@ def workshop_data(w) -> dict:
 class FacilitatorForm(BaseForm):
     email = StringField("Instructor's email", filters=[clean], validators=[
         DataRequired("Enter the instructor's email."), Length(max=320)])
-    role = SelectField("Role", choices=list(FACILITATOR_ROLES.items()), default="co-facilitator")
+    role = SelectField("Role", choices=choices(FACILITATOR_ROLES.items()), default="co-facilitator")
 
 
-RATING = [(str(n), str(n)) for n in range(1, 6)]
-NPS = [(str(n), str(n)) for n in range(0, 11)]
+RATING = choices((str(n), str(n)) for n in range(1, 6))
+NPS = choices((str(n), str(n)) for n in range(0, 11))
 COMMENT_MAX = 5000
 
 
