@@ -207,6 +207,11 @@ def test_attendance_opens_at_the_start_one_click_and_all_present(world):
     held(world, workshop)
     row = send(world, "owner", mark, {"status": "no_show"}, headers=htmx())
     assert row.status_code == 200 and f'id="reg-{regs[0]}"' in text(row) and "No-show" in text(row)
+    # the summary follows the click, out of band
+    present = send(world, "owner", f"/workshops/{workshop}/registrations/{regs[1]}/attendance",
+                   {"status": "attended"}, headers=htmx())
+    assert re.search(r'<template>\s*<p id="registration-counts" class="muted" hx-swap-oob="true">[^<]*'
+                     r'3 of 40 seats taken · 1 attended', text(present))
     assert "Mark everyone not yet marked present" in text(world.clients["owner"].get(
         f"/workshops/{workshop}/registrations"))
     assert send(world, "owner", f"/workshops/{workshop}/registrations/all-present").status_code == 303

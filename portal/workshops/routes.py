@@ -262,7 +262,8 @@ def mark(workshop_id, registration_id):
         return _attendance_refused(workshop, "This seat cannot be marked attended: it is not a settled seat.")
     if is_partial():
         row = queries.registration(workshop_id, registration_id)
-        return render("workshops/_registration_row.html", workshop=workshop, r=found(row))
+        return render("workshops/_registration_row.html", workshop=workshop, r=found(row),
+                      oob_counts=queries.registration_counts(workshop_id))
     return redirect_to(url_for("workshops.registrations", workshop_id=workshop_id))
 
 
