@@ -69,6 +69,10 @@ def lesson_sections(lesson_id, *, comment_form=None, question_form=None, submiss
 
 # --- comments ---------------------------------------------------------------------------------------
 
+# A lesson's comments or questions as a page of their own (discussions/lesson_section.html).
+COMMENTS_PAGE = {"heading": "Comments", "section": "discussions/_comments.html"}
+QUESTIONS_PAGE = {"heading": "Questions", "section": "discussions/_questions.html"}
+
 @bp.route("/lessons/<uuid:lesson_id>/comments", methods=["GET", "POST"])
 @role_required(*PARTICIPANTS)
 def comments(lesson_id):
@@ -81,7 +85,8 @@ def comments(lesson_id):
         thread = queries.as_uuid(request.args.get("thread"))
         page = queries.comments(queries.COMMENTS.read(request.args), s, current_user.id, thread=thread).link(
             "discussions.comments", lesson_id=s.lesson_id)
-        return render("discussions/comments.html", "discussions/_comment_list.html", s=s, comments=page,
+        return render("discussions/lesson_section.html", "discussions/_comment_list.html",
+                      **COMMENTS_PAGE, s=s, comments=page,
                       comment_form=forms.CommentForm(formdata=None), back=lesson_url(s))
     form = forms.CommentForm()
     parent = queries.as_uuid(form.parent.data)
@@ -111,7 +116,8 @@ def _comments_section(s, form, status, message):
     # a refused reply shows its error in that thread's reply form (kept open), the top form stays blank
     reply_form = form if status != 200 and form.parent.data else None
     top_form = forms.CommentForm(formdata=None) if reply_form else form
-    response = render("discussions/comments.html", "discussions/_comments.html", status=status, s=s,
+    response = render("discussions/lesson_section.html", "discussions/_comments.html",
+                      **COMMENTS_PAGE, status=status, s=s,
                       comments=page, comment_form=top_form, reply_form=reply_form, back=lesson_url(s))
     return notify(response, message, "success" if status == 200 else "error") if is_partial() else response
 
@@ -211,7 +217,8 @@ def questions(lesson_id):
     if request.method == "GET":
         page = queries.lesson_questions(queries.QUESTIONS.read(request.args), s, current_user.id).link(
             "discussions.questions", lesson_id=s.lesson_id)
-        return render("discussions/questions.html", "discussions/_question_list.html", s=s, questions=page,
+        return render("discussions/lesson_section.html", "discussions/_question_list.html",
+                      **QUESTIONS_PAGE, s=s, questions=page,
                       question_form=forms.QuestionForm(formdata=None), back=lesson_url(s))
     if not s.enrolled or current_user.role != "student":
         abort(404)   # teachers answer; students ask
@@ -229,7 +236,8 @@ def questions(lesson_id):
             form, status = forms.QuestionForm(formdata=None), 200
     page = queries.lesson_questions(queries.QUESTIONS.read({}), s, current_user.id).link(
         "discussions.questions", lesson_id=s.lesson_id)
-    response = render("discussions/questions.html", "discussions/_questions.html", status=status, s=s,
+    response = render("discussions/lesson_section.html", "discussions/_questions.html",
+                      **QUESTIONS_PAGE, status=status, s=s,
                       questions=page, question_form=form, back=lesson_url(s))
     if is_partial():
         notify(response, ASKED if status == 200 else NOT_SAVED, "success" if status == 200 else "error")
