@@ -1186,39 +1186,33 @@ class _Loader:
         teacher = self.ids[course.owner]
         dated = []   # (table, id, days ago)
 
-        def post(user, table, days, sql, params):
-            with self.requests.user(user) as cur:
-                cur.execute(sql, params)
-                row_id = cur.fetchone()[0]
-            dated.append((table, row_id, days))
+        def post(user, model, days, **values):
+            with self.requests.user(user) as cur:   # each writes as themself (the author is the caller)
+                row_id = seed.insert(cur, model, **values)
+            dated.append((model._meta.table_name, row_id, days))
             return row_id
 
-        comment = ("INSERT INTO lesson_comments (course_id, lesson_id, parent_id, body) "
-                   "VALUES (%s, %s, %s, %s) RETURNING id")
-        thread = post(first, "lesson_comments", 6, comment, (course.id, lesson.id, None,
-                      "The example at the end made it click for me. Is there a checklist version?"))
-        post(teacher, "lesson_comments", 5, comment, (course.id, lesson.id, thread,
-             "Glad it helped! The checklist is in the notes of the next lesson."))
-        post(second, "lesson_comments", 2, comment, (course.id, lesson.id, None,
-             "I tried this with my team this week: the first step alone saved us a meeting."))
-        ask = ("INSERT INTO course_questions (course_id, lesson_id, title, body) VALUES (%s, %s, %s, %s) "
-               "RETURNING id")
-        question = post(asker, "course_questions", 4, ask, (
-            course.id, lesson.id, "How do I pick the first process to try this on?",
-            "Our team has several candidates and I am not sure which one to start with."))
-        answer = ("INSERT INTO question_answers (question_id, course_id, body) VALUES (%s, %s, %s) RETURNING id")
-        accepted = post(teacher, "question_answers", 3.5, answer, (
-            question, course.id, "Start with the one that repeats most often and has a clear owner: "
-                                 "you will see results within two weeks."))
-        post(first, "question_answers", 3, answer, (question, course.id,
-             "We started with our weekly report: small, frequent, easy to measure."))
+        Comment, Question, Answer = models.LessonComment, models.CourseQuestion, models.QuestionAnswer
+        thread = post(first, Comment, 6, course=course.id, lesson=lesson.id,
+                      body="The example at the end made it click for me. Is there a checklist version?")
+        post(teacher, Comment, 5, course=course.id, lesson=lesson.id, parent=thread,
+             body="Glad it helped! The checklist is in the notes of the next lesson.")
+        post(second, Comment, 2, course=course.id, lesson=lesson.id,
+             body="I tried this with my team this week: the first step alone saved us a meeting.")
+        question = post(asker, Question, 4, course=course.id, lesson=lesson.id,
+                        title="How do I pick the first process to try this on?",
+                        body="Our team has several candidates and I am not sure which one to start with.")
+        accepted = post(teacher, Answer, 3.5, question=question, course=course.id,
+                        body="Start with the one that repeats most often and has a clear owner: "
+                             "you will see results within two weeks.")
+        post(first, Answer, 3, question=question, course=course.id,
+             body="We started with our weekly report: small, frequent, easy to measure.")
         with self.requests.user(asker) as cur:
             cur.execute("UPDATE course_questions SET accepted_answer_id = %s WHERE id = %s", (accepted, question))
             if cur.rowcount != 1:
                 raise RuntimeError(f"could not accept answer {accepted}")
-        post(second, "course_questions", 0.25, ask, (
-            course.id, lesson.id, "Does this work for a team that is fully remote?",
-            "Half of us are in another time zone."))
+        post(second, Question, 0.25, course=course.id, lesson=lesson.id,
+             title="Does this work for a team that is fully remote?", body="Half of us are in another time zone.")
         with self.owner, self.owner.cursor() as cur:
             for table, row_id, days in dated:   # (the table names are this method's own)
                 cur.execute(f"UPDATE {table} SET created_at = now() - make_interval(secs => %s) WHERE id = %s",
