@@ -199,21 +199,27 @@ def slug_candidates(title: str):
         yield base[:SLUG_MAX - len(suffix)].rstrip("-") + suffix
 
 
-def _slug_write(write, slug: str | None, title: str):
-    """Run ``write(slug)`` in a savepoint: the typed slug once, or generated ones until one is free."""
-    for candidate in ([slug] if slug else slug_candidates(title)):
+def slug_write(write, slug: str | None, candidates, unique: str, locked: str | None = None):
+    """Run ``write(slug)`` in a savepoint: the typed slug once, or ``candidates`` until one is free
+    (``unique``: the slug's unique constraint; ``locked``: the refusal of a slug that no longer
+    changes). Courses and workshops alike."""
+    for candidate in ([slug] if slug else candidates):
         try:
             with database.atomic():
                 return write(candidate)
         except IntegrityError as exc:
-            if constraint_name(exc) == SLUG_CONSTRAINT:
+            if constraint_name(exc) == unique:
                 if slug:
                     raise SlugTaken() from exc
                 continue
-            if constraint_name(exc) == SLUG_LOCKED:
+            if locked and constraint_name(exc) == locked:
                 raise SlugLocked() from exc
             raise
     raise SlugTaken()
+
+
+def _slug_write(write, slug: str | None, title: str):
+    return slug_write(write, slug, slug_candidates(title), SLUG_CONSTRAINT, SLUG_LOCKED)
 
 
 def create_course(instructor_id, values: dict, slug: str | None) -> uuid.UUID:

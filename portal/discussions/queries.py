@@ -183,10 +183,15 @@ _QUESTION_COLUMNS = (CourseQuestion.id, CourseQuestion.author.alias("author_id")
 
 def lesson_questions(view: View, s: Scope, me) -> Page:
     """One page of the lesson's questions, newest first."""
-    query = CourseQuestion.select(*_QUESTION_COLUMNS).where(CourseQuestion.lesson == s.lesson_id).dicts()
-    page = keyset_page(view, query, ((CourseQuestion.created_at, "created_at"), (CourseQuestion.id, "id")),
+    query = CourseQuestion.select(*_QUESTION_COLUMNS).where(CourseQuestion.lesson == s.lesson_id)
+    return _question_page(view, query, s.course_id, me)
+
+
+def _question_page(view: View, query, course_id, me) -> Page:
+    """One page of ``query``'s questions of one course, newest first, each with its author's name."""
+    page = keyset_page(view, query.dicts(), ((CourseQuestion.created_at, "created_at"), (CourseQuestion.id, "id")),
                        descending=True, matching=0)
-    who = names(s.course_id, [r["author_id"] for r in page.rows])
+    who = names(course_id, [r["author_id"] for r in page.rows])
     for row in page.rows:
         row["author"], row["by_teacher"] = who.get(row["author_id"], ("Someone", False))
         row["mine"] = row["author_id"] == me
@@ -215,14 +220,8 @@ def course_questions(view: View, cs: CourseScope, me) -> Page:
     """One page of the course's questions (on the course or any lesson), newest first."""
     query = (CourseQuestion.select(*_QUESTION_COLUMNS, CourseLesson.title.alias("lesson_title"))
              .join(CourseLesson, JOIN.LEFT_OUTER, on=(CourseLesson.id == CourseQuestion.lesson))
-             .where(CourseQuestion.course == cs.course_id).dicts())
-    page = keyset_page(view, query, ((CourseQuestion.created_at, "created_at"), (CourseQuestion.id, "id")),
-                       descending=True, matching=0)
-    who = names(cs.course_id, [r["author_id"] for r in page.rows])
-    for row in page.rows:
-        row["author"], row["by_teacher"] = who.get(row["author_id"], ("Someone", False))
-        row["mine"] = row["author_id"] == me
-    return page
+             .where(CourseQuestion.course == cs.course_id))
+    return _question_page(view, query, cs.course_id, me)
 
 
 def ask_course(cs: CourseScope, title: str, body: str) -> object:

@@ -450,17 +450,21 @@ def request_monthly_stats_refresh():
 SALES = Spec(page_size=25, keyset=True)
 
 
+def _admin_rows(*more):
+    """Revenue rows as an admin reads them: with what was sold, to whom, and whose sale it was."""
+    return (R.select(R.id, R.transaction_date, R.transaction_type, R.amount, R.currency, R.instructor_earnings,
+                     R.payout_status, R.payout.alias("payout_id"), *more,
+                     fn.coalesce(Course.title, Workshop.title).alias("item_title"),
+                     STUDENT.full_name.alias("student_name"), User.full_name.alias("instructor_name"))
+            .join(Course, JOIN.LEFT_OUTER, on=(Course.id == R.course))
+            .switch(R).join(Workshop, JOIN.LEFT_OUTER, on=(Workshop.id == R.workshop))
+            .switch(R).join(STUDENT, JOIN.LEFT_OUTER, on=(STUDENT.id == R.student))
+            .switch(R).join(User, JOIN.LEFT_OUTER, on=(User.id == R.instructor)))
+
+
 def sales(view: View, instructor_id=None) -> Page:
     """Every sale and refund on the platform (an admin reads them all), newest first."""
-    query = (R.select(R.id, R.transaction_date, R.transaction_type, R.amount, R.currency,
-                      R.instructor_earnings, R.payout_status, R.payout.alias("payout_id"),
-                      fn.coalesce(Course.title, Workshop.title).alias("item_title"),
-                      STUDENT.full_name.alias("student_name"), User.full_name.alias("instructor_name"))
-             .join(Course, JOIN.LEFT_OUTER, on=(Course.id == R.course))
-             .switch(R).join(Workshop, JOIN.LEFT_OUTER, on=(Workshop.id == R.workshop))
-             .switch(R).join(STUDENT, JOIN.LEFT_OUTER, on=(STUDENT.id == R.student))
-             .switch(R).join(User, JOIN.LEFT_OUTER, on=(User.id == R.instructor))
-             .where(R.payment_status == "completed"))
+    query = _admin_rows().where(R.payment_status == "completed")
     if instructor_id is not None:
         query = query.where(R.instructor == instructor_id)
     return keyset_page(view, query.dicts(), KEYS, descending=True, matching=0)
@@ -468,15 +472,7 @@ def sales(view: View, instructor_id=None) -> Page:
 
 def sale(transaction_id) -> dict | None:
     """One row as an admin reads it, with its refund."""
-    row = (R.select(R.id, R.transaction_date, R.transaction_type, R.amount, R.currency, R.platform_fee_amount,
-                    R.instructor_earnings, R.payout_status, R.payout.alias("payout_id"),
-                    R.refund_of.alias("refund_of_id"), R.metadata,
-                    fn.coalesce(Course.title, Workshop.title).alias("item_title"),
-                    STUDENT.full_name.alias("student_name"), User.full_name.alias("instructor_name"))
-           .join(Course, JOIN.LEFT_OUTER, on=(Course.id == R.course))
-           .switch(R).join(Workshop, JOIN.LEFT_OUTER, on=(Workshop.id == R.workshop))
-           .switch(R).join(STUDENT, JOIN.LEFT_OUTER, on=(STUDENT.id == R.student))
-           .switch(R).join(User, JOIN.LEFT_OUTER, on=(User.id == R.instructor))
+    row = (_admin_rows(R.platform_fee_amount, R.refund_of.alias("refund_of_id"), R.metadata)
            .where(R.id == transaction_id).dicts().first())
     return _with_refunds(row) if row is not None else None
 

@@ -15,16 +15,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from peewee import SQL, IntegrityError, NodeList, Value, fn
 from slugify import slugify
 
-from portal.db import constraint_name, database
+from portal.courses.queries import SlugTaken, slug_write  # noqa: F401 (SlugTaken: the routes catch it here)
+from portal.db import database
 from portal.listing import Choice, Spec, Text, View, keyset_page, stream
 from portal.models import Organization, Workshop
 
 SLUG_MAX = 100
 SLUG_CONSTRAINT = "workshops_slug_key"
-
-
-class SlugTaken(Exception):
-    """The address belongs to another workshop."""
 
 
 def _rows(sql: str, params=None) -> list[dict]:
@@ -154,17 +151,7 @@ def slug_candidates(title: str):
 
 
 def _slug_write(write, slug: str | None, title: str):
-    for candidate in ([slug] if slug else slug_candidates(title)):
-        try:
-            with database.atomic():
-                return write(candidate)
-        except IntegrityError as exc:
-            if constraint_name(exc) == SLUG_CONSTRAINT:
-                if slug:
-                    raise SlugTaken() from exc
-                continue
-            raise
-    raise SlugTaken()
+    return slug_write(write, slug, slug_candidates(title), SLUG_CONSTRAINT)
 
 
 def create_workshop(instructor_id, values: dict, slug: str | None) -> uuid.UUID:
